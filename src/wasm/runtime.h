@@ -1,0 +1,148 @@
+/*
+ * runtime.h — run-time objects of the engine: stores, instances, functions,
+ * tables, memories, globals, and the execution context of a call.
+ *
+ * Who owns what: the store owns every object created in it (a list of
+ * allocations freed by kiln_store_free). Objects point at each other freely
+ * (a table may hold functions of another instance of the same store) because
+ * they all die together. Modules are not owned by stores; they must outlive
+ * every store that instantiated them.
+ *
+ * Values live in 64-bit slots: i32 zero-extended in the low half, f32/f64 as
+ * bits, references as pointers (funcref = struct kiln_func *, NULL = null;
+ * externref = host pointer), v128 in two consecutive slots (low half first).
+ */
+#ifndef KILN_WASM_RUNTIME_H
+#define KILN_WASM_RUNTIME_H
+
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kiln/wasm.h"
+#include "wasm/module.h"
+
+struct kiln__code; /* compile.h: the compiled body of a defined function */
+
+/* A function: defined in an instance (inst != NULL) or a host function. */
+struct kiln_func {
+    uint32_t type_id; /* store-wide interned id of the signature: equal ids
+                         mean equal signatures (call_indirect checks this) */
+    const struct kiln__functype *type;
+    struct kiln_instance *inst;     /* NULL for host functions */
+    const struct kiln__code *code;  /* compiled body, for defined functions */
+    uint32_t func_idx;              /* index in inst's module */
+    kiln_host_fn host;              /* for host functions */
+    void *env;
+};
+
+struct kiln_memory {
+    uint8_t *base;      /* start of the reserved range; never moves */
+    uint64_t size;      /* current size in bytes (pages * 64 KiB) */
+    uint32_t pages;     /* current size in pages */
+    uint32_t max_pages; /* effective maximum (declared max, store cap) */
+    struct kiln_limits limits; /* declared type (for import matching) */
+    size_t reserved;    /* bytes reserved (size of the mapping incl. guard) */
+};
+
+struct kiln_table {
+    uint8_t reftype;
+    uint32_t size;
+    uint32_t cap;   /* allocated elements */
+    uint32_t max;   /* effective maximum */
+    struct kiln_limits limits; /* declared type */
+    void **elems;   /* size entries; funcref = struct kiln_func * */
+};
+
+struct kiln_global {
+    uint8_t type;
+    bool mutable_;
+    uint64_t val[2]; /* slot form; v128 uses both */
+};
+
+struct kiln_instance {
+    struct kiln_store *store;
+    const struct kiln_module *mod;
+    struct kiln_func **funcs;     /* mod->nfuncs, imports first */
+    struct kiln_table **tables;   /* mod->ntables */
+    struct kiln_memory **mems;    /* mod->nmems */
+    struct kiln_global **globals; /* mod->nglobals */
+    uint32_t *type_ids;           /* store-wide id of each module type */
+    uint8_t *elem_dropped;        /* mod->nelems flags */
+    uint8_t *data_dropped;        /* mod->ndatas flags */
+    /* fast access for the interpreter: */
+    uint8_t *mem0_base;           /* mems[0]->base or NULL */
+    struct kiln_memory *mem0;
+};
+
+/* The execution context of the outermost kiln_func_call on a thread; nested
+ * calls from host functions reuse it. */
+struct kiln__exec {
+    struct kiln_store *store;
+    uint64_t *stack;       /* value stack (slots) */
+    uint64_t *stack_end;
+    uint64_t *sp;          /* first free slot */
+    uint32_t depth;        /* current wasm call depth */
+    uint32_t max_depth;
+    uint64_t fuel;         /* remaining steps; UINT64_MAX = unlimited */
+    sigjmp_buf trap_jmp;   /* target of traps raised by signal handlers */
+    volatile int trap_kind;
+    struct kiln_trap *trap; /* where to report */
+    struct kiln__exec *prev; /* the enclosing exec on this thread, if any */
+};
+
+struct kiln_store {
+    struct kiln_store_config cfg;
+    atomic_int interrupt;  /* set by kiln_store_interrupt() */
+    struct kiln__alloc *allocs; /* everything to free with the store */
+    /* interned function types: index = type_id */
+    uint32_t ntypes, cap_types;
+    struct kiln__functype *types;
+    struct kiln__exec *exec; /* the active outermost call, or NULL */
+};
+
+/* The caller context handed to host functions. */
+struct kiln_caller {
+    struct kiln_store *store;
+    struct kiln_instance *inst; /* calling instance, or NULL (API call) */
+    struct kiln_trap *trap;
+};
+
+/* ---- entry points between the engine's files ----------------------------- */
+
+/* store.c: interns a function type, returning its store-wide id, or
+ * UINT32_MAX on ENOMEM. */
+uint32_t kiln__store_intern_type(struct kiln_store *store, const struct kiln__functype *ft);
+/* store.c: allocations owned by the store (zeroed); NULL on ENOMEM. */
+void *kiln__store_alloc(struct kiln_store *store, size_t size);
+
+/* memory.c: reserves the range for a memory with `pages` initial pages (RW)
+ * and the rest PROT_NONE, including the guard region that makes every
+ * base + u32 address + u32 offset (+16 bytes) either valid or faulting.
+ * Registers the range with the fault handler. Returns 0 or -errno. */
+int kiln__memory_init(struct kiln_memory *mem, uint32_t pages, uint32_t max_pages);
+/* memory.c: grows in place; returns old pages or -1. */
+int64_t kiln__memory_grow(struct kiln_memory *mem, uint32_t delta);
+/* memory.c: unmaps and unregisters. */
+void kiln__memory_release(struct kiln_memory *mem);
+/* memory.c: installs the SIGSEGV/SIGBUS handler (once per process) and an
+ * alternate signal stack for the calling thread. Faults inside a registered
+ * memory while a call is active on this thread siglongjmp to
+ * exec->trap_jmp with KILN_TRAP_MEMORY_OOB; any other fault is passed on to
+ * the previous handler. Returns 0 or -errno. */
+int kiln__trap_handler_install(void);
+/* memory.c: the exec active on this thread (set around interpreter runs). */
+extern _Thread_local struct kiln__exec *kiln__current_exec;
+
+/* interp.c: runs defined function f with args in args[] (slot form);
+ * results are written to res[] (slot form). Returns 0 or a trap kind (and
+ * fills ex->trap). Requires ex set up by kiln_func_call. */
+int kiln__interp_call(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
+                      uint64_t *res);
+
+/* instance.c: calls any function (host or defined) from the interpreter or
+ * the API with slot-form args/results. Returns 0 or a trap kind. */
+int kiln__call(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args, uint64_t *res);
+
+#endif
