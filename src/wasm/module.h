@@ -200,6 +200,12 @@ int kiln__decode(struct kiln_module *mod, struct kiln_error *err);
  * function N, offset 0x...: reason" (offsets absolute in the module). */
 int kiln__func_validate_compile(struct kiln_module *mod, uint32_t fidx, struct kiln_error *err);
 
+/* compile.c: compiles the already-validated body of defined function fidx
+ * into mod->funcs[fidx].code. Called by kiln__func_validate_compile() after
+ * validation succeeded. Returns 0 or negative (ENOMEM, or an implementation
+ * limit such as too many slots) with *err filled. */
+int kiln__func_compile(struct kiln_module *mod, uint32_t fidx, struct kiln_error *err);
+
 /* compile.c: frees a compiled body (NULL is a no-op). */
 void kiln__code_free(struct kiln__code *code);
 
