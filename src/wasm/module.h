@@ -76,8 +76,12 @@ struct kiln__func {
     /* for defined functions: */
     uint32_t body_off;  /* offset in mod->bytes of the body (after its size) */
     uint32_t body_len;
+    uint32_t code_off;       /* offset of the first instruction (after the local
+                                declarations); set by validate.c */
     uint32_t nlocals;        /* locals declared in the body, excluding params */
-    uint8_t *local_types;    /* params then declared locals (nparams+nlocals); owned */
+    uint8_t *local_types;    /* params then declared locals (nparams+nlocals); owned;
+                                decoded by validate.c from the body's local
+                                declarations */
     struct kiln__code *code; /* compiled form, set by compile.c; owned */
 };
 
