@@ -1,0 +1,133 @@
+/*
+ * vmem.c — Linux virtual memory reservations and the fault signal handler
+ * (see vmem.h).
+ *
+ * Invariants: no mapping made here is ever executable. The handler is
+ * installed at most once per process; the previous actions are saved before
+ * it is, and restored (per signal) when a fault is not ours.
+ */
+#include "platform/linux/vmem.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+size_t kiln_platform_page_size(void)
+{
+    long n = sysconf(_SC_PAGESIZE);
+    return n > 0 ? (size_t)n : 4096u;
+}
+
+int kiln_platform_vm_reserve(size_t len, void **out)
+{
+    void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return -errno;
+    *out = p;
+    return 0;
+}
+
+int kiln_platform_vm_commit(void *p, size_t len)
+{
+    if (len == 0)
+        return 0;
+    if (mprotect(p, len, PROT_READ | PROT_WRITE) != 0)
+        return -errno;
+    return 0;
+}
+
+int kiln_platform_vm_release(void *p, size_t len)
+{
+    if (!p)
+        return 0;
+    if (munmap(p, len) != 0)
+        return -errno;
+    return 0;
+}
+
+static pthread_once_t install_once = PTHREAD_ONCE_INIT;
+static int install_result;
+static _Atomic(kiln_platform_fault_fn) fault_hook;
+static struct sigaction prev_segv, prev_bus;
+static _Thread_local void *altstack_mem; /* ours, or (void *)1 if foreign */
+static pthread_key_t altstack_key;
+
+/* Thread exit: drop and free the alternate stack we gave the thread. */
+static void altstack_free(void *mem)
+{
+    stack_t ss;
+    memset(&ss, 0, sizeof ss);
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, NULL);
+    free(mem);
+}
+
+static void fault_handler(int sig, siginfo_t *si, void *uc)
+{
+    kiln_platform_fault_fn hook = atomic_load(&fault_hook);
+    (void)uc;
+    if (hook)
+        hook(si->si_addr); /* siglongjmps away when the fault is expected */
+    /* Not ours: put the previous action back; returning re-executes the
+     * faulting instruction under it. */
+    sigaction(sig, sig == SIGBUS ? &prev_bus : &prev_segv, NULL);
+}
+
+static void install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = fault_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    if (pthread_key_create(&altstack_key, altstack_free) != 0) {
+        install_result = -EAGAIN;
+        return;
+    }
+    if (sigaction(SIGSEGV, &sa, &prev_segv) != 0 || sigaction(SIGBUS, &sa, &prev_bus) != 0)
+        install_result = -errno;
+}
+
+/* Gives the calling thread an alternate signal stack unless it has one, so a
+ * fault on an exhausted native stack can still be handled. The stack is
+ * freed by the thread-exit destructor of altstack_key. */
+static int altstack_install(void)
+{
+    stack_t cur, ss;
+    size_t size = 64 * 1024;
+    if (altstack_mem)
+        return 0;
+    if (sigaltstack(NULL, &cur) != 0)
+        return -errno;
+    if (!(cur.ss_flags & SS_DISABLE)) {
+        altstack_mem = (void *)1;
+        return 0;
+    }
+    ss.ss_sp = malloc(size);
+    if (!ss.ss_sp)
+        return -ENOMEM;
+    ss.ss_size = size;
+    ss.ss_flags = 0;
+    if (sigaltstack(&ss, NULL) != 0) {
+        int e = errno;
+        free(ss.ss_sp);
+        return -e;
+    }
+    altstack_mem = ss.ss_sp;
+    pthread_setspecific(altstack_key, ss.ss_sp);
+    return 0;
+}
+
+int kiln_platform_fault_install(kiln_platform_fault_fn hook)
+{
+    atomic_store(&fault_hook, hook);
+    pthread_once(&install_once, install);
+    if (install_result)
+        return install_result;
+    return altstack_install();
+}
