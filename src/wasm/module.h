@@ -204,6 +204,11 @@ int kiln__decode(struct kiln_module *mod, struct kiln_error *err);
  * function N, offset 0x...: reason" (offsets absolute in the module). */
 int kiln__func_validate_compile(struct kiln_module *mod, uint32_t fidx, struct kiln_error *err);
 
+/* validate.c: only the validation half of the above (locals decoded into
+ * local_types/nlocals/code_off, instructions checked, nothing compiled).
+ * Used by kiln__func_validate_compile() and by the validator's unit tests. */
+int kiln__func_validate(struct kiln_module *mod, uint32_t fidx, struct kiln_error *err);
+
 /* compile.c: compiles the already-validated body of defined function fidx
  * into mod->funcs[fidx].code. Called by kiln__func_validate_compile() after
  * validation succeeded. Returns 0 or negative (ENOMEM, or an implementation
