@@ -52,7 +52,9 @@ struct kiln_table {
     uint32_t cap;   /* allocated elements */
     uint32_t max;   /* effective maximum */
     struct kiln_limits limits; /* declared type */
-    void **elems;   /* size entries; funcref = struct kiln_func * */
+    void **elems;   /* size entries; funcref = struct kiln_func *. malloc'd
+                       with cap entries (table.grow may realloc it up to
+                       max); freed by kiln_store_free() */
 };
 
 struct kiln_global {
@@ -90,6 +92,13 @@ struct kiln__exec {
     volatile int trap_kind;
     struct kiln_trap *trap; /* where to report */
     struct kiln__exec *prev; /* the enclosing exec on this thread, if any */
+    struct kiln_instance *inst; /* instance of the innermost running wasm
+                                   function: kiln__call() sets it around each
+                                   defined function it runs; host functions
+                                   called through kiln__call() see it as their
+                                   caller (kiln_caller_memory). Calls that
+                                   switch instances should go through
+                                   kiln__call() (or update this field). */
 };
 
 struct kiln_store {
@@ -116,6 +125,9 @@ struct kiln_caller {
 uint32_t kiln__store_intern_type(struct kiln_store *store, const struct kiln__functype *ft);
 /* store.c: allocations owned by the store (zeroed); NULL on ENOMEM. */
 void *kiln__store_alloc(struct kiln_store *store, size_t size);
+/* store.c: a struct kiln_val to slot form (1 slot, 2 for v128) and back. */
+void kiln__val_to_slots(const struct kiln_val *v, uint64_t *slots);
+void kiln__slots_to_val(uint8_t type, const uint64_t *slots, struct kiln_val *out);
 
 /* memory.c: reserves the range for a memory with `pages` initial pages (RW)
  * and the rest PROT_NONE, including the guard region that makes every
