@@ -225,6 +225,8 @@ static inline void push(struct vstate *v, uint8_t t)
 
 static int push_vals(struct vstate *v, const uint8_t *types, uint32_t n)
 {
+    if (n == 0)
+        return 0;
     if (reserve_vals(v, n) < 0)
         return -1;
     memcpy(v->vals + v->nvals, types, n);
@@ -723,7 +725,8 @@ static int validate_code(struct vstate *v, const struct kiln__functype *ft)
                 return -1;
             /* an if without else: the missing else passes its params on */
             if (f.kind == 0x04 &&
-                (f.nparams != f.nresults || memcmp(f.params, f.results, f.nparams) != 0))
+                (f.nparams != f.nresults ||
+                 (f.nparams && memcmp(f.params, f.results, f.nparams) != 0)))
                 return type_mismatch(v);
             if (v->nframes == 0) {
                 if (r->p != r->end)
