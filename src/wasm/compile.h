@@ -1,0 +1,174 @@
+/*
+ * compile.h — the internal form the interpreter runs, shared by compile.c
+ * (which produces it from a validated body) and interp.c (which runs it).
+ *
+ * A compiled body is an array of 32-bit words. Each instruction starts with
+ * its handler, stored as the signed distance in bytes from a base label of
+ * the interpreter loop to the handler's label (interp.c exports the table,
+ * see kiln__interp_handlers()); the interpreter dispatches with
+ * `goto *(&&base + ip[0])`. The words that follow are operands:
+ *   - slot operands: index of a 64-bit slot relative to the frame pointer;
+ *   - immediates: 32-bit values (64-bit constants take two words, low first);
+ *   - branch offsets: signed word distance from the offset word itself to
+ *     the target instruction.
+ * The operand layout of every internal op is listed next to it below.
+ *
+ * Frame layout (slots of 64 bits, v128 = 2 slots):
+ *   fp[0 .. nparam_slots)                     parameters (placed by caller)
+ *   fp[nparam_slots .. +nlocal_slots)         declared locals (zeroed)
+ *   fp[temp_base .. frame_slots)              operand-stack slots: wasm
+ *                                             stack height h lives at a fixed
+ *                                             slot, so operands are resolved
+ *                                             at compile time
+ *   fp[frame_slots .. frame_slots+3)          return record: caller ip,
+ *                                             caller fp, caller function
+ * A call places the arguments at the caller's canonical slots for the top
+ * of its operand stack; the callee's frame starts right there (no copy), and
+ * results come back in the same place (fp[0..nresult_slots) of the callee).
+ */
+#ifndef KILN_WASM_COMPILE_H
+#define KILN_WASM_COMPILE_H
+
+#include <stdint.h>
+
+/* The compiled body of one defined function; one allocation. */
+struct kiln__code {
+    uint32_t frame_slots;   /* params + locals + operand stack (>= nresult_slots) */
+    uint32_t nparam_slots;  /* slots of the parameters */
+    uint32_t nlocal_slots;  /* slots of the declared locals, zeroed at entry */
+    uint32_t nresult_slots; /* slots of the results */
+    uint32_t nwords;        /* length of words[] */
+    uint32_t words[];       /* the instructions */
+};
+
+/* Words after the handler, for the op families below:
+ *   unary numeric     dst a
+ *   binary numeric    dst a b
+ *   binary _I forms   dst a imm        (imm: i32, or i64 sign-extended)
+ *   BR_IF_cc          a b off          BR_IF_cc_I   a imm off
+ *   loads             dst addr offset  stores       addr val offset
+ */
+#define KILN__CMP_LIST(X) X(EQ) X(NE) X(LT_S) X(LT_U) X(GT_S) X(GT_U) X(LE_S) X(LE_U) X(GE_S) X(GE_U)
+
+/* Numeric ops named exactly like their ops.def ids. */
+#define KILN__NUM_UNARY(X)                                                                        \
+    X(I32_EQZ) X(I32_CLZ) X(I32_CTZ) X(I32_POPCNT) X(I64_EQZ) X(I64_CLZ) X(I64_CTZ) X(I64_POPCNT)   \
+    X(F32_ABS) X(F32_NEG) X(F32_CEIL) X(F32_FLOOR) X(F32_TRUNC) X(F32_NEAREST) X(F32_SQRT)          \
+    X(F64_ABS) X(F64_NEG) X(F64_CEIL) X(F64_FLOOR) X(F64_TRUNC) X(F64_NEAREST) X(F64_SQRT)          \
+    X(I32_WRAP_I64) X(I32_TRUNC_F32_S) X(I32_TRUNC_F32_U) X(I32_TRUNC_F64_S) X(I32_TRUNC_F64_U)     \
+    X(I64_EXTEND_I32_S) X(I64_EXTEND_I32_U) X(I64_TRUNC_F32_S) X(I64_TRUNC_F32_U)                   \
+    X(I64_TRUNC_F64_S) X(I64_TRUNC_F64_U) X(F32_CONVERT_I32_S) X(F32_CONVERT_I32_U)                 \
+    X(F32_CONVERT_I64_S) X(F32_CONVERT_I64_U) X(F32_DEMOTE_F64) X(F64_CONVERT_I32_S)                \
+    X(F64_CONVERT_I32_U) X(F64_CONVERT_I64_S) X(F64_CONVERT_I64_U) X(F64_PROMOTE_F32)               \
+    X(I32_EXTEND8_S) X(I32_EXTEND16_S) X(I64_EXTEND8_S) X(I64_EXTEND16_S) X(I64_EXTEND32_S)         \
+    X(I32_TRUNC_SAT_F32_S) X(I32_TRUNC_SAT_F32_U) X(I32_TRUNC_SAT_F64_S) X(I32_TRUNC_SAT_F64_U)     \
+    X(I64_TRUNC_SAT_F32_S) X(I64_TRUNC_SAT_F32_U) X(I64_TRUNC_SAT_F64_S) X(I64_TRUNC_SAT_F64_U)
+
+#define KILN__NUM_BINARY(X)                                                                       \
+    X(I32_EQ) X(I32_NE) X(I32_LT_S) X(I32_LT_U) X(I32_GT_S) X(I32_GT_U) X(I32_LE_S) X(I32_LE_U)     \
+    X(I32_GE_S) X(I32_GE_U) X(I64_EQ) X(I64_NE) X(I64_LT_S) X(I64_LT_U) X(I64_GT_S) X(I64_GT_U)     \
+    X(I64_LE_S) X(I64_LE_U) X(I64_GE_S) X(I64_GE_U) X(F32_EQ) X(F32_NE) X(F32_LT) X(F32_GT)         \
+    X(F32_LE) X(F32_GE) X(F64_EQ) X(F64_NE) X(F64_LT) X(F64_GT) X(F64_LE) X(F64_GE)                 \
+    X(I32_ADD) X(I32_SUB) X(I32_MUL) X(I32_DIV_S) X(I32_DIV_U) X(I32_REM_S) X(I32_REM_U)            \
+    X(I32_AND) X(I32_OR) X(I32_XOR) X(I32_SHL) X(I32_SHR_S) X(I32_SHR_U) X(I32_ROTL) X(I32_ROTR)    \
+    X(I64_ADD) X(I64_SUB) X(I64_MUL) X(I64_DIV_S) X(I64_DIV_U) X(I64_REM_S) X(I64_REM_U)            \
+    X(I64_AND) X(I64_OR) X(I64_XOR) X(I64_SHL) X(I64_SHR_S) X(I64_SHR_U) X(I64_ROTL) X(I64_ROTR)    \
+    X(F32_ADD) X(F32_SUB) X(F32_MUL) X(F32_DIV) X(F32_MIN) X(F32_MAX) X(F32_COPYSIGN)               \
+    X(F64_ADD) X(F64_SUB) X(F64_MUL) X(F64_DIV) X(F64_MIN) X(F64_MAX) X(F64_COPYSIGN)
+
+/* Binary ops that also exist with a constant right operand (suffix _I). */
+#define KILN__NUM_IMM(X)                                                                          \
+    X(I32_ADD) X(I32_MUL) X(I32_AND) X(I32_OR) X(I32_XOR) X(I32_SHL) X(I32_SHR_S) X(I32_SHR_U)      \
+    X(I32_EQ) X(I32_NE) X(I32_LT_S) X(I32_LT_U) X(I32_GT_S) X(I32_GT_U) X(I32_LE_S) X(I32_LE_U)     \
+    X(I32_GE_S) X(I32_GE_U) X(I64_ADD) X(I64_MUL) X(I64_AND) X(I64_OR) X(I64_XOR) X(I64_SHL)        \
+    X(I64_SHR_S) X(I64_SHR_U) X(I64_EQ) X(I64_NE) X(I64_LT_S) X(I64_LT_U) X(I64_GT_S) X(I64_GT_U)   \
+    X(I64_LE_S) X(I64_LE_U) X(I64_GE_S) X(I64_GE_U)
+
+/* Every other internal op, with its operand words. */
+#define KILN__IOP_MISC(X)                                                                         \
+    X(UNREACHABLE)         /* */                                                                  \
+    X(BR)                  /* off */                                                              \
+    X(BR_IF_NZ)            /* cond off: branch if the i32 is not zero */                          \
+    X(BR_IF_Z)             /* cond off: branch if the i32 is zero */                              \
+    X(BR_IF_NZ64)          /* cond off: i64 / reference variants */                               \
+    X(BR_IF_Z64)           /* cond off */                                                         \
+    X(BR_TABLE)            /* idx n off0 .. off(n-1) offdefault */                                \
+    X(CALL)                /* funcidx argslot */                                                  \
+    X(CALL_INDIRECT)       /* typeidx tableidx argslot idxslot */                                 \
+    X(RETURN)              /* src nslots: copies fp[src..+n) to fp[0..n) and returns */           \
+    X(RETURN1)             /* src */                                                              \
+    X(COPY)                /* dst src */                                                          \
+    X(COPY2)               /* dst src (v128) */                                                   \
+    X(CONST32)             /* dst value (zero-extended) */                                        \
+    X(CONST64)             /* dst lo hi */                                                        \
+    X(CONST128)            /* dst w0 w1 w2 w3 */                                                  \
+    X(SELECT)              /* dst a b cond */                                                     \
+    X(SELECT2)             /* dst a b cond (v128) */                                              \
+    X(GLOBAL_GET)          /* dst globalidx */                                                    \
+    X(GLOBAL_SET)          /* globalidx src */                                                    \
+    X(GLOBAL_GET2)         /* dst globalidx (v128) */                                             \
+    X(GLOBAL_SET2)         /* globalidx src (v128) */                                             \
+    X(REF_FUNC)            /* dst funcidx */                                                      \
+    X(TABLE_GET)           /* dst tableidx i */                                                   \
+    X(TABLE_SET)           /* tableidx i v */                                                     \
+    X(TABLE_SIZE)          /* dst tableidx */                                                     \
+    X(TABLE_GROW)          /* dst tableidx init n */                                              \
+    X(TABLE_FILL)          /* tableidx i v n */                                                   \
+    X(TABLE_COPY)          /* dsttable srctable d s n */                                          \
+    X(TABLE_INIT)          /* tableidx elemidx d s n */                                           \
+    X(ELEM_DROP)           /* elemidx */                                                          \
+    X(MEMORY_SIZE)         /* dst */                                                              \
+    X(MEMORY_GROW)         /* dst delta */                                                        \
+    X(MEMORY_COPY)         /* d s n */                                                            \
+    X(MEMORY_FILL)         /* d v n */                                                            \
+    X(MEMORY_INIT)         /* dataidx d s n */                                                    \
+    X(DATA_DROP)           /* dataidx */                                                          \
+    X(LD32)                /* dst addr off: i32.load, f32.load, i64.load32_u */                   \
+    X(LD64)                /* i64.load, f64.load */                                               \
+    X(LD8S32) X(LD8S64) X(LD8U) X(LD16S32) X(LD16S64) X(LD16U) X(LD32S64)                         \
+    X(LD128)               /* v128.load */                                                        \
+    X(ST8) X(ST16) X(ST32) X(ST64) /* addr val off */                                            \
+    X(ST128)                                                                                      \
+    X(ST32_I)              /* addr imm off: store of a constant */                                \
+    X(ST64_I)              /* addr lo hi off */
+
+/* The complete list of internal ops, in enum order. */
+#define KILN__IOPS(X)                                                                             \
+    KILN__IOP_MISC(X)                                                                             \
+    KILN__NUM_UNARY(X)                                                                            \
+    KILN__NUM_BINARY(X)                                                                           \
+    KILN__IOPS_IMM(X)                                                                             \
+    KILN__IOPS_BRCMP(X)
+
+/* The _I forms of KILN__NUM_IMM, spelled out (same order). */
+#define KILN__IOPS_IMM(X)                                                                       \
+    X(I32_ADD_I) X(I32_MUL_I) X(I32_AND_I) X(I32_OR_I) X(I32_XOR_I) X(I32_SHL_I) X(I32_SHR_S_I)     \
+    X(I32_SHR_U_I) X(I32_EQ_I) X(I32_NE_I) X(I32_LT_S_I) X(I32_LT_U_I) X(I32_GT_S_I) X(I32_GT_U_I)  \
+    X(I32_LE_S_I) X(I32_LE_U_I) X(I32_GE_S_I) X(I32_GE_U_I) X(I64_ADD_I) X(I64_MUL_I) X(I64_AND_I)  \
+    X(I64_OR_I) X(I64_XOR_I) X(I64_SHL_I) X(I64_SHR_S_I) X(I64_SHR_U_I) X(I64_EQ_I) X(I64_NE_I)     \
+    X(I64_LT_S_I) X(I64_LT_U_I) X(I64_GT_S_I) X(I64_GT_U_I) X(I64_LE_S_I) X(I64_LE_U_I)             \
+    X(I64_GE_S_I) X(I64_GE_U_I)
+
+/* Fused compare-and-branch: BR_<ty>_<cc> (a b off) and BR_<ty>_<cc>_I (a imm off). */
+#define KILN__IOPS_BRCMP(X)                                                                       \
+    X(BR_I32_EQ) X(BR_I32_NE) X(BR_I32_LT_S) X(BR_I32_LT_U) X(BR_I32_GT_S) X(BR_I32_GT_U)           \
+    X(BR_I32_LE_S) X(BR_I32_LE_U) X(BR_I32_GE_S) X(BR_I32_GE_U)                                     \
+    X(BR_I64_EQ) X(BR_I64_NE) X(BR_I64_LT_S) X(BR_I64_LT_U) X(BR_I64_GT_S) X(BR_I64_GT_U)           \
+    X(BR_I64_LE_S) X(BR_I64_LE_U) X(BR_I64_GE_S) X(BR_I64_GE_U)                                     \
+    X(BR_I32_EQ_I) X(BR_I32_NE_I) X(BR_I32_LT_S_I) X(BR_I32_LT_U_I) X(BR_I32_GT_S_I)                \
+    X(BR_I32_GT_U_I) X(BR_I32_LE_S_I) X(BR_I32_LE_U_I) X(BR_I32_GE_S_I) X(BR_I32_GE_U_I)            \
+    X(BR_I64_EQ_I) X(BR_I64_NE_I) X(BR_I64_LT_S_I) X(BR_I64_LT_U_I) X(BR_I64_GT_S_I)                \
+    X(BR_I64_GT_U_I) X(BR_I64_LE_S_I) X(BR_I64_LE_U_I) X(BR_I64_GE_S_I) X(BR_I64_GE_U_I)
+
+enum kiln__iop {
+#define KILN__IOP_ENUM(id) KILN__I_##id,
+    KILN__IOPS(KILN__IOP_ENUM)
+#undef KILN__IOP_ENUM
+    KILN__I__COUNT
+};
+
+/* interp.c: the handler table: handler offset of each internal op, indexed
+ * by enum kiln__iop. Static storage; never NULL. */
+const int32_t *kiln__interp_handlers(void);
+
+#endif

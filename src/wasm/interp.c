@@ -1,0 +1,1016 @@
+/*
+ * interp.c — the interpreter loop: runs the internal form of compile.h.
+ *
+ * One function, run(), holds the whole loop so the hot state (ip, frame
+ * pointer, memory base, instance) stays in locals. Dispatch is GNU computed
+ * goto replicated at the end of every handler: the first word of each
+ * instruction is the byte distance from the label L__base to the handler's
+ * label, so `goto *(&&L__base + ip[0])` reaches it. The label-difference
+ * table lives inside run() and is exported to the compiler through
+ * kiln__interp_handlers() (run() called with ex == NULL publishes it).
+ *
+ * Wasm-to-wasm calls never recurse in C: a call places the callee's frame
+ * on ex's value stack, starting at the caller's argument slots, and stores a
+ * three-slot return record (caller ip, caller fp, caller function) right
+ * after the callee's frame. A record whose ip is 0 marks the frame this
+ * kiln__interp_call() entered; returning from it ends the loop.
+ *
+ * Traps from handlers return kind != 0 with ex->trap filled. Memory accesses
+ * are not bounds-checked here: linear memory is a reservation with a guard
+ * region (memory.c) and faults become KILN_TRAP_MEMORY_OOB through the
+ * signal handler, which siglongjmps to ex->trap_jmp (set by the API entry).
+ *
+ * Float semantics: copies never touch NaN bits (values move as raw slots);
+ * arithmetic uses C float ops (x86-64 SSE gives IEEE results and quiet
+ * NaNs); min/max/nearest/copysign/abs/neg follow the spec by hand;
+ * float-to-int truncations check exact ranges before converting.
+ */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kiln/wasm.h"
+#include "wasm/compile.h"
+#include "wasm/module.h"
+#include "wasm/runtime.h"
+
+/* Returns the spec's wording for a trap kind. */
+const char *kiln_trap_message(int kind)
+{
+    switch (kind) {
+    case KILN_TRAP_NONE: return "no trap";
+    case KILN_TRAP_UNREACHABLE: return "unreachable";
+    case KILN_TRAP_MEMORY_OOB: return "out of bounds memory access";
+    case KILN_TRAP_TABLE_OOB: return "out of bounds table access";
+    case KILN_TRAP_DIV_ZERO: return "integer divide by zero";
+    case KILN_TRAP_INT_OVERFLOW: return "integer overflow";
+    case KILN_TRAP_BAD_CONVERSION: return "invalid conversion to integer";
+    case KILN_TRAP_INDIRECT_MISMATCH: return "indirect call type mismatch";
+    case KILN_TRAP_UNDEFINED_ELEMENT: return "undefined element";
+    case KILN_TRAP_UNINIT_ELEMENT: return "uninitialized element";
+    case KILN_TRAP_STACK_EXHAUSTED: return "call stack exhausted";
+    case KILN_TRAP_INTERRUPTED: return "interrupted";
+    case KILN_TRAP_OUT_OF_FUEL: return "out of fuel";
+    case KILN_TRAP_HOST: return "host function failed";
+    case KILN_TRAP_EXIT: return "exit";
+    default: return "unknown trap";
+    }
+}
+
+/* ---- value helpers -------------------------------------------------------- */
+
+static inline float f32_of(uint64_t s)
+{
+    uint32_t u = (uint32_t)s;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static inline double f64_of(uint64_t s)
+{
+    double d;
+    memcpy(&d, &s, 8);
+    return d;
+}
+
+static inline uint64_t bits32(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+static inline uint64_t bits64(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    return u;
+}
+
+static inline float fmin32(float a, float b)
+{
+    if (a != a || b != b)
+        return a + b;
+    if (a == b)
+        return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+
+static inline float fmax32(float a, float b)
+{
+    if (a != a || b != b)
+        return a + b;
+    if (a == b)
+        return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+
+static inline double fmin64(double a, double b)
+{
+    if (a != a || b != b)
+        return a + b;
+    if (a == b)
+        return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+
+static inline double fmax64(double a, double b)
+{
+    if (a != a || b != b)
+        return a + b;
+    if (a == b)
+        return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+
+static inline uint32_t rotl32(uint32_t a, uint32_t b)
+{
+    b &= 31;
+    return b ? (a << b) | (a >> (32 - b)) : a;
+}
+static inline uint32_t rotr32(uint32_t a, uint32_t b)
+{
+    b &= 31;
+    return b ? (a >> b) | (a << (32 - b)) : a;
+}
+static inline uint64_t rotl64(uint64_t a, uint64_t b)
+{
+    b &= 63;
+    return b ? (a << b) | (a >> (64 - b)) : a;
+}
+static inline uint64_t rotr64(uint64_t a, uint64_t b)
+{
+    b &= 63;
+    return b ? (a >> b) | (a << (64 - b)) : a;
+}
+
+/* Saturating truncations. */
+static inline uint64_t sat_i32(double x)
+{
+    if (x != x)
+        return 0;
+    if (x <= -2147483649.0)
+        return (uint32_t)INT32_MIN;
+    if (x >= 2147483648.0)
+        return (uint32_t)INT32_MAX;
+    return (uint32_t)(int32_t)x;
+}
+static inline uint64_t sat_u32(double x)
+{
+    if (x != x || x <= -1.0)
+        return 0;
+    if (x >= 4294967296.0)
+        return UINT32_MAX;
+    return (uint32_t)x;
+}
+static inline uint64_t sat_i64(double x)
+{
+    if (x != x)
+        return 0;
+    if (x < -9223372036854775808.0)
+        return (uint64_t)INT64_MIN;
+    if (x >= 9223372036854775808.0)
+        return (uint64_t)INT64_MAX;
+    return (uint64_t)(int64_t)x;
+}
+static inline uint64_t sat_u64(double x)
+{
+    if (x != x || x <= -1.0)
+        return 0;
+    if (x >= 18446744073709551616.0)
+        return UINT64_MAX;
+    return (uint64_t)x;
+}
+
+/* Value of an element segment item. */
+static void *elem_item(struct kiln_instance *inst, const struct kiln__constexpr *e)
+{
+    switch (e->op) {
+    case KILN__CONST_REF_FUNC:
+        return inst->funcs[e->idx];
+    case KILN__CONST_GLOBAL_GET:
+        return (void *)(uintptr_t)inst->globals[e->idx]->val[0];
+    default:
+        return NULL;
+    }
+}
+
+/* Grows a table by n elements set to init; returns the old size or -1. */
+static int64_t table_grow(struct kiln_table *t, uint32_t n, void *init)
+{
+    uint32_t old = t->size;
+    if ((uint64_t)old + n > t->max)
+        return -1;
+    if (old + n > t->cap) {
+        uint64_t ncap = (uint64_t)t->cap * 2;
+        void **ne;
+        if (ncap < (uint64_t)old + n)
+            ncap = (uint64_t)old + n;
+        if (ncap > t->max)
+            ncap = t->max;
+        ne = malloc((size_t)(ncap ? ncap : 1) * sizeof *ne);
+        if (!ne)
+            return -1;
+        if (old)
+            memcpy(ne, t->elems, (size_t)old * sizeof *ne);
+        /* the old array may belong to the store's allocation list; it is
+         * released with the store, so it is not freed here */
+        t->elems = ne;
+        t->cap = (uint32_t)ncap;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        t->elems[old + i] = init;
+    t->size = old + n;
+    return old;
+}
+
+static const int32_t *_Atomic g_handlers;
+
+static int run(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args, uint64_t *res)
+{
+    static const int32_t table[] = {
+#define X(id) [KILN__I_##id] = &&L_##id - &&L__base,
+        KILN__IOPS(X)
+#undef X
+    };
+    const uint32_t *ip;
+    uint64_t *fp;
+    uint8_t *mem;
+    struct kiln_instance *inst;
+    struct kiln_func **funcs;
+    struct kiln_global **globals;
+    struct kiln_func *cur, *callee;
+    struct kiln_store *store;
+    uint64_t *argp, *stack_end;
+    uint64_t *saved_sp;
+    uint32_t saved_depth;
+    int trap = 0;
+    bool host_trap = false;
+
+    if (!ex) {
+        atomic_store(&g_handlers, table);
+        return 0;
+    }
+
+#define NEXT() goto *(const void *)((const char *)&&L__base + (int32_t)ip[0])
+#define R(k) fp[ip[k]]
+#define U32(k) ((uint32_t)fp[ip[k]])
+#define I32(k) ((int32_t)(uint32_t)fp[ip[k]])
+#define I64(k) ((int64_t)fp[ip[k]])
+#define F32(k) f32_of(fp[ip[k]])
+#define F64(k) f64_of(fp[ip[k]])
+#define TRAP(kind)                                                                                 \
+    do {                                                                                           \
+        trap = KILN_TRAP_##kind;                                                                   \
+        goto do_trap;                                                                              \
+    } while (0)
+#define CHECK()                                                                                    \
+    do {                                                                                           \
+        if (__builtin_expect(atomic_load_explicit(&store->interrupt, memory_order_relaxed) != 0,  \
+                             0))                                                                   \
+            TRAP(INTERRUPTED);                                                                     \
+        if (__builtin_expect(ex->fuel != UINT64_MAX, 0)) {                                        \
+            if (ex->fuel == 0)                                                                     \
+                TRAP(OUT_OF_FUEL);                                                                 \
+            ex->fuel--;                                                                            \
+        }                                                                                          \
+    } while (0)
+/* Branch through the offset word at ip[k]; backward branches are loop
+ * back-edges and check interruption and fuel. */
+#define BRANCH(k)                                                                                  \
+    do {                                                                                           \
+        int32_t off_ = (int32_t)ip[k];                                                             \
+        ip += (k) + off_;                                                                          \
+        if (off_ < 0)                                                                              \
+            CHECK();                                                                               \
+        NEXT();                                                                                    \
+    } while (0)
+#define SWITCH_INST(ni)                                                                            \
+    do {                                                                                           \
+        inst = (ni);                                                                               \
+        mem = inst->mem0_base;                                                                     \
+        funcs = inst->funcs;                                                                       \
+        globals = inst->globals;                                                                   \
+    } while (0)
+
+    store = ex->store;
+    stack_end = ex->stack_end;
+    saved_sp = ex->sp;
+    saved_depth = ex->depth;
+    cur = f;
+    SWITCH_INST(f->inst);
+    {
+        const struct kiln__code *code = f->code;
+        uint64_t *rec;
+        fp = ex->sp;
+        if (ex->depth >= ex->max_depth || fp + code->frame_slots + 3 > stack_end ||
+            fp + code->frame_slots + 3 < fp)
+            TRAP(STACK_EXHAUSTED);
+        if (code->nparam_slots)
+            memcpy(fp, args, code->nparam_slots * sizeof *fp);
+        memset(fp + code->nparam_slots, 0, code->nlocal_slots * sizeof *fp);
+        rec = fp + code->frame_slots;
+        rec[0] = 0;
+        rec[1] = 0;
+        rec[2] = (uintptr_t)f;
+        ex->depth++;
+        ip = code->words;
+        CHECK();
+        NEXT();
+    }
+
+    /* ---- control ---------------------------------------------------------- */
+L_UNREACHABLE:
+    TRAP(UNREACHABLE);
+L_BR:
+    BRANCH(1);
+L_BR_IF_NZ:
+    if (U32(1))
+        BRANCH(2);
+    ip += 3;
+    NEXT();
+L_BR_IF_Z:
+    if (!U32(1))
+        BRANCH(2);
+    ip += 3;
+    NEXT();
+L_BR_IF_NZ64:
+    if (R(1))
+        BRANCH(2);
+    ip += 3;
+    NEXT();
+L_BR_IF_Z64:
+    if (!R(1))
+        BRANCH(2);
+    ip += 3;
+    NEXT();
+L_BR_TABLE: {
+    uint32_t i = U32(1), n = ip[2];
+    if (i > n)
+        i = n;
+    BRANCH(3 + i);
+}
+
+#define BRCC(name, T, cond)                                                                        \
+    L_BR_##name: {                                                                                 \
+        T a = (T)R(1), b = (T)R(2);                                                                \
+        if (cond)                                                                                  \
+            BRANCH(3);                                                                             \
+        ip += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define BRCCI(name, T, cond)                                                                       \
+    L_BR_##name##_I: {                                                                             \
+        T a = (T)R(1), b = (T)(int32_t)ip[2];                                                      \
+        if (cond)                                                                                  \
+            BRANCH(3);                                                                             \
+        ip += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define BRCC_BOTH(name, T, cond) BRCC(name, T, cond) BRCCI(name, T, cond)
+    BRCC_BOTH(I32_EQ, uint32_t, a == b)
+    BRCC_BOTH(I32_NE, uint32_t, a != b)
+    BRCC_BOTH(I32_LT_S, uint32_t, (int32_t)a < (int32_t)b)
+    BRCC_BOTH(I32_LT_U, uint32_t, a < b)
+    BRCC_BOTH(I32_GT_S, uint32_t, (int32_t)a > (int32_t)b)
+    BRCC_BOTH(I32_GT_U, uint32_t, a > b)
+    BRCC_BOTH(I32_LE_S, uint32_t, (int32_t)a <= (int32_t)b)
+    BRCC_BOTH(I32_LE_U, uint32_t, a <= b)
+    BRCC_BOTH(I32_GE_S, uint32_t, (int32_t)a >= (int32_t)b)
+    BRCC_BOTH(I32_GE_U, uint32_t, a >= b)
+    BRCC_BOTH(I64_EQ, uint64_t, a == b)
+    BRCC_BOTH(I64_NE, uint64_t, a != b)
+    BRCC_BOTH(I64_LT_S, uint64_t, (int64_t)a < (int64_t)b)
+    BRCC_BOTH(I64_LT_U, uint64_t, a < b)
+    BRCC_BOTH(I64_GT_S, uint64_t, (int64_t)a > (int64_t)b)
+    BRCC_BOTH(I64_GT_U, uint64_t, a > b)
+    BRCC_BOTH(I64_LE_S, uint64_t, (int64_t)a <= (int64_t)b)
+    BRCC_BOTH(I64_LE_U, uint64_t, a <= b)
+    BRCC_BOTH(I64_GE_S, uint64_t, (int64_t)a >= (int64_t)b)
+    BRCC_BOTH(I64_GE_U, uint64_t, a >= b)
+
+    /* ---- calls and returns ------------------------------------------------- */
+L_CALL:
+    callee = funcs[ip[1]];
+    argp = fp + ip[2];
+    ip += 3;
+    goto do_call;
+L_CALL_INDIRECT: {
+    struct kiln_table *t = inst->tables[ip[2]];
+    uint32_t i = U32(4);
+    if (i >= t->size)
+        TRAP(UNDEFINED_ELEMENT);
+    callee = t->elems[i];
+    if (!callee)
+        TRAP(UNINIT_ELEMENT);
+    if (callee->type_id != inst->type_ids[ip[1]])
+        TRAP(INDIRECT_MISMATCH);
+    argp = fp + ip[3];
+    ip += 5;
+    goto do_call;
+}
+do_call: {
+    const struct kiln__code *cc = callee->code;
+    uint64_t *rec;
+    if (__builtin_expect(cc == NULL, 0))
+        goto do_host_call;
+    rec = argp + cc->frame_slots;
+    if (__builtin_expect(ex->depth >= ex->max_depth || rec + 3 > stack_end, 0))
+        TRAP(STACK_EXHAUSTED);
+    rec[0] = (uintptr_t)ip;
+    rec[1] = (uintptr_t)fp;
+    rec[2] = (uintptr_t)cur;
+    memset(argp + cc->nparam_slots, 0, cc->nlocal_slots * sizeof *fp);
+    fp = argp;
+    ip = cc->words;
+    cur = callee;
+    ex->depth++;
+    if (callee->inst != inst)
+        SWITCH_INST(callee->inst);
+    CHECK();
+    NEXT();
+}
+do_host_call: {
+    struct kiln_caller caller;
+    const struct kiln__functype *ft = callee->type;
+    uint64_t hres[16], *hr = hres;
+    int rc;
+    if (!callee->host)
+        TRAP(UNINIT_ELEMENT);
+    if (ft->nresult_slots > 16) {
+        hr = malloc(ft->nresult_slots * sizeof *hr);
+        if (!hr)
+            TRAP(STACK_EXHAUSTED);
+    }
+    caller.store = store;
+    caller.inst = inst;
+    caller.trap = ex->trap;
+    if (ex->trap)
+        ex->trap->msg[0] = 0;
+    ex->sp = fp + cur->code->frame_slots + 3;
+    rc = callee->host(&caller, argp, hr, callee->env);
+    ex->sp = saved_sp;
+    if (rc) {
+        if (hr != hres)
+            free(hr);
+        trap = rc;
+        host_trap = true;
+        goto do_trap;
+    }
+    memcpy(argp, hr, ft->nresult_slots * sizeof *hr);
+    if (hr != hres)
+        free(hr);
+    NEXT();
+}
+L_RETURN:
+    memmove(fp, fp + ip[1], ip[2] * sizeof *fp);
+    goto do_return;
+L_RETURN1:
+    fp[0] = fp[ip[1]];
+do_return: {
+    uint64_t *rec = fp + cur->code->frame_slots;
+    struct kiln_func *caller_fn;
+    ex->depth--;
+    if (!rec[0])
+        goto done;
+    ip = (const uint32_t *)(uintptr_t)rec[0];
+    fp = (uint64_t *)(uintptr_t)rec[1];
+    caller_fn = (struct kiln_func *)(uintptr_t)rec[2];
+    cur = caller_fn;
+    if (caller_fn->inst != inst)
+        SWITCH_INST(caller_fn->inst);
+    NEXT();
+}
+
+    /* ---- moves, constants, select, globals ------------------------------------ */
+L_COPY:
+    R(1) = R(2);
+    ip += 3;
+    NEXT();
+L_COPY2: {
+    uint64_t x0 = fp[ip[2]], x1 = fp[ip[2] + 1];
+    fp[ip[1]] = x0;
+    fp[ip[1] + 1] = x1;
+    ip += 3;
+    NEXT();
+}
+L_CONST32:
+    R(1) = ip[2];
+    ip += 3;
+    NEXT();
+L_CONST64:
+    R(1) = ip[2] | (uint64_t)ip[3] << 32;
+    ip += 4;
+    NEXT();
+L_CONST128:
+    fp[ip[1]] = ip[2] | (uint64_t)ip[3] << 32;
+    fp[ip[1] + 1] = ip[4] | (uint64_t)ip[5] << 32;
+    ip += 6;
+    NEXT();
+L_SELECT:
+    R(1) = U32(4) ? R(2) : R(3);
+    ip += 5;
+    NEXT();
+L_SELECT2: {
+    uint32_t s = U32(4) ? ip[2] : ip[3];
+    uint64_t x0 = fp[s], x1 = fp[s + 1];
+    fp[ip[1]] = x0;
+    fp[ip[1] + 1] = x1;
+    ip += 5;
+    NEXT();
+}
+L_GLOBAL_GET:
+    R(1) = globals[ip[2]]->val[0];
+    ip += 3;
+    NEXT();
+L_GLOBAL_SET:
+    globals[ip[1]]->val[0] = R(2);
+    ip += 3;
+    NEXT();
+L_GLOBAL_GET2: {
+    struct kiln_global *g = globals[ip[2]];
+    fp[ip[1]] = g->val[0];
+    fp[ip[1] + 1] = g->val[1];
+    ip += 3;
+    NEXT();
+}
+L_GLOBAL_SET2: {
+    struct kiln_global *g = globals[ip[1]];
+    g->val[0] = fp[ip[2]];
+    g->val[1] = fp[ip[2] + 1];
+    ip += 3;
+    NEXT();
+}
+L_REF_FUNC:
+    R(1) = (uintptr_t)funcs[ip[2]];
+    ip += 3;
+    NEXT();
+
+    /* ---- tables ------------------------------------------------------------- */
+L_TABLE_GET: {
+    struct kiln_table *t = inst->tables[ip[2]];
+    uint32_t i = U32(3);
+    if (i >= t->size)
+        TRAP(TABLE_OOB);
+    R(1) = (uintptr_t)t->elems[i];
+    ip += 4;
+    NEXT();
+}
+L_TABLE_SET: {
+    struct kiln_table *t = inst->tables[ip[1]];
+    uint32_t i = U32(2);
+    if (i >= t->size)
+        TRAP(TABLE_OOB);
+    t->elems[i] = (void *)(uintptr_t)R(3);
+    ip += 4;
+    NEXT();
+}
+L_TABLE_SIZE:
+    R(1) = inst->tables[ip[2]]->size;
+    ip += 3;
+    NEXT();
+L_TABLE_GROW: {
+    struct kiln_table *t = inst->tables[ip[2]];
+    int64_t old = table_grow(t, U32(4), (void *)(uintptr_t)R(3));
+    R(1) = (uint32_t)(int32_t)old;
+    ip += 5;
+    NEXT();
+}
+L_TABLE_FILL: {
+    struct kiln_table *t = inst->tables[ip[1]];
+    uint32_t i = U32(2), n = U32(4);
+    void *v = (void *)(uintptr_t)R(3);
+    if ((uint64_t)i + n > t->size)
+        TRAP(TABLE_OOB);
+    for (uint32_t k = 0; k < n; k++)
+        t->elems[i + k] = v;
+    ip += 5;
+    NEXT();
+}
+L_TABLE_COPY: {
+    struct kiln_table *td = inst->tables[ip[1]], *ts = inst->tables[ip[2]];
+    uint32_t d = U32(3), s = U32(4), n = U32(5);
+    if ((uint64_t)d + n > td->size || (uint64_t)s + n > ts->size)
+        TRAP(TABLE_OOB);
+    if (n)
+        memmove(td->elems + d, ts->elems + s, (size_t)n * sizeof(void *));
+    ip += 6;
+    NEXT();
+}
+L_TABLE_INIT: {
+    struct kiln_table *t = inst->tables[ip[1]];
+    uint32_t ei = ip[2];
+    const struct kiln__elem *seg = &inst->mod->elems[ei];
+    uint32_t d = U32(3), s = U32(4), n = U32(5);
+    uint32_t len = inst->elem_dropped[ei] ? 0 : seg->nitems;
+    if ((uint64_t)s + n > len || (uint64_t)d + n > t->size)
+        TRAP(TABLE_OOB);
+    for (uint32_t k = 0; k < n; k++)
+        t->elems[d + k] = elem_item(inst, &seg->items[s + k]);
+    ip += 6;
+    NEXT();
+}
+L_ELEM_DROP:
+    inst->elem_dropped[ip[1]] = 1;
+    ip += 2;
+    NEXT();
+
+    /* ---- memory --------------------------------------------------------------- */
+#define EA(ka, ko) (mem + (uint64_t)U32(ka) + (uint64_t)ip[ko])
+#define LOAD(name, T, conv)                                                                        \
+    L_##name: {                                                                                    \
+        T v_;                                                                                      \
+        memcpy(&v_, EA(2, 3), sizeof v_);                                                          \
+        R(1) = conv;                                                                               \
+        ip += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    LOAD(LD32, uint32_t, v_)
+    LOAD(LD64, uint64_t, v_)
+    LOAD(LD8S32, int8_t, (uint32_t)(int32_t)v_)
+    LOAD(LD8S64, int8_t, (uint64_t)(int64_t)v_)
+    LOAD(LD8U, uint8_t, v_)
+    LOAD(LD16S32, int16_t, (uint32_t)(int32_t)v_)
+    LOAD(LD16S64, int16_t, (uint64_t)(int64_t)v_)
+    LOAD(LD16U, uint16_t, v_)
+    LOAD(LD32S64, int32_t, (uint64_t)(int64_t)v_)
+L_LD128:
+    memcpy(&fp[ip[1]], EA(2, 3), 16);
+    ip += 4;
+    NEXT();
+#define STORE(name, T)                                                                             \
+    L_##name: {                                                                                    \
+        T v_ = (T)R(2);                                                                            \
+        memcpy(EA(1, 3), &v_, sizeof v_);                                                          \
+        ip += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    STORE(ST8, uint8_t)
+    STORE(ST16, uint16_t)
+    STORE(ST32, uint32_t)
+    STORE(ST64, uint64_t)
+L_ST128:
+    memcpy(EA(1, 3), &fp[ip[2]], 16);
+    ip += 4;
+    NEXT();
+L_ST32_I:
+    memcpy(EA(1, 3), &ip[2], 4);
+    ip += 4;
+    NEXT();
+L_ST64_I: {
+    uint64_t v = ip[2] | (uint64_t)ip[3] << 32;
+    memcpy(EA(1, 4), &v, 8);
+    ip += 5;
+    NEXT();
+}
+L_MEMORY_SIZE:
+    R(1) = inst->mem0->pages;
+    ip += 2;
+    NEXT();
+L_MEMORY_GROW: {
+    int64_t old = kiln__memory_grow(inst->mem0, U32(2));
+    R(1) = (uint32_t)(int32_t)old;
+    ip += 3;
+    NEXT();
+}
+L_MEMORY_COPY: {
+    uint64_t d = U32(1), s = U32(2), n = U32(3), size = inst->mem0->size;
+    if (d + n > size || s + n > size)
+        TRAP(MEMORY_OOB);
+    memmove(mem + d, mem + s, n);
+    ip += 4;
+    NEXT();
+}
+L_MEMORY_FILL: {
+    uint64_t d = U32(1), n = U32(3);
+    if (d + n > inst->mem0->size)
+        TRAP(MEMORY_OOB);
+    memset(mem + d, (int)(uint8_t)U32(2), n);
+    ip += 4;
+    NEXT();
+}
+L_MEMORY_INIT: {
+    uint32_t di = ip[1];
+    const struct kiln__data *seg = &inst->mod->datas[di];
+    uint64_t d = U32(2), s = U32(3), n = U32(4);
+    uint64_t len = inst->data_dropped[di] ? 0 : seg->len;
+    if (s + n > len || d + n > inst->mem0->size)
+        TRAP(MEMORY_OOB);
+    if (n)
+        memcpy(mem + d, inst->mod->bytes + seg->off + s, n);
+    ip += 5;
+    NEXT();
+}
+L_DATA_DROP:
+    inst->data_dropped[ip[1]] = 1;
+    ip += 2;
+    NEXT();
+
+    /* ---- numeric ---------------------------------------------------------------- */
+#define UN(name, expr)                                                                             \
+    L_##name: {                                                                                    \
+        uint64_t x = R(2);                                                                         \
+        R(1) = (expr);                                                                             \
+        ip += 3;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define BIN(name, T, expr)                                                                         \
+    L_##name: {                                                                                    \
+        T a = (T)R(2), b = (T)R(3);                                                                \
+        R(1) = (expr);                                                                             \
+        ip += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define BINI(name, T, expr)                                                                        \
+    L_##name##_I: {                                                                                \
+        T a = (T)R(2), b = (T)(int32_t)ip[3];                                                      \
+        R(1) = (expr);                                                                             \
+        ip += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define BIN2(name, T, expr) BIN(name, T, expr) BINI(name, T, expr)
+#define FBIN32(name, expr)                                                                         \
+    L_##name: {                                                                                    \
+        float a = F32(2), b = F32(3);                                                              \
+        R(1) = (expr);                                                                             \
+        ip += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define FBIN64(name, expr)                                                                         \
+    L_##name: {                                                                                    \
+        double a = F64(2), b = F64(3);                                                             \
+        R(1) = (expr);                                                                             \
+        ip += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+
+    /* i32: operands as uint32_t, results zero-extended */
+    UN(I32_EQZ, (uint32_t)x == 0)
+    UN(I32_CLZ, (uint32_t)x ? (uint64_t)__builtin_clz((uint32_t)x) : 32)
+    UN(I32_CTZ, (uint32_t)x ? (uint64_t)__builtin_ctz((uint32_t)x) : 32)
+    UN(I32_POPCNT, (uint64_t)__builtin_popcount((uint32_t)x))
+    UN(I64_EQZ, x == 0)
+    UN(I64_CLZ, x ? (uint64_t)__builtin_clzll(x) : 64)
+    UN(I64_CTZ, x ? (uint64_t)__builtin_ctzll(x) : 64)
+    UN(I64_POPCNT, (uint64_t)__builtin_popcountll(x))
+    UN(F32_ABS, x & 0x7fffffffu)
+    UN(F32_NEG, (x ^ 0x80000000u) & 0xffffffffu)
+    UN(F32_CEIL, bits32(__builtin_ceilf(f32_of(x))))
+    UN(F32_FLOOR, bits32(__builtin_floorf(f32_of(x))))
+    UN(F32_TRUNC, bits32(__builtin_truncf(f32_of(x))))
+    UN(F32_NEAREST, bits32(__builtin_rintf(f32_of(x))))
+    UN(F32_SQRT, bits32(__builtin_sqrtf(f32_of(x))))
+    UN(F64_ABS, x & 0x7fffffffffffffffull)
+    UN(F64_NEG, x ^ 0x8000000000000000ull)
+    UN(F64_CEIL, bits64(__builtin_ceil(f64_of(x))))
+    UN(F64_FLOOR, bits64(__builtin_floor(f64_of(x))))
+    UN(F64_TRUNC, bits64(__builtin_trunc(f64_of(x))))
+    UN(F64_NEAREST, bits64(__builtin_rint(f64_of(x))))
+    UN(F64_SQRT, bits64(__builtin_sqrt(f64_of(x))))
+    UN(I32_WRAP_I64, (uint32_t)x)
+    UN(I64_EXTEND_I32_S, (uint64_t)(int64_t)(int32_t)(uint32_t)x)
+    UN(I64_EXTEND_I32_U, (uint32_t)x)
+    UN(F32_CONVERT_I32_S, bits32((float)(int32_t)(uint32_t)x))
+    UN(F32_CONVERT_I32_U, bits32((float)(uint32_t)x))
+    UN(F32_CONVERT_I64_S, bits32((float)(int64_t)x))
+    UN(F32_CONVERT_I64_U, bits32((float)x))
+    UN(F32_DEMOTE_F64, bits32((float)f64_of(x)))
+    UN(F64_CONVERT_I32_S, bits64((double)(int32_t)(uint32_t)x))
+    UN(F64_CONVERT_I32_U, bits64((double)(uint32_t)x))
+    UN(F64_CONVERT_I64_S, bits64((double)(int64_t)x))
+    UN(F64_CONVERT_I64_U, bits64((double)x))
+    UN(F64_PROMOTE_F32, bits64((double)f32_of(x)))
+    UN(I32_EXTEND8_S, (uint32_t)(int32_t)(int8_t)x)
+    UN(I32_EXTEND16_S, (uint32_t)(int32_t)(int16_t)x)
+    UN(I64_EXTEND8_S, (uint64_t)(int64_t)(int8_t)x)
+    UN(I64_EXTEND16_S, (uint64_t)(int64_t)(int16_t)x)
+    UN(I64_EXTEND32_S, (uint64_t)(int64_t)(int32_t)x)
+    UN(I32_TRUNC_SAT_F32_S, sat_i32(f32_of(x)))
+    UN(I32_TRUNC_SAT_F32_U, sat_u32(f32_of(x)))
+    UN(I32_TRUNC_SAT_F64_S, sat_i32(f64_of(x)))
+    UN(I32_TRUNC_SAT_F64_U, sat_u32(f64_of(x)))
+    UN(I64_TRUNC_SAT_F32_S, sat_i64(f32_of(x)))
+    UN(I64_TRUNC_SAT_F32_U, sat_u64(f32_of(x)))
+    UN(I64_TRUNC_SAT_F64_S, sat_i64(f64_of(x)))
+    UN(I64_TRUNC_SAT_F64_U, sat_u64(f64_of(x)))
+
+#define TRUNC(name, FT, conv, lo_ok, hi_ok, cast)                                                  \
+    L_##name: {                                                                                    \
+        FT x = conv(R(2));                                                                         \
+        if (x != x)                                                                                \
+            TRAP(BAD_CONVERSION);                                                                  \
+        if (!((lo_ok) && (hi_ok)))                                                                 \
+            TRAP(INT_OVERFLOW);                                                                    \
+        R(1) = cast;                                                                               \
+        ip += 3;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    TRUNC(I32_TRUNC_F32_S, float, f32_of, x >= -2147483648.0f, x < 2147483648.0f,
+          (uint32_t)(int32_t)x)
+    TRUNC(I32_TRUNC_F32_U, float, f32_of, x > -1.0f, x < 4294967296.0f, (uint32_t)x)
+    TRUNC(I32_TRUNC_F64_S, double, f64_of, x > -2147483649.0, x < 2147483648.0,
+          (uint32_t)(int32_t)x)
+    TRUNC(I32_TRUNC_F64_U, double, f64_of, x > -1.0, x < 4294967296.0, (uint32_t)x)
+    TRUNC(I64_TRUNC_F32_S, float, f32_of, x >= -9223372036854775808.0f,
+          x < 9223372036854775808.0f, (uint64_t)(int64_t)x)
+    TRUNC(I64_TRUNC_F32_U, float, f32_of, x > -1.0f, x < 18446744073709551616.0f, (uint64_t)x)
+    TRUNC(I64_TRUNC_F64_S, double, f64_of, x >= -9223372036854775808.0,
+          x < 9223372036854775808.0, (uint64_t)(int64_t)x)
+    TRUNC(I64_TRUNC_F64_U, double, f64_of, x > -1.0, x < 18446744073709551616.0, (uint64_t)x)
+
+    BIN2(I32_EQ, uint32_t, a == b)
+    BIN2(I32_NE, uint32_t, a != b)
+    BIN2(I32_LT_S, uint32_t, (int32_t)a < (int32_t)b)
+    BIN2(I32_LT_U, uint32_t, a < b)
+    BIN2(I32_GT_S, uint32_t, (int32_t)a > (int32_t)b)
+    BIN2(I32_GT_U, uint32_t, a > b)
+    BIN2(I32_LE_S, uint32_t, (int32_t)a <= (int32_t)b)
+    BIN2(I32_LE_U, uint32_t, a <= b)
+    BIN2(I32_GE_S, uint32_t, (int32_t)a >= (int32_t)b)
+    BIN2(I32_GE_U, uint32_t, a >= b)
+    BIN2(I64_EQ, uint64_t, a == b)
+    BIN2(I64_NE, uint64_t, a != b)
+    BIN2(I64_LT_S, uint64_t, (int64_t)a < (int64_t)b)
+    BIN2(I64_LT_U, uint64_t, a < b)
+    BIN2(I64_GT_S, uint64_t, (int64_t)a > (int64_t)b)
+    BIN2(I64_GT_U, uint64_t, a > b)
+    BIN2(I64_LE_S, uint64_t, (int64_t)a <= (int64_t)b)
+    BIN2(I64_LE_U, uint64_t, a <= b)
+    BIN2(I64_GE_S, uint64_t, (int64_t)a >= (int64_t)b)
+    BIN2(I64_GE_U, uint64_t, a >= b)
+    FBIN32(F32_EQ, a == b)
+    FBIN32(F32_NE, a != b)
+    FBIN32(F32_LT, a < b)
+    FBIN32(F32_GT, a > b)
+    FBIN32(F32_LE, a <= b)
+    FBIN32(F32_GE, a >= b)
+    FBIN64(F64_EQ, a == b)
+    FBIN64(F64_NE, a != b)
+    FBIN64(F64_LT, a < b)
+    FBIN64(F64_GT, a > b)
+    FBIN64(F64_LE, a <= b)
+    FBIN64(F64_GE, a >= b)
+
+    BIN2(I32_ADD, uint32_t, (uint32_t)(a + b))
+    BIN(I32_SUB, uint32_t, (uint32_t)(a - b))
+    BIN2(I32_MUL, uint32_t, (uint32_t)(a * b))
+    BIN2(I32_AND, uint32_t, a & b)
+    BIN2(I32_OR, uint32_t, a | b)
+    BIN2(I32_XOR, uint32_t, a ^ b)
+    BIN2(I32_SHL, uint32_t, (uint32_t)(a << (b & 31)))
+    BIN2(I32_SHR_S, uint32_t, (uint32_t)((int32_t)a >> (b & 31)))
+    BIN2(I32_SHR_U, uint32_t, a >> (b & 31))
+    BIN(I32_ROTL, uint32_t, rotl32(a, b))
+    BIN(I32_ROTR, uint32_t, rotr32(a, b))
+    BIN2(I64_ADD, uint64_t, a + b)
+    BIN(I64_SUB, uint64_t, a - b)
+    BIN2(I64_MUL, uint64_t, a * b)
+    BIN2(I64_AND, uint64_t, a & b)
+    BIN2(I64_OR, uint64_t, a | b)
+    BIN2(I64_XOR, uint64_t, a ^ b)
+    BIN2(I64_SHL, uint64_t, a << (b & 63))
+    BIN2(I64_SHR_S, uint64_t, (uint64_t)((int64_t)a >> (b & 63)))
+    BIN2(I64_SHR_U, uint64_t, a >> (b & 63))
+    BIN(I64_ROTL, uint64_t, rotl64(a, b))
+    BIN(I64_ROTR, uint64_t, rotr64(a, b))
+
+L_I32_DIV_S: {
+    int32_t a = I32(2), b = I32(3);
+    if (b == 0)
+        TRAP(DIV_ZERO);
+    if (a == INT32_MIN && b == -1)
+        TRAP(INT_OVERFLOW);
+    R(1) = (uint32_t)(a / b);
+    ip += 4;
+    NEXT();
+}
+L_I32_DIV_U: {
+    uint32_t a = U32(2), b = U32(3);
+    if (b == 0)
+        TRAP(DIV_ZERO);
+    R(1) = a / b;
+    ip += 4;
+    NEXT();
+}
+L_I32_REM_S: {
+    int32_t a = I32(2), b = I32(3);
+    if (b == 0)
+        TRAP(DIV_ZERO);
+    R(1) = b == -1 ? 0 : (uint32_t)(a % b);
+    ip += 4;
+    NEXT();
+}
+L_I32_REM_U: {
+    uint32_t a = U32(2), b = U32(3);
+    if (b == 0)
+        TRAP(DIV_ZERO);
+    R(1) = a % b;
+    ip += 4;
+    NEXT();
+}
+L_I64_DIV_S: {
+    int64_t a = I64(2), b = I64(3);
+    if (b == 0)
+        TRAP(DIV_ZERO);
+    if (a == INT64_MIN && b == -1)
+        TRAP(INT_OVERFLOW);
+    R(1) = (uint64_t)(a / b);
+    ip += 4;
+    NEXT();
+}
+L_I64_DIV_U: {
+    uint64_t a = R(2), b = R(3);
+    if (b == 0)
+        TRAP(DIV_ZERO);
+    R(1) = a / b;
+    ip += 4;
+    NEXT();
+}
+L_I64_REM_S: {
+    int64_t a = I64(2), b = I64(3);
+    if (b == 0)
+        TRAP(DIV_ZERO);
+    R(1) = b == -1 ? 0 : (uint64_t)(a % b);
+    ip += 4;
+    NEXT();
+}
+L_I64_REM_U: {
+    uint64_t a = R(2), b = R(3);
+    if (b == 0)
+        TRAP(DIV_ZERO);
+    R(1) = a % b;
+    ip += 4;
+    NEXT();
+}
+
+    FBIN32(F32_ADD, bits32(a + b))
+    FBIN32(F32_SUB, bits32(a - b))
+    FBIN32(F32_MUL, bits32(a * b))
+    FBIN32(F32_DIV, bits32(a / b))
+    FBIN32(F32_MIN, bits32(fmin32(a, b)))
+    FBIN32(F32_MAX, bits32(fmax32(a, b)))
+L_F32_COPYSIGN:
+    R(1) = (R(2) & 0x7fffffffu) | (R(3) & 0x80000000u);
+    ip += 4;
+    NEXT();
+    FBIN64(F64_ADD, bits64(a + b))
+    FBIN64(F64_SUB, bits64(a - b))
+    FBIN64(F64_MUL, bits64(a * b))
+    FBIN64(F64_DIV, bits64(a / b))
+    FBIN64(F64_MIN, bits64(fmin64(a, b)))
+    FBIN64(F64_MAX, bits64(fmax64(a, b)))
+L_F64_COPYSIGN:
+    R(1) = (R(2) & 0x7fffffffffffffffull) | (R(3) & 0x8000000000000000ull);
+    ip += 4;
+    NEXT();
+
+    /* ---- exits ---------------------------------------------------------------- */
+L__base:
+do_trap:
+    ex->depth = saved_depth;
+    ex->sp = saved_sp;
+    if (ex->trap) {
+        ex->trap->kind = trap;
+        if (!host_trap || !ex->trap->msg[0]) {
+            const char *m = kiln_trap_message(trap);
+            size_t l = strlen(m);
+            if (l >= sizeof ex->trap->msg)
+                l = sizeof ex->trap->msg - 1;
+            memcpy(ex->trap->msg, m, l);
+            ex->trap->msg[l] = 0;
+        }
+    }
+    return trap;
+done:
+    if (res && cur->code->nresult_slots)
+        memcpy(res, fp, cur->code->nresult_slots * sizeof *fp);
+    ex->depth = saved_depth;
+    ex->sp = saved_sp;
+    return 0;
+}
+
+/* Returns the handler table (see compile.h). */
+const int32_t *kiln__interp_handlers(void)
+{
+    const int32_t *t = atomic_load(&g_handlers);
+    if (!t) {
+        run(NULL, NULL, NULL, NULL);
+        t = atomic_load(&g_handlers);
+    }
+    return t;
+}
+
+/* Runs defined function f (see runtime.h). Returns 0 or a trap kind with
+ * ex->trap filled. Results go to res[0..nresult_slots). */
+int kiln__interp_call(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
+                      uint64_t *res)
+{
+    if (!f->code) {
+        /* a host function reached through the interpreter entry */
+        struct kiln_caller caller = {ex->store, NULL, ex->trap};
+        return f->host ? f->host(&caller, args, res, f->env) : KILN_TRAP_UNREACHABLE;
+    }
+    return run(ex, f, args, res);
+}
