@@ -145,7 +145,7 @@ int kiln_dsse_encode(const struct kiln_dsse *env, char **json, size_t *len,
     json_t *root = json_object(), *sigs = json_array();
     char *b64 = NULL, *s = NULL;
     size_t i;
-    int rc = kiln_error_set(err, KILN_E_NOMEM, "DSSE encode: out of memory");
+    int rc = -KILN_E_NOMEM;
     if (!root || !sigs)
         goto fail;
     if (!(b64 = kiln__b64_encode(env->payload, env->payload_len)) ||
@@ -174,6 +174,8 @@ int kiln_dsse_encode(const struct kiln_dsse *env, char **json, size_t *len,
     *len = strlen(s);
     rc = 0;
 fail:
+    if (rc < 0)
+        kiln_error_set(err, KILN_E_NOMEM, "DSSE encode: out of memory");
     free(b64);
     json_decref(sigs);
     json_decref(root);

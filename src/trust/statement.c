@@ -90,7 +90,7 @@ int kiln_statement_encode(const struct kiln_statement *st, char **json, size_t *
     json_t *root = NULL, *subj, *pred, *layout;
     char *s;
     size_t i;
-    int rc = kiln_error_set(err, KILN_E_NOMEM, "statement encode: out of memory");
+    int rc = -KILN_E_NOMEM;
     if (st->nregions == 0 || st->nregions > KILN_UNIT_MAX_REGIONS)
         return kiln_error_set(err, KILN_E_ARG, "statement: %zu regions", st->nregions);
     if (!m->guest_abi || !m->source_path || !m->source_kind || !m->tool_version ||
@@ -149,6 +149,8 @@ int kiln_statement_encode(const struct kiln_statement *st, char **json, size_t *
     *len = strlen(s);
     rc = 0;
 fail:
+    if (rc == -KILN_E_NOMEM)
+        kiln_error_set(err, KILN_E_NOMEM, "statement encode: out of memory (or invalid UTF-8)");
     json_decref(root);
     return rc;
 }
