@@ -789,7 +789,7 @@ static int sec_element(struct dec *d)
 {
     struct kiln_module *mod = d->mod;
     uint32_t n, i;
-    TRY(read_count(d, KILN__MAX_SEGMENTS, 2, "element segments", &n));
+    TRY(read_count(d, KILN__MAX_SEGMENTS, 1, "element segments", &n));
     mod->elems = calloc(n ? n : 1, sizeof *mod->elems);
     if (!mod->elems)
         return nomem(d);
