@@ -939,10 +939,36 @@ static const struct {
     {"inspect", test_inspect},
 };
 
+/* Writes seed units for fuzz_unit into dir, signed with the fixed fuzz key
+ * (seed bytes 0x4b, as in fuzz_unit.c). */
+static int write_seeds(const char *dir)
+{
+    struct kiln_seckey k, other;
+    const struct kiln_seckey *one[1] = {&k}, *two[2] = {&other, &k};
+    uint8_t seed[32], *unit;
+    size_t len;
+    char path[4096];
+    memset(seed, 0x4b, sizeof seed);
+    REQUIRE(kiln_key_from_seed(&k, seed, NULL) == 0);
+    memset(seed, 0x4c, sizeof seed);
+    REQUIRE(kiln_key_from_seed(&other, seed, NULL) == 0);
+    unit = build_unit(one, 1, false, NULL, 0, &len);
+    snprintf(path, sizeof path, "%s/unit-plain", dir);
+    REQUIRE(kiln_trust_write_file(path, unit, len, 0644, NULL) == 0);
+    free(unit);
+    unit = build_unit(two, 2, true, NULL, 0, &len);
+    snprintf(path, sizeof path, "%s/unit-policy-2sigs", dir);
+    REQUIRE(kiln_trust_write_file(path, unit, len, 0644, NULL) == 0);
+    free(unit);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
     init_fixtures();
+    if (argc == 3 && strcmp(argv[1], "--seed") == 0)
+        return write_seeds(argv[2]);
     if (argc != 2) {
         for (i = 0; i < sizeof tests / sizeof tests[0]; i++)
             printf("%s\n", tests[i].name);
