@@ -343,9 +343,26 @@ static inline void label_types(const struct frame *f, const uint8_t **types, uin
 
 /* ---- immediates ------------------------------------------------------------- */
 
+/* u32 LEB128 with a fast path for the common one-byte encoding. */
+static inline __attribute__((always_inline)) uint32_t rd_u32(struct kiln__reader *r)
+{
+    if (LIKELY(r->p < r->end && *r->p < 0x80))
+        return *r->p++;
+    return kiln__read_u32(r);
+}
+
+/* Skips an s32/s64 LEB128 (the value does not matter to validation). */
+static inline __attribute__((always_inline)) void skip_sleb(struct kiln__reader *r, unsigned bits)
+{
+    if (LIKELY(r->p < r->end && *r->p < 0x80))
+        r->p++;
+    else
+        (void)kiln__read_sleb(r, bits);
+}
+
 static int read_label(struct vstate *v, uint32_t *depth)
 {
-    uint32_t l = kiln__read_u32(&v->r);
+    uint32_t l = rd_u32(&v->r);
     if (UNLIKELY(v->r.err))
         return reader_failed(v);
     if (l >= v->nframes)
@@ -374,8 +391,8 @@ static int zero_byte(struct vstate *v)
 
 static int read_memarg(struct vstate *v, uint32_t max_align)
 {
-    uint32_t align = kiln__read_u32(&v->r);
-    (void)kiln__read_u32(&v->r); /* offset: any u32 */
+    uint32_t align = rd_u32(&v->r);
+    (void)rd_u32(&v->r); /* offset: any u32 */
     if (UNLIKELY(v->r.err))
         return reader_failed(v);
     if (need_memory(v, 0) < 0)
@@ -419,10 +436,10 @@ static int do_imm(struct vstate *v, const struct opinfo *oi)
     case KILN__IMM_MEMARG:
         return read_memarg(v, oi->arg);
     case KILN__IMM_I32:
-        (void)kiln__read_sleb(r, 32);
+        skip_sleb(r, 32);
         break;
     case KILN__IMM_I64:
-        (void)kiln__read_sleb(r, 64);
+        skip_sleb(r, 64);
         break;
     case KILN__IMM_F32:
         (void)kiln__read_fixed32(r);
@@ -467,14 +484,14 @@ static int do_imm(struct vstate *v, const struct opinfo *oi)
             return -1;
         return need_memory(v, 0);
     case KILN__IMM_MEMORY_INIT:
-        a = kiln__read_u32(r);
+        a = rd_u32(r);
         if (r->err)
             break;
         if (zero_byte(v) < 0 || need_memory(v, 0) < 0)
             return -1;
         return need_datacount(v, a);
     case KILN__IMM_DATA:
-        a = kiln__read_u32(r);
+        a = rd_u32(r);
         if (r->err)
             break;
         return need_datacount(v, a);
@@ -483,8 +500,8 @@ static int do_imm(struct vstate *v, const struct opinfo *oi)
             return -1;
         return need_memory(v, 0);
     case KILN__IMM_TABLE_INIT: /* elemidx, then tableidx */
-        a = kiln__read_u32(r);
-        b = kiln__read_u32(r);
+        a = rd_u32(r);
+        b = rd_u32(r);
         if (r->err)
             break;
         if (need_table(v, b) < 0 || need_elem(v, a) < 0)
@@ -493,13 +510,13 @@ static int do_imm(struct vstate *v, const struct opinfo *oi)
             return type_mismatch(v);
         return 0;
     case KILN__IMM_ELEM:
-        a = kiln__read_u32(r);
+        a = rd_u32(r);
         if (r->err)
             break;
         return need_elem(v, a);
     case KILN__IMM_TABLE_COPY: /* dst, then src */
-        a = kiln__read_u32(r);
-        b = kiln__read_u32(r);
+        a = rd_u32(r);
+        b = rd_u32(r);
         if (r->err)
             break;
         if (need_table(v, a) < 0 || need_table(v, b) < 0)
@@ -508,7 +525,7 @@ static int do_imm(struct vstate *v, const struct opinfo *oi)
             return type_mismatch(v);
         return 0;
     case KILN__IMM_TABLE: /* table.size */
-        a = kiln__read_u32(r);
+        a = rd_u32(r);
         if (r->err)
             break;
         return need_table(v, a);
@@ -522,7 +539,7 @@ static int do_imm(struct vstate *v, const struct opinfo *oi)
 }
 
 /* Applies a stack signature class: pops its operands, pushes its result. */
-static inline int do_sig(struct vstate *v, uint8_t sig)
+static inline __attribute__((always_inline)) int do_sig(struct vstate *v, uint8_t sig)
 {
     const struct sigdef *s = &sig_info[sig];
     struct frame *f = top_frame(v);
@@ -624,7 +641,7 @@ static int do_br_table(struct vstate *v)
     const uint8_t *types;
     uint32_t n, i, l, def, arity;
 
-    n = kiln__read_u32(r);
+    n = rd_u32(r);
     if (UNLIKELY(r->err))
         return reader_failed(v);
     if (n > kiln__reader_left(r)) { /* each label takes at least one byte */
@@ -670,9 +687,9 @@ static int do_call_type(struct vstate *v, const struct kiln__functype *ft)
     return push_vals(v, ft->types + ft->nparams, ft->nresults);
 }
 
-static int read_index(struct vstate *v, uint32_t *idx)
+static inline __attribute__((always_inline)) int read_index(struct vstate *v, uint32_t *idx)
 {
-    *idx = kiln__read_u32(&v->r);
+    *idx = rd_u32(&v->r);
     if (UNLIKELY(v->r.err))
         return reader_failed(v);
     return 0;
@@ -692,7 +709,11 @@ static int validate_code(struct vstate *v, const struct kiln__functype *ft)
     for (;;) {
         uint8_t op;
         if (UNLIKELY(r->p >= r->end)) {
+            /* the body ran out between instructions: at the end of the
+             * module the spec interpreter reports running out of input */
             v->op_off = kiln__reader_off(r);
+            if (v->op_off >= mod->nbytes)
+                return MALFORMED(v, "unexpected end of section or function");
             return MALFORMED(v, "END opcode expected");
         }
         if (UNLIKELY(reserve_vals(v, 4) < 0))

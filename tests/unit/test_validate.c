@@ -508,8 +508,8 @@ static void test_malformed(void **state)
 {
     (void)state;
     /* missing final end / truncated mid-instruction */
-    MALFORMED(0, "END opcode expected", 0);
-    MALFORMED(0, "END opcode expected", 0, BLOCK, EMPTY, END);
+    MALFORMED(0, "unexpected end of section or function", 0);
+    MALFORMED(0, "unexpected end of section or function", 0, BLOCK, EMPTY, END);
     MALFORMED(0, "unexpected end", 0, I32_CONST);
     MALFORMED(0, "unexpected end", 0, I32_CONST, 0x80);
     MALFORMED(0, "unexpected end", 0, F32_CONST, 0, 0);
@@ -542,6 +542,24 @@ static void test_malformed(void **state)
     MALFORMED(0, "illegal opcode", 0, 0xff, END);
     MALFORMED(0, "illegal opcode", 0, FC, 18, END);
     MALFORMED(0, "illegal opcode", 0, 0x27, END);
+}
+
+/* A body that runs out between instructions while more module bytes follow
+ * (the next function, another section) lacks its END opcode. */
+static void test_missing_end_mid_module(void **state)
+{
+    static const uint8_t body[] = {0, I32_CONST, 1, DROP};
+    struct env *e = env_new(0);
+    struct kiln_error err;
+    (void)state;
+    memcpy(e->bytes + BODY_OFF, body, sizeof body);
+    e->bytes[BODY_OFF + sizeof body] = 0x05; /* the next function's bytes */
+    e->mod.nbytes = BODY_OFF + sizeof body + 1;
+    e->funcs[1].body_len = sizeof body;
+    assert_int_equal(kiln__func_validate(&e->mod, 1, &err), -KILN_E_MALFORMED);
+    assert_non_null(strstr(err.msg, "END opcode expected"));
+    assert_non_null(strstr(err.msg, "offset 0x14:"));
+    env_free(e);
 }
 
 static void test_limits(void **state)
@@ -607,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_memory),
         cmocka_unit_test(test_simd),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_missing_end_mid_module),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_validate_compile_rejects),
     };
