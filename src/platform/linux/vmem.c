@@ -2,9 +2,9 @@
  * vmem.c — Linux virtual memory reservations and the fault signal handler
  * (see vmem.h).
  *
- * Invariants: no mapping made here is ever executable. The handler is
- * installed at most once per process; the previous actions are saved before
- * it is, and restored (per signal) when a fault is not ours.
+ * Invariants: no mapping made here is ever executable. Whenever our handler
+ * is (re)installed, the action it replaces is saved; a fault that is not ours
+ * restores that action and re-executes, so it behaves as if we were absent.
  */
 #include "platform/linux/vmem.h"
 
@@ -78,19 +78,30 @@ static void fault_handler(int sig, siginfo_t *si, void *uc)
     sigaction(sig, sig == SIGBUS ? &prev_bus : &prev_segv, NULL);
 }
 
-static void install(void)
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void init_key(void)
 {
-    struct sigaction sa;
+    if (pthread_key_create(&altstack_key, altstack_free) != 0)
+        install_result = -EAGAIN;
+}
+
+/* (Re)installs our handler for sig unless it is already the current action;
+ * another component (a test framework, a runtime) may have replaced it. */
+static int install_sig(int sig, struct sigaction *prev)
+{
+    struct sigaction cur, sa;
+    if (sigaction(sig, NULL, &cur) != 0)
+        return -errno;
+    if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == fault_handler)
+        return 0;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = fault_handler;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
-    if (pthread_key_create(&altstack_key, altstack_free) != 0) {
-        install_result = -EAGAIN;
-        return;
-    }
-    if (sigaction(SIGSEGV, &sa, &prev_segv) != 0 || sigaction(SIGBUS, &sa, &prev_bus) != 0)
-        install_result = -errno;
+    if (sigaction(sig, &sa, prev) != 0)
+        return -errno;
+    return 0;
 }
 
 /* Gives the calling thread an alternate signal stack unless it has one, so a
@@ -125,9 +136,17 @@ static int altstack_install(void)
 
 int kiln_platform_fault_install(kiln_platform_fault_fn hook)
 {
+    int rc;
     atomic_store(&fault_hook, hook);
-    pthread_once(&install_once, install);
+    pthread_once(&install_once, init_key);
     if (install_result)
         return install_result;
+    pthread_mutex_lock(&install_lock);
+    rc = install_sig(SIGSEGV, &prev_segv);
+    if (rc == 0)
+        rc = install_sig(SIGBUS, &prev_bus);
+    pthread_mutex_unlock(&install_lock);
+    if (rc < 0)
+        return rc;
     return altstack_install();
 }

@@ -36,10 +36,12 @@ int kiln_platform_vm_release(void *p, size_t len);
  * async-signal-safe. */
 typedef void (*kiln_platform_fault_fn)(void *addr);
 
-/* Installs the SIGSEGV/SIGBUS handler (SA_SIGINFO | SA_ONSTACK | SA_NODEFER)
- * once per process with `hook`, and an alternate signal stack for the calling
- * thread (once per thread; an existing alternate stack is kept). Later calls
- * only add the per-thread stack. Thread-safe. Returns 0 or -errno. */
+/* Makes the SIGSEGV/SIGBUS handler (SA_SIGINFO | SA_ONSTACK | SA_NODEFER)
+ * with `hook` the current action, unless it already is (so a handler that
+ * someone installed over ours is chained behind it again: two sigaction
+ * queries per call), and gives the calling thread an alternate signal stack
+ * (once per thread; an existing one is kept). Thread-safe. Returns 0 or
+ * -errno. */
 int kiln_platform_fault_install(kiln_platform_fault_fn hook);
 
 #endif
