@@ -397,7 +397,7 @@ struct kiln_unit_info {
     bool has_statement;
     struct kiln_statement statement; /* valid iff has_statement */
     char sha256[KILN_UNIT_MAX_REGIONS][65]; /* actual digest of each region's bytes */
-    char envelope_error[256];        /* why envelope/statement did not parse, or "" */
+    char envelope_error[512];        /* why envelope/statement did not parse, or "" */
 };
 
 /* Parses footer, envelope and statement without any trust decision. Returns

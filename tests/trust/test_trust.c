@@ -461,6 +461,47 @@ static void test_tamper_every_byte(void)
     free(unit);
 }
 
+/* A 1 MiB module: a dense sample of region bytes plus every byte of the
+ * envelope and the footer, each flipped, is refused. */
+static void test_tamper_large(void)
+{
+    struct kiln_seckey k;
+    const struct kiln_seckey *keys[1] = {&k};
+    struct kiln_trust_store *ts;
+    struct kiln_unit_footer f;
+    struct kiln_error err = {0};
+    size_t wlen = 1u << 20, len, i, n = 0;
+    uint8_t *wasm = malloc(wlen), *unit, *work;
+    REQUIRE(wasm);
+    memcpy(wasm, wasm_bytes, 8);
+    randombytes_buf_deterministic(wasm + 8, wlen - 8, (const unsigned char *)"kiln-tamper-large-test-seed-0001");
+    CHECK(kiln_key_generate(&k, NULL) == 0);
+    unit = build_unit(keys, 1, true, wasm, wlen, &len);
+    ts = store_with(&k.pub);
+    REQUIRE(kiln_unit_footer_parse(unit, len, &f, &err) == 0);
+    work = malloc(len);
+    REQUIRE(work);
+    for (i = 0; i < len; i += (i < f.envelope_offset ? 4093 : 1)) {
+        struct kiln_unit *u = NULL;
+        enum kiln_refusal why = KILN_REFUSAL_NONE;
+        memcpy(work, unit, len);
+        work[i] ^= 0x20;
+        /* kiln_unit_verify takes ownership: hand it the work buffer, then make a new one */
+        if (kiln_unit_verify(work, len, ts, &u, &why, &err) == 0) {
+            CHECK_MSG(0, "byte %zu flipped was accepted", i);
+            kiln_unit_free(u);
+        }
+        work = malloc(len);
+        REQUIRE(work);
+        n++;
+    }
+    printf("%zu-byte unit: %zu flipped variants refused\n", len, n);
+    free(work);
+    kiln_trust_store_free(ts);
+    free(unit);
+    free(wasm);
+}
+
 /* Every proper prefix (in particular each region boundary) is refused, and so
  * is the unit with bytes appended. */
 static void test_truncation(void)
@@ -929,6 +970,7 @@ static const struct {
     {"envelope", test_envelope},
     {"statement", test_statement},
     {"tamper_every_byte", test_tamper_every_byte},
+    {"tamper_large", test_tamper_large},
     {"truncation", test_truncation},
     {"footer_insane", test_footer_insane},
     {"envelope_reuse", test_envelope_reuse},
