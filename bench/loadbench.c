@@ -122,23 +122,26 @@ int main(int argc, char **argv)
         perror(argv[1]);
         return 1;
     }
+    /* first load on a fresh heap: what one compiled module keeps resident */
+    rss0 = rss_bytes();
+    if (kiln_module_new(bytes, len, NULL, &mod, &err) < 0) {
+        fprintf(stderr, "kiln-bench-load: %s: %s\n", argv[1], err.msg);
+        goto fail;
+    }
+    rss1 = rss_bytes();
     start = now();
     while (n < MAX_SAMPLES && (n < 3 || now() - start < budget)) {
+        struct kiln_module *m;
         double t0 = now();
-        if (kiln_module_new(bytes, len, NULL, &mod, &err) < 0) {
+        if (kiln_module_new(bytes, len, NULL, &m, &err) < 0) {
             fprintf(stderr, "kiln-bench-load: %s: %s\n", argv[1], err.msg);
             goto fail;
         }
         samples[n++] = now() - t0;
-        kiln_module_free(mod);
-        mod = NULL;
+        kiln_module_free(m);
     }
     qsort(samples, (size_t)n, sizeof samples[0], cmp_double);
-
-    rss0 = rss_bytes();
-    if (kiln_module_new(bytes, len, NULL, &mod, &err) < 0)
-        goto fail;
-    rss1 = rss_bytes();
+    rss2 = rss_bytes(); /* instances are measured from here */
     for (ninst = 0; ninst < INSTANCES; ninst++) {
         uint32_t nimp = kiln_module_import_count(mod);
         struct kiln_instance *inst;
@@ -157,13 +160,13 @@ int main(int argc, char **argv)
         }
         free(imports);
     }
-    rss2 = rss_bytes();
+    rss2 = rss_bytes() - rss2;
     printf("%s: %.0f KB, load+validate+compile %.1f MB/s (median of %d loads, %.2f ms each), "
            "compiled module +%.0f KB resident, ",
            strrchr(argv[1], '/') ? strrchr(argv[1], '/') + 1 : argv[1], len / 1e3,
            len / samples[n / 2] / 1e6, n, samples[n / 2] * 1e3, (rss1 - rss0) / 1e3);
     if (ninst > 0)
-        printf("+%.0f KB resident per instance (%d instances)\n", (rss2 - rss1) / 1e3 / ninst,
+        printf("+%.0f KB resident per instance (%d instances)\n", rss2 / 1e3 / ninst,
                ninst);
     else
         printf("not instantiable here: %s\n", err.msg);
