@@ -1,0 +1,293 @@
+/*
+ * exec.c — `kiln exec`: runs a WASI preview1 command module on the embedded
+ * vkernel.
+ *
+ *   kiln exec [--dir HOST[::GUEST][:ro]]... [--env K=V]... [--listen tcp:ADDR:PORT]...
+ *             [--policy FILE] [--audit FILE] MODULE.wasm [--] [ARGS...]
+ *
+ * The guest's stdin/stdout/stderr are the process's; its exit status is
+ * ours (a trap exits 134 with the trap message on stderr). Without --policy
+ * the built-in policy allows every call, and the filesystem is exactly the
+ * --dir mounts; with --policy, the policy's rules apply as well (the
+ * stricter of mount mode and rule wins).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/command.h"
+#include "kiln/vkernel.h"
+#include "kiln/wasm.h"
+
+#define MAX_OPTS 64
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: kiln exec [--dir HOST[::GUEST][:ro]] [--env K=V] [--listen tcp:ADDR:PORT]\n"
+               "                 [--policy FILE] [--audit FILE] MODULE.wasm [--] [ARGS...]\n\n"
+               "Runs a WASI preview1 command module on the embedded vkernel.\n"
+               "  --dir HOST::GUEST[:ro]  expose host directory HOST at guest path GUEST\n"
+               "                          (default GUEST: HOST if absolute, else /)\n"
+               "  --env K=V               set a guest environment variable\n"
+               "  --listen tcp:ADDR:PORT  preopen a listening socket (for sock_accept)\n"
+               "  --policy FILE           vkernel policy (docs/policy.md)\n"
+               "  --audit FILE            append audit events (docs/audit.md)\n");
+}
+
+#ifdef KILN_HAVE_WASI
+
+static struct kiln_store *volatile g_store;
+
+static void on_limit(int sig)
+{
+    (void)sig;
+    if (g_store)
+        kiln_store_interrupt(g_store);
+}
+
+static int arm_timer(clockid_t clk, uint64_t ms, int sig, timer_t *t)
+{
+    struct sigevent ev;
+    struct itimerspec its;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_limit;
+    sigaction(sig, &sa, NULL);
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = sig;
+    if (timer_create(clk, &ev, t) < 0)
+        return -errno;
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = (time_t)(ms / 1000);
+    its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
+    return timer_settime(*t, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = NULL;
+    size_t n = 0, cap = 0;
+    if (f == NULL)
+        return NULL;
+    for (;;) {
+        size_t got;
+        if (cap - n < 65536) {
+            uint8_t *nb = realloc(buf, cap = cap * 2 + 65536);
+            if (nb == NULL) {
+                free(buf);
+                fclose(f);
+                errno = ENOMEM;
+                return NULL;
+            }
+            buf = nb;
+        }
+        got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+/* Parses HOST[::GUEST][:ro] and mounts it. */
+static int add_dir(struct kiln_vk *vk, const char *spec, struct kiln_error *err)
+{
+    char host[4096], guest[4096];
+    const char *sep = strstr(spec, "::");
+    size_t sl = strlen(spec);
+    unsigned flags = 0;
+    if (sl >= sizeof host)
+        return kiln_error_set(err, KILN_E_ARG, "--dir %s: too long", spec);
+    if (sl > 3 && strcmp(spec + sl - 3, ":ro") == 0) {
+        flags |= KILN_VK_MOUNT_RO;
+        sl -= 3;
+    }
+    if (sep != NULL && (size_t)(sep - spec) < sl) {
+        memcpy(host, spec, (size_t)(sep - spec));
+        host[sep - spec] = 0;
+        memcpy(guest, sep + 2, sl - (size_t)(sep - spec) - 2);
+        guest[sl - (size_t)(sep - spec) - 2] = 0;
+    } else {
+        memcpy(host, spec, sl);
+        host[sl] = 0;
+        snprintf(guest, sizeof guest, "%s", host[0] == '/' ? host : "/");
+        /* strip a trailing '/' of an absolute host path used as guest path */
+        while (strlen(guest) > 1 && guest[strlen(guest) - 1] == '/')
+            guest[strlen(guest) - 1] = 0;
+    }
+    return kiln_vk_mount(vk, host, guest, flags, err);
+}
+
+static int cmd_exec(int argc, char **argv)
+{
+    const char *dirs[MAX_OPTS], *listens[MAX_OPTS], *policy = NULL, *audit = NULL, *modpath;
+    char *envs[MAX_OPTS];
+    int ndirs = 0, nlist = 0, nenv = 0, i, code = 1, r;
+    struct kiln_error err;
+    struct kiln_vk *vk = NULL;
+    struct kiln_vk_policy *pol = NULL;
+    struct kiln_wasi *w = NULL;
+    struct kiln_module *mod = NULL;
+    struct kiln_store *store = NULL;
+    struct kiln_store_config sc;
+    struct kiln_trap trap;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    timer_t wall_t, cpu_t;
+    bool wall_armed = false, cpu_armed = false;
+
+    memset(&err, 0, sizeof err);
+    memset(&trap, 0, sizeof trap);
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (a[0] != '-' || !strcmp(a, "--"))
+            break;
+        if (v == NULL) {
+            fprintf(stderr, "kiln exec: %s needs a value\n", a);
+            return 2;
+        }
+        if (!strcmp(a, "--dir") && ndirs < MAX_OPTS)
+            dirs[ndirs++] = v;
+        else if (!strcmp(a, "--env") && nenv < MAX_OPTS) {
+            if (strchr(v, '=') == NULL) {
+                fprintf(stderr, "kiln exec: --env %s: expected K=V\n", v);
+                return 2;
+            }
+            envs[nenv++] = (char *)v;
+        } else if (!strcmp(a, "--listen") && nlist < MAX_OPTS)
+            listens[nlist++] = v;
+        else if (!strcmp(a, "--policy"))
+            policy = v;
+        else if (!strcmp(a, "--audit"))
+            audit = v;
+        else {
+            fprintf(stderr, "kiln exec: unknown option %s\n\n", a);
+            usage(stderr);
+            return 2;
+        }
+        i++;
+    }
+    if (i < argc && !strcmp(argv[i], "--"))
+        i++;
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    modpath = argv[i++];
+    if (i < argc && !strcmp(argv[i], "--"))
+        i++;
+
+    if (kiln_vk_new(&vk, &err) < 0)
+        goto fail;
+    if (audit != NULL && kiln_vk_open_audit(vk, audit, &err) < 0)
+        goto fail;
+    if (policy != NULL) {
+        if (kiln_vk_policy_load(policy, &pol, &err) < 0)
+            goto fail;
+        kiln_vk_set_policy(vk, pol);
+    }
+    for (r = 0; r < 3; r++)
+        if (kiln_vk_install_fd(vk, r, r, KILN_VK_FD_NOCLOSE | (r ? KILN_VK_FD_STDOUT : 0)) < 0) {
+            /* a closed stdio fd stays closed for the guest */
+        }
+    for (r = 0; r < ndirs; r++)
+        if (add_dir(vk, dirs[r], &err) < 0)
+            goto fail;
+    for (r = 0; r < nlist; r++)
+        if (kiln_vk_listen(vk, listens[r], &err) < 0)
+            goto fail;
+
+    bytes = read_file(modpath, &len);
+    if (bytes == NULL) {
+        kiln_error_sys(&err, errno, "%s", modpath);
+        goto fail;
+    }
+    if (kiln_module_new(bytes, len, NULL, &mod, &err) < 0) {
+        kiln_error_prefix(&err, "%s", modpath);
+        goto fail;
+    }
+    kiln_store_config_default(&sc);
+    if (pol != NULL && kiln_vk_policy_limits(pol)->memory_bytes)
+        sc.max_memory_bytes = kiln_vk_policy_limits(pol)->memory_bytes;
+    store = kiln_store_new(&sc);
+    if (store == NULL) {
+        kiln_error_set(&err, KILN_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    {
+        char **gargv = calloc((size_t)(argc - i + 2), sizeof *gargv);
+        int n = 0;
+        if (gargv == NULL) {
+            kiln_error_set(&err, KILN_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        gargv[n++] = (char *)modpath;
+        while (i < argc)
+            gargv[n++] = argv[i++];
+        r = kiln_wasi_new(vk, n, gargv, nenv, envs, &w, &err);
+        free(gargv);
+        if (r < 0)
+            goto fail;
+    }
+    g_store = store;
+    if (pol != NULL && kiln_vk_policy_limits(pol)->wall_ms)
+        wall_armed = arm_timer(CLOCK_MONOTONIC, kiln_vk_policy_limits(pol)->wall_ms, SIGALRM,
+                               &wall_t) == 0;
+    if (pol != NULL && kiln_vk_policy_limits(pol)->cpu_ms)
+        cpu_armed = arm_timer(CLOCK_PROCESS_CPUTIME_ID, kiln_vk_policy_limits(pol)->cpu_ms,
+                              SIGVTALRM, &cpu_t) == 0;
+    r = kiln_wasi_run(w, store, mod, &trap, &err);
+    if (wall_armed)
+        timer_delete(wall_t);
+    if (cpu_armed)
+        timer_delete(cpu_t);
+    g_store = NULL;
+    if (r < 0)
+        goto fail;
+    if (trap.kind != KILN_TRAP_NONE && trap.kind != KILN_TRAP_EXIT)
+        fprintf(stderr, "kiln exec: %s: trap: %s%s\n", modpath, trap.msg,
+                trap.kind == KILN_TRAP_INTERRUPTED ? " (time limit)" : "");
+    code = r;
+    goto out;
+fail:
+    fprintf(stderr, "kiln exec: %s\n", err.msg[0] ? err.msg : "failed");
+    code = err.code == KILN_E_ARG ? 2 : 1;
+out:
+    kiln_wasi_free(w);
+    kiln_store_free(store);
+    kiln_module_free(mod);
+    kiln_vk_free(vk); /* frees pol */
+    free(bytes);
+    return code;
+}
+
+#else /* no engine in this build */
+
+static int cmd_exec(int argc, char **argv)
+{
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "kiln exec: this build has no WebAssembly engine\n");
+    return 1;
+}
+
+#endif
+
+KILN_COMMAND(exec, "exec", "run a WASI preview1 module on the vkernel", cmd_exec);
