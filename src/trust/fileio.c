@@ -1,6 +1,6 @@
 /*
  * fileio.c — whole-file reads, atomic writes (temp file + fsync + rename),
- * SHA-256 hex and base64 helpers for the trust code.
+ * and base64 helpers for the trust code.
  *
  * Invariant: a file written here is never observed half-written under its
  * final name; the temporary lives in the same directory (same filesystem) and
@@ -63,13 +63,6 @@ bool kiln__is_hex64(const char *s)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
             return false;
     return s[64] == '\0';
-}
-
-void kiln_sha256_hex(const uint8_t *data, size_t len, char hex[65])
-{
-    uint8_t d[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(d, data, len);
-    sodium_bin2hex(hex, 65, d, sizeof d);
 }
 
 int kiln__read_fd(int fd, const char *name, uint64_t max, uint8_t **out, size_t *len,

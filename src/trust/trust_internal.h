@@ -22,6 +22,9 @@ char *kiln__b64_encode(const uint8_t *data, size_t len);
 int kiln__b64_decode(const char *b64, size_t b64_len, const char *ignore, uint8_t **out,
                      size_t *out_len);
 
+/* SHA-256 of data into out (SHA extensions when the CPU has them). */
+void kiln__sha256(const uint8_t *data, size_t len, uint8_t out[32]);
+
 /* True iff s is exactly 64 lowercase hex digits. */
 bool kiln__is_hex64(const char *s);
 

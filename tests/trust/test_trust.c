@@ -311,6 +311,37 @@ static void test_key_files(void)
     rmdir(dir);
 }
 
+/* kiln_sha256_hex (SHA extensions on capable CPUs) equals libsodium and the
+ * FIPS 180-4 examples for every length up to 1 KiB and a few large buffers. */
+static void test_sha256(void)
+{
+    static uint8_t buf[(1u << 20) + 77];
+    uint8_t d[32];
+    char want[65], got[65];
+    size_t n, i;
+    kiln_sha256_hex((const uint8_t *)"abc", 3, got);
+    CHECK(strcmp(got, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+    kiln_sha256_hex((const uint8_t *)"", 0, got);
+    CHECK(strcmp(got, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0);
+    kiln_sha256_hex((const uint8_t *)"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
+                    got);
+    CHECK(strcmp(got, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1") == 0);
+    randombytes_buf_deterministic(buf, sizeof buf, (const unsigned char *)"kiln-sha256-test-seed-0000000001");
+    for (n = 0; n <= 1024; n++) {
+        crypto_hash_sha256(d, buf + (n & 7), n);
+        sodium_bin2hex(want, sizeof want, d, sizeof d);
+        kiln_sha256_hex(buf + (n & 7), n, got);
+        CHECK_MSG(strcmp(want, got) == 0, "length %zu", n);
+    }
+    for (i = 0; i < 4; i++) {
+        n = sizeof buf - i * 13;
+        crypto_hash_sha256(d, buf, n);
+        sodium_bin2hex(want, sizeof want, d, sizeof d);
+        kiln_sha256_hex(buf, n, got);
+        CHECK_MSG(strcmp(want, got) == 0, "length %zu", n);
+    }
+}
+
 static void test_pae(void)
 {
     uint8_t *p;
@@ -966,6 +997,7 @@ static const struct {
 } tests[] = {
     {"pem_der", test_pem_der},
     {"key_files", test_key_files},
+    {"sha256", test_sha256},
     {"pae", test_pae},
     {"envelope", test_envelope},
     {"statement", test_statement},
