@@ -251,9 +251,10 @@ static int check_signatures(const struct kiln_dsse *env, const struct kiln_trust
         case KILN_TRUST_TRUSTED:
             break;
         }
-        ok = kiln_dsse_verify_sig(env, i, key, err);
+        ok = kiln_dsse_verify_sig(env, i, key, NULL);
         if (ok < 0)
-            return refuse(err, why, KILN_REFUSAL_IO, KILN_E_NOMEM, "%s", err ? err->msg : "");
+            return refuse(err, why, KILN_REFUSAL_IO, KILN_E_NOMEM,
+                          "out of memory verifying signature %zu", i);
         if (ok)
             return (int)i;
         if (bad < 0)
