@@ -42,7 +42,7 @@ static int sys_openat2(int dirfd, const char *path, int flags, mode_t mode, uint
     long r;
     memset(&how, 0, sizeof how);
     how.flags = (uint64_t)(unsigned)flags;
-    how.mode = (flags & (O_CREAT | __O_TMPFILE)) ? mode : 0;
+    how.mode = ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0;
     how.resolve = resolve;
     do {
         r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
@@ -268,8 +268,10 @@ int kiln__path_resolve(struct kiln_vk *vk, int sys, int dirfd, const char *path,
         rel = p->buf;
     } else {
         const struct kiln_vk_fd *f = kiln__fd(vk, dirfd);
-        if (f == NULL)
+        if (f == NULL) {
+            audit_escape(vk, sys, NULL, EBADF, "builtin:fd-table");
             return -EBADF;
+        }
         if (f->kind != KILN_VK_DIR)
             return -ENOTDIR;
         p->base = f->host;

@@ -134,10 +134,11 @@ fail:
     return kiln__ret(vk, S, r);
 }
 
-static struct kiln_vk_fd *io_fd(struct kiln_vk *vk, int fd, int *err)
+static struct kiln_vk_fd *io_fd(struct kiln_vk *vk, int sys, int fd, int *err)
 {
     struct kiln_vk_fd *f = kiln__fd(vk, fd);
     if (f == NULL) {
+        kiln__audit_deny(vk, kiln_vk_sys_name(sys), NULL, EBADF, "builtin:fd-table");
         *err = -EBADF;
         return NULL;
     }
@@ -157,7 +158,7 @@ ssize_t kiln_vk_readv(struct kiln_vk *vk, int fd, const struct iovec *iov, int n
     int e = kiln__enter(vk, S);
     if (e < 0)
         return kiln__ret(vk, S, e);
-    if ((f = io_fd(vk, fd, &e)) == NULL)
+    if ((f = io_fd(vk, S, fd, &e)) == NULL)
         return kiln__ret(vk, S, e);
     if (n < 0 || n > IOV_MAX)
         return kiln__ret(vk, S, -EINVAL);
@@ -188,7 +189,7 @@ static ssize_t do_write(struct kiln_vk *vk, int S, int fd, const struct iovec *i
     int e = kiln__enter(vk, S);
     if (e < 0)
         return kiln__ret(vk, S, e);
-    if ((f = io_fd(vk, fd, &e)) == NULL)
+    if ((f = io_fd(vk, S, fd, &e)) == NULL)
         return kiln__ret(vk, S, e);
     if (n < 0 || n > IOV_MAX)
         return kiln__ret(vk, S, -EINVAL);
@@ -239,7 +240,7 @@ ssize_t kiln_vk_preadv(struct kiln_vk *vk, int fd, const struct iovec *iov, int 
     int e = kiln__enter(vk, S);
     if (e < 0)
         return kiln__ret(vk, S, e);
-    if ((f = io_fd(vk, fd, &e)) == NULL)
+    if ((f = io_fd(vk, S, fd, &e)) == NULL)
         return kiln__ret(vk, S, e);
     if (n < 0 || n > IOV_MAX || off < 0)
         return kiln__ret(vk, S, -EINVAL);
@@ -268,7 +269,7 @@ int64_t kiln_vk_lseek(struct kiln_vk *vk, int fd, int64_t off, int whence)
     int e = kiln__enter(vk, S);
     if (e < 0)
         return kiln__ret(vk, S, e);
-    if ((f = io_fd(vk, fd, &e)) == NULL)
+    if ((f = io_fd(vk, S, fd, &e)) == NULL)
         return kiln__ret(vk, S, e);
     if (f->kind == KILN_VK_SOCKET || f->kind == KILN_VK_LISTENER || f->kind == KILN_VK_DGRAM)
         return kiln__ret(vk, S, -ESPIPE);
@@ -297,7 +298,7 @@ int kiln_vk_ftruncate(struct kiln_vk *vk, int fd, int64_t size)
     int e = kiln__enter(vk, S);
     if (e < 0)
         return kiln__ret(vk, S, e);
-    if ((f = io_fd(vk, fd, &e)) == NULL)
+    if ((f = io_fd(vk, S, fd, &e)) == NULL)
         return kiln__ret(vk, S, e);
     if (size < 0)
         return kiln__ret(vk, S, -EINVAL);
@@ -314,7 +315,7 @@ int kiln_vk_fsync(struct kiln_vk *vk, int fd, bool data_only)
     int e = kiln__enter(vk, S);
     if (e < 0)
         return kiln__ret(vk, S, e);
-    if ((f = io_fd(vk, fd, &e)) == NULL)
+    if ((f = io_fd(vk, S, fd, &e)) == NULL)
         return kiln__ret(vk, S, e);
     e = data_only ? fdatasync(f->host) : fsync(f->host);
     return e < 0 ? kiln__ret(vk, S, -errno) : 0;
@@ -328,7 +329,7 @@ int kiln_vk_fadvise(struct kiln_vk *vk, int fd, int64_t off, int64_t len, int ad
     int e = kiln__enter(vk, S);
     if (e < 0)
         return kiln__ret(vk, S, e);
-    if ((f = io_fd(vk, fd, &e)) == NULL)
+    if ((f = io_fd(vk, S, fd, &e)) == NULL)
         return kiln__ret(vk, S, e);
     e = posix_fadvise(f->host, off, len, advice);
     return e != 0 ? kiln__ret(vk, S, -e) : 0;
@@ -342,7 +343,7 @@ int kiln_vk_fallocate(struct kiln_vk *vk, int fd, int64_t off, int64_t len)
     int e = kiln__enter(vk, S);
     if (e < 0)
         return kiln__ret(vk, S, e);
-    if ((f = io_fd(vk, fd, &e)) == NULL)
+    if ((f = io_fd(vk, S, fd, &e)) == NULL)
         return kiln__ret(vk, S, e);
     if (off < 0 || len <= 0)
         return kiln__ret(vk, S, -EINVAL);
