@@ -5,6 +5,7 @@
  * reason when it is refused; 2 on usage errors.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ static void usage(FILE *f)
                "in %s when that root-owned file exists).\n\n"
                "  --trust DIR      trust the *.pem public keys in DIR, minus DIR/revoked\n"
                "  --key PUB.pem    trust this public key\n"
+               "  --timing         also print where verification spent its time\n"
                "  -h, --help       this text\n\n"
                "Exit status: 0 valid, 1 refused (one line with the reason), 2 usage.\n",
             kiln_trust_default_dir(), kiln_trust_config_path());
@@ -29,9 +31,10 @@ static void usage(FILE *f)
 
 static int cmd_verify(int argc, char **argv)
 {
-    enum { O_TRUST = 256, O_KEY };
+    enum { O_TRUST = 256, O_KEY, O_TIMING };
     static const struct option opts[] = {{"trust", required_argument, NULL, O_TRUST},
                                          {"key", required_argument, NULL, O_KEY},
+                                         {"timing", no_argument, NULL, O_TIMING},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *dirs[MAX_SOURCES], *keys[MAX_SOURCES], *path;
@@ -41,6 +44,7 @@ static int cmd_verify(int argc, char **argv)
     struct kiln_error err = {0};
     enum kiln_refusal why = KILN_REFUSAL_NONE;
     int c, rc = 1;
+    bool timing = false;
     optind = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -54,6 +58,9 @@ static int cmd_verify(int argc, char **argv)
                 dirs[ndirs++] = optarg;
             else
                 keys[nkeys++] = optarg;
+            break;
+        case O_TIMING:
+            timing = true;
             break;
         case 'h':
             usage(stdout);
@@ -105,6 +112,11 @@ static int cmd_verify(int argc, char **argv)
             printf("  %-11s sha256:%s %llu bytes\n",
                    kiln_region_name(u->statement.regions[i].kind), u->statement.sha256[i],
                    (unsigned long long)u->statement.regions[i].length);
+        if (timing)
+            printf("  timing      read %.3f ms, parse %.3f ms, signature %.3f ms, "
+                   "digests %.3f ms\n",
+                   u->timing.read_ns / 1e6, u->timing.parse_ns / 1e6, u->timing.sig_ns / 1e6,
+                   u->timing.hash_ns / 1e6);
     }
     rc = 0;
 fail:

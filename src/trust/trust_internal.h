@@ -34,4 +34,12 @@ bool kiln__is_hex64(const char *s);
 int kiln__read_fd(int fd, const char *name, uint64_t max, uint8_t **out, size_t *len,
                   struct kiln_error *err);
 
+struct kiln_trust_store;
+
+/* kiln_trust_store_open_default with explicit paths (tests use temporary
+ * ones): config is honoured only if root-owned and not group/other-writable,
+ * and the chosen directory must be root-owned and not group/other-writable. */
+int kiln__trust_store_open_system(const char *config, const char *default_dir,
+                                  struct kiln_trust_store **out, struct kiln_error *err);
+
 #endif

@@ -200,9 +200,8 @@ done:
 
 /* Reads "trust_dir = /abs/path" from the root-owned config file. Returns 1 and
  * fills dir, 0 if the file does not exist, negative on error. */
-static int read_config(char *dir, size_t dirlen, struct kiln_error *err)
+static int read_config(const char *path, char *dir, size_t dirlen, struct kiln_error *err)
 {
-    const char *path = KILN_TRUST_CONFIG;
     struct stat st;
     uint8_t *buf = NULL;
     size_t n;
@@ -260,16 +259,17 @@ static int read_config(char *dir, size_t dirlen, struct kiln_error *err)
     return rc;
 }
 
-int kiln_trust_store_open_default(struct kiln_trust_store **out, struct kiln_error *err)
+int kiln__trust_store_open_system(const char *config, const char *default_dir,
+                                  struct kiln_trust_store **out, struct kiln_error *err)
 {
     char dir[4096];
     struct stat st;
     struct kiln_trust_store *ts = NULL;
-    int rc = read_config(dir, sizeof dir, err);
+    int rc = read_config(config, dir, sizeof dir, err);
     if (rc < 0)
         return rc;
     if (rc == 0)
-        snprintf(dir, sizeof dir, "%s", KILN_TRUST_DIR);
+        snprintf(dir, sizeof dir, "%s", default_dir);
     if (stat(dir, &st) != 0)
         return kiln_error_sys(err, errno, "trust store %s", dir);
     if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
@@ -287,4 +287,9 @@ int kiln_trust_store_open_default(struct kiln_trust_store **out, struct kiln_err
     }
     *out = ts;
     return 0;
+}
+
+int kiln_trust_store_open_default(struct kiln_trust_store **out, struct kiln_error *err)
+{
+    return kiln__trust_store_open_system(KILN_TRUST_CONFIG, KILN_TRUST_DIR, out, err);
 }

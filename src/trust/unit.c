@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -192,6 +193,13 @@ int kiln_unit_footer_parse(const uint8_t *data, uint64_t file_size, struct kiln_
                               (unsigned long long)KILN_UNIT_MAX_ENVELOPE);
     *out = f;
     return 0;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 const char *kiln_refusal_name(enum kiln_refusal r)
@@ -360,6 +368,7 @@ int kiln_unit_verify(uint8_t *data, size_t size, const struct kiln_trust_store *
     const char *label = NULL;
     int rc, which;
     uint32_t i;
+    uint64_t t0 = now_ns(), t1, t2;
 
     u = calloc(1, sizeof *u);
     if (!u) {
@@ -395,6 +404,7 @@ int kiln_unit_verify(uint8_t *data, size_t size, const struct kiln_trust_store *
                     KILN_DSSE_PAYLOAD_TYPE);
         goto fail;
     }
+    t1 = now_ns();
     /* 3. a trusted, non-revoked signature verifies over the PAE */
     rc = which = check_signatures(env, ts, &label, refusal, err);
     if (rc < 0)
@@ -402,6 +412,7 @@ int kiln_unit_verify(uint8_t *data, size_t size, const struct kiln_trust_store *
     snprintf(u->signer_keyid, sizeof u->signer_keyid, "%s", env->sigs[which].keyid);
     u->signer_label = label ? strdup(label) : NULL;
     u->nsigs = env->nsigs;
+    t2 = now_ns();
     /* the signed statement (only now is it worth parsing) */
     rc = kiln_statement_parse(env->payload, env->payload_len, &u->statement, err);
     if (rc < 0) {
@@ -438,6 +449,9 @@ int kiln_unit_verify(uint8_t *data, size_t size, const struct kiln_trust_store *
         }
     }
     kiln_dsse_free(env);
+    u->timing.parse_ns = t1 - t0;
+    u->timing.sig_ns = t2 - t1;
+    u->timing.hash_ns = now_ns() - t2;
     if (refusal)
         *refusal = KILN_REFUSAL_NONE;
     *out = u;
@@ -454,13 +468,18 @@ int kiln_unit_verify_fd(int fd, const struct kiln_trust_store *ts, struct kiln_u
 {
     uint8_t *data;
     size_t n;
+    uint64_t t0 = now_ns(), t1;
     int rc = kiln__read_fd(fd, "unit", KILN_UNIT_MAX_SIZE, &data, &n, err);
     if (rc < 0) {
         char m[sizeof err->msg];
         snprintf(m, sizeof m, "%s", err ? err->msg : "");
         return refuse(err, refusal, KILN_REFUSAL_IO, -rc, "%s", m);
     }
-    return kiln_unit_verify(data, n, ts, out, refusal, err);
+    t1 = now_ns();
+    rc = kiln_unit_verify(data, n, ts, out, refusal, err);
+    if (rc == 0)
+        (*out)->timing.read_ns = t1 - t0;
+    return rc;
 }
 
 int kiln_unit_verify_file(const char *path, const struct kiln_trust_store *ts,

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "kiln/unit.h"
+#include "trust/trust_internal.h"
 
 static int failures;
 
@@ -927,6 +928,68 @@ static void test_trust_dir(void)
     rmdir(dir);
 }
 
+/* The system store: a root-owned config file may name the directory; both
+ * must be root-owned and not writable by group or others. (As non-root every
+ * case is refused, which is checked too.) */
+static void test_system_store(void)
+{
+    char dir[] = "/tmp/kiln-trust-sys.XXXXXX", conf[128], keys[128], other[128], text[256];
+    char path[192], *pem;
+    struct kiln_seckey a;
+    struct kiln_trust_store *ts = NULL;
+    struct kiln_error err = {0};
+    bool root = geteuid() == 0;
+    REQUIRE(mkdtemp(dir));
+    snprintf(conf, sizeof conf, "%s/trust.conf", dir);
+    snprintf(keys, sizeof keys, "%s/keys", dir);
+    snprintf(other, sizeof other, "%s/other", dir);
+    REQUIRE(mkdir(keys, 0755) == 0 && mkdir(other, 0755) == 0);
+    CHECK(kiln_key_generate(&a, NULL) == 0);
+    REQUIRE(kiln_key_public_pem(&a.pub, &pem, NULL) == 0);
+    snprintf(path, sizeof path, "%s/a.pem", other);
+    write_text(path, pem);
+    free(pem);
+
+    /* no config file: the default directory (empty store) */
+    CHECK(kiln__trust_store_open_system(conf, keys, &ts, &err) == (root ? 0 : -KILN_E_DENIED));
+    CHECK(!root || kiln_trust_store_count(ts) == 0);
+    kiln_trust_store_free(ts);
+    ts = NULL;
+    /* a config naming the other directory */
+    snprintf(text, sizeof text, "# kiln\ntrust_dir = %s\n", other);
+    write_text(conf, text);
+    CHECK(kiln__trust_store_open_system(conf, keys, &ts, &err) == (root ? 0 : -KILN_E_DENIED));
+    CHECK(!root || (ts && kiln_trust_store_lookup(ts, a.pub.keyid, NULL, NULL) ==
+                              KILN_TRUST_TRUSTED));
+    kiln_trust_store_free(ts);
+    ts = NULL;
+    /* a group-writable config or directory is refused */
+    chmod(conf, 0664);
+    CHECK(kiln__trust_store_open_system(conf, keys, &ts, &err) == -KILN_E_DENIED);
+    chmod(conf, 0644);
+    chmod(other, 0775);
+    CHECK(kiln__trust_store_open_system(conf, keys, &ts, &err) == -KILN_E_DENIED);
+    chmod(other, 0755);
+    /* a config not owned by root is refused */
+    if (root) {
+        CHECK(chown(conf, 1, 1) == 0);
+        CHECK(kiln__trust_store_open_system(conf, keys, &ts, &err) == -KILN_E_DENIED);
+        CHECK(chown(conf, 0, 0) == 0);
+    }
+    /* a relative or missing trust_dir */
+    write_text(conf, "trust_dir = relative/path\n");
+    CHECK(kiln__trust_store_open_system(conf, keys, &ts, &err) ==
+          (root ? -KILN_E_INVALID : -KILN_E_DENIED));
+    write_text(conf, "nothing here\n");
+    CHECK(kiln__trust_store_open_system(conf, keys, &ts, &err) ==
+          (root ? -KILN_E_MALFORMED : -KILN_E_DENIED));
+    unlink(conf);
+    unlink(path);
+    rmdir(keys);
+    rmdir(other);
+    rmdir(dir);
+}
+
 /* verify_fd reads the file once from offset 0, whatever the fd position. */
 static void test_verify_fd(void)
 {
@@ -1009,6 +1072,7 @@ static const struct {
     {"keys_trust", test_keys_trust},
     {"versions", test_versions},
     {"trust_dir", test_trust_dir},
+    {"system_store", test_system_store},
     {"verify_fd", test_verify_fd},
     {"inspect", test_inspect},
 };
