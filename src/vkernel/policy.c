@@ -74,6 +74,7 @@ struct sys_decision {
 struct kiln_vk_policy {
     int default_action;
     int default_errno;
+    char default_rule[48]; /* "$.seccomp.defaultAction" or "default:deny" */
     struct sys_rule *rules;
     int nrules;
     struct sys_decision dec[KILN_VK_SYS__COUNT];
@@ -226,9 +227,9 @@ static int parse_seccomp(struct ctx *c, json_t *s, const char *jp0, struct kiln_
 {
     static const char *const keys[] = {"defaultAction", "defaultErrnoRet", "architectures",
                                        "archMap", "syscalls", "flags", "listenerPath",
-                                       "listenerMetadata", "comment", NULL};
+                                       "listenerMetadata", "comment", "defaultErrno", NULL};
     static const char *const rkeys[] = {"names", "name", "action", "errnoRet", "args",
-                                        "comment", "includes", "excludes", NULL};
+                                        "comment", "includes", "excludes", "errno", NULL};
     char jp[300];
     json_t *v, *calls;
     size_t i, j;
@@ -247,6 +248,7 @@ static int parse_seccomp(struct ctx *c, json_t *s, const char *jp0, struct kiln_
     if ((r = get_uint(c, s, "defaultErrnoRet", jp0, 4095, &u)) < 0)
         return r;
     p->default_errno = (int)u;
+    snprintf(p->default_rule, sizeof p->default_rule, "%s.defaultAction", jp0);
     calls = json_object_get(s, "syscalls");
     if (calls == NULL)
         return 0;
@@ -338,6 +340,14 @@ static int parse_seccomp(struct ctx *c, json_t *s, const char *jp0, struct kiln_
                                "SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_MASKED_EQ");
                 sr->nargs++;
             }
+        }
+        /* Docker: a rule that "includes" capabilities applies only to
+         * containers holding them; guests hold none. */
+        {
+            json_t *inc = json_object_get(v, "includes"), *caps;
+            if (json_is_object(inc) && (caps = json_object_get(inc, "caps")) != NULL &&
+                json_is_array(caps) && json_array_size(caps) > 0)
+                memset(sr->ids, 0, sizeof sr->ids);
         }
         p->nrules++;
     }
@@ -521,7 +531,7 @@ static void compile(struct kiln_vk_policy *p)
         d->action = p->default_action;
         d->errno_ret = p->default_errno;
         d->dynamic = false;
-        d->rule = "$.defaultAction";
+        d->rule = p->default_rule;
         for (i = 0; i < p->nrules; i++) {
             const struct sys_rule *r = &p->rules[i];
             if (!has_bit(r->ids, id))
@@ -560,6 +570,7 @@ int kiln_vk_policy_parse(const char *json, size_t len, const char *name,
     }
     p->default_action = KILN__ACT_ERRNO;
     p->default_errno = EPERM;
+    snprintf(p->default_rule, sizeof p->default_rule, "default:deny");
     if (!json_is_object(root)) {
         r = bad(&c, "$", "expected an object");
         goto fail;
@@ -741,7 +752,7 @@ int kiln__policy_sys(const struct kiln_vk_policy *p, int sys, const uint64_t *ar
             return r->action;
         }
         *errno_ret = p->default_errno;
-        *rule = "$.defaultAction";
+        *rule = p->default_rule;
         return p->default_action;
     }
     *errno_ret = d->errno_ret;
