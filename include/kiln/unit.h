@@ -33,9 +33,9 @@
 
 /* ---------------------------------------------------------------- keys --- */
 
-#define KILN_KEYID_LEN 64          /* hex characters of a key id */
-#define KILN_SPKI_DER_LEN 44       /* Ed25519 SubjectPublicKeyInfo DER */
-#define KILN_PKCS8_DER_LEN 48      /* Ed25519 PKCS#8 v1 PrivateKeyInfo DER */
+#define KILN_KEYID_LEN 64     /* hex characters of a key id */
+#define KILN_SPKI_DER_LEN 44  /* Ed25519 SubjectPublicKeyInfo DER */
+#define KILN_PKCS8_DER_LEN 48 /* Ed25519 PKCS#8 v1 PrivateKeyInfo DER */
 #define KILN_ED25519_SIG_LEN 64
 
 /* An Ed25519 public key and its key id (lowercase hex SHA-256 of the SPKI DER). */
@@ -139,8 +139,8 @@ int kiln_dsse_new(const char *type, const uint8_t *payload, size_t payload_len,
 int kiln_dsse_sign(struct kiln_dsse *env, const struct kiln_seckey *key, struct kiln_error *err);
 
 /* Appends a raw signature entry (tests use it to forge bad ones). */
-int kiln_dsse_add_sig(struct kiln_dsse *env, const char *keyid, const uint8_t *sig,
-                      size_t sig_len, struct kiln_error *err);
+int kiln_dsse_add_sig(struct kiln_dsse *env, const char *keyid, const uint8_t *sig, size_t sig_len,
+                      struct kiln_error *err);
 
 /* Returns 1 if signature i is a valid Ed25519 signature by key over the PAE,
  * 0 if not (any length other than 64 is invalid), negative on NOMEM. */
@@ -150,8 +150,7 @@ int kiln_dsse_verify_sig(const struct kiln_dsse *env, size_t i, const struct kil
 /* Canonical JSON (sorted keys, no whitespace, standard padded base64):
  * {"payload":"..","payloadType":"..","signatures":[{"keyid":"..","sig":".."}]}
  * Returns 0 and a malloc'd NUL-terminated string (*json; *len excludes the NUL). */
-int kiln_dsse_encode(const struct kiln_dsse *env, char **json, size_t *len,
-                     struct kiln_error *err);
+int kiln_dsse_encode(const struct kiln_dsse *env, char **json, size_t *len, struct kiln_error *err);
 
 /* Strict parse: exactly the fields above (no duplicates, no unknown top-level
  * fields; signature entries need keyid and sig), canonical base64, at least
@@ -184,18 +183,18 @@ const char *kiln_region_name(uint32_t kind);
  * owned by the struct (kiln_manifest_clear frees them). Digests are
  * lowercase hex SHA-256. */
 struct kiln_manifest {
-    int format_version;       /* KILN_FORMAT_VERSION */
-    int engine_version;       /* engine interface the unit needs */
-    char *tool_version;       /* e.g. "kiln 0.1.0" */
-    char *guest_abi;          /* wasi_snapshot_preview1 | kiln-linux-wasm32 | kiln-linux-x86_64 */
-    char *source_path;        /* path of the original program in the image */
-    char *source_kind;        /* wasm | elf-static | elf-dynamic | script | ... */
-    char source_sha256[65];   /* digest of the original program */
+    int format_version;     /* KILN_FORMAT_VERSION */
+    int engine_version;     /* engine interface the unit needs */
+    char *tool_version;     /* e.g. "kiln 0.1.0" */
+    char *guest_abi;        /* wasi_snapshot_preview1 | kiln-linux-wasm32 | kiln-linux-x86_64 */
+    char *source_path;      /* path of the original program in the image */
+    char *source_kind;      /* wasm | elf-static | elf-dynamic | script | ... */
+    char source_sha256[65]; /* digest of the original program */
     bool has_policy;
-    char policy_sha256[65];   /* set iff has_policy; equals the policy region digest */
+    char policy_sha256[65]; /* set iff has_policy; equals the policy region digest */
     bool has_aot;
-    char *aot_target;         /* set iff has_aot: e.g. "x86_64-linux-gnu" */
-    char *aot_compiler;       /* set iff has_aot: compiler identification */
+    char *aot_target;   /* set iff has_aot: e.g. "x86_64-linux-gnu" */
+    char *aot_compiler; /* set iff has_aot: compiler identification */
 };
 
 /* Frees the strings and zeroes *m. NULL is a no-op. */
@@ -216,10 +215,10 @@ struct kiln_unit_region {
 struct kiln_statement {
     size_t nregions;
     struct kiln_unit_region regions[8];
-    char sha256[8][65];          /* subject digest per region */
-    char *statement_type;        /* "_type" */
+    char sha256[8][65];   /* subject digest per region */
+    char *statement_type; /* "_type" */
     char *predicate_type;
-    bool has_manifest;           /* predicate parsed (predicateType is ours) */
+    bool has_manifest; /* predicate parsed (predicateType is ours) */
     struct kiln_manifest manifest;
 };
 
@@ -258,14 +257,12 @@ int kiln_trust_store_add(struct kiln_trust_store *ts, const struct kiln_pubkey *
 
 /* Revoke a key id (64 lowercase hex). A revoked key never verifies anything,
  * even if it is also trusted. */
-int kiln_trust_store_revoke(struct kiln_trust_store *ts, const char *keyid,
-                            struct kiln_error *err);
+int kiln_trust_store_revoke(struct kiln_trust_store *ts, const char *keyid, struct kiln_error *err);
 
 /* Adds every "*.pem" public key in dir and the key ids listed in dir/revoked
  * (one per line; blank lines and '#' comments allowed). Fails closed: an
  * unreadable or malformed key or revocation line is an error. */
-int kiln_trust_store_load_dir(struct kiln_trust_store *ts, const char *dir,
-                              struct kiln_error *err);
+int kiln_trust_store_load_dir(struct kiln_trust_store *ts, const char *dir, struct kiln_error *err);
 
 /* Opens the system store: the directory named by the config file if it
  * exists (it must be a regular file owned by root and not writable by group
@@ -277,10 +274,8 @@ enum kiln_trust_status { KILN_TRUST_UNKNOWN = 0, KILN_TRUST_TRUSTED = 1, KILN_TR
 
 /* Looks a key id up. On KILN_TRUST_TRUSTED, *key and *label (if non-NULL) point
  * into the store and live until kiln_trust_store_free. */
-enum kiln_trust_status kiln_trust_store_lookup(const struct kiln_trust_store *ts,
-                                               const char *keyid,
-                                               const struct kiln_pubkey **key,
-                                               const char **label);
+enum kiln_trust_status kiln_trust_store_lookup(const struct kiln_trust_store *ts, const char *keyid,
+                                               const struct kiln_pubkey **key, const char **label);
 
 size_t kiln_trust_store_count(const struct kiln_trust_store *ts);
 
@@ -320,15 +315,15 @@ int kiln_unit_footer_parse(const uint8_t *data, uint64_t file_size, struct kiln_
 /* Why a unit was refused (the stub prints kiln_refusal_name()). */
 enum kiln_refusal {
     KILN_REFUSAL_NONE = 0,
-    KILN_REFUSAL_IO,             /* could not read the unit */
-    KILN_REFUSAL_BAD_FOOTER,     /* footer missing or insane */
-    KILN_REFUSAL_BAD_ENVELOPE,   /* envelope does not parse / not canonical */
-    KILN_REFUSAL_UNKNOWN_KEY,    /* no signature by a trusted key */
-    KILN_REFUSAL_REVOKED_KEY,    /* the only trusted-looking signer is revoked */
-    KILN_REFUSAL_BAD_SIGNATURE,  /* a trusted key's signature does not verify */
-    KILN_REFUSAL_BAD_MANIFEST,   /* signed statement does not parse */
-    KILN_REFUSAL_DIGEST_MISMATCH,/* a region's bytes or layout differ from the statement */
-    KILN_REFUSAL_UNSUPPORTED,    /* format / manifest / engine version or ABI unsupported */
+    KILN_REFUSAL_IO,              /* could not read the unit */
+    KILN_REFUSAL_BAD_FOOTER,      /* footer missing or insane */
+    KILN_REFUSAL_BAD_ENVELOPE,    /* envelope does not parse / not canonical */
+    KILN_REFUSAL_UNKNOWN_KEY,     /* no signature by a trusted key */
+    KILN_REFUSAL_REVOKED_KEY,     /* the only trusted-looking signer is revoked */
+    KILN_REFUSAL_BAD_SIGNATURE,   /* a trusted key's signature does not verify */
+    KILN_REFUSAL_BAD_MANIFEST,    /* signed statement does not parse */
+    KILN_REFUSAL_DIGEST_MISMATCH, /* a region's bytes or layout differ from the statement */
+    KILN_REFUSAL_UNSUPPORTED,     /* format / manifest / engine version or ABI unsupported */
 };
 
 /* "bad footer", "unknown key", ... ("ok" for NONE). */
@@ -344,7 +339,7 @@ struct kiln_unit_input {
     size_t aot_len;
     const uint8_t *policy; /* optional (NULL) */
     size_t policy_len;
-    const struct kiln_manifest *manifest; /* policy_sha256/has_policy are filled in by build */
+    const struct kiln_manifest *manifest;  /* policy_sha256/has_policy are filled in by build */
     const struct kiln_seckey *const *keys; /* one signature per key, in order */
     size_t nkeys;
 };
@@ -361,17 +356,17 @@ struct kiln_unit {
     uint8_t *data;
     size_t size;
     struct kiln_unit_footer footer;
-    struct kiln_statement statement; /* .manifest is the verified manifest */
+    struct kiln_statement statement;           /* .manifest is the verified manifest */
     const uint8_t *stub, *wasm, *aot, *policy; /* aot/policy NULL when absent */
     size_t stub_len, wasm_len, aot_len, policy_len;
     char signer_keyid[KILN_KEYID_LEN + 1]; /* the trusted key whose signature verified */
     char *signer_label;                    /* its store label (file name), or NULL */
     size_t nsigs;                          /* signatures in the envelope */
-    struct {                 /* where verification spent its time (CLOCK_MONOTONIC, ns) */
-        uint64_t read_ns;    /* reading the file (kiln_unit_verify_fd/_file only) */
-        uint64_t parse_ns;   /* footer + envelope */
-        uint64_t sig_ns;     /* choosing and checking the signature (Ed25519) */
-        uint64_t hash_ns;    /* statement, SHA-256 of every region, version checks */
+    struct {               /* where verification spent its time (CLOCK_MONOTONIC, ns) */
+        uint64_t read_ns;  /* reading the file (kiln_unit_verify_fd/_file only) */
+        uint64_t parse_ns; /* footer + envelope */
+        uint64_t sig_ns;   /* choosing and checking the signature (Ed25519) */
+        uint64_t hash_ns;  /* statement, SHA-256 of every region, version checks */
     } timing;
 };
 
@@ -399,11 +394,11 @@ void kiln_unit_free(struct kiln_unit *u);
  * envelope and statement. Nothing here is trusted. */
 struct kiln_unit_info {
     struct kiln_unit_footer footer;
-    struct kiln_dsse *envelope;      /* NULL if it did not parse */
+    struct kiln_dsse *envelope; /* NULL if it did not parse */
     bool has_statement;
-    struct kiln_statement statement; /* valid iff has_statement */
+    struct kiln_statement statement;        /* valid iff has_statement */
     char sha256[KILN_UNIT_MAX_REGIONS][65]; /* actual digest of each region's bytes */
-    char envelope_error[512];        /* why envelope/statement did not parse, or "" */
+    char envelope_error[512];               /* why envelope/statement did not parse, or "" */
 };
 
 /* Parses footer, envelope and statement without any trust decision. Returns

@@ -31,43 +31,38 @@ static int print_json(const char *path, size_t size, const struct kiln_unit_info
         json_array_append_new(regions, json_pack("{s:i,s:s,s:I,s:I,s:s}", "kind", (int)r->kind,
                                                  "name", kiln_region_name(r->kind), "offset",
                                                  (json_int_t)r->offset, "length",
-                                                 (json_int_t)r->length, "sha256",
-                                                 info->sha256[i]));
+                                                 (json_int_t)r->length, "sha256", info->sha256[i]));
     }
     if (info->envelope) {
         json_t *sigs = json_array();
         size_t k;
         for (k = 0; k < info->envelope->nsigs; k++)
-            json_array_append_new(sigs, json_pack("{s:s}", "keyid",
-                                                  info->envelope->sigs[k].keyid));
+            json_array_append_new(sigs, json_pack("{s:s}", "keyid", info->envelope->sigs[k].keyid));
         json_decref(env);
-        env = json_pack("{s:s,s:o}", "payloadType", info->envelope->payload_type, "signatures",
-                        sigs);
+        env =
+            json_pack("{s:s,s:o}", "payloadType", info->envelope->payload_type, "signatures", sigs);
         if (info->has_statement) {
             json_decref(st);
-            st = json_loadb((const char *)info->envelope->payload, info->envelope->payload_len,
-                            0, NULL);
-            if (!st)
-                st = json_null();
+            st = json_loadb((const char *)info->envelope->payload, info->envelope->payload_len, 0,
+                            NULL);
+            if (!st) st = json_null();
         }
     }
     json_object_set_new(root, "file", json_string(path));
     json_object_set_new(root, "size", json_integer((json_int_t)size));
     json_object_set_new(root, "verified", json_false());
-    json_object_set_new(
-        root, "footer",
-        json_pack("{s:i,s:i,s:o,s:{s:I,s:I}}", "version", (int)info->footer.version, "flags",
-                  (int)info->footer.flags, "regions", regions, "envelope", "offset",
-                  (json_int_t)info->footer.envelope_offset, "length",
-                  (json_int_t)info->footer.envelope_length));
+    json_object_set_new(root, "footer",
+                        json_pack("{s:i,s:i,s:o,s:{s:I,s:I}}", "version", (int)info->footer.version,
+                                  "flags", (int)info->footer.flags, "regions", regions, "envelope",
+                                  "offset", (json_int_t)info->footer.envelope_offset, "length",
+                                  (json_int_t)info->footer.envelope_length));
     json_object_set_new(root, "envelope", env);
     json_object_set_new(root, "statement", st);
     if (info->envelope_error[0])
         json_object_set_new(root, "error", json_string(info->envelope_error));
     s = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(root);
-    if (!s)
-        return 1;
+    if (!s) return 1;
     printf("%s\n", s);
     free(s);
     return 0;
@@ -115,20 +110,17 @@ static void print_text(const char *path, size_t size, const struct kiln_unit_inf
         const struct kiln_manifest *m = &info->statement.manifest;
         printf("  manifest:\n    format v%d, engine version %d, tool %s\n    guest ABI %s\n"
                "    source %s (%s, sha256:%s)\n",
-               m->format_version, m->engine_version, m->tool_version, m->guest_abi,
-               m->source_path, m->source_kind, m->source_sha256);
-        if (m->has_policy)
-            printf("    policy sha256:%s\n", m->policy_sha256);
-        if (m->has_aot)
-            printf("    aot target %s, compiler %s\n", m->aot_target, m->aot_compiler);
+               m->format_version, m->engine_version, m->tool_version, m->guest_abi, m->source_path,
+               m->source_kind, m->source_sha256);
+        if (m->has_policy) printf("    policy sha256:%s\n", m->policy_sha256);
+        if (m->has_aot) printf("    aot target %s, compiler %s\n", m->aot_target, m->aot_compiler);
     }
 }
 
 static int cmd_inspect(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     struct kiln_unit_info *info = NULL;
     struct kiln_error err = {0};
     uint8_t *data = NULL;

@@ -22,24 +22,24 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: kiln sign --key KEY.pem [--key KEY2.pem ...] [--stub STUB] --abi ABI\n"
-            "                 [--source-path P] [--source-kind K] [--source-digest HEX]\n"
-            "                 [--policy POLICY.json] [--aot OBJ --aot-target T --aot-compiler C]\n"
-            "                 MODULE.wasm -o UNIT\n\n"
-            "Builds a signed unit: the loader stub, the module (and optional AOT object and\n"
-            "policy), a DSSE envelope holding an in-toto statement, and the footer.\n\n"
-            "  --key KEY.pem        Ed25519 private key (PKCS#8 PEM); repeat to sign with several\n"
-            "  --stub FILE          loader stub ELF (default: kiln-stub next to this kiln)\n"
-            "  --abi ABI            wasi_snapshot_preview1 | kiln-linux-wasm32 | kiln-linux-x86_64\n"
-            "  --source-path P      path of the original program in the image (default: MODULE)\n"
-            "  --source-kind K      wasm | elf-static | elf-dynamic | script (default: wasm)\n"
-            "  --source-digest HEX  sha256 of the original program (default: the module's)\n"
-            "  --policy FILE        policy JSON to embed and sign\n"
-            "  --aot FILE           AOT object compiled from the module\n"
-            "  --aot-target T, --aot-compiler C   describe the AOT object\n"
-            "  -o, --output UNIT    where to write the unit (mode 0755)\n"
-            "  -h, --help           this text\n");
+    fprintf(
+        f, "usage: kiln sign --key KEY.pem [--key KEY2.pem ...] [--stub STUB] --abi ABI\n"
+           "                 [--source-path P] [--source-kind K] [--source-digest HEX]\n"
+           "                 [--policy POLICY.json] [--aot OBJ --aot-target T --aot-compiler C]\n"
+           "                 MODULE.wasm -o UNIT\n\n"
+           "Builds a signed unit: the loader stub, the module (and optional AOT object and\n"
+           "policy), a DSSE envelope holding an in-toto statement, and the footer.\n\n"
+           "  --key KEY.pem        Ed25519 private key (PKCS#8 PEM); repeat to sign with several\n"
+           "  --stub FILE          loader stub ELF (default: kiln-stub next to this kiln)\n"
+           "  --abi ABI            wasi_snapshot_preview1 | kiln-linux-wasm32 | kiln-linux-x86_64\n"
+           "  --source-path P      path of the original program in the image (default: MODULE)\n"
+           "  --source-kind K      wasm | elf-static | elf-dynamic | script (default: wasm)\n"
+           "  --source-digest HEX  sha256 of the original program (default: the module's)\n"
+           "  --policy FILE        policy JSON to embed and sign\n"
+           "  --aot FILE           AOT object compiled from the module\n"
+           "  --aot-target T, --aot-compiler C   describe the AOT object\n"
+           "  -o, --output UNIT    where to write the unit (mode 0755)\n"
+           "  -h, --help           this text\n");
 }
 
 /* kiln-stub in the directory of the running kiln executable. */
@@ -47,18 +47,26 @@ static int default_stub(char *out, size_t n)
 {
     char self[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0)
-        return -1;
+    if (len <= 0) return -1;
     self[len] = 0;
-    if (snprintf(out, n, "%s/kiln-stub", dirname(self)) >= (int)n)
-        return -1;
+    if (snprintf(out, n, "%s/kiln-stub", dirname(self)) >= (int)n) return -1;
     return access(out, R_OK) == 0 ? 0 : -1;
 }
 
 static int cmd_sign(int argc, char **argv)
 {
-    enum { O_KEY = 256, O_STUB, O_ABI, O_SPATH, O_SKIND, O_SDIGEST, O_POLICY, O_AOT, O_AOTT,
-           O_AOTC };
+    enum {
+        O_KEY = 256,
+        O_STUB,
+        O_ABI,
+        O_SPATH,
+        O_SKIND,
+        O_SDIGEST,
+        O_POLICY,
+        O_AOT,
+        O_AOTT,
+        O_AOTC
+    };
     static const struct option opts[] = {{"key", required_argument, NULL, O_KEY},
                                          {"stub", required_argument, NULL, O_STUB},
                                          {"abi", required_argument, NULL, O_ABI},
@@ -72,9 +80,10 @@ static int cmd_sign(int argc, char **argv)
                                          {"output", required_argument, NULL, 'o'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *keyfiles[MAX_KEYS], *stub_path = NULL, *abi = NULL, *spath = NULL,
-               *skind = "wasm", *sdigest = NULL, *policy_path = NULL, *aot_path = NULL,
-               *aot_target = NULL, *aot_compiler = NULL, *output = NULL, *module_path;
+    const char *keyfiles[MAX_KEYS], *stub_path = NULL, *abi = NULL, *spath = NULL, *skind = "wasm",
+                                    *sdigest = NULL, *policy_path = NULL, *aot_path = NULL,
+                                    *aot_target = NULL, *aot_compiler = NULL, *output = NULL,
+                                    *module_path;
     char stub_default[PATH_MAX];
     struct kiln_seckey keys[MAX_KEYS];
     const struct kiln_seckey *keyp[MAX_KEYS];
@@ -99,16 +108,36 @@ static int cmd_sign(int argc, char **argv)
             }
             keyfiles[nkeys++] = optarg;
             break;
-        case O_STUB: stub_path = optarg; break;
-        case O_ABI: abi = optarg; break;
-        case O_SPATH: spath = optarg; break;
-        case O_SKIND: skind = optarg; break;
-        case O_SDIGEST: sdigest = optarg; break;
-        case O_POLICY: policy_path = optarg; break;
-        case O_AOT: aot_path = optarg; break;
-        case O_AOTT: aot_target = optarg; break;
-        case O_AOTC: aot_compiler = optarg; break;
-        case 'o': output = optarg; break;
+        case O_STUB:
+            stub_path = optarg;
+            break;
+        case O_ABI:
+            abi = optarg;
+            break;
+        case O_SPATH:
+            spath = optarg;
+            break;
+        case O_SKIND:
+            skind = optarg;
+            break;
+        case O_SDIGEST:
+            sdigest = optarg;
+            break;
+        case O_POLICY:
+            policy_path = optarg;
+            break;
+        case O_AOT:
+            aot_path = optarg;
+            break;
+        case O_AOTT:
+            aot_target = optarg;
+            break;
+        case O_AOTC:
+            aot_compiler = optarg;
+            break;
+        case 'o':
+            output = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -156,8 +185,8 @@ static int cmd_sign(int argc, char **argv)
         bool ok = json_is_object(j);
         json_decref(j);
         if (!ok) {
-            snprintf(err.msg, sizeof err.msg, "%s: not a JSON object (%s at line %d)",
-                     policy_path, j ? "top level" : jerr.text, jerr.line);
+            snprintf(err.msg, sizeof err.msg, "%s: not a JSON object (%s at line %d)", policy_path,
+                     j ? "top level" : jerr.text, jerr.line);
             goto fail;
         }
     }
@@ -179,14 +208,11 @@ static int cmd_sign(int argc, char **argv)
     in.manifest = &m;
     in.keys = keyp;
     in.nkeys = nkeys;
-    if (kiln_unit_build(&in, &out, &out_len, &err) < 0)
-        goto fail;
+    if (kiln_unit_build(&in, &out, &out_len, &err) < 0) goto fail;
     /* Check what we are about to write with the signing keys as the trust store. */
-    if (kiln_trust_store_new(&ts, &err) < 0)
-        goto fail;
+    if (kiln_trust_store_new(&ts, &err) < 0) goto fail;
     for (i = 0; i < nkeys; i++)
-        if (kiln_trust_store_add(ts, &keys[i].pub, keyfiles[i], &err) < 0)
-            goto fail;
+        if (kiln_trust_store_add(ts, &keys[i].pub, keyfiles[i], &err) < 0) goto fail;
     {
         uint8_t *copy = malloc(out_len);
         if (!copy) {
@@ -199,17 +225,15 @@ static int cmd_sign(int argc, char **argv)
             goto fail;
         }
     }
-    if (kiln_trust_write_file(output, out, out_len, 0755, &err) < 0)
-        goto fail;
-    printf("wrote %s (%zu bytes): stub %zu, module %zu%s%s, signed by", output, out_len,
-           stub_len, wasm_len, aot ? ", aot" : "", policy ? ", policy" : "");
+    if (kiln_trust_write_file(output, out, out_len, 0755, &err) < 0) goto fail;
+    printf("wrote %s (%zu bytes): stub %zu, module %zu%s%s, signed by", output, out_len, stub_len,
+           wasm_len, aot ? ", aot" : "", policy ? ", policy" : "");
     for (i = 0; i < nkeys; i++)
         printf(" %s", keys[i].pub.keyid);
     printf("\n");
     rc = 0;
 fail:
-    if (rc != 0)
-        fprintf(stderr, "kiln sign: %s\n", err.msg);
+    if (rc != 0) fprintf(stderr, "kiln sign: %s\n", err.msg);
     for (i = 0; i < nkeys; i++)
         kiln_key_wipe(&keys[i]);
     kiln_unit_free(unit);

@@ -16,16 +16,17 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: kiln verify [--trust DIR ...] [--key PUB.pem ...] UNIT\n\n"
-               "Verifies UNIT: footer, envelope, a signature by a trusted non-revoked key,\n"
-               "every region's SHA-256 and the manifest versions. Without --trust/--key the\n"
-               "system trust store is used (%s, or the directory named\n"
-               "in %s when that root-owned file exists).\n\n"
-               "  --trust DIR      trust the *.pem public keys in DIR, minus DIR/revoked\n"
-               "  --key PUB.pem    trust this public key\n"
-               "  --timing         also print where verification spent its time\n"
-               "  -h, --help       this text\n\n"
-               "Exit status: 0 valid, 1 refused (one line with the reason), 2 usage.\n",
+    fprintf(f,
+            "usage: kiln verify [--trust DIR ...] [--key PUB.pem ...] UNIT\n\n"
+            "Verifies UNIT: footer, envelope, a signature by a trusted non-revoked key,\n"
+            "every region's SHA-256 and the manifest versions. Without --trust/--key the\n"
+            "system trust store is used (%s, or the directory named\n"
+            "in %s when that root-owned file exists).\n\n"
+            "  --trust DIR      trust the *.pem public keys in DIR, minus DIR/revoked\n"
+            "  --key PUB.pem    trust this public key\n"
+            "  --timing         also print where verification spent its time\n"
+            "  -h, --help       this text\n\n"
+            "Exit status: 0 valid, 1 refused (one line with the reason), 2 usage.\n",
             kiln_trust_default_dir(), kiln_trust_config_path());
 }
 
@@ -76,14 +77,11 @@ static int cmd_verify(int argc, char **argv)
     }
     path = argv[optind];
     if (ndirs + nkeys == 0) {
-        if (kiln_trust_store_open_default(&ts, &err) < 0)
-            goto fail;
+        if (kiln_trust_store_open_default(&ts, &err) < 0) goto fail;
     } else {
-        if (kiln_trust_store_new(&ts, &err) < 0)
-            goto fail;
+        if (kiln_trust_store_new(&ts, &err) < 0) goto fail;
         for (i = 0; i < ndirs; i++)
-            if (kiln_trust_store_load_dir(ts, dirs[i], &err) < 0)
-                goto fail;
+            if (kiln_trust_store_load_dir(ts, dirs[i], &err) < 0) goto fail;
         for (i = 0; i < nkeys; i++) {
             struct kiln_pubkey k;
             if (kiln_key_load_public(keys[i], &k, &err) < 0 ||
@@ -109,9 +107,8 @@ static int cmd_verify(int argc, char **argv)
         if (m->has_aot)
             printf("  aot         target %s, compiler %s\n", m->aot_target, m->aot_compiler);
         for (i = 0; i < u->statement.nregions; i++)
-            printf("  %-11s sha256:%s %llu bytes\n",
-                   kiln_region_name(u->statement.regions[i].kind), u->statement.sha256[i],
-                   (unsigned long long)u->statement.regions[i].length);
+            printf("  %-11s sha256:%s %llu bytes\n", kiln_region_name(u->statement.regions[i].kind),
+                   u->statement.sha256[i], (unsigned long long)u->statement.regions[i].length);
         if (timing)
             printf("  timing      read %.3f ms, parse %.3f ms, signature %.3f ms, "
                    "digests %.3f ms\n",
@@ -120,8 +117,7 @@ static int cmd_verify(int argc, char **argv)
     }
     rc = 0;
 fail:
-    if (rc != 0)
-        fprintf(stderr, "kiln verify: refused: trust store: %s\n", err.msg);
+    if (rc != 0) fprintf(stderr, "kiln verify: refused: trust store: %s\n", err.msg);
     kiln_unit_free(u);
     kiln_trust_store_free(ts);
     return rc;

@@ -36,8 +36,7 @@ int kiln_dsse_pae(const char *type, const uint8_t *body, size_t body_len, uint8_
     memcpy(p, head, (size_t)h1);
     memcpy(p + h1, type, tlen);
     memcpy(p + h1 + tlen, mid, (size_t)h2);
-    if (body_len)
-        memcpy(p + h1 + tlen + h2, body, body_len);
+    if (body_len) memcpy(p + h1 + tlen + h2, body, body_len);
     *out = p;
     *out_len = n;
     return 0;
@@ -46,8 +45,7 @@ int kiln_dsse_pae(const char *type, const uint8_t *body, size_t body_len, uint8_
 void kiln_dsse_free(struct kiln_dsse *env)
 {
     size_t i;
-    if (!env)
-        return;
+    if (!env) return;
     for (i = 0; i < env->nsigs; i++) {
         free(env->sigs[i].keyid);
         free(env->sigs[i].sig);
@@ -62,14 +60,11 @@ int kiln_dsse_new(const char *type, const uint8_t *payload, size_t payload_len,
                   struct kiln_dsse **out, struct kiln_error *err)
 {
     struct kiln_dsse *env = calloc(1, sizeof *env);
-    if (!env)
-        goto nomem;
+    if (!env) goto nomem;
     env->payload_type = strdup(type);
     env->payload = malloc(payload_len ? payload_len : 1);
-    if (!env->payload_type || !env->payload)
-        goto nomem;
-    if (payload_len)
-        memcpy(env->payload, payload, payload_len);
+    if (!env->payload_type || !env->payload) goto nomem;
+    if (payload_len) memcpy(env->payload, payload, payload_len);
     env->payload_len = payload_len;
     *out = env;
     return 0;
@@ -78,14 +73,13 @@ nomem:
     return kiln_error_set(err, KILN_E_NOMEM, "DSSE envelope: out of memory");
 }
 
-int kiln_dsse_add_sig(struct kiln_dsse *env, const char *keyid, const uint8_t *sig,
-                      size_t sig_len, struct kiln_error *err)
+int kiln_dsse_add_sig(struct kiln_dsse *env, const char *keyid, const uint8_t *sig, size_t sig_len,
+                      struct kiln_error *err)
 {
     struct kiln_dsse_sig *s = realloc(env->sigs, (env->nsigs + 1) * sizeof *s);
     char *k;
     uint8_t *b;
-    if (!s)
-        goto nomem;
+    if (!s) goto nomem;
     env->sigs = s;
     k = strdup(keyid);
     b = malloc(sig_len ? sig_len : 1);
@@ -94,8 +88,7 @@ int kiln_dsse_add_sig(struct kiln_dsse *env, const char *keyid, const uint8_t *s
         free(b);
         goto nomem;
     }
-    if (sig_len)
-        memcpy(b, sig, sig_len);
+    if (sig_len) memcpy(b, sig, sig_len);
     s[env->nsigs].keyid = k;
     s[env->nsigs].sig = b;
     s[env->nsigs].sig_len = sig_len;
@@ -110,11 +103,9 @@ int kiln_dsse_sign(struct kiln_dsse *env, const struct kiln_seckey *key, struct 
     uint8_t *pae = NULL, sig[crypto_sign_BYTES];
     size_t n;
     int rc = kiln__sodium_init(err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     rc = kiln_dsse_pae(env->payload_type, env->payload, env->payload_len, &pae, &n, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     crypto_sign_detached(sig, NULL, pae, n, key->sk);
     free(pae);
     return kiln_dsse_add_sig(env, key->pub.keyid, sig, sizeof sig, err);
@@ -126,28 +117,23 @@ int kiln_dsse_verify_sig(const struct kiln_dsse *env, size_t i, const struct kil
     uint8_t *pae = NULL;
     size_t n;
     int rc, ok;
-    if (i >= env->nsigs || env->sigs[i].sig_len != crypto_sign_BYTES)
-        return 0;
+    if (i >= env->nsigs || env->sigs[i].sig_len != crypto_sign_BYTES) return 0;
     rc = kiln__sodium_init(err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     rc = kiln_dsse_pae(env->payload_type, env->payload, env->payload_len, &pae, &n, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     ok = crypto_sign_verify_detached(env->sigs[i].sig, pae, n, key->pk) == 0;
     free(pae);
     return ok;
 }
 
-int kiln_dsse_encode(const struct kiln_dsse *env, char **json, size_t *len,
-                     struct kiln_error *err)
+int kiln_dsse_encode(const struct kiln_dsse *env, char **json, size_t *len, struct kiln_error *err)
 {
     json_t *root = json_object(), *sigs = json_array();
     char *b64 = NULL, *s = NULL;
     size_t i;
     int rc = -KILN_E_NOMEM;
-    if (!root || !sigs)
-        goto fail;
+    if (!root || !sigs) goto fail;
     if (!(b64 = kiln__b64_encode(env->payload, env->payload_len)) ||
         json_object_set_new(root, "payload", json_string(b64)) != 0 ||
         json_object_set_new(root, "payloadType", json_string(env->payload_type)) != 0)
@@ -156,8 +142,7 @@ int kiln_dsse_encode(const struct kiln_dsse *env, char **json, size_t *len,
     b64 = NULL;
     for (i = 0; i < env->nsigs; i++) {
         json_t *o = json_object();
-        if (!o || json_array_append_new(sigs, o) != 0)
-            goto fail;
+        if (!o || json_array_append_new(sigs, o) != 0) goto fail;
         if (!(b64 = kiln__b64_encode(env->sigs[i].sig, env->sigs[i].sig_len)) ||
             json_object_set_new(o, "keyid", json_string(env->sigs[i].keyid)) != 0 ||
             json_object_set_new(o, "sig", json_string(b64)) != 0)
@@ -165,17 +150,14 @@ int kiln_dsse_encode(const struct kiln_dsse *env, char **json, size_t *len,
         free(b64);
         b64 = NULL;
     }
-    if (json_object_set(root, "signatures", sigs) != 0)
-        goto fail;
+    if (json_object_set(root, "signatures", sigs) != 0) goto fail;
     s = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!s)
-        goto fail;
+    if (!s) goto fail;
     *json = s;
     *len = strlen(s);
     rc = 0;
 fail:
-    if (rc < 0)
-        kiln_error_set(err, KILN_E_NOMEM, "DSSE encode: out of memory");
+    if (rc < 0) kiln_error_set(err, KILN_E_NOMEM, "DSSE encode: out of memory");
     free(b64);
     json_decref(sigs);
     json_decref(root);
@@ -237,8 +219,7 @@ int kiln_dsse_parse(const char *json, size_t len, struct kiln_dsse **out, struct
     rc = kiln_dsse_new(type, bytes, n, &env, err);
     free(bytes);
     bytes = NULL;
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     sigs = json_object_get(root, "signatures");
     if (!json_is_array(sigs) || json_array_size(sigs) == 0) {
         snprintf(why, sizeof why, "\"signatures\" is missing, not an array, or empty");
@@ -263,14 +244,12 @@ int kiln_dsse_parse(const char *json, size_t len, struct kiln_dsse **out, struct
         rc = kiln_dsse_add_sig(env, kid, bytes, n, err);
         free(bytes);
         bytes = NULL;
-        if (rc < 0)
-            goto fail;
+        if (rc < 0) goto fail;
     }
     /* One representation only: the text must be its own canonical encoding
      * (this also rejects extra fields inside signature entries). */
     rc = kiln_dsse_encode(env, &re, &relen, err);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     if (relen != len || memcmp(re, json, len) != 0) {
         size_t k = 0;
         while (k < len && k < relen && re[k] == json[k])

@@ -31,8 +31,7 @@ char *kiln__b64_encode(const uint8_t *data, size_t len)
 {
     size_t n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
     char *s = malloc(n);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     sodium_bin2base64(s, n, data, len, sodium_base64_VARIANT_ORIGINAL);
     return s;
 }
@@ -43,8 +42,7 @@ int kiln__b64_decode(const char *b64, size_t b64_len, const char *ignore, uint8_
     size_t cap = b64_len / 4 * 3 + 3, n = 0;
     const char *end = NULL;
     uint8_t *buf = malloc(cap ? cap : 1);
-    if (!buf)
-        return -1;
+    if (!buf) return -1;
     if (sodium_base642bin(buf, cap, b64, b64_len, ignore, &n, &end,
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
         end != b64 + b64_len) {
@@ -60,8 +58,7 @@ bool kiln__is_hex64(const char *s)
 {
     size_t i;
     for (i = 0; i < 64; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return false;
     return s[64] == '\0';
 }
 
@@ -72,13 +69,12 @@ int kiln__read_fd(int fd, const char *name, uint64_t max, uint8_t **out, size_t 
     uint8_t *buf = NULL;
     size_t cap, n = 0;
     int rc;
-    if (fstat(fd, &st) != 0)
-        return kiln_error_sys(err, errno, "%s: fstat", name);
+    if (fstat(fd, &st) != 0) return kiln_error_sys(err, errno, "%s: fstat", name);
     if (!S_ISREG(st.st_mode))
         return kiln_error_set(err, KILN_E_ARG, "%s: not a regular file", name);
     if ((uint64_t)st.st_size > max)
-        return kiln_error_set(err, KILN_E_ARG, "%s: %lld bytes, more than the limit of %llu",
-                              name, (long long)st.st_size, (unsigned long long)max);
+        return kiln_error_set(err, KILN_E_ARG, "%s: %lld bytes, more than the limit of %llu", name,
+                              (long long)st.st_size, (unsigned long long)max);
     cap = (size_t)st.st_size + 1;
     buf = malloc(cap);
     if (!buf)
@@ -88,13 +84,11 @@ int kiln__read_fd(int fd, const char *name, uint64_t max, uint8_t **out, size_t 
     for (;;) {
         ssize_t r = pread(fd, buf + n, cap - n, (off_t)n);
         if (r < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             rc = kiln_error_sys(err, errno, "%s: read at offset %zu", name, n);
             goto fail;
         }
-        if (r == 0)
-            break;
+        if (r == 0) break;
         n += (size_t)r;
         if (n == cap) {
             rc = kiln_error_set(err, KILN_E_IO, "%s: file grew while being read", name);
@@ -114,8 +108,7 @@ int kiln_trust_read_file(const char *path, uint64_t max, uint8_t **out, size_t *
                          struct kiln_error *err)
 {
     int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return kiln_error_sys(err, errno, "%s: open", path);
+    if (fd < 0) return kiln_error_sys(err, errno, "%s: open", path);
     rc = kiln__read_fd(fd, path, max, out, len, err);
     close(fd);
     return rc;
@@ -131,8 +124,7 @@ int kiln_trust_write_file(const char *path, const void *data, size_t len, unsign
     if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
         return kiln_error_set(err, KILN_E_ARG, "%s: path too long", path);
     fd = mkstemp(tmp);
-    if (fd < 0)
-        return kiln_error_sys(err, errno, "%s: create temporary file", tmp);
+    if (fd < 0) return kiln_error_sys(err, errno, "%s: create temporary file", tmp);
     if (fchmod(fd, (mode_t)mode) != 0) {
         rc = kiln_error_sys(err, errno, "%s: fchmod", tmp);
         goto fail;
@@ -140,8 +132,7 @@ int kiln_trust_write_file(const char *path, const void *data, size_t len, unsign
     while (off < len) {
         ssize_t w = write(fd, p + off, len - off);
         if (w < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             rc = kiln_error_sys(err, errno, "%s: write at offset %zu", tmp, off);
             goto fail;
         }
@@ -163,8 +154,7 @@ int kiln_trust_write_file(const char *path, const void *data, size_t len, unsign
     }
     return 0;
 fail:
-    if (fd >= 0)
-        close(fd);
+    if (fd >= 0) close(fd);
     unlink(tmp);
     return rc;
 }

@@ -50,9 +50,8 @@ int kiln_key_spki_parse(const uint8_t *der, size_t len, uint8_t pk[32], struct k
 {
     size_t i;
     if (len != KILN_SPKI_DER_LEN)
-        return kiln_error_set(err, KILN_E_MALFORMED,
-                              "SPKI DER is %zu bytes, an Ed25519 key has %d", len,
-                              KILN_SPKI_DER_LEN);
+        return kiln_error_set(err, KILN_E_MALFORMED, "SPKI DER is %zu bytes, an Ed25519 key has %d",
+                              len, KILN_SPKI_DER_LEN);
     for (i = 0; i < sizeof spki_prefix; i++)
         if (der[i] != spki_prefix[i])
             return kiln_error_set(err, KILN_E_MALFORMED,
@@ -67,8 +66,7 @@ int kiln_key_from_seed(struct kiln_seckey *out, const uint8_t seed[32], struct k
 {
     uint8_t pk[32];
     int rc = kiln__sodium_init(err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     crypto_sign_seed_keypair(pk, out->sk, seed);
     kiln_key_from_raw(&out->pub, pk);
     return 0;
@@ -78,8 +76,7 @@ int kiln_key_generate(struct kiln_seckey *out, struct kiln_error *err)
 {
     uint8_t pk[32];
     int rc = kiln__sodium_init(err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     crypto_sign_keypair(pk, out->sk);
     kiln_key_from_raw(&out->pub, pk);
     return 0;
@@ -87,8 +84,7 @@ int kiln_key_generate(struct kiln_seckey *out, struct kiln_error *err)
 
 void kiln_key_wipe(struct kiln_seckey *key)
 {
-    if (key)
-        sodium_memzero(key, sizeof *key);
+    if (key) sodium_memzero(key, sizeof *key);
 }
 
 void kiln_key_pkcs8_der(const struct kiln_seckey *key, uint8_t out[KILN_PKCS8_DER_LEN])
@@ -121,13 +117,11 @@ static int pem_encode(const char *label, const uint8_t *der, size_t der_len, cha
 {
     char *b64 = kiln__b64_encode(der, der_len), *s = NULL, *p;
     size_t n, i, blen;
-    if (!b64)
-        goto nomem;
+    if (!b64) goto nomem;
     blen = strlen(b64);
     n = 2 * (strlen(label) + 32) + blen + blen / 64 + 2;
     s = malloc(n);
-    if (!s)
-        goto nomem;
+    if (!s) goto nomem;
     p = s + sprintf(s, "-----BEGIN %s-----\n", label);
     for (i = 0; i < blen; i += 64) {
         size_t k = blen - i < 64 ? blen - i : 64;
@@ -141,8 +135,7 @@ static int pem_encode(const char *label, const uint8_t *der, size_t der_len, cha
     *pem = s;
     return 0;
 nomem:
-    if (b64)
-        sodium_memzero(b64, strlen(b64));
+    if (b64) sodium_memzero(b64, strlen(b64));
     free(b64);
     return kiln_error_set(err, KILN_E_NOMEM, "PEM %s: out of memory", label);
 }
@@ -170,10 +163,8 @@ static const char *find_mem(const char *h, size_t hlen, const char *needle)
     const char *p = h, *end = h + hlen;
     while ((size_t)(end - p) >= n) {
         const char *q = memchr(p, needle[0], (size_t)(end - p) - n + 1);
-        if (!q)
-            return NULL;
-        if (memcmp(q, needle, n) == 0)
-            return q;
+        if (!q) return NULL;
+        if (memcmp(q, needle, n) == 0) return q;
         p = q + 1;
     }
     return NULL;
@@ -199,8 +190,7 @@ static int pem_decode(const char *text, size_t len, const char *label, uint8_t *
     }
     body = b + strlen(begin);
     e = find_mem(body, len - (size_t)(body - text), end);
-    if (!e)
-        return kiln_error_set(err, KILN_E_MALFORMED, "no '%s' line", end);
+    if (!e) return kiln_error_set(err, KILN_E_MALFORMED, "no '%s' line", end);
     if (find_mem(e, len - (size_t)(e - text), "-----BEGIN "))
         return kiln_error_set(err, KILN_E_MALFORMED, "more than one PEM block");
     if (kiln__b64_decode(body, (size_t)(e - body), "\r\n", der, der_len) != 0)
@@ -214,12 +204,10 @@ int kiln_key_parse_public_pem(const char *text, size_t len, struct kiln_pubkey *
     uint8_t *der = NULL, pk[32];
     size_t n;
     int rc = pem_decode(text, len, PEM_PUBLIC, &der, &n, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     rc = kiln_key_spki_parse(der, n, pk, err);
     free(der);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     kiln_key_from_raw(out, pk);
     return 0;
 }
@@ -230,8 +218,7 @@ int kiln_key_parse_private_pem(const char *text, size_t len, struct kiln_seckey 
     uint8_t *der = NULL;
     size_t n;
     int rc = pem_decode(text, len, PEM_PRIVATE, &der, &n, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     rc = kiln_key_pkcs8_parse(der, n, out, err);
     sodium_memzero(der, n);
     free(der);
@@ -243,12 +230,10 @@ int kiln_key_load_public(const char *path, struct kiln_pubkey *out, struct kiln_
     uint8_t *buf;
     size_t n;
     int rc = kiln_trust_read_file(path, KEY_FILE_MAX, &buf, &n, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     rc = kiln_key_parse_public_pem((const char *)buf, n, out, err);
     free(buf);
-    if (rc < 0)
-        kiln_error_prefix(err, "%s", path);
+    if (rc < 0) kiln_error_prefix(err, "%s", path);
     return rc;
 }
 
@@ -257,13 +242,11 @@ int kiln_key_load_private(const char *path, struct kiln_seckey *out, struct kiln
     uint8_t *buf;
     size_t n;
     int rc = kiln_trust_read_file(path, KEY_FILE_MAX, &buf, &n, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     rc = kiln_key_parse_private_pem((const char *)buf, n, out, err);
     sodium_memzero(buf, n);
     free(buf);
-    if (rc < 0)
-        kiln_error_prefix(err, "%s", path);
+    if (rc < 0) kiln_error_prefix(err, "%s", path);
     return rc;
 }
 
@@ -279,22 +262,18 @@ int kiln_key_save(const char *prefix, const struct kiln_seckey *key, struct kiln
     if (lstat(priv, &st) == 0)
         return kiln_error_set(err, KILN_E_ARG, "%s: exists; refusing to overwrite a key", priv);
     rc = kiln_key_private_pem(key, &pem, err);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     rc = kiln_trust_write_file(priv, pem, strlen(pem), 0600, err);
     sodium_memzero(pem, strlen(pem));
     free(pem);
     pem = NULL;
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     rc = kiln_key_public_pem(&key->pub, &pem, err);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     rc = kiln_trust_write_file(pub, pem, strlen(pem), 0644, err);
     free(pem);
     pem = NULL;
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     return 0;
 fail:
     return rc;

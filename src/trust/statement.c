@@ -29,8 +29,7 @@ static const char *const region_names[] = {NULL, "stub", "module.wasm", "module.
 
 const char *kiln_region_name(uint32_t kind)
 {
-    if (kind == 0 || kind >= sizeof region_names / sizeof region_names[0])
-        return NULL;
+    if (kind == 0 || kind >= sizeof region_names / sizeof region_names[0]) return NULL;
     return region_names[kind];
 }
 
@@ -38,8 +37,7 @@ static uint32_t region_kind(const char *name)
 {
     uint32_t k;
     for (k = 1; k < sizeof region_names / sizeof region_names[0]; k++)
-        if (strcmp(name, region_names[k]) == 0)
-            return k;
+        if (strcmp(name, region_names[k]) == 0) return k;
     return 0;
 }
 
@@ -50,15 +48,13 @@ bool kiln_manifest_abi_supported(const char *abi)
 {
     size_t i;
     for (i = 0; abi && i < sizeof abis / sizeof abis[0]; i++)
-        if (strcmp(abi, abis[i]) == 0)
-            return true;
+        if (strcmp(abi, abis[i]) == 0) return true;
     return false;
 }
 
 void kiln_manifest_clear(struct kiln_manifest *m)
 {
-    if (!m)
-        return;
+    if (!m) return;
     free(m->tool_version);
     free(m->guest_abi);
     free(m->source_path);
@@ -70,8 +66,7 @@ void kiln_manifest_clear(struct kiln_manifest *m)
 
 void kiln_statement_clear(struct kiln_statement *st)
 {
-    if (!st)
-        return;
+    if (!st) return;
     free(st->statement_type);
     free(st->predicate_type);
     kiln_manifest_clear(&st->manifest);
@@ -101,11 +96,10 @@ int kiln_statement_encode(const struct kiln_statement *st, char **json, size_t *
     root = json_object();
     subj = json_array();
     layout = json_array();
-    pred = json_pack("{s:i,s:i,s:s,s:{s:s},s:{s:s,s:s,s:o}}", "formatVersion",
-                     m->format_version, "engineVersion", m->engine_version, "tool",
-                     m->tool_version, "guest", "abi", m->guest_abi, "source", "path",
-                     m->source_path, "kind", m->source_kind, "digest",
-                     digest_obj(m->source_sha256));
+    pred = json_pack("{s:i,s:i,s:s,s:{s:s},s:{s:s,s:s,s:o}}", "formatVersion", m->format_version,
+                     "engineVersion", m->engine_version, "tool", m->tool_version, "guest", "abi",
+                     m->guest_abi, "source", "path", m->source_path, "kind", m->source_kind,
+                     "digest", digest_obj(m->source_sha256));
     if (!root || !subj || !layout || !pred) {
         json_decref(subj);
         json_decref(layout);
@@ -133,18 +127,16 @@ int kiln_statement_encode(const struct kiln_statement *st, char **json, size_t *
         json_object_set_new(root, "predicateType", json_string(KILN_PREDICATE_TYPE)) != 0)
         goto fail;
     if (m->has_policy &&
-        json_object_set_new(pred, "policy", json_pack("{s:o}", "digest",
-                                                      digest_obj(m->policy_sha256))) != 0)
+        json_object_set_new(pred, "policy",
+                            json_pack("{s:o}", "digest", digest_obj(m->policy_sha256))) != 0)
         goto fail;
     if (m->has_aot &&
-        json_object_set_new(pred, "aot", json_pack("{s:s,s:s}", "target",
-                                                   m->aot_target ? m->aot_target : "",
-                                                   "compiler",
-                                                   m->aot_compiler ? m->aot_compiler : "")) != 0)
+        json_object_set_new(pred, "aot",
+                            json_pack("{s:s,s:s}", "target", m->aot_target ? m->aot_target : "",
+                                      "compiler", m->aot_compiler ? m->aot_compiler : "")) != 0)
         goto fail;
     s = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!s)
-        goto fail;
+    if (!s) goto fail;
     *json = s;
     *len = strlen(s);
     rc = 0;
@@ -178,22 +170,18 @@ static char *dup_str(struct ctx *c, json_t *o, const char *where, const char *ke
 {
     json_t *v = member(c, o, where, key, JSON_STRING);
     char *s;
-    if (!v)
-        return NULL;
+    if (!v) return NULL;
     s = strdup(json_string_value(v));
-    if (!s)
-        snprintf(c->why, sizeof c->why, "out of memory");
+    if (!s) snprintf(c->why, sizeof c->why, "out of memory");
     return s;
 }
 
 static bool get_digest(struct ctx *c, json_t *o, const char *where, char out[65])
 {
     json_t *d = member(c, o, where, "digest", JSON_OBJECT), *h;
-    if (!d || !(h = member(c, d, where, "sha256", JSON_STRING)))
-        return false;
+    if (!d || !(h = member(c, d, where, "sha256", JSON_STRING))) return false;
     if (!kiln__is_hex64(json_string_value(h))) {
-        snprintf(c->why, sizeof c->why, "%s: digest.sha256 is not 64 lowercase hex digits",
-                 where);
+        snprintf(c->why, sizeof c->why, "%s: digest.sha256 is not 64 lowercase hex digits", where);
         return false;
     }
     memcpy(out, json_string_value(h), 65);
@@ -204,8 +192,7 @@ static bool get_int(struct ctx *c, json_t *o, const char *where, const char *key
                     int64_t max, int64_t *out)
 {
     json_t *v = member(c, o, where, key, JSON_INTEGER);
-    if (!v)
-        return false;
+    if (!v) return false;
     if (json_integer_value(v) < min || json_integer_value(v) > max) {
         snprintf(c->why, sizeof c->why, "%s: \"%s\" = %lld is out of range", where, key,
                  (long long)json_integer_value(v));
@@ -225,14 +212,11 @@ static bool parse_predicate(struct ctx *c, json_t *pred, struct kiln_statement *
         snprintf(c->why, sizeof c->why, "\"predicate\" is not an object");
         return false;
     }
-    if (!get_int(c, pred, "predicate", "formatVersion", 0, 1000000, &v))
-        return false;
+    if (!get_int(c, pred, "predicate", "formatVersion", 0, 1000000, &v)) return false;
     m->format_version = (int)v;
-    if (!get_int(c, pred, "predicate", "engineVersion", 0, 1000000, &v))
-        return false;
+    if (!get_int(c, pred, "predicate", "engineVersion", 0, 1000000, &v)) return false;
     m->engine_version = (int)v;
-    if (!(m->tool_version = dup_str(c, pred, "predicate", "tool")))
-        return false;
+    if (!(m->tool_version = dup_str(c, pred, "predicate", "tool"))) return false;
     if (!(guest = member(c, pred, "predicate", "guest", JSON_OBJECT)) ||
         !(m->guest_abi = dup_str(c, guest, "predicate.guest", "abi")))
         return false;
@@ -242,8 +226,7 @@ static bool parse_predicate(struct ctx *c, json_t *pred, struct kiln_statement *
         !get_digest(c, source, "predicate.source", m->source_sha256))
         return false;
     if ((pol = json_object_get(pred, "policy")) != NULL) {
-        if (!get_digest(c, pol, "predicate.policy", m->policy_sha256))
-            return false;
+        if (!get_digest(c, pol, "predicate.policy", m->policy_sha256)) return false;
         m->has_policy = true;
     }
     if ((aot = json_object_get(pred, "aot")) != NULL) {
@@ -252,8 +235,7 @@ static bool parse_predicate(struct ctx *c, json_t *pred, struct kiln_statement *
             return false;
         m->has_aot = true;
     }
-    if (!(layout = member(c, pred, "predicate", "layout", JSON_ARRAY)))
-        return false;
+    if (!(layout = member(c, pred, "predicate", "layout", JSON_ARRAY))) return false;
     if (json_array_size(layout) != st->nregions) {
         snprintf(c->why, sizeof c->why, "predicate.layout has %zu entries for %zu subjects",
                  json_array_size(layout), st->nregions);
@@ -265,12 +247,11 @@ static bool parse_predicate(struct ctx *c, json_t *pred, struct kiln_statement *
         json_t *name;
         int64_t off, len;
         snprintf(where, sizeof where, "predicate.layout[%zu]", i);
-        if (!(name = member(c, e, where, "name", JSON_STRING)))
-            return false;
+        if (!(name = member(c, e, where, "name", JSON_STRING))) return false;
         if (region_kind(json_string_value(name)) != st->regions[i].kind ||
             st->regions[i].kind == 0) {
-            snprintf(c->why, sizeof c->why, "%s: name \"%.40s\" does not match subject[%zu]",
-                     where, json_string_value(name), i);
+            snprintf(c->why, sizeof c->why, "%s: name \"%.40s\" does not match subject[%zu]", where,
+                     json_string_value(name), i);
             return false;
         }
         if (!get_int(c, e, where, "offset", 0, INT64_MAX, &off) ||

@@ -58,8 +58,7 @@ const char *kiln_trust_config_path(void)
 int kiln_trust_store_new(struct kiln_trust_store **out, struct kiln_error *err)
 {
     struct kiln_trust_store *ts = calloc(1, sizeof *ts);
-    if (!ts)
-        return kiln_error_set(err, KILN_E_NOMEM, "trust store: out of memory");
+    if (!ts) return kiln_error_set(err, KILN_E_NOMEM, "trust store: out of memory");
     *out = ts;
     return 0;
 }
@@ -67,8 +66,7 @@ int kiln_trust_store_new(struct kiln_trust_store **out, struct kiln_error *err)
 void kiln_trust_store_free(struct kiln_trust_store *ts)
 {
     size_t i;
-    if (!ts)
-        return;
+    if (!ts) return;
     for (i = 0; i < ts->nkeys; i++)
         free(ts->keys[i].label);
     free(ts->keys);
@@ -90,8 +88,7 @@ int kiln_trust_store_add(struct kiln_trust_store *ts, const struct kiln_pubkey *
         if (strcmp(ts->keys[i].key.keyid, key->keyid) == 0)
             return 0; /* the same key twice (e.g. two file names) */
     e = realloc(ts->keys, (ts->nkeys + 1) * sizeof *e);
-    if (!e)
-        return kiln_error_set(err, KILN_E_NOMEM, "trust store: out of memory");
+    if (!e) return kiln_error_set(err, KILN_E_NOMEM, "trust store: out of memory");
     ts->keys = e;
     e[ts->nkeys].key = *key;
     e[ts->nkeys].label = label ? strdup(label) : NULL;
@@ -101,8 +98,7 @@ int kiln_trust_store_add(struct kiln_trust_store *ts, const struct kiln_pubkey *
     return 0;
 }
 
-int kiln_trust_store_revoke(struct kiln_trust_store *ts, const char *keyid,
-                            struct kiln_error *err)
+int kiln_trust_store_revoke(struct kiln_trust_store *ts, const char *keyid, struct kiln_error *err)
 {
     char(*r)[KILN_KEYID_LEN + 1];
     if (!kiln__is_hex64(keyid))
@@ -110,28 +106,22 @@ int kiln_trust_store_revoke(struct kiln_trust_store *ts, const char *keyid,
                               "revocation: \"%.80s\" is not a key id (64 lowercase hex digits)",
                               keyid);
     r = realloc(ts->revoked, (ts->nrevoked + 1) * sizeof *r);
-    if (!r)
-        return kiln_error_set(err, KILN_E_NOMEM, "trust store: out of memory");
+    if (!r) return kiln_error_set(err, KILN_E_NOMEM, "trust store: out of memory");
     ts->revoked = r;
     memcpy(r[ts->nrevoked++], keyid, KILN_KEYID_LEN + 1);
     return 0;
 }
 
-enum kiln_trust_status kiln_trust_store_lookup(const struct kiln_trust_store *ts,
-                                               const char *keyid,
-                                               const struct kiln_pubkey **key,
-                                               const char **label)
+enum kiln_trust_status kiln_trust_store_lookup(const struct kiln_trust_store *ts, const char *keyid,
+                                               const struct kiln_pubkey **key, const char **label)
 {
     size_t i;
     for (i = 0; i < ts->nrevoked; i++)
-        if (strcmp(ts->revoked[i], keyid) == 0)
-            return KILN_TRUST_REVOKED;
+        if (strcmp(ts->revoked[i], keyid) == 0) return KILN_TRUST_REVOKED;
     for (i = 0; i < ts->nkeys; i++)
         if (strcmp(ts->keys[i].key.keyid, keyid) == 0) {
-            if (key)
-                *key = &ts->keys[i].key;
-            if (label)
-                *label = ts->keys[i].label;
+            if (key) *key = &ts->keys[i].key;
+            if (label) *label = ts->keys[i].label;
             return KILN_TRUST_TRUSTED;
         }
     return KILN_TRUST_UNKNOWN;
@@ -143,8 +133,7 @@ static int load_revoked(struct kiln_trust_store *ts, const char *path, struct ki
     size_t n, lineno = 0;
     char *line, *save = NULL;
     int rc = kiln_trust_read_file(path, REVOKED_MAX, &buf, &n, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     for (line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *s = line, *e;
         lineno++;
@@ -153,8 +142,7 @@ static int load_revoked(struct kiln_trust_store *ts, const char *path, struct ki
         e = s + strlen(s);
         while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
             *--e = 0;
-        if (*s == 0 || *s == '#')
-            continue;
+        if (*s == 0 || *s == '#') continue;
         rc = kiln_trust_store_revoke(ts, s, err);
         if (rc < 0) {
             kiln_error_prefix(err, "%s: line %zu", path, lineno);
@@ -165,34 +153,28 @@ static int load_revoked(struct kiln_trust_store *ts, const char *path, struct ki
     return rc;
 }
 
-int kiln_trust_store_load_dir(struct kiln_trust_store *ts, const char *dir,
-                              struct kiln_error *err)
+int kiln_trust_store_load_dir(struct kiln_trust_store *ts, const char *dir, struct kiln_error *err)
 {
     char path[4096];
     struct dirent *d;
     DIR *dp = opendir(dir);
     int rc = 0;
-    if (!dp)
-        return kiln_error_sys(err, errno, "trust store %s", dir);
+    if (!dp) return kiln_error_sys(err, errno, "trust store %s", dir);
     while ((d = readdir(dp)) != NULL) {
         size_t len = strlen(d->d_name);
         struct kiln_pubkey key;
-        if (d->d_name[0] == '.' || len < 5 || strcmp(d->d_name + len - 4, ".pem") != 0)
-            continue;
+        if (d->d_name[0] == '.' || len < 5 || strcmp(d->d_name + len - 4, ".pem") != 0) continue;
         if (snprintf(path, sizeof path, "%s/%s", dir, d->d_name) >= (int)sizeof path) {
             rc = kiln_error_set(err, KILN_E_ARG, "%s/%s: path too long", dir, d->d_name);
             goto done;
         }
         rc = kiln_key_load_public(path, &key, err);
-        if (rc < 0)
-            goto done;
+        if (rc < 0) goto done;
         rc = kiln_trust_store_add(ts, &key, d->d_name, err);
-        if (rc < 0)
-            goto done;
+        if (rc < 0) goto done;
     }
     snprintf(path, sizeof path, "%s/%s", dir, REVOKED_FILE);
-    if (access(path, F_OK) == 0)
-        rc = load_revoked(ts, path, err);
+    if (access(path, F_OK) == 0) rc = load_revoked(ts, path, err);
 done:
     closedir(dp);
     return rc;
@@ -208,8 +190,7 @@ static int read_config(const char *path, char *dir, size_t dirlen, struct kiln_e
     char *line, *save = NULL;
     int rc, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
-        if (errno == ENOENT)
-            return 0;
+        if (errno == ENOENT) return 0;
         return kiln_error_sys(err, errno, "trust config %s", path);
     }
     if (fstat(fd, &st) != 0) {
@@ -226,21 +207,18 @@ static int read_config(const char *path, char *dir, size_t dirlen, struct kiln_e
     }
     rc = kiln__read_fd(fd, path, 65536, &buf, &n, err);
     close(fd);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     rc = kiln_error_set(err, KILN_E_MALFORMED, "trust config %s: no \"trust_dir = /path\" line",
                         path);
     for (line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *s = line, *e;
         while (*s == ' ' || *s == '\t')
             s++;
-        if (*s == '#' || strncmp(s, "trust_dir", 9) != 0)
-            continue;
+        if (*s == '#' || strncmp(s, "trust_dir", 9) != 0) continue;
         s += 9;
         while (*s == ' ' || *s == '\t')
             s++;
-        if (*s++ != '=')
-            continue;
+        if (*s++ != '=') continue;
         while (*s == ' ' || *s == '\t')
             s++;
         e = s + strlen(s);
@@ -266,20 +244,16 @@ int kiln__trust_store_open_system(const char *config, const char *default_dir,
     struct stat st;
     struct kiln_trust_store *ts = NULL;
     int rc = read_config(config, dir, sizeof dir, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        snprintf(dir, sizeof dir, "%s", default_dir);
-    if (stat(dir, &st) != 0)
-        return kiln_error_sys(err, errno, "trust store %s", dir);
+    if (rc < 0) return rc;
+    if (rc == 0) snprintf(dir, sizeof dir, "%s", default_dir);
+    if (stat(dir, &st) != 0) return kiln_error_sys(err, errno, "trust store %s", dir);
     if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
         return kiln_error_set(err, KILN_E_DENIED,
                               "trust store %s: must be a directory owned by root and not "
                               "writable by group or others",
                               dir);
     rc = kiln_trust_store_new(&ts, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     rc = kiln_trust_store_load_dir(ts, dir, err);
     if (rc < 0) {
         kiln_trust_store_free(ts);

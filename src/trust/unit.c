@@ -88,8 +88,7 @@ static bool all_zero(const uint8_t *p, size_t n)
 {
     size_t i;
     for (i = 0; i < n; i++)
-        if (p[i])
-            return false;
+        if (p[i]) return false;
     return true;
 }
 
@@ -151,8 +150,7 @@ int kiln_unit_footer_parse(const uint8_t *data, uint64_t file_size, struct kiln_
             return kiln_error_set(err, KILN_E_MALFORMED, "region %u: reserved field is not zero",
                                   i);
         if (!kiln_region_name(g->kind))
-            return kiln_error_set(err, KILN_E_MALFORMED, "region %u: unknown kind %u", i,
-                                  g->kind);
+            return kiln_error_set(err, KILN_E_MALFORMED, "region %u: unknown kind %u", i, g->kind);
         if (g->kind <= prev_kind)
             return kiln_error_set(err, KILN_E_MALFORMED,
                                   "region %u: kind %u out of order (after kind %u)", i, g->kind,
@@ -205,11 +203,9 @@ static uint64_t now_ns(void)
 const char *kiln_refusal_name(enum kiln_refusal r)
 {
     static const char *const names[] = {
-        "ok",           "read error",     "bad footer",      "bad envelope",
-        "unknown key",  "revoked key",    "bad signature",   "bad manifest",
-        "digest mismatch", "unsupported version"};
-    if ((unsigned)r >= sizeof names / sizeof names[0])
-        return "refused";
+        "ok",          "read error",    "bad footer",   "bad envelope",    "unknown key",
+        "revoked key", "bad signature", "bad manifest", "digest mismatch", "unsupported version"};
+    if ((unsigned)r >= sizeof names / sizeof names[0]) return "refused";
     return names[r];
 }
 
@@ -224,15 +220,13 @@ static int refuse(struct kiln_error *err, enum kiln_refusal *why, enum kiln_refu
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    if (why)
-        *why = r;
+    if (why) *why = r;
     return kiln_error_set(err, code, "%s: %s", kiln_refusal_name(r), detail);
 }
 
 void kiln_unit_free(struct kiln_unit *u)
 {
-    if (!u)
-        return;
+    if (!u) return;
     kiln_statement_clear(&u->statement);
     free(u->signer_label);
     free(u->data);
@@ -251,8 +245,7 @@ static int check_signatures(const struct kiln_dsse *env, const struct kiln_trust
         int ok;
         switch (kiln_trust_store_lookup(ts, env->sigs[i].keyid, &key, label)) {
         case KILN_TRUST_REVOKED:
-            if (revoked < 0)
-                revoked = (long)i;
+            if (revoked < 0) revoked = (long)i;
             continue;
         case KILN_TRUST_UNKNOWN:
             continue;
@@ -263,19 +256,16 @@ static int check_signatures(const struct kiln_dsse *env, const struct kiln_trust
         if (ok < 0)
             return refuse(err, why, KILN_REFUSAL_IO, KILN_E_NOMEM,
                           "out of memory verifying signature %zu", i);
-        if (ok)
-            return (int)i;
-        if (bad < 0)
-            bad = (long)i;
+        if (ok) return (int)i;
+        if (bad < 0) bad = (long)i;
     }
     if (bad >= 0)
         return refuse(err, why, KILN_REFUSAL_BAD_SIGNATURE, KILN_E_VERIFY,
-                      "signature %ld by trusted key %s does not verify", bad,
-                      env->sigs[bad].keyid);
+                      "signature %ld by trusted key %s does not verify", bad, env->sigs[bad].keyid);
     if (revoked >= 0)
         return refuse(err, why, KILN_REFUSAL_REVOKED_KEY, KILN_E_VERIFY,
-                      "signature %ld is by revoked key %s and no other trusted key signed",
-                      revoked, env->sigs[revoked].keyid);
+                      "signature %ld is by revoked key %s and no other trusted key signed", revoked,
+                      env->sigs[revoked].keyid);
     return refuse(err, why, KILN_REFUSAL_UNKNOWN_KEY, KILN_E_VERIFY,
                   "none of the %zu signature(s) is by a trusted key (first keyid \"%.64s\")",
                   env->nsigs, env->nsigs ? env->sigs[0].keyid : "");
@@ -311,8 +301,7 @@ static int check_digests(const uint8_t *data, const struct kiln_unit_footer *f,
                           "region %u (%s): footer says offset %llu length %llu, signed layout "
                           "says %llu/%llu",
                           i, kiln_region_name(r->kind), (unsigned long long)r->offset,
-                          (unsigned long long)r->length,
-                          (unsigned long long)st->regions[i].offset,
+                          (unsigned long long)r->length, (unsigned long long)st->regions[i].offset,
                           (unsigned long long)st->regions[i].length);
         if (st->has_manifest && r->kind == KILN_REGION_POLICY &&
             (!st->manifest.has_policy || strcmp(hex, st->manifest.policy_sha256) != 0))
@@ -343,8 +332,8 @@ static int check_versions(const struct kiln_unit_footer *f, const struct kiln_st
                       f->version, KILN_FORMAT_VERSION);
     if (m->engine_version < 1 || m->engine_version > KILN_ENGINE_VERSION)
         return refuse(err, why, KILN_REFUSAL_UNSUPPORTED, KILN_E_UNSUPPORTED,
-                      "manifest engineVersion %d (this engine supports 1..%d)",
-                      m->engine_version, KILN_ENGINE_VERSION);
+                      "manifest engineVersion %d (this engine supports 1..%d)", m->engine_version,
+                      KILN_ENGINE_VERSION);
     if (!kiln_manifest_abi_supported(m->guest_abi))
         return refuse(err, why, KILN_REFUSAL_UNSUPPORTED, KILN_E_UNSUPPORTED,
                       "guest ABI \"%.80s\" is not supported", m->guest_abi);
@@ -399,16 +388,15 @@ int kiln_unit_verify(uint8_t *data, size_t size, const struct kiln_trust_store *
         goto fail;
     }
     if (strcmp(env->payload_type, KILN_DSSE_PAYLOAD_TYPE) != 0) {
-        rc = refuse(err, refusal, KILN_REFUSAL_BAD_ENVELOPE, KILN_E_MALFORMED,
-                    "payloadType \"%.80s\", expected %s", env->payload_type,
-                    KILN_DSSE_PAYLOAD_TYPE);
+        rc =
+            refuse(err, refusal, KILN_REFUSAL_BAD_ENVELOPE, KILN_E_MALFORMED,
+                   "payloadType \"%.80s\", expected %s", env->payload_type, KILN_DSSE_PAYLOAD_TYPE);
         goto fail;
     }
     t1 = now_ns();
     /* 3. a trusted, non-revoked signature verifies over the PAE */
     rc = which = check_signatures(env, ts, &label, refusal, err);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     snprintf(u->signer_keyid, sizeof u->signer_keyid, "%s", env->sigs[which].keyid);
     u->signer_label = label ? strdup(label) : NULL;
     u->nsigs = env->nsigs;
@@ -423,12 +411,10 @@ int kiln_unit_verify(uint8_t *data, size_t size, const struct kiln_trust_store *
     }
     /* 4. every region's digest (and the layout) matches the signed subjects */
     rc = check_digests(u->data, &u->footer, &u->statement, refusal, err);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     /* 5. versions supported */
     rc = check_versions(&u->footer, &u->statement, refusal, err);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
 
     for (i = 0; i < u->footer.region_count; i++) {
         const struct kiln_unit_region *r = &u->footer.regions[i];
@@ -452,8 +438,7 @@ int kiln_unit_verify(uint8_t *data, size_t size, const struct kiln_trust_store *
     u->timing.parse_ns = t1 - t0;
     u->timing.sig_ns = t2 - t1;
     u->timing.hash_ns = now_ns() - t2;
-    if (refusal)
-        *refusal = KILN_REFUSAL_NONE;
+    if (refusal) *refusal = KILN_REFUSAL_NONE;
     *out = u;
     return 0;
 fail:
@@ -477,8 +462,7 @@ int kiln_unit_verify_fd(int fd, const struct kiln_trust_store *ts, struct kiln_u
     }
     t1 = now_ns();
     rc = kiln_unit_verify(data, n, ts, out, refusal, err);
-    if (rc == 0)
-        (*out)->timing.read_ns = t1 - t0;
+    if (rc == 0) (*out)->timing.read_ns = t1 - t0;
     return rc;
 }
 
@@ -490,8 +474,7 @@ int kiln_unit_verify_file(const char *path, const struct kiln_trust_store *ts,
     if (fd < 0) {
         rc = kiln_error_sys(err, errno, "%s: open", path);
         kiln_error_prefix(err, "%s", kiln_refusal_name(KILN_REFUSAL_IO));
-        if (refusal)
-            *refusal = KILN_REFUSAL_IO;
+        if (refusal) *refusal = KILN_REFUSAL_IO;
         return rc;
     }
     rc = kiln_unit_verify_fd(fd, ts, out, refusal, err);
@@ -534,14 +517,12 @@ int kiln_unit_build(const struct kiln_unit_input *in, uint8_t **out, size_t *out
     /* layout */
     st.manifest = *in->manifest; /* borrowed strings: not cleared below */
     st.manifest.format_version = KILN_FORMAT_VERSION;
-    if (st.manifest.engine_version == 0)
-        st.manifest.engine_version = KILN_ENGINE_VERSION;
+    if (st.manifest.engine_version == 0) st.manifest.engine_version = KILN_ENGINE_VERSION;
     st.manifest.has_policy = in->policy != NULL;
     st.manifest.has_aot = in->aot != NULL;
     for (i = 0; i < 4; i++) {
         struct kiln_unit_region *r;
-        if (!parts[i].p)
-            continue;
+        if (!parts[i].p) continue;
         r = &f.regions[f.region_count];
         r->kind = parts[i].kind;
         r->offset = pos;
@@ -555,22 +536,17 @@ int kiln_unit_build(const struct kiln_unit_input *in, uint8_t **out, size_t *out
         pos += parts[i].n;
     }
     rc = kiln_statement_encode(&st, &payload, &plen, err);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     rc = kiln_dsse_new(KILN_DSSE_PAYLOAD_TYPE, (const uint8_t *)payload, plen, &env, err);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     for (i = 0; i < in->nkeys; i++) {
         rc = kiln_dsse_sign(env, in->keys[i], err);
-        if (rc < 0)
-            goto fail;
+        if (rc < 0) goto fail;
     }
     rc = kiln_dsse_encode(env, &json, &jlen, err);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     if (jlen > KILN_UNIT_MAX_ENVELOPE) {
-        rc = kiln_error_set(err, KILN_E_ARG, "unit: envelope of %zu bytes is over the limit",
-                            jlen);
+        rc = kiln_error_set(err, KILN_E_ARG, "unit: envelope of %zu bytes is over the limit", jlen);
         goto fail;
     }
     f.version = KILN_FORMAT_VERSION;
@@ -605,11 +581,9 @@ fail:
 
 void kiln_unit_info_free(struct kiln_unit_info *info)
 {
-    if (!info)
-        return;
+    if (!info) return;
     kiln_dsse_free(info->envelope);
-    if (info->has_statement)
-        kiln_statement_clear(&info->statement);
+    if (info->has_statement) kiln_statement_clear(&info->statement);
     free(info);
 }
 
@@ -620,8 +594,7 @@ int kiln_unit_inspect(const uint8_t *data, size_t size, struct kiln_unit_info **
     struct kiln_error e2;
     uint32_t i;
     int rc;
-    if (!info)
-        return kiln_error_set(err, KILN_E_NOMEM, "inspect: out of memory");
+    if (!info) return kiln_error_set(err, KILN_E_NOMEM, "inspect: out of memory");
     rc = kiln_unit_footer_parse(data, size, &info->footer, err);
     if (rc < 0) {
         free(info);

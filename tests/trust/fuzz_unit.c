@@ -46,14 +46,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enum kiln_refusal why = KILN_REFUSAL_NONE;
     uint8_t *copy;
 
-    if (kiln_dsse_parse((const char *)data, size, &env, &err) == 0)
-        kiln_dsse_free(env);
-    if (kiln_statement_parse(data, size, &st, &err) == 0)
-        kiln_statement_clear(&st);
+    if (kiln_dsse_parse((const char *)data, size, &env, &err) == 0) kiln_dsse_free(env);
+    if (kiln_statement_parse(data, size, &st, &err) == 0) kiln_statement_clear(&st);
 
     copy = malloc(size ? size : 1);
-    if (!copy)
-        return 0;
+    if (!copy) return 0;
     memcpy(copy, data, size);
     if (kiln_unit_verify(copy, size, store, &u, &why, &err) == 0) {
         if (why != KILN_REFUSAL_NONE || !u->wasm || u->wasm < u->data ||
@@ -64,7 +61,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                strncmp(err.msg, kiln_refusal_name(why), strlen(kiln_refusal_name(why))) != 0) {
         abort();
     }
-    if (kiln_unit_inspect(data, size, &info, &err) == 0)
-        kiln_unit_info_free(info);
+    if (kiln_unit_inspect(data, size, &info, &err) == 0) kiln_unit_info_free(info);
     return 0;
 }

@@ -37,7 +37,7 @@ static int failures;
         if (!(cond)) {                                                                             \
             fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);               \
             fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                               \
+            fputc('\n', stderr);                                                                   \
             failures++;                                                                            \
         }                                                                                          \
     } while (0)
@@ -92,8 +92,7 @@ static uint8_t *build_unit(const struct kiln_seckey *const *keys, size_t nkeys, 
     memset(&in, 0, sizeof in);
     in.stub = stub_bytes, in.stub_len = sizeof stub_bytes;
     in.wasm = wasm ? wasm : wasm_bytes, in.wasm_len = wasm ? wasm_len : sizeof wasm_bytes;
-    if (policy)
-        in.policy = (const uint8_t *)policy_text, in.policy_len = strlen(policy_text);
+    if (policy) in.policy = (const uint8_t *)policy_text, in.policy_len = strlen(policy_text);
     in.manifest = &m;
     in.keys = keys;
     in.nkeys = nkeys;
@@ -190,8 +189,7 @@ static struct kiln_trust_store *store_with(const struct kiln_pubkey *k)
 {
     struct kiln_trust_store *ts;
     REQUIRE(kiln_trust_store_new(&ts, NULL) == 0);
-    if (k)
-        REQUIRE(kiln_trust_store_add(ts, k, "test key", NULL) == 0);
+    if (k) REQUIRE(kiln_trust_store_add(ts, k, "test key", NULL) == 0);
     return ts;
 }
 
@@ -216,7 +214,8 @@ static enum kiln_refusal verify_copy(const uint8_t *data, size_t len,
     } else {
         REQUIRE(why != KILN_REFUSAL_NONE);
         /* the message starts with the reason's name */
-        REQUIRE(!err || strncmp(err->msg, kiln_refusal_name(why), strlen(kiln_refusal_name(why))) == 0);
+        REQUIRE(!err ||
+                strncmp(err->msg, kiln_refusal_name(why), strlen(kiln_refusal_name(why))) == 0);
     }
     return why;
 }
@@ -226,9 +225,10 @@ static enum kiln_refusal verify_copy(const uint8_t *data, size_t len,
 static void test_pem_der(void)
 {
     /* RFC 8410 §10.3 example private key and its public key (§10.1). */
-    static const char priv_pem[] = "-----BEGIN PRIVATE KEY-----\n"
-                                   "MC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n"
-                                   "-----END PRIVATE KEY-----\n";
+    static const char priv_pem[] =
+        "-----BEGIN PRIVATE KEY-----\n"
+        "MC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n"
+        "-----END PRIVATE KEY-----\n";
     static const char pub_pem[] = "-----BEGIN PUBLIC KEY-----\n"
                                   "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
                                   "-----END PUBLIC KEY-----\n";
@@ -327,7 +327,8 @@ static void test_sha256(void)
     kiln_sha256_hex((const uint8_t *)"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
                     got);
     CHECK(strcmp(got, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1") == 0);
-    randombytes_buf_deterministic(buf, sizeof buf, (const unsigned char *)"kiln-sha256-test-seed-0000000001");
+    randombytes_buf_deterministic(buf, sizeof buf,
+                                  (const unsigned char *)"kiln-sha256-test-seed-0000000001");
     for (n = 0; n <= 1024; n++) {
         crypto_hash_sha256(d, buf + (n & 7), n);
         sodium_bin2hex(want, sizeof want, d, sizeof d);
@@ -348,8 +349,8 @@ static void test_pae(void)
     uint8_t *p;
     size_t n;
     static const char want[] = "DSSEv1 29 http://example.com/HelloWorld 11 hello world";
-    CHECK(kiln_dsse_pae("http://example.com/HelloWorld", (const uint8_t *)"hello world", 11, &p,
-                        &n, NULL) == 0);
+    CHECK(kiln_dsse_pae("http://example.com/HelloWorld", (const uint8_t *)"hello world", 11, &p, &n,
+                        NULL) == 0);
     CHECK(n == strlen(want) && memcmp(p, want, n) == 0);
     free(p);
     CHECK(kiln_dsse_pae("", NULL, 0, &p, &n, NULL) == 0);
@@ -396,8 +397,10 @@ static void test_envelope(void)
         CHECK(kiln_dsse_parse(buf, strlen(buf), &back, &err) == -KILN_E_MALFORMED);
         snprintf(buf, sizeof buf, "{ %s", p + 1); /* whitespace */
         CHECK(kiln_dsse_parse(buf, strlen(buf), &back, &err) == -KILN_E_MALFORMED);
-        snprintf(buf, sizeof buf, "{\"payloadType\":\"application/vnd.in-toto+json\","
-                                  "\"payload\":\"eyJ4IjoxfQ==\",%s", strstr(p, "\"signatures\""));
+        snprintf(buf, sizeof buf,
+                 "{\"payloadType\":\"application/vnd.in-toto+json\","
+                 "\"payload\":\"eyJ4IjoxfQ==\",%s",
+                 strstr(p, "\"signatures\""));
         CHECK(kiln_dsse_parse(buf, strlen(buf), &back, &err) == -KILN_E_MALFORMED); /* order */
         snprintf(buf, sizeof buf, "{\"a\":1,%s", p + 1); /* unknown field */
         CHECK(kiln_dsse_parse(buf, strlen(buf), &back, &err) == -KILN_E_MALFORMED);
@@ -413,25 +416,25 @@ static void test_envelope(void)
         snprintf(buf, sizeof buf,
                  "{\"payload\":\"\",\"payloadType\":\"t\",\"signatures\":[{\"keyid\":\"k\"}]}");
         CHECK(kiln_dsse_parse(buf, strlen(buf), &back, &err) == -KILN_E_MALFORMED); /* no sig */
-        snprintf(buf, sizeof buf, "{\"payload\":\"\",\"payloadType\":\"t\",\"signatures\":[{"
-                                  "\"extra\":1,\"keyid\":\"k\",\"sig\":\"\"}]}");
+        snprintf(buf, sizeof buf,
+                 "{\"payload\":\"\",\"payloadType\":\"t\",\"signatures\":[{"
+                 "\"extra\":1,\"keyid\":\"k\",\"sig\":\"\"}]}");
         CHECK(kiln_dsse_parse(buf, strlen(buf), &back, &err) == -KILN_E_MALFORMED); /* extra */
         snprintf(buf, sizeof buf,
                  "{\"payload\":\"\",\"payloadType\":\"t\",\"signatures\":[{\"keyid\":\"k\","
                  "\"sig\":\"\"}]}");
         CHECK(kiln_dsse_parse(buf, strlen(buf), &back, &err) == 0); /* minimal, canonical */
-        if (back)
-            kiln_dsse_free(back);
+        if (back) kiln_dsse_free(back);
     }
     free(json);
 }
 
 static void test_statement(void)
 {
-    struct part parts[3] = {{KILN_REGION_STUB, stub_bytes, sizeof stub_bytes},
-                            {KILN_REGION_WASM, wasm_bytes, sizeof wasm_bytes},
-                            {KILN_REGION_POLICY, (const uint8_t *)policy_text,
-                             strlen(policy_text)}};
+    struct part parts[3] = {
+        {KILN_REGION_STUB, stub_bytes, sizeof stub_bytes},
+        {KILN_REGION_WASM, wasm_bytes, sizeof wasm_bytes},
+        {KILN_REGION_POLICY, (const uint8_t *)policy_text, strlen(policy_text)}};
     struct kiln_manifest m;
     struct kiln_statement st;
     struct kiln_error err = {0};
@@ -486,8 +489,7 @@ static void test_tamper_every_byte(void)
     }
     printf("%zu-byte unit, %zu variants refused:", len, len * sizeof masks);
     for (i = 1; i < 16; i++)
-        if (counts[i])
-            printf(" %s=%zu", kiln_refusal_name((enum kiln_refusal)i), counts[i]);
+        if (counts[i]) printf(" %s=%zu", kiln_refusal_name((enum kiln_refusal)i), counts[i]);
     printf("\n");
     kiln_trust_store_free(ts);
     free(unit);
@@ -506,7 +508,8 @@ static void test_tamper_large(void)
     uint8_t *wasm = malloc(wlen), *unit, *work;
     REQUIRE(wasm);
     memcpy(wasm, wasm_bytes, 8);
-    randombytes_buf_deterministic(wasm + 8, wlen - 8, (const unsigned char *)"kiln-tamper-large-test-seed-0001");
+    randombytes_buf_deterministic(wasm + 8, wlen - 8,
+                                  (const unsigned char *)"kiln-tamper-large-test-seed-0001");
     CHECK(kiln_key_generate(&k, NULL) == 0);
     unit = build_unit(keys, 1, true, wasm, wlen, &len);
     ts = store_with(&k.pub);
@@ -591,7 +594,7 @@ static void test_footer_insane(void)
     REQUIRE(kiln_unit_footer_parse(unit, len, &good, &err) == 0);
     REQUIRE(good.region_count == 3);
 
-#define TRY(mutation, expect)                                                                     \
+#define TRY(mutation, expect)                                                                      \
     do {                                                                                           \
         f = good;                                                                                  \
         mutation;                                                                                  \
@@ -604,16 +607,17 @@ static void test_footer_insane(void)
         TRY(f.regions[1].length = big[i], KILN_REFUSAL_BAD_FOOTER);
         TRY(f.regions[1].offset = big[i], KILN_REFUSAL_BAD_FOOTER);
         TRY(f.regions[2].offset = big[i]; f.regions[2].length = UINT64_MAX - big[i] + 1,
-            KILN_REFUSAL_BAD_FOOTER); /* offset + length wraps to 0 */
+                                          KILN_REFUSAL_BAD_FOOTER); /* offset + length wraps to 0 */
         TRY(f.envelope_offset = big[i], KILN_REFUSAL_BAD_FOOTER);
         TRY(f.envelope_length = big[i], KILN_REFUSAL_BAD_FOOTER);
         TRY(f.regions[0].length = big[i], KILN_REFUSAL_BAD_FOOTER);
     }
-    TRY(f.regions[1].offset = len, KILN_REFUSAL_BAD_FOOTER);              /* outside */
-    TRY(f.regions[2].length = len, KILN_REFUSAL_BAD_FOOTER);              /* past the end */
-    TRY(f.regions[1].offset -= 1, KILN_REFUSAL_BAD_FOOTER);               /* overlap */
+    TRY(f.regions[1].offset = len, KILN_REFUSAL_BAD_FOOTER); /* outside */
+    TRY(f.regions[2].length = len, KILN_REFUSAL_BAD_FOOTER); /* past the end */
+    TRY(f.regions[1].offset -= 1, KILN_REFUSAL_BAD_FOOTER);  /* overlap */
     TRY(f.regions[1].offset += 1; f.regions[1].length -= 1, KILN_REFUSAL_BAD_FOOTER); /* gap */
-    TRY(f.regions[0].length -= 1; f.regions[1].offset -= 1; f.regions[1].length += 1,
+    TRY(f.regions[0].length -= 1; f.regions[1].offset -= 1;
+        f.regions[1].length += 1,
         KILN_REFUSAL_DIGEST_MISMATCH); /* consistent layout, moved boundary: digests catch it */
     TRY(f.regions[2].offset = f.regions[1].offset, KILN_REFUSAL_BAD_FOOTER); /* same start */
     TRY(f.envelope_offset -= 1, KILN_REFUSAL_BAD_FOOTER);
@@ -626,8 +630,8 @@ static void test_footer_insane(void)
     TRY(f.regions[1].kind = KILN_REGION_STUB, KILN_REFUSAL_BAD_FOOTER);
     TRY(f.regions[2].kind = 99, KILN_REFUSAL_BAD_FOOTER);
     TRY(f.regions[2].kind = KILN_REGION_AOT, KILN_REFUSAL_DIGEST_MISMATCH);
-    TRY(f.regions[0].kind = KILN_REGION_WASM; f.regions[1].kind = KILN_REGION_STUB,
-        KILN_REFUSAL_BAD_FOOTER);
+    TRY(f.regions[0].kind = KILN_REGION_WASM;
+        f.regions[1].kind = KILN_REGION_STUB, KILN_REFUSAL_BAD_FOOTER);
     TRY(f.flags = 1, KILN_REFUSAL_BAD_FOOTER);
     TRY(f.version = 2, KILN_REFUSAL_UNSUPPORTED);
     TRY(f.version = 0, KILN_REFUSAL_UNSUPPORTED);
@@ -818,14 +822,14 @@ static void test_versions(void)
     CHECK(kiln_key_generate(&k, NULL) == 0);
     ts = store_with(&k.pub);
 
-#define CASE(setup, expect)                                                                       \
+#define CASE(setup, expect)                                                                        \
     do {                                                                                           \
         manifest_init(&m);                                                                         \
         payload = statement_for(parts, 2, &m, &plen);                                              \
         setup;                                                                                     \
         env = envelope_for(payload, plen, keys, 1, &elen);                                         \
         unit = assemble(parts, 2, env, elen, &len);                                                \
-        CHECK_MSG(verify_copy(unit, len, ts, &err, NULL) == (expect), "%s -> %s", #setup,         \
+        CHECK_MSG(verify_copy(unit, len, ts, &err, NULL) == (expect), "%s -> %s", #setup,          \
                   err.msg);                                                                        \
         free(unit);                                                                                \
         free(env);                                                                                 \
@@ -833,8 +837,8 @@ static void test_versions(void)
     } while (0)
 
     CASE((void)0, KILN_REFUSAL_NONE);
-    CASE(m.format_version = 2; free(payload); payload = statement_for(parts, 2, &m, &plen),
-         KILN_REFUSAL_UNSUPPORTED);
+    CASE(m.format_version = 2; free(payload);
+         payload = statement_for(parts, 2, &m, &plen), KILN_REFUSAL_UNSUPPORTED);
     CASE(m.engine_version = KILN_ENGINE_VERSION + 1; free(payload);
          payload = statement_for(parts, 2, &m, &plen), KILN_REFUSAL_UNSUPPORTED);
     CASE(m.guest_abi = "wasi_preview2"; free(payload);
@@ -959,8 +963,8 @@ static void test_system_store(void)
     snprintf(text, sizeof text, "# kiln\ntrust_dir = %s\n", other);
     write_text(conf, text);
     CHECK(kiln__trust_store_open_system(conf, keys, &ts, &err) == (root ? 0 : -KILN_E_DENIED));
-    CHECK(!root || (ts && kiln_trust_store_lookup(ts, a.pub.keyid, NULL, NULL) ==
-                              KILN_TRUST_TRUSTED));
+    CHECK(!root ||
+          (ts && kiln_trust_store_lookup(ts, a.pub.keyid, NULL, NULL) == KILN_TRUST_TRUSTED));
     kiln_trust_store_free(ts);
     ts = NULL;
     /* a group-writable config or directory is refused */
@@ -1105,8 +1109,7 @@ int main(int argc, char **argv)
 {
     size_t i;
     init_fixtures();
-    if (argc == 3 && strcmp(argv[1], "--seed") == 0)
-        return write_seeds(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "--seed") == 0) return write_seeds(argv[2]);
     if (argc != 2) {
         for (i = 0; i < sizeof tests / sizeof tests[0]; i++)
             printf("%s\n", tests[i].name);
@@ -1115,14 +1118,12 @@ int main(int argc, char **argv)
     for (i = 0; i < sizeof tests / sizeof tests[0]; i++)
         if (strcmp(argv[1], tests[i].name) == 0 || strcmp(argv[1], "all") == 0) {
             tests[i].fn();
-            if (strcmp(argv[1], "all") != 0)
-                break;
+            if (strcmp(argv[1], "all") != 0) break;
         }
     if (i == sizeof tests / sizeof tests[0] && strcmp(argv[1], "all") != 0) {
         fprintf(stderr, "unknown test %s\n", argv[1]);
         return 2;
     }
-    if (failures)
-        fprintf(stderr, "%d check(s) failed\n", failures);
+    if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
     return failures ? 1 : 0;
 }
