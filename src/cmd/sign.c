@@ -1,8 +1,9 @@
 /*
  * sign.c — `kiln sign`: lays out and signs a unit
  * ([stub][module][aot?][policy?][DSSE envelope][footer], docs/formats.md)
- * and writes it via a temporary file and rename. The new unit is verified
- * against the signing keys before it is written.
+ * and writes it via a temporary file and rename. The module must decode and
+ * validate with the engine (only code kiln can run gets signed), and the new
+ * unit is verified against the signing keys before it is written.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -15,6 +16,7 @@
 
 #include "cmd/command.h"
 #include "kiln/unit.h"
+#include "kiln/wasm.h"
 
 #define MAX_KEYS 8
 #define INPUT_MAX ((uint64_t)1 << 31)
@@ -179,6 +181,14 @@ static int cmd_sign(int argc, char **argv)
          kiln_trust_read_file(policy_path, INPUT_MAX, &policy, &policy_len, &err) < 0) ||
         (aot_path && kiln_trust_read_file(aot_path, INPUT_MAX, &aot, &aot_len, &err) < 0))
         goto fail;
+    {
+        struct kiln_module *mod = NULL;
+        if (kiln_module_new(wasm, wasm_len, NULL, &mod, &err) < 0) {
+            kiln_error_prefix(&err, "%s: not a valid WebAssembly module", module_path);
+            goto fail;
+        }
+        kiln_module_free(mod);
+    }
     if (policy) {
         json_error_t jerr;
         json_t *j = json_loadb((const char *)policy, policy_len, JSON_REJECT_DUPLICATES, &jerr);

@@ -28,6 +28,11 @@ set +e
 "$KILN" sign --key a.pem --stub m.wasm --abi wasi_snapshot_preview1 m.wasm -o x >/dev/null 2>&1
 test $? = 1 || fail "sign with a non-ELF stub"
 test -e x && fail "failed sign left output"
+printf '\000asm\001\000\000\000\001\006\001\140\000\001\177' > bad.wasm # section longer than the file
+"$KILN" sign --key a.pem --stub /bin/true --abi wasi_snapshot_preview1 bad.wasm -o x >/dev/null 2>err
+test $? = 1 || fail "sign of an invalid module"
+grep -q 'not a valid WebAssembly module' err || fail "invalid module message: $(cat err)"
+test -e x && fail "failed sign left output"
 set -e
 
 "$KILN" verify --key a.pub.pem u > out || fail "verify good unit"
