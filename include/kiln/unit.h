@@ -329,6 +329,17 @@ enum kiln_refusal {
 /* "bad footer", "unknown key", ... ("ok" for NONE). */
 const char *kiln_refusal_name(enum kiln_refusal r);
 
+/* The signature rule of docs/formats.md §6 step 3, usable for any DSSE
+ * envelope (units, image attestations): returns the index of the first
+ * signature whose keyid names a trusted, non-revoked key in ts and which
+ * verifies over the PAE; one such signature suffices. Otherwise returns
+ * negative (KILN_E_VERIFY) with *why = KILN_REFUSAL_BAD_SIGNATURE (a trusted
+ * key's signature does not verify), _REVOKED_KEY or _UNKNOWN_KEY, in that
+ * priority. *label (if non-NULL) gets the signer's store label (may be NULL),
+ * valid while ts lives. The payload itself is not interpreted. */
+int kiln_dsse_verify_trusted(const struct kiln_dsse *env, const struct kiln_trust_store *ts,
+                             const char **label, enum kiln_refusal *why, struct kiln_error *err);
+
 /* What kiln_unit_build signs and lays out. */
 struct kiln_unit_input {
     const uint8_t *stub; /* any ELF file for now; later build/bin/kiln-stub */

@@ -233,10 +233,8 @@ void kiln_unit_free(struct kiln_unit *u)
     free(u);
 }
 
-/* Step 3: picks the first signature by a trusted, non-revoked key that
- * verifies. Returns its index, or a refusal. */
-static int check_signatures(const struct kiln_dsse *env, const struct kiln_trust_store *ts,
-                            const char **label, enum kiln_refusal *why, struct kiln_error *err)
+int kiln_dsse_verify_trusted(const struct kiln_dsse *env, const struct kiln_trust_store *ts,
+                             const char **label, enum kiln_refusal *why, struct kiln_error *err)
 {
     size_t i;
     long bad = -1, revoked = -1;
@@ -395,7 +393,7 @@ int kiln_unit_verify(uint8_t *data, size_t size, const struct kiln_trust_store *
     }
     t1 = now_ns();
     /* 3. a trusted, non-revoked signature verifies over the PAE */
-    rc = which = check_signatures(env, ts, &label, refusal, err);
+    rc = which = kiln_dsse_verify_trusted(env, ts, &label, refusal, err);
     if (rc < 0) goto fail;
     snprintf(u->signer_keyid, sizeof u->signer_keyid, "%s", env->sigs[which].keyid);
     u->signer_label = label ? strdup(label) : NULL;

@@ -384,10 +384,29 @@ static void test_envelope(void)
     CHECK(back->nsigs == 1 && strcmp(back->sigs[0].keyid, a.pub.keyid) == 0);
     CHECK(kiln_dsse_verify_sig(back, 0, &a.pub, &err) == 1);
     kiln_dsse_free(back);
+    /* the trust rule on a bare envelope */
+    {
+        struct kiln_trust_store *ts = store_with(&b.pub);
+        enum kiln_refusal why = KILN_REFUSAL_NONE;
+        const char *label = NULL;
+        CHECK(kiln_dsse_verify_trusted(env, ts, &label, &why, &err) == -KILN_E_VERIFY);
+        CHECK(why == KILN_REFUSAL_UNKNOWN_KEY);
+        CHECK(kiln_trust_store_add(ts, &a.pub, "a", &err) == 0);
+        CHECK(kiln_dsse_verify_trusted(env, ts, &label, &why, &err) == 0);
+        CHECK(label && strcmp(label, "a") == 0);
+        kiln_trust_store_free(ts);
+    }
     /* a changed payload type breaks the signature (it is inside the PAE) */
     free(env->payload_type);
     env->payload_type = strdup("application/json");
     CHECK(kiln_dsse_verify_sig(env, 0, &a.pub, &err) == 0);
+    {
+        struct kiln_trust_store *ts = store_with(&a.pub);
+        enum kiln_refusal why = KILN_REFUSAL_NONE;
+        CHECK(kiln_dsse_verify_trusted(env, ts, NULL, &why, &err) == -KILN_E_VERIFY);
+        CHECK(why == KILN_REFUSAL_BAD_SIGNATURE);
+        kiln_trust_store_free(ts);
+    }
     kiln_dsse_free(env);
 
     /* non-canonical or incomplete encodings are refused */
