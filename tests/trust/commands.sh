@@ -20,6 +20,10 @@ printf '\000asm\001\000\000\000' > m.wasm
 "$KILN" sign --key a.pem --stub /bin/true --abi wasi_snapshot_preview1 --source-path /usr/bin/app \
     m.wasm -o u >/dev/null || fail "sign"
 test -x u || fail "unit not executable"
+# reproducible: canonical JSON + deterministic Ed25519 give the same bytes again
+"$KILN" sign --key a.pem --stub /bin/true --abi wasi_snapshot_preview1 --source-path /usr/bin/app \
+    m.wasm -o u.again >/dev/null || fail "sign again"
+cmp -s u u.again || fail "signing twice gave different units"
 
 # usage errors exit 2
 set +e
