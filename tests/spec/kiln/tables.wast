@@ -1,0 +1,232 @@
+;; Tables and element segments: call_indirect traps, table.get/set/size/
+;; grow/fill/copy/init, elem.drop, passive/declarative segments, multiple
+;; tables, externref tables (host value 0 is not null), bounds checks that
+;; happen before any write, instantiation order and persistence of partial
+;; initialisation, import type matching of tables.
+
+(module
+  (type $r (func (result i32)))
+  (type $p (func (param i32) (result i32)))
+  (table $t 3 10 funcref)
+  (table $x 2 externref)
+  (table $u 4 funcref)
+  (elem (table $t) (i32.const 0) func $one $two)
+  (elem $pass funcref (ref.func $three) (ref.null func) (ref.func $one))
+  (elem $pass2 func $two $three)
+  (elem declare func $id)
+  (elem (table $u) (i32.const 3) funcref (ref.func $three))
+  (func $one (result i32) (i32.const 1))
+  (func $two (result i32) (i32.const 2))
+  (func $three (result i32) (i32.const 3))
+  (func $id (param i32) (result i32) (local.get 0))
+
+  (func (export "call") (param i32) (result i32) (call_indirect $t (type $r) (local.get 0)))
+  (func (export "call_u") (param i32) (result i32) (call_indirect $u (type $r) (local.get 0)))
+  (func (export "call_p") (param i32 i32) (result i32)
+    (call_indirect $t (type $p) (local.get 1) (local.get 0)))
+  (func (export "size") (result i32) (table.size $t))
+  (func (export "grow") (param i32) (result i32) (table.grow $t (ref.null func) (local.get 0)))
+  (func (export "grow_one") (param i32) (result i32) (table.grow $t (ref.func $one) (local.get 0)))
+  (func (export "init") (param i32 i32 i32)
+    (table.init $t $pass (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "init2") (param i32 i32 i32)
+    (table.init $t $pass2 (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "drop") (elem.drop $pass))
+  (func (export "copy") (param i32 i32 i32) (table.copy $t $t (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "copy_to_u") (param i32 i32 i32) (table.copy $u $t (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "fill") (param i32 i32) (table.fill $t (local.get 0) (ref.func $three) (local.get 1)))
+  (func (export "fill_null") (param i32 i32) (table.fill $t (local.get 0) (ref.null func) (local.get 1)))
+  (func (export "is_null") (param i32) (result i32) (ref.is_null (table.get $t (local.get 0))))
+  (func (export "set_null") (param i32) (table.set $t (local.get 0) (ref.null func)))
+  (func (export "set_id") (param i32) (table.set $t (local.get 0) (ref.func $id)))
+  (func (export "get") (param i32) (result funcref) (table.get $t (local.get 0)))
+
+  (func (export "x_set") (param i32 externref) (table.set $x (local.get 0) (local.get 1)))
+  (func (export "x_get") (param i32) (result externref) (table.get $x (local.get 0)))
+  (func (export "x_grow") (param externref i32) (result i32) (table.grow $x (local.get 0) (local.get 1)))
+  (func (export "x_size") (result i32) (table.size $x))
+  (func (export "x_fill") (param i32 externref i32) (table.fill $x (local.get 0) (local.get 1) (local.get 2)))
+)
+
+;; initial state: [one two null], passive segments untouched
+(assert_return (invoke "size") (i32.const 3))
+(assert_return (invoke "call" (i32.const 0)) (i32.const 1))
+(assert_return (invoke "call" (i32.const 1)) (i32.const 2))
+(assert_trap (invoke "call" (i32.const 2)) "uninitialized element")
+(assert_trap (invoke "call" (i32.const 3)) "undefined element")
+(assert_trap (invoke "call" (i32.const -1)) "undefined element")
+(assert_return (invoke "call_u" (i32.const 3)) (i32.const 3))
+(assert_trap (invoke "call_u" (i32.const 0)) "uninitialized element")
+(assert_trap (invoke "call_p" (i32.const 0) (i32.const 5)) "indirect call type mismatch")
+(assert_return (invoke "is_null" (i32.const 2)) (i32.const 1))
+(assert_return (invoke "is_null" (i32.const 0)) (i32.const 0))
+(assert_trap (invoke "is_null" (i32.const 3)) "out of bounds table access")
+(assert_return (invoke "get" (i32.const 2)) (ref.null func))
+
+;; table.set with a declared function of another type
+(invoke "set_id" (i32.const 2))
+(assert_return (invoke "call_p" (i32.const 2) (i32.const 42)) (i32.const 42))
+(assert_trap (invoke "call" (i32.const 2)) "indirect call type mismatch")
+(assert_trap (invoke "set_id" (i32.const 3)) "out of bounds table access")
+(invoke "set_null" (i32.const 2))
+(assert_trap (invoke "call" (i32.const 2)) "uninitialized element")
+
+;; table.init: bounds are checked before anything is written
+(assert_trap (invoke "init" (i32.const 1) (i32.const 0) (i32.const 3)) "out of bounds table access")
+(assert_return (invoke "call" (i32.const 1)) (i32.const 2))
+(assert_trap (invoke "init" (i32.const 0) (i32.const 1) (i32.const 3)) "out of bounds table access")
+(assert_return (invoke "call" (i32.const 0)) (i32.const 1))
+(invoke "init" (i32.const 3) (i32.const 0) (i32.const 0))
+(invoke "init" (i32.const 0) (i32.const 3) (i32.const 0))
+(assert_trap (invoke "init" (i32.const 4) (i32.const 0) (i32.const 0)) "out of bounds table access")
+(assert_trap (invoke "init" (i32.const 0) (i32.const 4) (i32.const 0)) "out of bounds table access")
+(invoke "init" (i32.const 0) (i32.const 0) (i32.const 3))
+(assert_return (invoke "call" (i32.const 0)) (i32.const 3))
+(assert_trap (invoke "call" (i32.const 1)) "uninitialized element")
+(assert_return (invoke "call" (i32.const 2)) (i32.const 1))
+(invoke "init2" (i32.const 1) (i32.const 1) (i32.const 1))
+(assert_return (invoke "call" (i32.const 1)) (i32.const 3))
+
+;; elem.drop: a dropped segment has length 0; dropping twice is fine
+(invoke "drop")
+(invoke "drop")
+(invoke "init" (i32.const 0) (i32.const 0) (i32.const 0))
+(assert_trap (invoke "init" (i32.const 0) (i32.const 0) (i32.const 1)) "out of bounds table access")
+(assert_trap (invoke "init" (i32.const 0) (i32.const 1) (i32.const 0)) "out of bounds table access")
+(invoke "init2" (i32.const 0) (i32.const 0) (i32.const 2))
+(assert_return (invoke "call" (i32.const 0)) (i32.const 2))
+(assert_return (invoke "call" (i32.const 1)) (i32.const 3))
+(assert_return (invoke "call" (i32.const 2)) (i32.const 1))
+
+;; table.grow: old size or -1, new elements get the init value, max respected
+(assert_return (invoke "grow" (i32.const 2)) (i32.const 3))
+(assert_return (invoke "size") (i32.const 5))
+(assert_trap (invoke "call" (i32.const 4)) "uninitialized element")
+(assert_return (invoke "grow_one" (i32.const 6)) (i32.const -1))
+(assert_return (invoke "size") (i32.const 5))
+(assert_return (invoke "grow_one" (i32.const 2)) (i32.const 5))
+(assert_return (invoke "call" (i32.const 6)) (i32.const 1))
+(assert_return (invoke "grow" (i32.const 0)) (i32.const 7))
+(assert_return (invoke "grow" (i32.const -1)) (i32.const -1))
+(assert_return (invoke "grow" (i32.const 3)) (i32.const 7))
+(assert_return (invoke "grow" (i32.const 1)) (i32.const -1))
+(assert_return (invoke "size") (i32.const 10))
+;; table now: [two three one null null one one null null null]
+
+;; table.fill
+(assert_trap (invoke "fill" (i32.const 8) (i32.const 3)) "out of bounds table access")
+(assert_trap (invoke "call" (i32.const 8)) "uninitialized element")
+(invoke "fill" (i32.const 8) (i32.const 2))
+(assert_return (invoke "call" (i32.const 9)) (i32.const 3))
+(invoke "fill" (i32.const 10) (i32.const 0))
+(assert_trap (invoke "fill" (i32.const 11) (i32.const 0)) "out of bounds table access")
+(invoke "fill_null" (i32.const 9) (i32.const 1))
+(assert_trap (invoke "call" (i32.const 9)) "uninitialized element")
+;; table now: [two three one null null one one null three null]
+
+;; table.copy: overlapping in both directions, bounds first
+(invoke "copy" (i32.const 1) (i32.const 0) (i32.const 3))
+;; [two two three one null one one null three null]
+(assert_return (invoke "call" (i32.const 1)) (i32.const 2))
+(assert_return (invoke "call" (i32.const 2)) (i32.const 3))
+(assert_return (invoke "call" (i32.const 3)) (i32.const 1))
+(invoke "copy" (i32.const 5) (i32.const 7) (i32.const 3))
+;; [two two three one null null three null three null]
+(assert_trap (invoke "call" (i32.const 5)) "uninitialized element")
+(assert_return (invoke "call" (i32.const 6)) (i32.const 3))
+(assert_trap (invoke "call" (i32.const 7)) "uninitialized element")
+(invoke "copy" (i32.const 0) (i32.const 2) (i32.const 2))
+;; [three one three one null null three null three null]
+(assert_return (invoke "call" (i32.const 0)) (i32.const 3))
+(assert_return (invoke "call" (i32.const 1)) (i32.const 1))
+(assert_trap (invoke "copy" (i32.const 8) (i32.const 0) (i32.const 3)) "out of bounds table access")
+(assert_return (invoke "call" (i32.const 8)) (i32.const 3))
+(assert_trap (invoke "copy" (i32.const 0) (i32.const 8) (i32.const 3)) "out of bounds table access")
+(assert_return (invoke "call" (i32.const 0)) (i32.const 3))
+(invoke "copy" (i32.const 10) (i32.const 0) (i32.const 0))
+(invoke "copy" (i32.const 0) (i32.const 10) (i32.const 0))
+(assert_trap (invoke "copy" (i32.const 11) (i32.const 0) (i32.const 0)) "out of bounds table access")
+(assert_trap (invoke "copy" (i32.const 0) (i32.const 11) (i32.const 0)) "out of bounds table access")
+(invoke "copy_to_u" (i32.const 0) (i32.const 0) (i32.const 2))
+(assert_return (invoke "call_u" (i32.const 0)) (i32.const 3))
+(assert_return (invoke "call_u" (i32.const 1)) (i32.const 1))
+(assert_return (invoke "call_u" (i32.const 3)) (i32.const 3))
+(assert_trap (invoke "copy_to_u" (i32.const 3) (i32.const 0) (i32.const 2)) "out of bounds table access")
+
+;; externref table: host values round-trip, 0 is not null
+(assert_return (invoke "x_size") (i32.const 2))
+(assert_return (invoke "x_get" (i32.const 0)) (ref.null extern))
+(invoke "x_set" (i32.const 1) (ref.extern 0))
+(assert_return (invoke "x_get" (i32.const 1)) (ref.extern 0))
+(assert_return (invoke "x_grow" (ref.extern 7) (i32.const 3)) (i32.const 2))
+(assert_return (invoke "x_size") (i32.const 5))
+(assert_return (invoke "x_get" (i32.const 4)) (ref.extern 7))
+(invoke "x_fill" (i32.const 2) (ref.extern 9) (i32.const 2))
+(assert_return (invoke "x_get" (i32.const 2)) (ref.extern 9))
+(assert_return (invoke "x_get" (i32.const 3)) (ref.extern 9))
+(assert_return (invoke "x_get" (i32.const 4)) (ref.extern 7))
+(invoke "x_fill" (i32.const 0) (ref.null extern) (i32.const 5))
+(assert_return (invoke "x_get" (i32.const 1)) (ref.null extern))
+(assert_trap (invoke "x_set" (i32.const 5) (ref.extern 1)) "out of bounds table access")
+(assert_trap (invoke "x_get" (i32.const 5)) "out of bounds table access")
+
+;; active segments: applied in order at instantiation; an out-of-bounds one
+;; traps, and what earlier segments wrote into an imported table stays.
+(module $exporter
+  (table (export "tab") 5 funcref)
+  (func $seven (result i32) (i32.const 7))
+  (elem (i32.const 4) func $seven)
+  (func (export "call") (param i32) (result i32) (call_indirect (result i32) (local.get 0)))
+)
+(register "exporter" $exporter)
+(assert_return (invoke $exporter "call" (i32.const 4)) (i32.const 7))
+(assert_trap (invoke $exporter "call" (i32.const 0)) "uninitialized element")
+(assert_trap
+  (module
+    (import "exporter" "tab" (table 5 funcref))
+    (func $eight (result i32) (i32.const 8))
+    (elem (i32.const 0) func $eight $eight)
+    (elem (i32.const 4) func $eight $eight)
+    (elem (i32.const 2) func $eight))
+  "out of bounds table access")
+(assert_return (invoke $exporter "call" (i32.const 0)) (i32.const 8))
+(assert_return (invoke $exporter "call" (i32.const 1)) (i32.const 8))
+(assert_trap (invoke $exporter "call" (i32.const 2)) "uninitialized element")
+(assert_return (invoke $exporter "call" (i32.const 4)) (i32.const 7))
+;; a segment whose offset comes from an imported global
+(module
+  (import "spectest" "global_i32" (global i32))
+  (table 700 funcref)
+  (func $nine (result i32) (i32.const 9))
+  (elem (global.get 0) func $nine)
+  (func (export "call") (param i32) (result i32) (call_indirect (result i32) (local.get 0)))
+)
+(assert_return (invoke "call" (i32.const 666)) (i32.const 9))
+(assert_trap (invoke "call" (i32.const 665)) "uninitialized element")
+(assert_trap (invoke "call" (i32.const 700)) "undefined element")
+;; a zero-length segment exactly at the end is fine, one past it is not
+(module (table 2 funcref) (elem (i32.const 2)))
+(assert_trap (module (table 2 funcref) (elem (i32.const 3))) "out of bounds table access")
+
+;; importing tables: limits must fit (spectest's table is 10..20 funcref)
+(module (import "spectest" "table" (table 10 funcref)))
+(module (import "spectest" "table" (table 0 20 funcref)))
+(assert_unlinkable (module (import "spectest" "table" (table 11 funcref))) "incompatible import type")
+(assert_unlinkable (module (import "spectest" "table" (table 10 15 funcref))) "incompatible import type")
+(assert_unlinkable (module (import "spectest" "table" (table 10 externref))) "incompatible import type")
+(assert_unlinkable (module (import "exporter" "tab" (table 5 6 funcref))) "incompatible import type")
+(assert_unlinkable (module (import "exporter" "nope" (table 5 funcref))) "unknown import")
+
+;; validation
+(assert_invalid (module (func (table.get 0 (i32.const 0)) (drop))) "unknown table")
+(assert_invalid (module (table 1 funcref) (func (elem.drop 0))) "unknown elem segment 0")
+(assert_invalid
+  (module (table 1 funcref) (func $f) (func (table.set 0 (i32.const 0) (ref.func $f))))
+  "undeclared function reference")
+(assert_invalid
+  (module (table 1 externref) (func (result funcref) (table.get 0 (i32.const 0))))
+  "type mismatch")
+(assert_invalid
+  (module (table $a 1 funcref) (table $b 1 externref)
+    (func (table.copy $a $b (i32.const 0) (i32.const 0) (i32.const 0))))
+  "type mismatch")
