@@ -983,6 +983,9 @@ static int store_iop(uint32_t key)
     }
 }
 
+/* SIMD execution is being added by the 'simd' helper (src/wasm/simd*.h, interp_simd.inc): do not implement SIMD here. */
+#include "wasm/compile_simd.inc" /* kiln__compile_simd() */
+
 static int unsupported(struct comp *c, uint32_t key, struct kiln_error *err, uint32_t fidx)
 {
     return kiln_error_set(err, KILN_E_UNSUPPORTED,
@@ -1360,7 +1363,7 @@ static int compile_body(struct comp *c, uint32_t fidx, struct kiln_error *err)
                 w(c, a);
                 w(c, v);
                 w(c, off);
-            } else {
+            } else if ((key >> 16) != 0xfd || kiln__compile_simd(c, key) < 0) {
                 return unsupported(c, key, err, fidx);
             }
             break;

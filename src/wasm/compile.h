@@ -31,6 +31,8 @@
 
 #include <stdint.h>
 
+#include "wasm/simd_ops.h" /* KILN__IOPS_SIMD */
+
 /* The compiled body of one defined function; one allocation. */
 struct kiln__code {
     uint32_t frame_slots;   /* params + locals + operand stack (>= nresult_slots) */
@@ -138,7 +140,8 @@ struct kiln__code {
     KILN__NUM_UNARY(X)                                                                            \
     KILN__NUM_BINARY(X)                                                                           \
     KILN__IOPS_IMM(X)                                                                             \
-    KILN__IOPS_BRCMP(X)
+    KILN__IOPS_BRCMP(X)                                                                           \
+    KILN__IOPS_SIMD(X)
 
 /* The _I forms of KILN__NUM_IMM, spelled out (same order). */
 #define KILN__IOPS_IMM(X)                                                                       \

@@ -34,6 +34,7 @@
 #include "wasm/compile.h"
 #include "wasm/module.h"
 #include "wasm/runtime.h"
+#include "wasm/simd.h"
 
 /* Returns the spec's wording for a trap kind. */
 const char *kiln_trap_message(int kind)
@@ -965,6 +966,8 @@ L_F64_COPYSIGN:
     R(1) = (R(2) & 0x7fffffffffffffffull) | (R(3) & 0x8000000000000000ull);
     ip += 4;
     NEXT();
+
+#include "wasm/interp_simd.inc" /* SIMD handlers (simd helper) */
 
     /* ---- exits ---------------------------------------------------------------- */
 L__base:
