@@ -132,6 +132,14 @@ void kiln_vk_set_audit_fd(struct kiln_vk *vk, int fd);
 /* Opens (creates, appends) path for the audit log. */
 int kiln_vk_open_audit(struct kiln_vk *vk, const char *path, struct kiln_error *err);
 
+/* Second wall (embedded placement): restricts the whole calling process with
+ * Landlock to the mounts (read-only where the mount is) and forbids TCP bind
+ * and connect; already open fds keep working. Call after every mount and
+ * listener is set up. Irreversible. Audits a "confine" event. Errors:
+ * -KILN_E_IO when Landlock is unavailable or refuses (the process is then
+ * unchanged). */
+int kiln_vk_confine(struct kiln_vk *vk, struct kiln_error *err);
+
 /* Writes the exit summary event (code, per-call counters). Call once. */
 void kiln_vk_exit(struct kiln_vk *vk, int code, const char *reason);
 
@@ -161,9 +169,6 @@ const struct kiln_vk_limits *kiln_vk_policy_limits(const struct kiln_vk_policy *
 /* Directory base for *at calls: a guest fd, or KILN_VK_AT_ROOT for absolute
  * paths (resolved beneath the mount at "/"). */
 #define KILN_VK_AT_ROOT (-100)
-
-/* Extra flag bits for kiln_vk_openat (outside Linux O_* space). */
-#define KILN_VK_O_NOFOLLOW_ANY 0 /* reserved */
 
 /* implements Linux openat(2). Returns the new guest fd. */
 int kiln_vk_openat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, int flags,
@@ -259,8 +264,9 @@ int kiln_vk_shutdown(struct kiln_vk *vk, int fd, int how);
 int kiln_vk_exec_memory(struct kiln_vk *vk, const char *call, uint64_t addr, uint64_t len,
                         int prot);
 
-/* Counts a call of the ABI (for the exit summary) and checks it against the
- * policy's syscall part under the Linux syscall name of the core operation.
+/* Checks core call sys against the policy's syscall part (the Linux syscall
+ * name of the core operation). Every kiln_vk_* call does this itself; ABIs
+ * call it only for calls the core does not implement.
  * Returns 0 to proceed, or -errno / -KILN_VK_EKILL (already audited).
  * args may be NULL (then argument conditions do not match). */
 int kiln_vk_check(struct kiln_vk *vk, int sys, const uint64_t *args);

@@ -244,6 +244,9 @@ static int cmd_exec(int argc, char **argv)
         if (r < 0)
             goto fail;
     }
+    /* the second wall: from here on the process reaches only the mounts */
+    if (getenv("KILN_NO_LANDLOCK") == NULL && kiln_vk_confine(vk, &err) < 0)
+        memset(&err, 0, sizeof err); /* unavailable: the vkernel's own checks remain */
     g_store = store;
     if (pol != NULL && kiln_vk_policy_limits(pol)->wall_ms)
         wall_armed = arm_timer(CLOCK_MONOTONIC, kiln_vk_policy_limits(pol)->wall_ms, SIGALRM,
