@@ -1,0 +1,122 @@
+/*
+ * config.c — the stub's root-owned config file (format in main.c).
+ *
+ * The file is opened with O_NOFOLLOW and checked on the open fd (fstat), so
+ * what is checked is what is read. It is trusted only when root owns it and
+ * nobody else may write it; a present but unsafe file is an error (the stub
+ * then refuses to run anything) rather than being ignored.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "stub/stub.h"
+
+#define CONFIG_MAX 65536
+
+static char *trim(char *s)
+{
+    char *e;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+        *--e = 0;
+    return s;
+}
+
+/* Parses one "key = value" line into *out. */
+static int parse_line(const char *path, int lineno, char *line, struct kiln_stub_config *out,
+                      struct kiln_error *err)
+{
+    char *eq = strchr(line, '='), *key, *val;
+    if (eq == NULL)
+        return kiln_error_set(err, KILN_E_MALFORMED, "%s:%d: expected \"key = value\"", path,
+                              lineno);
+    *eq = 0;
+    key = trim(line);
+    val = trim(eq + 1);
+    if (strcmp(key, "audit") == 0) {
+        if (val[0] != '/' || strlen(val) >= sizeof out->audit)
+            return kiln_error_set(err, KILN_E_INVALID, "%s:%d: audit must be an absolute path",
+                                  path, lineno);
+        strcpy(out->audit, val);
+        return 0;
+    }
+    return kiln_error_set(err, KILN_E_MALFORMED, "%s:%d: unknown key \"%s\"", path, lineno, key);
+}
+
+/* Loads the config; see stub.h. */
+int kiln_stub_config_load(const char *path, struct kiln_stub_config *out,
+                          struct kiln_error *err)
+{
+    struct kiln_stub_config cfg;
+    struct stat st;
+    char buf[CONFIG_MAX + 1], *line, *save = NULL;
+    size_t n = 0;
+    int fd, rc = 0, lineno = 0;
+
+    memset(&cfg, 0, sizeof cfg);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            *out = cfg;
+            return 0;
+        }
+        return kiln_error_sys(err, errno, "stub config %s", path);
+    }
+    if (fstat(fd, &st) != 0) {
+        rc = kiln_error_sys(err, errno, "stub config %s: fstat", path);
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+        rc = kiln_error_set(err, KILN_E_DENIED,
+                            "stub config %s: must be a regular file owned by root and not "
+                            "writable by group or others",
+                            path);
+        goto fail;
+    }
+    for (;;) {
+        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = kiln_error_sys(err, errno, "stub config %s", path);
+            goto fail;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n == sizeof buf - 1) {
+            rc = kiln_error_set(err, KILN_E_MALFORMED, "stub config %s: larger than %d bytes",
+                                path, CONFIG_MAX);
+            goto fail;
+        }
+    }
+    buf[n] = 0;
+    if (memchr(buf, 0, n) != NULL) {
+        rc = kiln_error_set(err, KILN_E_MALFORMED, "stub config %s: NUL byte", path);
+        goto fail;
+    }
+    /* strtok_r skips empty lines, so count lines by hand */
+    for (line = buf; line != NULL; line = save) {
+        char *t;
+        save = strchr(line, '\n');
+        if (save != NULL)
+            *save++ = 0;
+        lineno++;
+        t = trim(line);
+        if (*t == 0 || *t == '#')
+            continue;
+        rc = parse_line(path, lineno, t, &cfg, err);
+        if (rc < 0)
+            goto fail;
+    }
+    *out = cfg;
+fail:
+    close(fd);
+    return rc;
+}
