@@ -15,31 +15,33 @@
 __attribute__((unused)) static const char *ename(int e)
 {
     switch (e) {
-#define E(x)                                                                                   \
-    case x:                                                                                    \
+#define E(x)                                                                                       \
+    case x:                                                                                        \
         return #x;
-        E(EPERM) E(ENOENT) E(EIO) E(EBADF) E(EAGAIN) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST)
-        E(EXDEV) E(ENOTDIR) E(EISDIR) E(EINVAL) E(EMFILE) E(ENOTTY) E(EFBIG) E(ENOSPC)
-        E(ESPIPE) E(EROFS) E(EMLINK) E(EPIPE) E(ENAMETOOLONG) E(ENOSYS) E(ENOTEMPTY) E(ELOOP)
-        E(EILSEQ) E(ENOTSUP) E(ENOTSOCK)
+        E(EPERM)
+        E(ENOENT) E(EIO) E(EBADF) E(EAGAIN) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV)
+            E(ENOTDIR) E(EISDIR) E(EINVAL) E(EMFILE) E(ENOTTY) E(EFBIG) E(ENOSPC) E(ESPIPE) E(EROFS)
+                E(EMLINK) E(EPIPE) E(ENAMETOOLONG) E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(EILSEQ)
+                    E(ENOTSUP) E(ENOTSOCK)
 #undef E
-    default: {
-        static char b[16];
-        snprintf(b, sizeof b, "E%d", e);
-        return b;
-    }
+                        default:
+        {
+            static char b[16];
+            snprintf(b, sizeof b, "E%d", e);
+            return b;
+        }
     }
 }
 
 /* Prints "label: ok" or "label: ENAME". */
-#define SHOW(label, expr)                                                                      \
-    do {                                                                                       \
-        errno = 0;                                                                             \
-        long r_ = (long)(expr);                                                                \
-        if (r_ < 0)                                                                            \
-            printf("%s: %s\n", label, ename(errno));                                           \
-        else                                                                                   \
-            printf("%s: ok\n", label);                                                         \
+#define SHOW(label, expr)                                                                          \
+    do {                                                                                           \
+        errno = 0;                                                                                 \
+        long r_ = (long)(expr);                                                                    \
+        if (r_ < 0)                                                                                \
+            printf("%s: %s\n", label, ename(errno));                                               \
+        else                                                                                       \
+            printf("%s: ok\n", label);                                                             \
     } while (0)
 
 /* Joins base and name into a static buffer (the program's own paths). */

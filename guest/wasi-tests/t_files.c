@@ -52,8 +52,8 @@ int main(int argc, char **argv)
         struct timespec t[2] = {{100, 5}, {200, 7}};
         SHOW("futimens", futimens(fd, t));
         fstat(fd, &st);
-        printf("atime %lld.%ld mtime %lld.%ld\n", (long long)st.st_atim.tv_sec,
-               st.st_atim.tv_nsec, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+        printf("atime %lld.%ld mtime %lld.%ld\n", (long long)st.st_atim.tv_sec, st.st_atim.tv_nsec,
+               (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
         t[0].tv_nsec = UTIME_OMIT;
         t[1].tv_sec = 300;
         SHOW("utimensat", utimensat(AT_FDCWD, P(d, "a.txt"), t, 0));
@@ -130,11 +130,9 @@ int main(int argc, char **argv)
         }
         dir = opendir(P(d, "sub"));
         while ((e = readdir(dir)) != NULL && k < 64) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
             names[k++] = strdup(e->d_name);
-            if (k == 5)
-                pos = telldir(dir);
+            if (k == 5) pos = telldir(dir);
         }
         qsort(names, (size_t)k, sizeof *names, cmp);
         printf("readdir %d:", k);
@@ -145,8 +143,7 @@ int main(int argc, char **argv)
             int rest = 0;
             seekdir(dir, pos);
             while ((e = readdir(dir)) != NULL)
-                if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-                    rest++;
+                if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) rest++;
             printf("after seekdir: %d\n", rest <= k - 5 + 2 && rest >= k - 5 - 2 ? 1 : rest);
         }
         closedir(dir);

@@ -31,11 +31,9 @@ int main(int argc, char **argv)
         while (got < sizeof buf) {
             __wasi_iovec_t v = {(uint8_t *)buf + got, sizeof buf - got};
             __wasi_size_t k;
-            if (__wasi_sock_recv(fd, &v, 1, 0, &k, &ro) || k == 0)
-                break;
+            if (__wasi_sock_recv(fd, &v, 1, 0, &k, &ro) || k == 0) break;
             got += k;
-            if (buf[got - 1] == '\n')
-                break;
+            if (buf[got - 1] == '\n') break;
         }
         for (__wasi_size_t j = 0; j < got; j++)
             buf[j] = (char)toupper((unsigned char)buf[j]);

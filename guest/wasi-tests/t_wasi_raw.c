@@ -13,8 +13,9 @@
 IMPORT(proc_raise) int32_t raw_proc_raise(int32_t sig);
 IMPORT(fd_write) int32_t raw_fd_write(int32_t fd, int32_t iovs, int32_t n, int32_t out);
 IMPORT(fd_read) int32_t raw_fd_read(int32_t fd, int32_t iovs, int32_t n, int32_t out);
-IMPORT(path_open) int32_t raw_path_open(int32_t fd, int32_t df, int32_t p, int32_t pl, int32_t of,
-                                        int64_t rb, int64_t ri, int32_t ff, int32_t out);
+IMPORT(path_open)
+int32_t raw_path_open(int32_t fd, int32_t df, int32_t p, int32_t pl, int32_t of, int64_t rb,
+                      int64_t ri, int32_t ff, int32_t out);
 IMPORT(random_get) int32_t raw_random_get(int32_t p, int32_t l);
 IMPORT(args_sizes_get) int32_t raw_args_sizes_get(int32_t a, int32_t b);
 IMPORT(poll_oneoff) int32_t raw_poll_oneoff(int32_t in, int32_t out, int32_t n, int32_t ne);
@@ -29,8 +30,7 @@ static uint32_t mem_end(void)
     return (uint32_t)__builtin_wasm_memory_size(0) * 65536u;
 }
 
-static __wasi_fd_t open_at(const char *p, __wasi_oflags_t of, __wasi_rights_t r,
-                           __wasi_errno_t *e)
+static __wasi_fd_t open_at(const char *p, __wasi_oflags_t of, __wasi_rights_t r, __wasi_errno_t *e)
 {
     __wasi_fd_t fd = (__wasi_fd_t)-1;
     *e = __wasi_path_open(FD, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW, p, of, r, ALL, 0, &fd);
@@ -165,8 +165,7 @@ int main(void)
     T(__wasi_path_open(FD, 0, "d/s", 0, ALL, ALL, 0, &fd2));
     T(__wasi_path_open(FD, 0, "d/h", __WASI_OFLAGS_DIRECTORY, ALL, ALL, 0, &fd2));
     T(__wasi_path_open(FD, 0, "missing", 0, ALL, ALL, 0, &fd2));
-    T(__wasi_path_open(FD, 0, "d/h", __WASI_OFLAGS_CREAT | __WASI_OFLAGS_EXCL, ALL, ALL, 0,
-                       &fd2));
+    T(__wasi_path_open(FD, 0, "d/h", __WASI_OFLAGS_CREAT | __WASI_OFLAGS_EXCL, ALL, ALL, 0, &fd2));
     T(__wasi_path_unlink_file(FD, "d/s"));
     /* readdir with cookies */
     fd = open_at("d", __WASI_OFLAGS_DIRECTORY, ALL, &e);
@@ -176,13 +175,11 @@ int main(void)
         int names = 0, rounds = 0;
         for (;;) {
             T(__wasi_fd_readdir(fd, (uint8_t *)buf, 40, c, &n) || 0);
-            if (n == 0 || ++rounds > 10)
-                break;
+            if (n == 0 || ++rounds > 10) break;
             {
                 __wasi_dirent_t de;
                 memcpy(&de, buf, sizeof de);
-                if (buf[sizeof de] != '.')
-                    names++;
+                if (buf[sizeof de] != '.') names++;
                 c = de.d_next;
             }
             step--;
@@ -201,8 +198,8 @@ int main(void)
     T(__wasi_path_open(FD, 0, "../etc/passwd", 0, ALL, ALL, 0, &fd2) != 0);
     T(__wasi_path_open(FD, 0, "/etc/passwd", 0, ALL, ALL, 0, &fd2) != 0);
     T(__wasi_path_symlink("/etc", FD, "abs"));
-    T(__wasi_path_open(FD, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW, "abs/passwd", 0, ALL, ALL, 0,
-                       &fd2) != 0);
+    T(__wasi_path_open(FD, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW, "abs/passwd", 0, ALL, ALL, 0, &fd2) !=
+      0);
     T(__wasi_path_unlink_file(FD, "abs"));
     T(__wasi_path_create_directory(FD, "../x") != 0);
 

@@ -107,8 +107,8 @@ void kiln_vk_free(struct kiln_vk *vk);
  * "/" for the container root) and preopens it as the lowest free guest fd,
  * which is returned. flags: KILN_VK_MOUNT_*. Errors: negative kiln error code
  * (KILN_E_IO when host_dir cannot be opened, KILN_E_ARG for a bad guest path). */
-int kiln_vk_mount(struct kiln_vk *vk, const char *host_dir, const char *guest_path,
-                  unsigned flags, struct kiln_error *err);
+int kiln_vk_mount(struct kiln_vk *vk, const char *host_dir, const char *guest_path, unsigned flags,
+                  struct kiln_error *err);
 
 /* Installs host_fd as guest fd guest_fd (which must be free). The vkernel
  * takes ownership unless flags has KILN_VK_FD_NOCLOSE. The kind is found with
@@ -181,8 +181,7 @@ int kiln_vk_renumber(struct kiln_vk *vk, int from, int to);
 ssize_t kiln_vk_readv(struct kiln_vk *vk, int fd, const struct iovec *iov, int n);
 ssize_t kiln_vk_writev(struct kiln_vk *vk, int fd, const struct iovec *iov, int n);
 ssize_t kiln_vk_preadv(struct kiln_vk *vk, int fd, const struct iovec *iov, int n, int64_t off);
-ssize_t kiln_vk_pwritev(struct kiln_vk *vk, int fd, const struct iovec *iov, int n,
-                        int64_t off);
+ssize_t kiln_vk_pwritev(struct kiln_vk *vk, int fd, const struct iovec *iov, int n, int64_t off);
 int64_t kiln_vk_lseek(struct kiln_vk *vk, int fd, int64_t off, int whence);
 int kiln_vk_fstat(struct kiln_vk *vk, int fd, struct stat *st);
 int kiln_vk_ftruncate(struct kiln_vk *vk, int fd, int64_t size);
@@ -210,11 +209,11 @@ int kiln_vk_linkat(struct kiln_vk *vk, int olddir, const char *oldp, size_t oldl
 int kiln_vk_symlinkat(struct kiln_vk *vk, const char *target, size_t tlen, int dirfd,
                       const char *path, size_t len);
 /* implements Linux readlinkat(2). Returns the number of bytes placed in buf. */
-ssize_t kiln_vk_readlinkat(struct kiln_vk *vk, int dirfd, const char *path, size_t len,
-                           char *buf, size_t size);
+ssize_t kiln_vk_readlinkat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, char *buf,
+                           size_t size);
 /* implements Linux fstatat(2) (flags: 0 or AT_SYMLINK_NOFOLLOW). */
-int kiln_vk_fstatat(struct kiln_vk *vk, int dirfd, const char *path, size_t len,
-                    struct stat *st, int flags);
+int kiln_vk_fstatat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, struct stat *st,
+                    int flags);
 /* implements Linux utimensat(2) on a path (flags: 0 or AT_SYMLINK_NOFOLLOW). */
 int kiln_vk_utimensat(struct kiln_vk *vk, int dirfd, const char *path, size_t len,
                       const struct timespec times[2], int flags);
@@ -299,8 +298,8 @@ struct kiln_trap;
 /* Creates the adapter over vk (not owned; must outlive it). argv/env
  * ("K=V") are copied. Every open guest fd gets the WASI rights of its kind.
  * Returns 0 or -KILN_E_NOMEM. */
-int kiln_wasi_new(struct kiln_vk *vk, int argc, char *const *argv, int nenv,
-                  char *const *env, struct kiln_wasi **out, struct kiln_error *err);
+int kiln_wasi_new(struct kiln_vk *vk, int argc, char *const *argv, int nenv, char *const *env,
+                  struct kiln_wasi **out, struct kiln_error *err);
 void kiln_wasi_free(struct kiln_wasi *w);
 
 /* Creates host functions in store for every import of mod. All imports must

@@ -47,8 +47,7 @@ static struct kiln_store *volatile g_store;
 static void on_limit(int sig)
 {
     (void)sig;
-    if (g_store)
-        kiln_store_interrupt(g_store);
+    if (g_store) kiln_store_interrupt(g_store);
 }
 
 static int arm_timer(clockid_t clk, uint64_t ms, int sig, timer_t *t)
@@ -62,8 +61,7 @@ static int arm_timer(clockid_t clk, uint64_t ms, int sig, timer_t *t)
     memset(&ev, 0, sizeof ev);
     ev.sigev_notify = SIGEV_SIGNAL;
     ev.sigev_signo = sig;
-    if (timer_create(clk, &ev, t) < 0)
-        return -errno;
+    if (timer_create(clk, &ev, t) < 0) return -errno;
     memset(&its, 0, sizeof its);
     its.it_value.tv_sec = (time_t)(ms / 1000);
     its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
@@ -75,8 +73,7 @@ static uint8_t *read_file(const char *path, size_t *len)
     FILE *f = fopen(path, "rb");
     uint8_t *buf = NULL;
     size_t n = 0, cap = 0;
-    if (f == NULL)
-        return NULL;
+    if (f == NULL) return NULL;
     for (;;) {
         size_t got;
         if (cap - n < 65536) {
@@ -91,8 +88,7 @@ static uint8_t *read_file(const char *path, size_t *len)
         }
         got = fread(buf + n, 1, cap - n, f);
         n += got;
-        if (got == 0)
-            break;
+        if (got == 0) break;
     }
     fclose(f);
     *len = n;
@@ -106,8 +102,7 @@ static int add_dir(struct kiln_vk *vk, const char *spec, struct kiln_error *err)
     const char *sep = strstr(spec, "::");
     size_t sl = strlen(spec);
     unsigned flags = 0;
-    if (sl >= sizeof host)
-        return kiln_error_set(err, KILN_E_ARG, "--dir %s: too long", spec);
+    if (sl >= sizeof host) return kiln_error_set(err, KILN_E_ARG, "--dir %s: too long", spec);
     if (sl > 3 && strcmp(spec + sl - 3, ":ro") == 0) {
         flags |= KILN_VK_MOUNT_RO;
         sl -= 3;
@@ -155,8 +150,7 @@ static int cmd_exec(int argc, char **argv)
             usage(stdout);
             return 0;
         }
-        if (a[0] != '-' || !strcmp(a, "--"))
-            break;
+        if (a[0] != '-' || !strcmp(a, "--")) break;
         if (v == NULL) {
             fprintf(stderr, "kiln exec: %s needs a value\n", a);
             return 2;
@@ -182,23 +176,18 @@ static int cmd_exec(int argc, char **argv)
         }
         i++;
     }
-    if (i < argc && !strcmp(argv[i], "--"))
-        i++;
+    if (i < argc && !strcmp(argv[i], "--")) i++;
     if (i >= argc) {
         usage(stderr);
         return 2;
     }
     modpath = argv[i++];
-    if (i < argc && !strcmp(argv[i], "--"))
-        i++;
+    if (i < argc && !strcmp(argv[i], "--")) i++;
 
-    if (kiln_vk_new(&vk, &err) < 0)
-        goto fail;
-    if (audit != NULL && kiln_vk_open_audit(vk, audit, &err) < 0)
-        goto fail;
+    if (kiln_vk_new(&vk, &err) < 0) goto fail;
+    if (audit != NULL && kiln_vk_open_audit(vk, audit, &err) < 0) goto fail;
     if (policy != NULL) {
-        if (kiln_vk_policy_load(policy, &pol, &err) < 0)
-            goto fail;
+        if (kiln_vk_policy_load(policy, &pol, &err) < 0) goto fail;
         kiln_vk_set_policy(vk, pol);
     }
     for (r = 0; r < 3; r++)
@@ -206,11 +195,9 @@ static int cmd_exec(int argc, char **argv)
             /* a closed stdio fd stays closed for the guest */
         }
     for (r = 0; r < ndirs; r++)
-        if (add_dir(vk, dirs[r], &err) < 0)
-            goto fail;
+        if (add_dir(vk, dirs[r], &err) < 0) goto fail;
     for (r = 0; r < nlist; r++)
-        if (kiln_vk_listen(vk, listens[r], &err) < 0)
-            goto fail;
+        if (kiln_vk_listen(vk, listens[r], &err) < 0) goto fail;
 
     bytes = read_file(modpath, &len);
     if (bytes == NULL) {
@@ -241,27 +228,23 @@ static int cmd_exec(int argc, char **argv)
             gargv[n++] = argv[i++];
         r = kiln_wasi_new(vk, n, gargv, nenv, envs, &w, &err);
         free(gargv);
-        if (r < 0)
-            goto fail;
+        if (r < 0) goto fail;
     }
     /* the second wall: from here on the process reaches only the mounts */
     if (getenv("KILN_NO_LANDLOCK") == NULL && kiln_vk_confine(vk, &err) < 0)
         memset(&err, 0, sizeof err); /* unavailable: the vkernel's own checks remain */
     g_store = store;
     if (pol != NULL && kiln_vk_policy_limits(pol)->wall_ms)
-        wall_armed = arm_timer(CLOCK_MONOTONIC, kiln_vk_policy_limits(pol)->wall_ms, SIGALRM,
-                               &wall_t) == 0;
+        wall_armed =
+            arm_timer(CLOCK_MONOTONIC, kiln_vk_policy_limits(pol)->wall_ms, SIGALRM, &wall_t) == 0;
     if (pol != NULL && kiln_vk_policy_limits(pol)->cpu_ms)
         cpu_armed = arm_timer(CLOCK_PROCESS_CPUTIME_ID, kiln_vk_policy_limits(pol)->cpu_ms,
                               SIGVTALRM, &cpu_t) == 0;
     r = kiln_wasi_run(w, store, mod, &trap, &err);
-    if (wall_armed)
-        timer_delete(wall_t);
-    if (cpu_armed)
-        timer_delete(cpu_t);
+    if (wall_armed) timer_delete(wall_t);
+    if (cpu_armed) timer_delete(cpu_t);
     g_store = NULL;
-    if (r < 0)
-        goto fail;
+    if (r < 0) goto fail;
     if (trap.kind != KILN_TRAP_NONE && trap.kind != KILN_TRAP_EXIT)
         fprintf(stderr, "kiln exec: %s: trap: %s%s\n", modpath, trap.msg,
                 trap.kind == KILN_TRAP_INTERRUPTED ? " (time limit)" : "");

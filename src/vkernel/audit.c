@@ -25,8 +25,7 @@ char *kiln__json_str(char *buf, size_t size, const char *s)
     size_t o = 0;
     const unsigned char *c = (const unsigned char *)s;
     if (size < 8) {
-        if (size)
-            buf[0] = 0;
+        if (size) buf[0] = 0;
         return buf;
     }
     buf[o++] = '"';
@@ -51,8 +50,7 @@ char *kiln__json_str(char *buf, size_t size, const char *s)
             for (k = 1; ok && k < len; k++)
                 ok = (c[k] & 0xc0) == 0x80;
             if (ok && len > 1) {
-                if (o + len + 5 >= size)
-                    break;
+                if (o + len + 5 >= size) break;
                 memcpy(buf + o, c, len);
                 o += len;
                 c += len - 1;
@@ -89,25 +87,26 @@ void kiln__audit(struct kiln_vk *vk, const char *event, const char *fmt, ...)
     size_t n;
     int w;
     va_list ap;
-    if (vk->audit_fd < 0)
-        return;
+    if (vk->audit_fd < 0) return;
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
+    if (vk->audit_pid == 0) vk->audit_pid = (int)getpid();
+    if (ts.tv_sec != vk->audit_sec || vk->audit_date[0] == 0) {
+        gmtime_r(&ts.tv_sec, &tm);
+        snprintf(vk->audit_date, sizeof vk->audit_date, "%04d-%02d-%02dT%02d:%02d:%02d",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        vk->audit_sec = ts.tv_sec;
+    }
     w = snprintf(line, sizeof line,
-                 "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ\",\"seq\":%llu,\"pid\":%d,"
-                 "\"event\":\"%s\"",
-                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                 ts.tv_nsec, (unsigned long long)++vk->audit_seq, (int)getpid(), event);
-    if (w < 0)
-        return;
+                 "{\"ts\":\"%s.%09ldZ\",\"seq\":%llu,\"pid\":%d,\"event\":\"%s\"", vk->audit_date,
+                 ts.tv_nsec, (unsigned long long)++vk->audit_seq, vk->audit_pid, event);
+    if (w < 0) return;
     n = (size_t)w;
     if (fmt != NULL && fmt[0]) {
         line[n++] = ',';
         va_start(ap, fmt);
         w = vsnprintf(line + n, sizeof line - n - 3, fmt, ap);
         va_end(ap);
-        if (w < 0)
-            return;
+        if (w < 0) return;
         n += (size_t)w < sizeof line - n - 3 ? (size_t)w : sizeof line - n - 4;
     }
     line[n++] = '}';
@@ -116,10 +115,8 @@ void kiln__audit(struct kiln_vk *vk, const char *event, const char *fmt, ...)
         size_t off = 0;
         while (off < n) {
             ssize_t r = write(vk->audit_fd, line + off, n - off);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                break;
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;
             off += (size_t)r;
         }
     }
@@ -144,17 +141,16 @@ void kiln__audit_deny(struct kiln_vk *vk, const char *call, const char *path, in
 const char *kiln__errno_name(int e)
 {
     switch (e) {
-#define E(x)                                                                                   \
-    case x:                                                                                    \
+#define E(x)                                                                                       \
+    case x:                                                                                        \
         return #x;
-        E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(ENOEXEC) E(EBADF)
-        E(ECHILD) E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV)
-        E(ENODEV) E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(EFBIG)
-        E(ENOSPC) E(ESPIPE) E(EROFS) E(EMLINK) E(EPIPE) E(ERANGE) E(ENAMETOOLONG) E(ENOSYS)
-        E(ENOTEMPTY) E(ELOOP) E(EILSEQ) E(ENOTSUP) E(ECONNREFUSED) E(EADDRINUSE)
-        E(ENOTCONN) E(ENOTSOCK)
+        E(EPERM)
+        E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(ENOEXEC) E(EBADF) E(ECHILD) E(EAGAIN)
+            E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV) E(ENOTDIR) E(EISDIR)
+                E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(EFBIG) E(ENOSPC) E(ESPIPE) E(EROFS)
+                    E(EMLINK) E(EPIPE) E(ERANGE) E(ENAMETOOLONG) E(ENOSYS) E(ENOTEMPTY) E(ELOOP)
+                        E(EILSEQ) E(ENOTSUP) E(ECONNREFUSED) E(EADDRINUSE) E(ENOTCONN) E(ENOTSOCK)
 #undef E
-    default:
-        return "EUNKNOWN";
+                            default : return "EUNKNOWN";
     }
 }

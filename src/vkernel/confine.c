@@ -40,11 +40,11 @@ struct kiln__ll_path_beneath {
 } __attribute__((packed));
 
 #define LL_READ (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
-#define LL_WRITE                                                                               \
-    (LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |                           \
+#define LL_WRITE                                                                                   \
+    (LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |                               \
      LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR | \
-     LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |  \
-     LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM | LANDLOCK_ACCESS_FS_REFER |     \
+     LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |   \
+     LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM | LANDLOCK_ACCESS_FS_REFER |      \
      LANDLOCK_ACCESS_FS_TRUNCATE)
 
 /* Applies Landlock to the calling process; see vkernel.h. */
@@ -63,12 +63,9 @@ int kiln_vk_confine(struct kiln_vk *vk, struct kiln_error *err)
     }
     fs_all = LANDLOCK_ACCESS_FS_EXECUTE | LL_READ | LL_WRITE | LANDLOCK_ACCESS_FS_IOCTL_DEV;
     fs_mask = fs_all;
-    if (abi < 2)
-        fs_mask &= ~LANDLOCK_ACCESS_FS_REFER;
-    if (abi < 3)
-        fs_mask &= ~LANDLOCK_ACCESS_FS_TRUNCATE;
-    if (abi < 5)
-        fs_mask &= ~LANDLOCK_ACCESS_FS_IOCTL_DEV;
+    if (abi < 2) fs_mask &= ~LANDLOCK_ACCESS_FS_REFER;
+    if (abi < 3) fs_mask &= ~LANDLOCK_ACCESS_FS_TRUNCATE;
+    if (abi < 5) fs_mask &= ~LANDLOCK_ACCESS_FS_IOCTL_DEV;
     memset(&attr, 0, sizeof attr);
     attr.handled_access_fs = fs_mask;
     if (abi >= 4)
@@ -76,18 +73,15 @@ int kiln_vk_confine(struct kiln_vk *vk, struct kiln_error *err)
     else
         attr_size = sizeof attr.handled_access_fs;
     rs = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
-    if (rs < 0)
-        return kiln_error_sys(err, errno, "landlock_create_ruleset");
+    if (rs < 0) return kiln_error_sys(err, errno, "landlock_create_ruleset");
     for (i = 0; i < vk->nmounts; i++) {
         const struct kiln__mount *m = &vk->mounts[i];
         struct kiln__ll_path_beneath pb;
         /* the mount's own mode; rules beneath it are enforced by the
          * vkernel (Landlock is the coarse outer wall) */
         int mode = (m->flags & KILN_VK_MOUNT_RO) ? KILN__FS_RO : KILN__FS_RW;
-        if (vk->policy != NULL && m->uniform && m->mode < mode)
-            mode = m->mode;
-        if (mode == KILN__FS_NONE)
-            continue;
+        if (vk->policy != NULL && m->uniform && m->mode < mode) mode = m->mode;
+        if (mode == KILN__FS_NONE) continue;
         pb.allowed_access = (LL_READ | (mode == KILN__FS_RW ? LL_WRITE : 0)) & fs_mask;
         pb.parent_fd = m->host;
         if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0) {

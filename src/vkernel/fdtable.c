@@ -21,8 +21,7 @@
 /* The open entry for fd, or NULL. */
 struct kiln_vk_fd *kiln__fd(struct kiln_vk *vk, int fd)
 {
-    if (fd < 0 || fd >= vk->nfds_cap || vk->fds[fd].host < 0)
-        return NULL;
+    if (fd < 0 || fd >= vk->nfds_cap || vk->fds[fd].host < 0) return NULL;
     return &vk->fds[fd];
 }
 
@@ -42,8 +41,7 @@ int kiln_vk_fd_limit(const struct kiln_vk *vk)
 int kiln_vk_fd_set_rights(struct kiln_vk *vk, int fd, uint64_t base, uint64_t inh)
 {
     struct kiln_vk_fd *f = kiln__fd(vk, fd);
-    if (f == NULL)
-        return -EBADF;
+    if (f == NULL) return -EBADF;
     f->rights_base = base;
     f->rights_inh = inh;
     return 0;
@@ -77,14 +75,12 @@ int kiln__kind_of(int host)
 {
     struct stat st;
     int k;
-    if (fstat(host, &st) < 0)
-        return -errno;
+    if (fstat(host, &st) < 0) return -errno;
     k = kiln__kind_from_mode(st.st_mode);
     if (k == KILN_VK_SOCKET) {
         int v = 0;
         socklen_t l = sizeof v;
-        if (getsockopt(host, SOL_SOCKET, SO_ACCEPTCONN, &v, &l) == 0 && v)
-            return KILN_VK_LISTENER;
+        if (getsockopt(host, SOL_SOCKET, SO_ACCEPTCONN, &v, &l) == 0 && v) return KILN_VK_LISTENER;
         l = sizeof v;
         if (getsockopt(host, SOL_SOCKET, SO_TYPE, &v, &l) == 0 && v == SOCK_DGRAM)
             return KILN_VK_DGRAM;
@@ -95,8 +91,7 @@ int kiln__kind_of(int host)
 static int open_limit(const struct kiln_vk *vk)
 {
     const struct kiln_vk_limits *l = vk->policy ? kiln_vk_policy_limits(vk->policy) : NULL;
-    if (l != NULL && l->open_fds > 0 && l->open_fds < KILN__FD_HARD_MAX)
-        return (int)l->open_fds;
+    if (l != NULL && l->open_fds > 0 && l->open_fds < KILN__FD_HARD_MAX) return (int)l->open_fds;
     return KILN__FD_HARD_MAX;
 }
 
@@ -106,11 +101,9 @@ static int grow(struct kiln_vk *vk, int need)
     struct kiln_vk_fd *n;
     while (cap <= need)
         cap *= 2;
-    if (cap <= vk->nfds_cap)
-        return 0;
+    if (cap <= vk->nfds_cap) return 0;
     n = realloc(vk->fds, (size_t)cap * sizeof *n);
-    if (n == NULL)
-        return -ENOMEM;
+    if (n == NULL) return -ENOMEM;
     for (i = vk->nfds_cap; i < cap; i++) {
         memset(&n[i], 0, sizeof n[i]);
         n[i].host = -1;
@@ -128,18 +121,13 @@ int kiln__fd_alloc_at(struct kiln_vk *vk, int fd, int host, int kind, unsigned f
     struct kiln_vk_fd *f;
     char *g = NULL;
     int r;
-    if (fd < 0 || fd >= KILN__FD_HARD_MAX)
-        return -EBADF;
-    if (vk->nopen >= open_limit(vk))
-        return -EMFILE;
+    if (fd < 0 || fd >= KILN__FD_HARD_MAX) return -EBADF;
+    if (vk->nopen >= open_limit(vk)) return -EMFILE;
     r = grow(vk, fd);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     f = &vk->fds[fd];
-    if (f->host >= 0)
-        return -EBUSY;
-    if (guest_path != NULL && (g = strdup(guest_path)) == NULL)
-        return -ENOMEM;
+    if (f->host >= 0) return -EBUSY;
+    if (guest_path != NULL && (g = strdup(guest_path)) == NULL) return -ENOMEM;
     f->host = host;
     f->kind = (uint8_t)kind;
     f->flags = (uint8_t)flags;
@@ -157,8 +145,7 @@ int kiln__fd_alloc(struct kiln_vk *vk, int host, int kind, unsigned flags, int m
 {
     int i;
     for (i = 0; i < vk->nfds_cap; i++)
-        if (vk->fds[i].host < 0)
-            break;
+        if (vk->fds[i].host < 0) break;
     return kiln__fd_alloc_at(vk, i, host, kind, flags, mount, guest_path);
 }
 
@@ -166,8 +153,7 @@ int kiln__fd_alloc(struct kiln_vk *vk, int host, int kind, unsigned flags, int m
 void kiln__fd_release(struct kiln_vk *vk, int fd)
 {
     struct kiln_vk_fd *f = &vk->fds[fd];
-    if (!(f->flags & KILN_VK_FD_NOCLOSE))
-        close(f->host);
+    if (!(f->flags & KILN_VK_FD_NOCLOSE)) close(f->host);
     free(f->guest_path);
     memset(f, 0, sizeof *f);
     f->host = -1;
@@ -179,10 +165,8 @@ void kiln__fd_release(struct kiln_vk *vk, int fd)
 int kiln_vk_close(struct kiln_vk *vk, int fd)
 {
     int r = kiln__enter(vk, KILN_VK_SYS_close);
-    if (r < 0)
-        return kiln__ret(vk, KILN_VK_SYS_close, r);
-    if (kiln__fd(vk, fd) == NULL)
-        return kiln__ret(vk, KILN_VK_SYS_close, -EBADF);
+    if (r < 0) return kiln__ret(vk, KILN_VK_SYS_close, r);
+    if (kiln__fd(vk, fd) == NULL) return kiln__ret(vk, KILN_VK_SYS_close, -EBADF);
     kiln__fd_release(vk, fd);
     return 0;
 }
@@ -192,12 +176,10 @@ int kiln_vk_renumber(struct kiln_vk *vk, int from, int to)
 {
     struct kiln_vk_fd tmp;
     int r = kiln__enter(vk, KILN_VK_SYS_dup3);
-    if (r < 0)
-        return kiln__ret(vk, KILN_VK_SYS_dup3, r);
+    if (r < 0) return kiln__ret(vk, KILN_VK_SYS_dup3, r);
     if (kiln__fd(vk, from) == NULL || kiln__fd(vk, to) == NULL)
         return kiln__ret(vk, KILN_VK_SYS_dup3, -EBADF);
-    if (from == to)
-        return 0;
+    if (from == to) return 0;
     kiln__fd_release(vk, to);
     tmp = vk->fds[from];
     vk->fds[to] = tmp;

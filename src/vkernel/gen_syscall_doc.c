@@ -9,8 +9,7 @@
 static void cell(const char *s)
 {
     for (; *s; s++) {
-        if (*s == '|')
-            putchar('\\');
+        if (*s == '|') putchar('\\');
         putchar(*s);
     }
 }
@@ -33,18 +32,18 @@ int main(void)
            "(refused), **denied** (always refused and audited).\n\n");
     printf("## Core (Linux semantics)\n\nPolicy rules name these calls (or their aliases, "
            "see docs/policy.md).\n\n| call | x86-64 nr | level | note |\n|---|---|---|---|\n");
-#define KILN_VK_SYS(id, name, nr, level, note)                                                 \
-    do {                                                                                       \
-        char nrs[16];                                                                          \
-        snprintf(nrs, sizeof nrs, "%d", nr);                                                   \
-        row(name, nrs, level, note);                                                           \
+#define KILN_VK_SYS(id, name, nr, level, note)                                                     \
+    do {                                                                                           \
+        char nrs[16];                                                                              \
+        snprintf(nrs, sizeof nrs, "%d", nr);                                                       \
+        row(name, nrs, level, note);                                                               \
     } while (0);
 #include "kiln/vkernel_syscalls.def"
 #undef KILN_VK_SYS
     printf("\n## WASI preview1 (`wasi_snapshot_preview1`)\n\n"
            "| function | core calls | level | note |\n|---|---|---|---|\n");
-#define KILN_WASI_FN(name, params, results, level, linux, note)                                \
-    row(#name, linux[0] ? "`" linux "`" : "—", level, note);                                   \
+#define KILN_WASI_FN(name, params, results, level, linux, note)                                    \
+    row(#name, linux[0] ? "`" linux "`" : "—", level, note);                                       \
     n++;
 #include "vkernel/abi/wasi_p1.def"
 #undef KILN_WASI_FN

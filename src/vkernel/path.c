@@ -64,8 +64,7 @@ static int mode_for(const struct kiln_vk *vk, int m, const char *guest, int *rul
 {
     int mode = KILN__FS_RW, pm;
     *rule = -1;
-    if (m >= 0 && (vk->mounts[m].flags & KILN_VK_MOUNT_RO))
-        mode = KILN__FS_RO;
+    if (m >= 0 && (vk->mounts[m].flags & KILN_VK_MOUNT_RO)) mode = KILN__FS_RO;
     if (vk->policy != NULL) {
         int r;
         pm = kiln__policy_fs(vk->policy, guest, &r);
@@ -91,8 +90,8 @@ void kiln__mounts_refresh(struct kiln_vk *vk)
 }
 
 /* Guest path of an open host fd; see vk.h. */
-int kiln__path_of_fd(struct kiln_vk *vk, int host, char *guest, size_t size, int *mount,
-                     int *mode, int *rule)
+int kiln__path_of_fd(struct kiln_vk *vk, int host, char *guest, size_t size, int *mount, int *mode,
+                     int *rule)
 {
     char proc[64], hp[PATH_MAX + 1];
     ssize_t n;
@@ -100,10 +99,8 @@ int kiln__path_of_fd(struct kiln_vk *vk, int host, char *guest, size_t size, int
     size_t best_len = 0;
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", host);
     n = readlink(proc, hp, sizeof hp - 1);
-    if (n < 0)
-        return -errno;
-    if ((size_t)n >= sizeof hp - 1)
-        return -ENAMETOOLONG;
+    if (n < 0) return -errno;
+    if ((size_t)n >= sizeof hp - 1) return -ENAMETOOLONG;
     hp[n] = 0;
     for (i = 0; i < vk->nmounts; i++) {
         const struct kiln__mount *m = &vk->mounts[i];
@@ -114,8 +111,7 @@ int kiln__path_of_fd(struct kiln_vk *vk, int host, char *guest, size_t size, int
             best_len = m->host_len;
         }
     }
-    if (best < 0)
-        return -EPERM;
+    if (best < 0) return -EPERM;
     {
         const struct kiln__mount *m = &vk->mounts[best];
         const char *rest = hp + m->host_len; /* "" or "/..." */
@@ -124,8 +120,7 @@ int kiln__path_of_fd(struct kiln_vk *vk, int host, char *guest, size_t size, int
             w = snprintf(guest, size, "%s", rest[0] ? rest : "/");
         else
             w = snprintf(guest, size, "%s%s", m->guest_path, rest);
-        if (w < 0 || (size_t)w >= size)
-            return -ENAMETOOLONG;
+        if (w < 0 || (size_t)w >= size) return -ENAMETOOLONG;
     }
     *mount = best;
     *mode = mode_for(vk, best, guest, rule);
@@ -144,25 +139,20 @@ static int lexical_join(char *g, size_t cap, size_t floor, const char *rel)
         size_t n;
         while (*c == '/')
             c++;
-        if (*c == 0)
-            break;
+        if (*c == 0) break;
         e = strchr(c, '/');
         n = e ? (size_t)(e - c) : strlen(c);
         if (n == 1 && c[0] == '.') {
             /* nothing */
         } else if (n == 2 && c[0] == '.' && c[1] == '.') {
-            if (len <= floor)
-                return -EPERM;
+            if (len <= floor) return -EPERM;
             while (len > 0 && g[len - 1] != '/')
                 len--;
-            if (len > 1)
-                len--; /* drop the '/' unless it is the root */
-            if (len < floor)
-                return -EPERM;
+            if (len > 1) len--; /* drop the '/' unless it is the root */
+            if (len < floor) return -EPERM;
             g[len] = 0;
         } else {
-            if (len + 1 + n + 1 > cap)
-                return -ENAMETOOLONG;
+            if (len + 1 + n + 1 > cap) return -ENAMETOOLONG;
             if (len > 1 || g[0] != '/')
                 g[len++] = '/';
             else if (len == 0)
@@ -192,8 +182,7 @@ int kiln__path_resolve(struct kiln_vk *vk, int sys, int dirfd, const char *path,
     p->parent_owned = false;
     p->trailing_slash = false;
     p->guest[0] = 0;
-    if (path == NULL || len == 0)
-        return -ENOENT;
+    if (path == NULL || len == 0) return -ENOENT;
     if (memchr(path, 0, len) != NULL) {
         audit_escape(vk, sys, NULL, EINVAL, "builtin:nul-in-path");
         return -EINVAL;
@@ -218,21 +207,17 @@ int kiln__path_resolve(struct kiln_vk *vk, int sys, int dirfd, const char *path,
             size_t n, l = strlen(norm);
             while (*c == '/')
                 c++;
-            if (!*c)
-                break;
+            if (!*c) break;
             e = strchr(c, '/');
             n = e ? (size_t)(e - c) : strlen(c);
             if (n == 2 && c[0] == '.' && c[1] == '.') {
                 while (l > 1 && norm[l - 1] != '/')
                     l--;
-                if (l > 1)
-                    l--;
+                if (l > 1) l--;
                 norm[l] = 0;
             } else if (!(n == 1 && c[0] == '.')) {
-                if (l + n + 2 > sizeof norm)
-                    return -ENAMETOOLONG;
-                if (l > 1)
-                    norm[l++] = '/';
+                if (l + n + 2 > sizeof norm) return -ENAMETOOLONG;
+                if (l > 1) norm[l++] = '/';
                 memcpy(norm + l, c, n);
                 norm[l + n] = 0;
             }
@@ -240,16 +225,15 @@ int kiln__path_resolve(struct kiln_vk *vk, int sys, int dirfd, const char *path,
         }
         for (i = 0; i < vk->nmounts; i++) {
             const struct kiln__mount *m = &vk->mounts[i];
-            bool match = m->guest_len == 1 ||
-                         (strncmp(norm, m->guest_path, m->guest_len) == 0 &&
-                          (norm[m->guest_len] == '/' || norm[m->guest_len] == 0));
+            bool match =
+                m->guest_len == 1 || (strncmp(norm, m->guest_path, m->guest_len) == 0 &&
+                                      (norm[m->guest_len] == '/' || norm[m->guest_len] == 0));
             if (match && (best < 0 || m->guest_len > bl)) {
                 best = i;
                 bl = m->guest_len;
             }
         }
-        if (best < 0)
-            return -ENOENT;
+        if (best < 0) return -ENOENT;
         p->trailing_slash = len > 1 && path[len - 1] == '/';
         memcpy(p->guest, norm, strlen(norm) + 1);
         p->base = vk->mounts[best].host;
@@ -260,10 +244,8 @@ int kiln__path_resolve(struct kiln_vk *vk, int sys, int dirfd, const char *path,
             memmove(p->buf, norm + strlen(norm) - rl, rl + 1);
             while (p->buf[0] == '/')
                 memmove(p->buf, p->buf + 1, strlen(p->buf));
-            if (p->buf[0] == 0)
-                strcpy(p->buf, ".");
-            if (p->trailing_slash && strlen(p->buf) + 1 < sizeof p->buf)
-                strcat(p->buf, "/");
+            if (p->buf[0] == 0) strcpy(p->buf, ".");
+            if (p->trailing_slash && strlen(p->buf) + 1 < sizeof p->buf) strcat(p->buf, "/");
         }
         rel = p->buf;
     } else {
@@ -272,8 +254,7 @@ int kiln__path_resolve(struct kiln_vk *vk, int sys, int dirfd, const char *path,
             audit_escape(vk, sys, NULL, EBADF, "builtin:fd-table");
             return -EBADF;
         }
-        if (f->kind != KILN_VK_DIR)
-            return -ENOTDIR;
+        if (f->kind != KILN_VK_DIR) return -ENOTDIR;
         p->base = f->host;
         base_mount = f->mount;
         snprintf(p->guest, sizeof p->guest, "%s", f->guest_path ? f->guest_path : "/");
@@ -283,8 +264,7 @@ int kiln__path_resolve(struct kiln_vk *vk, int sys, int dirfd, const char *path,
             audit_escape(vk, sys, path, EPERM, "builtin:beneath");
             return r;
         }
-        if (r < 0)
-            return r;
+        if (r < 0) return r;
     }
     (void)floor;
     p->rel = rel;
@@ -310,8 +290,7 @@ int kiln__path_resolve(struct kiln_vk *vk, int sys, int dirfd, const char *path,
             } else {
                 r = sys_openat2(p->base, rel, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
                                 resolve_flags(vk, base_mount));
-                if (r < 0)
-                    goto open_fail;
+                if (r < 0) goto open_fail;
                 p->parent = r;
                 p->parent_owned = true;
             }
@@ -346,8 +325,7 @@ int kiln__path_resolve(struct kiln_vk *vk, int sys, int dirfd, const char *path,
         char g[PATH_MAX + 2];
         int m;
         r = kiln__path_of_fd(vk, p->parent, g, sizeof g, &m, &p->mode, &p->rule);
-        if (r < 0)
-            goto fail;
+        if (r < 0) goto fail;
         if (strcmp(p->name, ".") != 0) {
             size_t gl = strlen(g);
             if (gl + 1 + strlen(p->name) + 1 > sizeof p->guest) {
@@ -380,8 +358,7 @@ fail:
 /* Releases the parent fd of p. */
 void kiln__path_done(struct kiln__path *p)
 {
-    if (p->parent_owned && p->parent >= 0)
-        close(p->parent);
+    if (p->parent_owned && p->parent >= 0) close(p->parent);
     p->parent = -1;
     p->parent_owned = false;
 }
@@ -392,8 +369,7 @@ int kiln__path_allow(struct kiln_vk *vk, int sys, const struct kiln__path *p, in
     char rule[96];
     const char *rn;
     int e;
-    if (p->mode >= want)
-        return 0;
+    if (p->mode >= want) return 0;
     e = p->mode == KILN__FS_NONE ? EACCES : EROFS;
     if (p->rule >= 0 && vk->policy != NULL) {
         rn = kiln__policy_fs_rule_name(vk->policy, p->rule);
@@ -408,15 +384,14 @@ int kiln__path_allow(struct kiln_vk *vk, int sys, const struct kiln__path *p, in
 }
 
 /* Opens the final object of p; see vk.h. */
-int kiln__path_open_final(struct kiln_vk *vk, const struct kiln__path *p, int flags,
-                          mode_t mode, bool follow)
+int kiln__path_open_final(struct kiln_vk *vk, const struct kiln__path *p, int flags, mode_t mode,
+                          bool follow)
 {
     uint64_t res = resolve_flags(vk, p->mount);
     int r;
     if (!follow) {
         r = openat(p->parent, p->name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
-        if (r < 0 && errno == ELOOP && (flags & O_PATH) == 0)
-            return -ELOOP;
+        if (r < 0 && errno == ELOOP && (flags & O_PATH) == 0) return -ELOOP;
         return r < 0 ? -errno : r;
     }
     r = sys_openat2(p->parent, p->name, flags | O_CLOEXEC, mode, res);

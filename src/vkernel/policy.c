@@ -44,7 +44,7 @@ struct sys_rule {
     int errno_ret;
     int nargs;
     struct sys_arg args[MAX_ARGS];
-    char name[48];          /* "$.seccomp.syscalls[3]" */
+    char name[48];                             /* "$.seccomp.syscalls[3]" */
     uint8_t ids[(KILN_VK_SYS__COUNT + 7) / 8]; /* core ids this rule names */
 };
 
@@ -90,28 +90,50 @@ static const struct {
     const char *name;
     int id;
 } aliases[] = {
-    {"read", KILN_VK_SYS_readv},         {"pread64", KILN_VK_SYS_preadv},
-    {"preadv2", KILN_VK_SYS_preadv},     {"write", KILN_VK_SYS_writev},
-    {"pwrite64", KILN_VK_SYS_pwritev},   {"pwritev2", KILN_VK_SYS_pwritev},
-    {"open", KILN_VK_SYS_openat},        {"openat2", KILN_VK_SYS_openat},
-    {"creat", KILN_VK_SYS_openat},       {"stat", KILN_VK_SYS_newfstatat},
-    {"lstat", KILN_VK_SYS_newfstatat},   {"statx", KILN_VK_SYS_newfstatat},
-    {"fstatat64", KILN_VK_SYS_newfstatat}, {"mkdir", KILN_VK_SYS_mkdirat},
-    {"unlink", KILN_VK_SYS_unlinkat},    {"rmdir", KILN_VK_SYS_unlinkat},
-    {"rename", KILN_VK_SYS_renameat2},   {"renameat", KILN_VK_SYS_renameat2},
-    {"link", KILN_VK_SYS_linkat},        {"symlink", KILN_VK_SYS_symlinkat},
-    {"readlink", KILN_VK_SYS_readlinkat}, {"getdents", KILN_VK_SYS_getdents64},
-    {"pipe", KILN_VK_SYS_pipe2},         {"dup", KILN_VK_SYS_dup3},
-    {"dup2", KILN_VK_SYS_dup3},          {"utime", KILN_VK_SYS_utimensat},
-    {"utimes", KILN_VK_SYS_utimensat},   {"futimesat", KILN_VK_SYS_utimensat},
-    {"poll", KILN_VK_SYS_ppoll},         {"select", KILN_VK_SYS_ppoll},
-    {"pselect6", KILN_VK_SYS_ppoll},     {"nanosleep", KILN_VK_SYS_clock_nanosleep},
-    {"accept", KILN_VK_SYS_accept4},     {"recvfrom", KILN_VK_SYS_recvmsg},
-    {"sendto", KILN_VK_SYS_sendmsg},     {"fcntl64", KILN_VK_SYS_fcntl},
-    {"truncate", KILN_VK_SYS_ftruncate}, {"fadvise64_64", KILN_VK_SYS_fadvise64},
-    {"exit", KILN_VK_SYS_exit_group},    {"tgkill", KILN_VK_SYS_kill},
-    {"tkill", KILN_VK_SYS_kill},         {"mmap2", KILN_VK_SYS_mmap},
-    {"pkey_mprotect", KILN_VK_SYS_mprotect}, {"lseek", KILN_VK_SYS_lseek},
+    {"read", KILN_VK_SYS_readv},
+    {"pread64", KILN_VK_SYS_preadv},
+    {"preadv2", KILN_VK_SYS_preadv},
+    {"write", KILN_VK_SYS_writev},
+    {"pwrite64", KILN_VK_SYS_pwritev},
+    {"pwritev2", KILN_VK_SYS_pwritev},
+    {"open", KILN_VK_SYS_openat},
+    {"openat2", KILN_VK_SYS_openat},
+    {"creat", KILN_VK_SYS_openat},
+    {"stat", KILN_VK_SYS_newfstatat},
+    {"lstat", KILN_VK_SYS_newfstatat},
+    {"statx", KILN_VK_SYS_newfstatat},
+    {"fstatat64", KILN_VK_SYS_newfstatat},
+    {"mkdir", KILN_VK_SYS_mkdirat},
+    {"unlink", KILN_VK_SYS_unlinkat},
+    {"rmdir", KILN_VK_SYS_unlinkat},
+    {"rename", KILN_VK_SYS_renameat2},
+    {"renameat", KILN_VK_SYS_renameat2},
+    {"link", KILN_VK_SYS_linkat},
+    {"symlink", KILN_VK_SYS_symlinkat},
+    {"readlink", KILN_VK_SYS_readlinkat},
+    {"getdents", KILN_VK_SYS_getdents64},
+    {"pipe", KILN_VK_SYS_pipe2},
+    {"dup", KILN_VK_SYS_dup3},
+    {"dup2", KILN_VK_SYS_dup3},
+    {"utime", KILN_VK_SYS_utimensat},
+    {"utimes", KILN_VK_SYS_utimensat},
+    {"futimesat", KILN_VK_SYS_utimensat},
+    {"poll", KILN_VK_SYS_ppoll},
+    {"select", KILN_VK_SYS_ppoll},
+    {"pselect6", KILN_VK_SYS_ppoll},
+    {"nanosleep", KILN_VK_SYS_clock_nanosleep},
+    {"accept", KILN_VK_SYS_accept4},
+    {"recvfrom", KILN_VK_SYS_recvmsg},
+    {"sendto", KILN_VK_SYS_sendmsg},
+    {"fcntl64", KILN_VK_SYS_fcntl},
+    {"truncate", KILN_VK_SYS_ftruncate},
+    {"fadvise64_64", KILN_VK_SYS_fadvise64},
+    {"exit", KILN_VK_SYS_exit_group},
+    {"tgkill", KILN_VK_SYS_kill},
+    {"tkill", KILN_VK_SYS_kill},
+    {"mmap2", KILN_VK_SYS_mmap},
+    {"pkey_mprotect", KILN_VK_SYS_mprotect},
+    {"lseek", KILN_VK_SYS_lseek},
     {"_llseek", KILN_VK_SYS_lseek},
 };
 
@@ -119,19 +141,15 @@ static const struct {
     const char *name;
     int action;
 } actions[] = {
-    {"SCMP_ACT_ALLOW", KILN__ACT_ALLOW},
-    {"SCMP_ACT_LOG", KILN__ACT_LOG},
-    {"SCMP_ACT_ERRNO", KILN__ACT_ERRNO},
-    {"SCMP_ACT_KILL", KILN__ACT_KILL},
-    {"SCMP_ACT_KILL_PROCESS", KILN__ACT_KILL},
-    {"SCMP_ACT_KILL_THREAD", KILN__ACT_KILL},
-    {"SCMP_ACT_TRAP", KILN__ACT_KILL},
-    {"SCMP_ACT_TRACE", KILN__ACT_TRACE},
+    {"SCMP_ACT_ALLOW", KILN__ACT_ALLOW},       {"SCMP_ACT_LOG", KILN__ACT_LOG},
+    {"SCMP_ACT_ERRNO", KILN__ACT_ERRNO},       {"SCMP_ACT_KILL", KILN__ACT_KILL},
+    {"SCMP_ACT_KILL_PROCESS", KILN__ACT_KILL}, {"SCMP_ACT_KILL_THREAD", KILN__ACT_KILL},
+    {"SCMP_ACT_TRAP", KILN__ACT_KILL},         {"SCMP_ACT_TRACE", KILN__ACT_TRACE},
     {"SCMP_ACT_NOTIFY", KILN__ACT_TRACE},
 };
 
-static const char *const cmp_ops[] = {"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",
-                                      "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
+static const char *const cmp_ops[] = {"SCMP_CMP_NE",       "SCMP_CMP_LT", "SCMP_CMP_LE",
+                                      "SCMP_CMP_EQ",       "SCMP_CMP_GE", "SCMP_CMP_GT",
                                       "SCMP_CMP_MASKED_EQ"};
 
 /* ---- parsing helpers ---- */
@@ -157,13 +175,13 @@ static int known_keys(struct ctx *c, json_t *obj, const char *jpath, const char 
 {
     const char *k;
     json_t *v;
-    json_object_foreach(obj, k, v) {
+    json_object_foreach(obj, k, v)
+    {
         const char *const *p;
         bool ok = false;
         (void)v;
         for (p = keys; *p; p++)
-            if (strcmp(*p, k) == 0)
-                ok = true;
+            if (strcmp(*p, k) == 0) ok = true;
         if (!ok) {
             char jp[300];
             snprintf(jp, sizeof jp, "%s.%s", jpath, k);
@@ -173,16 +191,14 @@ static int known_keys(struct ctx *c, json_t *obj, const char *jpath, const char 
     return 0;
 }
 
-static int get_uint(struct ctx *c, json_t *obj, const char *key, const char *jpath,
-                    uint64_t max, uint64_t *out)
+static int get_uint(struct ctx *c, json_t *obj, const char *key, const char *jpath, uint64_t max,
+                    uint64_t *out)
 {
     json_t *v = json_object_get(obj, key);
     char jp[300];
-    if (v == NULL)
-        return 0;
+    if (v == NULL) return 0;
     snprintf(jp, sizeof jp, "%s.%s", jpath, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-        (uint64_t)json_integer_value(v) > max)
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max)
         return bad(c, jp, "expected an integer from 0 to %llu", (unsigned long long)max);
     *out = (uint64_t)json_integer_value(v);
     return 0;
@@ -201,11 +217,9 @@ static void mark_name(struct sys_rule *r, const char *n)
 {
     size_t i;
     for (i = 0; i < KILN_VK_SYS__COUNT; i++)
-        if (strcmp(kiln_vk_sys_name((int)i), n) == 0)
-            set_bit(r->ids, (int)i);
+        if (strcmp(kiln_vk_sys_name((int)i), n) == 0) set_bit(r->ids, (int)i);
     for (i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
-        if (strcmp(aliases[i].name, n) == 0)
-            set_bit(r->ids, aliases[i].id);
+        if (strcmp(aliases[i].name, n) == 0) set_bit(r->ids, aliases[i].id);
 }
 
 static int parse_action(struct ctx *c, json_t *v, const char *jpath, int *out)
@@ -225,85 +239,73 @@ static int parse_action(struct ctx *c, json_t *v, const char *jpath, int *out)
 
 static int parse_seccomp(struct ctx *c, json_t *s, const char *jp0, struct kiln_vk_policy *p)
 {
-    static const char *const keys[] = {"defaultAction", "defaultErrnoRet", "architectures",
-                                       "archMap", "syscalls", "flags", "listenerPath",
-                                       "listenerMetadata", "comment", "defaultErrno", NULL};
-    static const char *const rkeys[] = {"names", "name", "action", "errnoRet", "args",
-                                        "comment", "includes", "excludes", "errno", NULL};
+    static const char *const keys[] = {
+        "defaultAction", "defaultErrnoRet",  "architectures", "archMap",      "syscalls", "flags",
+        "listenerPath",  "listenerMetadata", "comment",       "defaultErrno", NULL};
+    static const char *const rkeys[] = {"names",   "name",     "action",   "errnoRet", "args",
+                                        "comment", "includes", "excludes", "errno",    NULL};
     char jp[300];
     json_t *v, *calls;
     size_t i, j;
     uint64_t u = EPERM;
     int r;
-    if (!json_is_object(s))
-        return bad(c, jp0, "expected an object");
-    if ((r = known_keys(c, s, jp0, keys)) < 0)
-        return r;
+    if (!json_is_object(s)) return bad(c, jp0, "expected an object");
+    if ((r = known_keys(c, s, jp0, keys)) < 0) return r;
     snprintf(jp, sizeof jp, "%s.defaultAction", jp0);
     v = json_object_get(s, "defaultAction");
-    if (v == NULL)
-        return bad(c, jp, "required member missing");
-    if ((r = parse_action(c, v, jp, &p->default_action)) < 0)
-        return r;
-    if ((r = get_uint(c, s, "defaultErrnoRet", jp0, 4095, &u)) < 0)
-        return r;
+    if (v == NULL) return bad(c, jp, "required member missing");
+    if ((r = parse_action(c, v, jp, &p->default_action)) < 0) return r;
+    if ((r = get_uint(c, s, "defaultErrnoRet", jp0, 4095, &u)) < 0) return r;
     p->default_errno = (int)u;
     snprintf(p->default_rule, sizeof p->default_rule, "%s.defaultAction", jp0);
     calls = json_object_get(s, "syscalls");
-    if (calls == NULL)
-        return 0;
+    if (calls == NULL) return 0;
     snprintf(jp, sizeof jp, "%s.syscalls", jp0);
-    if (!json_is_array(calls))
-        return bad(c, jp, "expected an array");
+    if (!json_is_array(calls)) return bad(c, jp, "expected an array");
     p->rules = calloc(json_array_size(calls) + 1, sizeof *p->rules);
-    if (p->rules == NULL)
-        return kiln_error_set(c->err, KILN_E_NOMEM, "%s: out of memory", c->name);
-    json_array_foreach(calls, i, v) {
+    if (p->rules == NULL) return kiln_error_set(c->err, KILN_E_NOMEM, "%s: out of memory", c->name);
+    json_array_foreach(calls, i, v)
+    {
         struct sys_rule *sr = &p->rules[p->nrules];
         json_t *names, *n, *args, *a;
         char rp[300];
         snprintf(rp, sizeof rp, "%s.syscalls[%zu]", jp0, i);
         snprintf(sr->name, sizeof sr->name, "%s.syscalls[%zu]", jp0, i);
-        if (!json_is_object(v))
-            return bad(c, rp, "expected an object");
-        if ((r = known_keys(c, v, rp, rkeys)) < 0)
-            return r;
+        if (!json_is_object(v)) return bad(c, rp, "expected an object");
+        if ((r = known_keys(c, v, rp, rkeys)) < 0) return r;
         names = json_object_get(v, "names");
         if (names == NULL && (n = json_object_get(v, "name")) != NULL) {
             snprintf(jp, sizeof jp, "%s.name", rp);
-            if (!json_is_string(n))
-                return bad(c, jp, "expected a string");
+            if (!json_is_string(n)) return bad(c, jp, "expected a string");
             mark_name(sr, json_string_value(n));
         } else {
             snprintf(jp, sizeof jp, "%s.names", rp);
             if (!json_is_array(names))
-                return bad(c, jp, names ? "expected an array of strings"
-                                        : "required member missing");
-            json_array_foreach(names, j, n) {
+                return bad(c, jp,
+                           names ? "expected an array of strings" : "required member missing");
+            json_array_foreach(names, j, n)
+            {
                 char np[320];
                 snprintf(np, sizeof np, "%s[%zu]", jp, j);
-                if (!json_is_string(n))
-                    return bad(c, np, "expected a string");
+                if (!json_is_string(n)) return bad(c, np, "expected a string");
                 mark_name(sr, json_string_value(n));
             }
         }
         snprintf(jp, sizeof jp, "%s.action", rp);
         if ((n = json_object_get(v, "action")) == NULL)
             return bad(c, jp, "required member missing");
-        if ((r = parse_action(c, n, jp, &sr->action)) < 0)
-            return r;
+        if ((r = parse_action(c, n, jp, &sr->action)) < 0) return r;
         u = EPERM;
-        if ((r = get_uint(c, v, "errnoRet", rp, 4095, &u)) < 0)
-            return r;
+        if ((r = get_uint(c, v, "errnoRet", rp, 4095, &u)) < 0) return r;
         sr->errno_ret = (int)u;
         args = json_object_get(v, "args");
         if (args != NULL && !json_is_null(args)) {
             snprintf(jp, sizeof jp, "%s.args", rp);
-            if (!json_is_array(args))
-                return bad(c, jp, "expected an array");
+            if (!json_is_array(args)) return bad(c, jp, "expected an array");
             if (json_array_size(args) > MAX_ARGS)
                 return bad(c, jp, "at most %d conditions", MAX_ARGS);
-            json_array_foreach(args, j, a) {
+            json_array_foreach(args, j, a)
+            {
                 static const char *const akeys[] = {"index", "value", "valueTwo", "op", NULL};
                 struct sys_arg *sa = &sr->args[sr->nargs];
                 char ap[320], op[340];
@@ -311,12 +313,9 @@ static int parse_seccomp(struct ctx *c, json_t *s, const char *jp0, struct kiln_
                 size_t k;
                 uint64_t idx = 0;
                 snprintf(ap, sizeof ap, "%s[%zu]", jp, j);
-                if (!json_is_object(a))
-                    return bad(c, ap, "expected an object");
-                if ((r = known_keys(c, a, ap, akeys)) < 0)
-                    return r;
-                if ((r = get_uint(c, a, "index", ap, 5, &idx)) < 0)
-                    return r;
+                if (!json_is_object(a)) return bad(c, ap, "expected an object");
+                if ((r = known_keys(c, a, ap, akeys)) < 0) return r;
+                if ((r = get_uint(c, a, "index", ap, 5, &idx)) < 0) return r;
                 sa->index = (int)idx;
                 if ((o = json_object_get(a, "value")) != NULL && !json_is_integer(o)) {
                     snprintf(op, sizeof op, "%s.value", ap);
@@ -332,8 +331,7 @@ static int parse_seccomp(struct ctx *c, json_t *s, const char *jp0, struct kiln_
                 snprintf(op, sizeof op, "%s.op", ap);
                 sa->op = -1;
                 for (k = 0; o && json_is_string(o) && k < sizeof cmp_ops / sizeof *cmp_ops; k++)
-                    if (strcmp(cmp_ops[k], json_string_value(o)) == 0)
-                        sa->op = (int)k;
+                    if (strcmp(cmp_ops[k], json_string_value(o)) == 0) sa->op = (int)k;
                 if (sa->op < 0)
                     return bad(c, op,
                                "expected one of SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, "
@@ -357,17 +355,14 @@ static int parse_seccomp(struct ctx *c, json_t *s, const char *jp0, struct kiln_
 static bool path_norm_ok(const char *g)
 {
     const char *c = g;
-    if (g[0] != '/')
-        return false;
-    if (g[1] == 0)
-        return true;
+    if (g[0] != '/') return false;
+    if (g[1] == 0) return true;
     while (*c == '/') {
         const char *e = strchr(c + 1, '/');
         size_t n = e ? (size_t)(e - c - 1) : strlen(c + 1);
         if (n == 0 || (n == 1 && c[1] == '.') || (n == 2 && c[1] == '.' && c[2] == '.'))
             return false;
-        if (e == NULL)
-            return true;
+        if (e == NULL) return true;
         c = e;
     }
     return false;
@@ -379,28 +374,26 @@ static int parse_fs(struct ctx *c, json_t *a, struct kiln_vk_policy *p)
     size_t i;
     json_t *v;
     int r;
-    if (!json_is_array(a))
-        return bad(c, "$.filesystem", "expected an array");
+    if (!json_is_array(a)) return bad(c, "$.filesystem", "expected an array");
     p->fs = calloc(json_array_size(a) + 1, sizeof *p->fs);
-    if (p->fs == NULL)
-        return kiln_error_set(c->err, KILN_E_NOMEM, "%s: out of memory", c->name);
-    json_array_foreach(a, i, v) {
+    if (p->fs == NULL) return kiln_error_set(c->err, KILN_E_NOMEM, "%s: out of memory", c->name);
+    json_array_foreach(a, i, v)
+    {
         struct fs_rule *f = &p->fs[p->nfs];
         char jp[64], kp[80];
         json_t *x;
         snprintf(jp, sizeof jp, "$.filesystem[%zu]", i);
         snprintf(f->name, sizeof f->name, "$.filesystem[%zu]", i);
-        if (!json_is_object(v))
-            return bad(c, jp, "expected an object");
-        if ((r = known_keys(c, v, jp, keys)) < 0)
-            return r;
+        if (!json_is_object(v)) return bad(c, jp, "expected an object");
+        if ((r = known_keys(c, v, jp, keys)) < 0) return r;
         snprintf(kp, sizeof kp, "%s.path", jp);
         x = json_object_get(v, "path");
         if (!json_is_string(x))
             return bad(c, kp, x ? "expected a string" : "required member missing");
         if (!path_norm_ok(json_string_value(x)))
-            return bad(c, kp, "expected an absolute normalized path (no '.', '..', '//' or "
-                              "trailing '/')");
+            return bad(c, kp,
+                       "expected an absolute normalized path (no '.', '..', '//' or "
+                       "trailing '/')");
         f->path = strdup(json_string_value(x));
         if (f->path == NULL)
             return kiln_error_set(c->err, KILN_E_NOMEM, "%s: out of memory", c->name);
@@ -408,8 +401,7 @@ static int parse_fs(struct ctx *c, json_t *a, struct kiln_vk_policy *p)
         p->nfs++;
         snprintf(kp, sizeof kp, "%s.mode", jp);
         x = json_object_get(v, "mode");
-        if (x == NULL)
-            return bad(c, kp, "required member missing");
+        if (x == NULL) return bad(c, kp, "required member missing");
         if (json_is_string(x) && strcmp(json_string_value(x), "ro") == 0)
             f->mode = KILN__FS_RO;
         else if (json_is_string(x) && strcmp(json_string_value(x), "rw") == 0)
@@ -421,8 +413,7 @@ static int parse_fs(struct ctx *c, json_t *a, struct kiln_vk_policy *p)
         x = json_object_get(v, "noXdev");
         if (x != NULL) {
             snprintf(kp, sizeof kp, "%s.noXdev", jp);
-            if (!json_is_boolean(x))
-                return bad(c, kp, "expected true or false");
+            if (!json_is_boolean(x)) return bad(c, kp, "expected true or false");
             f->noxdev = json_is_true(x);
         }
     }
@@ -431,26 +422,23 @@ static int parse_fs(struct ctx *c, json_t *a, struct kiln_vk_policy *p)
 
 static int parse_net(struct ctx *c, json_t *a, struct kiln_vk_policy *p)
 {
-    static const char *const keys[] = {"direction", "proto", "address", "port", "ports",
-                                       "comment", NULL};
+    static const char *const keys[] = {"direction", "proto",   "address", "port",
+                                       "ports",     "comment", NULL};
     size_t i;
     json_t *v;
     int r;
-    if (!json_is_array(a))
-        return bad(c, "$.network", "expected an array");
+    if (!json_is_array(a)) return bad(c, "$.network", "expected an array");
     p->net = calloc(json_array_size(a) + 1, sizeof *p->net);
-    if (p->net == NULL)
-        return kiln_error_set(c->err, KILN_E_NOMEM, "%s: out of memory", c->name);
-    json_array_foreach(a, i, v) {
+    if (p->net == NULL) return kiln_error_set(c->err, KILN_E_NOMEM, "%s: out of memory", c->name);
+    json_array_foreach(a, i, v)
+    {
         struct net_rule *n = &p->net[p->nnet];
         char jp[64], kp[80];
         json_t *x;
         snprintf(jp, sizeof jp, "$.network[%zu]", i);
         snprintf(n->name, sizeof n->name, "$.network[%zu]", i);
-        if (!json_is_object(v))
-            return bad(c, jp, "expected an object");
-        if ((r = known_keys(c, v, jp, keys)) < 0)
-            return r;
+        if (!json_is_object(v)) return bad(c, jp, "expected an object");
+        if ((r = known_keys(c, v, jp, keys)) < 0) return r;
         snprintf(kp, sizeof kp, "%s.direction", jp);
         x = json_object_get(v, "direction");
         if (!json_is_string(x) || (strcmp(json_string_value(x), "listen") != 0 &&
@@ -478,15 +466,13 @@ static int parse_net(struct ctx *c, json_t *a, struct kiln_vk_policy *p)
         n->hi = 65535;
         if ((x = json_object_get(v, "port")) != NULL) {
             snprintf(kp, sizeof kp, "%s.port", jp);
-            if (!json_is_integer(x) || json_integer_value(x) < 0 ||
-                json_integer_value(x) > 65535)
+            if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > 65535)
                 return bad(c, kp, "expected an integer from 0 to 65535");
             n->lo = n->hi = (int)json_integer_value(x);
         } else if ((x = json_object_get(v, "ports")) != NULL) {
             snprintf(kp, sizeof kp, "%s.ports", jp);
             if (!json_is_array(x) || json_array_size(x) != 2 ||
-                !json_is_integer(json_array_get(x, 0)) ||
-                !json_is_integer(json_array_get(x, 1)))
+                !json_is_integer(json_array_get(x, 0)) || !json_is_integer(json_array_get(x, 1)))
                 return bad(c, kp, "expected [lowest, highest]");
             n->lo = (int)json_integer_value(json_array_get(x, 0));
             n->hi = (int)json_integer_value(json_array_get(x, 1));
@@ -500,22 +486,19 @@ static int parse_net(struct ctx *c, json_t *a, struct kiln_vk_policy *p)
 
 static int parse_limits(struct ctx *c, json_t *o, struct kiln_vk_policy *p)
 {
-    static const char *const keys[] = {"memoryBytes", "openFiles", "outputBytes",
-                                       "wallTimeMs", "cpuTimeMs", "comment", NULL};
+    static const char *const keys[] = {"memoryBytes", "openFiles", "outputBytes", "wallTimeMs",
+                                       "cpuTimeMs",   "comment",   NULL};
     uint64_t u = 0;
     int r;
-    if (!json_is_object(o))
-        return bad(c, "$.limits", "expected an object");
-    if ((r = known_keys(c, o, "$.limits", keys)) < 0)
+    if (!json_is_object(o)) return bad(c, "$.limits", "expected an object");
+    if ((r = known_keys(c, o, "$.limits", keys)) < 0) return r;
+    if ((r = get_uint(c, o, "memoryBytes", "$.limits", UINT64_MAX >> 1, &p->limits.memory_bytes)) <
+        0)
         return r;
-    if ((r = get_uint(c, o, "memoryBytes", "$.limits", UINT64_MAX >> 1,
-                      &p->limits.memory_bytes)) < 0)
-        return r;
-    if ((r = get_uint(c, o, "openFiles", "$.limits", 65536, &u)) < 0)
-        return r;
+    if ((r = get_uint(c, o, "openFiles", "$.limits", 65536, &u)) < 0) return r;
     p->limits.open_fds = (uint32_t)u;
-    if ((r = get_uint(c, o, "outputBytes", "$.limits", UINT64_MAX >> 1,
-                      &p->limits.output_bytes)) < 0)
+    if ((r = get_uint(c, o, "outputBytes", "$.limits", UINT64_MAX >> 1, &p->limits.output_bytes)) <
+        0)
         return r;
     if ((r = get_uint(c, o, "wallTimeMs", "$.limits", UINT64_MAX >> 1, &p->limits.wall_ms)) < 0)
         return r;
@@ -534,8 +517,7 @@ static void compile(struct kiln_vk_policy *p)
         d->rule = p->default_rule;
         for (i = 0; i < p->nrules; i++) {
             const struct sys_rule *r = &p->rules[i];
-            if (!has_bit(r->ids, id))
-                continue;
+            if (!has_bit(r->ids, id)) continue;
             if (r->nargs > 0) {
                 d->dynamic = true;
                 continue;
@@ -553,7 +535,7 @@ int kiln_vk_policy_parse(const char *json, size_t len, const char *name,
                          struct kiln_vk_policy **out, struct kiln_error *err)
 {
     static const char *const keys[] = {"kilnPolicy", "seccomp", "filesystem", "network",
-                                       "limits", "comment", NULL};
+                                       "limits",     "comment", NULL};
     struct ctx c = {name ? name : "policy", err};
     struct kiln_vk_policy *p;
     json_error_t je;
@@ -561,8 +543,8 @@ int kiln_vk_policy_parse(const char *json, size_t len, const char *name,
     int r = 0;
     root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
     if (root == NULL)
-        return kiln_error_set(err, KILN_E_MALFORMED, "%s:%d:%d: %s", c.name, je.line,
-                              je.column, je.text);
+        return kiln_error_set(err, KILN_E_MALFORMED, "%s:%d:%d: %s", c.name, je.line, je.column,
+                              je.text);
     p = calloc(1, sizeof *p);
     if (p == NULL) {
         json_decref(root);
@@ -578,11 +560,9 @@ int kiln_vk_policy_parse(const char *json, size_t len, const char *name,
     if (json_object_get(root, "defaultAction") != NULL) {
         /* the whole document is an OCI/Docker seccomp profile */
         r = parse_seccomp(&c, root, "$", p);
-        if (r < 0)
-            goto fail;
+        if (r < 0) goto fail;
     } else {
-        if ((r = known_keys(&c, root, "$", keys)) < 0)
-            goto fail;
+        if ((r = known_keys(&c, root, "$", keys)) < 0) goto fail;
         v = json_object_get(root, "kilnPolicy");
         if (v != NULL && !(json_is_integer(v) && json_integer_value(v) == 1)) {
             r = bad(&c, "$.kilnPolicy", "expected 1 (the only version)");
@@ -616,8 +596,7 @@ int kiln_vk_policy_load(const char *path, struct kiln_vk_policy **out, struct ki
     size_t n = 0, cap = 0;
     const char *base = strrchr(path, '/');
     int r;
-    if (f == NULL)
-        return kiln_error_sys(err, errno, "policy %s", path);
+    if (f == NULL) return kiln_error_sys(err, errno, "policy %s", path);
     for (;;) {
         size_t got;
         if (n + 4096 > cap) {
@@ -631,8 +610,7 @@ int kiln_vk_policy_load(const char *path, struct kiln_vk_policy **out, struct ki
         }
         got = fread(buf + n, 1, cap - n, f);
         n += got;
-        if (got == 0)
-            break;
+        if (got == 0) break;
     }
     fclose(f);
     r = kiln_vk_policy_parse(buf, n, base ? base + 1 : path, out, err);
@@ -644,8 +622,7 @@ int kiln_vk_policy_load(const char *path, struct kiln_vk_policy **out, struct ki
 void kiln_vk_policy_free(struct kiln_vk_policy *p)
 {
     int i;
-    if (p == NULL)
-        return;
+    if (p == NULL) return;
     for (i = 0; i < p->nfs; i++)
         free(p->fs[i].path);
     free(p->fs);
@@ -664,8 +641,7 @@ const struct kiln_vk_limits *kiln_vk_policy_limits(const struct kiln_vk_policy *
 
 static bool prefix_of(const char *rule, size_t rl, const char *path)
 {
-    if (rl == 1)
-        return true; /* "/" */
+    if (rl == 1) return true; /* "/" */
     return strncmp(rule, path, rl) == 0 && (path[rl] == '/' || path[rl] == 0);
 }
 
@@ -689,8 +665,7 @@ bool kiln__policy_fs_below(const struct kiln_vk_policy *p, const char *guest)
     int i;
     size_t gl = strlen(guest);
     for (i = 0; i < p->nfs; i++)
-        if (p->fs[i].len > gl && prefix_of(guest, gl, p->fs[i].path))
-            return true;
+        if (p->fs[i].len > gl && prefix_of(guest, gl, p->fs[i].path)) return true;
     return false;
 }
 
@@ -732,8 +707,8 @@ static bool arg_holds(const struct sys_arg *a, const uint64_t *args)
 }
 
 /* Syscall decision; see vk.h. */
-int kiln__policy_sys(const struct kiln_vk_policy *p, int sys, const uint64_t *args,
-                     int *errno_ret, const char **rule)
+int kiln__policy_sys(const struct kiln_vk_policy *p, int sys, const uint64_t *args, int *errno_ret,
+                     const char **rule)
 {
     const struct sys_decision *d = &p->dec[sys];
     int i, j;
@@ -741,12 +716,10 @@ int kiln__policy_sys(const struct kiln_vk_policy *p, int sys, const uint64_t *ar
         for (i = 0; i < p->nrules; i++) {
             const struct sys_rule *r = &p->rules[i];
             bool ok = true;
-            if (!has_bit(r->ids, sys))
-                continue;
+            if (!has_bit(r->ids, sys)) continue;
             for (j = 0; j < r->nargs && ok; j++)
                 ok = args != NULL && arg_holds(&r->args[j], args);
-            if (!ok)
-                continue;
+            if (!ok) continue;
             *errno_ret = r->errno_ret;
             *rule = r->name;
             return r->action;
@@ -767,12 +740,9 @@ int kiln__policy_net(const struct kiln_vk_policy *p, const char *dir, const char
     int i;
     for (i = 0; i < p->nnet; i++) {
         const struct net_rule *n = &p->net[i];
-        if (strcmp(n->dir, dir) != 0 || strcmp(n->proto, proto) != 0)
-            continue;
-        if (n->addr[0] && strcmp(n->addr, addr) != 0)
-            continue;
-        if (port < n->lo || port > n->hi)
-            continue;
+        if (strcmp(n->dir, dir) != 0 || strcmp(n->proto, proto) != 0) continue;
+        if (n->addr[0] && strcmp(n->addr, addr) != 0) continue;
+        if (port < n->lo || port > n->hi) continue;
         *rule = n->name;
         return 0;
     }

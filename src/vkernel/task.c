@@ -25,8 +25,7 @@ static const char *const sys_names[] = {
 /* Returns the Linux name of core syscall id sys, or NULL. */
 const char *kiln_vk_sys_name(int sys)
 {
-    if (sys < 0 || sys >= KILN_VK_SYS__COUNT)
-        return NULL;
+    if (sys < 0 || sys >= KILN_VK_SYS__COUNT) return NULL;
     return sys_names[sys];
 }
 
@@ -34,8 +33,7 @@ const char *kiln_vk_sys_name(int sys)
 int kiln_vk_new(struct kiln_vk **out, struct kiln_error *err)
 {
     struct kiln_vk *vk = calloc(1, sizeof *vk);
-    if (vk == NULL)
-        return kiln_error_set(err, KILN_E_NOMEM, "vkernel: out of memory");
+    if (vk == NULL) return kiln_error_set(err, KILN_E_NOMEM, "vkernel: out of memory");
     vk->audit_fd = -1;
     *out = vk;
     return 0;
@@ -45,11 +43,9 @@ int kiln_vk_new(struct kiln_vk **out, struct kiln_error *err)
 void kiln_vk_free(struct kiln_vk *vk)
 {
     int i;
-    if (vk == NULL)
-        return;
+    if (vk == NULL) return;
     for (i = 0; i < vk->nfds_cap; i++)
-        if (vk->fds[i].host >= 0)
-            kiln__fd_release(vk, i);
+        if (vk->fds[i].host >= 0) kiln__fd_release(vk, i);
     free(vk->fds);
     for (i = 0; i < vk->nmounts; i++) {
         close(vk->mounts[i].host);
@@ -58,8 +54,7 @@ void kiln_vk_free(struct kiln_vk *vk)
     }
     free(vk->mounts);
     kiln_vk_policy_free(vk->policy);
-    if (vk->audit_fd >= 0)
-        close(vk->audit_fd);
+    if (vk->audit_fd >= 0) close(vk->audit_fd);
     free(vk->abi_counts);
     free(vk);
 }
@@ -69,33 +64,29 @@ void kiln_vk_free(struct kiln_vk *vk)
 static bool guest_path_ok(const char *g)
 {
     const char *c = g;
-    if (g[0] != '/')
-        return false;
-    if (g[1] == 0)
-        return true;
+    if (g[0] != '/') return false;
+    if (g[1] == 0) return true;
     while (*c == '/') {
         const char *e = strchr(c + 1, '/');
         size_t n = e ? (size_t)(e - c - 1) : strlen(c + 1);
         if (n == 0 || (n == 1 && c[1] == '.') || (n == 2 && c[1] == '.' && c[2] == '.'))
             return false;
-        if (e == NULL)
-            return true;
+        if (e == NULL) return true;
         c = e;
     }
     return false;
 }
 
 /* Adds a mount and preopens it; see vkernel.h. */
-int kiln_vk_mount(struct kiln_vk *vk, const char *host_dir, const char *guest_path,
-                  unsigned flags, struct kiln_error *err)
+int kiln_vk_mount(struct kiln_vk *vk, const char *host_dir, const char *guest_path, unsigned flags,
+                  struct kiln_error *err)
 {
     struct kiln__mount *m, *nm;
     char *real = NULL, *guest = NULL;
     int host = -1, fd;
     if (!guest_path_ok(guest_path))
         return kiln_error_set(err, KILN_E_ARG,
-                              "mount %s: guest path must be absolute and normalized",
-                              guest_path);
+                              "mount %s: guest path must be absolute and normalized", guest_path);
     real = realpath(host_dir, NULL);
     if (real == NULL) {
         kiln_error_sys(err, errno, "mount %s", host_dir);
@@ -109,8 +100,7 @@ int kiln_vk_mount(struct kiln_vk *vk, const char *host_dir, const char *guest_pa
     guest = strdup(guest_path);
     nm = realloc(vk->mounts, (size_t)(vk->nmounts + 1) * sizeof *nm);
     if (guest == NULL || nm == NULL) {
-        if (nm)
-            vk->mounts = nm;
+        if (nm) vk->mounts = nm;
         kiln_error_set(err, KILN_E_NOMEM, "mount %s: out of memory", host_dir);
         goto fail;
     }
@@ -151,8 +141,7 @@ int kiln_vk_mount(struct kiln_vk *vk, const char *host_dir, const char *guest_pa
     }
     return fd;
 fail:
-    if (host >= 0)
-        close(host);
+    if (host >= 0) close(host);
     free(real);
     free(guest);
     return err ? -err->code : -KILN_E_IO;
@@ -162,16 +151,12 @@ fail:
 int kiln_vk_install_fd(struct kiln_vk *vk, int guest_fd, int host_fd, unsigned flags)
 {
     int kind, r;
-    if (guest_fd < 0 || host_fd < 0)
-        return -EBADF;
-    if (kiln__fd(vk, guest_fd) != NULL)
-        return -EBUSY;
+    if (guest_fd < 0 || host_fd < 0) return -EBADF;
+    if (kiln__fd(vk, guest_fd) != NULL) return -EBUSY;
     kind = kiln__kind_of(host_fd);
-    if (kind < 0)
-        return kind;
+    if (kind < 0) return kind;
     r = kiln__fd_alloc_at(vk, guest_fd, host_fd, kind, flags, -1, NULL);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     vk->fds[guest_fd].flags = (uint8_t)flags;
     vk->fds[guest_fd].oflags = fcntl(host_fd, F_GETFL);
     return guest_fd;
@@ -180,8 +165,7 @@ int kiln_vk_install_fd(struct kiln_vk *vk, int guest_fd, int host_fd, unsigned f
 /* Installs a policy; see vkernel.h. */
 int kiln_vk_set_policy(struct kiln_vk *vk, struct kiln_vk_policy *policy)
 {
-    if (vk->policy != policy)
-        kiln_vk_policy_free(vk->policy);
+    if (vk->policy != policy) kiln_vk_policy_free(vk->policy);
     vk->policy = policy;
     kiln__mounts_refresh(vk);
     return 0;
@@ -196,8 +180,7 @@ const struct kiln_vk_policy *kiln_vk_policy(const struct kiln_vk *vk)
 /* Sets the audit fd; see vkernel.h. */
 void kiln_vk_set_audit_fd(struct kiln_vk *vk, int fd)
 {
-    if (vk->audit_fd >= 0)
-        close(vk->audit_fd);
+    if (vk->audit_fd >= 0) close(vk->audit_fd);
     vk->audit_fd = fd;
 }
 
@@ -205,8 +188,7 @@ void kiln_vk_set_audit_fd(struct kiln_vk *vk, int fd)
 int kiln_vk_open_audit(struct kiln_vk *vk, const char *path, struct kiln_error *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (fd < 0)
-        return kiln_error_sys(err, errno, "audit log %s", path);
+    if (fd < 0) return kiln_error_sys(err, errno, "audit log %s", path);
     kiln_vk_set_audit_fd(vk, fd);
     return 0;
 }
@@ -223,8 +205,7 @@ void kiln_vk_set_abi_names(struct kiln_vk *vk, const char *const *names, int n)
 /* Counts one ABI-level call; see vkernel.h. */
 void kiln_vk_count(struct kiln_vk *vk, int abi_index)
 {
-    if (abi_index >= 0 && abi_index < vk->nabi)
-        vk->abi_counts[abi_index]++;
+    if (abi_index >= 0 && abi_index < vk->nabi) vk->abi_counts[abi_index]++;
 }
 
 /* Checks core call sys against the policy; see vkernel.h. */
@@ -232,21 +213,19 @@ int kiln_vk_check(struct kiln_vk *vk, int sys, const uint64_t *args)
 {
     int errno_ret = EPERM, act;
     const char *rule = NULL;
-    if (vk->policy == NULL || sys < 0 || sys >= KILN_VK_SYS__COUNT)
-        return 0;
+    if (vk->policy == NULL || sys < 0 || sys >= KILN_VK_SYS__COUNT) return 0;
     act = kiln__policy_sys(vk->policy, sys, args, &errno_ret, &rule);
     switch (act) {
     case KILN__ACT_ALLOW:
         return 0;
     case KILN__ACT_LOG:
-        kiln__audit(vk, "log", "\"call\":\"%s\",\"rule\":\"%s\"", sys_names[sys],
-                    rule ? rule : "");
+        kiln__audit(vk, "log", "\"call\":\"%s\",\"rule\":\"%s\"", sys_names[sys], rule ? rule : "");
         return 0;
     case KILN__ACT_TRACE:
         errno_ret = ENOSYS;
         break;
     case KILN__ACT_KILL:
-        vk->denials++;  /* kill events are not "deny" events */
+        vk->denials++; /* kill events are not "deny" events */
         kiln__audit(vk, "kill", "\"call\":\"%s\",\"rule\":\"%s\"", sys_names[sys],
                     rule ? rule : "");
         return -KILN_VK_EKILL;
@@ -264,22 +243,19 @@ void kiln_vk_exit(struct kiln_vk *vk, int code, const char *reason)
     size_t n = 0;
     int i;
     bool first = true;
-    if (vk->exited)
-        return;
+    if (vk->exited) return;
     vk->exited = true;
     buf[0] = 0;
-#define APPEND(...)                                                                            \
-    do {                                                                                       \
-        int w_ = snprintf(buf + n, sizeof buf - n, __VA_ARGS__);                               \
-        if (w_ > 0 && (size_t)w_ < sizeof buf - n)                                             \
-            n += (size_t)w_;                                                                   \
+#define APPEND(...)                                                                                \
+    do {                                                                                           \
+        int w_ = snprintf(buf + n, sizeof buf - n, __VA_ARGS__);                                   \
+        if (w_ > 0 && (size_t)w_ < sizeof buf - n) n += (size_t)w_;                                \
     } while (0)
     APPEND("\"code\":%d,\"reason\":%s,\"denials\":%llu,\"syscalls\":{", code,
            kiln__json_str(rs, sizeof rs, reason ? reason : "exit"),
            (unsigned long long)vk->denials);
     for (i = 0; i < KILN_VK_SYS__COUNT; i++) {
-        if (vk->sys[i].calls == 0)
-            continue;
+        if (vk->sys[i].calls == 0) continue;
         APPEND("%s\"%s\":{\"calls\":%llu,\"errors\":%llu}", first ? "" : ",", sys_names[i],
                (unsigned long long)vk->sys[i].calls, (unsigned long long)vk->sys[i].errors);
         first = false;
@@ -287,8 +263,7 @@ void kiln_vk_exit(struct kiln_vk *vk, int code, const char *reason)
     APPEND("},\"abi\":{");
     first = true;
     for (i = 0; i < vk->nabi; i++) {
-        if (vk->abi_counts[i] == 0)
-            continue;
+        if (vk->abi_counts[i] == 0) continue;
         APPEND("%s\"%s\":%llu", first ? "" : ",", vk->abi_names[i],
                (unsigned long long)vk->abi_counts[i]);
         first = false;
@@ -299,8 +274,7 @@ void kiln_vk_exit(struct kiln_vk *vk, int code, const char *reason)
 }
 
 /* Always refuses executable memory; see vkernel.h. */
-int kiln_vk_exec_memory(struct kiln_vk *vk, const char *call, uint64_t addr, uint64_t len,
-                        int prot)
+int kiln_vk_exec_memory(struct kiln_vk *vk, const char *call, uint64_t addr, uint64_t len, int prot)
 {
     char c[64];
     int sys = strcmp(call, "mprotect") == 0 ? KILN_VK_SYS_mprotect : KILN_VK_SYS_mmap;

@@ -20,24 +20,24 @@ enum kiln__fsmode { KILN__FS_NONE = 0, KILN__FS_RO = 1, KILN__FS_RW = 2 };
 /* Policy actions (the OCI seccomp actions). */
 enum kiln__action {
     KILN__ACT_ALLOW = 0,
-    KILN__ACT_LOG,    /* allow and audit */
-    KILN__ACT_ERRNO,  /* fail with errno_ret */
-    KILN__ACT_KILL,   /* kill the guest (KILL, KILL_PROCESS, KILL_THREAD, TRAP) */
-    KILN__ACT_TRACE,  /* no tracer: ENOSYS, as Linux does */
+    KILN__ACT_LOG,   /* allow and audit */
+    KILN__ACT_ERRNO, /* fail with errno_ret */
+    KILN__ACT_KILL,  /* kill the guest (KILL, KILL_PROCESS, KILL_THREAD, TRAP) */
+    KILN__ACT_TRACE, /* no tracer: ENOSYS, as Linux does */
 };
 
 /* One mount: a host directory exposed at a guest path. */
 struct kiln__mount {
-    int host;         /* O_PATH|O_DIRECTORY fd of the host directory */
-    char *host_path;  /* realpath of the host directory */
+    int host;        /* O_PATH|O_DIRECTORY fd of the host directory */
+    char *host_path; /* realpath of the host directory */
     size_t host_len;
     char *guest_path; /* normalized absolute guest path ("/" or "/a/b") */
     size_t guest_len;
-    unsigned flags;   /* KILN_VK_MOUNT_* */
-    bool uniform;     /* no policy rule strictly beneath it: the mode below
-                         is valid for every path under the mount */
-    int mode;         /* enum kiln__fsmode at the mount point (policy ∧ mount) */
-    int rule;         /* policy rule index giving mode, or -1 (mount flags) */
+    unsigned flags; /* KILN_VK_MOUNT_* */
+    bool uniform;   /* no policy rule strictly beneath it: the mode below
+                       is valid for every path under the mount */
+    int mode;       /* enum kiln__fsmode at the mount point (policy ∧ mount) */
+    int rule;       /* policy rule index giving mode, or -1 (mount flags) */
 };
 
 struct kiln__counter {
@@ -49,12 +49,15 @@ struct kiln_vk {
     struct kiln__mount *mounts;
     int nmounts;
     struct kiln_vk_fd *fds;
-    int nfds_cap; /* slots allocated */
-    int nopen;    /* open guest fds */
+    int nfds_cap;                  /* slots allocated */
+    int nopen;                     /* open guest fds */
     struct kiln_vk_policy *policy; /* NULL = permissive built-in */
     int audit_fd;                  /* -1 = none */
     uint64_t audit_seq;
-    uint64_t out_bytes; /* written to stdout/stderr */
+    int audit_pid;       /* getpid() cached at the first event */
+    int64_t audit_sec;   /* second of audit_date */
+    char audit_date[24]; /* "YYYY-MM-DDTHH:MM:SS" of audit_sec */
+    uint64_t out_bytes;  /* written to stdout/stderr */
     bool exited;
     struct kiln__counter sys[KILN_VK_SYS__COUNT];
     const char *const *abi_names;
@@ -83,15 +86,15 @@ void kiln__fd_release(struct kiln_vk *vk, int fd);
 /* Result of resolving a guest (dirfd, path) pair to a parent directory and a
  * final component. */
 struct kiln__path {
-    int parent;          /* host fd of the parent directory (O_PATH) */
-    bool parent_owned;   /* close parent when done */
-    const char *name;    /* final component (no '/'), "." for the dir itself */
-    bool trailing_slash; /* path ended with '/' */
-    int mount;           /* mount index */
-    int mode;            /* enum kiln__fsmode for the final path */
-    int rule;            /* rule index giving mode, -1 for the mount's flags */
-    int base;            /* host fd of the guest's base dir */
-    const char *rel;     /* the path relative to base, NUL-terminated */
+    int parent;               /* host fd of the parent directory (O_PATH) */
+    bool parent_owned;        /* close parent when done */
+    const char *name;         /* final component (no '/'), "." for the dir itself */
+    bool trailing_slash;      /* path ended with '/' */
+    int mount;                /* mount index */
+    int mode;                 /* enum kiln__fsmode for the final path */
+    int rule;                 /* rule index giving mode, -1 for the mount's flags */
+    int base;                 /* host fd of the guest's base dir */
+    const char *rel;          /* the path relative to base, NUL-terminated */
     char guest[PATH_MAX + 2]; /* guest absolute path (audit, policy) */
     char buf[PATH_MAX + 2];   /* copy of the guest path */
 };
@@ -106,12 +109,12 @@ void kiln__path_done(struct kiln__path *p);
 int kiln__path_allow(struct kiln_vk *vk, int sys, const struct kiln__path *p, int want);
 /* Guest path of an open host fd (through /proc/self/fd), mode and rule for it.
  * Returns 0 or -errno (-EPERM when it lies outside every mount). */
-int kiln__path_of_fd(struct kiln_vk *vk, int host, char *guest, size_t size, int *mount,
-                     int *mode, int *rule);
+int kiln__path_of_fd(struct kiln_vk *vk, int host, char *guest, size_t size, int *mount, int *mode,
+                     int *rule);
 /* Opens (confined) the final object of p with flags (O_PATH allowed) and
  * resolve flags beneath the base directory. Returns host fd or -errno. */
-int kiln__path_open_final(struct kiln_vk *vk, const struct kiln__path *p, int flags,
-                          mode_t mode, bool follow);
+int kiln__path_open_final(struct kiln_vk *vk, const struct kiln__path *p, int flags, mode_t mode,
+                          bool follow);
 /* Recomputes the mounts' uniform/mode fields after a policy or mount change. */
 void kiln__mounts_refresh(struct kiln_vk *vk);
 
@@ -123,8 +126,8 @@ int kiln__policy_fs(const struct kiln_vk_policy *p, const char *guest, int *rule
 bool kiln__policy_fs_below(const struct kiln_vk_policy *p, const char *guest);
 /* Evaluates the syscall part for core id sys. Returns the action and sets
  * *errno_ret and *rule (the JSON path of the rule, static storage of p). */
-int kiln__policy_sys(const struct kiln_vk_policy *p, int sys, const uint64_t *args,
-                     int *errno_ret, const char **rule);
+int kiln__policy_sys(const struct kiln_vk_policy *p, int sys, const uint64_t *args, int *errno_ret,
+                     const char **rule);
 /* Network check: dir "listen"/"connect", proto "tcp"/"udp", address text,
  * port. Returns 0 or -EACCES; *rule as above. */
 int kiln__policy_net(const struct kiln_vk_policy *p, const char *dir, const char *proto,
@@ -153,14 +156,12 @@ const char *kiln__errno_name(int e);
 static inline int kiln__enter(struct kiln_vk *vk, int sys)
 {
     vk->sys[sys].calls++;
-    if (vk->policy == NULL)
-        return 0;
+    if (vk->policy == NULL) return 0;
     return kiln_vk_check(vk, sys, NULL);
 }
 static inline int kiln__ret(struct kiln_vk *vk, int sys, int r)
 {
-    if (r < 0)
-        vk->sys[sys].errors++;
+    if (r < 0) vk->sys[sys].errors++;
     return r;
 }
 

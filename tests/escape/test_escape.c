@@ -26,8 +26,7 @@
 static int setup(void **state)
 {
     struct fx *x = calloc(1, sizeof *x);
-    if (fx_setup(x) < 0)
-        return -1;
+    if (fx_setup(x) < 0) return -1;
     *state = x;
     return 0;
 }
@@ -41,10 +40,8 @@ static int teardown(void **state)
     struct dirent *e;
     int n = 0;
     while (d && (e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            n++;
-    if (d)
-        closedir(d);
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    if (d) closedir(d);
     snprintf(p, sizeof p, "%s/secret", x->outside);
     c = fx_read_all(p);
     if (n != 1 || strcmp(c, "SECRET\n") != 0) {
@@ -86,8 +83,13 @@ static void test_dotdot_chains(void **state)
 {
     struct fx *x = *state;
     static const char *const paths[] = {
-        "../outside/secret", "sub/../../outside/secret", "../../../../../../../../etc/passwd",
-        "./../outside/secret", "sub/./../.././outside/secret", "..", "sub/../..",
+        "../outside/secret",
+        "sub/../../outside/secret",
+        "../../../../../../../../etc/passwd",
+        "./../outside/secret",
+        "sub/./../.././outside/secret",
+        "..",
+        "sub/../..",
         "../root/hello.txt",
     };
     size_t i;
@@ -125,14 +127,16 @@ static void test_absolute_symlinks(void **state)
     assert_int_equal(try_open(x, x->rootfd, S("absdir/secret"), O_RDONLY), -EPERM);
     assert_int_equal(try_open(x, x->rootfd, S("sub/passwd"), O_RDONLY), -EPERM);
     assert_int_equal(kiln_vk_fstatat(x->vk, x->rootfd, S("abs"), &st, 0), -EPERM);
-    assert_int_equal(kiln_vk_fstatat(x->vk, x->rootfd, S("absdir/secret"), &st,
-                                     AT_SYMLINK_NOFOLLOW), -EPERM);
+    assert_int_equal(
+        kiln_vk_fstatat(x->vk, x->rootfd, S("absdir/secret"), &st, AT_SYMLINK_NOFOLLOW), -EPERM);
     assert_int_equal(kiln_vk_mkdirat(x->vk, x->rootfd, S("absdir/x"), 0755), -EPERM);
     assert_int_equal(kiln_vk_unlinkat(x->vk, x->rootfd, S("absdir/secret"), 0), -EPERM);
-    assert_int_equal(kiln_vk_utimensat(x->vk, x->rootfd, S("abs"),
-                                       (struct timespec[2]){{0, 0}, {0, 0}}, 0), -EPERM);
-    assert_int_equal(kiln_vk_linkat(x->vk, x->rootfd, S("abs"), x->rootfd, S("stolen"),
-                                    AT_SYMLINK_FOLLOW), -EPERM);
+    assert_int_equal(
+        kiln_vk_utimensat(x->vk, x->rootfd, S("abs"), (struct timespec[2]){{0, 0}, {0, 0}}, 0),
+        -EPERM);
+    assert_int_equal(
+        kiln_vk_linkat(x->vk, x->rootfd, S("abs"), x->rootfd, S("stolen"), AT_SYMLINK_FOLLOW),
+        -EPERM);
     /* without following, the link itself may be inspected (it is inside) */
     assert_int_equal(kiln_vk_readlinkat(x->vk, x->rootfd, S("abs"), buf, sizeof buf), 8);
     assert_int_equal(kiln_vk_fstatat(x->vk, x->rootfd, S("abs"), &st, AT_SYMLINK_NOFOLLOW), 0);
@@ -220,12 +224,12 @@ static void test_hard_links(void **state)
     struct stat st;
     snprintf(p, sizeof p, "%s/secret", x->outside);
     host_symlink(x, p, "abs");
-    assert_int_equal(kiln_vk_linkat(x->vk, x->rootfd, S("../outside/secret"), x->rootfd,
-                                    S("h1"), 0), -EPERM);
-    assert_int_equal(kiln_vk_linkat(x->vk, x->rootfd, S("abs"), x->rootfd, S("h2"),
-                                    AT_SYMLINK_FOLLOW), -EPERM);
-    assert_int_equal(kiln_vk_linkat(x->vk, x->rootfd, S("hello.txt"), x->rootfd,
-                                    S("../outside/h3"), 0), -EPERM);
+    assert_int_equal(
+        kiln_vk_linkat(x->vk, x->rootfd, S("../outside/secret"), x->rootfd, S("h1"), 0), -EPERM);
+    assert_int_equal(
+        kiln_vk_linkat(x->vk, x->rootfd, S("abs"), x->rootfd, S("h2"), AT_SYMLINK_FOLLOW), -EPERM);
+    assert_int_equal(
+        kiln_vk_linkat(x->vk, x->rootfd, S("hello.txt"), x->rootfd, S("../outside/h3"), 0), -EPERM);
     /* linking the symlink itself (no follow) creates another symlink inside:
      * following it is still confined. */
     assert_int_equal(kiln_vk_linkat(x->vk, x->rootfd, S("abs"), x->rootfd, S("h4"), 0), 0);
@@ -308,8 +312,7 @@ static void test_guessed_fds(void **state)
     struct iovec v = {buf, sizeof buf};
     int denials0 = fx_audit_count(x, "\"rule\":\"builtin:fd-table\""), tried = 0;
     for (g = 0; g < 1100; g++) {
-        if (kiln_vk_fd_get(x->vk, g) != NULL)
-            continue;
+        if (kiln_vk_fd_get(x->vk, g) != NULL) continue;
         assert_int_equal(try_open(x, g, S("secret"), O_RDONLY), -EBADF);
         assert_int_equal(kiln_vk_readv(x->vk, g, &v, 1), -EBADF);
         tried++;
@@ -325,22 +328,23 @@ static void test_guessed_fds(void **state)
 static void test_rename_across(void **state)
 {
     struct fx *x = *state;
-    assert_int_equal(kiln_vk_renameat(x->vk, x->rootfd, S("hello.txt"), x->rootfd,
-                                      S("../outside/stolen")), -EPERM);
-    assert_int_equal(kiln_vk_renameat(x->vk, x->rootfd, S("../outside/secret"), x->rootfd,
-                                      S("mine")), -EPERM);
+    assert_int_equal(
+        kiln_vk_renameat(x->vk, x->rootfd, S("hello.txt"), x->rootfd, S("../outside/stolen")),
+        -EPERM);
+    assert_int_equal(
+        kiln_vk_renameat(x->vk, x->rootfd, S("../outside/secret"), x->rootfd, S("mine")), -EPERM);
     assert_int_equal(kiln_vk_symlinkat(x->vk, S("../outside"), x->rootfd, S("o")), 0);
-    assert_int_equal(kiln_vk_renameat(x->vk, x->rootfd, S("hello.txt"), x->rootfd,
-                                      S("o/stolen")), -EPERM);
+    assert_int_equal(kiln_vk_renameat(x->vk, x->rootfd, S("hello.txt"), x->rootfd, S("o/stolen")),
+                     -EPERM);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-        T(test_dotdot_chains),   T(test_absolute_symlinks), T(test_relative_symlinks),
-        T(test_symlink_swap_race), T(test_hard_links),      T(test_magic_links),
-        T(test_long_paths),      T(test_nul_bytes),         T(test_guessed_fds),
+        T(test_dotdot_chains),     T(test_absolute_symlinks), T(test_relative_symlinks),
+        T(test_symlink_swap_race), T(test_hard_links),        T(test_magic_links),
+        T(test_long_paths),        T(test_nul_bytes),         T(test_guessed_fds),
         T(test_rename_across),
 #undef T
     };

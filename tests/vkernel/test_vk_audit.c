@@ -19,8 +19,7 @@
 static int setup(void **state)
 {
     struct fx *x = calloc(1, sizeof *x);
-    if (fx_setup(x) < 0)
-        return -1;
+    if (fx_setup(x) < 0) return -1;
     *state = x;
     return 0;
 }
@@ -42,16 +41,14 @@ static int check_lines(struct fx *x, json_t **last)
         json_t *ev;
         *nl = 0;
         ev = json_loads(line, 0, &je);
-        if (ev == NULL)
-            fail_msg("line %d not JSON: %s (%s)", n + 1, line, je.text);
+        if (ev == NULL) fail_msg("line %d not JSON: %s (%s)", n + 1, line, je.text);
         assert_true(json_is_string(json_object_get(ev, "ts")));
         assert_true(json_is_string(json_object_get(ev, "event")));
         assert_int_equal(json_integer_value(json_object_get(ev, "seq")), n + 1);
         assert_int_equal(json_integer_value(json_object_get(ev, "pid")), getpid());
         n++;
         if (last) {
-            if (*last)
-                json_decref(*last);
+            if (*last) json_decref(*last);
             *last = ev;
         } else {
             json_decref(ev);
@@ -76,14 +73,16 @@ static void test_events_and_summary(void **state)
     kiln_vk_renameat(x->vk, x->rootfd, S(weird), x->rootfd, S("plain"));
     kiln_vk_exec_memory(x->vk, "mmap", 0, 4096, 7);
     kiln_vk_exit(x->vk, 3, "exit");
-    kiln_vk_exit(x->vk, 4, "twice"); /* ignored */
+    kiln_vk_exit(x->vk, 4, "twice");            /* ignored */
     assert_int_equal(check_lines(x, &last), 7); /* mount open deny mkdir rename exec-memory exit */
     assert_string_equal(json_string_value(json_object_get(last, "event")), "exit");
     assert_int_equal(json_integer_value(json_object_get(last, "code")), 3);
     assert_int_equal(json_integer_value(json_object_get(last, "denials")), 2);
     sc = json_object_get(last, "syscalls");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(sc, "openat"), "calls")), 2);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(sc, "openat"), "errors")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(sc, "openat"), "calls")),
+                     2);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(sc, "openat"), "errors")),
+                     1);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(sc, "close"), "calls")), 1);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(sc, "mmap"), "errors")), 1);
     json_decref(last);

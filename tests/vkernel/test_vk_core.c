@@ -17,8 +17,7 @@
 static int setup(void **state)
 {
     struct fx *x = calloc(1, sizeof *x);
-    if (fx_setup(x) < 0)
-        return -1;
+    if (fx_setup(x) < 0) return -1;
     *state = x;
     return 0;
 }
@@ -76,9 +75,9 @@ static void test_open_errors(void **state)
     struct fx *x = *state;
     assert_int_equal(kiln_vk_openat(x->vk, x->rootfd, S("nope"), O_RDONLY, 0), -ENOENT);
     assert_int_equal(kiln_vk_openat(x->vk, x->rootfd, S("hello.txt/"), O_RDONLY, 0), -ENOTDIR);
-    assert_int_equal(kiln_vk_openat(x->vk, x->rootfd, S("hello.txt"), O_CREAT | O_EXCL | O_WRONLY,
-                                    0644),
-                     -EEXIST);
+    assert_int_equal(
+        kiln_vk_openat(x->vk, x->rootfd, S("hello.txt"), O_CREAT | O_EXCL | O_WRONLY, 0644),
+        -EEXIST);
     assert_int_equal(kiln_vk_openat(x->vk, x->rootfd, S("sub"), O_WRONLY, 0), -EISDIR);
     assert_int_equal(kiln_vk_openat(x->vk, 77, S("hello.txt"), O_RDONLY, 0), -EBADF);
     assert_int_equal(kiln_vk_openat(x->vk, x->rootfd, "", 0, O_RDONLY, 0), -ENOENT);
@@ -168,18 +167,17 @@ static void test_rename_link(void **state)
 {
     struct fx *x = *state;
     struct stat st;
-    assert_int_equal(kiln_vk_renameat(x->vk, x->rootfd, S("hello.txt"), x->rootfd, S("sub/h2")),
-                     0);
+    assert_int_equal(kiln_vk_renameat(x->vk, x->rootfd, S("hello.txt"), x->rootfd, S("sub/h2")), 0);
     assert_int_equal(kiln_vk_fstatat(x->vk, x->rootfd, S("hello.txt"), &st, 0), -ENOENT);
     assert_int_equal(kiln_vk_linkat(x->vk, x->rootfd, S("sub/h2"), x->rootfd, S("h3"), 0), 0);
     assert_int_equal(kiln_vk_fstatat(x->vk, x->rootfd, S("h3"), &st, 0), 0);
     assert_int_equal(st.st_nlink, 2);
-    assert_int_equal(kiln_vk_linkat(x->vk, x->rootfd, S("h3"), x->rootfd, S("sub/h2"), 0),
-                     -EEXIST);
+    assert_int_equal(kiln_vk_linkat(x->vk, x->rootfd, S("h3"), x->rootfd, S("sub/h2"), 0), -EEXIST);
     assert_int_equal(kiln_vk_renameat(x->vk, x->rootfd, S("nope"), x->rootfd, S("x")), -ENOENT);
     assert_int_equal(kiln_vk_renameat(x->vk, x->rootfd, S("h3"), x->rootfd, S("sub")), -EISDIR);
     assert_int_equal(kiln_vk_linkat(x->vk, x->rootfd, S("sub"), x->rootfd, S("sub2"), 0), -EPERM);
-    assert_int_equal(fx_audit_count(x, "\"event\":\"rename\",\"from\":\"/hello.txt\",\"to\":\"/sub/h2\""), 1);
+    assert_int_equal(
+        fx_audit_count(x, "\"event\":\"rename\",\"from\":\"/hello.txt\",\"to\":\"/sub/h2\""), 1);
     assert_int_equal(fx_audit_count(x, "\"event\":\"link\""), 1);
 }
 
@@ -209,8 +207,8 @@ static void test_symlink_readlink(void **state)
     assert_true(fd >= 0);
     kiln_vk_close(x->vk, fd);
     /* link -L follows */
-    assert_int_equal(kiln_vk_linkat(x->vk, x->rootfd, S("ln"), x->rootfd, S("hard"),
-                                    AT_SYMLINK_FOLLOW), 0);
+    assert_int_equal(
+        kiln_vk_linkat(x->vk, x->rootfd, S("ln"), x->rootfd, S("hard"), AT_SYMLINK_FOLLOW), 0);
     assert_int_equal(kiln_vk_fstatat(x->vk, x->rootfd, S("hard"), &st, AT_SYMLINK_NOFOLLOW), 0);
     assert_true(S_ISREG(st.st_mode));
     assert_int_equal(kiln_vk_symlinkat(x->vk, S("a"), x->rootfd, S("ln")), -EEXIST);
@@ -257,15 +255,13 @@ static void test_readdir_cookies(void **state)
     for (;;) {
         n = kiln_vk_getdents(x->vk, fd, cookie, buf, 32);
         assert_true(n >= 0);
-        if (n == 0)
-            break;
+        if (n == 0) break;
         {
             uint64_t off;
             memcpy(&off, buf + 8, 8);
             cookie = off;
         }
-        if (++seen == 3)
-            third = cookie;
+        if (++seen == 3) third = cookie;
     }
     assert_int_equal(seen, 22); /* 20 files + . + .. */
     /* resume from a saved cookie */
@@ -340,8 +336,8 @@ static void test_clocks_random(void **state)
     struct timespec a, b, r;
     unsigned char buf[4096], zero[4096] = {0};
     assert_int_equal(kiln_vk_clock_gettime(x->vk, CLOCK_MONOTONIC, &a), 0);
-    assert_int_equal(kiln_vk_nanosleep(x->vk, CLOCK_MONOTONIC, 0,
-                                       &(struct timespec){0, 1000000}), 0);
+    assert_int_equal(kiln_vk_nanosleep(x->vk, CLOCK_MONOTONIC, 0, &(struct timespec){0, 1000000}),
+                     0);
     assert_int_equal(kiln_vk_clock_gettime(x->vk, CLOCK_MONOTONIC, &b), 0);
     assert_true(b.tv_sec > a.tv_sec || (b.tv_sec == a.tv_sec && b.tv_nsec > a.tv_nsec));
     assert_int_equal(kiln_vk_clock_getres(x->vk, CLOCK_REALTIME, &r), 0);
@@ -378,8 +374,8 @@ static void test_ro_mount(void **state)
     fd = kiln_vk_openat(x->vk, KILN_VK_AT_ROOT, S("/hello.txt"), O_RDONLY, 0);
     assert_true(fd >= 0);
     kiln_vk_close(x->vk, fd);
-    assert_int_equal(kiln_vk_openat(x->vk, KILN_VK_AT_ROOT, S("/ro/../sub/../hello.txt"),
-                                    O_RDONLY, 0) >= 0, 1);
+    assert_int_equal(
+        kiln_vk_openat(x->vk, KILN_VK_AT_ROOT, S("/ro/../sub/../hello.txt"), O_RDONLY, 0) >= 0, 1);
 }
 
 static void test_fd_limit(void **state)
@@ -402,12 +398,14 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-        T(test_preopen_is_fd3),      T(test_open_read),       T(test_open_errors),
-        T(test_create_write_trunc_append), T(test_pwrite_positional), T(test_mkdir_unlink_rmdir),
-        T(test_rename_link),         T(test_symlink_readlink), T(test_utimens),
-        T(test_readdir_cookies),     T(test_pipe_poll),       T(test_renumber),
-        T(test_clocks_random),       T(test_exec_memory_denied), T(test_ro_mount),
-        T(test_fd_limit),
+        T(test_preopen_is_fd3),    T(test_open_read),
+        T(test_open_errors),       T(test_create_write_trunc_append),
+        T(test_pwrite_positional), T(test_mkdir_unlink_rmdir),
+        T(test_rename_link),       T(test_symlink_readlink),
+        T(test_utimens),           T(test_readdir_cookies),
+        T(test_pipe_poll),         T(test_renumber),
+        T(test_clocks_random),     T(test_exec_memory_denied),
+        T(test_ro_mount),          T(test_fd_limit),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,8 +18,7 @@
 static int setup(void **state)
 {
     struct fx *x = calloc(1, sizeof *x);
-    if (fx_setup(x) < 0)
-        return -1;
+    if (fx_setup(x) < 0) return -1;
     *state = x;
     return 0;
 }
@@ -38,16 +37,16 @@ static void expect_error(const char *json, const char *msg)
     memset(&err, 0, sizeof err);
     assert_true(kiln_vk_policy_parse(json, strlen(json), "policy.json", &p, &err) < 0);
     assert_null(p);
-    if (strstr(err.msg, msg) == NULL)
-        fail_msg("expected '%s' in '%s'", msg, err.msg);
+    if (strstr(err.msg, msg) == NULL) fail_msg("expected '%s' in '%s'", msg, err.msg);
 }
 
 static void test_malformed(void **state)
 {
     (void)state;
-    expect_error("{\"filesystem\":[{\"path\":\"/\",\"mode\":\"rw\"},{\"path\":\"/a\",\"mode\":\"ro\"},"
-                 "{\"path\":\"/b\",\"mode\":\"write\"}]}",
-                 "policy.json: $.filesystem[2].mode: expected one of ro, rw, none");
+    expect_error(
+        "{\"filesystem\":[{\"path\":\"/\",\"mode\":\"rw\"},{\"path\":\"/a\",\"mode\":\"ro\"},"
+        "{\"path\":\"/b\",\"mode\":\"write\"}]}",
+        "policy.json: $.filesystem[2].mode: expected one of ro, rw, none");
     expect_error("{\"filesystem\":[{\"path\":\"/a/../b\",\"mode\":\"rw\"}]}",
                  "policy.json: $.filesystem[0].path: expected an absolute normalized path");
     expect_error("{\"filesystem\":[{\"mode\":\"rw\"}]}",
@@ -83,8 +82,7 @@ static struct kiln_vk_policy *load(const char *json)
     struct kiln_vk_policy *p = NULL;
     struct kiln_error err;
     memset(&err, 0, sizeof err);
-    if (kiln_vk_policy_parse(json, strlen(json), "t.json", &p, &err) < 0)
-        fail_msg("%s", err.msg);
+    if (kiln_vk_policy_parse(json, strlen(json), "t.json", &p, &err) < 0) fail_msg("%s", err.msg);
     return p;
 }
 
@@ -96,13 +94,16 @@ static void test_default_deny(void **state)
     kiln_vk_set_policy(x->vk, load("{}"));
     assert_int_equal(kiln_vk_openat(x->vk, x->rootfd, S("hello.txt"), O_RDONLY, 0), -EPERM);
     assert_int_equal(kiln_vk_clock_gettime(x->vk, CLOCK_REALTIME, &ts), -EPERM);
-    assert_int_equal(fx_audit_count(x, "\"call\":\"openat\",\"errno\":\"EPERM\",\"rule\":\"default:deny\""), 1);
+    assert_int_equal(
+        fx_audit_count(x, "\"call\":\"openat\",\"errno\":\"EPERM\",\"rule\":\"default:deny\""), 1);
     /* syscalls allowed but no filesystem rule: every path is "none" */
     kiln_vk_set_policy(x->vk, load("{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}"));
     assert_int_equal(kiln_vk_openat(x->vk, x->rootfd, S("hello.txt"), O_RDONLY, 0), -EACCES);
     assert_int_equal(kiln_vk_fstatat(x->vk, x->rootfd, S("hello.txt"), &st, 0), -EACCES);
     assert_int_equal(kiln_vk_clock_gettime(x->vk, CLOCK_REALTIME, &ts), 0);
-    assert_int_equal(fx_audit_count(x, "\"path\":\"/hello.txt\",\"errno\":\"EACCES\",\"rule\":\"default:none\""), 2);
+    assert_int_equal(
+        fx_audit_count(x, "\"path\":\"/hello.txt\",\"errno\":\"EACCES\",\"rule\":\"default:none\""),
+        2);
 }
 
 static void test_seccomp_actions(void **state)
@@ -111,19 +112,18 @@ static void test_seccomp_actions(void **state)
     struct timespec ts;
     char buf[4];
     kiln_vk_set_policy(
-        x->vk,
-        load("{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,"
-             "\"syscalls\":["
-             "{\"names\":[\"open\",\"close\",\"read\"],\"action\":\"SCMP_ACT_ALLOW\"},"
-             "{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13},"
-             "{\"names\":[\"clock_gettime\"],\"action\":\"SCMP_ACT_LOG\"},"
-             "{\"names\":[\"getrandom\"],\"action\":\"SCMP_ACT_KILL_PROCESS\"},"
-             "{\"names\":[\"unlink\"],\"action\":\"SCMP_ACT_TRACE\"}]},"
-             "\"filesystem\":[{\"path\":\"/\",\"mode\":\"rw\"}]}"));
+        x->vk, load("{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,"
+                    "\"syscalls\":["
+                    "{\"names\":[\"open\",\"close\",\"read\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+                    "{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13},"
+                    "{\"names\":[\"clock_gettime\"],\"action\":\"SCMP_ACT_LOG\"},"
+                    "{\"names\":[\"getrandom\"],\"action\":\"SCMP_ACT_KILL_PROCESS\"},"
+                    "{\"names\":[\"unlink\"],\"action\":\"SCMP_ACT_TRACE\"}]},"
+                    "\"filesystem\":[{\"path\":\"/\",\"mode\":\"rw\"}]}"));
     {
         int fd = kiln_vk_openat(x->vk, x->rootfd, S("hello.txt"), O_RDONLY, 0);
         struct iovec v = {buf, 4};
-        assert_true(fd >= 0);             /* "open" is an alias of openat */
+        assert_true(fd >= 0);                                 /* "open" is an alias of openat */
         assert_int_equal(kiln_vk_readv(x->vk, fd, &v, 1), 4); /* "read" -> readv */
         assert_int_equal(kiln_vk_close(x->vk, fd), 0);
     }
@@ -132,10 +132,19 @@ static void test_seccomp_actions(void **state)
     assert_int_equal(kiln_vk_unlinkat(x->vk, x->rootfd, S("hello.txt"), 0), -ENOSYS);
     assert_int_equal(kiln_vk_clock_gettime(x->vk, CLOCK_REALTIME, &ts), 0);
     assert_int_equal(kiln_vk_getrandom(x->vk, buf, 4), -KILN_VK_EKILL);
-    assert_int_equal(fx_audit_count(x, "\"call\":\"mkdirat\",\"errno\":\"EACCES\",\"rule\":\"$.seccomp.syscalls[1]\""), 1);
-    assert_int_equal(fx_audit_count(x, "\"call\":\"renameat2\",\"errno\":\"ENOSYS\",\"rule\":\"$.seccomp.defaultAction\""), 1);
+    assert_int_equal(
+        fx_audit_count(
+            x, "\"call\":\"mkdirat\",\"errno\":\"EACCES\",\"rule\":\"$.seccomp.syscalls[1]\""),
+        1);
+    assert_int_equal(
+        fx_audit_count(
+            x, "\"call\":\"renameat2\",\"errno\":\"ENOSYS\",\"rule\":\"$.seccomp.defaultAction\""),
+        1);
     assert_int_equal(fx_audit_count(x, "\"event\":\"log\",\"call\":\"clock_gettime\""), 1);
-    assert_int_equal(fx_audit_count(x, "\"event\":\"kill\",\"call\":\"getrandom\",\"rule\":\"$.seccomp.syscalls[3]\""), 1);
+    assert_int_equal(
+        fx_audit_count(
+            x, "\"event\":\"kill\",\"call\":\"getrandom\",\"rule\":\"$.seccomp.syscalls[3]\""),
+        1);
 }
 
 static void test_seccomp_args(void **state)
@@ -143,12 +152,11 @@ static void test_seccomp_args(void **state)
     struct fx *x = *state;
     /* openat allowed only read-only: arg 2 (flags) & O_ACCMODE == O_RDONLY */
     kiln_vk_set_policy(
-        x->vk,
-        load("{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
-             "{\"names\":[\"openat\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":2,"
-             "\"value\":3,\"valueTwo\":0,\"op\":\"SCMP_CMP_MASKED_EQ\"}]},"
-             "{\"names\":[\"openat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]},"
-             "\"filesystem\":[{\"path\":\"/\",\"mode\":\"rw\"}]}"));
+        x->vk, load("{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+                    "{\"names\":[\"openat\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":2,"
+                    "\"value\":3,\"valueTwo\":0,\"op\":\"SCMP_CMP_MASKED_EQ\"}]},"
+                    "{\"names\":[\"openat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]},"
+                    "\"filesystem\":[{\"path\":\"/\",\"mode\":\"rw\"}]}"));
     {
         int fd = kiln_vk_openat(x->vk, x->rootfd, S("hello.txt"), O_RDONLY, 0);
         assert_true(fd >= 0);
@@ -165,8 +173,7 @@ static void test_containers_profile(void **state)
     struct kiln_error err;
     struct timespec ts;
     const char *path = "/usr/share/containers/seccomp.json";
-    if (access(path, R_OK) != 0)
-        skip();
+    if (access(path, R_OK) != 0) skip();
     assert_int_equal(kiln_vk_policy_load(path, &p, &err), 0);
     kiln_vk_set_policy(x->vk, p);
     /* the profile allows ordinary calls; no filesystem rules: paths are denied */
@@ -204,18 +211,18 @@ static void test_fs_rules(void **state)
     fd = kiln_vk_openat(x->vk, x->rootfd, S("data/new"), O_RDWR | O_CREAT, 0644);
     assert_true(fd >= 0);
     kiln_vk_close(x->vk, fd);
-    assert_int_equal(kiln_vk_openat(x->vk, x->rootfd, S("data/private/key"), O_RDONLY, 0),
-                     -EACCES);
+    assert_int_equal(kiln_vk_openat(x->vk, x->rootfd, S("data/private/key"), O_RDONLY, 0), -EACCES);
     assert_int_equal(kiln_vk_fstatat(x->vk, x->rootfd, S("data/private/key"), &st, 0), -EACCES);
     /* through symlinks: the real location decides */
     assert_int_equal(kiln_vk_openat(x->vk, x->rootfd, S("data/link"), O_RDONLY, 0), -EACCES);
     assert_int_equal(kiln_vk_fstatat(x->vk, x->rootfd, S("data/link"), &st, 0), -EACCES);
-    assert_int_equal(kiln_vk_openat(x->vk, x->rootfd, S("data/dirlink/key"), O_RDONLY, 0),
-                     -EACCES);
-    assert_int_equal(kiln_vk_linkat(x->vk, x->rootfd, S("data/link"), x->rootfd, S("data/h"),
-                                    AT_SYMLINK_FOLLOW), -EACCES);
-    assert_int_equal(kiln_vk_renameat(x->vk, x->rootfd, S("data/private/key"), x->rootfd,
-                                      S("data/stolen")), -EACCES);
+    assert_int_equal(kiln_vk_openat(x->vk, x->rootfd, S("data/dirlink/key"), O_RDONLY, 0), -EACCES);
+    assert_int_equal(
+        kiln_vk_linkat(x->vk, x->rootfd, S("data/link"), x->rootfd, S("data/h"), AT_SYMLINK_FOLLOW),
+        -EACCES);
+    assert_int_equal(
+        kiln_vk_renameat(x->vk, x->rootfd, S("data/private/key"), x->rootfd, S("data/stolen")),
+        -EACCES);
     assert_true(fx_audit_count(x, "\"rule\":\"$.filesystem[2]\"") >= 7);
     /* a directory fd opened inside the rw area keeps the rules */
     fd = kiln_vk_openat(x->vk, x->rootfd, S("data"), O_RDONLY | O_DIRECTORY, 0);
@@ -237,8 +244,11 @@ static void test_network_rules(void **state)
     assert_int_equal(kiln_vk_listen(x->vk, "tcp:0.0.0.0:0", &err), -KILN_E_DENIED);
     assert_non_null(strstr(err.msg, "denied by policy"));
     assert_int_equal(kiln_vk_listen(x->vk, "udp:1", &err), -KILN_E_ARG);
-    assert_int_equal(fx_audit_count(x, "\"event\":\"bind\",\"proto\":\"tcp\",\"address\":\"127.0.0.1\""), 1);
-    assert_int_equal(fx_audit_count(x, "\"call\":\"bind\",\"path\":\"tcp:0.0.0.0:0\",\"errno\":\"EACCES\",\"rule\":\"default:none\""), 1);
+    assert_int_equal(
+        fx_audit_count(x, "\"event\":\"bind\",\"proto\":\"tcp\",\"address\":\"127.0.0.1\""), 1);
+    assert_int_equal(fx_audit_count(x, "\"call\":\"bind\",\"path\":\"tcp:0.0.0.0:0\",\"errno\":"
+                                       "\"EACCES\",\"rule\":\"default:none\""),
+                     1);
 }
 
 static void test_output_limit(void **state)

@@ -43,10 +43,23 @@ static struct kiln_func funcs[64];
 static int nfuncs;
 static const char *creating; /* name of the import being linked */
 
-uint8_t *kiln_memory_data(const struct kiln_memory *m) { return m->data; }
-uint64_t kiln_memory_size(const struct kiln_memory *m) { return m->size; }
-struct kiln_memory *kiln_caller_memory(struct kiln_caller *c) { return c->mem; }
-struct kiln_store *kiln_caller_store(struct kiln_caller *c) { (void)c; return NULL; }
+uint8_t *kiln_memory_data(const struct kiln_memory *m)
+{
+    return m->data;
+}
+uint64_t kiln_memory_size(const struct kiln_memory *m)
+{
+    return m->size;
+}
+struct kiln_memory *kiln_caller_memory(struct kiln_caller *c)
+{
+    return c->mem;
+}
+struct kiln_store *kiln_caller_store(struct kiln_caller *c)
+{
+    (void)c;
+    return NULL;
+}
 int kiln_caller_trap(struct kiln_caller *c, int kind, int exit_code, const char *fmt, ...)
 {
     va_list ap;
@@ -68,7 +81,10 @@ struct kiln_func *kiln_func_new_host(struct kiln_store *s, const struct kiln_fun
     f->type = *t;
     return f;
 }
-uint32_t kiln_module_import_count(const struct kiln_module *m) { return (uint32_t)m->n; }
+uint32_t kiln_module_import_count(const struct kiln_module *m)
+{
+    return (uint32_t)m->n;
+}
 void kiln_module_import(const struct kiln_module *m, uint32_t i, struct kiln_importdesc *out)
 {
     *out = m->d[i];
@@ -78,18 +94,31 @@ int kiln_instance_new(struct kiln_store *s, const struct kiln_module *m,
                       const struct kiln_extern *im, size_t n, struct kiln_instance **out,
                       struct kiln_trap *t, struct kiln_error *e)
 {
-    (void)s; (void)m; (void)im; (void)n; (void)out; (void)t;
+    (void)s;
+    (void)m;
+    (void)im;
+    (void)n;
+    (void)out;
+    (void)t;
     return kiln_error_set(e, KILN_E_LINK, "mock");
 }
 bool kiln_instance_export(const struct kiln_instance *i, const char *n, struct kiln_extern *o)
 {
-    (void)i; (void)n; (void)o;
+    (void)i;
+    (void)n;
+    (void)o;
     return false;
 }
 int kiln_func_call(struct kiln_store *s, struct kiln_func *f, const struct kiln_val *a, size_t na,
                    struct kiln_val *r, size_t nr, struct kiln_trap *t)
 {
-    (void)s; (void)f; (void)a; (void)na; (void)r; (void)nr; (void)t;
+    (void)s;
+    (void)f;
+    (void)a;
+    (void)na;
+    (void)r;
+    (void)nr;
+    (void)t;
     return -KILN_E_TRAP;
 }
 
@@ -138,20 +167,17 @@ static int setup(void **state)
     kiln_vk_install_fd(f->x.vk, 1, open("/dev/null", O_WRONLY), KILN_VK_FD_STDOUT);
     kiln_vk_install_fd(f->x.vk, 2, open("/dev/null", O_WRONLY), KILN_VK_FD_STDOUT);
     f->x.rootfd = kiln_vk_mount(f->x.vk, f->x.root, "/", 0, &err);
-    if (f->x.rootfd != 3)
-        return -1;
-    if (kiln_wasi_new(f->x.vk, 3, argv, 2, env, &f->w, &err) < 0)
-        return -1;
+    if (f->x.rootfd != 3) return -1;
+    if (kiln_wasi_new(f->x.vk, 3, argv, 2, env, &f->w, &err) < 0) return -1;
     f->mem.data = calloc(1, MEM_SIZE);
     f->mem.size = MEM_SIZE;
     f->c.mem = &f->mem;
     nfuncs = 0;
-#define KILN_WASI_FN(name, params, results, level, linux, note)                                  \
+#define KILN_WASI_FN(name, params, results, level, linux, note)                                    \
     add_import(&f->mod, "wasi_snapshot_preview1", #name, params, results);
 #include "vkernel/abi/wasi_p1.def"
 #undef KILN_WASI_FN
-    if (kiln_wasi_link(f->w, NULL, &f->mod, &ex, &n, &err) < 0)
-        return -1;
+    if (kiln_wasi_link(f->w, NULL, &f->mod, &ex, &n, &err) < 0) return -1;
     free(ex);
     *state = f;
     return 0;
@@ -181,8 +207,7 @@ static int call(struct wfx *f, const char *name, int na, ...)
         if (!strcmp(funcs[i].name, name)) {
             f->c.trap_kind = 0;
             k = funcs[i].fn(&f->c, a, r, funcs[i].env);
-            if (k != 0)
-                return -k; /* trap */
+            if (k != 0) return -k; /* trap */
             return (int)r[0];
         }
     fail_msg("no function %s", name);
@@ -193,10 +218,26 @@ static int call(struct wfx *f, const char *name, int na, ...)
 #define PP_NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, N, ...) N
 #define U(x) ((uint64_t)(x))
 
-static uint8_t *M(struct wfx *f, uint32_t p) { return f->mem.data + p; }
-static uint32_t ld32(struct wfx *f, uint32_t p) { uint32_t v; memcpy(&v, M(f, p), 4); return v; }
-static uint64_t ld64(struct wfx *f, uint32_t p) { uint64_t v; memcpy(&v, M(f, p), 8); return v; }
-static void st32(struct wfx *f, uint32_t p, uint32_t v) { memcpy(M(f, p), &v, 4); }
+static uint8_t *M(struct wfx *f, uint32_t p)
+{
+    return f->mem.data + p;
+}
+static uint32_t ld32(struct wfx *f, uint32_t p)
+{
+    uint32_t v;
+    memcpy(&v, M(f, p), 4);
+    return v;
+}
+static uint64_t ld64(struct wfx *f, uint32_t p)
+{
+    uint64_t v;
+    memcpy(&v, M(f, p), 8);
+    return v;
+}
+static void st32(struct wfx *f, uint32_t p, uint32_t v)
+{
+    memcpy(M(f, p), &v, 4);
+}
 static uint32_t put(struct wfx *f, uint32_t p, const char *s)
 {
     memcpy(M(f, p), s, strlen(s));
@@ -205,15 +246,28 @@ static uint32_t put(struct wfx *f, uint32_t p, const char *s)
 
 #define ALL_RIGHTS U(0x3fffffff)
 #define RD_RIGHTS U((1 << 1) | (1 << 2) | (1 << 5) | (1 << 21) | (1 << 14))
-enum { W_BADF = 8, W_EXIST = 20, W_FAULT = 21, W_INVAL = 28, W_NOENT = 44, W_NOTDIR = 54,
-       W_NOTCAPABLE = 76, W_PERM = 63, W_ISDIR = 31, W_NOTEMPTY = 55, W_LOOP = 32,
-       W_SPIPE = 70, W_NOSYS = 52, W_NAMETOOLONG = 37 };
+enum {
+    W_BADF = 8,
+    W_EXIST = 20,
+    W_FAULT = 21,
+    W_INVAL = 28,
+    W_NOENT = 44,
+    W_NOTDIR = 54,
+    W_NOTCAPABLE = 76,
+    W_PERM = 63,
+    W_ISDIR = 31,
+    W_NOTEMPTY = 55,
+    W_LOOP = 32,
+    W_SPIPE = 70,
+    W_NOSYS = 52,
+    W_NAMETOOLONG = 37
+};
 
 static int open_file(struct wfx *f, const char *path, uint32_t oflags, uint64_t rights)
 {
     uint32_t l = put(f, 100, path);
-    int e = CALL(f, "path_open", U(3), U(1), U(100), U(l), U(oflags), rights, ALL_RIGHTS, U(0),
-                 U(200));
+    int e =
+        CALL(f, "path_open", U(3), U(1), U(100), U(l), U(oflags), rights, ALL_RIGHTS, U(0), U(200));
     return e ? -e : (int)ld32(f, 200);
 }
 
@@ -291,24 +345,29 @@ static void test_file_io(void **state)
     assert_true(fd >= 4);
     /* iovecs: "hello " + "wasi" */
     put(f, 1000, "hello wasi");
-    st32(f, 300, 1000); st32(f, 304, 6); st32(f, 308, 1006); st32(f, 312, 4);
+    st32(f, 300, 1000);
+    st32(f, 304, 6);
+    st32(f, 308, 1006);
+    st32(f, 312, 4);
     assert_int_equal(CALL(f, "fd_write", U(fd), U(300), U(2), U(320)), 0);
     assert_int_equal(ld32(f, 320), 10);
     assert_int_equal(CALL(f, "fd_tell", U(fd), U(320)), 0);
     assert_int_equal(ld64(f, 320), 10);
     assert_int_equal(CALL(f, "fd_seek", U(fd), U((uint64_t)-4), U(1), U(320)), 0);
     assert_int_equal(ld64(f, 320), 6);
-    st32(f, 300, 2000); st32(f, 304, 100);
+    st32(f, 300, 2000);
+    st32(f, 304, 100);
     assert_int_equal(CALL(f, "fd_read", U(fd), U(300), U(1), U(320)), 0);
     assert_int_equal(ld32(f, 320), 4);
     assert_memory_equal(M(f, 2000), "wasi", 4);
     assert_int_equal(CALL(f, "fd_pread", U(fd), U(300), U(1), U(0), U(320)), 0);
     assert_int_equal(ld32(f, 320), 10);
-    st32(f, 300, 1000); st32(f, 304, 5);
+    st32(f, 300, 1000);
+    st32(f, 304, 5);
     assert_int_equal(CALL(f, "fd_pwrite", U(fd), U(300), U(1), U(20), U(320)), 0);
     assert_int_equal(CALL(f, "fd_filestat_get", U(fd), U(400)), 0);
-    assert_int_equal(M(f, 400)[16], 4);     /* regular file */
-    assert_int_equal(ld64(f, 432), 25);     /* size */
+    assert_int_equal(M(f, 400)[16], 4); /* regular file */
+    assert_int_equal(ld64(f, 432), 25); /* size */
     assert_int_equal(CALL(f, "fd_filestat_set_size", U(fd), U(3)), 0);
     assert_int_equal(CALL(f, "fd_filestat_get", U(fd), U(400)), 0);
     assert_int_equal(ld64(f, 432), 3);
@@ -326,7 +385,8 @@ static void test_file_io(void **state)
     assert_int_equal(CALL(f, "fd_close", U(fd)), W_BADF);
     assert_int_equal(CALL(f, "fd_read", U(fd), U(300), U(1), U(320)), W_BADF);
     /* stdio: writes to /dev/null, seek on a char device */
-    st32(f, 300, 1000); st32(f, 304, 10);
+    st32(f, 300, 1000);
+    st32(f, 304, 10);
     assert_int_equal(CALL(f, "fd_write", U(1), U(300), U(1), U(320)), 0);
     assert_int_equal(ld32(f, 320), 10);
 }
@@ -336,14 +396,15 @@ static void test_rights(void **state)
     struct wfx *f = *state;
     int fd = open_file(f, "hello.txt", 0, RD_RIGHTS);
     assert_true(fd >= 0);
-    st32(f, 300, 1000); st32(f, 304, 1);
+    st32(f, 300, 1000);
+    st32(f, 304, 1);
     assert_int_equal(CALL(f, "fd_write", U(fd), U(300), U(1), U(320)), W_NOTCAPABLE);
     assert_int_equal(CALL(f, "fd_fdstat_get", U(fd), U(400)), 0);
     assert_int_equal(M(f, 400)[0], 4);
     assert_int_equal(ld64(f, 408), RD_RIGHTS & ~U(1 << 14)); /* READDIR: not a file right */
     /* shrink: drop FD_SEEK; then seeking is refused; growing is refused */
-    assert_int_equal(CALL(f, "fd_fdstat_set_rights", U(fd), RD_RIGHTS & ~U((1 << 2) | (1 << 14)),
-                          U(0)), 0);
+    assert_int_equal(
+        CALL(f, "fd_fdstat_set_rights", U(fd), RD_RIGHTS & ~U((1 << 2) | (1 << 14)), U(0)), 0);
     assert_int_equal(CALL(f, "fd_seek", U(fd), U(1), U(0), U(320)), W_NOTCAPABLE);
     assert_int_equal(CALL(f, "fd_fdstat_set_rights", U(fd), ALL_RIGHTS, U(0)), W_NOTCAPABLE);
     /* fdstat flags */
@@ -358,12 +419,14 @@ static void test_rights(void **state)
     /* a directory fd opened without PATH_OPEN cannot open beneath it */
     {
         uint32_t l = put(f, 100, "sub");
-        assert_int_equal(CALL(f, "path_open", U(3), U(0), U(100), U(l), U(2), U(1 << 14), U(0),
-                              U(0), U(200)), 0);
+        assert_int_equal(
+            CALL(f, "path_open", U(3), U(0), U(100), U(l), U(2), U(1 << 14), U(0), U(0), U(200)),
+            0);
         fd = (int)ld32(f, 200);
         l = put(f, 100, "x");
-        assert_int_equal(CALL(f, "path_open", U(fd), U(0), U(100), U(l), U(1), U(0), U(0), U(0),
-                              U(200)), W_NOTCAPABLE);
+        assert_int_equal(
+            CALL(f, "path_open", U(fd), U(0), U(100), U(l), U(1), U(0), U(0), U(0), U(200)),
+            W_NOTCAPABLE);
         assert_int_equal(CALL(f, "path_create_directory", U(fd), U(100), U(1)), W_NOTCAPABLE);
     }
 }
@@ -397,31 +460,39 @@ static void test_path_ops(void **state)
     assert_int_equal(M(f, 416)[0], 7); /* symlink */
     assert_int_equal(CALL(f, "path_filestat_get", U(3), U(1), U(100), U(l), U(400)), 0);
     assert_int_equal(M(f, 416)[0], 4); /* followed */
-    assert_int_equal(CALL(f, "path_filestat_set_times", U(3), U(1), U(100), U(l), U(0),
-                          U(7000000000ull), U(4)), 0);
+    assert_int_equal(
+        CALL(f, "path_filestat_set_times", U(3), U(1), U(100), U(l), U(0), U(7000000000ull), U(4)),
+        0);
     assert_int_equal(CALL(f, "path_filestat_get", U(3), U(1), U(100), U(l), U(400)), 0);
     assert_int_equal(ld64(f, 448), 7000000000ull);
     /* O_NOFOLLOW semantics: opening a symlink without SYMLINK_FOLLOW */
-    assert_int_equal(CALL(f, "path_open", U(3), U(0), U(100), U(l), U(0), RD_RIGHTS, U(0),
-                          U(0), U(200)), W_LOOP);
+    assert_int_equal(
+        CALL(f, "path_open", U(3), U(0), U(100), U(l), U(0), RD_RIGHTS, U(0), U(0), U(200)),
+        W_LOOP);
     assert_int_equal(CALL(f, "path_unlink_file", U(3), U(100), U(l)), 0);
     /* errors */
     l = put(f, 100, "/etc/passwd");
-    assert_int_equal(CALL(f, "path_open", U(3), U(1), U(100), U(l), U(0), RD_RIGHTS, U(0),
-                          U(0), U(200)), W_NOTCAPABLE);
+    assert_int_equal(
+        CALL(f, "path_open", U(3), U(1), U(100), U(l), U(0), RD_RIGHTS, U(0), U(0), U(200)),
+        W_NOTCAPABLE);
     l = put(f, 100, "../x");
-    assert_int_equal(CALL(f, "path_open", U(3), U(1), U(100), U(l), U(0), RD_RIGHTS, U(0),
-                          U(0), U(200)), W_PERM);
+    assert_int_equal(
+        CALL(f, "path_open", U(3), U(1), U(100), U(l), U(0), RD_RIGHTS, U(0), U(0), U(200)),
+        W_PERM);
     l = put(f, 100, "missing");
-    assert_int_equal(CALL(f, "path_open", U(3), U(1), U(100), U(l), U(0), RD_RIGHTS, U(0),
-                          U(0), U(200)), W_NOENT);
+    assert_int_equal(
+        CALL(f, "path_open", U(3), U(1), U(100), U(l), U(0), RD_RIGHTS, U(0), U(0), U(200)),
+        W_NOENT);
     l = put(f, 100, "hello.txt");
-    assert_int_equal(CALL(f, "path_open", U(3), U(1), U(100), U(l), U(2), RD_RIGHTS, U(0),
-                          U(0), U(200)), W_NOTDIR);
-    assert_int_equal(CALL(f, "path_open", U(3), U(1), U(100), U(l), U(16), RD_RIGHTS, U(0),
-                          U(0), U(200)), W_INVAL);
-    assert_int_equal(CALL(f, "path_open", U(7), U(1), U(100), U(l), U(0), RD_RIGHTS, U(0),
-                          U(0), U(200)), W_BADF);
+    assert_int_equal(
+        CALL(f, "path_open", U(3), U(1), U(100), U(l), U(2), RD_RIGHTS, U(0), U(0), U(200)),
+        W_NOTDIR);
+    assert_int_equal(
+        CALL(f, "path_open", U(3), U(1), U(100), U(l), U(16), RD_RIGHTS, U(0), U(0), U(200)),
+        W_INVAL);
+    assert_int_equal(
+        CALL(f, "path_open", U(7), U(1), U(100), U(l), U(0), RD_RIGHTS, U(0), U(0), U(200)),
+        W_BADF);
 }
 
 static void test_readdir(void **state)
@@ -437,7 +508,8 @@ static void test_readdir(void **state)
     {
         uint32_t l = put(f, 100, "sub");
         assert_int_equal(CALL(f, "path_open", U(3), U(0), U(100), U(l), U(2), ALL_RIGHTS,
-                              ALL_RIGHTS, U(0), U(200)), 0);
+                              ALL_RIGHTS, U(0), U(200)),
+                         0);
         fd = (int)ld32(f, 200);
     }
     /* a 40-byte buffer holds one entry (24 + name) at a time; the guest
@@ -446,20 +518,17 @@ static void test_readdir(void **state)
         uint32_t used;
         assert_int_equal(CALL(f, "fd_readdir", U(fd), U(1000), U(40), cookie, U(300)), 0);
         used = ld32(f, 300);
-        if (used == 0)
-            break;
+        if (used == 0) break;
         assert_true(used >= 24);
         {
             uint32_t nl = ld32(f, 1016);
             assert_true(24 + nl <= used);
-            if (M(f, 1024)[0] == 'e')
-                names++;
+            if (M(f, 1024)[0] == 'e') names++;
             cookie = ld64(f, 1000);
         }
     }
     assert_int_equal(names, 10);
-    assert_int_equal(CALL(f, "fd_readdir", U(fd), U(MEM_SIZE - 10), U(40), U(0), U(300)),
-                     W_FAULT);
+    assert_int_equal(CALL(f, "fd_readdir", U(fd), U(MEM_SIZE - 10), U(40), U(0), U(300)), W_FAULT);
     assert_int_equal(CALL(f, "fd_readdir", U(1), U(1000), U(40), U(0), U(300)), 76);
 }
 
@@ -473,24 +542,30 @@ static void test_bounds(void **state)
     assert_int_equal(CALL(f, "fd_read", U(fd), U(300), U(0xffffffffu), U(320)), W_INVAL);
     assert_int_equal(CALL(f, "fd_write", U(1), U(300), U(0x20000000u), U(320)), W_INVAL);
     /* an iovec whose buffer runs past the end; and pointer+length overflow */
-    st32(f, 300, MEM_SIZE - 10); st32(f, 304, 11);
+    st32(f, 300, MEM_SIZE - 10);
+    st32(f, 304, 11);
     assert_int_equal(CALL(f, "fd_read", U(fd), U(300), U(1), U(320)), W_FAULT);
-    st32(f, 300, 0xfffffff0u); st32(f, 304, 0x20);
+    st32(f, 300, 0xfffffff0u);
+    st32(f, 304, 0x20);
     assert_int_equal(CALL(f, "fd_write", U(1), U(300), U(1), U(320)), W_FAULT);
-    st32(f, 300, 0); st32(f, 304, 0xffffffffu);
+    st32(f, 300, 0);
+    st32(f, 304, 0xffffffffu);
     assert_int_equal(CALL(f, "fd_read", U(fd), U(300), U(1), U(320)), W_FAULT);
     /* exactly at the end is fine (zero length) */
-    st32(f, 300, MEM_SIZE); st32(f, 304, 0);
+    st32(f, 300, MEM_SIZE);
+    st32(f, 304, 0);
     assert_int_equal(CALL(f, "fd_read", U(fd), U(300), U(1), U(MEM_SIZE - 4)), 0);
     /* out pointer invalid: nothing is opened */
     for (i = 0; i < kiln_vk_fd_limit(f->x.vk); i++)
         before += kiln_vk_fd_get(f->x.vk, i) != NULL;
     {
         uint32_t l = put(f, 100, "hello.txt");
-        assert_int_equal(CALL(f, "path_open", U(3), U(1), U(100), U(l), U(0), RD_RIGHTS, U(0),
-                              U(0), U(MEM_SIZE - 2)), W_FAULT);
-        assert_int_equal(CALL(f, "path_open", U(3), U(1), U(MEM_SIZE - 3), U(9), U(0),
-                              RD_RIGHTS, U(0), U(0), U(200)), W_FAULT);
+        assert_int_equal(CALL(f, "path_open", U(3), U(1), U(100), U(l), U(0), RD_RIGHTS, U(0), U(0),
+                              U(MEM_SIZE - 2)),
+                         W_FAULT);
+        assert_int_equal(CALL(f, "path_open", U(3), U(1), U(MEM_SIZE - 3), U(9), U(0), RD_RIGHTS,
+                              U(0), U(0), U(200)),
+                         W_FAULT);
     }
     for (i = 0; i < kiln_vk_fd_limit(f->x.vk); i++)
         after += kiln_vk_fd_get(f->x.vk, i) != NULL;
@@ -521,18 +596,18 @@ static void test_clock_random_poll(void **state)
     assert_int_equal(CALL(f, "sched_yield", U(0)), 0);
     /* poll: 1 ms relative clock + fd_read on a file (ready at once) */
     memset(M(f, 1000), 0, 96);
-    memcpy(M(f, 1000), "\x11\0\0\0\0\0\0\0", 8);   /* userdata 0x11 */
-    M(f, 1008)[0] = 0;                             /* clock */
-    st32(f, 1016, 1);                              /* monotonic */
-    memcpy(M(f, 1024), &(uint64_t){1000000}, 8);   /* 1 ms */
+    memcpy(M(f, 1000), "\x11\0\0\0\0\0\0\0", 8); /* userdata 0x11 */
+    M(f, 1008)[0] = 0;                           /* clock */
+    st32(f, 1016, 1);                            /* monotonic */
+    memcpy(M(f, 1024), &(uint64_t){1000000}, 8); /* 1 ms */
     memcpy(M(f, 1048), "\x22\0\0\0\0\0\0\0", 8);
-    M(f, 1056)[0] = 1;                             /* fd_read */
+    M(f, 1056)[0] = 1; /* fd_read */
     st32(f, 1064, (uint32_t)fd);
     assert_int_equal(CALL(f, "poll_oneoff", U(1000), U(2000), U(2), U(300)), 0);
     assert_int_equal(ld32(f, 300), 1);
     assert_int_equal(ld64(f, 2000), 0x22);
     assert_int_equal(M(f, 2010)[0], 1);
-    assert_int_equal(ld64(f, 2016), 12);           /* nbytes */
+    assert_int_equal(ld64(f, 2016), 12); /* nbytes */
     /* only the clock: it fires */
     assert_int_equal(CALL(f, "poll_oneoff", U(1000), U(2000), U(1), U(300)), 0);
     assert_int_equal(ld32(f, 300), 1);
@@ -588,7 +663,8 @@ static void test_sockets(void **state)
     assert_int_equal(CALL(f, "sock_accept", U(lfd), U(0), U(200)), 0);
     s = (int)ld32(f, 200);
     assert_int_equal(write(cli, "ping", 4), 4);
-    st32(f, 300, 1000); st32(f, 304, 16);
+    st32(f, 300, 1000);
+    st32(f, 304, 16);
     assert_int_equal(CALL(f, "sock_recv", U(s), U(300), U(1), U(1), U(320), U(324)), 0); /* peek */
     assert_int_equal(ld32(f, 320), 4);
     assert_int_equal(CALL(f, "sock_recv", U(s), U(300), U(1), U(0), U(320), U(324)), 0);
@@ -624,10 +700,19 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-        T(test_table),     T(test_link_errors), T(test_args_env),   T(test_prestat),
-        T(test_file_io),   T(test_rights),      T(test_path_ops),   T(test_readdir),
-        T(test_bounds),    T(test_clock_random_poll), T(test_renumber_exit_raise),
-        T(test_sockets),   T(test_policy_kill_traps),
+        T(test_table),
+        T(test_link_errors),
+        T(test_args_env),
+        T(test_prestat),
+        T(test_file_io),
+        T(test_rights),
+        T(test_path_ops),
+        T(test_readdir),
+        T(test_bounds),
+        T(test_clock_random_poll),
+        T(test_renumber_exit_raise),
+        T(test_sockets),
+        T(test_policy_kill_traps),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,14 +49,12 @@ static char *fx_read_all(const char *path)
     FILE *f = fopen(path, "r");
     char *b;
     long n;
-    if (!f)
-        return strdup("");
+    if (!f) return strdup("");
     fseek(f, 0, SEEK_END);
     n = ftell(f);
     fseek(f, 0, SEEK_SET);
     b = calloc(1, (size_t)n + 1);
-    if (fread(b, 1, (size_t)n, f) != (size_t)n)
-        b[0] = 0;
+    if (fread(b, 1, (size_t)n, f) != (size_t)n) b[0] = 0;
     fclose(f);
     return b;
 }
@@ -66,8 +64,7 @@ static int fx_setup_flags(struct fx *x, unsigned mflags)
     char p[512];
     struct kiln_error err;
     snprintf(x->top, sizeof x->top, "/tmp/kiln-vk-XXXXXX");
-    if (mkdtemp(x->top) == NULL)
-        return -1;
+    if (mkdtemp(x->top) == NULL) return -1;
     snprintf(x->root, sizeof x->root, "%s/root", x->top);
     snprintf(x->outside, sizeof x->outside, "%s/outside", x->top);
     snprintf(x->audit, sizeof x->audit, "%s/audit.jsonl", x->top);
@@ -79,10 +76,8 @@ static int fx_setup_flags(struct fx *x, unsigned mflags)
     fx_write(p, "hello world\n");
     snprintf(p, sizeof p, "%s/sub", x->root);
     mkdir(p, 0755);
-    if (kiln_vk_new(&x->vk, &err) < 0)
-        return -1;
-    if (kiln_vk_open_audit(x->vk, x->audit, &err) < 0)
-        return -1;
+    if (kiln_vk_new(&x->vk, &err) < 0) return -1;
+    if (kiln_vk_open_audit(x->vk, x->audit, &err) < 0) return -1;
     x->rootfd = kiln_vk_mount(x->vk, x->root, "/", mflags, &err);
     return x->rootfd;
 }

@@ -19,8 +19,8 @@
 
 #include "vkernel/vk.h"
 
-#define GUEST_OFLAGS                                                                           \
-    (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_NONBLOCK | O_DIRECTORY | O_NOFOLLOW |  \
+#define GUEST_OFLAGS                                                                               \
+    (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_NONBLOCK | O_DIRECTORY | O_NOFOLLOW |   \
      O_SYNC | O_DSYNC | O_PATH | O_NOCTTY | O_LARGEFILE | O_CLOEXEC | O_RSYNC | O_NOATIME)
 
 static void flags_str(int flags, char *b, size_t n)
@@ -28,10 +28,9 @@ static void flags_str(int flags, char *b, size_t n)
     static const struct {
         int f;
         const char *s;
-    } t[] = {{O_CREAT, "O_CREAT"},         {O_EXCL, "O_EXCL"},     {O_TRUNC, "O_TRUNC"},
-             {O_APPEND, "O_APPEND"},       {O_NONBLOCK, "O_NONBLOCK"},
-             {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"},
-             {O_PATH, "O_PATH"}};
+    } t[] = {{O_CREAT, "O_CREAT"},       {O_EXCL, "O_EXCL"},         {O_TRUNC, "O_TRUNC"},
+             {O_APPEND, "O_APPEND"},     {O_NONBLOCK, "O_NONBLOCK"}, {O_DIRECTORY, "O_DIRECTORY"},
+             {O_NOFOLLOW, "O_NOFOLLOW"}, {O_PATH, "O_PATH"}};
     size_t i;
     int acc = flags & O_ACCMODE;
     snprintf(b, n, "%s", acc == O_RDONLY ? "O_RDONLY" : acc == O_WRONLY ? "O_WRONLY" : "O_RDWR");
@@ -53,20 +52,15 @@ int kiln_vk_openat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, 
     vk->sys[S].calls++;
     if (vk->policy != NULL) {
         uint64_t args[6] = {(uint64_t)(int64_t)dirfd, 0, (uint64_t)(unsigned)flags, mode, 0, 0};
-        if ((r = kiln_vk_check(vk, S, args)) < 0)
-            return kiln__ret(vk, S, r);
+        if ((r = kiln_vk_check(vk, S, args)) < 0) return kiln__ret(vk, S, r);
     }
-    if (flags & ~GUEST_OFLAGS)
-        return kiln__ret(vk, S, -EINVAL);
-    if ((flags & O_PATH) != 0)
-        flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    if (flags & ~GUEST_OFLAGS) return kiln__ret(vk, S, -EINVAL);
+    if ((flags & O_PATH) != 0) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     r = kiln__path_resolve(vk, S, dirfd, path, len, &p);
-    if (r < 0)
-        return kiln__ret(vk, S, r);
+    if (r < 0) return kiln__ret(vk, S, r);
     want = ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC))) ? KILN__FS_RW
-                                                                               : KILN__FS_RO;
-    if ((r = kiln__path_allow(vk, S, &p, want)) < 0)
-        goto fail;
+                                                                              : KILN__FS_RO;
+    if ((r = kiln__path_allow(vk, S, &p, want)) < 0) goto fail;
     if (p.trailing_slash) {
         if (flags & O_CREAT) {
             r = -EISDIR;
@@ -84,40 +78,35 @@ int kiln_vk_openat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, 
             if (o >= 0) {
                 r = kiln__path_of_fd(vk, o, g, sizeof g, &m, &md, &rl);
                 close(o);
-                if (r < 0)
-                    goto fail;
+                if (r < 0) goto fail;
                 memcpy(p.guest, g, strlen(g) + 1);
                 p.mode = md;
                 p.rule = rl;
                 p.mount = m;
-                if ((r = kiln__path_allow(vk, S, &p, want)) < 0)
-                    goto fail;
+                if ((r = kiln__path_allow(vk, S, &p, want)) < 0) goto fail;
             } else if ((flags & O_CREAT) != 0) {
                 r = -ELOOP; /* dangling symlink under mixed rules: refuse to create */
                 goto fail;
             }
         }
     }
-    r = kiln__path_open_final(vk, &p, (flags & ~(O_NOFOLLOW | O_CLOEXEC)) | O_NOCTTY, mode,
-                              follow);
-    if (r < 0)
-        goto fail;
+    r = kiln__path_open_final(vk, &p, (flags & ~(O_NOFOLLOW | O_CLOEXEC)) | O_NOCTTY, mode, follow);
+    if (r < 0) goto fail;
     host = r;
     kind = kiln__kind_of(host);
     if (kind < 0) {
         r = kind;
         goto fail;
     }
-    if ((flags & O_PATH) && kind != KILN_VK_DIR)
-        kind = kind == KILN_VK_FILE ? KILN_VK_FILE : kind;
-    gfd = kiln__fd_alloc(vk, host, kind, p.mode == KILN__FS_RO ? KILN_VK_FD_RO : 0, p.mount,
-                         p.guest);
+    if ((flags & O_PATH) && kind != KILN_VK_DIR) kind = kind == KILN_VK_FILE ? KILN_VK_FILE : kind;
+    gfd =
+        kiln__fd_alloc(vk, host, kind, p.mode == KILN__FS_RO ? KILN_VK_FD_RO : 0, p.mount, p.guest);
     if (gfd < 0) {
         r = gfd;
         goto fail;
     }
-    vk->fds[gfd].oflags = flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC |
-                                   O_RSYNC | O_PATH);
+    vk->fds[gfd].oflags =
+        flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC | O_RSYNC | O_PATH);
     host = -1;
     if (vk->audit_fd >= 0) {
         char g[PATH_MAX * 2 + 8], fl[160];
@@ -128,8 +117,7 @@ int kiln_vk_openat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, 
     kiln__path_done(&p);
     return gfd;
 fail:
-    if (host >= 0)
-        close(host);
+    if (host >= 0) close(host);
     kiln__path_done(&p);
     return kiln__ret(vk, S, r);
 }
@@ -156,14 +144,10 @@ ssize_t kiln_vk_readv(struct kiln_vk *vk, int fd, const struct iovec *iov, int n
     struct kiln_vk_fd *f;
     ssize_t r;
     int e = kiln__enter(vk, S);
-    if (e < 0)
-        return kiln__ret(vk, S, e);
-    if ((f = io_fd(vk, S, fd, &e)) == NULL)
-        return kiln__ret(vk, S, e);
-    if (n < 0 || n > IOV_MAX)
-        return kiln__ret(vk, S, -EINVAL);
-    if (f->kind == KILN_VK_DIR)
-        return kiln__ret(vk, S, -EISDIR);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = io_fd(vk, S, fd, &e)) == NULL) return kiln__ret(vk, S, e);
+    if (n < 0 || n > IOV_MAX) return kiln__ret(vk, S, -EINVAL);
+    if (f->kind == KILN_VK_DIR) return kiln__ret(vk, S, -EISDIR);
     r = readv(f->host, iov, n);
     return r < 0 ? kiln__ret(vk, S, -errno) : r;
 }
@@ -172,8 +156,7 @@ ssize_t kiln_vk_readv(struct kiln_vk *vk, int fd, const struct iovec *iov, int n
 static int64_t out_budget(struct kiln_vk *vk, int sys)
 {
     const struct kiln_vk_limits *l = vk->policy ? kiln_vk_policy_limits(vk->policy) : NULL;
-    if (l == NULL || l->output_bytes == 0)
-        return INT64_MAX;
+    if (l == NULL || l->output_bytes == 0) return INT64_MAX;
     if (vk->out_bytes >= l->output_bytes) {
         kiln__audit_deny(vk, kiln_vk_sys_name(sys), NULL, EFBIG, "$.limits.outputBytes");
         return -EFBIG;
@@ -185,31 +168,25 @@ static ssize_t do_write(struct kiln_vk *vk, int S, int fd, const struct iovec *i
                         int64_t off, bool positional)
 {
     struct kiln_vk_fd *f;
+    struct iovec tmp[64]; /* a write cut to the output limit */
     ssize_t r;
     int e = kiln__enter(vk, S);
-    if (e < 0)
-        return kiln__ret(vk, S, e);
-    if ((f = io_fd(vk, S, fd, &e)) == NULL)
-        return kiln__ret(vk, S, e);
-    if (n < 0 || n > IOV_MAX)
-        return kiln__ret(vk, S, -EINVAL);
-    if (f->kind == KILN_VK_DIR)
-        return kiln__ret(vk, S, -EISDIR);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = io_fd(vk, S, fd, &e)) == NULL) return kiln__ret(vk, S, e);
+    if (n < 0 || n > IOV_MAX) return kiln__ret(vk, S, -EINVAL);
+    if (f->kind == KILN_VK_DIR) return kiln__ret(vk, S, -EISDIR);
     if (f->flags & KILN_VK_FD_STDOUT) {
         int64_t budget = out_budget(vk, S);
-        struct iovec tmp[64];
         int i, m = 0;
         uint64_t total = 0;
-        if (budget < 0)
-            return kiln__ret(vk, S, (int)budget);
+        if (budget < 0) return kiln__ret(vk, S, (int)budget);
         for (i = 0; i < n; i++)
             total += iov[i].iov_len;
         if (total > (uint64_t)budget) {
             /* write only what fits */
             for (i = 0; i < n && m < 64 && budget > 0; i++) {
                 tmp[m] = iov[i];
-                if ((int64_t)tmp[m].iov_len > budget)
-                    tmp[m].iov_len = (size_t)budget;
+                if ((int64_t)tmp[m].iov_len > budget) tmp[m].iov_len = (size_t)budget;
                 budget -= (int64_t)tmp[m].iov_len;
                 m++;
             }
@@ -218,10 +195,8 @@ static ssize_t do_write(struct kiln_vk *vk, int S, int fd, const struct iovec *i
         }
     }
     r = positional ? pwritev(f->host, iov, n, off) : writev(f->host, iov, n);
-    if (r < 0)
-        return kiln__ret(vk, S, -errno);
-    if (f->flags & KILN_VK_FD_STDOUT)
-        vk->out_bytes += (uint64_t)r;
+    if (r < 0) return kiln__ret(vk, S, -errno);
+    if (f->flags & KILN_VK_FD_STDOUT) vk->out_bytes += (uint64_t)r;
     return r;
 }
 
@@ -238,14 +213,10 @@ ssize_t kiln_vk_preadv(struct kiln_vk *vk, int fd, const struct iovec *iov, int 
     struct kiln_vk_fd *f;
     ssize_t r;
     int e = kiln__enter(vk, S);
-    if (e < 0)
-        return kiln__ret(vk, S, e);
-    if ((f = io_fd(vk, S, fd, &e)) == NULL)
-        return kiln__ret(vk, S, e);
-    if (n < 0 || n > IOV_MAX || off < 0)
-        return kiln__ret(vk, S, -EINVAL);
-    if (f->kind == KILN_VK_DIR)
-        return kiln__ret(vk, S, -EISDIR);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = io_fd(vk, S, fd, &e)) == NULL) return kiln__ret(vk, S, e);
+    if (n < 0 || n > IOV_MAX || off < 0) return kiln__ret(vk, S, -EINVAL);
+    if (f->kind == KILN_VK_DIR) return kiln__ret(vk, S, -EISDIR);
     r = preadv(f->host, iov, n, off);
     return r < 0 ? kiln__ret(vk, S, -errno) : r;
 }
@@ -267,10 +238,8 @@ int64_t kiln_vk_lseek(struct kiln_vk *vk, int fd, int64_t off, int whence)
     struct kiln_vk_fd *f;
     off_t r;
     int e = kiln__enter(vk, S);
-    if (e < 0)
-        return kiln__ret(vk, S, e);
-    if ((f = io_fd(vk, S, fd, &e)) == NULL)
-        return kiln__ret(vk, S, e);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = io_fd(vk, S, fd, &e)) == NULL) return kiln__ret(vk, S, e);
     if (f->kind == KILN_VK_SOCKET || f->kind == KILN_VK_LISTENER || f->kind == KILN_VK_DGRAM)
         return kiln__ret(vk, S, -ESPIPE);
     r = lseek(f->host, off, whence);
@@ -283,10 +252,8 @@ int kiln_vk_fstat(struct kiln_vk *vk, int fd, struct stat *st)
     const int S = KILN_VK_SYS_fstat;
     struct kiln_vk_fd *f;
     int e = kiln__enter(vk, S);
-    if (e < 0)
-        return kiln__ret(vk, S, e);
-    if ((f = kiln__fd(vk, fd)) == NULL)
-        return kiln__ret(vk, S, -EBADF);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = kiln__fd(vk, fd)) == NULL) return kiln__ret(vk, S, -EBADF);
     return fstat(f->host, st) < 0 ? kiln__ret(vk, S, -errno) : 0;
 }
 
@@ -296,14 +263,10 @@ int kiln_vk_ftruncate(struct kiln_vk *vk, int fd, int64_t size)
     const int S = KILN_VK_SYS_ftruncate;
     struct kiln_vk_fd *f;
     int e = kiln__enter(vk, S);
-    if (e < 0)
-        return kiln__ret(vk, S, e);
-    if ((f = io_fd(vk, S, fd, &e)) == NULL)
-        return kiln__ret(vk, S, e);
-    if (size < 0)
-        return kiln__ret(vk, S, -EINVAL);
-    if (f->flags & KILN_VK_FD_RO)
-        return kiln__ret(vk, S, -EROFS);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = io_fd(vk, S, fd, &e)) == NULL) return kiln__ret(vk, S, e);
+    if (size < 0) return kiln__ret(vk, S, -EINVAL);
+    if (f->flags & KILN_VK_FD_RO) return kiln__ret(vk, S, -EROFS);
     return ftruncate(f->host, size) < 0 ? kiln__ret(vk, S, -errno) : 0;
 }
 
@@ -313,10 +276,8 @@ int kiln_vk_fsync(struct kiln_vk *vk, int fd, bool data_only)
     const int S = data_only ? KILN_VK_SYS_fdatasync : KILN_VK_SYS_fsync;
     struct kiln_vk_fd *f;
     int e = kiln__enter(vk, S);
-    if (e < 0)
-        return kiln__ret(vk, S, e);
-    if ((f = io_fd(vk, S, fd, &e)) == NULL)
-        return kiln__ret(vk, S, e);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = io_fd(vk, S, fd, &e)) == NULL) return kiln__ret(vk, S, e);
     e = data_only ? fdatasync(f->host) : fsync(f->host);
     return e < 0 ? kiln__ret(vk, S, -errno) : 0;
 }
@@ -327,10 +288,8 @@ int kiln_vk_fadvise(struct kiln_vk *vk, int fd, int64_t off, int64_t len, int ad
     const int S = KILN_VK_SYS_fadvise64;
     struct kiln_vk_fd *f;
     int e = kiln__enter(vk, S);
-    if (e < 0)
-        return kiln__ret(vk, S, e);
-    if ((f = io_fd(vk, S, fd, &e)) == NULL)
-        return kiln__ret(vk, S, e);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = io_fd(vk, S, fd, &e)) == NULL) return kiln__ret(vk, S, e);
     e = posix_fadvise(f->host, off, len, advice);
     return e != 0 ? kiln__ret(vk, S, -e) : 0;
 }
@@ -341,14 +300,10 @@ int kiln_vk_fallocate(struct kiln_vk *vk, int fd, int64_t off, int64_t len)
     const int S = KILN_VK_SYS_fallocate;
     struct kiln_vk_fd *f;
     int e = kiln__enter(vk, S);
-    if (e < 0)
-        return kiln__ret(vk, S, e);
-    if ((f = io_fd(vk, S, fd, &e)) == NULL)
-        return kiln__ret(vk, S, e);
-    if (off < 0 || len <= 0)
-        return kiln__ret(vk, S, -EINVAL);
-    if (f->flags & KILN_VK_FD_RO)
-        return kiln__ret(vk, S, -EROFS);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = io_fd(vk, S, fd, &e)) == NULL) return kiln__ret(vk, S, e);
+    if (off < 0 || len <= 0) return kiln__ret(vk, S, -EINVAL);
+    if (f->flags & KILN_VK_FD_RO) return kiln__ret(vk, S, -EROFS);
     e = posix_fallocate(f->host, off, len);
     return e != 0 ? kiln__ret(vk, S, -e) : 0;
 }
@@ -359,10 +314,8 @@ int kiln_vk_fcntl_getfl(struct kiln_vk *vk, int fd)
     const int S = KILN_VK_SYS_fcntl;
     struct kiln_vk_fd *f;
     int e = kiln__enter(vk, S);
-    if (e < 0)
-        return kiln__ret(vk, S, e);
-    if ((f = kiln__fd(vk, fd)) == NULL)
-        return kiln__ret(vk, S, -EBADF);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = kiln__fd(vk, fd)) == NULL) return kiln__ret(vk, S, -EBADF);
     return f->oflags;
 }
 
@@ -372,16 +325,12 @@ int kiln_vk_fcntl_setfl(struct kiln_vk *vk, int fd, int flags)
     const int S = KILN_VK_SYS_fcntl;
     struct kiln_vk_fd *f;
     int e = kiln__enter(vk, S), hf;
-    if (e < 0)
-        return kiln__ret(vk, S, e);
-    if ((f = kiln__fd(vk, fd)) == NULL)
-        return kiln__ret(vk, S, -EBADF);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = kiln__fd(vk, fd)) == NULL) return kiln__ret(vk, S, -EBADF);
     hf = fcntl(f->host, F_GETFL);
-    if (hf < 0)
-        return kiln__ret(vk, S, -errno);
+    if (hf < 0) return kiln__ret(vk, S, -errno);
     hf = (hf & ~(O_APPEND | O_NONBLOCK)) | (flags & (O_APPEND | O_NONBLOCK));
-    if (fcntl(f->host, F_SETFL, hf) < 0)
-        return kiln__ret(vk, S, -errno);
+    if (fcntl(f->host, F_SETFL, hf) < 0) return kiln__ret(vk, S, -errno);
     f->oflags = (f->oflags & ~(O_APPEND | O_NONBLOCK)) | (flags & (O_APPEND | O_NONBLOCK));
     return 0;
 }
@@ -392,12 +341,9 @@ int kiln_vk_futimens(struct kiln_vk *vk, int fd, const struct timespec times[2])
     const int S = KILN_VK_SYS_utimensat;
     struct kiln_vk_fd *f;
     int e = kiln__enter(vk, S);
-    if (e < 0)
-        return kiln__ret(vk, S, e);
-    if ((f = kiln__fd(vk, fd)) == NULL)
-        return kiln__ret(vk, S, -EBADF);
-    if (f->flags & KILN_VK_FD_RO)
-        return kiln__ret(vk, S, -EROFS);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = kiln__fd(vk, fd)) == NULL) return kiln__ret(vk, S, -EBADF);
+    if (f->flags & KILN_VK_FD_RO) return kiln__ret(vk, S, -EROFS);
     if (f->oflags & O_PATH) {
         char proc[64];
         snprintf(proc, sizeof proc, "/proc/self/fd/%d", f->host);

@@ -37,8 +37,7 @@ static void audit_two(struct kiln_vk *vk, const char *event, const char *a, cons
 static int must_be_dir(const struct kiln__path *p)
 {
     struct stat st;
-    if (!p->trailing_slash)
-        return 0;
+    if (!p->trailing_slash) return 0;
     if (fstatat(p->parent, p->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return errno == ENOENT ? 0 : -errno;
     return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
@@ -50,15 +49,11 @@ int kiln_vk_mkdirat(struct kiln_vk *vk, int dirfd, const char *path, size_t len,
     const int S = KILN_VK_SYS_mkdirat;
     struct kiln__path p;
     int r = kiln__enter(vk, S);
-    if (r < 0)
-        return kiln__ret(vk, S, r);
-    if ((r = kiln__path_resolve(vk, S, dirfd, path, len, &p)) < 0)
-        return kiln__ret(vk, S, r);
-    if ((r = kiln__path_allow(vk, S, &p, KILN__FS_RW)) < 0)
-        goto out;
+    if (r < 0) return kiln__ret(vk, S, r);
+    if ((r = kiln__path_resolve(vk, S, dirfd, path, len, &p)) < 0) return kiln__ret(vk, S, r);
+    if ((r = kiln__path_allow(vk, S, &p, KILN__FS_RW)) < 0) goto out;
     r = mkdirat(p.parent, p.name, mode) < 0 ? -errno : 0;
-    if (r == 0)
-        audit_path(vk, "mkdir", p.guest);
+    if (r == 0) audit_path(vk, "mkdir", p.guest);
 out:
     kiln__path_done(&p);
     return kiln__ret(vk, S, r);
@@ -70,14 +65,10 @@ int kiln_vk_unlinkat(struct kiln_vk *vk, int dirfd, const char *path, size_t len
     const int S = KILN_VK_SYS_unlinkat;
     struct kiln__path p;
     int r = kiln__enter(vk, S);
-    if (r < 0)
-        return kiln__ret(vk, S, r);
-    if (flags & ~AT_REMOVEDIR)
-        return kiln__ret(vk, S, -EINVAL);
-    if ((r = kiln__path_resolve(vk, S, dirfd, path, len, &p)) < 0)
-        return kiln__ret(vk, S, r);
-    if ((r = kiln__path_allow(vk, S, &p, KILN__FS_RW)) < 0)
-        goto out;
+    if (r < 0) return kiln__ret(vk, S, r);
+    if (flags & ~AT_REMOVEDIR) return kiln__ret(vk, S, -EINVAL);
+    if ((r = kiln__path_resolve(vk, S, dirfd, path, len, &p)) < 0) return kiln__ret(vk, S, r);
+    if ((r = kiln__path_allow(vk, S, &p, KILN__FS_RW)) < 0) goto out;
     if (strcmp(p.name, ".") == 0) {
         r = (flags & AT_REMOVEDIR) ? -EINVAL : -EISDIR;
         goto out;
@@ -85,13 +76,12 @@ int kiln_vk_unlinkat(struct kiln_vk *vk, int dirfd, const char *path, size_t len
     if (!(flags & AT_REMOVEDIR) && p.trailing_slash) {
         struct stat st;
         r = fstatat(p.parent, p.name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno
-            : S_ISDIR(st.st_mode)                                  ? -EISDIR
-                                                                   : -ENOTDIR;
+            : S_ISDIR(st.st_mode)                                   ? -EISDIR
+                                                                    : -ENOTDIR;
         goto out;
     }
     r = unlinkat(p.parent, p.name, flags) < 0 ? -errno : 0;
-    if (r == 0)
-        audit_path(vk, (flags & AT_REMOVEDIR) ? "rmdir" : "unlink", p.guest);
+    if (r == 0) audit_path(vk, (flags & AT_REMOVEDIR) ? "rmdir" : "unlink", p.guest);
 out:
     kiln__path_done(&p);
     return kiln__ret(vk, S, r);
@@ -104,10 +94,8 @@ int kiln_vk_renameat(struct kiln_vk *vk, int olddir, const char *oldp, size_t ol
     const int S = KILN_VK_SYS_renameat2;
     struct kiln__path a, b;
     int r = kiln__enter(vk, S);
-    if (r < 0)
-        return kiln__ret(vk, S, r);
-    if ((r = kiln__path_resolve(vk, S, olddir, oldp, oldlen, &a)) < 0)
-        return kiln__ret(vk, S, r);
+    if (r < 0) return kiln__ret(vk, S, r);
+    if ((r = kiln__path_resolve(vk, S, olddir, oldp, oldlen, &a)) < 0) return kiln__ret(vk, S, r);
     if ((r = kiln__path_resolve(vk, S, newdir, newp, newlen, &b)) < 0) {
         kiln__path_done(&a);
         return kiln__ret(vk, S, r);
@@ -131,8 +119,7 @@ int kiln_vk_renameat(struct kiln_vk *vk, int olddir, const char *oldp, size_t ol
         }
     }
     r = renameat(a.parent, a.name, b.parent, b.name) < 0 ? -errno : 0;
-    if (r == 0)
-        audit_two(vk, "rename", a.guest, b.guest);
+    if (r == 0) audit_two(vk, "rename", a.guest, b.guest);
 out:
     kiln__path_done(&a);
     kiln__path_done(&b);
@@ -148,12 +135,9 @@ int kiln_vk_linkat(struct kiln_vk *vk, int olddir, const char *oldp, size_t oldl
     const int S = KILN_VK_SYS_linkat;
     struct kiln__path a, b;
     int r = kiln__enter(vk, S), o = -1;
-    if (r < 0)
-        return kiln__ret(vk, S, r);
-    if (flags & ~AT_SYMLINK_FOLLOW)
-        return kiln__ret(vk, S, -EINVAL);
-    if ((r = kiln__path_resolve(vk, S, olddir, oldp, oldlen, &a)) < 0)
-        return kiln__ret(vk, S, r);
+    if (r < 0) return kiln__ret(vk, S, r);
+    if (flags & ~AT_SYMLINK_FOLLOW) return kiln__ret(vk, S, -EINVAL);
+    if ((r = kiln__path_resolve(vk, S, olddir, oldp, oldlen, &a)) < 0) return kiln__ret(vk, S, r);
     if ((r = kiln__path_resolve(vk, S, newdir, newp, newlen, &b)) < 0) {
         kiln__path_done(&a);
         return kiln__ret(vk, S, r);
@@ -179,25 +163,21 @@ int kiln_vk_linkat(struct kiln_vk *vk, int olddir, const char *oldp, size_t oldl
         if (!vk->mounts[a.mount].uniform) {
             char g[PATH_MAX + 2];
             int m, md, rl;
-            if ((r = kiln__path_of_fd(vk, o, g, sizeof g, &m, &md, &rl)) < 0)
-                goto out;
+            if ((r = kiln__path_of_fd(vk, o, g, sizeof g, &m, &md, &rl)) < 0) goto out;
             memcpy(a.guest, g, strlen(g) + 1);
             a.mode = md;
             a.rule = rl;
             a.mount = m;
-            if ((r = kiln__path_allow(vk, S, &a, KILN__FS_RW)) < 0)
-                goto out;
+            if ((r = kiln__path_allow(vk, S, &a, KILN__FS_RW)) < 0) goto out;
         }
         snprintf(proc, sizeof proc, "/proc/self/fd/%d", o);
         r = linkat(AT_FDCWD, proc, b.parent, b.name, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
     } else {
         r = linkat(a.parent, a.name, b.parent, b.name, 0) < 0 ? -errno : 0;
     }
-    if (r == 0)
-        audit_two(vk, "link", a.guest, b.guest);
+    if (r == 0) audit_two(vk, "link", a.guest, b.guest);
 out:
-    if (o >= 0)
-        close(o);
+    if (o >= 0) close(o);
     kiln__path_done(&a);
     kiln__path_done(&b);
     return kiln__ret(vk, S, r);
@@ -211,46 +191,36 @@ int kiln_vk_symlinkat(struct kiln_vk *vk, const char *target, size_t tlen, int d
     struct kiln__path p;
     char t[PATH_MAX];
     int r = kiln__enter(vk, S);
-    if (r < 0)
-        return kiln__ret(vk, S, r);
-    if (tlen == 0)
-        return kiln__ret(vk, S, -ENOENT);
-    if (tlen >= sizeof t)
-        return kiln__ret(vk, S, -ENAMETOOLONG);
-    if (memchr(target, 0, tlen) != NULL)
-        return kiln__ret(vk, S, -EINVAL);
+    if (r < 0) return kiln__ret(vk, S, r);
+    if (tlen == 0) return kiln__ret(vk, S, -ENOENT);
+    if (tlen >= sizeof t) return kiln__ret(vk, S, -ENAMETOOLONG);
+    if (memchr(target, 0, tlen) != NULL) return kiln__ret(vk, S, -EINVAL);
     memcpy(t, target, tlen);
     t[tlen] = 0;
-    if ((r = kiln__path_resolve(vk, S, dirfd, path, len, &p)) < 0)
-        return kiln__ret(vk, S, r);
-    if ((r = kiln__path_allow(vk, S, &p, KILN__FS_RW)) < 0)
-        goto out;
+    if ((r = kiln__path_resolve(vk, S, dirfd, path, len, &p)) < 0) return kiln__ret(vk, S, r);
+    if ((r = kiln__path_allow(vk, S, &p, KILN__FS_RW)) < 0) goto out;
     if (p.trailing_slash || strcmp(p.name, ".") == 0) {
         r = -EEXIST;
         goto out;
     }
     r = symlinkat(t, p.parent, p.name) < 0 ? -errno : 0;
-    if (r == 0)
-        audit_two(vk, "symlink", t, p.guest);
+    if (r == 0) audit_two(vk, "symlink", t, p.guest);
 out:
     kiln__path_done(&p);
     return kiln__ret(vk, S, r);
 }
 
 /* implements Linux readlinkat(2). */
-ssize_t kiln_vk_readlinkat(struct kiln_vk *vk, int dirfd, const char *path, size_t len,
-                           char *buf, size_t size)
+ssize_t kiln_vk_readlinkat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, char *buf,
+                           size_t size)
 {
     const int S = KILN_VK_SYS_readlinkat;
     struct kiln__path p;
     ssize_t n;
     int r = kiln__enter(vk, S);
-    if (r < 0)
-        return kiln__ret(vk, S, r);
-    if ((r = kiln__path_resolve(vk, S, dirfd, path, len, &p)) < 0)
-        return kiln__ret(vk, S, r);
-    if ((r = kiln__path_allow(vk, S, &p, KILN__FS_RO)) < 0)
-        goto out;
+    if (r < 0) return kiln__ret(vk, S, r);
+    if ((r = kiln__path_resolve(vk, S, dirfd, path, len, &p)) < 0) return kiln__ret(vk, S, r);
+    if ((r = kiln__path_allow(vk, S, &p, KILN__FS_RO)) < 0) goto out;
     if (strcmp(p.name, ".") == 0) {
         r = -EINVAL;
         goto out;
@@ -268,8 +238,7 @@ out:
 static int open_followed(struct kiln_vk *vk, int S, struct kiln__path *p, int want)
 {
     int o = kiln__path_open_final(vk, p, O_PATH, 0, true), r;
-    if (o < 0)
-        return o;
+    if (o < 0) return o;
     if (!vk->mounts[p->mount].uniform) {
         char g[PATH_MAX + 2];
         int m, md, rl;
@@ -290,20 +259,16 @@ static int open_followed(struct kiln_vk *vk, int S, struct kiln__path *p, int wa
 }
 
 /* implements Linux fstatat(2). */
-int kiln_vk_fstatat(struct kiln_vk *vk, int dirfd, const char *path, size_t len,
-                    struct stat *st, int flags)
+int kiln_vk_fstatat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, struct stat *st,
+                    int flags)
 {
     const int S = KILN_VK_SYS_newfstatat;
     struct kiln__path p;
     int r = kiln__enter(vk, S);
-    if (r < 0)
-        return kiln__ret(vk, S, r);
-    if (flags & ~AT_SYMLINK_NOFOLLOW)
-        return kiln__ret(vk, S, -EINVAL);
-    if ((r = kiln__path_resolve(vk, S, dirfd, path, len, &p)) < 0)
-        return kiln__ret(vk, S, r);
-    if ((r = kiln__path_allow(vk, S, &p, KILN__FS_RO)) < 0)
-        goto out;
+    if (r < 0) return kiln__ret(vk, S, r);
+    if (flags & ~AT_SYMLINK_NOFOLLOW) return kiln__ret(vk, S, -EINVAL);
+    if ((r = kiln__path_resolve(vk, S, dirfd, path, len, &p)) < 0) return kiln__ret(vk, S, r);
+    if ((r = kiln__path_allow(vk, S, &p, KILN__FS_RO)) < 0) goto out;
     if (fstatat(p.parent, p.name, st, AT_SYMLINK_NOFOLLOW) < 0) {
         r = -errno;
         goto out;
@@ -316,8 +281,7 @@ int kiln_vk_fstatat(struct kiln_vk *vk, int dirfd, const char *path, size_t len,
         }
         r = fstat(o, st) < 0 ? -errno : 0;
         close(o);
-        if (r < 0)
-            goto out;
+        if (r < 0) goto out;
     }
     r = (p.trailing_slash && !S_ISDIR(st->st_mode)) ? -ENOTDIR : 0;
 out:
@@ -333,16 +297,11 @@ int kiln_vk_utimensat(struct kiln_vk *vk, int dirfd, const char *path, size_t le
     struct kiln__path p;
     struct stat st;
     int r = kiln__enter(vk, S);
-    if (r < 0)
-        return kiln__ret(vk, S, r);
-    if (flags & ~AT_SYMLINK_NOFOLLOW)
-        return kiln__ret(vk, S, -EINVAL);
-    if ((r = kiln__path_resolve(vk, S, dirfd, path, len, &p)) < 0)
-        return kiln__ret(vk, S, r);
-    if ((r = kiln__path_allow(vk, S, &p, KILN__FS_RW)) < 0)
-        goto out;
-    if ((r = must_be_dir(&p)) < 0)
-        goto out;
+    if (r < 0) return kiln__ret(vk, S, r);
+    if (flags & ~AT_SYMLINK_NOFOLLOW) return kiln__ret(vk, S, -EINVAL);
+    if ((r = kiln__path_resolve(vk, S, dirfd, path, len, &p)) < 0) return kiln__ret(vk, S, r);
+    if ((r = kiln__path_allow(vk, S, &p, KILN__FS_RW)) < 0) goto out;
+    if ((r = must_be_dir(&p)) < 0) goto out;
     if (fstatat(p.parent, p.name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         r = -errno;
         goto out;
@@ -372,16 +331,11 @@ ssize_t kiln_vk_getdents(struct kiln_vk *vk, int fd, uint64_t cookie, void *buf,
     struct kiln_vk_fd *f;
     long n;
     int r = kiln__enter(vk, S);
-    if (r < 0)
-        return kiln__ret(vk, S, r);
-    if ((f = kiln__fd(vk, fd)) == NULL || (f->oflags & O_PATH))
-        return kiln__ret(vk, S, -EBADF);
-    if (f->kind != KILN_VK_DIR)
-        return kiln__ret(vk, S, -ENOTDIR);
-    if (cookie > INT64_MAX)
-        return kiln__ret(vk, S, -EINVAL);
-    if (lseek(f->host, (off_t)cookie, SEEK_SET) < 0)
-        return kiln__ret(vk, S, -errno);
+    if (r < 0) return kiln__ret(vk, S, r);
+    if ((f = kiln__fd(vk, fd)) == NULL || (f->oflags & O_PATH)) return kiln__ret(vk, S, -EBADF);
+    if (f->kind != KILN_VK_DIR) return kiln__ret(vk, S, -ENOTDIR);
+    if (cookie > INT64_MAX) return kiln__ret(vk, S, -EINVAL);
+    if (lseek(f->host, (off_t)cookie, SEEK_SET) < 0) return kiln__ret(vk, S, -errno);
     n = syscall(SYS_getdents64, f->host, buf, size);
     return n < 0 ? kiln__ret(vk, S, -errno) : (ssize_t)n;
 }

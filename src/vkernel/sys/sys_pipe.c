@@ -13,12 +13,9 @@ int kiln_vk_pipe(struct kiln_vk *vk, int fds[2], int flags)
 {
     const int S = KILN_VK_SYS_pipe2;
     int h[2], a, b, r = kiln__enter(vk, S);
-    if (r < 0)
-        return kiln__ret(vk, S, r);
-    if (flags & ~(O_NONBLOCK | O_CLOEXEC))
-        return kiln__ret(vk, S, -EINVAL);
-    if (pipe2(h, O_CLOEXEC | (flags & O_NONBLOCK)) < 0)
-        return kiln__ret(vk, S, -errno);
+    if (r < 0) return kiln__ret(vk, S, r);
+    if (flags & ~(O_NONBLOCK | O_CLOEXEC)) return kiln__ret(vk, S, -EINVAL);
+    if (pipe2(h, O_CLOEXEC | (flags & O_NONBLOCK)) < 0) return kiln__ret(vk, S, -errno);
     a = kiln__fd_alloc(vk, h[0], KILN_VK_PIPE, 0, -1, NULL);
     if (a < 0) {
         close(h[0]);

@@ -23,12 +23,9 @@ int kiln_vk_poll(struct kiln_vk *vk, struct kiln_vk_pollfd *fds, int n, int64_t 
     struct pollfd stackfds[64], *h = stackfds;
     struct timespec ts, *tsp = NULL;
     int i, r = kiln__enter(vk, S), ready = 0;
-    if (r < 0)
-        return kiln__ret(vk, S, r);
-    if (n < 0 || n > POLL_MAX)
-        return kiln__ret(vk, S, -EINVAL);
-    if (n > 64 && (h = calloc((size_t)n, sizeof *h)) == NULL)
-        return kiln__ret(vk, S, -ENOMEM);
+    if (r < 0) return kiln__ret(vk, S, r);
+    if (n < 0 || n > POLL_MAX) return kiln__ret(vk, S, -EINVAL);
+    if (n > 64 && (h = calloc((size_t)n, sizeof *h)) == NULL) return kiln__ret(vk, S, -ENOMEM);
     for (i = 0; i < n; i++) {
         const struct kiln_vk_fd *f = kiln__fd(vk, fds[i].fd);
         h[i].fd = f ? f->host : -1;
@@ -62,11 +59,9 @@ int kiln_vk_poll(struct kiln_vk *vk, struct kiln_vk_pollfd *fds, int n, int64_t 
         }
     r = 0;
     for (i = 0; i < n; i++)
-        if (fds[i].revents)
-            r++;
+        if (fds[i].revents) r++;
 out:
-    if (h != stackfds)
-        free(h);
+    if (h != stackfds) free(h);
     return kiln__ret(vk, S, r);
 }
 
@@ -75,16 +70,13 @@ int64_t kiln_vk_nread(struct kiln_vk *vk, int fd)
 {
     const struct kiln_vk_fd *f = kiln__fd(vk, fd);
     int v = 0;
-    if (f == NULL)
-        return -EBADF;
+    if (f == NULL) return -EBADF;
     if (f->kind == KILN_VK_FILE) {
         struct stat st;
         off_t pos = lseek(f->host, 0, SEEK_CUR);
-        if (fstat(f->host, &st) < 0 || pos < 0)
-            return -errno;
+        if (fstat(f->host, &st) < 0 || pos < 0) return -errno;
         return st.st_size > pos ? st.st_size - pos : 0;
     }
-    if (ioctl(f->host, FIONREAD, &v) < 0)
-        return -errno;
+    if (ioctl(f->host, FIONREAD, &v) < 0) return -errno;
     return v;
 }

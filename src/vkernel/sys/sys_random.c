@@ -13,14 +13,11 @@ ssize_t kiln_vk_getrandom(struct kiln_vk *vk, void *buf, size_t len)
     const int S = KILN_VK_SYS_getrandom;
     size_t off = 0;
     int r = kiln__enter(vk, S);
-    if (r < 0)
-        return kiln__ret(vk, S, r);
+    if (r < 0) return kiln__ret(vk, S, r);
     while (off < len) {
         ssize_t n = getrandom((char *)buf + off, len - off, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return kiln__ret(vk, S, -errno);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return kiln__ret(vk, S, -errno);
         off += (size_t)n;
     }
     return (ssize_t)len;

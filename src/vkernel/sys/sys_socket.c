@@ -70,8 +70,7 @@ int kiln_vk_listen(struct kiln_vk *vk, const char *spec, struct kiln_error *err)
         sl = sizeof *s6;
     } else {
         struct sockaddr_in *s4 = (void *)&ss;
-        if (addr[0] == 0)
-            snprintf(addr, sizeof addr, "0.0.0.0");
+        if (addr[0] == 0) snprintf(addr, sizeof addr, "0.0.0.0");
         s4->sin_family = AF_INET;
         s4->sin_port = htons((uint16_t)port);
         if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
@@ -91,8 +90,7 @@ int kiln_vk_listen(struct kiln_vk *vk, const char *spec, struct kiln_error *err)
         }
     }
     s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        return kiln_error_sys(err, errno, "--listen %s: socket", spec);
+    if (s < 0) return kiln_error_sys(err, errno, "--listen %s: socket", spec);
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(s, (struct sockaddr *)&ss, sl) < 0 || listen(s, 128) < 0) {
         kiln_error_sys(err, errno, "--listen %s", spec);
@@ -111,8 +109,8 @@ int kiln_vk_listen(struct kiln_vk *vk, const char *spec, struct kiln_error *err)
         char a[80];
         int p;
         addr_str(&ss, a, sizeof a, &p);
-        kiln__audit(vk, "bind", "\"proto\":\"tcp\",\"address\":\"%s\",\"port\":%d,\"fd\":%d", a,
-                    p, fd);
+        kiln__audit(vk, "bind", "\"proto\":\"tcp\",\"address\":\"%s\",\"port\":%d,\"fd\":%d", a, p,
+                    fd);
     }
     return fd;
 }
@@ -125,17 +123,13 @@ int kiln_vk_accept(struct kiln_vk *vk, int fd, int flags)
     socklen_t sl = sizeof ss;
     struct kiln_vk_fd *f;
     int h, g, r = kiln__enter(vk, S);
-    if (r < 0)
-        return kiln__ret(vk, S, r);
-    if ((f = kiln__fd(vk, fd)) == NULL)
-        return kiln__ret(vk, S, -EBADF);
+    if (r < 0) return kiln__ret(vk, S, r);
+    if ((f = kiln__fd(vk, fd)) == NULL) return kiln__ret(vk, S, -EBADF);
     if (f->kind != KILN_VK_LISTENER)
         return kiln__ret(vk, S, f->kind == KILN_VK_SOCKET ? -EINVAL : -ENOTSOCK);
-    if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
-        return kiln__ret(vk, S, -EINVAL);
+    if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return kiln__ret(vk, S, -EINVAL);
     h = accept4(f->host, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC | (flags & SOCK_NONBLOCK));
-    if (h < 0)
-        return kiln__ret(vk, S, -errno);
+    if (h < 0) return kiln__ret(vk, S, -errno);
     g = kiln__fd_alloc(vk, h, KILN_VK_SOCKET, 0, -1, NULL);
     if (g < 0) {
         close(h);
@@ -146,8 +140,8 @@ int kiln_vk_accept(struct kiln_vk *vk, int fd, int flags)
         char a[80];
         int p;
         addr_str(&ss, a, sizeof a, &p);
-        kiln__audit(vk, "accept", "\"listener\":%d,\"fd\":%d,\"peer\":\"%s\",\"port\":%d", fd, g,
-                    a, p);
+        kiln__audit(vk, "accept", "\"listener\":%d,\"fd\":%d,\"peer\":\"%s\",\"port\":%d", fd, g, a,
+                    p);
     }
     return g;
 }
@@ -175,18 +169,14 @@ ssize_t kiln_vk_recv(struct kiln_vk *vk, int fd, const struct iovec *iov, int n,
     struct msghdr mh;
     ssize_t r;
     int e = kiln__enter(vk, S);
-    if (e < 0)
-        return kiln__ret(vk, S, e);
-    if ((f = sock_fd(vk, fd, &e)) == NULL)
-        return kiln__ret(vk, S, e);
-    if (flags & ~(MSG_PEEK | MSG_WAITALL) || n < 0 || n > IOV_MAX)
-        return kiln__ret(vk, S, -EINVAL);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = sock_fd(vk, fd, &e)) == NULL) return kiln__ret(vk, S, e);
+    if (flags & ~(MSG_PEEK | MSG_WAITALL) || n < 0 || n > IOV_MAX) return kiln__ret(vk, S, -EINVAL);
     memset(&mh, 0, sizeof mh);
     mh.msg_iov = (struct iovec *)iov;
     mh.msg_iovlen = (size_t)n;
     r = recvmsg(f->host, &mh, flags);
-    if (r < 0)
-        return kiln__ret(vk, S, -errno);
+    if (r < 0) return kiln__ret(vk, S, -errno);
     *flags_out = mh.msg_flags;
     return r;
 }
@@ -199,12 +189,9 @@ ssize_t kiln_vk_send(struct kiln_vk *vk, int fd, const struct iovec *iov, int n,
     struct msghdr mh;
     ssize_t r;
     int e = kiln__enter(vk, S);
-    if (e < 0)
-        return kiln__ret(vk, S, e);
-    if ((f = sock_fd(vk, fd, &e)) == NULL)
-        return kiln__ret(vk, S, e);
-    if (flags != 0 || n < 0 || n > IOV_MAX)
-        return kiln__ret(vk, S, -EINVAL);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = sock_fd(vk, fd, &e)) == NULL) return kiln__ret(vk, S, e);
+    if (flags != 0 || n < 0 || n > IOV_MAX) return kiln__ret(vk, S, -EINVAL);
     memset(&mh, 0, sizeof mh);
     mh.msg_iov = (struct iovec *)iov;
     mh.msg_iovlen = (size_t)n;
@@ -218,9 +205,7 @@ int kiln_vk_shutdown(struct kiln_vk *vk, int fd, int how)
     const int S = KILN_VK_SYS_shutdown;
     struct kiln_vk_fd *f;
     int e = kiln__enter(vk, S);
-    if (e < 0)
-        return kiln__ret(vk, S, e);
-    if ((f = sock_fd(vk, fd, &e)) == NULL)
-        return kiln__ret(vk, S, e);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = sock_fd(vk, fd, &e)) == NULL) return kiln__ret(vk, S, e);
     return shutdown(f->host, how) < 0 ? kiln__ret(vk, S, -errno) : 0;
 }
