@@ -27,6 +27,7 @@
  */
 #include <math.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,22 @@ static inline double fmax64(double a, double b)
     return a > b ? a : b;
 }
 
+/* Rounding that quiets signalling NaNs, as the spec requires (the libm
+ * and builtin versions may return a NaN operand unchanged). */
+#define ROUND_FN(name, T, builtin)                                                                 \
+    static inline T name(T x)                                                                      \
+    {                                                                                              \
+        return x != x ? x + x : builtin(x);                                                        \
+    }
+ROUND_FN(ceil32, float, __builtin_ceilf)
+ROUND_FN(floor32, float, __builtin_floorf)
+ROUND_FN(trunc32, float, __builtin_truncf)
+ROUND_FN(nearest32, float, __builtin_rintf)
+ROUND_FN(ceil64, double, __builtin_ceil)
+ROUND_FN(floor64, double, __builtin_floor)
+ROUND_FN(trunc64, double, __builtin_trunc)
+ROUND_FN(nearest64, double, __builtin_rint)
+
 static inline uint32_t rotl32(uint32_t a, uint32_t b)
 {
     b &= 31;
@@ -211,13 +228,9 @@ static int64_t table_grow(struct kiln_table *t, uint32_t n, void *init)
             ncap = (uint64_t)old + n;
         if (ncap > t->max)
             ncap = t->max;
-        ne = malloc((size_t)(ncap ? ncap : 1) * sizeof *ne);
+        ne = realloc(t->elems, (size_t)(ncap ? ncap : 1) * sizeof *ne);
         if (!ne)
             return -1;
-        if (old)
-            memcpy(ne, t->elems, (size_t)old * sizeof *ne);
-        /* the old array may belong to the store's allocation list; it is
-         * released with the store, so it is not freed here */
         t->elems = ne;
         t->cap = (uint32_t)ncap;
     }
@@ -228,6 +241,13 @@ static int64_t table_grow(struct kiln_table *t, uint32_t n, void *init)
 }
 
 static const int32_t *_Atomic g_handlers;
+
+/* Where a wasm-to-wasm call returns to. */
+struct rec {
+    const uint32_t *ip;
+    uint64_t *fp;
+    struct kiln_func *fn;
+};
 
 static int run(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args, uint64_t *res)
 {
@@ -249,6 +269,9 @@ static int run(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
     uint32_t saved_depth;
     int trap = 0;
     bool host_trap = false;
+    uint32_t trap_arg = UINT32_MAX; /* element index for call_indirect traps */
+    /* return records of the frames this run pushed (not the entry frame) */
+    struct rec rlocal[128], *rbase = rlocal, *rp = rlocal, *rend = rlocal + 128;
 
     if (!ex) {
         atomic_store(&g_handlers, table);
@@ -294,6 +317,7 @@ static int run(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
         mem = inst->mem0_base;                                                                     \
         funcs = inst->funcs;                                                                       \
         globals = inst->globals;                                                                   \
+        ex->inst = inst;                                                                           \
     } while (0)
 
     store = ex->store;
@@ -304,18 +328,12 @@ static int run(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
     SWITCH_INST(f->inst);
     {
         const struct kiln__code *code = f->code;
-        uint64_t *rec;
         fp = ex->sp;
-        if (ex->depth >= ex->max_depth || fp + code->frame_slots + 3 > stack_end ||
-            fp + code->frame_slots + 3 < fp)
+        if (ex->depth >= ex->max_depth || code->frame_slots > (size_t)(stack_end - fp))
             TRAP(STACK_EXHAUSTED);
         if (code->nparam_slots)
             memcpy(fp, args, code->nparam_slots * sizeof *fp);
         memset(fp + code->nparam_slots, 0, code->nlocal_slots * sizeof *fp);
-        rec = fp + code->frame_slots;
-        rec[0] = 0;
-        rec[1] = 0;
-        rec[2] = (uintptr_t)f;
         ex->depth++;
         ip = code->words;
         CHECK();
@@ -401,6 +419,7 @@ L_CALL:
 L_CALL_INDIRECT: {
     struct kiln_table *t = inst->tables[ip[2]];
     uint32_t i = U32(4);
+    trap_arg = i;
     if (i >= t->size)
         TRAP(UNDEFINED_ELEMENT);
     callee = t->elems[i];
@@ -414,15 +433,29 @@ L_CALL_INDIRECT: {
 }
 do_call: {
     const struct kiln__code *cc = callee->code;
-    uint64_t *rec;
     if (__builtin_expect(cc == NULL, 0))
         goto do_host_call;
-    rec = argp + cc->frame_slots;
-    if (__builtin_expect(ex->depth >= ex->max_depth || rec + 3 > stack_end, 0))
+    if (__builtin_expect(ex->depth >= ex->max_depth ||
+                             cc->frame_slots > (size_t)(stack_end - argp),
+                         0))
         TRAP(STACK_EXHAUSTED);
-    rec[0] = (uintptr_t)ip;
-    rec[1] = (uintptr_t)fp;
-    rec[2] = (uintptr_t)cur;
+    if (__builtin_expect(rp == rend, 0)) {
+        /* grow the record stack (the first block lives on the C stack) */
+        size_t n = (size_t)(rend - rbase), nn = n * 4;
+        struct rec *nb = malloc(nn * sizeof *nb);
+        if (!nb)
+            TRAP(STACK_EXHAUSTED);
+        memcpy(nb, rbase, n * sizeof *nb);
+        if (rbase != rlocal)
+            free(rbase);
+        rbase = nb;
+        rp = nb + n;
+        rend = nb + nn;
+    }
+    rp->ip = ip;
+    rp->fp = fp;
+    rp->fn = cur;
+    rp++;
     memset(argp + cc->nparam_slots, 0, cc->nlocal_slots * sizeof *fp);
     fp = argp;
     ip = cc->words;
@@ -434,7 +467,8 @@ do_call: {
     NEXT();
 }
 do_host_call: {
-    struct kiln_caller caller;
+    /* host functions go through kiln__call(), which sets up the caller
+     * context, protects the argument area and normalizes the trap */
     const struct kiln__functype *ft = callee->type;
     uint64_t hres[16], *hr = hres;
     int rc;
@@ -445,13 +479,9 @@ do_host_call: {
         if (!hr)
             TRAP(STACK_EXHAUSTED);
     }
-    caller.store = store;
-    caller.inst = inst;
-    caller.trap = ex->trap;
-    if (ex->trap)
-        ex->trap->msg[0] = 0;
-    ex->sp = fp + cur->code->frame_slots + 3;
-    rc = callee->host(&caller, argp, hr, callee->env);
+    ex->inst = inst;
+    ex->sp = fp + cur->code->frame_slots;
+    rc = kiln__call(ex, callee, argp, hr);
     ex->sp = saved_sp;
     if (rc) {
         if (hr != hres)
@@ -471,14 +501,14 @@ L_RETURN:
 L_RETURN1:
     fp[0] = fp[ip[1]];
 do_return: {
-    uint64_t *rec = fp + cur->code->frame_slots;
     struct kiln_func *caller_fn;
     ex->depth--;
-    if (!rec[0])
+    if (rp == rbase)
         goto done;
-    ip = (const uint32_t *)(uintptr_t)rec[0];
-    fp = (uint64_t *)(uintptr_t)rec[1];
-    caller_fn = (struct kiln_func *)(uintptr_t)rec[2];
+    rp--;
+    ip = rp->ip;
+    fp = rp->fp;
+    caller_fn = rp->fn;
     cur = caller_fn;
     if (caller_fn->inst != inst)
         SWITCH_INST(caller_fn->inst);
@@ -758,17 +788,17 @@ L_DATA_DROP:
     UN(I64_POPCNT, (uint64_t)__builtin_popcountll(x))
     UN(F32_ABS, x & 0x7fffffffu)
     UN(F32_NEG, (x ^ 0x80000000u) & 0xffffffffu)
-    UN(F32_CEIL, bits32(__builtin_ceilf(f32_of(x))))
-    UN(F32_FLOOR, bits32(__builtin_floorf(f32_of(x))))
-    UN(F32_TRUNC, bits32(__builtin_truncf(f32_of(x))))
-    UN(F32_NEAREST, bits32(__builtin_rintf(f32_of(x))))
+    UN(F32_CEIL, bits32(ceil32(f32_of(x))))
+    UN(F32_FLOOR, bits32(floor32(f32_of(x))))
+    UN(F32_TRUNC, bits32(trunc32(f32_of(x))))
+    UN(F32_NEAREST, bits32(nearest32(f32_of(x))))
     UN(F32_SQRT, bits32(__builtin_sqrtf(f32_of(x))))
     UN(F64_ABS, x & 0x7fffffffffffffffull)
     UN(F64_NEG, x ^ 0x8000000000000000ull)
-    UN(F64_CEIL, bits64(__builtin_ceil(f64_of(x))))
-    UN(F64_FLOOR, bits64(__builtin_floor(f64_of(x))))
-    UN(F64_TRUNC, bits64(__builtin_trunc(f64_of(x))))
-    UN(F64_NEAREST, bits64(__builtin_rint(f64_of(x))))
+    UN(F64_CEIL, bits64(ceil64(f64_of(x))))
+    UN(F64_FLOOR, bits64(floor64(f64_of(x))))
+    UN(F64_TRUNC, bits64(trunc64(f64_of(x))))
+    UN(F64_NEAREST, bits64(nearest64(f64_of(x))))
     UN(F64_SQRT, bits64(__builtin_sqrt(f64_of(x))))
     UN(I32_WRAP_I64, (uint32_t)x)
     UN(I64_EXTEND_I32_S, (uint64_t)(int64_t)(int32_t)(uint32_t)x)
@@ -972,21 +1002,25 @@ L_F64_COPYSIGN:
     /* ---- exits ---------------------------------------------------------------- */
 L__base:
 do_trap:
+    if (rbase != rlocal)
+        free(rbase);
     ex->depth = saved_depth;
     ex->sp = saved_sp;
     if (ex->trap) {
         ex->trap->kind = trap;
         if (!host_trap || !ex->trap->msg[0]) {
-            const char *m = kiln_trap_message(trap);
-            size_t l = strlen(m);
-            if (l >= sizeof ex->trap->msg)
-                l = sizeof ex->trap->msg - 1;
-            memcpy(ex->trap->msg, m, l);
-            ex->trap->msg[l] = 0;
+            if ((trap == KILN_TRAP_UNDEFINED_ELEMENT || trap == KILN_TRAP_UNINIT_ELEMENT) &&
+                trap_arg != UINT32_MAX)
+                snprintf(ex->trap->msg, sizeof ex->trap->msg, "%s %u", kiln_trap_message(trap),
+                         trap_arg);
+            else
+                snprintf(ex->trap->msg, sizeof ex->trap->msg, "%s", kiln_trap_message(trap));
         }
     }
     return trap;
 done:
+    if (rbase != rlocal)
+        free(rbase);
     if (res && cur->code->nresult_slots)
         memcpy(res, fp, cur->code->nresult_slots * sizeof *fp);
     ex->depth = saved_depth;
