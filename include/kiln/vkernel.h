@@ -74,6 +74,9 @@ struct kiln_vk_fd {
     uint64_t rights_base; /* ABI rights (WASI); the core stores them only */
     uint64_t rights_inh;  /* ABI inheriting rights */
     char *guest_path;     /* guest absolute path (dirs, files) or NULL; owned */
+    uint64_t *dcookies;   /* directories: host d_off after the i-th entry (see
+                             kiln_vk_dircookie_*); owned */
+    uint32_t ndcookies;
 };
 
 /* Mount flags. */
@@ -221,6 +224,15 @@ int kiln_vk_utimensat(struct kiln_vk *vk, int dirfd, const char *path, size_t le
  * (0 = start; else a d_off from an earlier entry). Writes struct
  * linux_dirent64 records to buf; returns bytes written, 0 at the end. */
 ssize_t kiln_vk_getdents(struct kiln_vk *vk, int fd, uint64_t cookie, void *buf, size_t size);
+
+/* Small directory cookies for ABIs whose cookies are narrower than the
+ * host's d_off (wasm32 telldir() returns a 32-bit long): cookie n means
+ * "after the n-th entry". get returns the host offset to pass to
+ * kiln_vk_getdents (cookie 0 -> 0) or -EINVAL for a cookie never handed out;
+ * set records the host offset after entry n (n >= 1, at most one past the
+ * last recorded). Both -EBADF/-ENOTDIR for a bad fd. */
+int64_t kiln_vk_dircookie_get(struct kiln_vk *vk, int fd, uint64_t cookie);
+int kiln_vk_dircookie_set(struct kiln_vk *vk, int fd, uint64_t cookie, uint64_t host_off);
 
 /* implements Linux pipe2(2): fds[0] read end, fds[1] write end. */
 int kiln_vk_pipe(struct kiln_vk *vk, int fds[2], int flags);

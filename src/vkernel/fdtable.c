@@ -155,6 +155,7 @@ void kiln__fd_release(struct kiln_vk *vk, int fd)
     struct kiln_vk_fd *f = &vk->fds[fd];
     if (!(f->flags & KILN_VK_FD_NOCLOSE)) close(f->host);
     free(f->guest_path);
+    free(f->dcookies);
     memset(f, 0, sizeof *f);
     f->host = -1;
     f->mount = -1;
@@ -186,5 +187,46 @@ int kiln_vk_renumber(struct kiln_vk *vk, int from, int to)
     memset(&vk->fds[from], 0, sizeof vk->fds[from]);
     vk->fds[from].host = -1;
     vk->fds[from].mount = -1;
+    return 0;
+}
+
+#define KILN__DCOOKIE_MAX (1u << 24)
+
+/* Host offset for a small directory cookie; see vkernel.h. */
+int64_t kiln_vk_dircookie_get(struct kiln_vk *vk, int fd, uint64_t cookie)
+{
+    const struct kiln_vk_fd *f = kiln__fd(vk, fd);
+    if (f == NULL)
+        return -EBADF;
+    if (f->kind != KILN_VK_DIR)
+        return -ENOTDIR;
+    if (cookie == 0)
+        return 0;
+    if (cookie > f->ndcookies)
+        return -EINVAL;
+    return (int64_t)f->dcookies[cookie - 1];
+}
+
+/* Records the host offset after entry `cookie`; see vkernel.h. */
+int kiln_vk_dircookie_set(struct kiln_vk *vk, int fd, uint64_t cookie, uint64_t host_off)
+{
+    struct kiln_vk_fd *f = kiln__fd(vk, fd);
+    if (f == NULL)
+        return -EBADF;
+    if (f->kind != KILN_VK_DIR)
+        return -ENOTDIR;
+    if (cookie == 0 || cookie > (uint64_t)f->ndcookies + 1 || cookie > KILN__DCOOKIE_MAX)
+        return -EINVAL;
+    if (cookie == (uint64_t)f->ndcookies + 1) {
+        if ((f->ndcookies & (f->ndcookies - 1)) == 0 || f->dcookies == NULL) {
+            uint32_t cap = f->ndcookies ? f->ndcookies * 2 : 16;
+            uint64_t *n = realloc(f->dcookies, cap * sizeof *n);
+            if (n == NULL)
+                return -ENOMEM;
+            f->dcookies = n;
+        }
+        f->ndcookies++;
+    }
+    f->dcookies[cookie - 1] = host_off;
     return 0;
 }

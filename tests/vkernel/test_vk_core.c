@@ -285,6 +285,29 @@ static void test_readdir_cookies(void **state)
     kiln_vk_close(x->vk, fd);
 }
 
+static void test_dir_cookies(void **state)
+{
+    struct fx *x = *state;
+    int fd = kiln_vk_openat(x->vk, x->rootfd, S("sub"), O_RDONLY | O_DIRECTORY, 0);
+    int file = kiln_vk_openat(x->vk, x->rootfd, S("hello.txt"), O_RDONLY, 0);
+    assert_int_equal(kiln_vk_dircookie_get(x->vk, fd, 0), 0);
+    assert_int_equal(kiln_vk_dircookie_get(x->vk, fd, 1), -EINVAL);
+    assert_int_equal(kiln_vk_dircookie_set(x->vk, fd, 2, 99), -EINVAL);
+    assert_int_equal(kiln_vk_dircookie_set(x->vk, fd, 1, 0x7fffffffffff0001ll), 0);
+    assert_int_equal(kiln_vk_dircookie_set(x->vk, fd, 2, 0x7fffffffffff0002ll), 0);
+    assert_int_equal(kiln_vk_dircookie_set(x->vk, fd, 1, 0x7fffffffffff0003ll), 0);
+    assert_int_equal(kiln_vk_dircookie_get(x->vk, fd, 1), 0x7fffffffffff0003ll);
+    assert_int_equal(kiln_vk_dircookie_get(x->vk, fd, 2), 0x7fffffffffff0002ll);
+    assert_int_equal(kiln_vk_dircookie_get(x->vk, file, 0), -ENOTDIR);
+    assert_int_equal(kiln_vk_dircookie_get(x->vk, 99, 0), -EBADF);
+    {
+        int i;
+        for (i = 3; i < 1000; i++)
+            assert_int_equal(kiln_vk_dircookie_set(x->vk, fd, (uint64_t)i, (uint64_t)i * 7), 0);
+        assert_int_equal(kiln_vk_dircookie_get(x->vk, fd, 999), 999 * 7);
+    }
+}
+
 static void test_pipe_poll(void **state)
 {
     struct fx *x = *state;

@@ -920,19 +920,28 @@ static uint8_t dtype(uint8_t t)
     }
 }
 
+/* fd_readdir: WASI cookies are small ordinals ("after the n-th entry"),
+ * mapped to the host's 64-bit d_off by the core, because wasm32 guests keep
+ * cookies in a 32-bit long (telldir). */
 static int wasi_fd_readdir(struct kiln_caller *c, const uint64_t *a, uint64_t *res,
                            struct kiln_wasi *w)
 {
     uint8_t hb[16384];
     uint32_t len = A32(2), used = 0;
     uint64_t cookie = A64(3);
+    int64_t hoff;
     CHECKED(buf, A32(1), len);
     CHECKED(usedp, A32(4), 4);
     NEED(A32(0), R_FD_READDIR);
+    hoff = kiln_vk_dircookie_get(w->vk, (int)A32(0), cookie);
+    if (hoff < 0)
+        return done(c, res, hoff);
     while (used < len) {
-        ssize_t n = kiln_vk_getdents(w->vk, (int)A32(0), cookie, hb, sizeof hb), off = 0;
-        if (n < 0) return done(c, res, n);
-        if (n == 0) break;
+        ssize_t n = kiln_vk_getdents(w->vk, (int)A32(0), (uint64_t)hoff, hb, sizeof hb), off = 0;
+        if (n < 0)
+            return done(c, res, n);
+        if (n == 0)
+            break;
         while (off < n && used < len) {
             /* struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, name */
             uint64_t ino = ld64(hb + off), doff = ld64(hb + off + 8);
@@ -940,8 +949,13 @@ static int wasi_fd_readdir(struct kiln_caller *c, const uint64_t *a, uint64_t *r
             uint8_t ent[24];
             const char *name = (const char *)hb + off + 19;
             uint32_t nl = (uint32_t)strlen(name), k;
+            int r;
             memcpy(&reclen, hb + off + 16, 2);
-            st64(ent, doff);
+            r = kiln_vk_dircookie_set(w->vk, (int)A32(0), cookie + 1, doff);
+            if (r < 0)
+                return done(c, res, r);
+            cookie++;
+            st64(ent, cookie);
             st64(ent + 8, ino);
             st32(ent + 16, nl);
             memset(ent + 20, 0, 4);
@@ -952,7 +966,7 @@ static int wasi_fd_readdir(struct kiln_caller *c, const uint64_t *a, uint64_t *r
             k = len - used < nl ? len - used : nl;
             memcpy(buf + used, name, k);
             used += k;
-            cookie = doff;
+            hoff = (int64_t)doff;
             off += reclen;
         }
     }
