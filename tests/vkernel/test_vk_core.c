@@ -425,7 +425,7 @@ int main(void)
         T(test_open_errors),       T(test_create_write_trunc_append),
         T(test_pwrite_positional), T(test_mkdir_unlink_rmdir),
         T(test_rename_link),       T(test_symlink_readlink),
-        T(test_utimens),           T(test_readdir_cookies),
+        T(test_utimens),           T(test_readdir_cookies), T(test_dir_cookies),
         T(test_pipe_poll),         T(test_renumber),
         T(test_clocks_random),     T(test_exec_memory_denied),
         T(test_ro_mount),          T(test_fd_limit),
