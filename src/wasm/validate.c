@@ -60,7 +60,8 @@ struct opinfo {
 #define OPIDX(pfx, code) ((pfx) == 0 ? (code) : (pfx) == 0xfc ? 256 + (code) : 512 + (code))
 
 static const struct opinfo op_info[768] = {
-#define OP(id, pfx, code, name, imm, sig, arg) [OPIDX(pfx, code)] = {1, KILN__##imm, KILN__##sig, arg},
+#define OP(id, pfx, code, name, imm, sig, arg)                                                     \
+    [OPIDX(pfx, code)] = {1, KILN__##imm, KILN__##sig, arg},
 #include "wasm/ops.def"
 };
 
@@ -84,8 +85,7 @@ static const uint8_t *one_type_ptr(uint8_t t)
 {
     size_t i;
     for (i = 0; i < sizeof one_type; i++)
-        if (one_type[i] == t)
-            return &one_type[i];
+        if (one_type[i] == t) return &one_type[i];
     return NULL;
 }
 
@@ -113,9 +113,9 @@ struct vstate {
     struct frame *frames;
     uint32_t nframes, capframes;
 
-    int code;           /* kiln error code of the failure, 0 while valid */
-    size_t fail_off;    /* absolute offset of the failure */
-    char why[160];      /* reason */
+    int code;        /* kiln error code of the failure, 0 while valid */
+    size_t fail_off; /* absolute offset of the failure */
+    char why[160];   /* reason */
 
     uint8_t vals_buf[INLINE_VALS];
     struct frame frames_buf[INLINE_FRAMES];
@@ -126,8 +126,7 @@ static int __attribute__((format(printf, 4, 5)))
 vfail_at(struct vstate *v, int code, size_t off, const char *fmt, ...)
 {
     va_list ap;
-    if (v->code)
-        return -1;
+    if (v->code) return -1;
     v->code = code;
     v->fail_off = off;
     va_start(ap, fmt);
@@ -160,21 +159,17 @@ static int __attribute__((noinline)) grow_vals(struct vstate *v, uint32_t n)
     uint8_t *nv;
     if (need > MAX_VALS)
         return vfail_at(v, KILN_E_NOMEM, v->op_off,
-                        "implementation limit: more than %u values on the operand stack",
-                        MAX_VALS);
+                        "implementation limit: more than %u values on the operand stack", MAX_VALS);
     while (cap < need)
         cap = cap * 2;
-    if (cap > MAX_VALS)
-        cap = MAX_VALS;
+    if (cap > MAX_VALS) cap = MAX_VALS;
     if (v->vals == v->vals_buf) {
         nv = malloc(cap);
-        if (nv)
-            memcpy(nv, v->vals, v->nvals);
+        if (nv) memcpy(nv, v->vals, v->nvals);
     } else {
         nv = realloc(v->vals, cap);
     }
-    if (!nv)
-        return vfail_at(v, KILN_E_NOMEM, v->op_off, "out of memory for the operand stack");
+    if (!nv) return vfail_at(v, KILN_E_NOMEM, v->op_off, "out of memory for the operand stack");
     v->vals = nv;
     v->capvals = cap;
     return 0;
@@ -182,8 +177,7 @@ static int __attribute__((noinline)) grow_vals(struct vstate *v, uint32_t n)
 
 static inline int reserve_vals(struct vstate *v, uint32_t n)
 {
-    if (LIKELY(v->capvals - v->nvals >= n))
-        return 0;
+    if (LIKELY(v->capvals - v->nvals >= n)) return 0;
     return grow_vals(v, n);
 }
 
@@ -197,11 +191,9 @@ static inline int pop_expect(struct vstate *v, uint8_t t)
 {
     struct frame *f = top_frame(v);
     uint8_t a;
-    if (UNLIKELY(v->nvals == f->height))
-        return f->unreachable ? 0 : type_mismatch(v);
+    if (UNLIKELY(v->nvals == f->height)) return f->unreachable ? 0 : type_mismatch(v);
     a = v->vals[--v->nvals];
-    if (UNLIKELY(a != t && a != T_ANY && t != T_ANY))
-        return type_mismatch(v);
+    if (UNLIKELY(a != t && a != T_ANY && t != T_ANY)) return type_mismatch(v);
     return 0;
 }
 
@@ -225,10 +217,8 @@ static inline void push(struct vstate *v, uint8_t t)
 
 static int push_vals(struct vstate *v, const uint8_t *types, uint32_t n)
 {
-    if (n == 0)
-        return 0;
-    if (reserve_vals(v, n) < 0)
-        return -1;
+    if (n == 0) return 0;
+    if (reserve_vals(v, n) < 0) return -1;
     memcpy(v->vals + v->nvals, types, n);
     v->nvals += n;
     return 0;
@@ -242,14 +232,12 @@ static int pop_vals(struct vstate *v, const uint8_t *types, uint32_t n)
     if (LIKELY(v->nvals - f->height >= n)) {
         const uint8_t *s = v->vals + v->nvals - n;
         for (i = 0; i < n; i++)
-            if (UNLIKELY(s[i] != types[i] && s[i] != T_ANY))
-                return type_mismatch(v);
+            if (UNLIKELY(s[i] != types[i] && s[i] != T_ANY)) return type_mismatch(v);
         v->nvals -= n;
         return 0;
     }
     for (i = n; i-- > 0;)
-        if (pop_expect(v, types[i]) < 0)
-            return -1;
+        if (pop_expect(v, types[i]) < 0) return -1;
     return 0;
 }
 
@@ -263,13 +251,11 @@ static int check_vals(struct vstate *v, const uint8_t *types, uint32_t n)
     for (i = 0; i < n; i++) {
         uint8_t a;
         if (i >= avail) {
-            if (!f->unreachable)
-                return type_mismatch(v);
+            if (!f->unreachable) return type_mismatch(v);
             break;
         }
         a = v->vals[v->nvals - 1 - i];
-        if (a != types[n - 1 - i] && a != T_ANY)
-            return type_mismatch(v);
+        if (a != types[n - 1 - i] && a != T_ANY) return type_mismatch(v);
     }
     return 0;
 }
@@ -286,13 +272,11 @@ static int push_frame(struct vstate *v, uint8_t kind, const uint8_t *params, uin
                             "implementation limit: blocks nested deeper than %u", MAX_FRAMES);
         if (v->frames == v->frames_buf) {
             nf = malloc(cap * sizeof *nf);
-            if (nf)
-                memcpy(nf, v->frames, v->nframes * sizeof *nf);
+            if (nf) memcpy(nf, v->frames, v->nframes * sizeof *nf);
         } else {
             nf = realloc(v->frames, cap * sizeof *nf);
         }
-        if (!nf)
-            return vfail_at(v, KILN_E_NOMEM, v->op_off, "out of memory for the control stack");
+        if (!nf) return vfail_at(v, KILN_E_NOMEM, v->op_off, "out of memory for the control stack");
         v->frames = nf;
         v->capframes = cap;
     }
@@ -312,10 +296,8 @@ static int push_frame(struct vstate *v, uint8_t kind, const uint8_t *params, uin
 static int pop_frame(struct vstate *v, struct frame *out)
 {
     struct frame *f = top_frame(v);
-    if (pop_vals(v, f->results, f->nresults) < 0)
-        return -1;
-    if (v->nvals != f->height)
-        return type_mismatch(v);
+    if (pop_vals(v, f->results, f->nresults) < 0) return -1;
+    if (v->nvals != f->height) return type_mismatch(v);
     *out = *f;
     v->nframes--;
     return 0;
@@ -346,8 +328,7 @@ static inline void label_types(const struct frame *f, const uint8_t **types, uin
 /* u32 LEB128 with a fast path for the common one-byte encoding. */
 static inline __attribute__((always_inline)) uint32_t rd_u32(struct kiln__reader *r)
 {
-    if (LIKELY(r->p < r->end && *r->p < 0x80))
-        return *r->p++;
+    if (LIKELY(r->p < r->end && *r->p < 0x80)) return *r->p++;
     return kiln__read_u32(r);
 }
 
@@ -363,18 +344,15 @@ static inline __attribute__((always_inline)) void skip_sleb(struct kiln__reader 
 static int read_label(struct vstate *v, uint32_t *depth)
 {
     uint32_t l = rd_u32(&v->r);
-    if (UNLIKELY(v->r.err))
-        return reader_failed(v);
-    if (l >= v->nframes)
-        return INVALID(v, "unknown label %u", l);
+    if (UNLIKELY(v->r.err)) return reader_failed(v);
+    if (l >= v->nframes) return INVALID(v, "unknown label %u", l);
     *depth = l;
     return 0;
 }
 
 static int need_memory(struct vstate *v, uint32_t idx)
 {
-    if (idx >= v->mod->nmems)
-        return INVALID(v, "unknown memory %u", idx);
+    if (idx >= v->mod->nmems) return INVALID(v, "unknown memory %u", idx);
     return 0;
 }
 
@@ -382,8 +360,7 @@ static int need_memory(struct vstate *v, uint32_t idx)
 static int zero_byte(struct vstate *v)
 {
     uint8_t b = kiln__read_u8(&v->r);
-    if (UNLIKELY(v->r.err))
-        return reader_failed(v);
+    if (UNLIKELY(v->r.err)) return reader_failed(v);
     if (b != 0)
         return vfail_at(v, KILN_E_MALFORMED, kiln__reader_off(&v->r) - 1, "zero byte expected");
     return 0;
@@ -393,35 +370,28 @@ static int read_memarg(struct vstate *v, uint32_t max_align)
 {
     uint32_t align = rd_u32(&v->r);
     (void)rd_u32(&v->r); /* offset: any u32 */
-    if (UNLIKELY(v->r.err))
-        return reader_failed(v);
-    if (need_memory(v, 0) < 0)
-        return -1;
-    if (align > max_align)
-        return INVALID(v, "alignment must not be larger than natural");
+    if (UNLIKELY(v->r.err)) return reader_failed(v);
+    if (need_memory(v, 0) < 0) return -1;
+    if (align > max_align) return INVALID(v, "alignment must not be larger than natural");
     return 0;
 }
 
 static int need_table(struct vstate *v, uint32_t idx)
 {
-    if (idx >= v->mod->ntables)
-        return INVALID(v, "unknown table %u", idx);
+    if (idx >= v->mod->ntables) return INVALID(v, "unknown table %u", idx);
     return 0;
 }
 
 static int need_datacount(struct vstate *v, uint32_t idx)
 {
-    if (!v->mod->has_datacount)
-        return MALFORMED(v, "data count section required");
-    if (idx >= v->mod->datacount)
-        return INVALID(v, "unknown data segment %u", idx);
+    if (!v->mod->has_datacount) return MALFORMED(v, "data count section required");
+    if (idx >= v->mod->datacount) return INVALID(v, "unknown data segment %u", idx);
     return 0;
 }
 
 static int need_elem(struct vstate *v, uint32_t idx)
 {
-    if (idx >= v->mod->nelems)
-        return INVALID(v, "unknown elem segment %u", idx);
+    if (idx >= v->mod->nelems) return INVALID(v, "unknown elem segment %u", idx);
     return 0;
 }
 
@@ -455,19 +425,14 @@ static int do_imm(struct vstate *v, const struct opinfo *oi)
         break;
     case KILN__IMM_LANE:
         a = kiln__read_u8(r);
-        if (r->err)
-            break;
-        if (a >= oi->arg)
-            return INVALID(v, "invalid lane index");
+        if (r->err) break;
+        if (a >= oi->arg) return INVALID(v, "invalid lane index");
         return 0;
     case KILN__IMM_MEMARG_LANE:
-        if (read_memarg(v, oi->arg) < 0)
-            return -1;
+        if (read_memarg(v, oi->arg) < 0) return -1;
         a = kiln__read_u8(r);
-        if (r->err)
-            break;
-        if (a >= (16u >> oi->arg))
-            return INVALID(v, "invalid lane index");
+        if (r->err) break;
+        if (a >= (16u >> oi->arg)) return INVALID(v, "invalid lane index");
         return 0;
     case KILN__IMM_SHUFFLE:
         if (kiln__reader_left(r) < 16) {
@@ -475,66 +440,51 @@ static int do_imm(struct vstate *v, const struct opinfo *oi)
             break;
         }
         for (a = 0; a < 16; a++)
-            if (r->p[a] >= 32)
-                return INVALID(v, "invalid lane index");
+            if (r->p[a] >= 32) return INVALID(v, "invalid lane index");
         r->p += 16;
         return 0;
     case KILN__IMM_MEMIDX:
-        if (zero_byte(v) < 0)
-            return -1;
+        if (zero_byte(v) < 0) return -1;
         return need_memory(v, 0);
     case KILN__IMM_MEMORY_INIT:
         a = rd_u32(r);
-        if (r->err)
-            break;
-        if (zero_byte(v) < 0 || need_memory(v, 0) < 0)
-            return -1;
+        if (r->err) break;
+        if (zero_byte(v) < 0 || need_memory(v, 0) < 0) return -1;
         return need_datacount(v, a);
     case KILN__IMM_DATA:
         a = rd_u32(r);
-        if (r->err)
-            break;
+        if (r->err) break;
         return need_datacount(v, a);
     case KILN__IMM_MEMORY_COPY:
-        if (zero_byte(v) < 0 || zero_byte(v) < 0)
-            return -1;
+        if (zero_byte(v) < 0 || zero_byte(v) < 0) return -1;
         return need_memory(v, 0);
     case KILN__IMM_TABLE_INIT: /* elemidx, then tableidx */
         a = rd_u32(r);
         b = rd_u32(r);
-        if (r->err)
-            break;
-        if (need_table(v, b) < 0 || need_elem(v, a) < 0)
-            return -1;
-        if (v->mod->elems[a].reftype != v->mod->tables[b].reftype)
-            return type_mismatch(v);
+        if (r->err) break;
+        if (need_table(v, b) < 0 || need_elem(v, a) < 0) return -1;
+        if (v->mod->elems[a].reftype != v->mod->tables[b].reftype) return type_mismatch(v);
         return 0;
     case KILN__IMM_ELEM:
         a = rd_u32(r);
-        if (r->err)
-            break;
+        if (r->err) break;
         return need_elem(v, a);
     case KILN__IMM_TABLE_COPY: /* dst, then src */
         a = rd_u32(r);
         b = rd_u32(r);
-        if (r->err)
-            break;
-        if (need_table(v, a) < 0 || need_table(v, b) < 0)
-            return -1;
-        if (v->mod->tables[a].reftype != v->mod->tables[b].reftype)
-            return type_mismatch(v);
+        if (r->err) break;
+        if (need_table(v, a) < 0 || need_table(v, b) < 0) return -1;
+        if (v->mod->tables[a].reftype != v->mod->tables[b].reftype) return type_mismatch(v);
         return 0;
     case KILN__IMM_TABLE: /* table.size */
         a = rd_u32(r);
-        if (r->err)
-            break;
+        if (r->err) break;
         return need_table(v, a);
     default:
         /* special immediates never reach here (ops.def marks them SIG_SPECIAL) */
         return MALFORMED(v, "illegal opcode");
     }
-    if (UNLIKELY(r->err))
-        return reader_failed(v);
+    if (UNLIKELY(r->err)) return reader_failed(v);
     return 0;
 }
 
@@ -548,16 +498,13 @@ static inline __attribute__((always_inline)) int do_sig(struct vstate *v, uint8_
         const uint8_t *t = v->vals + n - s->np;
         switch (s->np) {
         case 3:
-            if (UNLIKELY(t[2] != s->p[2] && t[2] != T_ANY))
-                return type_mismatch(v);
+            if (UNLIKELY(t[2] != s->p[2] && t[2] != T_ANY)) return type_mismatch(v);
             /* fall through */
         case 2:
-            if (UNLIKELY(t[1] != s->p[1] && t[1] != T_ANY))
-                return type_mismatch(v);
+            if (UNLIKELY(t[1] != s->p[1] && t[1] != T_ANY)) return type_mismatch(v);
             /* fall through */
         case 1:
-            if (UNLIKELY(t[0] != s->p[0] && t[0] != T_ANY))
-                return type_mismatch(v);
+            if (UNLIKELY(t[0] != s->p[0] && t[0] != T_ANY)) return type_mismatch(v);
             /* fall through */
         default:
             break;
@@ -567,11 +514,9 @@ static inline __attribute__((always_inline)) int do_sig(struct vstate *v, uint8_
     } else {
         uint32_t i;
         for (i = s->np; i-- > 0;)
-            if (pop_expect(v, s->p[i]) < 0)
-                return -1;
+            if (pop_expect(v, s->p[i]) < 0) return -1;
     }
-    if (s->nr)
-        push(v, s->r); /* room reserved by the main loop */
+    if (s->nr) push(v, s->r); /* room reserved by the main loop */
     return 0;
 }
 
@@ -598,19 +543,15 @@ static int read_blocktype(struct vstate *v, const uint8_t **params, uint32_t *np
     }
     if ((b & 0xc0) == 0x40) { /* a negative one-byte s33: must be a value type */
         r->p++;
-        if (!kiln__is_valtype(b, v->mod->cfg.simd))
-            return MALFORMED(v, "malformed value type");
+        if (!kiln__is_valtype(b, v->mod->cfg.simd)) return MALFORMED(v, "malformed value type");
         *results = one_type_ptr(b);
         *nr = 1;
         return 0;
     }
     bt = kiln__read_sleb(r, 33);
-    if (UNLIKELY(r->err))
-        return reader_failed(v);
-    if (bt < 0)
-        return MALFORMED(v, "malformed value type");
-    if ((uint64_t)bt >= v->mod->ntypes)
-        return INVALID(v, "unknown type %lld", (long long)bt);
+    if (UNLIKELY(r->err)) return reader_failed(v);
+    if (bt < 0) return MALFORMED(v, "malformed value type");
+    if ((uint64_t)bt >= v->mod->ntypes) return INVALID(v, "unknown type %lld", (long long)bt);
     {
         const struct kiln__functype *ft = &v->mod->types[bt];
         *params = ft->types;
@@ -625,12 +566,9 @@ static int do_block(struct vstate *v, uint8_t kind)
 {
     const uint8_t *params, *results;
     uint32_t np, nr;
-    if (read_blocktype(v, &params, &np, &results, &nr) < 0)
-        return -1;
-    if (kind == 0x04 && pop_expect(v, KILN_I32) < 0)
-        return -1;
-    if (pop_vals(v, params, np) < 0)
-        return -1;
+    if (read_blocktype(v, &params, &np, &results, &nr) < 0) return -1;
+    if (kind == 0x04 && pop_expect(v, KILN_I32) < 0) return -1;
+    if (pop_vals(v, params, np) < 0) return -1;
     return push_frame(v, kind, params, np, results, nr);
 }
 
@@ -642,21 +580,17 @@ static int do_br_table(struct vstate *v)
     uint32_t n, i, l, def, arity;
 
     n = rd_u32(r);
-    if (UNLIKELY(r->err))
-        return reader_failed(v);
+    if (UNLIKELY(r->err)) return reader_failed(v);
     if (n > kiln__reader_left(r)) { /* each label takes at least one byte */
         kiln__reader_fail(r, "unexpected end");
         return reader_failed(v);
     }
-    if (pop_expect(v, KILN_I32) < 0)
-        return -1;
+    if (pop_expect(v, KILN_I32) < 0) return -1;
     /* First pass: bounds of every label, and the default's arity. */
     labels = r->p;
     for (i = 0; i < n; i++)
-        if (read_label(v, &l) < 0)
-            return -1;
-    if (read_label(v, &def) < 0)
-        return -1;
+        if (read_label(v, &l) < 0) return -1;
+    if (read_label(v, &def) < 0) return -1;
     label_types(&v->frames[v->nframes - 1 - def], &types, &arity);
     /* Second pass: every target takes the same number of values, and the
      * values on the stack suit each of them. */
@@ -668,30 +602,25 @@ static int do_br_table(struct vstate *v)
             uint32_t ln;
             l = kiln__read_u32(&again);
             label_types(&v->frames[v->nframes - 1 - l], &lt, &ln);
-            if (ln != arity)
-                return type_mismatch(v);
-            if (check_vals(v, lt, ln) < 0)
-                return -1;
+            if (ln != arity) return type_mismatch(v);
+            if (check_vals(v, lt, ln) < 0) return -1;
         }
     }
-    if (pop_vals(v, types, arity) < 0)
-        return -1;
+    if (pop_vals(v, types, arity) < 0) return -1;
     set_unreachable(v);
     return 0;
 }
 
 static int do_call_type(struct vstate *v, const struct kiln__functype *ft)
 {
-    if (pop_vals(v, ft->types, ft->nparams) < 0)
-        return -1;
+    if (pop_vals(v, ft->types, ft->nparams) < 0) return -1;
     return push_vals(v, ft->types + ft->nparams, ft->nresults);
 }
 
 static inline __attribute__((always_inline)) int read_index(struct vstate *v, uint32_t *idx)
 {
     *idx = rd_u32(&v->r);
-    if (UNLIKELY(v->r.err))
-        return reader_failed(v);
+    if (UNLIKELY(v->r.err)) return reader_failed(v);
     return 0;
 }
 
@@ -704,8 +633,7 @@ static int validate_code(struct vstate *v, const struct kiln__functype *ft)
     uint32_t idx, idx2;
     uint8_t t1, t2;
 
-    if (push_frame(v, 0, NULL, 0, ft->types + ft->nparams, ft->nresults) < 0)
-        return -1;
+    if (push_frame(v, 0, NULL, 0, ft->types + ft->nparams, ft->nresults) < 0) return -1;
     for (;;) {
         uint8_t op;
         if (UNLIKELY(r->p >= r->end)) {
@@ -716,8 +644,7 @@ static int validate_code(struct vstate *v, const struct kiln__functype *ft)
                 return MALFORMED(v, "unexpected end of section or function");
             return MALFORMED(v, "END opcode expected");
         }
-        if (UNLIKELY(reserve_vals(v, 4) < 0))
-            return -1;
+        if (UNLIKELY(reserve_vals(v, 4) < 0)) return -1;
         v->op_off = kiln__reader_off(r);
         op = *r->p++;
         switch (op) {
@@ -727,27 +654,21 @@ static int validate_code(struct vstate *v, const struct kiln__functype *ft)
         case 0x02: /* block */
         case 0x03: /* loop */
         case 0x04: /* if */
-            if (do_block(v, op) < 0)
-                return -1;
+            if (do_block(v, op) < 0) return -1;
             break;
         case 0x05: { /* else */
             struct frame f;
-            if (top_frame(v)->kind != 0x04)
-                return MALFORMED(v, "END opcode expected");
-            if (pop_frame(v, &f) < 0)
-                return -1;
-            if (push_frame(v, 0x05, f.params, f.nparams, f.results, f.nresults) < 0)
-                return -1;
+            if (top_frame(v)->kind != 0x04) return MALFORMED(v, "END opcode expected");
+            if (pop_frame(v, &f) < 0) return -1;
+            if (push_frame(v, 0x05, f.params, f.nparams, f.results, f.nresults) < 0) return -1;
             break;
         }
         case 0x0b: { /* end */
             struct frame f;
-            if (pop_frame(v, &f) < 0)
-                return -1;
+            if (pop_frame(v, &f) < 0) return -1;
             /* an if without else: the missing else passes its params on */
-            if (f.kind == 0x04 &&
-                (f.nparams != f.nresults ||
-                 (f.nparams && memcmp(f.params, f.results, f.nparams) != 0)))
+            if (f.kind == 0x04 && (f.nparams != f.nresults ||
+                                   (f.nparams && memcmp(f.params, f.results, f.nparams) != 0)))
                 return type_mismatch(v);
             if (v->nframes == 0) {
                 if (r->p != r->end)
@@ -755,180 +676,132 @@ static int validate_code(struct vstate *v, const struct kiln__functype *ft)
                                     "section size mismatch (bytes after the function's end)");
                 return 0;
             }
-            if (push_vals(v, f.results, f.nresults) < 0)
-                return -1;
+            if (push_vals(v, f.results, f.nresults) < 0) return -1;
             break;
         }
         case 0x0c: { /* br */
             const uint8_t *lt;
             uint32_t ln;
-            if (read_label(v, &idx) < 0)
-                return -1;
+            if (read_label(v, &idx) < 0) return -1;
             label_types(&v->frames[v->nframes - 1 - idx], &lt, &ln);
-            if (pop_vals(v, lt, ln) < 0)
-                return -1;
+            if (pop_vals(v, lt, ln) < 0) return -1;
             set_unreachable(v);
             break;
         }
         case 0x0d: { /* br_if */
             const uint8_t *lt;
             uint32_t ln;
-            if (read_label(v, &idx) < 0)
-                return -1;
-            if (pop_expect(v, KILN_I32) < 0)
-                return -1;
+            if (read_label(v, &idx) < 0) return -1;
+            if (pop_expect(v, KILN_I32) < 0) return -1;
             label_types(&v->frames[v->nframes - 1 - idx], &lt, &ln);
-            if (pop_vals(v, lt, ln) < 0 || push_vals(v, lt, ln) < 0)
-                return -1;
+            if (pop_vals(v, lt, ln) < 0 || push_vals(v, lt, ln) < 0) return -1;
             break;
         }
         case 0x0e: /* br_table */
-            if (do_br_table(v) < 0)
-                return -1;
+            if (do_br_table(v) < 0) return -1;
             break;
         case 0x0f: /* return */
-            if (pop_vals(v, v->frames[0].results, v->frames[0].nresults) < 0)
-                return -1;
+            if (pop_vals(v, v->frames[0].results, v->frames[0].nresults) < 0) return -1;
             set_unreachable(v);
             break;
         case 0x10: /* call */
-            if (read_index(v, &idx) < 0)
-                return -1;
-            if (idx >= mod->nfuncs)
-                return INVALID(v, "unknown function %u", idx);
-            if (do_call_type(v, &mod->types[mod->funcs[idx].type_idx]) < 0)
-                return -1;
+            if (read_index(v, &idx) < 0) return -1;
+            if (idx >= mod->nfuncs) return INVALID(v, "unknown function %u", idx);
+            if (do_call_type(v, &mod->types[mod->funcs[idx].type_idx]) < 0) return -1;
             break;
         case 0x11: /* call_indirect typeidx tableidx */
-            if (read_index(v, &idx) < 0 || read_index(v, &idx2) < 0)
-                return -1;
-            if (need_table(v, idx2) < 0)
-                return -1;
-            if (idx >= mod->ntypes)
-                return INVALID(v, "unknown type %u", idx);
-            if (mod->tables[idx2].reftype != KILN_FUNCREF)
-                return type_mismatch(v);
-            if (pop_expect(v, KILN_I32) < 0)
-                return -1;
-            if (do_call_type(v, &mod->types[idx]) < 0)
-                return -1;
+            if (read_index(v, &idx) < 0 || read_index(v, &idx2) < 0) return -1;
+            if (need_table(v, idx2) < 0) return -1;
+            if (idx >= mod->ntypes) return INVALID(v, "unknown type %u", idx);
+            if (mod->tables[idx2].reftype != KILN_FUNCREF) return type_mismatch(v);
+            if (pop_expect(v, KILN_I32) < 0) return -1;
+            if (do_call_type(v, &mod->types[idx]) < 0) return -1;
             break;
         case 0x1a: /* drop */
-            if (pop_any(v, &t1) < 0)
-                return -1;
+            if (pop_any(v, &t1) < 0) return -1;
             break;
         case 0x1b: /* select (numeric or vector operands only) */
             if (pop_expect(v, KILN_I32) < 0 || pop_any(v, &t1) < 0 || pop_any(v, &t2) < 0)
                 return -1;
-            if (kiln__is_reftype(t1) || kiln__is_reftype(t2))
-                return type_mismatch(v);
-            if (t1 != t2 && t1 != T_ANY && t2 != T_ANY)
-                return type_mismatch(v);
+            if (kiln__is_reftype(t1) || kiln__is_reftype(t2)) return type_mismatch(v);
+            if (t1 != t2 && t1 != T_ANY && t2 != T_ANY) return type_mismatch(v);
             push(v, t1 == T_ANY ? t2 : t1);
             break;
         case 0x1c: { /* select t* */
             uint8_t t;
-            if (read_index(v, &idx) < 0)
-                return -1;
-            if (idx != 1)
-                return INVALID(v, "invalid result arity");
+            if (read_index(v, &idx) < 0) return -1;
+            if (idx != 1) return INVALID(v, "invalid result arity");
             t = kiln__read_u8(r);
-            if (UNLIKELY(r->err))
-                return reader_failed(v);
-            if (!kiln__is_valtype(t, mod->cfg.simd))
-                return MALFORMED(v, "malformed value type");
+            if (UNLIKELY(r->err)) return reader_failed(v);
+            if (!kiln__is_valtype(t, mod->cfg.simd)) return MALFORMED(v, "malformed value type");
             if (pop_expect(v, KILN_I32) < 0 || pop_expect(v, t) < 0 || pop_expect(v, t) < 0)
                 return -1;
             push(v, t);
             break;
         }
         case 0x20: /* local.get */
-            if (read_index(v, &idx) < 0)
-                return -1;
-            if (idx >= v->nlocals)
-                return INVALID(v, "unknown local %u", idx);
+            if (read_index(v, &idx) < 0) return -1;
+            if (idx >= v->nlocals) return INVALID(v, "unknown local %u", idx);
             push(v, v->locals[idx]);
             break;
         case 0x21: /* local.set */
         case 0x22: /* local.tee */
-            if (read_index(v, &idx) < 0)
-                return -1;
-            if (idx >= v->nlocals)
-                return INVALID(v, "unknown local %u", idx);
-            if (pop_expect(v, v->locals[idx]) < 0)
-                return -1;
-            if (op == 0x22)
-                push(v, v->locals[idx]);
+            if (read_index(v, &idx) < 0) return -1;
+            if (idx >= v->nlocals) return INVALID(v, "unknown local %u", idx);
+            if (pop_expect(v, v->locals[idx]) < 0) return -1;
+            if (op == 0x22) push(v, v->locals[idx]);
             break;
         case 0x23: /* global.get */
-            if (read_index(v, &idx) < 0)
-                return -1;
-            if (idx >= mod->nglobals)
-                return INVALID(v, "unknown global %u", idx);
+            if (read_index(v, &idx) < 0) return -1;
+            if (idx >= mod->nglobals) return INVALID(v, "unknown global %u", idx);
             push(v, mod->globals[idx].type);
             break;
         case 0x24: /* global.set */
-            if (read_index(v, &idx) < 0)
-                return -1;
-            if (idx >= mod->nglobals)
-                return INVALID(v, "unknown global %u", idx);
-            if (!mod->globals[idx].mutable_)
-                return INVALID(v, "global is immutable");
-            if (pop_expect(v, mod->globals[idx].type) < 0)
-                return -1;
+            if (read_index(v, &idx) < 0) return -1;
+            if (idx >= mod->nglobals) return INVALID(v, "unknown global %u", idx);
+            if (!mod->globals[idx].mutable_) return INVALID(v, "global is immutable");
+            if (pop_expect(v, mod->globals[idx].type) < 0) return -1;
             break;
         case 0x25: /* table.get */
-            if (read_index(v, &idx) < 0 || need_table(v, idx) < 0)
-                return -1;
-            if (pop_expect(v, KILN_I32) < 0)
-                return -1;
+            if (read_index(v, &idx) < 0 || need_table(v, idx) < 0) return -1;
+            if (pop_expect(v, KILN_I32) < 0) return -1;
             push(v, mod->tables[idx].reftype);
             break;
         case 0x26: /* table.set */
-            if (read_index(v, &idx) < 0 || need_table(v, idx) < 0)
-                return -1;
+            if (read_index(v, &idx) < 0 || need_table(v, idx) < 0) return -1;
             if (pop_expect(v, mod->tables[idx].reftype) < 0 || pop_expect(v, KILN_I32) < 0)
                 return -1;
             break;
         case 0xd0: { /* ref.null t */
             uint8_t t = kiln__read_u8(r);
-            if (UNLIKELY(r->err))
-                return reader_failed(v);
-            if (!kiln__is_reftype(t))
-                return MALFORMED(v, "malformed reference type");
+            if (UNLIKELY(r->err)) return reader_failed(v);
+            if (!kiln__is_reftype(t)) return MALFORMED(v, "malformed reference type");
             push(v, t);
             break;
         }
         case 0xd1: /* ref.is_null */
-            if (pop_any(v, &t1) < 0)
-                return -1;
-            if (t1 != T_ANY && !kiln__is_reftype(t1))
-                return type_mismatch(v);
+            if (pop_any(v, &t1) < 0) return -1;
+            if (t1 != T_ANY && !kiln__is_reftype(t1)) return type_mismatch(v);
             push(v, KILN_I32);
             break;
         case 0xd2: /* ref.func */
-            if (read_index(v, &idx) < 0)
-                return -1;
-            if (idx >= mod->nfuncs)
-                return INVALID(v, "unknown function %u", idx);
+            if (read_index(v, &idx) < 0) return -1;
+            if (idx >= mod->nfuncs) return INVALID(v, "unknown function %u", idx);
             if (!mod->declared_funcs || !(mod->declared_funcs[idx >> 3] & (1u << (idx & 7))))
                 return INVALID(v, "undeclared function reference");
             push(v, KILN_FUNCREF);
             break;
         case 0xfc: { /* misc prefix */
             const struct opinfo *oi;
-            if (read_index(v, &idx) < 0)
-                return -1;
+            if (read_index(v, &idx) < 0) return -1;
             if (idx > 17 || !op_info[256 + idx].valid)
                 return MALFORMED(v, "illegal opcode 0xfc %u", idx);
             oi = &op_info[256 + idx];
             if (idx == 15 || idx == 17) { /* table.grow, table.fill */
-                if (read_index(v, &idx2) < 0 || need_table(v, idx2) < 0)
-                    return -1;
+                if (read_index(v, &idx2) < 0 || need_table(v, idx2) < 0) return -1;
                 t1 = mod->tables[idx2].reftype;
                 if (idx == 15) { /* [t i32] -> [i32] */
-                    if (pop_expect(v, KILN_I32) < 0 || pop_expect(v, t1) < 0)
-                        return -1;
+                    if (pop_expect(v, KILN_I32) < 0 || pop_expect(v, t1) < 0) return -1;
                     push(v, KILN_I32);
                 } else { /* [i32 t i32] -> [] */
                     if (pop_expect(v, KILN_I32) < 0 || pop_expect(v, t1) < 0 ||
@@ -937,31 +810,25 @@ static int validate_code(struct vstate *v, const struct kiln__functype *ft)
                 }
                 break;
             }
-            if (do_imm(v, oi) < 0 || do_sig(v, oi->sig) < 0)
-                return -1;
+            if (do_imm(v, oi) < 0 || do_sig(v, oi->sig) < 0) return -1;
             break;
         }
         case 0xfd: { /* SIMD prefix */
             const struct opinfo *oi;
-            if (!mod->cfg.simd)
-                return MALFORMED(v, "illegal opcode 0xfd (SIMD is disabled)");
-            if (read_index(v, &idx) < 0)
-                return -1;
+            if (!mod->cfg.simd) return MALFORMED(v, "illegal opcode 0xfd (SIMD is disabled)");
+            if (read_index(v, &idx) < 0) return -1;
             if (idx > 0xff || !op_info[512 + idx].valid)
                 return MALFORMED(v, "illegal opcode 0xfd %u", idx);
             oi = &op_info[512 + idx];
-            if (do_imm(v, oi) < 0 || do_sig(v, oi->sig) < 0)
-                return -1;
+            if (do_imm(v, oi) < 0 || do_sig(v, oi->sig) < 0) return -1;
             break;
         }
         default: {
             const struct opinfo *oi = &op_info[op];
             if (UNLIKELY(!oi->valid || oi->sig == KILN__SIG_SPECIAL))
                 return MALFORMED(v, "illegal opcode 0x%02x", op);
-            if (oi->imm != KILN__IMM_NONE && do_imm(v, oi) < 0)
-                return -1;
-            if (do_sig(v, oi->sig) < 0)
-                return -1;
+            if (oi->imm != KILN__IMM_NONE && do_imm(v, oi) < 0) return -1;
+            if (do_sig(v, oi->sig) < 0) return -1;
             break;
         }
         }
@@ -982,8 +849,7 @@ static int decode_locals(struct vstate *v, struct kiln__func *fn, const struct k
 
     v->op_off = kiln__reader_off(r);
     ndecl = kiln__read_u32(r);
-    if (UNLIKELY(r->err))
-        return reader_failed(v);
+    if (UNLIKELY(r->err)) return reader_failed(v);
     if (ndecl > kiln__reader_left(r) / 2) { /* each declaration takes >= 2 bytes */
         kiln__reader_fail(r, "unexpected end");
         return reader_failed(v);
@@ -995,11 +861,9 @@ static int decode_locals(struct vstate *v, struct kiln__func *fn, const struct k
         v->op_off = kiln__reader_off(r);
         n = kiln__read_u32(r);
         t = kiln__read_u8(r);
-        if (UNLIKELY(r->err))
-            return reader_failed(v);
+        if (UNLIKELY(r->err)) return reader_failed(v);
         total += n;
-        if (total > KILN__MAX_LOCALS)
-            return MALFORMED(v, "too many locals");
+        if (total > KILN__MAX_LOCALS) return MALFORMED(v, "too many locals");
         if (!kiln__is_valtype(t, v->mod->cfg.simd))
             return vfail_at(v, KILN_E_MALFORMED, kiln__reader_off(r) - 1, "malformed value type");
     }
@@ -1050,8 +914,7 @@ int kiln__func_validate(struct kiln_module *mod, uint32_t fidx, struct kiln_erro
                               fidx);
     fn = &mod->funcs[fidx];
     if ((uint64_t)fn->body_off + fn->body_len > mod->nbytes || fn->type_idx >= mod->ntypes)
-        return kiln_error_set(err, KILN_E_ARG, "code section, function %u: bad body bounds",
-                              fidx);
+        return kiln_error_set(err, KILN_E_ARG, "code section, function %u: bad body bounds", fidx);
     ft = &mod->types[fn->type_idx];
     /* The state holds the inline stacks (~3.6 KiB, on the C stack); only
      * unusually deep bodies move them to the heap. */
@@ -1078,10 +941,8 @@ int kiln__func_validate(struct kiln_module *mod, uint32_t fidx, struct kiln_erro
         goto out;
     }
 out:
-    if (v->vals != v->vals_buf)
-        free(v->vals);
-    if (v->frames != v->frames_buf)
-        free(v->frames);
+    if (v->vals != v->vals_buf) free(v->vals);
+    if (v->frames != v->frames_buf) free(v->frames);
     return rc;
 }
 
@@ -1091,7 +952,6 @@ out:
 int kiln__func_validate_compile(struct kiln_module *mod, uint32_t fidx, struct kiln_error *err)
 {
     int rc = kiln__func_validate(mod, fidx, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     return kiln__func_compile(mod, fidx, err);
 }

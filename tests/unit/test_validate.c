@@ -19,6 +19,7 @@
  *   declared_funcs: function 0 only
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +31,7 @@
 #include "kiln/error.h"
 #include "kiln/wasm.h"
 #include "wasm/module.h"
+#include "wasm/opcodes.h"
 
 #define BODY_OFF 16u
 
@@ -64,8 +66,8 @@ static struct env *env_new(uint32_t functype)
     m->types = e->types;
     m->ntypes = 5;
     e->funcs[0] = (struct kiln__func){.type_idx = 1, .import_idx = 0};
-    e->funcs[1] = (struct kiln__func){.type_idx = functype, .import_idx = UINT32_MAX,
-                                      .body_off = BODY_OFF};
+    e->funcs[1] =
+        (struct kiln__func){.type_idx = functype, .import_idx = UINT32_MAX, .body_off = BODY_OFF};
     m->funcs = e->funcs;
     m->nfuncs = 2;
     m->nfunc_imports = 1;
@@ -118,8 +120,7 @@ static void expect_valid_(uint32_t ft, const uint8_t *body, size_t len, int line
     struct env *e = env_new(ft);
     struct kiln_error err;
     int rc = env_run(e, body, len, &err);
-    if (rc != 0)
-        fail_msg("line %d: expected valid, got: %s", line, err.msg);
+    if (rc != 0) fail_msg("line %d: expected valid, got: %s", line, err.msg);
     env_free(e);
 }
 
@@ -130,8 +131,7 @@ static void expect_error_(uint32_t ft, const uint8_t *body, size_t len, int code
     struct env *e = env_new(ft);
     struct kiln_error err;
     int rc = env_run(e, body, len, &err);
-    if (rc == 0)
-        fail_msg("line %d: expected \"%s\", got a valid body", line, why);
+    if (rc == 0) fail_msg("line %d: expected \"%s\", got a valid body", line, why);
     if (rc != -code || err.code != code || !strstr(err.msg, why))
         fail_msg("line %d: expected code %d \"%s\", got rc %d code %d: %s", line, code, why, rc,
                  err.code, err.msg);
@@ -143,19 +143,53 @@ static void expect_error_(uint32_t ft, const uint8_t *body, size_t len, int code
 #define BODY(...) ((const uint8_t[]){__VA_ARGS__}), sizeof((const uint8_t[]){__VA_ARGS__})
 #define VALID(ft, ...) expect_valid_(ft, BODY(__VA_ARGS__), __LINE__)
 #define INVALID(ft, why, ...) expect_error_(ft, BODY(__VA_ARGS__), KILN_E_INVALID, why, __LINE__)
-#define MALFORMED(ft, why, ...)                                                                  \
+#define MALFORMED(ft, why, ...)                                                                    \
     expect_error_(ft, BODY(__VA_ARGS__), KILN_E_MALFORMED, why, __LINE__)
 
 /* opcodes used below */
 enum {
-    UNREACHABLE = 0x00, BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, END = 0x0b,
-    BR = 0x0c, BR_IF = 0x0d, BR_TABLE = 0x0e, RETURN = 0x0f, CALL = 0x10, CALL_INDIRECT = 0x11,
-    DROP = 0x1a, SELECT = 0x1b, SELECT_T = 0x1c, LOCAL_GET = 0x20, LOCAL_SET = 0x21,
-    LOCAL_TEE = 0x22, GLOBAL_GET = 0x23, GLOBAL_SET = 0x24, TABLE_GET = 0x25, TABLE_SET = 0x26,
-    I32_LOAD = 0x28, I64_STORE = 0x37, MEMORY_SIZE = 0x3f, MEMORY_GROW = 0x40, I32_CONST = 0x41,
-    I64_CONST = 0x42, F32_CONST = 0x43, I32_ADD = 0x6a, I64_ADD = 0x7c, REF_NULL = 0xd0,
-    REF_IS_NULL = 0xd1, REF_FUNC = 0xd2, FC = 0xfc, FD = 0xfd,
-    EMPTY = 0x40, I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, V128 = 0x7b, FUNCREF = 0x70,
+    UNREACHABLE = 0x00,
+    BLOCK = 0x02,
+    LOOP = 0x03,
+    IF = 0x04,
+    ELSE = 0x05,
+    END = 0x0b,
+    BR = 0x0c,
+    BR_IF = 0x0d,
+    BR_TABLE = 0x0e,
+    RETURN = 0x0f,
+    CALL = 0x10,
+    CALL_INDIRECT = 0x11,
+    DROP = 0x1a,
+    SELECT = 0x1b,
+    SELECT_T = 0x1c,
+    LOCAL_GET = 0x20,
+    LOCAL_SET = 0x21,
+    LOCAL_TEE = 0x22,
+    GLOBAL_GET = 0x23,
+    GLOBAL_SET = 0x24,
+    TABLE_GET = 0x25,
+    TABLE_SET = 0x26,
+    I32_LOAD = 0x28,
+    I64_STORE = 0x37,
+    MEMORY_SIZE = 0x3f,
+    MEMORY_GROW = 0x40,
+    I32_CONST = 0x41,
+    I64_CONST = 0x42,
+    F32_CONST = 0x43,
+    I32_ADD = 0x6a,
+    I64_ADD = 0x7c,
+    REF_NULL = 0xd0,
+    REF_IS_NULL = 0xd1,
+    REF_FUNC = 0xd2,
+    FC = 0xfc,
+    FD = 0xfd,
+    EMPTY = 0x40,
+    I32 = 0x7f,
+    I64 = 0x7e,
+    F32 = 0x7d,
+    V128 = 0x7b,
+    FUNCREF = 0x70,
     EXTERNREF = 0x6f
 };
 
@@ -168,9 +202,9 @@ static void test_basic(void **state)
     VALID(3, 0, I32_CONST, 1, I32_CONST, 2, I32_ADD, END);
     VALID(1, 0, LOCAL_GET, 0, END);
     VALID(0, 0, I32_CONST, 1, DROP, END);
-    INVALID(3, "type mismatch", 0, I64_CONST, 1, END);        /* wrong result type */
-    INVALID(3, "type mismatch", 0, END);                      /* missing result */
-    INVALID(0, "type mismatch", 0, I32_CONST, 0, END);        /* extra value */
+    INVALID(3, "type mismatch", 0, I64_CONST, 1, END);          /* wrong result type */
+    INVALID(3, "type mismatch", 0, END);                        /* missing result */
+    INVALID(0, "type mismatch", 0, I32_CONST, 0, END);          /* extra value */
     INVALID(3, "type mismatch", 0, I32_CONST, 1, I32_ADD, END); /* underflow */
     INVALID(3, "type mismatch", 0, I64_CONST, 1, I32_CONST, 1, I32_ADD, END);
     INVALID(0, "type mismatch", 0, DROP, END);
@@ -185,8 +219,8 @@ static void test_unreachable_polymorphism(void **state)
     VALID(3, 0, UNREACHABLE, I32_ADD, END);
     VALID(0, 0, UNREACHABLE, DROP, DROP, END);
     VALID(3, 0, UNREACHABLE, SELECT, END);
-    VALID(2, 0, UNREACHABLE, END);                   /* [i32 i64] from nothing */
-    VALID(2, 0, UNREACHABLE, I64_CONST, 0, END);     /* [unknown i64] */
+    VALID(2, 0, UNREACHABLE, END);                                  /* [i32 i64] from nothing */
+    VALID(2, 0, UNREACHABLE, I64_CONST, 0, END);                    /* [unknown i64] */
     INVALID(2, "type mismatch", 0, UNREACHABLE, I32_CONST, 0, END); /* i32 where i64 is due */
     INVALID(3, "type mismatch", 0, UNREACHABLE, I64_CONST, 0, I32_ADD, END);
     /* values pushed after unreachable are still checked at the end */
@@ -211,10 +245,9 @@ static void test_select(void **state)
     INVALID(3, "type mismatch", 0, I32_CONST, 1, I64_CONST, 2, I32_CONST, 0, SELECT, END);
     INVALID(3, "type mismatch", 0, I32_CONST, 1, I32_CONST, 2, I64_CONST, 0, SELECT, END);
     /* untyped select rejects references; the typed one accepts them */
-    INVALID(0, "type mismatch", 0, REF_NULL, FUNCREF, REF_NULL, FUNCREF, I32_CONST, 1, SELECT,
-            DROP, END);
-    INVALID(0, "type mismatch", 0, UNREACHABLE, REF_NULL, FUNCREF, I32_CONST, 1, SELECT, DROP,
+    INVALID(0, "type mismatch", 0, REF_NULL, FUNCREF, REF_NULL, FUNCREF, I32_CONST, 1, SELECT, DROP,
             END);
+    INVALID(0, "type mismatch", 0, UNREACHABLE, REF_NULL, FUNCREF, I32_CONST, 1, SELECT, DROP, END);
     VALID(0, 0, REF_NULL, FUNCREF, REF_NULL, FUNCREF, I32_CONST, 1, SELECT_T, 1, FUNCREF, DROP,
           END);
     INVALID(0, "type mismatch", 0, REF_NULL, FUNCREF, REF_NULL, EXTERNREF, I32_CONST, 1, SELECT_T,
@@ -282,8 +315,8 @@ static void test_multi_value(void **state)
     VALID(2, 0, LOCAL_GET, 0, LOCAL_GET, 1, LOOP, 2, BR, 0, END, END);
     INVALID(2, "type mismatch", 0, LOCAL_GET, 0, LOCAL_GET, 1, LOOP, 2, DROP, BR, 0, END, END);
     /* a branch to a block carries its results */
-    VALID(2, 0, LOCAL_GET, 0, LOCAL_GET, 1, BLOCK, 2, DROP, DROP, I32_CONST, 1, I64_CONST, 2,
-          BR, 0, END, END);
+    VALID(2, 0, LOCAL_GET, 0, LOCAL_GET, 1, BLOCK, 2, DROP, DROP, I32_CONST, 1, I64_CONST, 2, BR, 0,
+          END, END);
     /* if with a type index: params pass through a missing else only if [t*] = [t*] */
     VALID(1, 0, LOCAL_GET, 0, LOCAL_GET, 0, IF, 1, END, END);
     INVALID(3, "type mismatch", 0, I32_CONST, 1, IF, 3, I32_CONST, 5, END, END);
@@ -401,8 +434,8 @@ static void test_call_indirect_and_refs(void **state)
     /* table.init elem table; elem.drop; table.copy dst src */
     VALID(0, 0, I32_CONST, 0, I32_CONST, 0, I32_CONST, 0, FC, 12, 0, 0, END);
     INVALID(0, "type mismatch", 0, I32_CONST, 0, I32_CONST, 0, I32_CONST, 0, FC, 12, 1, 0, END);
-    INVALID(0, "unknown elem segment 2", 0, I32_CONST, 0, I32_CONST, 0, I32_CONST, 0, FC, 12, 2,
-            0, END);
+    INVALID(0, "unknown elem segment 2", 0, I32_CONST, 0, I32_CONST, 0, I32_CONST, 0, FC, 12, 2, 0,
+            END);
     VALID(0, 0, FC, 13, 1, END);
     INVALID(0, "unknown elem segment 2", 0, FC, 13, 2, END);
     VALID(0, 0, I32_CONST, 0, I32_CONST, 0, I32_CONST, 0, FC, 14, 1, 1, END);
@@ -468,16 +501,16 @@ static void test_simd(void **state)
     INVALID(0, "invalid lane index", 0, I64_CONST, 0, FD, 0x12, FD, 0x1d, 2, DROP, END);
     INVALID(0, "type mismatch", 0, I64_CONST, 0, FD, 0x12, FD, 0x1b, 0, DROP, DROP, END);
     /* shuffle lanes < 32 */
-    VALID(0, 1, 1, V128, LOCAL_GET, 0, LOCAL_GET, 0, FD, 0x0d, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
-          11, 12, 13, 14, 31, DROP, END);
+    VALID(0, 1, 1, V128, LOCAL_GET, 0, LOCAL_GET, 0, FD, 0x0d, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+          12, 13, 14, 31, DROP, END);
     INVALID(0, "invalid lane index", 1, 1, V128, LOCAL_GET, 0, LOCAL_GET, 0, FD, 0x0d, 0, 1, 2, 3,
             4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 32, DROP, END);
     /* v128.load8_lane: memarg (align <= 0) + lane < 16; v128.load64_lane lane < 2 */
     VALID(0, 1, 1, V128, I32_CONST, 0, LOCAL_GET, 0, FD, 0x54, 0, 0, 15, DROP, END);
     INVALID(0, "invalid lane index", 1, 1, V128, I32_CONST, 0, LOCAL_GET, 0, FD, 0x54, 0, 0, 16,
             DROP, END);
-    INVALID(0, "alignment must not be larger than natural", 1, 1, V128, I32_CONST, 0, LOCAL_GET,
-            0, FD, 0x54, 1, 0, 0, DROP, END);
+    INVALID(0, "alignment must not be larger than natural", 1, 1, V128, I32_CONST, 0, LOCAL_GET, 0,
+            FD, 0x54, 1, 0, 0, DROP, END);
     INVALID(0, "invalid lane index", 1, 1, V128, I32_CONST, 0, LOCAL_GET, 0, FD, 0x57, 3, 0, 2,
             DROP, END);
     /* v128.const takes 16 bytes; a two-byte opcode (i16x8.abs = 0x80 0x01) */
@@ -502,6 +535,218 @@ static void test_simd(void **state)
     env_free(e);
 }
 
+/* ---- every opcode of ops.def ------------------------------------------------------ */
+
+struct opdef {
+    uint8_t pfx;
+    uint32_t code;
+    const char *name;
+    uint8_t imm, sig, arg;
+};
+
+static const struct opdef all_ops[] = {
+#define OP(id, pfx, code, name, imm, sig, arg) {pfx, code, name, KILN__##imm, KILN__##sig, arg},
+#include "wasm/ops.def"
+};
+
+struct sigdef {
+    uint8_t np, p[3], nr, r;
+};
+
+static const struct sigdef all_sigs[] = {
+#define SIG(sig, np, p0, p1, p2, nr, r0) {np, {p0, p1, p2}, nr, r0},
+#include "wasm/ops.def"
+};
+
+static size_t put_uleb(uint8_t *b, uint32_t v)
+{
+    size_t n = 0;
+    do {
+        uint8_t byte = v & 0x7f;
+        v >>= 7;
+        b[n++] = byte | (v ? 0x80 : 0);
+    } while (v);
+    return n;
+}
+
+/* Appends an instruction producing a zero of type t. */
+static size_t put_const(uint8_t *b, uint8_t t)
+{
+    size_t n = 0;
+    switch (t) {
+    case KILN_I32:
+        b[n++] = I32_CONST;
+        b[n++] = 0;
+        break;
+    case KILN_I64:
+        b[n++] = I64_CONST;
+        b[n++] = 0;
+        break;
+    case KILN_F32:
+        b[n++] = F32_CONST;
+        memset(b + n, 0, 4);
+        n += 4;
+        break;
+    case KILN_F64:
+        b[n++] = 0x44;
+        memset(b + n, 0, 8);
+        n += 8;
+        break;
+    case KILN_V128:
+        b[n++] = FD;
+        b[n++] = 0x0c;
+        memset(b + n, 0, 16);
+        n += 16;
+        break;
+    default:
+        fail_msg("no constant for type 0x%x", t);
+    }
+    return n;
+}
+
+/* Appends the opcode and well-formed immediates (align = natural + extra). */
+static size_t put_op(uint8_t *b, const struct opdef *o, uint32_t extra_align)
+{
+    size_t n = 0;
+    if (o->pfx) {
+        b[n++] = o->pfx;
+        n += put_uleb(b + n, o->code);
+    } else {
+        b[n++] = (uint8_t)o->code;
+    }
+    switch (o->imm) {
+    case KILN__IMM_NONE:
+        break;
+    case KILN__IMM_MEMARG:
+        b[n++] = o->arg + extra_align;
+        b[n++] = 0;
+        break;
+    case KILN__IMM_MEMARG_LANE:
+        b[n++] = o->arg + extra_align;
+        b[n++] = 0;
+        b[n++] = 0;
+        break;
+    case KILN__IMM_LANE:
+        b[n++] = 0;
+        break;
+    case KILN__IMM_SHUFFLE:
+        memset(b + n, 0, 16);
+        n += 16;
+        break;
+    case KILN__IMM_I32:
+    case KILN__IMM_I64:
+        b[n++] = 0;
+        break;
+    case KILN__IMM_F32:
+        memset(b + n, 0, 4);
+        n += 4;
+        break;
+    case KILN__IMM_F64:
+        memset(b + n, 0, 8);
+        n += 8;
+        break;
+    case KILN__IMM_V128:
+        memset(b + n, 0, 16);
+        n += 16;
+        break;
+    case KILN__IMM_MEMIDX:
+    case KILN__IMM_DATA:
+    case KILN__IMM_ELEM:
+    case KILN__IMM_TABLE:
+        b[n++] = 0;
+        break;
+    case KILN__IMM_MEMORY_INIT:
+    case KILN__IMM_MEMORY_COPY:
+    case KILN__IMM_TABLE_INIT:
+    case KILN__IMM_TABLE_COPY:
+        b[n++] = 0;
+        b[n++] = 0;
+        break;
+    default:
+        fail_msg("%s: unexpected immediate kind %d", o->name, o->imm);
+    }
+    return n;
+}
+
+/* Builds "params; op; drop result; end" with param `bad` (if < np) of the
+ * wrong type, and validates it. */
+static int run_op(const struct opdef *o, unsigned bad, uint32_t extra_align, struct kiln_error *err)
+{
+    const struct sigdef *sg = &all_sigs[o->sig];
+    uint8_t body[128];
+    size_t n = 0;
+    unsigned i;
+    struct env *e = env_new(0);
+    int rc;
+    body[n++] = 0;
+    for (i = 0; i < sg->np; i++) {
+        uint8_t t = sg->p[i];
+        if (i == bad) t = t == KILN_I32 ? KILN_I64 : KILN_I32;
+        n += put_const(body + n, t);
+    }
+    n += put_op(body + n, o, extra_align);
+    if (sg->nr) body[n++] = DROP;
+    body[n++] = END;
+    rc = env_run(e, body, n, err);
+    env_free(e);
+    return rc;
+}
+
+/* Every non-special opcode validates with exactly its signature class, and
+ * a wrong operand type or an over-aligned memarg is rejected. */
+static void test_every_opcode(void **state)
+{
+    size_t i;
+    unsigned checked = 0;
+    struct kiln_error err;
+    (void)state;
+    for (i = 0; i < sizeof all_ops / sizeof all_ops[0]; i++) {
+        const struct opdef *o = &all_ops[i];
+        unsigned bad;
+        if (o->sig == KILN__SIG_SPECIAL) continue;
+        if (run_op(o, 99, 0, &err) != 0) fail_msg("%s: expected valid, got %s", o->name, err.msg);
+        for (bad = 0; bad < all_sigs[o->sig].np; bad++)
+            if (run_op(o, bad, 0, &err) != -KILN_E_INVALID || !strstr(err.msg, "type mismatch"))
+                fail_msg("%s: operand %u of the wrong type: got %s", o->name, bad, err.msg);
+        if ((o->imm == KILN__IMM_MEMARG || o->imm == KILN__IMM_MEMARG_LANE) &&
+            (run_op(o, 99, 1, &err) != -KILN_E_INVALID ||
+             !strstr(err.msg, "alignment must not be larger than natural")))
+            fail_msg("%s: over-aligned memarg: got %s", o->name, err.msg);
+        checked++;
+    }
+    assert_true(checked > 350);
+}
+
+/* Every byte (and 0xFC/0xFD code) missing from ops.def is an illegal opcode. */
+static void test_unassigned_opcodes(void **state)
+{
+    static bool known[3][256];
+    unsigned pfx, c;
+    size_t i;
+    struct kiln_error err;
+    (void)state;
+    for (i = 0; i < sizeof all_ops / sizeof all_ops[0]; i++)
+        known[all_ops[i].pfx == 0 ? 0 : all_ops[i].pfx == 0xfc ? 1 : 2][all_ops[i].code] = true;
+    known[0][0xfc] = known[0][0xfd] = true;
+    for (pfx = 0; pfx < 3; pfx++)
+        for (c = 0; c < 256; c++) {
+            uint8_t body[8];
+            size_t n = 0;
+            struct env *e;
+            int rc;
+            if (known[pfx][c]) continue;
+            body[n++] = 0;
+            if (pfx) body[n++] = pfx == 1 ? FC : FD;
+            n += pfx ? put_uleb(body + n, c) : (body[n] = (uint8_t)c, 1);
+            body[n++] = END;
+            e = env_new(0);
+            rc = env_run(e, body, n, &err);
+            env_free(e);
+            if (rc != -KILN_E_MALFORMED || !strstr(err.msg, "illegal opcode"))
+                fail_msg("prefix %u code 0x%x: expected illegal opcode, got %s", pfx, c, err.msg);
+        }
+}
+
 /* ---- malformed bodies ------------------------------------------------------------------ */
 
 static void test_malformed(void **state)
@@ -514,7 +759,7 @@ static void test_malformed(void **state)
     MALFORMED(0, "unexpected end", 0, I32_CONST, 0x80);
     MALFORMED(0, "unexpected end", 0, F32_CONST, 0, 0);
     MALFORMED(0, "unexpected end", 0, BLOCK);
-    MALFORMED(0, "unexpected end");             /* no local count at all */
+    MALFORMED(0, "unexpected end"); /* no local count at all */
     /* bytes after the final end */
     MALFORMED(0, "section size mismatch", 0, END, 0x01);
     /* bad LEB128 */
@@ -522,8 +767,7 @@ static void test_malformed(void **state)
               0x00, END);
     MALFORMED(3, "integer too large", 0, I32_CONST, 0x80, 0x80, 0x80, 0x80, 0x70, END);
     MALFORMED(3, "integer too large", 0, GLOBAL_GET, 0x80, 0x80, 0x80, 0x80, 0x10, END);
-    MALFORMED(0, "integer representation too long", 0, BR, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00,
-              END);
+    MALFORMED(0, "integer representation too long", 0, BR, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, END);
     VALID(3, 0, I32_CONST, 0x80, 0x80, 0x80, 0x80, 0x78, END); /* INT32_MIN, 5 bytes */
     VALID(3, 0, I32_CONST, 0xff, 0xff, 0xff, 0xff, 0x07, END); /* INT32_MAX */
     /* over-large local counts */
@@ -531,11 +775,11 @@ static void test_malformed(void **state)
     MALFORMED(0, "too many locals", 4, 0x80, 0x80, 0x80, 0x80, 0x04, I32, 0x80, 0x80, 0x80, 0x80,
               0x04, I64, 0x80, 0x80, 0x80, 0x80, 0x04, F32, 0x80, 0x80, 0x80, 0x80, 0x04, 0x7c,
               END);
-    MALFORMED(0, "too many locals", 1, 0xd1, 0x86, 0x03, I32, END); /* 50001 */
+    MALFORMED(0, "too many locals", 1, 0xd1, 0x86, 0x03, I32, END);    /* 50001 */
     MALFORMED(0, "unexpected end", 0xff, 0xff, 0xff, 0xff, 0x0f, END); /* declaration count */
     MALFORMED(0, "unexpected end", 1, 5);
-    MALFORMED(0, "integer representation too long", 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, I32,
-              END, END);
+    MALFORMED(0, "integer representation too long", 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, I32, END,
+              END);
     /* illegal opcodes */
     MALFORMED(0, "illegal opcode", 0, 0x06, END);
     MALFORMED(0, "illegal opcode", 0, 0xc5, END);
@@ -612,22 +856,15 @@ static void test_validate_compile_rejects(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic),
-        cmocka_unit_test(test_unreachable_polymorphism),
-        cmocka_unit_test(test_select),
-        cmocka_unit_test(test_blocks),
-        cmocka_unit_test(test_multi_value),
-        cmocka_unit_test(test_branches),
-        cmocka_unit_test(test_br_table),
-        cmocka_unit_test(test_locals),
-        cmocka_unit_test(test_globals),
-        cmocka_unit_test(test_call_indirect_and_refs),
-        cmocka_unit_test(test_memory),
-        cmocka_unit_test(test_simd),
-        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_missing_end_mid_module),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_validate_compile_rejects),
+        cmocka_unit_test(test_basic),        cmocka_unit_test(test_unreachable_polymorphism),
+        cmocka_unit_test(test_select),       cmocka_unit_test(test_blocks),
+        cmocka_unit_test(test_multi_value),  cmocka_unit_test(test_branches),
+        cmocka_unit_test(test_br_table),     cmocka_unit_test(test_locals),
+        cmocka_unit_test(test_globals),      cmocka_unit_test(test_call_indirect_and_refs),
+        cmocka_unit_test(test_memory),       cmocka_unit_test(test_simd),
+        cmocka_unit_test(test_every_opcode), cmocka_unit_test(test_unassigned_opcodes),
+        cmocka_unit_test(test_malformed),    cmocka_unit_test(test_missing_end_mid_module),
+        cmocka_unit_test(test_limits),       cmocka_unit_test(test_validate_compile_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
