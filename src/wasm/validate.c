@@ -99,6 +99,7 @@ struct frame {
     uint32_t height;     /* operand stack height at block entry (below params) */
     uint8_t kind;        /* 0 = function, else the opcode: block/loop/if/else */
     uint8_t unreachable; /* rest of the block is stack-polymorphic */
+    uint32_t stamp;      /* br_table that last checked this frame's label */
 };
 
 struct vstate {
@@ -112,6 +113,7 @@ struct vstate {
     uint32_t nvals, capvals;
     struct frame *frames;
     uint32_t nframes, capframes;
+    uint32_t stamp; /* counts br_table instructions (see frame.stamp) */
 
     int code;        /* kiln error code of the failure, 0 while valid */
     size_t fail_off; /* absolute offset of the failure */
@@ -288,6 +290,7 @@ static int push_frame(struct vstate *v, uint8_t kind, const uint8_t *params, uin
     f->nresults = nresults;
     f->height = v->nvals;
     f->unreachable = 0;
+    f->stamp = 0;
     return push_vals(v, params, nparams);
 }
 
@@ -588,6 +591,11 @@ static int do_br_table(struct vstate *v)
     if (pop_expect(v, KILN_I32) < 0) return -1;
     /* First pass: bounds of every label, and the default's arity. */
     labels = r->p;
+    if (++v->stamp == 0) { /* wrapped: forget every old stamp */
+        for (i = 0; i < v->nframes; i++)
+            v->frames[i].stamp = 0;
+        v->stamp = 1;
+    }
     for (i = 0; i < n; i++)
         if (read_label(v, &l) < 0) return -1;
     if (read_label(v, &def) < 0) return -1;
@@ -600,8 +608,12 @@ static int do_br_table(struct vstate *v)
         for (i = 0; i < n; i++) {
             const uint8_t *lt;
             uint32_t ln;
+            struct frame *target;
             l = kiln__read_u32(&again);
-            label_types(&v->frames[v->nframes - 1 - l], &lt, &ln);
+            target = &v->frames[v->nframes - 1 - l];
+            if (target->stamp == v->stamp) continue; /* already checked: keeps it O(n) */
+            target->stamp = v->stamp;
+            label_types(target, &lt, &ln);
             if (ln != arity) return type_mismatch(v);
             if (check_vals(v, lt, ln) < 0) return -1;
         }
@@ -931,6 +943,7 @@ int kiln__func_validate(struct kiln_module *mod, uint32_t fidx, struct kiln_erro
     v->nframes = 0;
     v->capframes = INLINE_FRAMES;
     v->code = 0;
+    v->stamp = 0;
     v->fail_off = 0;
     v->why[0] = '\0';
 
