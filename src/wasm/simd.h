@@ -224,7 +224,7 @@ static inline uint32_t kiln__simd_trunc_sat_u32(double x)
 /* ---- bitwise ----------------------------------------------------------------------- */
 
 KILN__SIMD_UN(V128_NOT, u64, 2, ~x)
-KILN__SIMD_BIN(V128_AND, u64, 2, x &y)
+KILN__SIMD_BIN(V128_AND, u64, 2, x & y)
 KILN__SIMD_BIN(V128_ANDNOT, u64, 2, x & ~y)
 KILN__SIMD_BIN(V128_OR, u64, 2, x | y)
 KILN__SIMD_BIN(V128_XOR, u64, 2, x ^ y)
@@ -359,7 +359,7 @@ KILN__SIMD_BIN(I16X8_Q15MULR_SAT_S, i16, 8,
 
 KILN__SIMD_BIN(I32X4_ADD, u32, 4, x + y)
 KILN__SIMD_BIN(I32X4_SUB, u32, 4, x - y)
-KILN__SIMD_BIN(I32X4_MUL, u32, 4, x *y)
+KILN__SIMD_BIN(I32X4_MUL, u32, 4, x * y)
 KILN__SIMD_BIN(I32X4_MIN_S, i32, 4, x < y ? x : y)
 KILN__SIMD_BIN(I32X4_MIN_U, u32, 4, x < y ? x : y)
 KILN__SIMD_BIN(I32X4_MAX_S, i32, 4, x > y ? x : y)
@@ -367,7 +367,7 @@ KILN__SIMD_BIN(I32X4_MAX_U, u32, 4, x > y ? x : y)
 
 KILN__SIMD_BIN(I64X2_ADD, u64, 2, x + y)
 KILN__SIMD_BIN(I64X2_SUB, u64, 2, x - y)
-KILN__SIMD_BIN(I64X2_MUL, u64, 2, x *y)
+KILN__SIMD_BIN(I64X2_MUL, u64, 2, x * y)
 
 static inline kiln__v128 kiln__simd_I32X4_DOT_I16X8_S(kiln__v128 a, kiln__v128 b)
 {
@@ -515,13 +515,13 @@ KILN__SIMD_UN(F64X2_NEAREST, f64, 2, x != x ? x + x : __builtin_rint(x))
 
 KILN__SIMD_BIN(F32X4_ADD, f32, 4, x + y)
 KILN__SIMD_BIN(F32X4_SUB, f32, 4, x - y)
-KILN__SIMD_BIN(F32X4_MUL, f32, 4, x *y)
+KILN__SIMD_BIN(F32X4_MUL, f32, 4, x * y)
 KILN__SIMD_BIN(F32X4_DIV, f32, 4, x / y)
 KILN__SIMD_BIN(F32X4_MIN, f32, 4, kiln__simd_fmin32(x, y))
 KILN__SIMD_BIN(F32X4_MAX, f32, 4, kiln__simd_fmax32(x, y))
 KILN__SIMD_BIN(F64X2_ADD, f64, 2, x + y)
 KILN__SIMD_BIN(F64X2_SUB, f64, 2, x - y)
-KILN__SIMD_BIN(F64X2_MUL, f64, 2, x *y)
+KILN__SIMD_BIN(F64X2_MUL, f64, 2, x * y)
 KILN__SIMD_BIN(F64X2_DIV, f64, 2, x / y)
 KILN__SIMD_BIN(F64X2_MIN, f64, 2, kiln__simd_fmin64(x, y))
 KILN__SIMD_BIN(F64X2_MAX, f64, 2, kiln__simd_fmax64(x, y))
