@@ -1,0 +1,91 @@
+#!/bin/sh
+# run_real.sh PROGRAM KILN WORKDIR — real programs nobody here wrote, built
+# from Debian source packages with clang for wasm32-wasi, run under
+# `kiln exec` and compared with the same sources built natively (and with
+# node's WASI when node is installed).
+#   PROGRAM: zlib   example.c self test; minigzip round trip of 3 MB
+#            bzip2  compressed bytes identical to native; round trips through
+#                   files and stdin/stdout; -t integrity test
+# Sources come from `apt-get source --download-only` (a deb-src entry must be
+# configured); without them the test is skipped (exit 77).
+set -u
+prog=$1 kiln=$2 work=$3
+here=$(cd "$(dirname "$0")" && pwd)
+fail() { echo "FAIL: $*"; exit 1; }
+mkdir -p "$work/src" && cd "$work/src" || exit 1
+res=$(clang -print-resource-dir)
+WASI_CC="clang --target=wasm32-wasi -O2 -nostdinc -isystem $res/include -isystem /usr/include/wasm32-wasi -Wl,--stack-first -Wl,-z,stack-size=1048576"
+# Debian's clang runs wasm-opt when binaryen is installed: keep modules as linked
+mkdir -p "$work/noop" && printf '#!/bin/sh\nexit 0\n' >"$work/noop/wasm-opt" && chmod +x "$work/noop/wasm-opt"
+PATH="$work/noop:$PATH"
+fetch() { # fetch PKG DIRGLOB
+    d=$(ls -d $2 2>/dev/null | head -n 1)
+    if [ -z "$d" ]; then
+        apt-get source --download-only "$1" >/dev/null 2>&1 || { echo "skip: no source for $1"; exit 77; }
+        for t in "$1"_*.orig.tar.*; do tar xf "$t"; done
+        d=$(ls -d $2 2>/dev/null | head -n 1)
+    fi
+    [ -n "$d" ] || { echo "skip: cannot unpack $1"; exit 77; }
+    echo "$work/src/$d"
+}
+data() { head -c "$1" "$kiln" >"$2"; }
+node_run() { # node_run DIR ARGS... (stdout only)
+    command -v node >/dev/null || return 0
+    node --no-warnings "$here/../node_wasi.mjs" "$@" 2>/dev/null
+}
+
+case $prog in
+zlib)
+    src=$(fetch zlib 'zlib-*/') || exit $?
+    cd "$src"
+    S="adler32.c crc32.c deflate.c infback.c inffast.c inflate.c inftrees.c trees.c zutil.c compress.c uncompr.c gzclose.c gzlib.c gzread.c gzwrite.c"
+    $WASI_CC -DZ_HAVE_UNISTD_H -I. test/example.c $S -o "$work/zexample.wasm" || fail build
+    $WASI_CC -DZ_HAVE_UNISTD_H -I. test/minigzip.c $S -o "$work/minigzip.wasm" || fail build
+    cc -O2 -DZ_HAVE_UNISTD_H -I. test/example.c $S -o "$work/zexample.native" || fail build
+    rm -rf "$work/k" "$work/n" && mkdir "$work/k" "$work/n"
+    (cd "$work/n" && "$work/zexample.native") | grep -v '^zlib version' >"$work/n.out"
+    "$kiln" exec --dir "$work/k::/" "$work/zexample.wasm" | grep -v '^zlib version' >"$work/k.out" \
+        || fail "example exit"
+    diff -u "$work/n.out" "$work/k.out" || fail "example output differs from native"
+    grep -q 'inflate with dictionary: hello, hello!' "$work/k.out" || fail "example output"
+    data 3000000 "$work/k/data.bin"
+    cp "$work/k/data.bin" "$work/orig.bin"
+    "$kiln" exec --dir "$work/k::/" "$work/minigzip.wasm" data.bin || fail "minigzip"
+    [ -f "$work/k/data.bin.gz" ] && [ ! -e "$work/k/data.bin" ] || fail "minigzip files"
+    "$kiln" exec --dir "$work/k::/" "$work/minigzip.wasm" -d data.bin.gz || fail "minigzip -d"
+    cmp "$work/k/data.bin" "$work/orig.bin" || fail "round trip"
+    rm -rf "$work/nd" && mkdir "$work/nd"
+    if command -v node >/dev/null; then
+        node_run "$work/zexample.wasm" "$work/nd" / | grep -v '^zlib version' >"$work/node.out"
+        diff -u "$work/node.out" "$work/k.out" || fail "example output differs from node"
+    fi
+    ;;
+bzip2)
+    src=$(fetch bzip2 'bzip2-*/') || exit $?
+    cd "$src"
+    S="bzip2.c blocksort.c huffman.c crctable.c randtable.c compress.c decompress.c bzlib.c"
+    $WASI_CC -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_PROCESS_CLOCKS $S "$here/compat.c" \
+        -o "$work/bzip2.wasm" -lwasi-emulated-signal -lwasi-emulated-process-clocks || fail build
+    cc -O2 $S -o "$work/bzip2.native" 2>/dev/null || fail build
+    rm -rf "$work/k" && mkdir "$work/k"
+    data 2000000 "$work/orig.bin"
+    cp "$work/orig.bin" "$work/k/d.bin"
+    "$work/bzip2.native" -c <"$work/orig.bin" >"$work/native.bz2"
+    "$kiln" exec --dir "$work/k::/" "$work/bzip2.wasm" -k d.bin || fail "compress"
+    cmp "$work/k/d.bin.bz2" "$work/native.bz2" || fail "compressed bytes differ from native"
+    rm "$work/k/d.bin"
+    "$kiln" exec --dir "$work/k::/" "$work/bzip2.wasm" -d d.bin.bz2 || fail "decompress"
+    cmp "$work/k/d.bin" "$work/orig.bin" || fail "round trip"
+    "$kiln" exec "$work/bzip2.wasm" -c <"$work/orig.bin" >"$work/stdin.bz2" || fail "stdin"
+    cmp "$work/stdin.bz2" "$work/native.bz2" || fail "stdin compression differs"
+    "$kiln" exec "$work/bzip2.wasm" -t <"$work/stdin.bz2" || fail "-t"
+    printf 'not bzip2' | "$kiln" exec "$work/bzip2.wasm" -t 2>/dev/null && fail "-t on garbage"
+    if command -v node >/dev/null; then
+        node_run "$work/bzip2.wasm" "$work/k" / -c d.bin >"$work/node.bz2"
+        cmp "$work/node.bz2" "$work/native.bz2" || fail "node differs"
+    fi
+    ;;
+*)
+    echo "unknown program $prog"; exit 2 ;;
+esac
+echo "ok: $prog"
