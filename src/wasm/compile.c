@@ -166,6 +166,8 @@ struct comp {
     uint32_t max_slot;
     uint32_t nrefs;        /* stack entries located in a local's slot */
     long last_dst;         /* dst word of the last value-producing op, or -1 */
+    long last_op;          /* first word of the last op if nothing (no label)
+                              came after it, or -1 */
     uint32_t last_height;  /* stack size right after that op */
     bool oom;
 };
@@ -216,6 +218,7 @@ static void op(struct comp *c, int iop)
     c->last_dst = -1;
     if (!code_reserve(c, 8))
         return;
+    c->last_op = (long)c->ncode;
     c->code[c->ncode++] = (uint32_t)c->h[iop];
 }
 
@@ -312,6 +315,16 @@ static void emit_move(struct comp *c, const struct ventry *e, uint32_t dst)
             w(c, (uint32_t)(e->c[0] >> 32));
         }
     } else if (e->slot != dst) {
+        if (e->type != KILN_V128 && c->last_op >= 0 && c->last_op + 3 == (long)c->ncode &&
+            c->code[c->last_op] == (uint32_t)c->h[KILN__I_COPY]) {
+            /* merge with the copy just before */
+            c->code[c->last_op] = (uint32_t)c->h[KILN__I_COPY_COPY];
+            w(c, dst);
+            w(c, e->slot);
+            c->last_op = -1;
+            c->last_dst = -1;
+            return;
+        }
         op(c, e->type == KILN_V128 ? KILN__I_COPY2 : KILN__I_COPY);
         w(c, dst);
         w(c, e->slot);
@@ -412,6 +425,8 @@ static struct cframe *push_frame(struct comp *c, uint8_t kind, const struct cfra
     f->else_patch = UINT32_MAX;
     f->unreachable = false;
     f->loop_pc = (uint32_t)c->ncode;
+    if (kind == F_LOOP)
+        c->last_op = -1;
     return f;
 }
 
@@ -442,6 +457,7 @@ static void emit_target(struct comp *c, struct cframe *f)
 
 static void patch_here(struct comp *c, uint32_t at)
 {
+    c->last_op = -1; /* a branch lands here */
     if (!c->oom)
         c->code[at] = (uint32_t)((int32_t)c->ncode - (int32_t)at);
 }
@@ -747,6 +763,19 @@ static void compile_binary(struct comp *c, int iop, uint8_t rtype)
             use_imm = true;
             imm = b->c[0];
         }
+    }
+    if (!use_imm && (iop == KILN__I_I32_SUB || iop == KILN__I_I64_SUB) && a->kind == V_CONST &&
+        b->kind == V_SLOT && (iop == KILN__I_I32_SUB || fits_s32(a->c[0]))) {
+        /* constant minus x */
+        uint32_t k = (uint32_t)a->c[0];
+        sb = b->slot;
+        pop(c, 2);
+        op(c, iop == KILN__I_I32_SUB ? KILN__I_I32_RSUB_I : KILN__I_I64_RSUB_I);
+        wdst(c, next_canon(c));
+        w(c, sb);
+        w(c, k);
+        push(c, rtype);
+        return;
     }
     sa = operand(c, c->nvs - 2);
     if (!use_imm)
@@ -1399,6 +1428,7 @@ int kiln__func_compile(struct kiln_module *mod, uint32_t fidx, struct kiln_error
     c.mod = mod;
     c.h = kiln__interp_handlers();
     c.last_dst = -1;
+    c.last_op = -1;
     c.nlocals = ft->nparams + fn->nlocals;
     c.local_type = fn->local_types;
     c.local_slot = malloc(((size_t)c.nlocals + 1) * sizeof *c.local_slot);

@@ -101,6 +101,9 @@ struct kiln__code {
     X(RETURN1)             /* src */                                                              \
     X(COPY)                /* dst src */                                                          \
     X(COPY2)               /* dst src (v128) */                                                   \
+    X(COPY_COPY)           /* dst1 src1 dst2 src2: two copies in order */                         \
+    X(I32_RSUB_I)          /* dst a imm: imm - a */                                               \
+    X(I64_RSUB_I)          /* dst a imm: imm - a (imm sign-extended) */                                                   \
     X(CONST32)             /* dst value (zero-extended) */                                        \
     X(CONST64)             /* dst lo hi */                                                        \
     X(CONST128)            /* dst w0 w1 w2 w3 */                                                  \

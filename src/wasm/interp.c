@@ -527,6 +527,22 @@ L_COPY2: {
     ip += 3;
     NEXT();
 }
+L_COPY_COPY: {
+    uint64_t x = fp[ip[2]];
+    fp[ip[1]] = x;
+    x = fp[ip[4]];
+    fp[ip[3]] = x;
+    ip += 5;
+    NEXT();
+}
+L_I32_RSUB_I:
+    R(1) = (uint32_t)(ip[3] - U32(2));
+    ip += 4;
+    NEXT();
+L_I64_RSUB_I:
+    R(1) = (uint64_t)(int64_t)(int32_t)ip[3] - R(2);
+    ip += 4;
+    NEXT();
 L_CONST32:
     R(1) = ip[2];
     ip += 3;
