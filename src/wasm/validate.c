@@ -66,14 +66,26 @@ static const struct opinfo op_info[768] = {
 };
 
 struct sigdef {
-    uint8_t np;   /* operands popped */
-    uint8_t p[3]; /* their types, deepest first */
-    uint8_t nr;   /* results pushed (0 or 1) */
-    uint8_t r;    /* result type */
+    uint8_t np;       /* operands popped */
+    uint8_t p[3];     /* their types, deepest first */
+    uint8_t nr;       /* results pushed (0 or 1) */
+    uint8_t r;        /* result type */
+    uint32_t mask;    /* low np bytes set */
+    uint32_t pattern; /* p[0..np) as little-endian bytes, for a one-compare check */
 };
 
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "sig_info patterns assume a little-endian host"
+#endif
+
 static const struct sigdef sig_info[KILN__SIG__COUNT] = {
-#define SIG(sig, np, p0, p1, p2, nr, r0) [KILN__##sig] = {np, {p0, p1, p2}, nr, r0},
+#define SIG(sig, np, p0, p1, p2, nr, r0)                                                           \
+    [KILN__##sig] = {np,                                                                           \
+                     {p0, p1, p2},                                                                 \
+                     nr,                                                                           \
+                     r0,                                                                           \
+                     (uint32_t)((1ull << (8 * (np))) - 1),                                         \
+                     (uint32_t)(p0) | (uint32_t)(p1) << 8 | (uint32_t)(p2) << 16},
 #include "wasm/ops.def"
 };
 
@@ -491,35 +503,33 @@ static int do_imm(struct vstate *v, const struct opinfo *oi)
     return 0;
 }
 
-/* Applies a stack signature class: pops its operands, pushes its result. */
+/* Applies a stack signature class: pops its operands, pushes its result.
+ * Fast path: all operands present above the frame and exactly typed, checked
+ * with one 32-bit compare (the main loop keeps >= 4 bytes of slack above
+ * nvals, so the load stays inside the buffer). */
 static inline __attribute__((always_inline)) int do_sig(struct vstate *v, uint8_t sig)
 {
     const struct sigdef *s = &sig_info[sig];
     struct frame *f = top_frame(v);
     uint32_t n = v->nvals;
+    uint32_t w;
     if (LIKELY(n - f->height >= s->np)) {
         const uint8_t *t = v->vals + n - s->np;
-        switch (s->np) {
-        case 3:
-            if (UNLIKELY(t[2] != s->p[2] && t[2] != T_ANY)) return type_mismatch(v);
-            /* fall through */
-        case 2:
-            if (UNLIKELY(t[1] != s->p[1] && t[1] != T_ANY)) return type_mismatch(v);
-            /* fall through */
-        case 1:
-            if (UNLIKELY(t[0] != s->p[0] && t[0] != T_ANY)) return type_mismatch(v);
-            /* fall through */
-        default:
-            break;
+        memcpy(&w, t, 4);
+        if (UNLIKELY((w & s->mask) != s->pattern)) {
+            uint32_t i;
+            for (i = 0; i < s->np; i++)
+                if (t[i] != s->p[i] && t[i] != T_ANY) return type_mismatch(v);
         }
         n -= s->np;
-        v->nvals = n;
     } else {
         uint32_t i;
         for (i = s->np; i-- > 0;)
             if (pop_expect(v, s->p[i]) < 0) return -1;
+        n = v->nvals;
     }
-    if (s->nr) push(v, s->r); /* room reserved by the main loop */
+    v->vals[n] = s->r; /* harmless when nr == 0: inside the slack */
+    v->nvals = n + s->nr;
     return 0;
 }
 
@@ -784,6 +794,16 @@ static int validate_code(struct vstate *v, const struct kiln__functype *ft)
             if (pop_expect(v, mod->tables[idx].reftype) < 0 || pop_expect(v, KILN_I32) < 0)
                 return -1;
             break;
+        case 0x41: /* i32.const (the second most common opcode: a direct path) */
+            skip_sleb(r, 32);
+            if (UNLIKELY(r->err)) return reader_failed(v);
+            push(v, KILN_I32);
+            break;
+        case 0x42: /* i64.const */
+            skip_sleb(r, 64);
+            if (UNLIKELY(r->err)) return reader_failed(v);
+            push(v, KILN_I64);
+            break;
         case 0xd0: { /* ref.null t */
             uint8_t t = kiln__read_u8(r);
             if (UNLIKELY(r->err)) return reader_failed(v);
@@ -839,7 +859,17 @@ static int validate_code(struct vstate *v, const struct kiln__functype *ft)
             const struct opinfo *oi = &op_info[op];
             if (UNLIKELY(!oi->valid || oi->sig == KILN__SIG_SPECIAL))
                 return MALFORMED(v, "illegal opcode 0x%02x", op);
-            if (oi->imm != KILN__IMM_NONE && do_imm(v, oi) < 0) return -1;
+            if (oi->imm == KILN__IMM_MEMARG &&
+                LIKELY(r->end - r->p >= 2 && !((r->p[0] | r->p[1]) & 0x80))) {
+                /* one-byte align and offset */
+                uint8_t align = r->p[0];
+                r->p += 2;
+                if (UNLIKELY(mod->nmems == 0)) return INVALID(v, "unknown memory 0");
+                if (UNLIKELY(align > oi->arg))
+                    return INVALID(v, "alignment must not be larger than natural");
+            } else if (oi->imm != KILN__IMM_NONE && do_imm(v, oi) < 0) {
+                return -1;
+            }
             if (do_sig(v, oi->sig) < 0) return -1;
             break;
         }
