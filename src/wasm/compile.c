@@ -112,15 +112,19 @@ _Static_assert(KILN__I_I32_GE_U_I - KILN__I_I32_EQ_I == 9, "cmp order");
 _Static_assert(KILN__I_I64_GE_U_I - KILN__I_I64_EQ_I == 9, "cmp order");
 _Static_assert(KILN__I_BR_I32_GE_U - KILN__I_BR_I32_EQ == 9, "cmp order");
 _Static_assert(KILN__I_BR_I64_GE_U_I - KILN__I_BR_I64_EQ_I == 9, "cmp order");
+_Static_assert(KILN__I_LD32S64_A - KILN__I_LD32_A == KILN__I_LD32S64 - KILN__I_LD32, "load order");
+_Static_assert(KILN__I_ST64_A - KILN__I_ST8_A == KILN__I_ST64 - KILN__I_ST8, "store order");
 
 /* ---- compiler state ------------------------------------------------------- */
 
-enum { V_SLOT = 0, V_CONST = 1 };
+/* V_ADDI: the i32 value (u32)(slot + c[0]), not computed yet (an i32.add
+ * of a constant whose consumer may be a load or store that folds it). */
+enum { V_SLOT = 0, V_CONST = 1, V_ADDI = 2 };
 
 struct ventry {
     uint8_t type;   /* valtype */
-    uint8_t kind;   /* V_SLOT or V_CONST */
-    uint32_t slot;  /* V_SLOT: where the value is */
+    uint8_t kind;   /* V_SLOT, V_CONST or V_ADDI */
+    uint32_t slot;  /* V_SLOT: where the value is; V_ADDI: the base */
     uint32_t canon; /* canonical slot of this stack position */
     uint64_t c[2];  /* V_CONST: the value in slot form */
 };
@@ -284,11 +288,17 @@ static void push_const(struct comp *c, uint8_t type, uint64_t lo, uint64_t hi)
     e->c[1] = hi;
 }
 
+/* Does e read a local's slot? */
+static bool is_ref(const struct comp *c, const struct ventry *e)
+{
+    return e->kind != V_CONST && e->slot < c->temp_base;
+}
+
 static void pop(struct comp *c, uint32_t n)
 {
     while (n--) {
         struct ventry *e = &c->vs[--c->nvs];
-        if (e->kind == V_SLOT && e->slot < c->temp_base)
+        if (is_ref(c, e))
             c->nrefs--;
     }
 }
@@ -296,7 +306,12 @@ static void pop(struct comp *c, uint32_t n)
 /* Emits code writing entry e's value into slot dst. */
 static void emit_move(struct comp *c, const struct ventry *e, uint32_t dst)
 {
-    if (e->kind == V_CONST) {
+    if (e->kind == V_ADDI) {
+        op(c, KILN__I_I32_ADD_I);
+        w(c, dst);
+        w(c, e->slot);
+        w(c, (uint32_t)e->c[0]);
+    } else if (e->kind == V_CONST) {
         if (e->type == KILN_V128) {
             op(c, KILN__I_CONST128);
             w(c, dst);
@@ -338,7 +353,7 @@ static void materialize(struct comp *c, uint32_t i)
     if (e->kind == V_SLOT && e->slot == e->canon)
         return;
     emit_move(c, e, e->canon);
-    if (e->kind == V_SLOT && e->slot < c->temp_base)
+    if (is_ref(c, e))
         c->nrefs--;
     e->kind = V_SLOT;
     e->slot = e->canon;
@@ -347,7 +362,7 @@ static void materialize(struct comp *c, uint32_t i)
 /* Slot holding entry i's value (constants are materialized). */
 static uint32_t operand(struct comp *c, uint32_t i)
 {
-    if (c->vs[i].kind == V_CONST)
+    if (c->vs[i].kind != V_SLOT)
         materialize(c, i);
     return c->vs[i].slot;
 }
@@ -671,7 +686,7 @@ static void local_write(struct comp *c, uint32_t x, bool tee)
     }
     if (c->nrefs) {
         for (uint32_t i = 0; i + 1 < c->nvs; i++)
-            if (c->vs[i].kind == V_SLOT && c->vs[i].slot == slot)
+            if (c->vs[i].kind != V_CONST && c->vs[i].slot == slot)
                 materialize(c, i);
     }
     if (e.kind == V_SLOT && e.slot == e.canon && c->last_dst >= 0 &&
@@ -713,9 +728,38 @@ static bool is_cmp_iop(int iop, bool *is64, int *cc)
     return false;
 }
 
+/* The _K form of a float op, or -1. */
+static int fop_k(int iop)
+{
+    switch (iop) {
+    case KILN__I_F32_ADD: return KILN__I_F32_ADD_K;
+    case KILN__I_F32_SUB: return KILN__I_F32_SUB_K;
+    case KILN__I_F32_MUL: return KILN__I_F32_MUL_K;
+    case KILN__I_F32_DIV: return KILN__I_F32_DIV_K;
+    case KILN__I_F64_ADD: return KILN__I_F64_ADD_K;
+    case KILN__I_F64_SUB: return KILN__I_F64_SUB_K;
+    case KILN__I_F64_MUL: return KILN__I_F64_MUL_K;
+    case KILN__I_F64_DIV: return KILN__I_F64_DIV_K;
+    default: return -1;
+    }
+}
+
+/* The reversed _K form (constant on the left) of a float op, or -1. */
+static int frop_k(int iop)
+{
+    switch (iop) {
+    case KILN__I_F32_SUB: return KILN__I_F32_RSUB_K;
+    case KILN__I_F32_DIV: return KILN__I_F32_RDIV_K;
+    case KILN__I_F64_SUB: return KILN__I_F64_RSUB_K;
+    case KILN__I_F64_DIV: return KILN__I_F64_RDIV_K;
+    default: return -1;
+    }
+}
+
 static bool commutes(int iop)
 {
     switch (iop) {
+    case KILN__I_F32_ADD: case KILN__I_F32_MUL: case KILN__I_F64_ADD: case KILN__I_F64_MUL:
     case KILN__I_I32_ADD: case KILN__I_I32_MUL: case KILN__I_I32_AND: case KILN__I_I32_OR:
     case KILN__I_I32_XOR: case KILN__I_I64_ADD: case KILN__I_I64_MUL: case KILN__I_I64_AND:
     case KILN__I_I64_OR: case KILN__I_I64_XOR:
@@ -774,6 +818,44 @@ static void compile_binary(struct comp *c, int iop, uint8_t rtype)
         wdst(c, next_canon(c));
         w(c, sb);
         w(c, k);
+        push(c, rtype);
+        return;
+    }
+    if (use_imm && iop == KILN__I_I32_ADD && a->kind == V_SLOT &&
+        (a->slot < c->temp_base || a->slot == a->canon)) {
+        /* defer: a load/store may fold it into its address */
+        uint32_t base = a->slot;
+        pop(c, 2);
+        push_slot(c, KILN_I32, base);
+        c->vs[c->nvs - 1].kind = V_ADDI;
+        c->vs[c->nvs - 1].c[0] = (uint32_t)imm;
+        c->last_dst = -1;
+        return;
+    }
+    if (a->kind == V_CONST && b->kind == V_SLOT && frop_k(iop) >= 0) {
+        /* constant minus / divided by x */
+        uint64_t k = a->c[0];
+        sb = b->slot;
+        pop(c, 2);
+        op(c, frop_k(iop));
+        wdst(c, next_canon(c));
+        w(c, sb);
+        w(c, (uint32_t)k);
+        if (rtype == KILN_F64)
+            w(c, (uint32_t)(k >> 32));
+        push(c, rtype);
+        return;
+    }
+    if (!use_imm && b->kind == V_CONST && a->kind == V_SLOT && fop_k(iop) >= 0) {
+        uint64_t k = b->c[0];
+        sa = a->slot;
+        pop(c, 2);
+        op(c, fop_k(iop));
+        wdst(c, next_canon(c));
+        w(c, sa);
+        w(c, (uint32_t)k);
+        if (rtype == KILN_F64)
+            w(c, (uint32_t)(k >> 32));
         push(c, rtype);
         return;
     }
@@ -1012,7 +1094,8 @@ static int store_iop(uint32_t key)
     }
 }
 
-/* SIMD execution is being added by the 'simd' helper (src/wasm/simd*.h, interp_simd.inc): do not implement SIMD here. */
+/* SIMD (0xFD) opcodes other than v128.load/store: compile_simd.inc (ops in simd_ops.h,
+ * semantics in simd.h, handlers in interp_simd.inc). */
 #include "wasm/compile_simd.inc" /* kiln__compile_simd() */
 
 static int unsupported(struct comp *c, uint32_t key, struct kiln_error *err, uint32_t fidx)
@@ -1361,6 +1444,18 @@ static int compile_body(struct comp *c, uint32_t fidx, struct kiln_error *err)
                 uint8_t rt = sig_info[op_sig(key)].r0;
                 kiln__read_u32(r);
                 off = kiln__read_u32(r);
+                if (c->vs[c->nvs - 1].kind == V_ADDI && li != KILN__I_LD128) {
+                    uint32_t k = (uint32_t)c->vs[c->nvs - 1].c[0];
+                    a = c->vs[c->nvs - 1].slot;
+                    pop(c, 1);
+                    op(c, KILN__I_LD32_A + (li - KILN__I_LD32));
+                    wdst(c, next_canon(c));
+                    w(c, a);
+                    w(c, k);
+                    w(c, off);
+                    push(c, rt);
+                    break;
+                }
                 a = operand(c, c->nvs - 1);
                 pop(c, 1);
                 op(c, li);
@@ -1386,6 +1481,17 @@ static int compile_body(struct comp *c, uint32_t fidx, struct kiln_error *err)
                     break;
                 }
                 v = operand(c, c->nvs - 1);
+                if (c->vs[c->nvs - 2].kind == V_ADDI && si != KILN__I_ST128) {
+                    uint32_t k = (uint32_t)c->vs[c->nvs - 2].c[0];
+                    a = c->vs[c->nvs - 2].slot;
+                    pop(c, 2);
+                    op(c, KILN__I_ST8_A + (si - KILN__I_ST8));
+                    w(c, a);
+                    w(c, v);
+                    w(c, k);
+                    w(c, off);
+                    break;
+                }
                 a = operand(c, c->nvs - 2);
                 pop(c, 2);
                 op(c, si);

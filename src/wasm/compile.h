@@ -135,7 +135,15 @@ struct kiln__code {
     X(ST8) X(ST16) X(ST32) X(ST64) /* addr val off */                                            \
     X(ST128)                                                                                      \
     X(ST32_I)              /* addr imm off: store of a constant */                                \
-    X(ST64_I)              /* addr lo hi off */
+    X(ST64_I)              /* addr lo hi off */                                                   \
+    /* _A: address = (u32)(slot + imm) + off, i.e. an i32.add of a constant fused in */           \
+    X(LD32_A) X(LD64_A) X(LD8S32_A) X(LD8S64_A) X(LD8U_A) X(LD16S32_A) X(LD16S64_A) X(LD16U_A)    \
+    X(LD32S64_A)           /* dst base imm off */                                                 \
+    X(ST8_A) X(ST16_A) X(ST32_A) X(ST64_A) /* base val imm off */                                 \
+    /* _K: float op with a constant right operand (f32: 1 word, f64: 2 words) */                  \
+    X(F32_ADD_K) X(F32_SUB_K) X(F32_MUL_K) X(F32_DIV_K)                                           \
+    X(F64_ADD_K) X(F64_SUB_K) X(F64_MUL_K) X(F64_DIV_K) /* dst a k.. */                          \
+    X(F32_RSUB_K) X(F32_RDIV_K) X(F64_RSUB_K) X(F64_RDIV_K) /* dst a k..: k - a, k / a */
 
 /* The complete list of internal ops, in enum order. */
 #define KILN__IOPS(X)                                                                             \

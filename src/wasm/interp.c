@@ -683,6 +683,24 @@ L_ELEM_DROP:
     LOAD(LD16S64, int16_t, (uint64_t)(int64_t)v_)
     LOAD(LD16U, uint16_t, v_)
     LOAD(LD32S64, int32_t, (uint64_t)(int64_t)v_)
+#define EA_A(kb, ki, ko) (mem + (uint64_t)(uint32_t)(U32(kb) + ip[ki]) + (uint64_t)ip[ko])
+#define LOAD_A(name, T, conv)                                                                      \
+    L_##name##_A: {                                                                                \
+        T v_;                                                                                      \
+        memcpy(&v_, EA_A(2, 3, 4), sizeof v_);                                                     \
+        R(1) = conv;                                                                               \
+        ip += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    LOAD_A(LD32, uint32_t, v_)
+    LOAD_A(LD64, uint64_t, v_)
+    LOAD_A(LD8S32, int8_t, (uint32_t)(int32_t)v_)
+    LOAD_A(LD8S64, int8_t, (uint64_t)(int64_t)v_)
+    LOAD_A(LD8U, uint8_t, v_)
+    LOAD_A(LD16S32, int16_t, (uint32_t)(int32_t)v_)
+    LOAD_A(LD16S64, int16_t, (uint64_t)(int64_t)v_)
+    LOAD_A(LD16U, uint16_t, v_)
+    LOAD_A(LD32S64, int32_t, (uint64_t)(int64_t)v_)
 L_LD128:
     memcpy(&fp[ip[1]], EA(2, 3), 16);
     ip += 4;
@@ -698,6 +716,17 @@ L_LD128:
     STORE(ST16, uint16_t)
     STORE(ST32, uint32_t)
     STORE(ST64, uint64_t)
+#define STORE_A(name, T)                                                                           \
+    L_##name##_A: {                                                                                \
+        T v_ = (T)R(2);                                                                            \
+        memcpy(EA_A(1, 3, 4), &v_, sizeof v_);                                                     \
+        ip += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    STORE_A(ST8, uint8_t)
+    STORE_A(ST16, uint16_t)
+    STORE_A(ST32, uint32_t)
+    STORE_A(ST64, uint64_t)
 L_ST128:
     memcpy(EA(1, 3), &fp[ip[2]], 16);
     ip += 4;
@@ -998,6 +1027,32 @@ L_I64_REM_U: {
     FBIN32(F32_DIV, bits32(a / b))
     FBIN32(F32_MIN, bits32(fmin32(a, b)))
     FBIN32(F32_MAX, bits32(fmax32(a, b)))
+#define FK32(name, expr)                                                                           \
+    L_##name##_K: {                                                                                \
+        float a = F32(2), b = f32_of(ip[3]);                                                       \
+        R(1) = bits32(expr);                                                                       \
+        ip += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define FK64(name, expr)                                                                           \
+    L_##name##_K: {                                                                                \
+        double a = F64(2), b = f64_of(ip[3] | (uint64_t)ip[4] << 32);                              \
+        R(1) = bits64(expr);                                                                       \
+        ip += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    FK32(F32_ADD, a + b)
+    FK32(F32_SUB, a - b)
+    FK32(F32_MUL, a * b)
+    FK32(F32_DIV, a / b)
+    FK64(F64_ADD, a + b)
+    FK64(F64_SUB, a - b)
+    FK64(F64_MUL, a * b)
+    FK64(F64_DIV, a / b)
+    FK32(F32_RSUB, b - a)
+    FK32(F32_RDIV, b / a)
+    FK64(F64_RSUB, b - a)
+    FK64(F64_RDIV, b / a)
 L_F32_COPYSIGN:
     R(1) = (R(2) & 0x7fffffffu) | (R(3) & 0x80000000u);
     ip += 4;
