@@ -25,7 +25,25 @@
 #include <stdint.h>
 #include <string.h>
 
+/* GCC vector types, for the ops C lane loops express badly (shifts). */
+typedef uint8_t kiln__vu8 __attribute__((vector_size(16)));
+typedef int8_t kiln__vi8 __attribute__((vector_size(16)));
+typedef uint16_t kiln__vu16 __attribute__((vector_size(16)));
+typedef int16_t kiln__vi16 __attribute__((vector_size(16)));
+typedef uint32_t kiln__vu32 __attribute__((vector_size(16)));
+typedef int32_t kiln__vi32 __attribute__((vector_size(16)));
+typedef uint64_t kiln__vu64 __attribute__((vector_size(16)));
+typedef int64_t kiln__vi64 __attribute__((vector_size(16)));
+
 typedef union kiln__v128 {
+    kiln__vu8 vu8;
+    kiln__vi8 vi8;
+    kiln__vu16 vu16;
+    kiln__vi16 vi16;
+    kiln__vu32 vu32;
+    kiln__vi32 vi32;
+    kiln__vu64 vu64;
+    kiln__vi64 vi64;
     uint8_t u8[16];
     int8_t i8[16];
     uint16_t u16[8];
@@ -174,30 +192,24 @@ static inline uint32_t kiln__simd_trunc_sat_u32(double x)
     KILN__SIMD_CMP(P##_LE, f, u, n, x <= y)                                                        \
     KILN__SIMD_CMP(P##_GE, f, u, n, x >= y)
 
-/* Shifts: count taken modulo the lane width. */
+/* Shifts: count taken modulo the lane width; one vector shift each. */
 #define KILN__SIMD_SHIFTS(P, s, u, n, bits)                                                        \
     static inline kiln__v128 kiln__simd_##P##_SHL(kiln__v128 a, uint32_t c)                        \
     {                                                                                              \
         kiln__v128 r;                                                                              \
-        c &= (bits) - 1;                                                                           \
-        for (int i = 0; i < (n); i++)                                                              \
-            r.u[i] = (__typeof__(r.u[0]))((uint64_t)a.u[i] << c);                                  \
+        r.v##u = a.v##u << (int)(c & ((bits) - 1));                                                \
         return r;                                                                                  \
     }                                                                                              \
     static inline kiln__v128 kiln__simd_##P##_SHR_S(kiln__v128 a, uint32_t c)                      \
     {                                                                                              \
         kiln__v128 r;                                                                              \
-        c &= (bits) - 1;                                                                           \
-        for (int i = 0; i < (n); i++)                                                              \
-            r.s[i] = (__typeof__(r.s[0]))((int64_t)a.s[i] >> c);                                   \
+        r.v##s = a.v##s >> (int)(c & ((bits) - 1));                                                \
         return r;                                                                                  \
     }                                                                                              \
     static inline kiln__v128 kiln__simd_##P##_SHR_U(kiln__v128 a, uint32_t c)                      \
     {                                                                                              \
         kiln__v128 r;                                                                              \
-        c &= (bits) - 1;                                                                           \
-        for (int i = 0; i < (n); i++)                                                              \
-            r.u[i] = (__typeof__(r.u[0]))(a.u[i] >> c);                                            \
+        r.v##u = a.v##u >> (int)(c & ((bits) - 1));                                                \
         return r;                                                                                  \
     }
 
