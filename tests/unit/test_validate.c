@@ -234,6 +234,14 @@ static void test_unreachable_polymorphism(void **state)
     INVALID(3, "type mismatch", 0, RETURN, END); /* return needs its i32 */
     VALID(3, 0, UNREACHABLE, RETURN, END);
     INVALID(3, "type mismatch", 0, I64_CONST, 1, RETURN, END);
+    /* a block opened in unreachable code starts a normal, reachable frame
+     * (wabt 1.0.32 accepts these; the spec does not) */
+    INVALID(0, "type mismatch", 0, UNREACHABLE, BLOCK, EMPTY, I32_ADD, DROP, END, END);
+    VALID(0, 0, UNREACHABLE, BLOCK, EMPTY, UNREACHABLE, I32_ADD, DROP, END, END);
+    /* select's result type is known once its operands are */
+    INVALID(3, "type mismatch", 0, UNREACHABLE, SELECT_T, 1, I32, SELECT_T, 1, V128, END);
+    INVALID(3, "type mismatch", 0, UNREACHABLE, SELECT_T, 1, EXTERNREF, END);
+    VALID(3, 0, UNREACHABLE, SELECT_T, 1, I32, END);
     /* ref.is_null on the polymorphic stack */
     VALID(3, 0, UNREACHABLE, REF_IS_NULL, END);
 }
