@@ -303,6 +303,31 @@ static void pop(struct comp *c, uint32_t n)
     }
 }
 
+/* Emits `dst = src slot` (COPY) or `dst = value` (CONST32), merged with a
+ * COPY/CONST32 emitted right before (no label between) into one op. */
+static void emit_small_move(struct comp *c, bool is_const, uint32_t dst, uint32_t arg)
+{
+    if (c->last_op >= 0 && c->last_op + 3 == (long)c->ncode) {
+        uint32_t h0 = c->code[c->last_op];
+        int merged = -1;
+        if (h0 == (uint32_t)c->h[KILN__I_COPY])
+            merged = is_const ? KILN__I_COPY_CONST : KILN__I_COPY_COPY;
+        else if (h0 == (uint32_t)c->h[KILN__I_CONST32])
+            merged = is_const ? KILN__I_CONST_CONST : KILN__I_CONST_COPY;
+        if (merged >= 0) {
+            c->code[c->last_op] = (uint32_t)c->h[merged];
+            w(c, dst);
+            w(c, arg);
+            c->last_op = -1;
+            c->last_dst = -1;
+            return;
+        }
+    }
+    op(c, is_const ? KILN__I_CONST32 : KILN__I_COPY);
+    w(c, dst);
+    w(c, arg);
+}
+
 /* Emits code writing entry e's value into slot dst. */
 static void emit_move(struct comp *c, const struct ventry *e, uint32_t dst)
 {
@@ -320,9 +345,7 @@ static void emit_move(struct comp *c, const struct ventry *e, uint32_t dst)
             w(c, (uint32_t)e->c[1]);
             w(c, (uint32_t)(e->c[1] >> 32));
         } else if (e->c[0] <= UINT32_MAX) {
-            op(c, KILN__I_CONST32);
-            w(c, dst);
-            w(c, (uint32_t)e->c[0]);
+            emit_small_move(c, true, dst, (uint32_t)e->c[0]);
         } else {
             op(c, KILN__I_CONST64);
             w(c, dst);
@@ -330,19 +353,13 @@ static void emit_move(struct comp *c, const struct ventry *e, uint32_t dst)
             w(c, (uint32_t)(e->c[0] >> 32));
         }
     } else if (e->slot != dst) {
-        if (e->type != KILN_V128 && c->last_op >= 0 && c->last_op + 3 == (long)c->ncode &&
-            c->code[c->last_op] == (uint32_t)c->h[KILN__I_COPY]) {
-            /* merge with the copy just before */
-            c->code[c->last_op] = (uint32_t)c->h[KILN__I_COPY_COPY];
+        if (e->type == KILN_V128) {
+            op(c, KILN__I_COPY2);
             w(c, dst);
             w(c, e->slot);
-            c->last_op = -1;
-            c->last_dst = -1;
-            return;
+        } else {
+            emit_small_move(c, false, dst, e->slot);
         }
-        op(c, e->type == KILN_V128 ? KILN__I_COPY2 : KILN__I_COPY);
-        w(c, dst);
-        w(c, e->slot);
     }
 }
 
@@ -880,6 +897,21 @@ static void compile_binary(struct comp *c, int iop, uint8_t rtype)
         w(c, sa);
         w(c, k.b);
         push(c, rtype);
+        return;
+    }
+    if (use_imm && iop == KILN__I_I32_AND && c->last_op >= 0 && c->last_op + 4 == (long)c->ncode &&
+        c->code[c->last_op] == (uint32_t)c->h[KILN__I_I32_SHR_U_I] &&
+        c->last_dst == c->last_op + 1 && c->vs[c->nvs - 2].slot == c->vs[c->nvs - 2].canon &&
+        c->code[c->last_op + 1] == sa) {
+        /* (x >> k) & m: extend the shift just emitted */
+        long dst_at = c->last_op + 1;
+        c->code[c->last_op] = (uint32_t)c->h[KILN__I_I32_SHRU_AND_I];
+        w(c, (uint32_t)imm);
+        pop(c, 2);
+        push(c, rtype);
+        c->last_op = -1;
+        c->last_dst = dst_at;
+        c->last_height = c->nvs;
         return;
     }
     pop(c, 2);

@@ -102,6 +102,10 @@ struct kiln__code {
     X(COPY)                /* dst src */                                                          \
     X(COPY2)               /* dst src (v128) */                                                   \
     X(COPY_COPY)           /* dst1 src1 dst2 src2: two copies in order */                         \
+    X(COPY_CONST)          /* dst1 src1 dst2 value2 */                                            \
+    X(CONST_COPY)          /* dst1 value1 dst2 src2 */                                            \
+    X(CONST_CONST)         /* dst1 value1 dst2 value2 */                                          \
+    X(I32_SHRU_AND_I)      /* dst a shift mask: (a >> shift) & mask */                            \
     X(I32_RSUB_I)          /* dst a imm: imm - a */                                               \
     X(I64_RSUB_I)          /* dst a imm: imm - a (imm sign-extended) */                                                   \
     X(CONST32)             /* dst value (zero-extended) */                                        \

@@ -535,6 +535,25 @@ L_COPY_COPY: {
     ip += 5;
     NEXT();
 }
+L_COPY_CONST:
+    fp[ip[1]] = fp[ip[2]];
+    fp[ip[3]] = ip[4];
+    ip += 5;
+    NEXT();
+L_CONST_COPY:
+    fp[ip[1]] = ip[2];
+    fp[ip[3]] = fp[ip[4]];
+    ip += 5;
+    NEXT();
+L_CONST_CONST:
+    fp[ip[1]] = ip[2];
+    fp[ip[3]] = ip[4];
+    ip += 5;
+    NEXT();
+L_I32_SHRU_AND_I:
+    R(1) = (U32(2) >> (ip[3] & 31)) & ip[4];
+    ip += 5;
+    NEXT();
 L_I32_RSUB_I:
     R(1) = (uint32_t)(ip[3] - U32(2));
     ip += 4;
