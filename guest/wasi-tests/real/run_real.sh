@@ -6,6 +6,8 @@
 #   PROGRAM: zlib   example.c self test; minigzip round trip of 3 MB
 #            bzip2  compressed bytes identical to native; round trips through
 #                   files and stdin/stdout; -t integrity test
+#            sqlite3 the shell creates, fills and queries a database in a
+#                   preopened directory (same output as native and node)
 # Sources come from `apt-get source --download-only` (a deb-src entry must be
 # configured); without them the test is skipped (exit 77).
 set -u
@@ -84,6 +86,46 @@ bzip2)
         node_run "$work/bzip2.wasm" "$work/k" / -c d.bin >"$work/node.bz2"
         cmp "$work/node.bz2" "$work/native.bz2" || fail "node differs"
     fi
+    ;;
+sqlite3)
+    src=$(fetch sqlite3 'sqlite3-*/') || exit $?
+    mkdir -p "$src/bld" && cd "$src/bld"
+    if [ ! -f sqlite3.c ]; then
+        ../configure --disable-tcl >/dev/null 2>&1 && make sqlite3.c shell.c >/dev/null 2>&1 \
+            || { echo "skip: cannot generate the amalgamation (tclsh?)"; exit 77; }
+    fi
+    SQ="-DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_WAL -DSQLITE_MAX_MMAP_SIZE=0 -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_POPEN -DSQLITE_NOHAVE_SYSTEM -DSQLITE_OMIT_DEPRECATED"
+    [ -f "$work/sqlite3.wasm" ] && [ -f "$work/sqlite3.native" ] ||
+    $WASI_CC -isystem "$here/compat" -include "$here/compat/wasi_compat.h" $SQ \
+        -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_MMAN -D_WASI_EMULATED_PROCESS_CLOCKS \
+        -D_WASI_EMULATED_GETPID '-DSQLITE_DEFAULT_UNIX_VFS="unix-dotfile"' \
+        shell.c sqlite3.c "$here/compat.c" -o "$work/sqlite3.wasm" -lwasi-emulated-signal \
+        -lwasi-emulated-mman -lwasi-emulated-process-clocks -lwasi-emulated-getpid || fail build
+    [ -f "$work/sqlite3.native" ] ||
+        cc -O2 $SQ shell.c sqlite3.c -o "$work/sqlite3.native" -lm 2>/dev/null || fail build
+    cat >"$work/q.sql" <<'SQL'
+create table t(a integer primary key, b text, c real);
+insert into t(b, c) values ('hello', 1.5);
+with recursive n(x) as (select 1 union all select x + 1 from n where x < 2000)
+  insert into t(b, c) select printf('row %d', x), x * 0.25 from n;
+create index tb on t(b);
+select count(*), sum(a), total(c) from t;
+select b from t where b like 'row 19__' order by a desc limit 3;
+update t set c = c * 2 where a % 2 = 0;
+delete from t where a > 1500;
+select count(*), printf('%.2f', total(c)) from t;
+.tables
+.schema t
+pragma integrity_check;
+SQL
+    rm -rf "$work/k" "$work/n" && mkdir "$work/k" "$work/n"
+    (cd "$work/n" && HOME=/nonexistent "$work/sqlite3.native" "$work/n/test.db" <"$work/q.sql") \
+        >"$work/n.out" 2>&1
+    "$kiln" exec --dir "$work/k::/data" "$work/sqlite3.wasm" /data/test.db <"$work/q.sql" \
+        >"$work/k.out" 2>"$work/k.err" || fail "sqlite3 exit: $(cat "$work/k.err")"
+    diff -u "$work/n.out" "$work/k.out" || fail "sqlite3 output differs from native"
+    echo "select count(*) from t;" | "$kiln" exec --dir "$work/k::/data" "$work/sqlite3.wasm" \
+        /data/test.db 2>/dev/null | grep -qx 1500 || fail "database not persisted"
     ;;
 *)
     echo "unknown program $prog"; exit 2 ;;
