@@ -20,11 +20,11 @@
  *                                             stack height h lives at a fixed
  *                                             slot, so operands are resolved
  *                                             at compile time
- *   fp[frame_slots .. frame_slots+3)          return record: caller ip,
- *                                             caller fp, caller function
  * A call places the arguments at the caller's canonical slots for the top
  * of its operand stack; the callee's frame starts right there (no copy), and
  * results come back in the same place (fp[0..nresult_slots) of the callee).
+ * Return addresses live in the interpreter's own record stack, not here.
+ * docs/engine.md describes the whole scheme.
  */
 #ifndef KILN_WASM_COMPILE_H
 #define KILN_WASM_COMPILE_H

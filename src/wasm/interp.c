@@ -10,10 +10,12 @@
  * kiln__interp_handlers() (run() called with ex == NULL publishes it).
  *
  * Wasm-to-wasm calls never recurse in C: a call places the callee's frame
- * on ex's value stack, starting at the caller's argument slots, and stores a
- * three-slot return record (caller ip, caller fp, caller function) right
- * after the callee's frame. A record whose ip is 0 marks the frame this
- * kiln__interp_call() entered; returning from it ends the loop.
+ * on ex's value stack, starting at the caller's argument slots, and pushes a
+ * return record (caller ip, caller fp, caller function) on a record stack
+ * local to this run() (on the C stack, moved to the heap when deeper than
+ * 128). Returning with an empty record stack ends the loop. Host functions
+ * are called through kiln__call() with ex->sp above the current frame, so
+ * they may re-enter the engine.
  *
  * Traps from handlers return kind != 0 with ex->trap filled. Memory accesses
  * are not bounds-checked here: linear memory is a reservation with a guard
