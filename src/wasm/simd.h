@@ -192,7 +192,8 @@ static inline uint32_t kiln__simd_trunc_sat_u32(double x)
     KILN__SIMD_CMP(P##_LE, f, u, n, x <= y)                                                        \
     KILN__SIMD_CMP(P##_GE, f, u, n, x >= y)
 
-/* Shifts: count taken modulo the lane width; one vector shift each. */
+/* Shifts: count taken modulo the lane width; one vector shift each. The _I
+ * forms (constant count, see simd_ops.h) are the same functions. */
 #define KILN__SIMD_SHIFTS(P, s, u, n, bits)                                                        \
     static inline kiln__v128 kiln__simd_##P##_SHL(kiln__v128 a, uint32_t c)                        \
     {                                                                                              \
@@ -211,6 +212,18 @@ static inline uint32_t kiln__simd_trunc_sat_u32(double x)
         kiln__v128 r;                                                                              \
         r.v##u = a.v##u >> (int)(c & ((bits) - 1));                                                \
         return r;                                                                                  \
+    }                                                                                              \
+    static inline kiln__v128 kiln__simd_##P##_SHL_I(kiln__v128 a, uint32_t c)                      \
+    {                                                                                              \
+        return kiln__simd_##P##_SHL(a, c);                                                         \
+    }                                                                                              \
+    static inline kiln__v128 kiln__simd_##P##_SHR_S_I(kiln__v128 a, uint32_t c)                    \
+    {                                                                                              \
+        return kiln__simd_##P##_SHR_S(a, c);                                                       \
+    }                                                                                              \
+    static inline kiln__v128 kiln__simd_##P##_SHR_U_I(kiln__v128 a, uint32_t c)                    \
+    {                                                                                              \
+        return kiln__simd_##P##_SHR_U(a, c);                                                       \
     }
 
 /* Splat (scalar slot → every lane), extract and replace lane. */

@@ -14,6 +14,8 @@
  *   BINARY      dst a b                    v128 v128 -> v128
  *   TERNARY     dst a b c                  v128 v128 v128 -> v128
  *   SHIFT       dst a s                    v128 i32 -> v128
+ *   SHIFT_I     dst a count                the same with a constant count (the
+ *                                          compiler's choice; named <ID>_I)
  *   SPLAT       dst s                      scalar -> v128
  *   EXTRACT     dst a lane                 v128 -> scalar
  *   REPLACE     dst a s lane               v128 scalar -> v128
@@ -75,6 +77,12 @@
     X(I8X16_SHL) X(I8X16_SHR_S) X(I8X16_SHR_U) X(I16X8_SHL) X(I16X8_SHR_S) X(I16X8_SHR_U)          \
     X(I32X4_SHL) X(I32X4_SHR_S) X(I32X4_SHR_U) X(I64X2_SHL) X(I64X2_SHR_S) X(I64X2_SHR_U)
 
+/* KILN__SIMD_SHIFT with a constant count, same order. */
+#define KILN__SIMD_SHIFT_I(X)                                                                     \
+    X(I8X16_SHL_I) X(I8X16_SHR_S_I) X(I8X16_SHR_U_I) X(I16X8_SHL_I) X(I16X8_SHR_S_I)              \
+    X(I16X8_SHR_U_I) X(I32X4_SHL_I) X(I32X4_SHR_S_I) X(I32X4_SHR_U_I) X(I64X2_SHL_I)              \
+    X(I64X2_SHR_S_I) X(I64X2_SHR_U_I)
+
 #define KILN__SIMD_SPLAT(X)                                                                       \
     X(I8X16_SPLAT) X(I16X8_SPLAT) X(I32X4_SPLAT) X(I64X2_SPLAT) X(F32X4_SPLAT) X(F64X2_SPLAT)
 
@@ -111,6 +119,7 @@
     KILN__SIMD_BINARY(X)                                                                          \
     KILN__SIMD_TERNARY(X)                                                                         \
     KILN__SIMD_SHIFT(X)                                                                           \
+    KILN__SIMD_SHIFT_I(X)                                                                         \
     KILN__SIMD_SPLAT(X)                                                                           \
     KILN__SIMD_EXTRACT(X)                                                                         \
     KILN__SIMD_REPLACE(X)                                                                         \

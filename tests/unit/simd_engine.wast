@@ -52,6 +52,12 @@
   (func (export "shl-count") (param $v v128) (param $c i32) (result v128)
     (i16x8.shl (local.get $v) (local.get $c)))
 
+  ;; shifts by constant counts (the _I forms), into the operand's own local
+  (func (export "shifts-const") (param $v v128) (result v128)
+    (local.set $v (i8x16.shr_s (local.get $v) (i32.const 9)))
+    (local.set $v (i64x2.shl (local.get $v) (i32.const 65)))
+    (i32x4.shr_u (local.get $v) (i32.const -31)))
+
   ;; v128 through block results, br_if and select
   (func (export "block-br_if") (param $c i32) (result v128)
     (block (result v128)
@@ -99,6 +105,8 @@
   (v128.const i16x8 2 2 2 2 2 2 2 -2))
 (assert_return (invoke "shl-count" (v128.const i16x8 1 1 1 1 1 1 1 -1) (i32.const -1))
   (v128.const i16x8 0x8000 0x8000 0x8000 0x8000 0x8000 0x8000 0x8000 0x8000))
+(assert_return (invoke "shifts-const" (v128.const i8x16 -128 64 2 3 4 5 6 7 8 9 10 11 12 13 14 -1))
+  (v128.const i8x16 0xc0 0x20 0x01 0x01 0x02 0x02 0x03 0x03 0x04 0x04 0x05 0x05 0x06 0x06 0x07 0x7f))
 (assert_return (invoke "block-br_if" (i32.const 1)) (v128.const i32x4 1 1 1 1))
 (assert_return (invoke "block-br_if" (i32.const 0)) (v128.const i32x4 2 2 2 2))
 (assert_return (invoke "select" (i32.const 1)) (v128.const i64x2 1 2))
