@@ -10,8 +10,9 @@
  * or memories stay visible, as the spec requires. Objects created for a
  * failed instance remain owned by the store.
  *
- * Calls: the outermost kiln_func_call on a thread allocates a value stack
- * and sets up struct kiln__exec (limits, fuel, the sigsetjmp target for
+ * Calls: the outermost kiln_func_call on a store takes the store's value
+ * stack (allocated on first use, kept until kiln_store_free) and sets up
+ * struct kiln__exec (limits, fuel, the sigsetjmp target for
  * memory faults) and makes it kiln__current_exec. A call made from inside a
  * host function (store->exec already set) gets its own exec whose stack
  * starts at the enclosing one's free space, with the remaining depth and
@@ -102,7 +103,7 @@ static int call_slots(struct kiln_store *store, struct kiln_func *f, const uint6
     struct kiln__exec ex;
     struct kiln__exec *outer = store->exec;
     struct kiln__exec *saved_cur = kiln__current_exec;
-    uint64_t *own_stack = NULL;
+    uint64_t *stack;
     int rc;
 
     memset(&ex, 0, sizeof ex);
@@ -124,14 +125,16 @@ static int call_slots(struct kiln_store *store, struct kiln_func *f, const uint6
             trap->kind = KILN_TRAP_HOST;
             return KILN_TRAP_HOST;
         }
-        own_stack = malloc(nslots * sizeof(uint64_t));
-        if (!own_stack) {
+        if (!store->stack_cache)
+            store->stack_cache = malloc(nslots * sizeof(uint64_t));
+        stack = store->stack_cache;
+        if (!stack) {
             snprintf(trap->msg, sizeof trap->msg, "out of memory for the value stack");
             trap->kind = KILN_TRAP_STACK_EXHAUSTED;
             return KILN_TRAP_STACK_EXHAUSTED;
         }
-        ex.stack = own_stack;
-        ex.stack_end = own_stack + nslots;
+        ex.stack = stack;
+        ex.stack_end = stack + nslots;
         ex.max_depth = store->cfg.max_call_depth;
         ex.fuel = store->cfg.fuel ? store->cfg.fuel : UINT64_MAX;
     }
@@ -143,7 +146,6 @@ static int call_slots(struct kiln_store *store, struct kiln_func *f, const uint6
     store->exec = outer;
     if (outer)
         outer->fuel = ex.fuel;
-    free(own_stack);
     if (rc != 0) {
         trap->kind = rc;
         if (!trap->msg[0])

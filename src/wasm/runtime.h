@@ -109,6 +109,8 @@ struct kiln_store {
     uint32_t ntypes, cap_types;
     struct kiln__functype *types;
     struct kiln__exec *exec; /* the active outermost call, or NULL */
+    uint64_t *stack_cache;   /* value stack kept between outermost calls
+                                (instance.c; cfg.value_stack_bytes); owned */
 };
 
 /* The caller context handed to host functions. */

@@ -76,6 +76,7 @@ void kiln_store_free(struct kiln_store *store)
             a->cleanup(a->obj);
         free(a);
     }
+    free(store->stack_cache);
     for (i = 0; i < store->ntypes; i++)
         free(store->types[i].types);
     free(store->types);
