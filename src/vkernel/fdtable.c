@@ -135,6 +135,7 @@ int kiln__fd_alloc_at(struct kiln_vk *vk, int fd, int host, int kind, unsigned f
     f->oflags = 0;
     f->rights_base = f->rights_inh = 0;
     f->guest_path = g;
+    f->host_flags0 = (flags & KILN_VK_FD_NOCLOSE) ? fcntl(host, F_GETFL) : -1;
     vk->nopen++;
     return fd;
 }
@@ -153,7 +154,10 @@ int kiln__fd_alloc(struct kiln_vk *vk, int host, int kind, unsigned flags, int m
 void kiln__fd_release(struct kiln_vk *vk, int fd)
 {
     struct kiln_vk_fd *f = &vk->fds[fd];
-    if (!(f->flags & KILN_VK_FD_NOCLOSE)) close(f->host);
+    if (!(f->flags & KILN_VK_FD_NOCLOSE))
+        close(f->host);
+    else if (f->host_flags0 >= 0)
+        fcntl(f->host, F_SETFL, f->host_flags0); /* e.g. O_NONBLOCK set by the guest */
     free(f->guest_path);
     free(f->dcookies);
     memset(f, 0, sizeof *f);
@@ -196,14 +200,10 @@ int kiln_vk_renumber(struct kiln_vk *vk, int from, int to)
 int64_t kiln_vk_dircookie_get(struct kiln_vk *vk, int fd, uint64_t cookie)
 {
     const struct kiln_vk_fd *f = kiln__fd(vk, fd);
-    if (f == NULL)
-        return -EBADF;
-    if (f->kind != KILN_VK_DIR)
-        return -ENOTDIR;
-    if (cookie == 0)
-        return 0;
-    if (cookie > f->ndcookies)
-        return -EINVAL;
+    if (f == NULL) return -EBADF;
+    if (f->kind != KILN_VK_DIR) return -ENOTDIR;
+    if (cookie == 0) return 0;
+    if (cookie > f->ndcookies) return -EINVAL;
     return (int64_t)f->dcookies[cookie - 1];
 }
 
@@ -211,18 +211,15 @@ int64_t kiln_vk_dircookie_get(struct kiln_vk *vk, int fd, uint64_t cookie)
 int kiln_vk_dircookie_set(struct kiln_vk *vk, int fd, uint64_t cookie, uint64_t host_off)
 {
     struct kiln_vk_fd *f = kiln__fd(vk, fd);
-    if (f == NULL)
-        return -EBADF;
-    if (f->kind != KILN_VK_DIR)
-        return -ENOTDIR;
+    if (f == NULL) return -EBADF;
+    if (f->kind != KILN_VK_DIR) return -ENOTDIR;
     if (cookie == 0 || cookie > (uint64_t)f->ndcookies + 1 || cookie > KILN__DCOOKIE_MAX)
         return -EINVAL;
     if (cookie == (uint64_t)f->ndcookies + 1) {
         if ((f->ndcookies & (f->ndcookies - 1)) == 0 || f->dcookies == NULL) {
             uint32_t cap = f->ndcookies ? f->ndcookies * 2 : 16;
             uint64_t *n = realloc(f->dcookies, cap * sizeof *n);
-            if (n == NULL)
-                return -ENOMEM;
+            if (n == NULL) return -ENOMEM;
             f->dcookies = n;
         }
         f->ndcookies++;

@@ -308,6 +308,24 @@ static void test_dir_cookies(void **state)
     }
 }
 
+static void test_noclose_flags_restored(void **state)
+{
+    struct kiln_vk *vk;
+    struct kiln_error err;
+    int p[2];
+    (void)state;
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(kiln_vk_new(&vk, &err), 0);
+    assert_int_equal(kiln_vk_install_fd(vk, 0, p[0], KILN_VK_FD_NOCLOSE), 0);
+    assert_int_equal(kiln_vk_fcntl_setfl(vk, 0, O_NONBLOCK), 0);
+    assert_true(fcntl(p[0], F_GETFL) & O_NONBLOCK);
+    kiln_vk_free(vk);
+    /* the host fd is still open and has its flags back */
+    assert_int_equal(fcntl(p[0], F_GETFL) & O_NONBLOCK, 0);
+    close(p[0]);
+    close(p[1]);
+}
+
 static void test_pipe_poll(void **state)
 {
     struct fx *x = *state;
@@ -425,7 +443,8 @@ int main(void)
         T(test_open_errors),       T(test_create_write_trunc_append),
         T(test_pwrite_positional), T(test_mkdir_unlink_rmdir),
         T(test_rename_link),       T(test_symlink_readlink),
-        T(test_utimens),           T(test_readdir_cookies), T(test_dir_cookies),
+        T(test_utimens),           T(test_readdir_cookies),
+        T(test_dir_cookies),       T(test_noclose_flags_restored),
         T(test_pipe_poll),         T(test_renumber),
         T(test_clocks_random),     T(test_exec_memory_denied),
         T(test_ro_mount),          T(test_fd_limit),
