@@ -161,6 +161,7 @@ int kiln_func_call(struct kiln_store *store, struct kiln_func *func, const struc
 {
     const struct kiln__functype *ft;
     struct kiln_trap local;
+    uint64_t argbuf[16], resbuf[16];
     uint64_t *argv = NULL, *resv = NULL;
     uint32_t i, k;
     int rc;
@@ -173,8 +174,8 @@ int kiln_func_call(struct kiln_store *store, struct kiln_func *func, const struc
     for (i = 0; i < ft->nparams; i++)
         if (args[i].type != ft->types[i])
             return -KILN_E_ARG;
-    argv = malloc(((size_t)ft->nparam_slots + 1) * sizeof *argv);
-    resv = malloc(((size_t)ft->nresult_slots + 1) * sizeof *resv);
+    argv = ft->nparam_slots <= 16 ? argbuf : malloc((size_t)ft->nparam_slots * sizeof *argv);
+    resv = ft->nresult_slots <= 16 ? resbuf : malloc((size_t)ft->nresult_slots * sizeof *resv);
     if (!argv || !resv) {
         rc = -KILN_E_NOMEM;
         goto out;
@@ -197,8 +198,10 @@ int kiln_func_call(struct kiln_store *store, struct kiln_func *func, const struc
     }
     rc = 0;
 out:
-    free(argv);
-    free(resv);
+    if (argv != argbuf)
+        free(argv);
+    if (resv != resbuf)
+        free(resv);
     return rc;
 }
 
