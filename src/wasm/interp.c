@@ -308,7 +308,7 @@ static int run(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
 #define BRANCH(k)                                                                                  \
     do {                                                                                           \
         int32_t off_ = (int32_t)ip[k];                                                             \
-        ip += (k) + off_;                                                                          \
+        ip += (ptrdiff_t)(k) + off_;                                                               \
         if (off_ < 0)                                                                              \
             CHECK();                                                                               \
         NEXT();                                                                                    \
