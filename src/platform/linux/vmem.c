@@ -17,12 +17,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* See vmem.h. */
 size_t kiln_platform_page_size(void)
 {
     long n = sysconf(_SC_PAGESIZE);
     return n > 0 ? (size_t)n : 4096u;
 }
 
+/* See vmem.h: mmap PROT_NONE, MAP_NORESERVE. */
 int kiln_platform_vm_reserve(size_t len, void **out)
 {
     void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -32,6 +34,7 @@ int kiln_platform_vm_reserve(size_t len, void **out)
     return 0;
 }
 
+/* See vmem.h: mprotect RW, never PROT_EXEC. */
 int kiln_platform_vm_commit(void *p, size_t len)
 {
     if (len == 0)
@@ -41,6 +44,7 @@ int kiln_platform_vm_commit(void *p, size_t len)
     return 0;
 }
 
+/* See vmem.h: munmap. */
 int kiln_platform_vm_release(void *p, size_t len)
 {
     if (!p)
@@ -134,6 +138,7 @@ static int altstack_install(void)
     return 0;
 }
 
+/* See vmem.h. */
 int kiln_platform_fault_install(kiln_platform_fault_fn hook)
 {
     int rc;
