@@ -138,15 +138,14 @@ static size_t off(const struct dec *d)
 
 /* ---- small readers -------------------------------------------------------- */
 
-/* Reads a vector length, bounded by the bytes left (each item takes at least
- * min_item bytes) and by `max`. */
-static int read_count(struct dec *d, uint32_t max, uint32_t min_item, const char *what,
-                      uint32_t *out)
+/* Reads a vector length, bounded by the bytes left (every item takes at
+ * least one byte) and by `max`. */
+static int read_count(struct dec *d, uint32_t max, const char *what, uint32_t *out)
 {
     size_t at = off(d);
     uint32_t n = kiln__read_u32(&d->r);
     CHECK_R(d);
-    if ((uint64_t)n * min_item > kiln__reader_left(&d->r))
+    if (n > kiln__reader_left(&d->r))
         return fail_at(d, KILN_E_MALFORMED, at, "unexpected end of section or function");
     if (n > max)
         return fail_at(d, KILN_E_NOMEM, at, "too many %s (%u, limit %u)", what, n, max);
@@ -288,7 +287,8 @@ static int read_globaltype(struct dec *d, struct kiln__global *g)
     uint8_t m;
     TRY(read_valtype(d, &g->type));
     at = off(d);
-    TRY(read_byte_field(d, &m));
+    m = kiln__read_u8(&d->r);
+    CHECK_R(d);
     if (m > 1)
         return fail_at(d, KILN_E_MALFORMED, at, "malformed mutability");
     g->mutable_ = m == 1;
@@ -423,7 +423,7 @@ static int sec_type(struct dec *d)
     struct kiln_module *mod = d->mod;
     uint8_t tmp[KILN__MAX_PARAMS + KILN__MAX_RESULTS];
     uint32_t n, i;
-    TRY(read_count(d, KILN__MAX_TYPES, 3, "types", &n));
+    TRY(read_count(d, KILN__MAX_TYPES, "types", &n));
     mod->types = calloc(n ? n : 1, sizeof *mod->types);
     if (!mod->types)
         return nomem(d);
@@ -435,12 +435,12 @@ static int sec_type(struct dec *d)
         TRY(read_byte_field(d, &form));
         if (form != 0x60)
             return fail_at(d, KILN_E_MALFORMED, at, "malformed function type");
-        TRY(read_count(d, KILN__MAX_PARAMS, 1, "parameters", &np));
+        TRY(read_count(d, KILN__MAX_PARAMS, "parameters", &np));
         for (k = 0; k < np; k++) {
             TRY(read_valtype(d, &tmp[k]));
             ft->nparam_slots += kiln__slots(tmp[k]);
         }
-        TRY(read_count(d, KILN__MAX_RESULTS, 1, "results", &nr));
+        TRY(read_count(d, KILN__MAX_RESULTS, "results", &nr));
         for (k = 0; k < nr; k++) {
             TRY(read_valtype(d, &tmp[np + k]));
             ft->nresult_slots += kiln__slots(tmp[np + k]);
@@ -460,7 +460,7 @@ static int sec_import(struct dec *d)
 {
     struct kiln_module *mod = d->mod;
     uint32_t n, i;
-    TRY(read_count(d, KILN__MAX_IMPORTS, 4, "imports", &n));
+    TRY(read_count(d, KILN__MAX_IMPORTS, "imports", &n));
     mod->imports = calloc(n ? n : 1, sizeof *mod->imports);
     if (!mod->imports)
         return nomem(d);
@@ -546,7 +546,7 @@ static int sec_function(struct dec *d)
 {
     struct kiln_module *mod = d->mod;
     uint32_t n, i;
-    TRY(read_count(d, KILN__MAX_FUNCS - mod->nfuncs, 1, "functions", &n));
+    TRY(read_count(d, KILN__MAX_FUNCS - mod->nfuncs, "functions", &n));
     TRY(grow(d, (void **)&mod->funcs, &d->cap_funcs, mod->nfuncs, n, sizeof *mod->funcs));
     for (i = 0; i < n; i++) {
         size_t at = off(d);
@@ -569,7 +569,7 @@ static int sec_table(struct dec *d)
 {
     struct kiln_module *mod = d->mod;
     uint32_t n, i;
-    TRY(read_count(d, KILN__MAX_TABLES - mod->ntables, 3, "tables", &n));
+    TRY(read_count(d, KILN__MAX_TABLES - mod->ntables, "tables", &n));
     TRY(grow(d, (void **)&mod->tables, &d->cap_tables, mod->ntables, n, sizeof *mod->tables));
     for (i = 0; i < n; i++) {
         struct kiln__table *t = &mod->tables[mod->ntables];
@@ -586,7 +586,7 @@ static int sec_memory(struct dec *d)
     struct kiln_module *mod = d->mod;
     size_t at = off(d);
     uint32_t n, i;
-    TRY(read_count(d, UINT32_MAX, 2, "memories", &n));
+    TRY(read_count(d, UINT32_MAX, "memories", &n));
     if ((uint64_t)mod->nmems + n > KILN__MAX_MEMORIES)
         return fail_at(d, KILN_E_INVALID, at, "multiple memories");
     TRY(grow(d, (void **)&mod->mems, &d->cap_mems, mod->nmems, n, sizeof *mod->mems));
@@ -604,7 +604,7 @@ static int sec_global(struct dec *d)
 {
     struct kiln_module *mod = d->mod;
     uint32_t n, i;
-    TRY(read_count(d, KILN__MAX_GLOBALS - mod->nglobals, 3, "globals", &n));
+    TRY(read_count(d, KILN__MAX_GLOBALS - mod->nglobals, "globals", &n));
     TRY(grow(d, (void **)&mod->globals, &d->cap_globals, mod->nglobals, n,
              sizeof *mod->globals));
     for (i = 0; i < n; i++) {
@@ -639,7 +639,7 @@ static int sec_export(struct dec *d)
     struct name_ref *names = NULL;
     uint32_t n, i;
     int rc;
-    rc = read_count(d, KILN__MAX_EXPORTS, 3, "exports", &n);
+    rc = read_count(d, KILN__MAX_EXPORTS, "exports", &n);
     if (rc < 0)
         return rc;
     mod->exports = calloc(n ? n : 1, sizeof *mod->exports);
@@ -762,7 +762,7 @@ static int read_elem(struct dec *d, struct kiln__elem *e)
     }
     if (e->mode == KILN__SEG_ACTIVE && mod->tables[e->table_idx].reftype != e->reftype)
         return fail_at(d, KILN_E_INVALID, at, "type mismatch");
-    TRY(read_count(d, UINT32_MAX, 1, "elements", &n));
+    TRY(read_count(d, UINT32_MAX, "elements", &n));
     e->items = calloc(n ? n : 1, sizeof *e->items);
     if (!e->items)
         return nomem(d);
@@ -789,7 +789,7 @@ static int sec_element(struct dec *d)
 {
     struct kiln_module *mod = d->mod;
     uint32_t n, i;
-    TRY(read_count(d, KILN__MAX_SEGMENTS, 1, "element segments", &n));
+    TRY(read_count(d, KILN__MAX_SEGMENTS, "element segments", &n));
     mod->elems = calloc(n ? n : 1, sizeof *mod->elems);
     if (!mod->elems)
         return nomem(d);
@@ -819,7 +819,7 @@ static int sec_code(struct dec *d)
     struct kiln_module *mod = d->mod;
     size_t at = off(d);
     uint32_t n, i;
-    TRY(read_count(d, KILN__MAX_FUNCS, 1, "function bodies", &n));
+    TRY(read_count(d, KILN__MAX_FUNCS, "function bodies", &n));
     if (n != mod->nfuncs - mod->nfunc_imports)
         return fail_at(d, KILN_E_MALFORMED, at,
                        "function and code section have inconsistent lengths");
@@ -843,7 +843,7 @@ static int sec_data(struct dec *d)
     struct kiln_module *mod = d->mod;
     size_t cat = off(d);
     uint32_t n, i;
-    TRY(read_count(d, KILN__MAX_SEGMENTS, 1, "data segments", &n));
+    TRY(read_count(d, KILN__MAX_SEGMENTS, "data segments", &n));
     if (mod->has_datacount && n != mod->datacount)
         return fail_at(d, KILN_E_MALFORMED, cat,
                        "data count and data section have inconsistent lengths");
