@@ -486,6 +486,50 @@ static void test_truncations(void **state)
     }
 }
 
+static void test_config_and_limits(void **state)
+{
+    struct kiln_module_config cfg;
+    struct kiln_module *m = NULL;
+    struct wb w, c;
+    uint32_t i;
+    (void)state;
+    /* v128 only with cfg.simd */
+    wb_header(&w);
+    WB_RAW(&w, 0x01, 0x05, 0x01, 0x60, 0x01, 0x7b, 0x00);
+    EXPECT(&w, 0, "");
+    kiln_module_config_default(&cfg);
+    assert_true(cfg.simd);
+    cfg.simd = false;
+    assert_int_equal(kiln_module_new(w.b, w.n, &cfg, &m, &err), -KILN_E_MALFORMED);
+    assert_non_null(strstr(err.msg, "malformed value type"));
+    /* max_module_bytes */
+    kiln_module_config_default(&cfg);
+    cfg.max_module_bytes = w.n - 1;
+    assert_int_equal(kiln_module_new(w.b, w.n, &cfg, &m, &err), -KILN_E_NOMEM);
+    cfg.max_module_bytes = w.n;
+    assert_int_equal(kiln_module_new(w.b, w.n, &cfg, &m, &err), 0);
+    kiln_module_free(m);
+    /* more parameters than KILN__MAX_PARAMS (1000) */
+    c.n = 0;
+    WB_RAW(&c, 0x01, 0x60);
+    wb_uleb(&c, 1001);
+    for (i = 0; i < 1001; i++)
+        wb_u8(&c, 0x7f);
+    wb_u8(&c, 0x00);
+    wb_header(&w);
+    wb_section(&w, 1, &c);
+    EXPECT(&w, KILN_E_NOMEM, "too many parameters");
+    c.n = 0;
+    WB_RAW(&c, 0x01, 0x60);
+    wb_uleb(&c, 1000);
+    for (i = 0; i < 1000; i++)
+        wb_u8(&c, 0x7f);
+    wb_u8(&c, 0x00);
+    wb_header(&w);
+    wb_section(&w, 1, &c);
+    EXPECT(&w, 0, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,7 +538,7 @@ int main(void)
         cmocka_unit_test(test_memories),         cmocka_unit_test(test_globals_consts),
         cmocka_unit_test(test_exports_start),    cmocka_unit_test(test_segments),
         cmocka_unit_test(test_function_code_counts), cmocka_unit_test(test_queries),
-        cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_truncations),      cmocka_unit_test(test_config_and_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
