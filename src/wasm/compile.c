@@ -332,7 +332,15 @@ static void emit_small_move(struct comp *c, bool is_const, uint32_t dst, uint32_
 static void emit_move(struct comp *c, const struct ventry *e, uint32_t dst)
 {
     if (e->kind == V_ADDI) {
-        op(c, KILN__I_I32_ADD_I);
+        if (c->last_op >= 0 && c->last_op + 4 == (long)c->ncode &&
+            c->code[c->last_op] == (uint32_t)c->h[KILN__I_I32_ADD_I]) {
+            /* two adds of constants in a row (counters, pointers) */
+            c->code[c->last_op] = (uint32_t)c->h[KILN__I_I32_ADD_I2];
+            c->last_op = -1;
+            c->last_dst = -1;
+        } else {
+            op(c, KILN__I_I32_ADD_I);
+        }
         w(c, dst);
         w(c, e->slot);
         w(c, (uint32_t)e->c[0]);

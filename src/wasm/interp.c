@@ -556,6 +556,11 @@ L_I32_SHRU_AND_I:
     R(1) = (U32(2) >> (ip[3] & 31)) & ip[4];
     ip += 5;
     NEXT();
+L_I32_ADD_I2:
+    R(1) = (uint32_t)(U32(2) + ip[3]);
+    R(4) = (uint32_t)(U32(5) + ip[6]);
+    ip += 7;
+    NEXT();
 L_I32_RSUB_I:
     R(1) = (uint32_t)(ip[3] - U32(2));
     ip += 4;
