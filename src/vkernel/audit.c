@@ -88,6 +88,11 @@ void kiln__audit(struct kiln_vk *vk, const char *event, const char *fmt, ...)
     int w;
     va_list ap;
     if (vk->audit_fd < 0) return;
+    if (vk->audit_level != KILN__AUDIT_ALL && strcmp(event, "exit") != 0) {
+        bool denial = !strcmp(event, "deny") || !strcmp(event, "kill") ||
+                      !strcmp(event, "exec-memory") || !strcmp(event, "confine");
+        if (vk->audit_level == KILN__AUDIT_NONE || !denial) return;
+    }
     clock_gettime(CLOCK_REALTIME, &ts);
     if (vk->audit_pid == 0) vk->audit_pid = (int)getpid();
     if (ts.tv_sec != vk->audit_sec || vk->audit_date[0] == 0) {

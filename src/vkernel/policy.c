@@ -83,6 +83,8 @@ struct kiln_vk_policy {
     struct net_rule *net;
     int nnet;
     struct kiln_vk_limits limits;
+    int audit_level; /* enum kiln__audit_level */
+    int nexec;       /* "exec" entries (validated; enforced by spawning ABIs) */
 };
 
 /* Linux names that map onto a core call (the core id's own name included). */
@@ -535,7 +537,7 @@ int kiln_vk_policy_parse(const char *json, size_t len, const char *name,
                          struct kiln_vk_policy **out, struct kiln_error *err)
 {
     static const char *const keys[] = {"kilnPolicy", "seccomp", "filesystem", "network",
-                                       "limits",     "comment", NULL};
+                                       "limits", "exec", "audit", "comment", NULL};
     struct ctx c = {name ? name : "policy", err};
     struct kiln_vk_policy *p;
     json_error_t je;
@@ -577,6 +579,37 @@ int kiln_vk_policy_parse(const char *json, size_t len, const char *name,
             goto fail;
         if ((v = json_object_get(root, "limits")) != NULL && (r = parse_limits(&c, v, p)) < 0)
             goto fail;
+        if ((v = json_object_get(root, "exec")) != NULL) {
+            size_t i;
+            json_t *e;
+            if (!json_is_array(v)) {
+                r = bad(&c, "$.exec", "expected an array of guest paths or sha256 digests");
+                goto fail;
+            }
+            json_array_foreach(v, i, e) {
+                char jp[40];
+                snprintf(jp, sizeof jp, "$.exec[%zu]", i);
+                if (!json_is_string(e) || (json_string_value(e)[0] != '/' &&
+                                           strncmp(json_string_value(e), "sha256:", 7) != 0)) {
+                    r = bad(&c, jp, "expected an absolute guest path or \"sha256:<hex>\"");
+                    goto fail;
+                }
+            }
+            p->nexec = (int)json_array_size(v);
+        }
+        if ((v = json_object_get(root, "audit")) != NULL) {
+            const char *a = json_is_string(v) ? json_string_value(v) : "";
+            if (strcmp(a, "all") == 0)
+                p->audit_level = KILN__AUDIT_ALL;
+            else if (strcmp(a, "denials") == 0)
+                p->audit_level = KILN__AUDIT_DENIALS;
+            else if (strcmp(a, "none") == 0)
+                p->audit_level = KILN__AUDIT_NONE;
+            else {
+                r = bad(&c, "$.audit", "expected one of all, denials, none");
+                goto fail;
+            }
+        }
     }
     compile(p);
     json_decref(root);
@@ -629,6 +662,12 @@ void kiln_vk_policy_free(struct kiln_vk_policy *p)
     free(p->net);
     free(p->rules);
     free(p);
+}
+
+/* Audit level of the policy; see vk.h. */
+int kiln__policy_audit_level(const struct kiln_vk_policy *p)
+{
+    return p->audit_level;
 }
 
 /* The policy's limits; see vkernel.h. */

@@ -167,6 +167,7 @@ int kiln_vk_set_policy(struct kiln_vk *vk, struct kiln_vk_policy *policy)
 {
     if (vk->policy != policy) kiln_vk_policy_free(vk->policy);
     vk->policy = policy;
+    vk->audit_level = policy ? kiln__policy_audit_level(policy) : KILN__AUDIT_ALL;
     kiln__mounts_refresh(vk);
     return 0;
 }

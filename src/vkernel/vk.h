@@ -17,6 +17,13 @@
 /* Access modes of a filesystem rule / mount, ordered by authority. */
 enum kiln__fsmode { KILN__FS_NONE = 0, KILN__FS_RO = 1, KILN__FS_RW = 2 };
 
+/* Audit levels (policy "audit"). */
+enum kiln__audit_level {
+    KILN__AUDIT_ALL = 0,     /* every event */
+    KILN__AUDIT_DENIALS = 1, /* deny, kill, exec-memory, confine, exit */
+    KILN__AUDIT_NONE = 2     /* the exit summary only */
+};
+
 /* Policy actions (the OCI seccomp actions). */
 enum kiln__action {
     KILN__ACT_ALLOW = 0,
@@ -53,6 +60,7 @@ struct kiln_vk {
     int nopen;                     /* open guest fds */
     struct kiln_vk_policy *policy; /* NULL = permissive built-in */
     int audit_fd;                  /* -1 = none */
+    int audit_level;               /* enum kiln__audit_level, from the policy */
     uint64_t audit_seq;
     int audit_pid;       /* getpid() cached at the first event */
     int64_t audit_sec;   /* second of audit_date */
@@ -132,6 +140,8 @@ int kiln__policy_sys(const struct kiln_vk_policy *p, int sys, const uint64_t *ar
  * port. Returns 0 or -EACCES; *rule as above. */
 int kiln__policy_net(const struct kiln_vk_policy *p, const char *dir, const char *proto,
                      const char *addr, int port, const char **rule);
+/* The policy's audit level (enum kiln__audit_level). */
+int kiln__policy_audit_level(const struct kiln_vk_policy *p);
 /* True when the rule deciding guest asks for RESOLVE_NO_XDEV. */
 bool kiln__policy_fs_noxdev(const struct kiln_vk_policy *p, const char *guest);
 /* JSON path of filesystem rule i ("$.filesystem[i]"), static per policy. */
@@ -145,6 +155,12 @@ void kiln__audit(struct kiln_vk *vk, const char *event, const char *fmt, ...)
 /* Writes s as a JSON string literal into buf (always NUL-terminated,
  * truncated with "..." if needed); returns buf. */
 char *kiln__json_str(char *buf, size_t size, const char *s);
+/* True when authority-granting events (open, mkdir, accept, ...) are logged:
+ * callers skip formatting them otherwise. */
+static inline bool kiln__audit_grants(const struct kiln_vk *vk)
+{
+    return vk->audit_fd >= 0 && vk->audit_level == KILN__AUDIT_ALL;
+}
 /* Audits a denial: call, guest path (or NULL), errno, rule. */
 void kiln__audit_deny(struct kiln_vk *vk, const char *call, const char *path, int err,
                       const char *rule);

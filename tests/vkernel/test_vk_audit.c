@@ -114,6 +114,34 @@ static void test_survives_crash(void **state)
     }
 }
 
+static void set_policy(struct fx *x, const char *json)
+{
+    struct kiln_vk_policy *p;
+    struct kiln_error err;
+    assert_int_equal(kiln_vk_policy_parse(json, strlen(json), "t", &p, &err), 0);
+    kiln_vk_set_policy(x->vk, p);
+}
+
+static void test_levels(void **state)
+{
+    struct fx *x = *state;
+    int fd;
+    set_policy(x, "{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"},\"audit\":\"denials\","
+                  "\"filesystem\":[{\"path\":\"/\",\"mode\":\"rw\"}]}");
+    fd = kiln_vk_openat(x->vk, x->rootfd, S("hello.txt"), O_RDONLY, 0);
+    assert_true(fd >= 0);
+    kiln_vk_mkdirat(x->vk, x->rootfd, S("newdir"), 0755);
+    assert_int_equal(kiln_vk_openat(x->vk, x->rootfd, S("../x"), O_RDONLY, 0), -EPERM);
+    assert_int_equal(fx_audit_count(x, "\"event\":\"open\""), 0);
+    assert_int_equal(fx_audit_count(x, "\"event\":\"mkdir\""), 0);
+    assert_int_equal(fx_audit_count(x, "\"event\":\"deny\""), 1);
+    set_policy(x, "{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"},\"audit\":\"none\"}");
+    assert_int_equal(kiln_vk_openat(x->vk, x->rootfd, S("../x"), O_RDONLY, 0), -EPERM);
+    assert_int_equal(fx_audit_count(x, "\"event\":\"deny\""), 1);
+    kiln_vk_exit(x->vk, 0, NULL);
+    assert_int_equal(fx_audit_count(x, "\"event\":\"exit\""), 1);
+}
+
 static void test_no_sink(void **state)
 {
     struct fx *x = *state;
@@ -131,6 +159,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_and_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_survives_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_sink, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_levels, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,7 +108,7 @@ int kiln_vk_openat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, 
     vk->fds[gfd].oflags =
         flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC | O_RSYNC | O_PATH);
     host = -1;
-    if (vk->audit_fd >= 0) {
+    if (kiln__audit_grants(vk)) {
         char g[PATH_MAX * 2 + 8], fl[160];
         flags_str(flags, fl, sizeof fl);
         kiln__audit(vk, "open", "\"path\":%s,\"flags\":\"%s\",\"fd\":%d",

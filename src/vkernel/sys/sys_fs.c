@@ -21,14 +21,14 @@
 static void audit_path(struct kiln_vk *vk, const char *event, const char *guest)
 {
     char g[PATH_MAX * 2 + 8];
-    if (vk->audit_fd >= 0)
+    if (kiln__audit_grants(vk))
         kiln__audit(vk, event, "\"path\":%s", kiln__json_str(g, sizeof g, guest));
 }
 
 static void audit_two(struct kiln_vk *vk, const char *event, const char *a, const char *b)
 {
     char ga[PATH_MAX * 2 + 8], gb[PATH_MAX * 2 + 8];
-    if (vk->audit_fd >= 0)
+    if (kiln__audit_grants(vk))
         kiln__audit(vk, event, "\"from\":%s,\"to\":%s", kiln__json_str(ga, sizeof ga, a),
                     kiln__json_str(gb, sizeof gb, b));
 }

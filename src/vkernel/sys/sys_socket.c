@@ -136,7 +136,7 @@ int kiln_vk_accept(struct kiln_vk *vk, int fd, int flags)
         return kiln__ret(vk, S, g);
     }
     vk->fds[g].oflags = O_RDWR | ((flags & SOCK_NONBLOCK) ? O_NONBLOCK : 0);
-    if (vk->audit_fd >= 0) {
+    if (kiln__audit_grants(vk)) {
         char a[80];
         int p;
         addr_str(&ss, a, sizeof a, &p);
