@@ -20,12 +20,18 @@
  * function rather than unwinding through it. While a host function runs,
  * kiln__current_exec is NULL: a fault in host code is a host bug and crashes
  * normally instead of being turned into a guest trap.
+ *
+ * The fault handler is (re)installed by kiln_store_new() and
+ * kiln_instance_new() (two sigaction queries); a call only checks, without
+ * a system call, that it was installed and that the thread has its
+ * alternate signal stack.
  */
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/linux/vmem.h"
 #include "wasm/runtime.h"
 
 /* ---- calls ---------------------------------------------------------------- */
@@ -120,7 +126,7 @@ static int call_slots(struct kiln_store *store, struct kiln_func *f, const uint6
         ex.inst = outer->inst;
     } else {
         size_t nslots = store->cfg.value_stack_bytes / sizeof(uint64_t);
-        if (kiln__trap_handler_install() < 0) {
+        if (kiln_platform_fault_ready() < 0 && kiln__trap_handler_install() < 0) {
             snprintf(trap->msg, sizeof trap->msg, "cannot install the trap handler");
             trap->kind = KILN_TRAP_HOST;
             return KILN_TRAP_HOST;
@@ -387,6 +393,10 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
     if (nimports > mod->nimports)
         return kiln_error_set(err, KILN_E_ARG, "%zu imports given, the module has %u",
                               nimports, mod->nimports);
+    /* (Re)install the fault handler here rather than on every call, in case
+     * another component replaced it since the store was created. */
+    if (kiln__trap_handler_install() < 0)
+        return kiln_error_set(err, KILN_E_IO, "cannot install the memory fault handler");
 
     inst = kiln__store_alloc(store, sizeof *inst);
     if (!inst)

@@ -59,6 +59,12 @@ struct kiln_store *kiln_store_new(const struct kiln_store_config *cfg)
     if (!s->cfg.value_stack_bytes)
         s->cfg.value_stack_bytes = DEFAULT_VALUE_STACK_BYTES;
     atomic_init(&s->interrupt, 0);
+    /* The fault handler is (re)installed at store creation and
+     * instantiation, not on every call (see instance.c). */
+    if (kiln__trap_handler_install() < 0) {
+        free(s);
+        return NULL;
+    }
     return s;
 }
 

@@ -83,6 +83,7 @@ static void fault_handler(int sig, siginfo_t *si, void *uc)
 }
 
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int installed; /* our handler was installed at least once */
 
 static void init_key(void)
 {
@@ -153,5 +154,14 @@ int kiln_platform_fault_install(kiln_platform_fault_fn hook)
     pthread_mutex_unlock(&install_lock);
     if (rc < 0)
         return rc;
+    atomic_store(&installed, 1);
+    return altstack_install();
+}
+
+/* See vmem.h. */
+int kiln_platform_fault_ready(void)
+{
+    if (!atomic_load_explicit(&installed, memory_order_acquire))
+        return -EAGAIN;
     return altstack_install();
 }

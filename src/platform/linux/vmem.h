@@ -44,4 +44,11 @@ typedef void (*kiln_platform_fault_fn)(void *addr);
  * -errno. */
 int kiln_platform_fault_install(kiln_platform_fault_fn hook);
 
+/* Cheap per-call check: 0 when the handler has been installed in this
+ * process (by kiln_platform_fault_install) and the calling thread has its
+ * alternate signal stack (given here on the thread's first call); else
+ * -errno. It cannot notice that someone replaced the handler since; callers
+ * re-run kiln_platform_fault_install() at coarser points (store creation). */
+int kiln_platform_fault_ready(void);
+
 #endif
