@@ -1268,6 +1268,23 @@ static int compile_body(struct comp *c, uint32_t fidx, struct kiln_error *err)
             sc = operand(c, c->nvs - 1);
             sb = operand(c, c->nvs - 2);
             sa = operand(c, c->nvs - 3);
+            if (t != KILN_V128 && c->last_op >= 0 && c->last_op + 4 == (long)c->ncode &&
+                c->code[c->last_op] == (uint32_t)c->h[KILN__I_I32_AND_I] &&
+                c->last_dst == c->last_op + 1 && c->code[c->last_op + 1] == sc &&
+                c->vs[c->nvs - 1].slot == c->vs[c->nvs - 1].canon) {
+                /* select on (x & m): drop the and, test in the select */
+                uint32_t src = c->code[c->last_op + 2], mask = c->code[c->last_op + 3];
+                c->ncode = (size_t)c->last_op;
+                pop(c, 3);
+                op(c, KILN__I_SELECT_MASK);
+                wdst(c, next_canon(c));
+                w(c, sa);
+                w(c, sb);
+                w(c, src);
+                w(c, mask);
+                push(c, t);
+                break;
+            }
             pop(c, 3);
             op(c, t == KILN_V128 ? KILN__I_SELECT2 : KILN__I_SELECT);
             wdst(c, next_canon(c));

@@ -114,6 +114,7 @@ struct kiln__code {
     X(CONST128)            /* dst w0 w1 w2 w3 */                                                  \
     X(SELECT)              /* dst a b cond */                                                     \
     X(SELECT2)             /* dst a b cond (v128) */                                              \
+    X(SELECT_MASK)         /* dst a b x mask: (x & mask) ? a : b */                               \
     X(GLOBAL_GET)          /* dst globalidx */                                                    \
     X(GLOBAL_SET)          /* globalidx src */                                                    \
     X(GLOBAL_GET2)         /* dst globalidx (v128) */                                             \

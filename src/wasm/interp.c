@@ -586,6 +586,10 @@ L_SELECT:
     R(1) = U32(4) ? R(2) : R(3);
     ip += 5;
     NEXT();
+L_SELECT_MASK:
+    R(1) = (U32(4) & ip[5]) ? R(2) : R(3);
+    ip += 6;
+    NEXT();
 L_SELECT2: {
     uint32_t s = U32(4) ? ip[2] : ip[3];
     uint64_t x0 = fp[s], x1 = fp[s + 1];
