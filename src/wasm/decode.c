@@ -51,8 +51,8 @@ enum {
 };
 
 static const char *const section_names[] = {
-    "custom section", "type section",   "import section",  "function section", "table section",
-    "memory section", "global section", "export section",  "start section",    "element section",
+    "custom section", "type section",   "import section",    "function section", "table section",
+    "memory section", "global section", "export section",    "start section",    "element section",
     "code section",   "data section",   "data count section"};
 
 /* Position of each section id in the required order (custom: 0). */
@@ -68,11 +68,9 @@ static const uint32_t all_opcodes[] = {
 static bool opcode_exists(uint8_t op)
 {
     size_t i;
-    if (op == 0xfc || op == 0xfd)
-        return true;
+    if (op == 0xfc || op == 0xfd) return true;
     for (i = 0; i < sizeof all_opcodes / sizeof all_opcodes[0]; i++)
-        if (all_opcodes[i] == op)
-            return true;
+        if (all_opcodes[i] == op) return true;
     return false;
 }
 
@@ -113,17 +111,15 @@ static int rfail(struct dec *d)
     return fail_at(d, KILN_E_MALFORMED, d->r.err_off, "%s", why);
 }
 
-#define CHECK_R(d)                                                                                \
-    do {                                                                                          \
-        if ((d)->r.err)                                                                           \
-            return rfail(d);                                                                      \
+#define CHECK_R(d)                                                                                 \
+    do {                                                                                           \
+        if ((d)->r.err) return rfail(d);                                                           \
     } while (0)
 
-#define TRY(expr)                                                                                 \
-    do {                                                                                          \
-        int rc_ = (expr);                                                                         \
-        if (rc_ < 0)                                                                              \
-            return rc_;                                                                           \
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        if (rc_ < 0) return rc_;                                                                   \
     } while (0)
 
 static int nomem(struct dec *d)
@@ -147,8 +143,7 @@ static int read_count(struct dec *d, uint32_t max, const char *what, uint32_t *o
     CHECK_R(d);
     if (n > kiln__reader_left(&d->r))
         return fail_at(d, KILN_E_MALFORMED, at, "unexpected end of section or function");
-    if (n > max)
-        return fail_at(d, KILN_E_NOMEM, at, "too many %s (%u, limit %u)", what, n, max);
+    if (n > max) return fail_at(d, KILN_E_NOMEM, at, "too many %s (%u, limit %u)", what, n, max);
     *out = n;
     return 0;
 }
@@ -174,15 +169,12 @@ static bool utf8_valid(const uint8_t *s, size_t n)
         } else {
             return false;
         }
-        if (n - i < len)
-            return false;
+        if (n - i < len) return false;
         for (k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
+            if ((s[i + k] & 0xc0) != 0x80) return false;
             cp = (cp << 6) | (s[i + k] & 0x3f);
         }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
         i += len;
     }
     return true;
@@ -198,16 +190,12 @@ static int read_name(struct dec *d, char **out, const uint8_t **raw, uint32_t *l
     CHECK_R(d);
     if (n > kiln__reader_left(&d->r))
         return fail_at(d, KILN_E_MALFORMED, at, "length out of bounds");
-    if (!utf8_valid(d->r.p, n))
-        return fail_at(d, KILN_E_MALFORMED, at, "malformed UTF-8 encoding");
-    if (raw)
-        *raw = d->r.p;
-    if (len)
-        *len = n;
+    if (!utf8_valid(d->r.p, n)) return fail_at(d, KILN_E_MALFORMED, at, "malformed UTF-8 encoding");
+    if (raw) *raw = d->r.p;
+    if (len) *len = n;
     if (out) {
         char *s = malloc((size_t)n + 1);
-        if (!s)
-            return nomem(d);
+        if (!s) return nomem(d);
         memcpy(s, d->r.p, n);
         s[n] = '\0';
         *out = s;
@@ -222,8 +210,7 @@ static int read_byte_field(struct dec *d, uint8_t *out)
     size_t at = off(d);
     uint8_t b = kiln__read_u8(&d->r);
     CHECK_R(d);
-    if (b & 0x80)
-        return fail_at(d, KILN_E_MALFORMED, at, "integer representation too long");
+    if (b & 0x80) return fail_at(d, KILN_E_MALFORMED, at, "integer representation too long");
     *out = b;
     return 0;
 }
@@ -244,8 +231,7 @@ static int read_reftype(struct dec *d, uint8_t *out)
     size_t at = off(d);
     uint8_t b;
     TRY(read_byte_field(d, &b));
-    if (!kiln__is_reftype(b))
-        return fail_at(d, KILN_E_MALFORMED, at, "malformed reference type");
+    if (!kiln__is_reftype(b)) return fail_at(d, KILN_E_MALFORMED, at, "malformed reference type");
     *out = b;
     return 0;
 }
@@ -255,8 +241,7 @@ static int read_limits(struct dec *d, struct kiln_limits *lim)
     size_t at = off(d);
     uint8_t flags;
     TRY(read_byte_field(d, &flags));
-    if (flags > 1)
-        return fail_at(d, KILN_E_MALFORMED, at, "integer too large");
+    if (flags > 1) return fail_at(d, KILN_E_MALFORMED, at, "integer too large");
     lim->min = kiln__read_u32(&d->r);
     lim->has_max = flags == 1;
     lim->max = lim->has_max ? kiln__read_u32(&d->r) : 0;
@@ -289,8 +274,7 @@ static int read_globaltype(struct dec *d, struct kiln__global *g)
     at = off(d);
     m = kiln__read_u8(&d->r);
     CHECK_R(d);
-    if (m > 1)
-        return fail_at(d, KILN_E_MALFORMED, at, "malformed mutability");
+    if (m > 1) return fail_at(d, KILN_E_MALFORMED, at, "malformed mutability");
     g->mutable_ = m == 1;
     return 0;
 }
@@ -303,14 +287,11 @@ static int grow(struct dec *d, void **arr, uint32_t *cap, uint32_t n, uint32_t m
     uint64_t need = (uint64_t)n + more;
     uint64_t ncap;
     void *p;
-    if (need <= *cap)
-        return 0;
+    if (need <= *cap) return 0;
     ncap = *cap ? (uint64_t)*cap * 2 : 8;
-    if (ncap < need)
-        ncap = need;
+    if (ncap < need) ncap = need;
     p = realloc(*arr, (size_t)ncap * elem);
-    if (!p)
-        return nomem(d);
+    if (!p) return nomem(d);
     memset((char *)p + (size_t)*cap * elem, 0, (size_t)(ncap - *cap) * elem);
     *arr = p;
     *cap = (uint32_t)ncap;
@@ -325,8 +306,7 @@ static int declare_func(struct dec *d, uint32_t fidx)
     struct kiln_module *mod = d->mod;
     if (!mod->declared_funcs) {
         mod->declared_funcs = calloc(((size_t)mod->nfuncs + 7) / 8 + 1, 1);
-        if (!mod->declared_funcs)
-            return nomem(d);
+        if (!mod->declared_funcs) return nomem(d);
     }
     mod->declared_funcs[fidx / 8] |= (uint8_t)(1u << (fidx % 8));
     return 0;
@@ -347,8 +327,7 @@ static int read_const(struct dec *d, uint8_t expect, struct kiln__constexpr *ce)
         size_t at = off(d);
         uint8_t op = kiln__read_u8(&d->r);
         CHECK_R(d);
-        if (op == 0x0b)
-            break;
+        if (op == 0x0b) break;
         memset(&v, 0, sizeof v);
         switch (op) {
         case 0x41: /* i32.const */
@@ -370,10 +349,8 @@ static int read_const(struct dec *d, uint8_t expect, struct kiln__constexpr *ce)
         case 0xfd: { /* v128.const */
             uint32_t sub = kiln__read_u32(&d->r);
             CHECK_R(d);
-            if (!mod->cfg.simd)
-                return fail_at(d, KILN_E_MALFORMED, at, "illegal opcode");
-            if (sub != 12)
-                return fail_at(d, KILN_E_INVALID, at, "constant expression required");
+            if (!mod->cfg.simd) return fail_at(d, KILN_E_MALFORMED, at, "illegal opcode");
+            if (sub != 12) return fail_at(d, KILN_E_INVALID, at, "constant expression required");
             v.type = KILN_V128;
             v.bits[0] = kiln__read_fixed64(&d->r);
             v.bits[1] = kiln__read_fixed64(&d->r);
@@ -403,16 +380,13 @@ static int read_const(struct dec *d, uint8_t expect, struct kiln__constexpr *ce)
             v.type = mod->globals[v.idx].type;
             break;
         default:
-            if (!opcode_exists(op))
-                return fail_at(d, KILN_E_MALFORMED, at, "illegal opcode");
+            if (!opcode_exists(op)) return fail_at(d, KILN_E_MALFORMED, at, "illegal opcode");
             return fail_at(d, KILN_E_INVALID, at, "constant expression required");
         }
         CHECK_R(d);
-        if (nvals++ == 0)
-            *ce = v;
+        if (nvals++ == 0) *ce = v;
     }
-    if (nvals != 1 || ce->type != expect)
-        return fail_at(d, KILN_E_INVALID, start, "type mismatch");
+    if (nvals != 1 || ce->type != expect) return fail_at(d, KILN_E_INVALID, start, "type mismatch");
     return 0;
 }
 
@@ -425,16 +399,14 @@ static int sec_type(struct dec *d)
     uint32_t n, i;
     TRY(read_count(d, KILN__MAX_TYPES, "types", &n));
     mod->types = calloc(n ? n : 1, sizeof *mod->types);
-    if (!mod->types)
-        return nomem(d);
+    if (!mod->types) return nomem(d);
     for (i = 0; i < n; i++) {
         struct kiln__functype *ft = &mod->types[i];
         size_t at = off(d);
         uint8_t form;
         uint32_t np, nr, k;
         TRY(read_byte_field(d, &form));
-        if (form != 0x60)
-            return fail_at(d, KILN_E_MALFORMED, at, "malformed function type");
+        if (form != 0x60) return fail_at(d, KILN_E_MALFORMED, at, "malformed function type");
         TRY(read_count(d, KILN__MAX_PARAMS, "parameters", &np));
         for (k = 0; k < np; k++) {
             TRY(read_valtype(d, &tmp[k]));
@@ -446,8 +418,7 @@ static int sec_type(struct dec *d)
             ft->nresult_slots += kiln__slots(tmp[np + k]);
         }
         ft->types = malloc((size_t)np + nr + 1);
-        if (!ft->types)
-            return nomem(d);
+        if (!ft->types) return nomem(d);
         memcpy(ft->types, tmp, (size_t)np + nr);
         ft->nparams = np;
         ft->nresults = nr;
@@ -462,8 +433,7 @@ static int sec_import(struct dec *d)
     uint32_t n, i;
     TRY(read_count(d, KILN__MAX_IMPORTS, "imports", &n));
     mod->imports = calloc(n ? n : 1, sizeof *mod->imports);
-    if (!mod->imports)
-        return nomem(d);
+    if (!mod->imports) return nomem(d);
     for (i = 0; i < n; i++) {
         struct kiln__import *im = &mod->imports[i];
         size_t at;
@@ -482,8 +452,7 @@ static int sec_import(struct dec *d)
             size_t tat = off(d);
             t = kiln__read_u32(&d->r);
             CHECK_R(d);
-            if (t >= mod->ntypes)
-                return fail_at(d, KILN_E_INVALID, tat, "unknown type %u", t);
+            if (t >= mod->ntypes) return fail_at(d, KILN_E_INVALID, tat, "unknown type %u", t);
             if (mod->nfuncs >= KILN__MAX_FUNCS)
                 return fail_at(d, KILN_E_NOMEM, at, "too many functions");
             TRY(grow(d, (void **)&mod->funcs, &d->cap_funcs, mod->nfuncs, 1, sizeof *mod->funcs));
@@ -553,8 +522,7 @@ static int sec_function(struct dec *d)
         uint32_t t = kiln__read_u32(&d->r);
         struct kiln__func *f = &mod->funcs[mod->nfuncs];
         CHECK_R(d);
-        if (t >= mod->ntypes)
-            return fail_at(d, KILN_E_INVALID, at, "unknown type %u", t);
+        if (t >= mod->ntypes) return fail_at(d, KILN_E_INVALID, at, "unknown type %u", t);
         memset(f, 0, sizeof *f);
         f->type_idx = t;
         f->import_idx = UINT32_MAX;
@@ -605,8 +573,7 @@ static int sec_global(struct dec *d)
     struct kiln_module *mod = d->mod;
     uint32_t n, i;
     TRY(read_count(d, KILN__MAX_GLOBALS - mod->nglobals, "globals", &n));
-    TRY(grow(d, (void **)&mod->globals, &d->cap_globals, mod->nglobals, n,
-             sizeof *mod->globals));
+    TRY(grow(d, (void **)&mod->globals, &d->cap_globals, mod->nglobals, n, sizeof *mod->globals));
     for (i = 0; i < n; i++) {
         struct kiln__global g;
         memset(&g, 0, sizeof g);
@@ -628,8 +595,7 @@ static int name_cmp(const void *a, const void *b)
     const struct name_ref *x = a, *y = b;
     uint32_t n = x->len < y->len ? x->len : y->len;
     int c = memcmp(x->p, y->p, n);
-    if (c)
-        return c;
+    if (c) return c;
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
@@ -640,8 +606,7 @@ static int sec_export(struct dec *d)
     uint32_t n, i;
     int rc;
     rc = read_count(d, KILN__MAX_EXPORTS, "exports", &n);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     mod->exports = calloc(n ? n : 1, sizeof *mod->exports);
     names = calloc(n ? n : 1, sizeof *names);
     if (!mod->exports || !names) {
@@ -655,8 +620,7 @@ static int sec_export(struct dec *d)
         const char *what = "";
         mod->nexports = i + 1;
         rc = read_name(d, &ex->name, &names[i].p, &names[i].len);
-        if (rc < 0)
-            goto fail;
+        if (rc < 0) goto fail;
         at = off(d);
         ex->kind = kiln__read_u8(&d->r);
         ex->index = kiln__read_u32(&d->r);
@@ -687,8 +651,7 @@ static int sec_export(struct dec *d)
         }
         if (ex->kind == KILN_EXTERN_FUNC) {
             rc = declare_func(d, ex->index);
-            if (rc < 0)
-                goto fail;
+            if (rc < 0) goto fail;
         }
     }
     qsort(names, n, sizeof *names, name_cmp);
@@ -712,11 +675,9 @@ static int sec_start(struct dec *d)
     const struct kiln__functype *ft;
     uint32_t idx = kiln__read_u32(&d->r);
     CHECK_R(d);
-    if (idx >= mod->nfuncs)
-        return fail_at(d, KILN_E_INVALID, at, "unknown function %u", idx);
+    if (idx >= mod->nfuncs) return fail_at(d, KILN_E_INVALID, at, "unknown function %u", idx);
     ft = &mod->types[mod->funcs[idx].type_idx];
-    if (ft->nparams || ft->nresults)
-        return fail_at(d, KILN_E_INVALID, at, "start function");
+    if (ft->nparams || ft->nresults) return fail_at(d, KILN_E_INVALID, at, "start function");
     mod->has_start = true;
     mod->start = idx;
     return 0;
@@ -733,9 +694,8 @@ static int read_elem(struct dec *d, struct kiln__elem *e)
     size_t at = off(d), tat;
     uint32_t flags = kiln__read_u32(&d->r), n, i;
     CHECK_R(d);
-    if (flags > 7)
-        return fail_at(d, KILN_E_MALFORMED, at, "malformed elements segment kind");
-    e->mode = !(flags & 1) ? KILN__SEG_ACTIVE
+    if (flags > 7) return fail_at(d, KILN_E_MALFORMED, at, "malformed elements segment kind");
+    e->mode = !(flags & 1)  ? KILN__SEG_ACTIVE
               : (flags & 2) ? KILN__SEG_DECLARATIVE
                             : KILN__SEG_PASSIVE;
     e->reftype = KILN_FUNCREF;
@@ -756,16 +716,14 @@ static int read_elem(struct dec *d, struct kiln__elem *e)
             size_t kat = off(d);
             uint8_t kind = kiln__read_u8(&d->r);
             CHECK_R(d);
-            if (kind != 0)
-                return fail_at(d, KILN_E_MALFORMED, kat, "malformed element kind");
+            if (kind != 0) return fail_at(d, KILN_E_MALFORMED, kat, "malformed element kind");
         }
     }
     if (e->mode == KILN__SEG_ACTIVE && mod->tables[e->table_idx].reftype != e->reftype)
         return fail_at(d, KILN_E_INVALID, at, "type mismatch");
     TRY(read_count(d, UINT32_MAX, "elements", &n));
     e->items = calloc(n ? n : 1, sizeof *e->items);
-    if (!e->items)
-        return nomem(d);
+    if (!e->items) return nomem(d);
     for (i = 0; i < n; i++) {
         struct kiln__constexpr *it = &e->items[i];
         if (flags & 4) {
@@ -791,8 +749,7 @@ static int sec_element(struct dec *d)
     uint32_t n, i;
     TRY(read_count(d, KILN__MAX_SEGMENTS, "element segments", &n));
     mod->elems = calloc(n ? n : 1, sizeof *mod->elems);
-    if (!mod->elems)
-        return nomem(d);
+    if (!mod->elems) return nomem(d);
     for (i = 0; i < n; i++) {
         mod->nelems = i + 1;
         TRY(read_elem(d, &mod->elems[i]));
@@ -848,16 +805,14 @@ static int sec_data(struct dec *d)
         return fail_at(d, KILN_E_MALFORMED, cat,
                        "data count and data section have inconsistent lengths");
     mod->datas = calloc(n ? n : 1, sizeof *mod->datas);
-    if (!mod->datas)
-        return nomem(d);
+    if (!mod->datas) return nomem(d);
     for (i = 0; i < n; i++) {
         struct kiln__data *s = &mod->datas[i];
         size_t at = off(d), mat;
         uint32_t flags = kiln__read_u32(&d->r), len;
         CHECK_R(d);
         mod->ndatas = i + 1;
-        if (flags > 2)
-            return fail_at(d, KILN_E_MALFORMED, at, "malformed data segment kind");
+        if (flags > 2) return fail_at(d, KILN_E_MALFORMED, at, "malformed data segment kind");
         s->mode = flags == 1 ? KILN__SEG_PASSIVE : KILN__SEG_ACTIVE;
         mat = off(d);
         if (flags == 2) {
@@ -893,8 +848,8 @@ static int sec_custom(struct dec *d)
 typedef int (*section_fn)(struct dec *d);
 
 static const section_fn section_fns[] = {
-    sec_custom, sec_type,   sec_import,  sec_function, sec_table, sec_memory,   sec_global,
-    sec_export, sec_start,  sec_element, sec_code,     sec_data,  sec_datacount};
+    sec_custom, sec_type,  sec_import,  sec_function, sec_table, sec_memory,   sec_global,
+    sec_export, sec_start, sec_element, sec_code,     sec_data,  sec_datacount};
 
 /* ---- the module ----------------------------------------------------------- */
 
@@ -915,12 +870,10 @@ int kiln__decode(struct kiln_module *mod, struct kiln_error *err)
     d.where = "module header";
     kiln__reader_init(&top, base, base, end);
     d.r = top;
-    if (mod->nbytes < 4)
-        return fail_at(&d, KILN_E_MALFORMED, mod->nbytes, "unexpected end");
+    if (mod->nbytes < 4) return fail_at(&d, KILN_E_MALFORMED, mod->nbytes, "unexpected end");
     if (memcmp(base, magic, 4) != 0)
         return fail_at(&d, KILN_E_MALFORMED, 0, "magic header not detected");
-    if (mod->nbytes < 8)
-        return fail_at(&d, KILN_E_MALFORMED, mod->nbytes, "unexpected end");
+    if (mod->nbytes < 8) return fail_at(&d, KILN_E_MALFORMED, mod->nbytes, "unexpected end");
     if (memcmp(base + 4, version, 4) != 0)
         return fail_at(&d, KILN_E_MALFORMED, 4, "unknown binary version");
     top.p = base + 8;
@@ -945,8 +898,7 @@ int kiln__decode(struct kiln_module *mod, struct kiln_error *err)
             return fail_at(&d, KILN_E_MALFORMED, kiln__reader_off(&top), "length out of bounds");
         if (id != SEC_CUSTOM) {
             if (section_rank[id] <= last_rank)
-                return fail_at(&d, KILN_E_MALFORMED, at,
-                               "unexpected content after last section");
+                return fail_at(&d, KILN_E_MALFORMED, at, "unexpected content after last section");
             last_rank = section_rank[id];
         }
         kiln__reader_init(&d.r, base, top.p, top.p + size);
@@ -969,8 +921,7 @@ int kiln__decode(struct kiln_module *mod, struct kiln_error *err)
                        "data count and data section have inconsistent lengths");
     if (!mod->declared_funcs) {
         mod->declared_funcs = calloc(((size_t)mod->nfuncs + 7) / 8 + 1, 1);
-        if (!mod->declared_funcs)
-            return nomem(&d);
+        if (!mod->declared_funcs) return nomem(&d);
     }
     for (i = mod->nfunc_imports; i < mod->nfuncs; i++)
         TRY(kiln__func_validate_compile(mod, i, err));

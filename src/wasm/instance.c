@@ -58,8 +58,7 @@ int kiln__call(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
             uint32_t n = f->type->nparam_slots > f->type->nresult_slots ? f->type->nparam_slots
                                                                         : f->type->nresult_slots;
             top = (uint64_t *)args + n;
-            if (top > ex->sp && top <= ex->stack_end)
-                ex->sp = top;
+            if (top > ex->sp && top <= ex->stack_end) ex->sp = top;
         }
         caller.store = ex->store;
         caller.inst = ex->inst;
@@ -71,8 +70,7 @@ int kiln__call(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
         kiln__current_exec = saved_cur;
         ex->sp = saved_sp;
         if (rc != 0) {
-            if (rc < 0 || rc >= KILN_TRAP__COUNT)
-                rc = KILN_TRAP_HOST;
+            if (rc < 0 || rc >= KILN_TRAP__COUNT) rc = KILN_TRAP_HOST;
             if (ex->trap->kind != rc || !ex->trap->msg[0]) {
                 int code = ex->trap->exit_code;
                 trap_default_msg(ex->trap, rc);
@@ -95,8 +93,7 @@ int kiln__call(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
 static int run_guarded(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
                        uint64_t *res)
 {
-    if (sigsetjmp(ex->trap_jmp, 0) == 0)
-        return kiln__call(ex, f, args, res);
+    if (sigsetjmp(ex->trap_jmp, 0) == 0) return kiln__call(ex, f, args, res);
     trap_default_msg(ex->trap, ex->trap_kind ? ex->trap_kind : KILN_TRAP_MEMORY_OOB);
     return ex->trap->kind;
 }
@@ -131,8 +128,7 @@ static int call_slots(struct kiln_store *store, struct kiln_func *f, const uint6
             trap->kind = KILN_TRAP_HOST;
             return KILN_TRAP_HOST;
         }
-        if (!store->stack_cache)
-            store->stack_cache = malloc(nslots * sizeof(uint64_t));
+        if (!store->stack_cache) store->stack_cache = malloc(nslots * sizeof(uint64_t));
         stack = store->stack_cache;
         if (!stack) {
             snprintf(trap->msg, sizeof trap->msg, "out of memory for the value stack");
@@ -150,20 +146,17 @@ static int call_slots(struct kiln_store *store, struct kiln_func *f, const uint6
     rc = run_guarded(&ex, f, args, res);
     kiln__current_exec = saved_cur;
     store->exec = outer;
-    if (outer)
-        outer->fuel = ex.fuel;
+    if (outer) outer->fuel = ex.fuel;
     if (rc != 0) {
         trap->kind = rc;
-        if (!trap->msg[0])
-            trap_default_msg(trap, rc);
+        if (!trap->msg[0]) trap_default_msg(trap, rc);
     }
     return rc;
 }
 
 /* Type-checks args, calls func and converts the results (see wasm.h). */
 int kiln_func_call(struct kiln_store *store, struct kiln_func *func, const struct kiln_val *args,
-                   size_t nargs, struct kiln_val *results, size_t nresults,
-                   struct kiln_trap *trap)
+                   size_t nargs, struct kiln_val *results, size_t nresults, struct kiln_trap *trap)
 {
     const struct kiln__functype *ft;
     struct kiln_trap local;
@@ -172,14 +165,11 @@ int kiln_func_call(struct kiln_store *store, struct kiln_func *func, const struc
     uint32_t i, k;
     int rc;
 
-    if (!store || !func || (nargs && !args) || (nresults && !results))
-        return -KILN_E_ARG;
+    if (!store || !func || (nargs && !args) || (nresults && !results)) return -KILN_E_ARG;
     ft = func->type;
-    if (nargs != ft->nparams || nresults != ft->nresults)
-        return -KILN_E_ARG;
+    if (nargs != ft->nparams || nresults != ft->nresults) return -KILN_E_ARG;
     for (i = 0; i < ft->nparams; i++)
-        if (args[i].type != ft->types[i])
-            return -KILN_E_ARG;
+        if (args[i].type != ft->types[i]) return -KILN_E_ARG;
     argv = ft->nparam_slots <= 16 ? argbuf : malloc((size_t)ft->nparam_slots * sizeof *argv);
     resv = ft->nresult_slots <= 16 ? resbuf : malloc((size_t)ft->nresult_slots * sizeof *resv);
     if (!argv || !resv) {
@@ -192,8 +182,7 @@ int kiln_func_call(struct kiln_store *store, struct kiln_func *func, const struc
     }
     rc = call_slots(store, func, argv, resv, &local);
     if (rc != 0) {
-        if (trap)
-            *trap = local;
+        if (trap) *trap = local;
         rc = -KILN_E_TRAP;
         goto out;
     }
@@ -204,10 +193,8 @@ int kiln_func_call(struct kiln_store *store, struct kiln_func *func, const struc
     }
     rc = 0;
 out:
-    if (argv != argbuf)
-        free(argv);
-    if (resv != resbuf)
-        free(resv);
+    if (argv != argbuf) free(argv);
+    if (resv != resbuf) free(resv);
     return rc;
 }
 
@@ -228,10 +215,8 @@ static const char *const kind_names[] = {"function", "table", "memory", "global"
 static bool limits_match(uint32_t have_min, bool have_has_max, uint32_t have_max,
                          const struct kiln_limits *want)
 {
-    if (have_min < want->min)
-        return false;
-    if (want->has_max && (!have_has_max || have_max > want->max))
-        return false;
+    if (have_min < want->min) return false;
+    if (want->has_max && (!have_has_max || have_max > want->max)) return false;
     return true;
 }
 
@@ -246,8 +231,7 @@ static int link_import(struct kiln_instance *inst, uint32_t i, const struct kiln
         case KILN_EXTERN_FUNC: {
             struct kiln_func *f = ext->of.func;
             ok = f && f->type_id == inst->type_ids[mod->funcs[im->index].type_idx];
-            if (ok)
-                inst->funcs[im->index] = f;
+            if (ok) inst->funcs[im->index] = f;
             break;
         }
         case KILN_EXTERN_TABLE: {
@@ -255,31 +239,29 @@ static int link_import(struct kiln_instance *inst, uint32_t i, const struct kiln
             const struct kiln__table *want = &mod->tables[im->index];
             ok = t && t->reftype == want->reftype &&
                  limits_match(t->size, t->limits.has_max, t->limits.max, &want->limits);
-            if (ok)
-                inst->tables[im->index] = t;
+            if (ok) inst->tables[im->index] = t;
             break;
         }
         case KILN_EXTERN_MEMORY: {
             struct kiln_memory *m = ext->of.memory;
             ok = m && limits_match(m->pages, m->limits.has_max, m->limits.max,
                                    &mod->mems[im->index].limits);
-            if (ok)
-                inst->mems[im->index] = m;
+            if (ok) inst->mems[im->index] = m;
             break;
         }
         case KILN_EXTERN_GLOBAL: {
             struct kiln_global *g = ext->of.global;
             const struct kiln__global *want = &mod->globals[im->index];
             ok = g && g->type == want->type && g->mutable_ == want->mutable_;
-            if (ok)
-                inst->globals[im->index] = g;
+            if (ok) inst->globals[im->index] = g;
             break;
         }
         }
     }
     if (!ok)
-        return kiln_error_set(err, KILN_E_LINK, "import %u (\"%s\" \"%s\", %s): incompatible import type",
-                              i, im->module, im->name, kind_names[im->kind & 3]);
+        return kiln_error_set(err, KILN_E_LINK,
+                              "import %u (\"%s\" \"%s\", %s): incompatible import type", i,
+                              im->module, im->name, kind_names[im->kind & 3]);
     return 0;
 }
 
@@ -348,8 +330,7 @@ static int initialize(struct kiln_instance *inst, struct kiln_trap *trap, struct
             off[0] = (uint32_t)off[0];
             if (off[0] + d->len > m->size)
                 return set_trap(trap, err, KILN_TRAP_MEMORY_OOB, "data segment", i);
-            if (d->len)
-                memcpy(m->base + off[0], mod->bytes + d->off, d->len);
+            if (d->len) memcpy(m->base + off[0], mod->bytes + d->off, d->len);
             inst->data_dropped[i] = 1;
         }
     }
@@ -358,16 +339,15 @@ static int initialize(struct kiln_instance *inst, struct kiln_trap *trap, struct
         uint64_t none[2] = {0, 0};
         int rc = call_slots(inst->store, inst->funcs[mod->start], none, none + 1, &local);
         if (rc != 0) {
-            if (trap)
-                *trap = local;
-            return kiln_error_set(err, KILN_E_TRAP, "start function %u: %s", mod->start,
-                                  local.msg);
+            if (trap) *trap = local;
+            return kiln_error_set(err, KILN_E_TRAP, "start function %u: %s", mod->start, local.msg);
         }
     }
     return 0;
 }
 
-#define ALLOC_ARRAY(store, n, type) ((type *)kiln__store_alloc((store), ((size_t)(n) + 1) * sizeof(type)))
+#define ALLOC_ARRAY(store, n, type)                                                                \
+    ((type *)kiln__store_alloc((store), ((size_t)(n) + 1) * sizeof(type)))
 
 /* Instantiates mod in store (see wasm.h). Errors: KILN_E_ARG, KILN_E_LINK
  * (missing or incompatible import), KILN_E_NOMEM (allocation or a store
@@ -381,8 +361,7 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
     uint32_t i;
     int rc;
 
-    if (trap)
-        memset(trap, 0, sizeof *trap);
+    if (trap) memset(trap, 0, sizeof *trap);
     if (!store || !mod || !out || (nimports && !imports))
         return kiln_error_set(err, KILN_E_ARG, "kiln_instance_new: NULL argument");
     if (nimports < mod->nimports) {
@@ -391,16 +370,15 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
                               nimports, im->module, im->name);
     }
     if (nimports > mod->nimports)
-        return kiln_error_set(err, KILN_E_ARG, "%zu imports given, the module has %u",
-                              nimports, mod->nimports);
+        return kiln_error_set(err, KILN_E_ARG, "%zu imports given, the module has %u", nimports,
+                              mod->nimports);
     /* (Re)install the fault handler here rather than on every call, in case
      * another component replaced it since the store was created. */
     if (kiln__trap_handler_install() < 0)
         return kiln_error_set(err, KILN_E_IO, "cannot install the memory fault handler");
 
     inst = kiln__store_alloc(store, sizeof *inst);
-    if (!inst)
-        goto nomem;
+    if (!inst) goto nomem;
     inst->store = store;
     inst->mod = mod;
     inst->funcs = ALLOC_ARRAY(store, mod->nfuncs, struct kiln_func *);
@@ -415,22 +393,19 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
         goto nomem;
     for (i = 0; i < mod->ntypes; i++) {
         inst->type_ids[i] = kiln__store_intern_type(store, &mod->types[i]);
-        if (inst->type_ids[i] == UINT32_MAX)
-            goto nomem;
+        if (inst->type_ids[i] == UINT32_MAX) goto nomem;
     }
 
     /* imports */
     for (i = 0; i < mod->nimports; i++) {
         rc = link_import(inst, i, &imports[i], err);
-        if (rc < 0)
-            return rc;
+        if (rc < 0) return rc;
     }
 
     /* defined functions */
     for (i = mod->nfunc_imports; i < mod->nfuncs; i++) {
         struct kiln_func *f = kiln__store_alloc(store, sizeof *f);
-        if (!f)
-            goto nomem;
+        if (!f) goto nomem;
         f->type_id = inst->type_ids[mod->funcs[i].type_idx];
         f->type = &mod->types[mod->funcs[i].type_idx];
         f->inst = inst;
@@ -462,8 +437,7 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
     /* defined globals, in order (initialisers see imported globals only) */
     for (i = mod->nglobal_imports; i < mod->nglobals; i++) {
         struct kiln_global *g = kiln__store_alloc(store, sizeof *g);
-        if (!g)
-            goto nomem;
+        if (!g) goto nomem;
         g->type = mod->globals[i].type;
         g->mutable_ = mod->globals[i].mutable_;
         eval_const(inst, &mod->globals[i].init, g->val);
@@ -471,8 +445,7 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
     }
 
     rc = initialize(inst, trap, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     *out = inst;
     return 0;
 nomem:
@@ -487,8 +460,7 @@ bool kiln_instance_export(const struct kiln_instance *inst, const char *name,
     uint32_t i;
     for (i = 0; i < mod->nexports; i++) {
         const struct kiln__export *ex = &mod->exports[i];
-        if (strcmp(ex->name, name) != 0)
-            continue;
+        if (strcmp(ex->name, name) != 0) continue;
         out->kind = ex->kind;
         switch (ex->kind) {
         case KILN_EXTERN_FUNC:

@@ -43,8 +43,7 @@ static int registry_add(void *base, size_t len)
             unsigned high = atomic_load(&registry_high);
             atomic_store(&registry[i].len, len);
             atomic_store(&registry[i].base, (uintptr_t)base);
-            while (high < i + 1 &&
-                   !atomic_compare_exchange_weak(&registry_high, &high, i + 1)) {
+            while (high < i + 1 && !atomic_compare_exchange_weak(&registry_high, &high, i + 1)) {
             }
             return 0;
         }
@@ -68,8 +67,7 @@ static bool registry_contains(uintptr_t addr)
     unsigned i, high = atomic_load(&registry_high);
     for (i = 0; i < high; i++) {
         uintptr_t b = atomic_load(&registry[i].base);
-        if (b > 1 && addr >= b && addr - b < atomic_load(&registry[i].len))
-            return true;
+        if (b > 1 && addr >= b && addr - b < atomic_load(&registry[i].len)) return true;
     }
     return false;
 }
@@ -78,8 +76,7 @@ static bool registry_contains(uintptr_t addr)
 static void on_fault(void *addr)
 {
     struct kiln__exec *ex = kiln__current_exec;
-    if (!ex || !registry_contains((uintptr_t)addr))
-        return;
+    if (!ex || !registry_contains((uintptr_t)addr)) return;
     ex->trap_kind = KILN_TRAP_MEMORY_OOB;
     siglongjmp(ex->trap_jmp, 1);
 }
@@ -101,17 +98,13 @@ int kiln__memory_init(struct kiln_memory *mem, uint32_t pages, uint32_t max_page
     mem->size = 0;
     mem->pages = 0;
     mem->reserved = 0;
-    if (pages > max_pages || max_pages > KILN__MAX_PAGES)
-        return -EINVAL;
+    if (pages > max_pages || max_pages > KILN__MAX_PAGES) return -EINVAL;
     rc = kiln_platform_vm_reserve(KILN__MEM_RESERVE, &base);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     rc = kiln_platform_vm_commit(base, (size_t)pages * KILN_WASM_PAGE_SIZE);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     rc = registry_add(base, KILN__MEM_RESERVE);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     mem->base = base;
     mem->pages = pages;
     mem->size = (uint64_t)pages * KILN_WASM_PAGE_SIZE;
@@ -129,10 +122,8 @@ int64_t kiln__memory_grow(struct kiln_memory *mem, uint32_t delta)
 {
     uint32_t old = mem->pages;
     uint64_t want = (uint64_t)old + delta;
-    if (want > mem->max_pages || !mem->base)
-        return -1;
-    if (delta == 0)
-        return old;
+    if (want > mem->max_pages || !mem->base) return -1;
+    if (delta == 0) return old;
     if (kiln_platform_vm_commit(mem->base + mem->size, (size_t)delta * KILN_WASM_PAGE_SIZE) < 0)
         return -1;
     mem->pages = (uint32_t)want;
@@ -143,8 +134,7 @@ int64_t kiln__memory_grow(struct kiln_memory *mem, uint32_t delta)
 /* Unregisters and unmaps mem's range (no-op if it has none). */
 void kiln__memory_release(struct kiln_memory *mem)
 {
-    if (!mem->base)
-        return;
+    if (!mem->base) return;
     registry_remove(mem->base);
     kiln_platform_vm_release(mem->base, mem->reserved);
     mem->base = NULL;

@@ -52,13 +52,11 @@ int kiln_module_new(const uint8_t *bytes, size_t len, const struct kiln_module_c
         rc = kiln_error_set(err, KILN_E_NOMEM, "out of memory copying %zu module bytes", len);
         goto fail;
     }
-    if (len)
-        memcpy(mod->bytes, bytes, len);
+    if (len) memcpy(mod->bytes, bytes, len);
     mod->nbytes = len;
     mod->cfg = *cfg;
     rc = kiln__decode(mod, err);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     *out = mod;
     return 0;
 fail:
@@ -78,8 +76,7 @@ void kiln_module_free(struct kiln_module *mod)
 void kiln__module_destroy(struct kiln_module *mod)
 {
     uint32_t i;
-    if (!mod)
-        return;
+    if (!mod) return;
     if (mod->types)
         for (i = 0; i < mod->ntypes; i++)
             free(mod->types[i].types);

@@ -45,19 +45,14 @@ void kiln_store_config_default(struct kiln_store_config *cfg)
 struct kiln_store *kiln_store_new(const struct kiln_store_config *cfg)
 {
     struct kiln_store *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
-    if (cfg)
-        s->cfg = *cfg;
+    if (!s) return NULL;
+    if (cfg) s->cfg = *cfg;
     if (!s->cfg.max_memory_bytes ||
         s->cfg.max_memory_bytes > (uint64_t)KILN__MAX_PAGES * KILN_WASM_PAGE_SIZE)
         s->cfg.max_memory_bytes = (uint64_t)KILN__MAX_PAGES * KILN_WASM_PAGE_SIZE;
-    if (!s->cfg.max_table_elems)
-        s->cfg.max_table_elems = DEFAULT_MAX_TABLE_ELEMS;
-    if (!s->cfg.max_call_depth)
-        s->cfg.max_call_depth = DEFAULT_MAX_CALL_DEPTH;
-    if (!s->cfg.value_stack_bytes)
-        s->cfg.value_stack_bytes = DEFAULT_VALUE_STACK_BYTES;
+    if (!s->cfg.max_table_elems) s->cfg.max_table_elems = DEFAULT_MAX_TABLE_ELEMS;
+    if (!s->cfg.max_call_depth) s->cfg.max_call_depth = DEFAULT_MAX_CALL_DEPTH;
+    if (!s->cfg.value_stack_bytes) s->cfg.value_stack_bytes = DEFAULT_VALUE_STACK_BYTES;
     atomic_init(&s->interrupt, 0);
     /* The fault handler is (re)installed at store creation and
      * instantiation, not on every call (see instance.c). */
@@ -74,12 +69,10 @@ void kiln_store_free(struct kiln_store *store)
 {
     struct kiln__alloc *a, *next;
     uint32_t i;
-    if (!store)
-        return;
+    if (!store) return;
     for (a = store->allocs; a; a = next) {
         next = a->next;
-        if (a->cleanup)
-            a->cleanup(a->obj);
+        if (a->cleanup) a->cleanup(a->obj);
         free(a);
     }
     free(store->stack_cache);
@@ -104,11 +97,9 @@ void kiln_store_clear_interrupt(struct kiln_store *store)
 static void *store_alloc_cleanup(struct kiln_store *store, size_t size, void (*cleanup)(void *))
 {
     struct kiln__alloc *a;
-    if (size > SIZE_MAX - sizeof *a)
-        return NULL;
+    if (size > SIZE_MAX - sizeof *a) return NULL;
     a = calloc(1, sizeof *a + size);
-    if (!a)
-        return NULL;
+    if (!a) return NULL;
     a->cleanup = cleanup;
     a->next = store->allocs;
     store->allocs = a;
@@ -134,23 +125,19 @@ uint32_t kiln__store_intern_type(struct kiln_store *store, const struct kiln__fu
     size_t n = (size_t)ft->nparams + ft->nresults;
     uint32_t i;
     for (i = 0; i < store->ntypes; i++)
-        if (functype_equal(&store->types[i], ft))
-            return i;
-    if (store->ntypes == UINT32_MAX - 1)
-        return UINT32_MAX;
+        if (functype_equal(&store->types[i], ft)) return i;
+    if (store->ntypes == UINT32_MAX - 1) return UINT32_MAX;
     if (store->ntypes == store->cap_types) {
         uint32_t ncap = store->cap_types ? store->cap_types * 2 : 16;
         struct kiln__functype *p = realloc(store->types, (size_t)ncap * sizeof *p);
-        if (!p)
-            return UINT32_MAX;
+        if (!p) return UINT32_MAX;
         store->types = p;
         store->cap_types = ncap;
     }
     t = &store->types[store->ntypes];
     *t = *ft;
     t->types = malloc(n ? n : 1);
-    if (!t->types)
-        return UINT32_MAX;
+    if (!t->types) return UINT32_MAX;
     memcpy(t->types, ft->types, n);
     return store->ntypes++;
 }
@@ -225,15 +212,12 @@ struct kiln_func *kiln_func_new_host(struct kiln_store *store, const struct kiln
         return NULL;
     n = (size_t)type->nparams + type->nresults;
     for (i = 0; i < n; i++)
-        if (!kiln__is_valtype(type->types[i], true))
-            return NULL;
+        if (!kiln__is_valtype(type->types[i], true)) return NULL;
     ft = kiln__store_alloc(store, sizeof *ft + n + 1);
     f = kiln__store_alloc(store, sizeof *f);
-    if (!ft || !f)
-        return NULL;
+    if (!ft || !f) return NULL;
     ft->types = (uint8_t *)(ft + 1);
-    if (n)
-        memcpy(ft->types, type->types, n);
+    if (n) memcpy(ft->types, type->types, n);
     ft->nparams = type->nparams;
     ft->nresults = type->nresults;
     for (i = 0; i < type->nparams; i++)
@@ -241,8 +225,7 @@ struct kiln_func *kiln_func_new_host(struct kiln_store *store, const struct kiln
     for (i = 0; i < type->nresults; i++)
         ft->nresult_slots += kiln__slots(ft->types[type->nparams + i]);
     f->type_id = kiln__store_intern_type(store, ft);
-    if (f->type_id == UINT32_MAX)
-        return NULL;
+    if (f->type_id == UINT32_MAX) return NULL;
     f->type = ft;
     f->host = fn;
     f->env = env;
@@ -301,16 +284,12 @@ struct kiln_table *kiln_table_new(struct kiln_store *store, uint8_t reftype,
         (limits->has_max && limits->min > limits->max))
         return NULL;
     max = store->cfg.max_table_elems;
-    if (limits->has_max && limits->max < max)
-        max = limits->max;
-    if (limits->min > max)
-        return NULL;
+    if (limits->has_max && limits->max < max) max = limits->max;
+    if (limits->min > max) return NULL;
     t = store_alloc_cleanup(store, sizeof *t, table_cleanup);
-    if (!t)
-        return NULL;
+    if (!t) return NULL;
     t->elems = calloc(limits->min ? limits->min : 1, sizeof *t->elems);
-    if (!t->elems)
-        return NULL; /* the block stays on the list; cleanup frees NULL */
+    if (!t->elems) return NULL; /* the block stays on the list; cleanup frees NULL */
     t->reftype = reftype;
     t->size = limits->min;
     t->cap = limits->min ? limits->min : 1;
@@ -328,8 +307,7 @@ uint32_t kiln_table_size(const struct kiln_table *t)
 /* Element i as a value of the table's reftype; false if out of bounds. */
 bool kiln_table_get(const struct kiln_table *t, uint32_t i, struct kiln_val *out)
 {
-    if (i >= t->size)
-        return false;
+    if (i >= t->size) return false;
     memset(out, 0, sizeof *out);
     out->type = t->reftype;
     out->of.ref = t->elems[i];
@@ -339,8 +317,7 @@ bool kiln_table_get(const struct kiln_table *t, uint32_t i, struct kiln_val *out
 /* The table's type: current size as minimum, declared maximum. */
 void kiln_table_type(const struct kiln_table *t, uint8_t *reftype, struct kiln_limits *out)
 {
-    if (reftype)
-        *reftype = t->reftype;
+    if (reftype) *reftype = t->reftype;
     if (out) {
         out->min = t->size;
         out->max = t->limits.max;
@@ -371,12 +348,11 @@ struct kiln_memory *kiln_memory_new(struct kiln_store *store, const struct kiln_
         return NULL;
     }
     max = (uint32_t)(store->cfg.max_memory_bytes / KILN_WASM_PAGE_SIZE);
-    if (limits->has_max && limits->max < max)
-        max = limits->max;
+    if (limits->has_max && limits->max < max) max = limits->max;
     if (limits->min > max) {
         kiln_error_set(err, KILN_E_NOMEM,
-                       "memory of %u pages exceeds the limit of %u pages (%llu bytes)",
-                       limits->min, max, (unsigned long long)store->cfg.max_memory_bytes);
+                       "memory of %u pages exceeds the limit of %u pages (%llu bytes)", limits->min,
+                       max, (unsigned long long)store->cfg.max_memory_bytes);
         return NULL;
     }
     m = store_alloc_cleanup(store, sizeof *m, memory_cleanup);
@@ -401,11 +377,9 @@ struct kiln_global *kiln_global_new(struct kiln_store *store, const struct kiln_
                                     bool mutable_)
 {
     struct kiln_global *g;
-    if (!store || !init || !kiln__is_valtype(init->type, true))
-        return NULL;
+    if (!store || !init || !kiln__is_valtype(init->type, true)) return NULL;
     g = kiln__store_alloc(store, sizeof *g);
-    if (!g)
-        return NULL;
+    if (!g) return NULL;
     g->type = init->type;
     g->mutable_ = mutable_;
     kiln__val_to_slots(init, g->val);
@@ -421,8 +395,7 @@ void kiln_global_get(const struct kiln_global *g, struct kiln_val *out)
 /* Sets a mutable global of the same type; false otherwise. */
 bool kiln_global_set(struct kiln_global *g, const struct kiln_val *v)
 {
-    if (!g->mutable_ || v->type != g->type)
-        return false;
+    if (!g->mutable_ || v->type != g->type) return false;
     kiln__val_to_slots(v, g->val);
     return true;
 }
@@ -430,8 +403,6 @@ bool kiln_global_set(struct kiln_global *g, const struct kiln_val *v)
 /* The global's type. */
 void kiln_global_type(const struct kiln_global *g, uint8_t *valtype, bool *mutable_)
 {
-    if (valtype)
-        *valtype = g->type;
-    if (mutable_)
-        *mutable_ = g->mutable_;
+    if (valtype) *valtype = g->type;
+    if (mutable_) *mutable_ = g->mutable_;
 }

@@ -36,13 +36,12 @@ static int decode(const struct wb *w)
 }
 
 #define EXPECT(w, want_, text)                                                                     \
-    do {                                                                                          \
+    do {                                                                                           \
         if (decode(w) != (want_))                                                                  \
-            fail_msg("expected code %d, got %d: \"%s\"", (want_), err.code, err.msg);             \
-        if ((want_) == 0 && err.msg[0])                                                            \
-            fail_msg("unexpected error \"%s\"", err.msg);                                        \
+            fail_msg("expected code %d, got %d: \"%s\"", (want_), err.code, err.msg);              \
+        if ((want_) == 0 && err.msg[0]) fail_msg("unexpected error \"%s\"", err.msg);              \
         if ((want_) != 0 && strstr(err.msg, (text)) == NULL)                                       \
-            fail_msg("message \"%s\" lacks \"%s\"", err.msg, (text));                             \
+            fail_msg("message \"%s\" lacks \"%s\"", err.msg, (text));                              \
     } while (0)
 
 static void test_header(void **state)
@@ -335,19 +334,17 @@ static void test_segments(void **state)
     /* all elem encodings that need no bodies: 0 (active, func indices),
      * 1 (passive), 3 (declarative), 4/5/7 (expressions) */
     base_module(&w);
-    WB_RAW(&w, 0x09, 0x20, 0x06,
-           0x00, 0x41, 0x00, 0x0b, 0x01, 0x00,                   /* 0 */
-           0x01, 0x00, 0x01, 0x00,                               /* 1 */
-           0x03, 0x00, 0x01, 0x00,                               /* 3 */
-           0x04, 0x41, 0x01, 0x0b, 0x01, 0xd0, 0x70, 0x0b,       /* 4 */
-           0x05, 0x70, 0x01, 0xd2, 0x00, 0x0b,                   /* 5 */
-           0x07, 0x70, 0x00);                                    /* 7 */
+    WB_RAW(&w, 0x09, 0x20, 0x06, 0x00, 0x41, 0x00, 0x0b, 0x01, 0x00, /* 0 */
+           0x01, 0x00, 0x01, 0x00,                                   /* 1 */
+           0x03, 0x00, 0x01, 0x00,                                   /* 3 */
+           0x04, 0x41, 0x01, 0x0b, 0x01, 0xd0, 0x70, 0x0b,           /* 4 */
+           0x05, 0x70, 0x01, 0xd2, 0x00, 0x0b,                       /* 5 */
+           0x07, 0x70, 0x00);                                        /* 7 */
     EXPECT(&w, 0, "");
     /* 2 and 6 with an explicit table index */
     base_module(&w);
-    WB_RAW(&w, 0x09, 0x13, 0x02,
-           0x02, 0x00, 0x41, 0x00, 0x0b, 0x00, 0x01, 0x00,
-           0x06, 0x00, 0x41, 0x00, 0x0b, 0x70, 0x01, 0xd2, 0x00, 0x0b);
+    WB_RAW(&w, 0x09, 0x13, 0x02, 0x02, 0x00, 0x41, 0x00, 0x0b, 0x00, 0x01, 0x00, 0x06, 0x00, 0x41,
+           0x00, 0x0b, 0x70, 0x01, 0xd2, 0x00, 0x0b);
     EXPECT(&w, 0, "");
     base_module(&w);
     WB_RAW(&w, 0x09, 0x08, 0x01, 0x02, 0x01, 0x41, 0x00, 0x0b, 0x00, 0x00);
@@ -418,14 +415,11 @@ static void test_queries(void **state)
     wb_header(&w);
     WB_RAW(&w, 0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7e);
     c.n = 0;
-    WB_RAW(&c, 0x04,
-           0x01, 'm', 0x01, 'f', 0x00, 0x00,
-           0x01, 'm', 0x01, 't', 0x01, 0x6f, 0x01, 0x01, 0x05,
-           0x01, 'm', 0x02, 'm', 'e', 0x02, 0x00, 0x03,
-           0x01, 'm', 0x01, 'g', 0x03, 0x7c, 0x01);
+    WB_RAW(&c, 0x04, 0x01, 'm', 0x01, 'f', 0x00, 0x00, 0x01, 'm', 0x01, 't', 0x01, 0x6f, 0x01, 0x01,
+           0x05, 0x01, 'm', 0x02, 'm', 'e', 0x02, 0x00, 0x03, 0x01, 'm', 0x01, 'g', 0x03, 0x7c,
+           0x01);
     wb_section(&w, 0x02, &c);
-    WB_RAW(&w, 0x07, 0x0d, 0x02, 0x03, 'f', 'u', 'n', 0x00, 0x00, 0x03, 'm', 'e', 'm', 0x02,
-           0x00);
+    WB_RAW(&w, 0x07, 0x0d, 0x02, 0x03, 'f', 'u', 'n', 0x00, 0x00, 0x03, 'm', 'e', 'm', 0x02, 0x00);
     assert_int_equal(kiln_module_new(w.b, w.n, NULL, &m, &err), 0);
     assert_int_equal(kiln_module_import_count(m), 4);
     kiln_module_import(m, 0, &id);
@@ -533,12 +527,18 @@ static void test_config_and_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_header),           cmocka_unit_test(test_sections),
-        cmocka_unit_test(test_huge_counts),      cmocka_unit_test(test_types_imports),
-        cmocka_unit_test(test_memories),         cmocka_unit_test(test_globals_consts),
-        cmocka_unit_test(test_exports_start),    cmocka_unit_test(test_segments),
-        cmocka_unit_test(test_function_code_counts), cmocka_unit_test(test_queries),
-        cmocka_unit_test(test_truncations),      cmocka_unit_test(test_config_and_limits),
+        cmocka_unit_test(test_header),
+        cmocka_unit_test(test_sections),
+        cmocka_unit_test(test_huge_counts),
+        cmocka_unit_test(test_types_imports),
+        cmocka_unit_test(test_memories),
+        cmocka_unit_test(test_globals_consts),
+        cmocka_unit_test(test_exports_start),
+        cmocka_unit_test(test_segments),
+        cmocka_unit_test(test_function_code_counts),
+        cmocka_unit_test(test_queries),
+        cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_config_and_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

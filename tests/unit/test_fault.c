@@ -37,8 +37,7 @@ static struct kiln_module *build(void)
     WB_RAW(&c, 0x00, 0x00);
     wb_section(&w, 7, &c);
     WB_RAW(&w, 0x0a, 0x09, 0x01, 0x07, 0x00, 0x20, 0x00, 0x28, 0x02, 0x00, 0x0b);
-    if (kiln_module_new(w.b, w.n, NULL, &m, &err) != 0)
-        fail_msg("%s", err.msg);
+    if (kiln_module_new(w.b, w.n, NULL, &m, &err) != 0) fail_msg("%s", err.msg);
     return m;
 }
 
@@ -67,12 +66,10 @@ static void null_deref(void)
     struct kiln_val a = {.type = KILN_I32, .of.i32 = 70000}, r;
     struct kiln_extern x;
     struct kiln_trap trap;
-    if (kiln_instance_new(s, m, NULL, 0, &inst, NULL, &err) != 0)
-        _exit(2);
+    if (kiln_instance_new(s, m, NULL, 0, &inst, NULL, &err) != 0) _exit(2);
     kiln_instance_export(inst, "load", &x);
     /* the handler is installed by the first call; make it trap once */
-    if (kiln_func_call(s, x.of.func, &a, 1, &r, 1, &trap) != -KILN_E_TRAP)
-        _exit(3);
+    if (kiln_func_call(s, x.of.func, &a, 1, &r, 1, &trap) != -KILN_E_TRAP) _exit(3);
     {
         volatile int *volatile p = (volatile int *)(uintptr_t)16; /* unmapped page */
         *p = 1;
@@ -89,11 +86,9 @@ static void host_touches_guard(void)
     struct kiln_val a = {.type = KILN_I32, .of.i32 = 70000}, r;
     struct kiln_extern x;
     struct kiln_trap trap;
-    if (kiln_instance_new(s, m, NULL, 0, &inst, NULL, &err) != 0)
-        _exit(2);
+    if (kiln_instance_new(s, m, NULL, 0, &inst, NULL, &err) != 0) _exit(2);
     kiln_instance_export(inst, "load", &x);
-    if (kiln_func_call(s, x.of.func, &a, 1, &r, 1, &trap) != -KILN_E_TRAP)
-        _exit(3);
+    if (kiln_func_call(s, x.of.func, &a, 1, &r, 1, &trap) != -KILN_E_TRAP) _exit(3);
     /* outside any call: a host bug, not a guest trap */
     kiln_memory_data(kiln_instance_memory(inst))[70000] = 1;
     _exit(4);
@@ -121,15 +116,13 @@ static void *worker(void *arg)
     struct kiln_trap trap;
     intptr_t bad = 0;
     int i;
-    if (kiln_instance_new(s, m, NULL, 0, &inst, NULL, &err) != 0)
-        return (void *)-1;
+    if (kiln_instance_new(s, m, NULL, 0, &inst, NULL, &err) != 0) return (void *)-1;
     kiln_instance_export(inst, "load", &x);
     for (i = 0; i < 200; i++) {
         struct kiln_val a = {.type = KILN_I32}, r;
         a.of.i32 = (i & 1) ? 65536 + i : i;
         int rc = kiln_func_call(s, x.of.func, &a, 1, &r, 1, &trap);
-        if ((i & 1) ? (rc != -KILN_E_TRAP || trap.kind != KILN_TRAP_MEMORY_OOB) : rc != 0)
-            bad++;
+        if ((i & 1) ? (rc != -KILN_E_TRAP || trap.kind != KILN_TRAP_MEMORY_OOB) : rc != 0) bad++;
     }
     kiln_store_free(s);
     return (void *)bad;

@@ -83,10 +83,8 @@ static int host_trap(struct kiln_caller *c, const uint64_t *args, uint64_t *res,
 {
     (void)res;
     (void)env;
-    if (args[0] == 1)
-        return kiln_caller_trap(c, KILN_TRAP_HOST, 0, "boom %d", 7);
-    if (args[0] == 2)
-        return kiln_caller_trap(c, KILN_TRAP_EXIT, 3, "exit");
+    if (args[0] == 1) return kiln_caller_trap(c, KILN_TRAP_HOST, 0, "boom %d", 7);
+    if (args[0] == 2) return kiln_caller_trap(c, KILN_TRAP_EXIT, 3, "exit");
     return KILN_TRAP_UNREACHABLE; /* no message: the default one */
 }
 
@@ -149,9 +147,8 @@ static void build(struct wb *w)
     WB_RAW(&c, 0x02, 0x00);
     wb_section(w, 7, &c);
     c.n = 0;
-    WB_RAW(&c, 0x02,
-           0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x10, 0x00, 0x41, 0x01, 0x6a, 0x0b,
-           0x07, 0x00, 0x20, 0x00, 0x20, 0x00, 0x6c, 0x0b);
+    WB_RAW(&c, 0x02, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x10, 0x00, 0x41, 0x01, 0x6a, 0x0b, 0x07,
+           0x00, 0x20, 0x00, 0x20, 0x00, 0x6c, 0x0b);
     wb_section(w, 10, &c);
 }
 
@@ -193,13 +190,11 @@ static void test_wasm_to_host(void **state)
     struct wb w;
     (void)state;
     build(&w);
-    if (kiln_module_new(w.b, w.n, NULL, &mod, &err) != 0)
-        fail_msg("%s", err.msg);
+    if (kiln_module_new(w.b, w.n, NULL, &mod, &err) != 0) fail_msg("%s", err.msg);
     s = kiln_store_new(NULL);
     imp.kind = KILN_EXTERN_FUNC;
     imp.of.func = kiln_func_new_host(s, &ft, host_h, &h);
-    if (kiln_instance_new(s, mod, &imp, 1, &inst, NULL, &err) != 0)
-        fail_msg("%s", err.msg);
+    if (kiln_instance_new(s, mod, &imp, 1, &inst, NULL, &err) != 0) fail_msg("%s", err.msg);
     assert_true(kiln_instance_export(inst, "sq", &x));
     h.sq = x.of.func;
     assert_true(kiln_instance_export(inst, "f", &x));

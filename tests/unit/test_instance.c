@@ -71,8 +71,7 @@ static struct kiln_module *build_segments(int32_t e, int32_t d)
     wb_sleb(&c, d);
     WB_RAW(&c, 0x0b, 0x02, 'y', 'o');
     wb_section(&w, 11, &c);
-    if (kiln_module_new(w.b, w.n, NULL, &m, &err) != 0)
-        fail_msg("%s", err.msg);
+    if (kiln_module_new(w.b, w.n, NULL, &m, &err) != 0) fail_msg("%s", err.msg);
     return m;
 }
 
@@ -118,8 +117,7 @@ static void test_success(void **state)
     bool mut;
     (void)state;
     make_imports(&im, 2, false);
-    if (kiln_instance_new(im.s, m, im.ext, 3, &inst, &trap, &err) != 0)
-        fail_msg("%s", err.msg);
+    if (kiln_instance_new(im.s, m, im.ext, 3, &inst, &trap, &err) != 0) fail_msg("%s", err.msg);
     assert_ptr_equal(kiln_instance_module(inst), m);
     assert_ptr_equal(kiln_instance_memory(inst), im.mem);
     assert_memory_equal(kiln_memory_data(im.mem), "hiyo", 4);
@@ -171,7 +169,7 @@ static void test_elem_trap_keeps_earlier_writes(void **state)
     assert_int_equal(trap.kind, KILN_TRAP_TABLE_OOB);
     assert_string_equal(trap.msg, "out of bounds table access");
     assert_true(kiln_table_get(im.tab, 0, &v));
-    assert_non_null(v.of.ref); /* segment 0 was applied */
+    assert_non_null(v.of.ref);                                /* segment 0 was applied */
     assert_memory_equal(kiln_memory_data(im.mem), "\0\0", 2); /* data comes after elems */
     kiln_store_free(im.s);
     kiln_module_free(m);
@@ -256,11 +254,10 @@ static struct kiln_module *build_start(uint8_t start)
     WB_RAW(&w, 0x08, 0x01);
     wb_u8(&w, start);
     c.n = 0;
-    WB_RAW(&c, 0x02, 0x09, 0x00, 0x41, 0x00, 0x41, 0x2a, 0x36, 0x02, 0x00, 0x0b,
-           0x03, 0x00, 0x00, 0x0b);
+    WB_RAW(&c, 0x02, 0x09, 0x00, 0x41, 0x00, 0x41, 0x2a, 0x36, 0x02, 0x00, 0x0b, 0x03, 0x00, 0x00,
+           0x0b);
     wb_section(&w, 10, &c);
-    if (kiln_module_new(w.b, w.n, NULL, &m, &err) != 0)
-        fail_msg("%s", err.msg);
+    if (kiln_module_new(w.b, w.n, NULL, &m, &err) != 0) fail_msg("%s", err.msg);
     return m;
 }
 
@@ -272,8 +269,7 @@ static void test_start(void **state)
     struct kiln_error err;
     struct kiln_trap trap;
     (void)state;
-    if (kiln_instance_new(s, m, NULL, 0, &inst, &trap, &err) != 0)
-        fail_msg("%s", err.msg);
+    if (kiln_instance_new(s, m, NULL, 0, &inst, &trap, &err) != 0) fail_msg("%s", err.msg);
     assert_int_equal(kiln_memory_data(kiln_instance_memory(inst))[0], 42);
     kiln_module_free(m);
     m = build_start(1);

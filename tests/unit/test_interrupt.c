@@ -40,13 +40,10 @@ static struct kiln_module *build(void)
     WB_RAW(&c, 0x00, 0x02);
     wb_section(&w, 7, &c);
     c.n = 0;
-    WB_RAW(&c, 0x03,
-           0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b,
-           0x02, 0x00, 0x0b,
-           0x04, 0x00, 0x10, 0x02, 0x0b);
+    WB_RAW(&c, 0x03, 0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b, 0x02, 0x00, 0x0b, 0x04, 0x00,
+           0x10, 0x02, 0x0b);
     wb_section(&w, 10, &c);
-    if (kiln_module_new(w.b, w.n, NULL, &m, &err) != 0)
-        fail_msg("%s", err.msg);
+    if (kiln_module_new(w.b, w.n, NULL, &m, &err) != 0) fail_msg("%s", err.msg);
     return m;
 }
 
@@ -81,8 +78,7 @@ static void test_interrupt_from_thread(void **state)
     pthread_join(th, NULL);
     assert_int_equal(trap.kind, KILN_TRAP_INTERRUPTED);
     /* sticky until cleared */
-    assert_int_equal(kiln_func_call(s, export(inst, "nop"), NULL, 0, NULL, 0, &trap),
-                     -KILN_E_TRAP);
+    assert_int_equal(kiln_func_call(s, export(inst, "nop"), NULL, 0, NULL, 0, &trap), -KILN_E_TRAP);
     assert_int_equal(trap.kind, KILN_TRAP_INTERRUPTED);
     kiln_store_clear_interrupt(s);
     assert_int_equal(kiln_func_call(s, export(inst, "nop"), NULL, 0, NULL, 0, &trap), 0);
@@ -121,8 +117,7 @@ static void test_stack_exhausted(void **state)
     struct kiln_trap trap;
     (void)state;
     assert_int_equal(kiln_instance_new(s, m, NULL, 0, &inst, NULL, &err), 0);
-    assert_int_equal(kiln_func_call(s, export(inst, "rec"), NULL, 0, NULL, 0, &trap),
-                     -KILN_E_TRAP);
+    assert_int_equal(kiln_func_call(s, export(inst, "rec"), NULL, 0, NULL, 0, &trap), -KILN_E_TRAP);
     assert_int_equal(trap.kind, KILN_TRAP_STACK_EXHAUSTED);
     assert_string_equal(trap.msg, "call stack exhausted");
     kiln_store_free(s);

@@ -42,15 +42,15 @@ static struct res rd_s(const uint8_t *b, size_t n, unsigned bits)
     return x;
 }
 
-#define U(bits, ...)                                                                              \
-    ({                                                                                            \
-        static const uint8_t b_[] = {__VA_ARGS__};                                                \
-        rd_u(b_, sizeof b_, bits);                                                                \
+#define U(bits, ...)                                                                               \
+    ({                                                                                             \
+        static const uint8_t b_[] = {__VA_ARGS__};                                                 \
+        rd_u(b_, sizeof b_, bits);                                                                 \
     })
-#define S(bits, ...)                                                                              \
-    ({                                                                                            \
-        static const uint8_t b_[] = {__VA_ARGS__};                                                \
-        rd_s(b_, sizeof b_, bits);                                                                \
+#define S(bits, ...)                                                                               \
+    ({                                                                                             \
+        static const uint8_t b_[] = {__VA_ARGS__};                                                 \
+        rd_s(b_, sizeof b_, bits);                                                                 \
     })
 
 static void test_u32_values(void **state)

@@ -22,8 +22,8 @@ static void build(struct wb *w)
     struct wb c;
     wb_header(w);
     c.n = 0;
-    WB_RAW(&c, 0x03, 0x60, 0x01, 0x7f, 0x01, 0x7f, 0x60, 0x02, 0x7f, 0x7f, 0x00, 0x60, 0x01,
-           0x7f, 0x01, 0x7f);
+    WB_RAW(&c, 0x03, 0x60, 0x01, 0x7f, 0x01, 0x7f, 0x60, 0x02, 0x7f, 0x7f, 0x00, 0x60, 0x01, 0x7f,
+           0x01, 0x7f);
     wb_section(w, 1, &c);
     c.n = 0;
     WB_RAW(&c, 0x03, 0x00, 0x01, 0x02);
@@ -43,8 +43,7 @@ static void build(struct wb *w)
     WB_RAW(&c, 0x02, 0x00);
     wb_section(w, 7, &c);
     c.n = 0;
-    WB_RAW(&c, 0x03,
-           0x07, 0x00, 0x20, 0x00, 0x28, 0x02, 0x00, 0x0b,             /* i32.load */
+    WB_RAW(&c, 0x03, 0x07, 0x00, 0x20, 0x00, 0x28, 0x02, 0x00, 0x0b,   /* i32.load */
            0x09, 0x00, 0x20, 0x00, 0x20, 0x01, 0x36, 0x02, 0x00, 0x0b, /* i32.store */
            0x06, 0x00, 0x20, 0x00, 0x40, 0x00, 0x0b);                  /* memory.grow */
     wb_section(w, 10, &c);
@@ -65,8 +64,7 @@ static void setup_env(struct env *e, uint64_t max_bytes)
     struct kiln_extern x;
     struct wb w;
     build(&w);
-    if (kiln_module_new(w.b, w.n, NULL, &e->mod, &err) != 0)
-        fail_msg("module: %s", err.msg);
+    if (kiln_module_new(w.b, w.n, NULL, &e->mod, &err) != 0) fail_msg("module: %s", err.msg);
     kiln_store_config_default(&cfg);
     cfg.max_memory_bytes = max_bytes;
     e->store = kiln_store_new(&cfg);
@@ -96,8 +94,7 @@ static int call1(struct env *e, struct kiln_func *f, int32_t a, int32_t *out,
 {
     struct kiln_val arg = {.type = KILN_I32, .of.i32 = a}, res;
     int rc = kiln_func_call(e->store, f, &arg, 1, &res, 1, trap);
-    if (rc == 0)
-        *out = res.of.i32;
+    if (rc == 0) *out = res.of.i32;
     return rc;
 }
 

@@ -17,8 +17,7 @@ struct wb {
 
 static inline void wb_bytes(struct wb *w, const void *p, size_t n)
 {
-    if (w->n + n > sizeof w->b)
-        abort();
+    if (w->n + n > sizeof w->b) abort();
     memcpy(w->b + w->n, p, n);
     w->n += n;
 }
@@ -79,10 +78,10 @@ static inline void wb_section_raw(struct wb *w, uint8_t id, const void *p, size_
     wb_bytes(w, p, n);
 }
 
-#define WB_RAW(w, ...)                                                                            \
-    do {                                                                                          \
-        static const uint8_t raw_[] = {__VA_ARGS__};                                              \
-        wb_bytes((w), raw_, sizeof raw_);                                                         \
+#define WB_RAW(w, ...)                                                                             \
+    do {                                                                                           \
+        static const uint8_t raw_[] = {__VA_ARGS__};                                               \
+        wb_bytes((w), raw_, sizeof raw_);                                                          \
     } while (0)
 
 #endif

@@ -28,8 +28,7 @@ size_t kiln_platform_page_size(void)
 int kiln_platform_vm_reserve(size_t len, void **out)
 {
     void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-        return -errno;
+    if (p == MAP_FAILED) return -errno;
     *out = p;
     return 0;
 }
@@ -37,20 +36,16 @@ int kiln_platform_vm_reserve(size_t len, void **out)
 /* See vmem.h: mprotect RW, never PROT_EXEC. */
 int kiln_platform_vm_commit(void *p, size_t len)
 {
-    if (len == 0)
-        return 0;
-    if (mprotect(p, len, PROT_READ | PROT_WRITE) != 0)
-        return -errno;
+    if (len == 0) return 0;
+    if (mprotect(p, len, PROT_READ | PROT_WRITE) != 0) return -errno;
     return 0;
 }
 
 /* See vmem.h: munmap. */
 int kiln_platform_vm_release(void *p, size_t len)
 {
-    if (!p)
-        return 0;
-    if (munmap(p, len) != 0)
-        return -errno;
+    if (!p) return 0;
+    if (munmap(p, len) != 0) return -errno;
     return 0;
 }
 
@@ -75,8 +70,7 @@ static void fault_handler(int sig, siginfo_t *si, void *uc)
 {
     kiln_platform_fault_fn hook = atomic_load(&fault_hook);
     (void)uc;
-    if (hook)
-        hook(si->si_addr); /* siglongjmps away when the fault is expected */
+    if (hook) hook(si->si_addr); /* siglongjmps away when the fault is expected */
     /* Not ours: put the previous action back; returning re-executes the
      * faulting instruction under it. */
     sigaction(sig, sig == SIGBUS ? &prev_bus : &prev_segv, NULL);
@@ -87,8 +81,7 @@ static atomic_int installed; /* our handler was installed at least once */
 
 static void init_key(void)
 {
-    if (pthread_key_create(&altstack_key, altstack_free) != 0)
-        install_result = -EAGAIN;
+    if (pthread_key_create(&altstack_key, altstack_free) != 0) install_result = -EAGAIN;
 }
 
 /* (Re)installs our handler for sig unless it is already the current action;
@@ -96,16 +89,13 @@ static void init_key(void)
 static int install_sig(int sig, struct sigaction *prev)
 {
     struct sigaction cur, sa;
-    if (sigaction(sig, NULL, &cur) != 0)
-        return -errno;
-    if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == fault_handler)
-        return 0;
+    if (sigaction(sig, NULL, &cur) != 0) return -errno;
+    if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == fault_handler) return 0;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = fault_handler;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
-    if (sigaction(sig, &sa, prev) != 0)
-        return -errno;
+    if (sigaction(sig, &sa, prev) != 0) return -errno;
     return 0;
 }
 
@@ -116,17 +106,14 @@ static int altstack_install(void)
 {
     stack_t cur, ss;
     size_t size = 64 * 1024;
-    if (altstack_mem)
-        return 0;
-    if (sigaltstack(NULL, &cur) != 0)
-        return -errno;
+    if (altstack_mem) return 0;
+    if (sigaltstack(NULL, &cur) != 0) return -errno;
     if (!(cur.ss_flags & SS_DISABLE)) {
         altstack_mem = (void *)1;
         return 0;
     }
     ss.ss_sp = malloc(size);
-    if (!ss.ss_sp)
-        return -ENOMEM;
+    if (!ss.ss_sp) return -ENOMEM;
     ss.ss_size = size;
     ss.ss_flags = 0;
     if (sigaltstack(&ss, NULL) != 0) {
@@ -145,15 +132,12 @@ int kiln_platform_fault_install(kiln_platform_fault_fn hook)
     int rc;
     atomic_store(&fault_hook, hook);
     pthread_once(&install_once, init_key);
-    if (install_result)
-        return install_result;
+    if (install_result) return install_result;
     pthread_mutex_lock(&install_lock);
     rc = install_sig(SIGSEGV, &prev_segv);
-    if (rc == 0)
-        rc = install_sig(SIGBUS, &prev_bus);
+    if (rc == 0) rc = install_sig(SIGBUS, &prev_bus);
     pthread_mutex_unlock(&install_lock);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     atomic_store(&installed, 1);
     return altstack_install();
 }
@@ -161,7 +145,6 @@ int kiln_platform_fault_install(kiln_platform_fault_fn hook)
 /* See vmem.h. */
 int kiln_platform_fault_ready(void)
 {
-    if (!atomic_load_explicit(&installed, memory_order_acquire))
-        return -EAGAIN;
+    if (!atomic_load_explicit(&installed, memory_order_acquire)) return -EAGAIN;
     return altstack_install();
 }
