@@ -560,8 +560,8 @@ static void emit_br(struct comp *c, struct cframe *f)
 /* A branch condition: `iop_t a [b]` branches when true, `iop_f` when false. */
 struct cond {
     int iop_t, iop_f;
-    uint32_t a, b;
-    bool two;
+    uint32_t a, b, c3;
+    bool two, three;
 };
 
 static void emit_cond(struct comp *c, const struct cond *k, bool when)
@@ -570,6 +570,39 @@ static void emit_cond(struct comp *c, const struct cond *k, bool when)
     w(c, k->a);
     if (k->two)
         w(c, k->b);
+    if (k->three)
+        w(c, k->c3);
+}
+
+/* If the op just emitted is `slot = src & mask` (an I32_AND_I whose result
+ * is only consumed now), removes it and returns true with *src and *mask. */
+static bool take_and(struct comp *c, uint32_t slot, uint32_t *src, uint32_t *mask)
+{
+    if (c->last_op < 0 || c->last_op + 4 != (long)c->ncode ||
+        c->code[c->last_op] != (uint32_t)c->h[KILN__I_I32_AND_I] ||
+        c->last_dst != c->last_op + 1 || c->code[c->last_op + 1] != slot || slot < c->temp_base)
+        return false;
+    *src = c->code[c->last_op + 2];
+    *mask = c->code[c->last_op + 3];
+    c->ncode = (size_t)c->last_op;
+    c->last_op = -1;
+    c->last_dst = -1;
+    return true;
+}
+
+/* The condition "fp[slot] != 0" for br_if/if, as a test of an and just
+ * emitted when there is one. */
+static void value_cond(struct comp *c, uint32_t slot, struct cond *k)
+{
+    memset(k, 0, sizeof *k);
+    k->a = slot;
+    k->iop_t = KILN__I_BR_IF_NZ;
+    k->iop_f = KILN__I_BR_IF_Z;
+    if (take_and(c, slot, &k->a, &k->b)) {
+        k->two = true;
+        k->iop_t = KILN__I_BR_AND_NZ;
+        k->iop_f = KILN__I_BR_AND_Z;
+    }
 }
 
 static void compile_br_if(struct comp *c, const struct cond *k, uint32_t depth)
@@ -892,12 +925,26 @@ static void compile_binary(struct comp *c, int iop, uint8_t rtype)
         struct cond k;
         int base = use_imm ? (is64 ? KILN__I_BR_I64_EQ_I : KILN__I_BR_I32_EQ_I)
                            : (is64 ? KILN__I_BR_I64_EQ : KILN__I_BR_I32_EQ);
+        uint32_t and_src, and_mask;
+        memset(&k, 0, sizeof k);
         k.iop_t = base + cc;
         k.iop_f = base + cc_inverse[cc];
         k.a = sa;
         k.b = use_imm ? (uint32_t)imm : sb;
         k.two = true;
         pop(c, 2);
+        if (use_imm && !is64 && cc <= 1 && c->r.p < c->r.end &&
+            (*c->r.p == 0x0d || *c->r.p == 0x04) && take_and(c, sa, &and_src, &and_mask)) {
+            /* (x & m) == k / != k, then br_if or if */
+            k.iop_t = cc == 0 ? KILN__I_BR_AND_EQ_I : KILN__I_BR_AND_NE_I;
+            k.iop_f = cc == 0 ? KILN__I_BR_AND_NE_I : KILN__I_BR_AND_EQ_I;
+            k.a = and_src;
+            k.b = and_mask;
+            k.c3 = (uint32_t)imm;
+            k.three = true;
+            fuse_branch(c, &k);
+            return;
+        }
         if (fuse_branch(c, &k))
             return;
         op(c, use_imm ? imm_iop(iop) : iop);
@@ -936,6 +983,7 @@ static void compile_unary(struct comp *c, int iop, uint8_t rtype)
     if (iop == KILN__I_I32_EQZ || iop == KILN__I_I64_EQZ) {
         struct cond k;
         bool is64 = iop == KILN__I_I64_EQZ;
+        memset(&k, 0, sizeof k);
         sa = operand(c, c->nvs - 1);
         k.iop_t = is64 ? KILN__I_BR_IF_Z64 : KILN__I_BR_IF_Z;
         k.iop_f = is64 ? KILN__I_BR_IF_NZ64 : KILN__I_BR_IF_NZ;
@@ -1188,10 +1236,7 @@ static int compile_body(struct comp *c, uint32_t fidx, struct kiln_error *err)
         }
         case KEY_IF: {
             struct cond k;
-            k.a = operand(c, c->nvs - 1);
-            k.two = false;
-            k.iop_t = KILN__I_BR_IF_NZ;
-            k.iop_f = KILN__I_BR_IF_Z;
+            value_cond(c, operand(c, c->nvs - 1), &k);
             pop(c, 1);
             compile_if(c, &k);
             break;
@@ -1211,10 +1256,7 @@ static int compile_body(struct comp *c, uint32_t fidx, struct kiln_error *err)
         case KEY_BR_IF: {
             struct cond k;
             uint32_t d = kiln__read_u32(r);
-            k.a = operand(c, c->nvs - 1);
-            k.two = false;
-            k.iop_t = KILN__I_BR_IF_NZ;
-            k.iop_f = KILN__I_BR_IF_Z;
+            value_cond(c, operand(c, c->nvs - 1), &k);
             pop(c, 1);
             compile_br_if(c, &k, d);
             break;

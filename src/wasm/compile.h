@@ -94,6 +94,10 @@ struct kiln__code {
     X(BR_IF_Z)             /* cond off: branch if the i32 is zero */                              \
     X(BR_IF_NZ64)          /* cond off: i64 / reference variants */                               \
     X(BR_IF_Z64)           /* cond off */                                                         \
+    X(BR_AND_NZ)           /* x mask off: branch if (x & mask) != 0 */                            \
+    X(BR_AND_Z)            /* x mask off: branch if (x & mask) == 0 */                            \
+    X(BR_AND_EQ_I)         /* x mask k off: branch if (x & mask) == k */                          \
+    X(BR_AND_NE_I)         /* x mask k off: branch if (x & mask) != k */                          \
     X(BR_TABLE)            /* idx n off0 .. off(n-1) offdefault */                                \
     X(CALL)                /* funcidx argslot */                                                  \
     X(CALL_INDIRECT)       /* typeidx tableidx argslot idxslot */                                 \

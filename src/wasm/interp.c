@@ -367,6 +367,26 @@ L_BR_IF_Z64:
         BRANCH(2);
     ip += 3;
     NEXT();
+L_BR_AND_NZ:
+    if (U32(1) & ip[2])
+        BRANCH(3);
+    ip += 4;
+    NEXT();
+L_BR_AND_Z:
+    if (!(U32(1) & ip[2]))
+        BRANCH(3);
+    ip += 4;
+    NEXT();
+L_BR_AND_EQ_I:
+    if ((U32(1) & ip[2]) == ip[3])
+        BRANCH(4);
+    ip += 5;
+    NEXT();
+L_BR_AND_NE_I:
+    if ((U32(1) & ip[2]) != ip[3])
+        BRANCH(4);
+    ip += 5;
+    NEXT();
 L_BR_TABLE: {
     uint32_t i = U32(1), n = ip[2];
     if (i > n)
