@@ -16,6 +16,7 @@
  *   exec_to_first  execve -> the guest's main (the number that matters)
  *   exit           execve -> the child reaped
  *   exec_to_main   execve -> the stub's main (kernel exec + libc start)
+ *   setup          stub config, vkernel, trust store (before reading the unit)
  *   read parse sig hash harden decode   (stub phases, from its timing line)
  *   instantiate    the stub calling kiln_wasi_run -> the guest's main
  *                  (link, instantiate, data segments, wasi-libc start-up)
@@ -30,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { Q_FIRST, Q_EXIT, Q_MAIN, Q_READ, Q_PARSE, Q_SIG, Q_HASH, Q_HARDEN, Q_DECODE, Q_INST, NQ };
-static const char *const qname[NQ] = {"exec_to_first", "exit", "exec_to_main", "read", "parse",
+enum { Q_FIRST, Q_EXIT, Q_MAIN, Q_SETUP, Q_READ, Q_PARSE, Q_SIG, Q_HASH, Q_HARDEN, Q_DECODE, Q_INST, NQ };
+static const char *const qname[NQ] = {"exec_to_first", "exit", "exec_to_main", "setup", "read", "parse",
                                       "sig", "hash", "harden", "decode", "instantiate"};
 
 static uint64_t now_ns(void)
@@ -121,6 +122,7 @@ int main(int argc, char **argv)
         if (strstr(ebuf, "kiln-stub-timing") != NULL) {
             have_stub = 1;
             v[Q_MAIN][r] = field(ebuf, "main=") - t0;
+            v[Q_SETUP][r] = field(ebuf, "setup=");
             v[Q_READ][r] = field(ebuf, "read=");
             v[Q_PARSE][r] = field(ebuf, "parse=");
             v[Q_SIG][r] = field(ebuf, "sig=");

@@ -86,9 +86,10 @@ void kiln_stub_audit_unit(struct kiln_vk *vk, const struct kiln_unit *u,
 void kiln_stub_timing_print(const struct kiln_stub_timing *t)
 {
     fprintf(stderr,
-            "kiln-stub-timing main=%llu read=%llu parse=%llu sig=%llu hash=%llu harden=%llu "
-            "decode=%llu run_start=%llu\n",
-            (unsigned long long)t->main_ns, (unsigned long long)t->read_ns,
+            "kiln-stub-timing main=%llu setup=%llu read=%llu parse=%llu sig=%llu hash=%llu "
+            "harden=%llu decode=%llu run_start=%llu\n",
+            (unsigned long long)t->main_ns, (unsigned long long)t->setup_ns,
+            (unsigned long long)t->read_ns,
             (unsigned long long)t->parse_ns, (unsigned long long)t->sig_ns,
             (unsigned long long)t->hash_ns, (unsigned long long)t->harden_ns,
             (unsigned long long)t->decode_ns, (unsigned long long)t->run_start_ns);

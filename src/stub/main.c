@@ -194,6 +194,7 @@ static int verify_and_harden(struct stub *s)
         close(fd);
         return refuse(s, "trust store", "%s", err.msg);
     }
+    s->timing.setup_ns = now_ns() - s->timing.main_ns;
     rc = kiln_unit_verify_fd(fd, s->ts, &s->unit, &why, &err);
     close(fd);
     if (rc < 0) {

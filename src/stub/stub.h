@@ -41,6 +41,7 @@ void kiln_stub_audit_unit(struct kiln_vk *vk, const struct kiln_unit *unit,
 /* Where the stub spent its time (CLOCK_MONOTONIC ns). */
 struct kiln_stub_timing {
     uint64_t main_ns;      /* absolute: main() entered */
+    uint64_t setup_ns;     /* stub config, vkernel, trust store (before reading) */
     uint64_t read_ns;      /* reading /proc/self/exe (unit.timing) */
     uint64_t parse_ns;     /* footer + envelope */
     uint64_t sig_ns;       /* Ed25519 */
