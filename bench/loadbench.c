@@ -33,8 +33,7 @@ static long rss_bytes(void)
     long pages = 0, resident = 0;
     FILE *f = fopen("/proc/self/statm", "r");
     if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-            resident = 0;
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
         fclose(f);
     }
     return resident * sysconf(_SC_PAGESIZE);
@@ -51,8 +50,7 @@ static uint8_t *read_file(const char *path, size_t *len)
     FILE *f = fopen(path, "rb");
     uint8_t *buf = NULL;
     long n;
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
         buf = malloc((size_t)n + 1);
         if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
@@ -65,8 +63,7 @@ static uint8_t *read_file(const char *path, size_t *len)
     return buf;
 }
 
-static int trap_stub(struct kiln_caller *caller, const uint64_t *args, uint64_t *results,
-                     void *env)
+static int trap_stub(struct kiln_caller *caller, const uint64_t *args, uint64_t *results, void *env)
 {
     return kiln_caller_trap(caller, KILN_TRAP_HOST, 0, "kiln-bench-load: import called");
 }
@@ -148,8 +145,7 @@ int main(int argc, char **argv)
         struct kiln_extern *imports;
         struct kiln_trap trap;
         stores[ninst] = kiln_store_new(NULL);
-        if (!stores[ninst])
-            break;
+        if (!stores[ninst]) break;
         imports = make_imports(stores[ninst], mod, nimp);
         if (!imports ||
             kiln_instance_new(stores[ninst], mod, imports, nimp, &inst, &trap, &err) < 0) {
@@ -166,8 +162,7 @@ int main(int argc, char **argv)
            strrchr(argv[1], '/') ? strrchr(argv[1], '/') + 1 : argv[1], len / 1e3,
            len / samples[n / 2] / 1e6, n, samples[n / 2] * 1e3, (rss1 - rss0) / 1e3);
     if (ninst > 0)
-        printf("+%.0f KB resident per instance (%d instances)\n", rss2 / 1e3 / ninst,
-               ninst);
+        printf("+%.0f KB resident per instance (%d instances)\n", rss2 / 1e3 / ninst, ninst);
     else
         printf("not instantiable here: %s\n", err.msg);
     status = 0;

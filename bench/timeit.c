@@ -45,12 +45,10 @@ static int run_once(char **argv, double *wall, double *cpu, char *tail)
     size_t len = 0;
     char buf[TAIL];
     struct rusage ru;
-    if (pipe(fds) < 0)
-        return -1;
+    if (pipe(fds) < 0) return -1;
     double t0 = now();
     pid_t pid = fork();
-    if (pid < 0)
-        return -1;
+    if (pid < 0) return -1;
     if (pid == 0) {
         dup2(fds[1], 1);
         close(fds[0]);
@@ -67,16 +65,13 @@ static int run_once(char **argv, double *wall, double *cpu, char *tail)
             len = TAIL / 2;
         }
         r = read(fds[0], buf + len, sizeof buf - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
         len += (size_t)r;
     }
     close(fds[0]);
     while (wait4(pid, &status, 0, &ru) < 0)
-        if (errno != EINTR)
-            return -1;
+        if (errno != EINTR) return -1;
     *wall = now() - t0;
     *cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
            ru.ru_stime.tv_usec / 1e6;
@@ -102,7 +97,10 @@ int main(int argc, char **argv)
     for (int i = 0; i < runs; i++) {
         int st = run_once(argv + 2, &wall[i], &cpu[i], tail);
         if (st != 0) {
-            printf("fail %d %s\n", st < 0 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+            printf("fail %d %s\n",
+                   st < 0          ? -1
+                   : WIFEXITED(st) ? WEXITSTATUS(st)
+                                   : 128 + WTERMSIG(st),
                    tail);
             return 1;
         }

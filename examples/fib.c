@@ -20,8 +20,7 @@ static uint8_t sieve_buf[1 << 20];
 __attribute__((export_name("primes"))) uint32_t primes(uint32_t n)
 {
     uint32_t count = 0;
-    if (n > sizeof sieve_buf)
-        n = sizeof sieve_buf;
+    if (n > sizeof sieve_buf) n = sizeof sieve_buf;
     for (uint32_t i = 0; i < n; i++)
         sieve_buf[i] = i >= 2;
     for (uint32_t i = 2; (uint64_t)i * i < n; i++)

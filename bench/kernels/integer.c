@@ -41,8 +41,7 @@ static uint32_t list_find(const struct node *l, int16_t lo, int16_t hi)
 {
     uint32_t found = 0, pos = 0;
     for (; l; l = l->next, pos++)
-        if (l->key >= lo && l->key <= hi)
-            found += pos;
+        if (l->key >= lo && l->key <= hi) found += pos;
     return found;
 }
 
@@ -102,8 +101,7 @@ static struct node *list_sort(struct node *l, int (*cmp)(const struct node *, co
             p = q;
         }
         tail->next = 0;
-        if (merges <= 1)
-            return l;
+        if (merges <= 1) return l;
     }
 }
 
@@ -132,8 +130,7 @@ static uint32_t matrix_work(uint32_t seed, uint32_t crc)
 {
     uint32_t rng = seed * 40503u + 12345u;
     int32_t acc = 0;
-    if (!rng)
-        rng = 1;
+    if (!rng) rng = 1;
     for (int i = 0; i < MAT_N; i++)
         for (int j = 0; j < MAT_N; j++) {
             uint32_t r = bench_xorshift32(&rng);
@@ -151,8 +148,7 @@ static uint32_t matrix_work(uint32_t seed, uint32_t crc)
         for (int j = 0; j < MAT_N; j++) {
             mat_c[i][j] += mat_a[i][j] * (int32_t)(seed & 0xff);
             acc += (mat_c[i][j] >> 3) & 0x7f;
-            if (mat_c[i][j] > 0)
-                acc ^= mat_c[i][j] & 0x3ff;
+            if (mat_c[i][j] > 0) acc ^= mat_c[i][j] & 0x3ff;
         }
     for (int i = 0; i < MAT_N; i++) {
         uint32_t s = 0; /* unsigned: the products overflow 32 bits, and wrap the same everywhere */
@@ -168,8 +164,9 @@ static uint32_t matrix_work(uint32_t seed, uint32_t crc)
 /* ---- 3. state machine --------------------------------------------------------------------- */
 
 /* States of a recogniser for numbers like "-12", "3.25", "+.5e-7"; tokens end at ','.
- *   START -sign-> SIGN -digit-> INT -'.'-> DOT -digit-> FRAC -e-> EXP -sign-> EXPSIGN -digit-> EXPINT
- *   START -'.'-> DOT;  INT -e-> EXP;  EXP -digit-> EXPINT;  anything else -> BAD (until ',')   */
+ *   START -sign-> SIGN -digit-> INT -'.'-> DOT -digit-> FRAC -e-> EXP -sign-> EXPSIGN -digit->
+ * EXPINT START -'.'-> DOT;  INT -e-> EXP;  EXP -digit-> EXPINT;  anything else -> BAD (until ',')
+ */
 enum { S_START, S_SIGN, S_INT, S_DOT, S_FRAC, S_EXP, S_EXPSIGN, S_EXPINT, S_BAD, S_COUNT };
 
 static char text[TEXT_LEN];
@@ -180,8 +177,7 @@ static void text_build(uint32_t *rng)
     for (int i = 0; i < TEXT_LEN; i++) {
         uint32_t r = bench_xorshift32(rng);
         text[i] = alphabet[r % (sizeof alphabet - 1)];
-        if ((r >> 20) % 9 == 0)
-            text[i] = ',';
+        if ((r >> 20) % 9 == 0) text[i] = ',';
     }
 }
 
@@ -214,8 +210,7 @@ static uint32_t state_work(uint32_t seed, uint32_t crc)
     uint32_t rng = seed ^ 0x9e3779b9u;
     uint32_t finals[S_COUNT] = {0}, transitions = 0;
     int s = S_START;
-    if (!rng)
-        rng = 1;
+    if (!rng) rng = 1;
     text_build(&rng);
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < TEXT_LEN; i++) {

@@ -62,8 +62,7 @@ static uint32_t hash_index(uint32_t key)
 static uint32_t hash_work(uint32_t seed, uint32_t crc)
 {
     uint32_t rng = seed * 1664525u + 1013904223u, hits = 0, sum = 0, probes = 0;
-    if (!rng)
-        rng = 1;
+    if (!rng) rng = 1;
     bench_memset(table, 0, sizeof table);
     /* keys[] is sorted now; insert every other one, in a scrambled order */
     for (uint32_t i = 0; i < ELEMS / 2; i++) {
@@ -77,7 +76,8 @@ static uint32_t hash_work(uint32_t seed, uint32_t crc)
         table[h].value += i;
     }
     for (uint32_t i = 0; i < ELEMS / 2; i++) {
-        uint32_t k = (i & 1) ? (bench_xorshift32(&rng) | 1u) : (keys[(i * 40503u) & (ELEMS - 1)] | 1u);
+        uint32_t k =
+            (i & 1) ? (bench_xorshift32(&rng) | 1u) : (keys[(i * 40503u) & (ELEMS - 1)] | 1u);
         uint32_t h = hash_index(k);
         while (table[h].key) {
             if (table[h].key == k) {

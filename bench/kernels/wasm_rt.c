@@ -25,10 +25,8 @@ void *memmove(void *dst, const void *src, size_t n)
 {
     uint8_t *d = dst;
     const uint8_t *s = src;
-    if (d == s || n == 0)
-        return dst;
-    if (d < s || d >= s + n)
-        return memcpy(dst, src, n);
+    if (d == s || n == 0) return dst;
+    if (d < s || d >= s + n) return memcpy(dst, src, n);
     while (n--)
         d[n] = s[n];
     return dst;
