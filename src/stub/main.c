@@ -9,7 +9,8 @@
  *      is fixed at build time or by a root-owned config file, never by the
  *      environment or argv, which belong to the guest;
  *   2. only then hardens the process (harden.c: no_new_privs, MDWE, the
- *      no-JIT seccomp filter);
+ *      no-JIT seccomp filter), and, once the guest's mounts are set up,
+ *      confines it with Landlock to them (kiln_vk_confine);
  *   3. runs the verified module on the engine with the embedded vkernel and
  *      the unit's signed policy, passing argv, the environment and the exit
  *      status through.
@@ -264,6 +265,10 @@ static int prepare(struct stub *s, int argc, char **argv)
         fprintf(stderr, "kiln-stub: cannot run: %s\n", err.msg);
         return EXIT_REFUSED;
     }
+    /* the second wall (Landlock): from here on the process reaches only the
+     * mounts; where the kernel lacks it the vkernel's own checks remain */
+    if (kiln_vk_confine(s->vk, &err) < 0)
+        memset(&err, 0, sizeof err);
     return 0;
 }
 
