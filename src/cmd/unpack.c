@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cmd/command.h"
+#include "cmd/image_cmd.h"
 #include "kiln/image.h"
 
 static void usage(FILE *f)
@@ -20,33 +21,20 @@ static void usage(FILE *f)
             "usage: kiln unpack [options] IMAGE[:REF] DIR\n\n"
             "Extracts IMAGE (OCI layout directory, oci-archive or docker-archive tar) into the\n"
             "new directory DIR, checking every blob's digest; unsafe entries are refused.\n\n"
-            "  --ref REF            which image of a multi-image layout (tag / ref name)\n"
-            "  --platform OS/ARCH   which platform of a multi-platform index\n"
-            "  --allow-setuid       keep setuid/setgid bits (stripped by default)\n"
-            "  --allow-devices      skip device nodes instead of refusing the image\n"
-            "  --allow-fifos        create FIFOs instead of refusing the image\n"
-            "  --keep-owner         chown entries to their uid/gid (root only)\n"
-            "  --max-layer-bytes N, --max-total-bytes N, --max-entries N   bounds\n"
+            KILN_IMAGE_OPTIONS_HELP
             "  --json               machine-readable result\n");
 }
 
-struct progress {
-    int tty;
-    char last[80];
-};
-
-static void on_progress(void *ctx, const char *what, const char *id, uint64_t done, uint64_t total)
+/* Contract in image_cmd.h. */
+void kiln_cmd_progress(void *ctx, const char *what, const char *id, uint64_t done, uint64_t total)
 {
-    struct progress *p = ctx;
+    struct kiln_cmd_progress *p = ctx;
     if (!p->tty) return;
-    fprintf(stderr, "\r%s %.19s %llu/%llu KiB", what, id, (unsigned long long)(done >> 10),
+    fprintf(stderr, "\r%s %.19s %llu/%llu KiB ", what, id, (unsigned long long)(done >> 10),
             (unsigned long long)(total >> 10));
-    snprintf(p->last, sizeof p->last, "%s", id);
 }
 
-/* Splits "PATH:REF" when PATH exists and the whole string does not. Returns
- * a malloc'd path; *ref gets a pointer into it or stays unchanged. */
-char *kiln_cmd_split_image_ref(const char *arg, const char **ref);
+/* Contract in image_cmd.h. */
 char *kiln_cmd_split_image_ref(const char *arg, const char **ref)
 {
     struct stat st;
@@ -64,9 +52,7 @@ char *kiln_cmd_split_image_ref(const char *arg, const char **ref)
     return p;
 }
 
-/* Parses the options shared by commands that open images; returns 1 if the
- * option was one of them, 0 if not, -1 on a bad value. */
-int kiln_cmd_image_option(int c, const char *arg, struct kiln_image_options *opt);
+/* Contract in image_cmd.h. */
 int kiln_cmd_image_option(int c, const char *arg, struct kiln_image_options *opt)
 {
     char *end;
@@ -91,17 +77,9 @@ int kiln_cmd_image_option(int c, const char *arg, struct kiln_image_options *opt
     return 0;
 }
 
-#define IMAGE_LONGOPTS                                                                             \
-    {"ref", required_argument, NULL, 1001}, {"platform", required_argument, NULL, 1002},          \
-        {"allow-setuid", no_argument, NULL, 1003}, {"allow-devices", no_argument, NULL, 1004},    \
-        {"allow-fifos", no_argument, NULL, 1005}, {"keep-owner", no_argument, NULL, 1006},        \
-        {"max-layer-bytes", required_argument, NULL, 1007},                                        \
-        {"max-total-bytes", required_argument, NULL, 1008},                                        \
-        {"max-entries", required_argument, NULL, 1009}
-
 static int cmd_unpack(int argc, char **argv)
 {
-    static const struct option opts[] = {IMAGE_LONGOPTS,
+    static const struct option opts[] = {KILN_IMAGE_LONGOPTS,
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -109,7 +87,7 @@ static int cmd_unpack(int argc, char **argv)
     struct kiln_image *img = NULL;
     struct kiln_image_stats st;
     struct kiln_error err = {0};
-    struct progress prog = {0};
+    struct kiln_cmd_progress prog = {0};
     char *path = NULL;
     int c, json = 0, rc = 1;
 
@@ -138,7 +116,7 @@ static int cmd_unpack(int argc, char **argv)
     }
     path = kiln_cmd_split_image_ref(argv[optind], &opt.ref);
     prog.tty = isatty(2) && !json;
-    opt.progress = on_progress;
+    opt.progress = kiln_cmd_progress;
     opt.progress_ctx = &prog;
     if (!path || kiln_image_open(path, &opt, &img, &err) < 0 ||
         kiln_image_extract(img, argv[optind + 1], &st, &err) < 0) {
