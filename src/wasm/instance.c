@@ -64,6 +64,7 @@ int kiln__call(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
         caller.inst = ex->inst;
         caller.trap = ex->trap;
         ex->trap->kind = KILN_TRAP_NONE;
+        ex->trap->exit_code = 0;
         ex->trap->msg[0] = '\0';
         kiln__current_exec = NULL;
         rc = f->host(&caller, args, res, f->env);
