@@ -218,7 +218,7 @@ static int read_byte_field(struct dec *d, uint8_t *out)
 static int read_valtype(struct dec *d, uint8_t *out)
 {
     size_t at = off(d);
-    uint8_t b;
+    uint8_t b = 0;
     TRY(read_byte_field(d, &b));
     if (!kiln__is_valtype(b, d->mod->cfg.simd))
         return fail_at(d, KILN_E_MALFORMED, at, "malformed value type");
@@ -229,7 +229,7 @@ static int read_valtype(struct dec *d, uint8_t *out)
 static int read_reftype(struct dec *d, uint8_t *out)
 {
     size_t at = off(d);
-    uint8_t b;
+    uint8_t b = 0;
     TRY(read_byte_field(d, &b));
     if (!kiln__is_reftype(b)) return fail_at(d, KILN_E_MALFORMED, at, "malformed reference type");
     *out = b;
@@ -239,7 +239,7 @@ static int read_reftype(struct dec *d, uint8_t *out)
 static int read_limits(struct dec *d, struct kiln_limits *lim)
 {
     size_t at = off(d);
-    uint8_t flags;
+    uint8_t flags = 0;
     TRY(read_byte_field(d, &flags));
     if (flags > 1) return fail_at(d, KILN_E_MALFORMED, at, "integer too large");
     lim->min = kiln__read_u32(&d->r);
@@ -403,7 +403,7 @@ static int sec_type(struct dec *d)
     for (i = 0; i < n; i++) {
         struct kiln__functype *ft = &mod->types[i];
         size_t at = off(d);
-        uint8_t form;
+        uint8_t form = 0;
         uint32_t np, nr, k;
         TRY(read_byte_field(d, &form));
         if (form != 0x60) return fail_at(d, KILN_E_MALFORMED, at, "malformed function type");
