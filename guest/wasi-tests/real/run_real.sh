@@ -8,6 +8,8 @@
 #                   files and stdin/stdout; -t integrity test
 #            sqlite3 the shell creates, fills and queries a database in a
 #                   preopened directory (same output as native and node)
+#            libsodium every test of test/default (77) passes, each checking its
+#                   own expected output (.exp) through the preopened directory
 # Sources come from `apt-get source --download-only` (a deb-src entry must be
 # configured); without them the test is skipped (exit 77).
 set -u
@@ -126,6 +128,41 @@ SQL
     diff -u "$work/n.out" "$work/k.out" || fail "sqlite3 output differs from native"
     echo "select count(*) from t;" | "$kiln" exec --dir "$work/k::/data" "$work/sqlite3.wasm" \
         /data/test.db 2>/dev/null | grep -qx 1500 || fail "database not persisted"
+    ;;
+libsodium)
+    src=$(fetch libsodium 'libsodium-*/') || exit $?
+    cd "$src"
+    v=$(sed -n 's/^AC_INIT(\[libsodium\],\[\([0-9.]*\)\].*/\1/p' configure.ac)
+    sed -e "s/@VERSION@/$v/; s/@SODIUM_LIBRARY_VERSION_MAJOR@/10/" \
+        -e 's/@SODIUM_LIBRARY_VERSION_MINOR@/3/; s/@SODIUM_LIBRARY_MINIMAL_DEF@//' \
+        src/libsodium/include/sodium/version.h.in >src/libsodium/include/sodium/version.h
+    SF="-D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_PROCESS_CLOCKS -DCONFIGURED=1 -DHAVE_INTTYPES_H -DHAVE_STDINT_H -Isrc/libsodium/include/sodium -Isrc/libsodium/include"
+    mkdir -p "$work/obj" "$work/tests"
+    if [ ! -f "$work/libsodium.a" ]; then
+        for f in $(find src/libsodium -name '*.c'); do
+            echo "$WASI_CC $SF -c $f -o $work/obj/$(echo "$f" | tr / _).o"
+        done | xargs -P2 -I{} sh -c '{}' || fail "library build"
+        llvm-ar-14 rcs "$work/libsodium.a" "$work"/obj/*.o 2>/dev/null ||
+            ar rcs "$work/libsodium.a" "$work"/obj/*.o || fail "ar"
+    fi
+    cd test/default
+    for f in *.c; do
+        t=${f%.c}
+        [ -f "$work/tests/$t.wasm" ] ||
+            echo "$WASI_CC -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_PROCESS_CLOCKS -I. -I../quirks -I../../src/libsodium/include -I../../src/libsodium/include/sodium $f $work/libsodium.a -lwasi-emulated-signal -lwasi-emulated-process-clocks -o $work/tests/$t.wasm 2>/dev/null"
+    done | xargs -P2 -I{} sh -c '{}' || fail "test build"
+    rm -rf "$work/run" && mkdir "$work/run" && cp ./*.exp "$work/run/"
+    pass=0 failed=""
+    for w in "$work"/tests/*.wasm; do
+        t=$(basename "$w" .wasm)
+        if "$kiln" exec --dir "$work/run::/" "$w" >/dev/null 2>"$work/run/$t.stderr"; then
+            pass=$((pass + 1))
+        else
+            failed="$failed $t"
+        fi
+    done
+    echo "libsodium: $pass passed;${failed:- none failed}"
+    [ -z "$failed" ] || fail "libsodium tests failed:$failed"
     ;;
 *)
     echo "unknown program $prog"; exit 2 ;;
