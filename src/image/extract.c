@@ -380,18 +380,24 @@ static int write_data(struct xctx *x, struct archive *a, int fd, const char *pat
     return 0;
 }
 
-static void set_owner_times(struct xctx *x, int dirfd, const char *base, struct archive_entry *e,
-                            int is_link)
+static void set_times(int dirfd, const char *base, struct archive_entry *e, int is_link)
 {
-    if (x->img->opt.keep_owner && geteuid() == 0)
-        (void)fchownat(dirfd, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
-                       AT_SYMLINK_NOFOLLOW);
     if (archive_entry_mtime_is_set(e)) {
         struct timespec ts[2];
         ts[0].tv_sec = ts[1].tv_sec = archive_entry_mtime(e);
         ts[0].tv_nsec = ts[1].tv_nsec = archive_entry_mtime_nsec(e);
         (void)utimensat(dirfd, base, ts, is_link ? AT_SYMLINK_NOFOLLOW : 0);
     }
+}
+
+/* Owner (when asked and root) then times; never follows a final symlink. */
+static void set_owner_times(struct xctx *x, int dirfd, const char *base, struct archive_entry *e,
+                            int is_link)
+{
+    if (x->img->opt.keep_owner && geteuid() == 0)
+        (void)fchownat(dirfd, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
+                       AT_SYMLINK_NOFOLLOW);
+    set_times(dirfd, base, e, is_link);
 }
 
 /* Applies one tar entry. */
@@ -532,6 +538,9 @@ static int apply(struct xctx *x, struct archive *a, struct archive_entry *e)
             rc = sysfail(x, raw, "mkdir", errno);
             goto out;
         }
+        if (x->img->opt.keep_owner && geteuid() == 0)
+            (void)fchownat(pfd, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
+                           AT_SYMLINK_NOFOLLOW);
         x->st.dirs++;
         rc = add_dirfix(x, path, mode);
         break;
@@ -547,13 +556,16 @@ static int apply(struct xctx *x, struct archive *a, struct archive_entry *e)
         }
         rc = write_data(x, a, fd, raw, archive_entry_size(e));
         if (rc < 0) goto out;
+        /* owner first: chown clears setuid/setgid bits */
+        if (x->img->opt.keep_owner && geteuid() == 0)
+            (void)fchown(fd, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e));
         if (fchmod(fd, mode) != 0) {
             rc = sysfail(x, raw, "chmod", errno);
             goto out;
         }
         close(fd);
         fd = -1;
-        set_owner_times(x, pfd, base, e, 0);
+        set_times(pfd, base, e, 0);
         x->st.files++;
         break;
     case AE_IFLNK: {
