@@ -969,6 +969,24 @@ static void compile_binary(struct comp *c, int iop, uint8_t rtype)
         c->last_height = c->nvs;
         return;
     }
+    if (!use_imm && iop == KILN__I_I32_ADD && c->last_op >= 0 &&
+        c->last_op + 4 == (long)c->ncode &&
+        c->code[c->last_op] == (uint32_t)c->h[KILN__I_I32_MUL] && c->last_dst == c->last_op + 1 &&
+        (sa == c->vs[c->nvs - 2].canon || sb == c->vs[c->nvs - 1].canon) &&
+        (c->code[c->last_op + 1] == sa || c->code[c->last_op + 1] == sb) && sa != sb) {
+        /* x * y + z: extend the multiply just emitted */
+        uint32_t other = c->code[c->last_op + 1] == sa ? sb : sa;
+        long dst_at = c->last_op + 1;
+        c->code[c->last_op] = (uint32_t)c->h[KILN__I_I32_MUL_ADD];
+        c->code[dst_at] = c->vs[c->nvs - 2].canon;
+        w(c, other);
+        pop(c, 2);
+        push(c, rtype);
+        c->last_op = -1;
+        c->last_dst = dst_at;
+        c->last_height = c->nvs;
+        return;
+    }
     pop(c, 2);
     op(c, use_imm ? imm_iop(iop) : iop);
     wdst(c, next_canon(c));

@@ -111,6 +111,7 @@ struct kiln__code {
     X(CONST_CONST)         /* dst1 value1 dst2 value2 */                                          \
     X(I32_SHRU_AND_I)      /* dst a shift mask: (a >> shift) & mask */                            \
     X(I32_ADD_I2)          /* d1 a1 k1 d2 a2 k2: two I32_ADD_I in order */                        \
+    X(I32_MUL_ADD)         /* dst a b c: a * b + c */                                             \
     X(I32_RSUB_I)          /* dst a imm: imm - a */                                               \
     X(I64_RSUB_I)          /* dst a imm: imm - a (imm sign-extended) */                                                   \
     X(CONST32)             /* dst value (zero-extended) */                                        \

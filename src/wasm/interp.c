@@ -581,6 +581,10 @@ L_I32_ADD_I2:
     R(4) = (uint32_t)(U32(5) + ip[6]);
     ip += 7;
     NEXT();
+L_I32_MUL_ADD:
+    R(1) = (uint32_t)(U32(2) * U32(3) + U32(4));
+    ip += 5;
+    NEXT();
 L_I32_RSUB_I:
     R(1) = (uint32_t)(ip[3] - U32(2));
     ip += 4;
