@@ -31,9 +31,23 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { Q_FIRST, Q_EXIT, Q_MAIN, Q_SETUP, Q_READ, Q_PARSE, Q_SIG, Q_HASH, Q_HARDEN, Q_DECODE, Q_INST, NQ };
-static const char *const qname[NQ] = {"exec_to_first", "exit", "exec_to_main", "setup", "read", "parse",
-                                      "sig", "hash", "harden", "decode", "instantiate"};
+enum {
+    Q_FIRST,
+    Q_EXIT,
+    Q_MAIN,
+    Q_SETUP,
+    Q_READ,
+    Q_PARSE,
+    Q_SIG,
+    Q_HASH,
+    Q_HARDEN,
+    Q_DECODE,
+    Q_INST,
+    NQ
+};
+static const char *const qname[NQ] = {"exec_to_first", "exit",   "exec_to_main", "setup",
+                                      "read",          "parse",  "sig",          "hash",
+                                      "harden",        "decode", "instantiate"};
 
 static uint64_t now_ns(void)
 {
@@ -55,8 +69,7 @@ static void slurp(int fd, char *buf, size_t size)
     ssize_t r;
     while (n + 1 < size && (r = read(fd, buf + n, size - 1 - n)) != 0) {
         if (r < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             break;
         }
         n += (size_t)r;
@@ -86,8 +99,7 @@ int main(int argc, char **argv)
         char obuf[4096], ebuf[8192];
         uint64_t t0, first, done;
         pid_t pid;
-        if (pipe(out) < 0 || pipe(err) < 0)
-            return 1;
+        if (pipe(out) < 0 || pipe(err) < 0) return 1;
         /* the child's t0 reaches the parent through the program, which
          * echoes its argv[1] as "t0=" next to "first=" */
         pid = fork();
@@ -111,8 +123,8 @@ int main(int argc, char **argv)
         waitpid(pid, &status, 0);
         done = now_ns();
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || strstr(obuf, "first=") == NULL) {
-            fprintf(stderr, "startbench: %s: status %#x\nstdout: %s\nstderr: %s\n", argv[2],
-                    status, obuf, ebuf);
+            fprintf(stderr, "startbench: %s: status %#x\nstdout: %s\nstderr: %s\n", argv[2], status,
+                    obuf, ebuf);
             return 1;
         }
         first = field(obuf, "first=");
@@ -133,8 +145,7 @@ int main(int argc, char **argv)
         }
     }
     for (q = 0; q < NQ; q++) {
-        if (q >= Q_MAIN && !have_stub)
-            break;
+        if (q >= Q_MAIN && !have_stub) break;
         qsort(v[q], (size_t)runs, sizeof(uint64_t), cmp_u64);
         printf("%s %.1f %.1f\n", qname[q], v[q][runs / 2] / 1000.0, v[q][0] / 1000.0);
     }

@@ -50,8 +50,7 @@ static int parse_line(const char *path, int lineno, char *line, struct kiln_stub
 }
 
 /* Loads the config; see stub.h. */
-int kiln_stub_config_load(const char *path, struct kiln_stub_config *out,
-                          struct kiln_error *err)
+int kiln_stub_config_load(const char *path, struct kiln_stub_config *out, struct kiln_error *err)
 {
     struct kiln_stub_config cfg;
     struct stat st;
@@ -81,18 +80,16 @@ int kiln_stub_config_load(const char *path, struct kiln_stub_config *out,
     }
     for (;;) {
         ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
+        if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
             rc = kiln_error_sys(err, errno, "stub config %s", path);
             goto fail;
         }
-        if (r == 0)
-            break;
+        if (r == 0) break;
         n += (size_t)r;
         if (n == sizeof buf - 1) {
-            rc = kiln_error_set(err, KILN_E_MALFORMED, "stub config %s: larger than %d bytes",
-                                path, CONFIG_MAX);
+            rc = kiln_error_set(err, KILN_E_MALFORMED, "stub config %s: larger than %d bytes", path,
+                                CONFIG_MAX);
             goto fail;
         }
     }
@@ -105,15 +102,12 @@ int kiln_stub_config_load(const char *path, struct kiln_stub_config *out,
     for (line = buf; line != NULL; line = save) {
         char *t;
         save = strchr(line, '\n');
-        if (save != NULL)
-            *save++ = 0;
+        if (save != NULL) *save++ = 0;
         lineno++;
         t = trim(line);
-        if (*t == 0 || *t == '#')
-            continue;
+        if (*t == 0 || *t == '#') continue;
         rc = parse_line(path, lineno, t, &cfg, err);
-        if (rc < 0)
-            goto fail;
+        if (rc < 0) goto fail;
     }
     *out = cfg;
 fail:

@@ -35,8 +35,7 @@ static void self_path(char *buf, size_t size)
 void kiln_stub_audit_refused(struct kiln_vk *vk, const char *reason, const char *detail)
 {
     char path[PATH_MAX], jp[PATH_MAX * 2], jr[256], jd[2048];
-    if (vk == NULL)
-        return;
+    if (vk == NULL) return;
     self_path(path, sizeof path);
     kiln__audit(vk, "refused", "\"reason\":%s,\"detail\":%s,\"path\":%s",
                 kiln__json_str(jr, sizeof jr, reason), kiln__json_str(jd, sizeof jd, detail),
@@ -48,8 +47,7 @@ static int region(const struct kiln_unit *u, uint32_t k)
 {
     size_t i;
     for (i = 0; i < u->statement.nregions; i++)
-        if (u->statement.regions[i].kind == k)
-            return (int)i;
+        if (u->statement.regions[i].kind == k) return (int)i;
     return -1;
 }
 
@@ -61,8 +59,7 @@ void kiln_stub_audit_unit(struct kiln_vk *vk, const struct kiln_unit *u,
     const struct kiln_manifest *m = &u->statement.manifest;
     int ip = region(u, KILN_REGION_POLICY), iw = region(u, KILN_REGION_WASM),
         is = region(u, KILN_REGION_STUB);
-    if (vk == NULL)
-        return;
+    if (vk == NULL) return;
     self_path(path, sizeof path);
     if (ip >= 0)
         snprintf(pol, sizeof pol, "\"%s\"", u->statement.sha256[ip]);
@@ -89,8 +86,8 @@ void kiln_stub_timing_print(const struct kiln_stub_timing *t)
             "kiln-stub-timing main=%llu setup=%llu read=%llu parse=%llu sig=%llu hash=%llu "
             "harden=%llu decode=%llu run_start=%llu\n",
             (unsigned long long)t->main_ns, (unsigned long long)t->setup_ns,
-            (unsigned long long)t->read_ns,
-            (unsigned long long)t->parse_ns, (unsigned long long)t->sig_ns,
-            (unsigned long long)t->hash_ns, (unsigned long long)t->harden_ns,
-            (unsigned long long)t->decode_ns, (unsigned long long)t->run_start_ns);
+            (unsigned long long)t->read_ns, (unsigned long long)t->parse_ns,
+            (unsigned long long)t->sig_ns, (unsigned long long)t->hash_ns,
+            (unsigned long long)t->harden_ns, (unsigned long long)t->decode_ns,
+            (unsigned long long)t->run_start_ns);
 }

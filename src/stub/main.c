@@ -86,12 +86,12 @@ extern char **environ;
 
 /* Everything main() owns, freed in one place. */
 struct stub {
-    struct kiln_vk *vk;            /* the guest's kernel; also our audit sink */
-    struct kiln_trust_store *ts;   /* the system trust store */
-    struct kiln_unit *unit;        /* the verified unit (freed once decoded) */
-    struct kiln_module *mod;       /* the decoded module */
-    struct kiln_store *store;      /* the engine store */
-    struct kiln_wasi *wasi;        /* the WASI preview1 adapter */
+    struct kiln_vk *vk;             /* the guest's kernel; also our audit sink */
+    struct kiln_trust_store *ts;    /* the system trust store */
+    struct kiln_unit *unit;         /* the verified unit (freed once decoded) */
+    struct kiln_module *mod;        /* the decoded module */
+    struct kiln_store *store;       /* the engine store */
+    struct kiln_wasi *wasi;         /* the WASI preview1 adapter */
     struct kiln_stub_timing timing; /* phase times (printed by timing builds) */
 };
 
@@ -114,8 +114,7 @@ static int refuse(struct stub *s, const char *reason, const char *fmt, ...)
     va_end(ap);
     /* one line, whatever the detail holds */
     for (char *p = detail; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
+        if (*p == '\n' || *p == '\r') *p = ' ';
     fprintf(stderr, "kiln-stub: refused: %s: %s\n", reason, detail);
     kiln_stub_audit_refused(s->vk, reason, detail);
     return EXIT_REFUSED;
@@ -144,8 +143,7 @@ static struct kiln_store *volatile g_store;
 static void on_limit(int sig)
 {
     (void)sig;
-    if (g_store)
-        kiln_store_interrupt(g_store);
+    if (g_store) kiln_store_interrupt(g_store);
 }
 
 /* A one-shot timer on clk that interrupts the guest after ms. */
@@ -160,8 +158,7 @@ static int arm_timer(clockid_t clk, uint64_t ms, int sig, timer_t *t)
     memset(&ev, 0, sizeof ev);
     ev.sigev_notify = SIGEV_SIGNAL;
     ev.sigev_signo = sig;
-    if (timer_create(clk, &ev, t) < 0)
-        return -errno;
+    if (timer_create(clk, &ev, t) < 0) return -errno;
     memset(&its, 0, sizeof its);
     its.it_value.tv_sec = (time_t)(ms / 1000);
     its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
@@ -180,8 +177,7 @@ static int verify_and_harden(struct stub *s)
     uint64_t t;
     int fd, rc;
 
-    if (kiln_vk_new(&s->vk, &err) < 0)
-        return refuse(s, "internal", "%s", err.msg);
+    if (kiln_vk_new(&s->vk, &err) < 0) return refuse(s, "internal", "%s", err.msg);
     if (kiln_stub_config_load(KILN_STUB_CONFIG, &cfg, &err) < 0)
         return refuse(s, "config", "%s", err.msg);
     if (cfg.audit[0] && kiln_vk_open_audit(s->vk, cfg.audit, &err) < 0)
@@ -189,8 +185,7 @@ static int verify_and_harden(struct stub *s)
 
     fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return refuse(s, kiln_refusal_name(KILN_REFUSAL_IO), "/proc/self/exe: %s",
-                      strerror(errno));
+        return refuse(s, kiln_refusal_name(KILN_REFUSAL_IO), "/proc/self/exe: %s", strerror(errno));
     if (open_trust_store(&s->ts, &err) < 0) {
         close(fd);
         return refuse(s, "trust store", "%s", err.msg);
@@ -199,8 +194,7 @@ static int verify_and_harden(struct stub *s)
     rc = kiln_unit_verify_fd(fd, s->ts, &s->unit, &why, &err);
     close(fd);
     if (rc < 0) {
-        const char *reason = kiln_refusal_name(why != KILN_REFUSAL_NONE ? why
-                                                                        : KILN_REFUSAL_IO);
+        const char *reason = kiln_refusal_name(why != KILN_REFUSAL_NONE ? why : KILN_REFUSAL_IO);
         return refuse(s, reason, "%s", detail_of(&err, reason));
     }
     s->timing.read_ns = s->unit->timing.read_ns;
@@ -214,8 +208,7 @@ static int verify_and_harden(struct stub *s)
 #endif
     rc = kiln_platform_harden(flags, &hr);
     s->timing.harden_ns = now_ns() - t;
-    if (rc < 0)
-        return refuse(s, "harden", "%s: %s", hr.failed ? hr.failed : "?", strerror(-rc));
+    if (rc < 0) return refuse(s, "harden", "%s: %s", hr.failed ? hr.failed : "?", strerror(-rc));
     kiln_stub_audit_unit(s->vk, s->unit, &hr);
     return 0;
 }
@@ -231,14 +224,13 @@ static int prepare(struct stub *s, int argc, char **argv)
     uint64_t t = now_ns();
 
     if (s->unit->policy != NULL) {
-        if (kiln_vk_policy_parse((const char *)s->unit->policy, s->unit->policy_len,
-                                 "policy.json", &pol, &err) < 0)
+        if (kiln_vk_policy_parse((const char *)s->unit->policy, s->unit->policy_len, "policy.json",
+                                 &pol, &err) < 0)
             return refuse(s, "bad policy", "%s", err.msg);
         kiln_vk_set_policy(s->vk, pol);
     }
     for (fd = 0; fd < 3; fd++)
-        (void)kiln_vk_install_fd(s->vk, fd, fd,
-                                 KILN_VK_FD_NOCLOSE | (fd ? KILN_VK_FD_STDOUT : 0));
+        (void)kiln_vk_install_fd(s->vk, fd, fd, KILN_VK_FD_NOCLOSE | (fd ? KILN_VK_FD_STDOUT : 0));
     if (pol != NULL && kiln_vk_mount(s->vk, "/", "/", 0, &err) < 0)
         return refuse(s, "internal", "mount /: %s", err.msg);
 
@@ -267,8 +259,7 @@ static int prepare(struct stub *s, int argc, char **argv)
     }
     /* the second wall (Landlock): from here on the process reaches only the
      * mounts; where the kernel lacks it the vkernel's own checks remain */
-    if (kiln_vk_confine(s->vk, &err) < 0)
-        memset(&err, 0, sizeof err);
+    if (kiln_vk_confine(s->vk, &err) < 0) memset(&err, 0, sizeof err);
     return 0;
 }
 
@@ -291,10 +282,8 @@ static int run(struct stub *s)
         cpu = arm_timer(CLOCK_PROCESS_CPUTIME_ID, lim->cpu_ms, SIGVTALRM, &cpu_t) == 0;
     s->timing.run_start_ns = now_ns();
     r = kiln_wasi_run(s->wasi, s->store, s->mod, &trap, &err);
-    if (wall)
-        timer_delete(wall_t);
-    if (cpu)
-        timer_delete(cpu_t);
+    if (wall) timer_delete(wall_t);
+    if (cpu) timer_delete(cpu_t);
     g_store = NULL;
     if (r < 0) {
         fprintf(stderr, "kiln-stub: cannot run: %s\n", err.msg[0] ? err.msg : "failed");
@@ -314,10 +303,8 @@ int main(int argc, char **argv)
     memset(&s, 0, sizeof s);
     s.timing.main_ns = now_ns();
     code = verify_and_harden(&s);
-    if (code == 0)
-        code = prepare(&s, argc, argv);
-    if (code == 0)
-        code = run(&s);
+    if (code == 0) code = prepare(&s, argc, argv);
+    if (code == 0) code = run(&s);
 #ifdef KILN_STUB_TIMING
     kiln_stub_timing_print(&s.timing);
 #endif

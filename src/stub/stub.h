@@ -26,8 +26,7 @@ struct kiln_stub_config {
  * writable by group or others, KILN_E_MALFORMED for a line that is not
  * "key = value" or names an unknown key, KILN_E_INVALID for a relative
  * path, KILN_E_IO when it cannot be read. */
-int kiln_stub_config_load(const char *path, struct kiln_stub_config *out,
-                          struct kiln_error *err);
+int kiln_stub_config_load(const char *path, struct kiln_stub_config *out, struct kiln_error *err);
 
 /* Audit event "refused" (reason, detail, path of the unit) through the
  * vkernel's audit sink; a no-op without a sink or without a vkernel. */

@@ -10,7 +10,6 @@ int main(int argc, char **argv)
     printf("hello from a signed unit\n");
     for (i = 1; i < argc; i++)
         printf("arg %d: %s\n", i, argv[i]);
-    if (v != NULL)
-        printf("env: %s\n", v);
+    if (v != NULL) printf("env: %s\n", v);
     return argc > 1 ? atoi(argv[1]) : 0;
 }

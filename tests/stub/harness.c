@@ -49,7 +49,7 @@ static int failures;
 
 /* Expects a raw syscall result r (with errno) to be -1/want. */
 #define DENIED(r, want, what)                                                                      \
-    CHECK((long)(r) == -1 && errno == (want), "%s: expected %s, got %ld (%s)", what,             \
+    CHECK((long)(r) == -1 && errno == (want), "%s: expected %s, got %ld (%s)", what,               \
           strerrorname_np(want), (long)(r), (long)(r) == -1 ? strerror(errno) : "success")
 
 static void harden(unsigned flags)
@@ -73,7 +73,7 @@ static void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 
 /* 1 when p is a failed mmap with errno want. */
 #define MMAP_DENIED(p, want, what)                                                                 \
-    CHECK((p) == MAP_FAILED && errno == (want), "%s: expected %s, got %s", what,                \
+    CHECK((p) == MAP_FAILED && errno == (want), "%s: expected %s, got %s", what,                   \
           strerrorname_np(want), (p) == MAP_FAILED ? strerror(errno) : "a mapping")
 
 /* /proc/self/status shows the filter and no_new_privs; MDWE via prctl. */
@@ -125,8 +125,7 @@ static void case_mprotect(void)
     harden(KILN_HARDEN_ALL);
     p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CHECK(p != MAP_FAILED, "anon RW mmap: %s", strerror(errno));
-    if (p == MAP_FAILED)
-        return;
+    if (p == MAP_FAILED) return;
     p[0] = 0xc3; /* ret */
     DENIED(mprotect(p, 4096, PROT_READ | PROT_EXEC), EPERM, "mprotect RW->RX");
     DENIED(mprotect(p, 4096, PROT_READ | PROT_WRITE | PROT_EXEC), EPERM, "mprotect RW->RWX");
@@ -158,13 +157,11 @@ static void case_memfd_dual(void)
     harden(KILN_HARDEN_ALL);
     fd = (int)syscall(SYS_memfd_create, "jit", MFD_CLOEXEC | MFD_NOEXEC_SEAL);
     CHECK(fd >= 0, "memfd_create(MFD_NOEXEC_SEAL): %s", strerror(errno));
-    if (fd < 0)
-        return;
+    if (fd < 0) return;
     CHECK(ftruncate(fd, 4096) == 0, "ftruncate: %s", strerror(errno));
     rw = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     CHECK(rw != MAP_FAILED, "memfd RW shared mapping: %s", strerror(errno));
-    if (rw != MAP_FAILED)
-        memcpy(rw, code, sizeof code);
+    if (rw != MAP_FAILED) memcpy(rw, code, sizeof code);
     rx = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
     MMAP_DENIED(rx, EPERM, "memfd RX shared mapping (dual map)");
     rx = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
@@ -219,8 +216,7 @@ static void case_personality(void)
      * well; read the persona from /proc instead) */
     f = fopen("/proc/self/personality", "r");
     CHECK(f != NULL && fgets(buf, sizeof buf, f) != NULL, "/proc/self/personality");
-    if (f != NULL)
-        fclose(f);
+    if (f != NULL) fclose(f);
     CHECK((strtoul(buf, NULL, 16) & READ_IMPLIES_EXEC) == 0, "READ_IMPLIES_EXEC got set");
     CHECK(personality(PER_LINUX) != -1, "personality(PER_LINUX): %s", strerror(errno));
 }
@@ -253,8 +249,7 @@ static void case_inherit(void)
     if (pid == 0) {
         void *p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         char *const argv[] = {"true", NULL};
-        if (p != MAP_FAILED || errno != EPERM)
-            _exit(10);
+        if (p != MAP_FAILED || errno != EPERM) _exit(10);
         execv("/bin/true", argv);
         _exit(errno == EPERM ? 0 : 11);
     }
@@ -293,8 +288,7 @@ static void case_allowed(void)
     p[100] = 1;
     big = malloc(64 << 20); /* mmap'd by malloc */
     CHECK(big != NULL, "malloc 64 MiB");
-    if (big != NULL)
-        big[(64 << 20) - 1] = 1;
+    if (big != NULL) big[(64 << 20) - 1] = 1;
     free(big);
     fd = (int)syscall(SYS_memfd_create, "ok", MFD_CLOEXEC | MFD_NOEXEC_SEAL);
     CHECK(fd >= 0, "sealed memfd: %s", strerror(errno));
@@ -319,12 +313,12 @@ static const struct {
     const char *name;
     void (*fn)(void);
 } cases[] = {
-    {"status", case_status},       {"anon_exec", case_anon_exec},
-    {"mprotect", case_mprotect},   {"memfd_create", case_memfd_create},
+    {"status", case_status},         {"anon_exec", case_anon_exec},
+    {"mprotect", case_mprotect},     {"memfd_create", case_memfd_create},
     {"memfd_dual", case_memfd_dual}, {"file_exec", case_file_exec},
-    {"execve", case_execve},       {"personality", case_personality},
-    {"inherit", case_inherit},     {"mdwe_only", case_mdwe_only},
-    {"allowed", case_allowed},     {"rules", case_rules},
+    {"execve", case_execve},         {"personality", case_personality},
+    {"inherit", case_inherit},       {"mdwe_only", case_mdwe_only},
+    {"allowed", case_allowed},       {"rules", case_rules},
 };
 
 int main(int argc, char **argv)
@@ -338,8 +332,7 @@ int main(int argc, char **argv)
     for (i = 0; argc == 2 && i < sizeof cases / sizeof cases[0]; i++) {
         if (strcmp(argv[1], cases[i].name) == 0) {
             cases[i].fn();
-            if (failures == 0)
-                printf("%s: ok\n", cases[i].name);
+            if (failures == 0) printf("%s: ok\n", cases[i].name);
             return failures ? 1 : 0;
         }
     }

@@ -54,8 +54,7 @@ int kiln_platform_harden(unsigned flags, struct kiln_harden_result *result)
         res.applied |= KILN_HARDEN_SECCOMP;
     }
 fail:
-    if (result != NULL)
-        *result = res;
+    if (result != NULL) *result = res;
     return rc;
 }
 
@@ -72,16 +71,13 @@ int kiln_platform_harden_status(struct kiln_harden_status *out)
     r = prctl(PR_GET_MDWE, 0, 0, 0, 0);
     out->mdwe = r < 0 ? -1 : r;
     fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) return -errno;
     n = read(fd, buf, sizeof buf - 1);
     r = n < 0 ? -errno : 0;
     close(fd);
-    if (n < 0)
-        return r;
+    if (n < 0) return r;
     buf[n] = 0;
     p = strstr(buf, "\nSeccomp:");
-    if (p != NULL)
-        out->seccomp_mode = atoi(p + 9);
+    if (p != NULL) out->seccomp_mode = atoi(p + 9);
     return 0;
 }

@@ -71,11 +71,9 @@ int kiln_platform_seccomp_nojit(void)
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     size_t i;
     int rc;
-    if (ctx == NULL)
-        return -ENOMEM;
+    if (ctx == NULL) return -ENOMEM;
     rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     for (i = 0; i < sizeof rules / sizeof rules[0]; i++) {
         const struct kiln_seccomp_rule *r = &rules[i];
         int nr = seccomp_syscall_resolve_name(r->syscall);
@@ -93,12 +91,10 @@ int kiln_platform_seccomp_nojit(void)
         } else {
             rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0, NULL);
         }
-        if (rc < 0)
-            goto fail;
+        if (rc < 0) goto fail;
     }
     rc = seccomp_load(ctx);
-    if (rc > 0)
-        rc = -ESRCH; /* TSYNC: the id of a thread that could not be synchronized */
+    if (rc > 0) rc = -ESRCH; /* TSYNC: the id of a thread that could not be synchronized */
 fail:
     seccomp_release(ctx);
     return rc < 0 ? rc : 0;
