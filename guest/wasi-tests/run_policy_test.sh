@@ -41,4 +41,9 @@ rc=$?
 grep -q looping "$tmp/lout" || fail "loop output"
 grep -q 'time limit' "$tmp/lerr" || fail "loop stderr: $(cat "$tmp/lerr")"
 tail -n 1 "$tmp/l.jsonl" | grep -q '"event":"exit","code":134' || fail "loop exit event"
+# cpu-time limit
+"$kiln" exec --policy "$src/t_loop_cpu.json" "$bin/t_loop.wasm" >/dev/null 2>"$tmp/cerr"
+rc=$?
+[ $rc -eq 134 ] || fail "cpu loop exit $rc"
+grep -q 'time limit' "$tmp/cerr" || fail "cpu loop stderr: $(cat "$tmp/cerr")"
 echo ok
