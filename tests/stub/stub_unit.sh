@@ -91,6 +91,15 @@ run)
     printf 'hello from a signed unit\narg 1: 7\narg 2: --help\narg 3: --trust\narg 4: /nonexistent\nenv: a b\n' >want.txt
     cmp -s out.txt want.txt || fail "args/env: $(cat out.txt)"
     runs hello.unit 255 255
+    # a trap: 134 and one line naming it
+    runs hello.unit 134 trap
+    grep -q "^kiln-stub: trap: unreachable" err.txt || fail "trap: $(cat err.txt)"
+    # the stub's own config path cannot be chosen by the environment either
+    printf 'audit = %s/evil.jsonl\n' "$W" >evil.conf
+    export KILN_STUB_CONFIG="$W/evil.conf"
+    runs hello.unit 0
+    unset KILN_STUB_CONFIG
+    [ ! -e evil.jsonl ] || fail "the environment chose the stub config"
     # a unit is an ordinary executable: found through PATH, run by another name
     mkdir bin && cp hello.unit bin/greet
     PATH="$W/bin:$PATH" greet 3 >out.txt 2>&1 || [ $? = 3 ] || fail "via PATH"
@@ -231,6 +240,11 @@ policy)
     sign nopol.unit "$B/cat.wasm"
     runs nopol.unit 1 "$W/data/msg.txt"
     ! grep -q "secret-free" out.txt || fail "no-policy unit read a file"
+    # the policy's limits apply: a wall-time limit stops a spinning guest
+    printf '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},"limits":{"wallTimeMs":300}}\n' >limit.json
+    sign spin.unit "$B/hello.wasm" --policy limit.json
+    runs spin.unit 134 spin
+    grep -q "^kiln-stub: trap: .*(time limit)" err.txt || fail "wall limit: $(cat err.txt)"
     # a signed policy that does not parse is refused before the guest runs
     echo '{"kilnPolicy":1,"nosuchmember":true}' >bad.json
     if "$KILN" sign --key a.pem --stub "$STUB" --abi wasi_snapshot_preview1 --policy bad.json \
