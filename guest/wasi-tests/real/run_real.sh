@@ -7,7 +7,8 @@
 #            bzip2  compressed bytes identical to native; round trips through
 #                   files and stdin/stdout; -t integrity test
 #            sqlite3 the shell creates, fills and queries a database in a
-#                   preopened directory (same output as native and node)
+#                   preopened directory (same output as native); speedtest1
+#                   --size 2 completes
 #            libsodium every test of test/default (77) passes, each checking its
 #                   own expected output (.exp) through the preopened directory
 # Sources come from `apt-get source --download-only` (a deb-src entry must be
@@ -128,6 +129,17 @@ SQL
     diff -u "$work/n.out" "$work/k.out" || fail "sqlite3 output differs from native"
     echo "select count(*) from t;" | "$kiln" exec --dir "$work/k::/data" "$work/sqlite3.wasm" \
         /data/test.db 2>/dev/null | grep -qx 1500 || fail "database not persisted"
+    # speedtest1 (sqlite's own benchmark program) must complete
+    [ -f "$work/speedtest1.wasm" ] ||
+        $WASI_CC -isystem "$here/compat" -include "$here/compat/wasi_compat.h" $SQ -I. \
+            -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_MMAN -D_WASI_EMULATED_PROCESS_CLOCKS \
+            -D_WASI_EMULATED_GETPID '-DSQLITE_DEFAULT_UNIX_VFS="unix-dotfile"' \
+            ../test/speedtest1.c sqlite3.c "$here/compat.c" -o "$work/speedtest1.wasm" \
+            -lwasi-emulated-signal -lwasi-emulated-mman -lwasi-emulated-process-clocks \
+            -lwasi-emulated-getpid || fail "speedtest1 build"
+    "$kiln" exec --dir "$work/k::/data" "$work/speedtest1.wasm" --size 2 /data/speed.db \
+        >"$work/speed.out" 2>&1 || fail "speedtest1: $(tail -n 3 "$work/speed.out")"
+    grep -q 'TOTAL' "$work/speed.out" || fail "speedtest1 output"
     ;;
 libsodium)
     src=$(fetch libsodium 'libsodium-*/') || exit $?
