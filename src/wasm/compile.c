@@ -1008,6 +1008,13 @@ static void compile_unary(struct comp *c, int iop, uint8_t rtype)
         k.a = sa;
         k.two = false;
         pop(c, 1);
+        if (!is64 && c->r.p < c->r.end && (*c->r.p == 0x0d || *c->r.p == 0x04) &&
+            take_and(c, sa, &k.a, &k.b)) {
+            /* !(x & m), then br_if or if */
+            k.two = true;
+            k.iop_t = KILN__I_BR_AND_Z;
+            k.iop_f = KILN__I_BR_AND_NZ;
+        }
         if (fuse_branch(c, &k))
             return;
     } else {
@@ -1274,7 +1281,25 @@ static int compile_body(struct comp *c, uint32_t fidx, struct kiln_error *err)
         case KEY_BR_IF: {
             struct cond k;
             uint32_t d = kiln__read_u32(r);
-            value_cond(c, operand(c, c->nvs - 1), &k);
+            uint32_t s = operand(c, c->nvs - 1);
+            if (d + 1 < c->ncf && c->last_op >= 0 && c->last_op + 4 == (long)c->ncode &&
+                c->code[c->last_op] == (uint32_t)c->h[KILN__I_I32_ADD_I] &&
+                c->code[c->last_op + 1] == s) {
+                /* x += k; br_if on x: one op (the write stays; nothing is
+                 * emitted between it and the test) */
+                memset(&k, 0, sizeof k);
+                k.iop_t = KILN__I_I32_ADDI_BR_NZ;
+                k.iop_f = KILN__I_I32_ADDI_BR_Z;
+                k.a = s;
+                k.b = c->code[c->last_op + 2];
+                k.c3 = c->code[c->last_op + 3];
+                k.two = k.three = true;
+                c->ncode = (size_t)c->last_op;
+                c->last_op = -1;
+                c->last_dst = -1;
+            } else {
+                value_cond(c, s, &k);
+            }
             pop(c, 1);
             compile_br_if(c, &k, d);
             break;

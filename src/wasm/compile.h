@@ -98,6 +98,8 @@ struct kiln__code {
     X(BR_AND_Z)            /* x mask off: branch if (x & mask) == 0 */                            \
     X(BR_AND_EQ_I)         /* x mask k off: branch if (x & mask) == k */                          \
     X(BR_AND_NE_I)         /* x mask k off: branch if (x & mask) != k */                          \
+    X(I32_ADDI_BR_NZ)      /* dst a k off: dst = a + k, branch if it is not zero */               \
+    X(I32_ADDI_BR_Z)       /* dst a k off: dst = a + k, branch if it is zero */                   \
     X(BR_TABLE)            /* idx n off0 .. off(n-1) offdefault */                                \
     X(CALL)                /* funcidx argslot */                                                  \
     X(CALL_INDIRECT)       /* typeidx tableidx argslot idxslot */                                 \

@@ -387,6 +387,22 @@ L_BR_AND_NE_I:
         BRANCH(4);
     ip += 5;
     NEXT();
+L_I32_ADDI_BR_NZ: {
+    uint32_t v = U32(2) + ip[3];
+    R(1) = v;
+    if (v)
+        BRANCH(4);
+    ip += 5;
+    NEXT();
+}
+L_I32_ADDI_BR_Z: {
+    uint32_t v = U32(2) + ip[3];
+    R(1) = v;
+    if (!v)
+        BRANCH(4);
+    ip += 5;
+    NEXT();
+}
 L_BR_TABLE: {
     uint32_t i = U32(1), n = ip[2];
     if (i > n)
