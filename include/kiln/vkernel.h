@@ -77,8 +77,8 @@ struct kiln_vk_fd {
     uint64_t *dcookies;   /* directories: host d_off after the i-th entry (see
                              kiln_vk_dircookie_*); owned */
     uint32_t ndcookies;
-    int host_flags0;      /* NOCLOSE fds: host file status flags at install,
-                             restored when the slot is released */
+    int host_flags0; /* NOCLOSE fds: host file status flags at install,
+                        restored when the slot is released */
 };
 
 /* Mount flags. */

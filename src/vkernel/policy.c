@@ -536,8 +536,8 @@ static void compile(struct kiln_vk_policy *p)
 int kiln_vk_policy_parse(const char *json, size_t len, const char *name,
                          struct kiln_vk_policy **out, struct kiln_error *err)
 {
-    static const char *const keys[] = {"kilnPolicy", "seccomp", "filesystem", "network",
-                                       "limits", "exec", "audit", "comment", NULL};
+    static const char *const keys[] = {"kilnPolicy", "seccomp", "filesystem", "network", "limits",
+                                       "exec",       "audit",   "comment",    NULL};
     struct ctx c = {name ? name : "policy", err};
     struct kiln_vk_policy *p;
     json_error_t je;
@@ -586,7 +586,8 @@ int kiln_vk_policy_parse(const char *json, size_t len, const char *name,
                 r = bad(&c, "$.exec", "expected an array of guest paths or sha256 digests");
                 goto fail;
             }
-            json_array_foreach(v, i, e) {
+            json_array_foreach(v, i, e)
+            {
                 char jp[40];
                 snprintf(jp, sizeof jp, "$.exec[%zu]", i);
                 if (!json_is_string(e) || (json_string_value(e)[0] != '/' &&

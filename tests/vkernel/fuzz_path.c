@@ -27,10 +27,8 @@ static void check_outside(void)
     int n = 0;
     while (d && (e = readdir(d)) != NULL)
         n++;
-    if (d)
-        closedir(d);
-    if (n != 3 || stat(sentinel, &st) != 0 || st.st_size != 7 || st.st_nlink != 1)
-        __builtin_trap();
+    if (d) closedir(d);
+    if (n != 3 || stat(sentinel, &st) != 0 || st.st_size != 7 || st.st_nlink != 1) __builtin_trap();
 }
 
 static void init(void)
@@ -39,8 +37,7 @@ static void init(void)
     char root[96];
     FILE *f;
     snprintf(top, sizeof top, "/tmp/kiln-fuzz-XXXXXX");
-    if (mkdtemp(top) == NULL)
-        abort();
+    if (mkdtemp(top) == NULL) abort();
     snprintf(root, sizeof root, "%s/root", top);
     snprintf(outside, sizeof outside, "%s/outside", top);
     snprintf(sentinel, sizeof sentinel, "%s/secret", outside);
@@ -59,8 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t i = 0;
     static const char *const dict[] = {"..", "../", "out", "abs", "/", ".", "secret", "x/"};
-    if (vk == NULL)
-        init();
+    if (vk == NULL) init();
     while (i + 2 <= size) {
         char a[512], b[512];
         size_t la, lb = 0, k;
@@ -83,8 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 char buf[16] = {0};
                 struct iovec v = {buf, sizeof buf - 1};
                 kiln_vk_readv(vk, fd, &v, 1);
-                if (strstr(buf, "SECRET"))
-                    __builtin_trap();
+                if (strstr(buf, "SECRET")) __builtin_trap();
                 kiln_vk_close(vk, fd);
             }
             break;
@@ -134,7 +129,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* keep the fd table small across runs */
     for (int fd = 1; fd < kiln_vk_fd_limit(vk); fd++)
-        if (kiln_vk_fd_get(vk, fd) != NULL)
-            kiln_vk_close(vk, fd);
+        if (kiln_vk_fd_get(vk, fd) != NULL) kiln_vk_close(vk, fd);
     return 0;
 }

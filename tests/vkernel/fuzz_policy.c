@@ -16,8 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct kiln_error err;
     memset(&err, 0, sizeof err);
     if (kiln_vk_policy_parse((const char *)data, size, "fuzz.json", &p, &err) < 0) {
-        if (err.msg[0] == 0 || memchr(err.msg, 0, sizeof err.msg) == NULL)
-            __builtin_trap();
+        if (err.msg[0] == 0 || memchr(err.msg, 0, sizeof err.msg) == NULL) __builtin_trap();
         return 0;
     }
     {

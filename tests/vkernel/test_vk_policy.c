@@ -72,7 +72,8 @@ static void test_malformed(void **state)
                  "$.network[0].direction: expected one of listen, connect");
     expect_error("{\"limits\":{\"openFiles\":-1}}", "$.limits.openFiles: expected an integer");
     expect_error("{\"kilnPolicy\":2}", "$.kilnPolicy: expected 1");
-    expect_error("{\"audit\":\"some\"}", "policy.json: $.audit: expected one of all, denials, none");
+    expect_error("{\"audit\":\"some\"}",
+                 "policy.json: $.audit: expected one of all, denials, none");
     expect_error("{\"exec\":[\"/bin/sh\",\"sh\"]}", "policy.json: $.exec[1]: expected an absolute");
     expect_error("{\"exec\":{}}", "policy.json: $.exec: expected an array");
     expect_error("{\"a\":", "policy.json:1:");

@@ -934,14 +934,11 @@ static int wasi_fd_readdir(struct kiln_caller *c, const uint64_t *a, uint64_t *r
     CHECKED(usedp, A32(4), 4);
     NEED(A32(0), R_FD_READDIR);
     hoff = kiln_vk_dircookie_get(w->vk, (int)A32(0), cookie);
-    if (hoff < 0)
-        return done(c, res, hoff);
+    if (hoff < 0) return done(c, res, hoff);
     while (used < len) {
         ssize_t n = kiln_vk_getdents(w->vk, (int)A32(0), (uint64_t)hoff, hb, sizeof hb), off = 0;
-        if (n < 0)
-            return done(c, res, n);
-        if (n == 0)
-            break;
+        if (n < 0) return done(c, res, n);
+        if (n == 0) break;
         while (off < n && used < len) {
             /* struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, name */
             uint64_t ino = ld64(hb + off), doff = ld64(hb + off + 8);
@@ -952,8 +949,7 @@ static int wasi_fd_readdir(struct kiln_caller *c, const uint64_t *a, uint64_t *r
             int r;
             memcpy(&reclen, hb + off + 16, 2);
             r = kiln_vk_dircookie_set(w->vk, (int)A32(0), cookie + 1, doff);
-            if (r < 0)
-                return done(c, res, r);
+            if (r < 0) return done(c, res, r);
             cookie++;
             st64(ent, cookie);
             st64(ent + 8, ino);
