@@ -6,7 +6,7 @@
 # NAME.exp itself: exit 0 means the output matched libsodium's expected
 # output. Every test must pass on all three runners, and kiln's .res must
 # equal native's. Prints the suite's wall time per runner. Without TEST
-# arguments, every test the recipe built runs (label "long": minutes).
+# arguments, every test the recipe built runs (about a minute under kiln).
 . "$(dirname "$0")/common.sh"
 shift 2
 rp_build libsodium
