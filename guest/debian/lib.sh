@@ -77,7 +77,7 @@ deb_fetch() {
             deb_die "no deb-src entry and none could be derived from the apt sources"
         if ! (cd "$dl" && apt-get source --download-only "$pkg") >"$dl/fetch.log" 2>&1; then
             # An index older than the archive: refresh once and retry.
-            deb_as_root apt-get update -qq >/dev/null 2>&1
+            deb_as_root apt-get update -qq >/dev/null 2>&1 || true
             (cd "$dl" && apt-get source --download-only "$pkg") >"$dl/fetch.log" 2>&1 ||
                 deb_die "apt-get source --download-only $pkg failed (offline?): $(tail -n 1 "$dl/fetch.log")"
         fi

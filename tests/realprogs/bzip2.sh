@@ -2,17 +2,22 @@
 # bzip2.sh KILN WORKDIR — Debian's bzip2 built for wasm32-wasi round-trips
 # files under kiln: compressed bytes identical to the native bzip2 and to
 # node's WASI run, decompression restores the original, -t tests integrity
-# and refuses garbage, stdin/stdout pipes work, and -1 (small blocks) too.
+# and refuses garbage, stdin/stdout pipes work, and -1 (small blocks) too;
+# the output file gets the input's modification time, as natively.
 . "$(dirname "$0")/common.sh"
 rp_build bzip2
 cd "$WORK" || exit 1
 rm -rf k d && mkdir k d
 rp_data orig.bin 2000000
 cp orig.bin k/d.bin && cp orig.bin d/d.bin
+# bzip2 copies the input's timestamps to its output (utime -> path_filestat_set_times)
+touch -d '2020-01-02 03:04:05' k/d.bin
 "$OUT/bzip2.native" -c <orig.bin >native.bz2 || rp_fail "native bzip2"
 
 rp_kiln --dir "$WORK/k::/" "$OUT/bzip2.wasm" -k d.bin || rp_fail "kiln compress exit $?"
 rp_same native.bz2 k/d.bin.bz2 "compressed bytes differ from native"
+[ "$(stat -c %Y k/d.bin.bz2)" = "$(stat -c %Y k/d.bin)" ] ||
+    rp_fail "output mtime $(stat -c %y k/d.bin.bz2) is not the input's $(stat -c %y k/d.bin)"
 rp_node --dir "$WORK/d::/" "$OUT/bzip2.wasm" -k d.bin || rp_fail "node compress exit $?"
 rp_same d/d.bin.bz2 k/d.bin.bz2 "compressed bytes differ from node"
 rm k/d.bin

@@ -70,6 +70,15 @@ grep -qx 'ok' kiln3.out || rp_fail "integrity_check did not say ok"
 grep -qx '1500' kiln3.out || rp_fail "rollback lost rows"
 [ ! -e k/test.db-journal ] && [ ! -e k/test.db.lock ] || rp_fail "journal or lock left behind: $(ls k)"
 
+# An error with -bail: same message on stderr and exit status 1 everywhere.
+printf 'create table e(x);\nselect * from nosuch;\nselect 1;\n' >err.sql
+HOME=/nonexistent "$OUT/sqlite3.native" -bail "$WORK/n/e.db" <err.sql >native-err.out 2>&1
+[ $? = 1 ] || rp_fail "native -bail: exit status is not 1"
+rp_kiln --env HOME=/nonexistent --dir "$WORK/k::/data" "$OUT/sqlite3.wasm" -bail /data/e.db \
+    <err.sql >kiln-err.out 2>&1
+[ $? = 1 ] || rp_fail "kiln -bail: exit status is not 1: $(cat kiln-err.out)"
+rp_same native-err.out kiln-err.out "-bail: kiln's messages differ from native"
+
 # The files kiln wrote, read by the native shell, hold what the native ones hold.
 for db in test.db backup.db; do
     echo 'pragma integrity_check;' | "$OUT/sqlite3.native" "k/$db" >check.out 2>&1
