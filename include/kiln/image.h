@@ -184,6 +184,60 @@ void kiln_image_config_clear(struct kiln_image_config *cfg);
  * file, symlink or directory). Returns 0 or -errno. */
 int kiln_image_remove_tree_at(int dirfd, const char *name);
 
+/* -------------------------------------------------------------- writer --- */
+
+/* A file or directory of the new top layer. */
+struct kiln_image_entry {
+    const char *path; /* absolute guest path, normalized ("/app/x") */
+    unsigned mode;    /* permission bits, plus S_IFDIR for a directory */
+    const uint8_t *data;
+    size_t len;
+};
+
+/* An OCI 1.1 referrer: an artifact manifest whose subject is the new image
+ * manifest, holding one blob (e.g. a DSSE envelope). */
+struct kiln_image_referrer {
+    const char *artifact_type;      /* "application/vnd.in-toto+json" */
+    const char *media_type;         /* of the blob: "application/vnd.dsse.envelope.v1+json" */
+    const uint8_t *data;
+    size_t len;
+    const char *const *annotations; /* key, value, ..., NULL; may be NULL */
+};
+
+struct kiln_image_write_spec {
+    const struct kiln_image_entry *entries; /* the new top layer, in this order */
+    size_t nentries;
+    const char *ref;                /* index.json ref name (default "latest") */
+    const char *const *annotations; /* manifest annotations: key, value, ..., NULL */
+    const char *created_by;         /* history entry of the new layer */
+    const struct kiln_image_referrer *referrer; /* optional */
+    int format; /* KILN_IMAGE_OCI_DIR (default) or KILN_IMAGE_OCI_ARCHIVE */
+};
+
+struct kiln_image_written {
+    char manifest_digest[KILN_DIGEST_MAX];
+    uint64_t manifest_size;
+    char layer_digest[KILN_DIGEST_MAX]; /* the new top layer (gzip) */
+    char layer_diff_id[KILN_DIGEST_MAX];
+    uint64_t layer_size;
+    char referrer_digest[KILN_DIGEST_MAX]; /* "" without a referrer */
+    uint64_t bytes_copied;                 /* original layer bytes copied (and re-hashed) */
+};
+
+/* Writes a new OCI image layout at out (a directory, or a tar file for
+ * KILN_IMAGE_OCI_ARCHIVE; must not exist): img's layers copied unchanged
+ * (each re-hashed on the way and checked against its digest; legacy docker
+ * layers stored as OCI tar layers under their diff_id), plus one new gzip top
+ * layer with spec->entries; the config is img's with the new diff_id and a
+ * history entry appended (entrypoint, cmd, env, workdir and everything else
+ * unchanged); an OCI manifest with spec->annotations; index.json naming it
+ * by spec->ref; and, when spec->referrer is set, an artifact manifest whose
+ * subject is the new manifest (listed in index.json too). Written into a
+ * temporary path beside out and renamed at the end; nothing is left on
+ * failure. res may be NULL. */
+int kiln_image_write(struct kiln_image *img, const struct kiln_image_write_spec *spec,
+                     const char *out, struct kiln_image_written *res, struct kiln_error *err);
+
 /* ----------------------------------------------------------- analysis --- */
 
 enum kiln_exec_kind {
@@ -272,6 +326,28 @@ struct kiln_analysis_counts {
     size_t files, wasm, elf, scripts, other, jit_flagged, missing_deps;
 };
 void kiln_analysis_counts(const struct kiln_analysis *an, struct kiln_analysis_counts *out);
+
+/* One analyzed file, as callers (convert) see it. Strings are owned by the
+ * analysis. */
+struct kiln_analysis_file {
+    const char *path;   /* resolved guest path */
+    int kind;           /* enum kiln_exec_kind */
+    const char *abi;    /* wasm: "wasi_snapshot_preview1" or "" */
+    const char *sha256; /* hex of the content ("" if unreadable) */
+    const char *error;  /* why it could not be read / parsed, or NULL */
+    const char *interp; /* script: the #! interpreter, or NULL */
+    int elf_link;       /* ELF: enum kiln_elf_link, else 0 */
+    uint16_t elf_machine;
+    unsigned jit;       /* KILN_JIT_* */
+    unsigned mode;      /* permission bits */
+    bool executable, entrypoint, library, interpreter;
+};
+size_t kiln_analysis_file_count(const struct kiln_analysis *an);
+void kiln_analysis_file(const struct kiln_analysis *an, size_t i, struct kiln_analysis_file *out);
+
+/* The resolved entrypoint path (config Entrypoint[0], else Cmd[0], looked up
+ * on the config's PATH), or NULL when there is none or it is not in the rootfs. */
+const char *kiln_analysis_entrypoint(const struct kiln_analysis *an);
 
 /* Kind of the file at the rootfs path `path` (absolute guest path; symlinks
  * resolved inside the rootfs), or -1 if it was not analyzed. When the kind is

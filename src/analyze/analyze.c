@@ -637,3 +637,33 @@ int kiln_analysis_kind_of(const struct kiln_analysis *an, const char *path, cons
     if (real_path) *real_path = an->files[i].path;
     return an->files[i].kind;
 }
+
+size_t kiln_analysis_file_count(const struct kiln_analysis *an)
+{
+    return an->nfiles;
+}
+
+void kiln_analysis_file(const struct kiln_analysis *an, size_t i, struct kiln_analysis_file *out)
+{
+    const struct afile *f = &an->files[i];
+    memset(out, 0, sizeof *out);
+    out->path = f->path;
+    out->kind = f->kind;
+    out->abi = f->abi;
+    out->sha256 = f->sha256;
+    out->error = f->error;
+    out->interp = f->interp;
+    out->elf_link = f->has_elf ? f->elf.link : 0;
+    out->elf_machine = f->has_elf ? f->elf.machine : 0;
+    out->jit = f->jit;
+    out->mode = f->mode;
+    out->executable = f->executable;
+    out->entrypoint = f->entrypoint;
+    out->library = f->library;
+    out->interpreter = f->interpreter;
+}
+
+const char *kiln_analysis_entrypoint(const struct kiln_analysis *an)
+{
+    return an->entrypoint;
+}
