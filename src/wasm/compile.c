@@ -114,17 +114,23 @@ _Static_assert(KILN__I_BR_I32_GE_U - KILN__I_BR_I32_EQ == 9, "cmp order");
 _Static_assert(KILN__I_BR_I64_GE_U_I - KILN__I_BR_I64_EQ_I == 9, "cmp order");
 _Static_assert(KILN__I_LD32S64_A - KILN__I_LD32_A == KILN__I_LD32S64 - KILN__I_LD32, "load order");
 _Static_assert(KILN__I_ST64_A - KILN__I_ST8_A == KILN__I_ST64 - KILN__I_ST8, "store order");
+_Static_assert(KILN__I_LD32S64_AA - KILN__I_LD32_AA == KILN__I_LD32S64 - KILN__I_LD32, "load order");
+_Static_assert(KILN__I_ST64_AA - KILN__I_ST8_AA == KILN__I_ST64 - KILN__I_ST8, "store order");
 
 /* ---- compiler state ------------------------------------------------------- */
 
 /* V_ADDI: the i32 value (u32)(slot + c[0]), not computed yet (an i32.add
  * of a constant whose consumer may be a load or store that folds it). */
-enum { V_SLOT = 0, V_CONST = 1, V_ADDI = 2 };
+/* V_ADD2: the i32 value (u32)(slot + slot2), likewise (both slots stay
+ * valid while the entry lives: locals or the entry's own canonical slot,
+ * unless the very next instruction is the load that consumes it). */
+enum { V_SLOT = 0, V_CONST = 1, V_ADDI = 2, V_ADD2 = 3 };
 
 struct ventry {
     uint8_t type;   /* valtype */
     uint8_t kind;   /* V_SLOT, V_CONST or V_ADDI */
-    uint32_t slot;  /* V_SLOT: where the value is; V_ADDI: the base */
+    uint32_t slot;  /* V_SLOT: where the value is; V_ADDI/V_ADD2: the base */
+    uint32_t slot2; /* V_ADD2: the second addend */
     uint32_t canon; /* canonical slot of this stack position */
     uint64_t c[2];  /* V_CONST: the value in slot form */
 };
@@ -291,7 +297,8 @@ static void push_const(struct comp *c, uint8_t type, uint64_t lo, uint64_t hi)
 /* Does e read a local's slot? */
 static bool is_ref(const struct comp *c, const struct ventry *e)
 {
-    return e->kind != V_CONST && e->slot < c->temp_base;
+    return e->kind != V_CONST &&
+           (e->slot < c->temp_base || (e->kind == V_ADD2 && e->slot2 < c->temp_base));
 }
 
 static void pop(struct comp *c, uint32_t n)
@@ -331,7 +338,12 @@ static void emit_small_move(struct comp *c, bool is_const, uint32_t dst, uint32_
 /* Emits code writing entry e's value into slot dst. */
 static void emit_move(struct comp *c, const struct ventry *e, uint32_t dst)
 {
-    if (e->kind == V_ADDI) {
+    if (e->kind == V_ADD2) {
+        op(c, KILN__I_I32_ADD);
+        w(c, dst);
+        w(c, e->slot);
+        w(c, e->slot2);
+    } else if (e->kind == V_ADDI) {
         if (c->last_op >= 0 && c->last_op + 4 == (long)c->ncode &&
             c->code[c->last_op] == (uint32_t)c->h[KILN__I_I32_ADD_I]) {
             /* two adds of constants in a row (counters, pointers) */
@@ -744,7 +756,8 @@ static void local_write(struct comp *c, uint32_t x, bool tee)
     }
     if (c->nrefs) {
         for (uint32_t i = 0; i + 1 < c->nvs; i++)
-            if (c->vs[i].kind != V_CONST && c->vs[i].slot == slot)
+            if (c->vs[i].kind != V_CONST &&
+                (c->vs[i].slot == slot || (c->vs[i].kind == V_ADD2 && c->vs[i].slot2 == slot)))
                 materialize(c, i);
     }
     if (e.kind == V_SLOT && e.slot == e.canon && c->last_dst >= 0 &&
@@ -985,6 +998,23 @@ static void compile_binary(struct comp *c, int iop, uint8_t rtype)
         c->last_op = -1;
         c->last_dst = dst_at;
         c->last_height = c->nvs;
+        return;
+    }
+    if (!use_imm && iop == KILN__I_I32_ADD && a->kind == V_SLOT && b->kind == V_SLOT &&
+        ((c->r.p < c->r.end && *c->r.p >= 0x28 && *c->r.p <= 0x35) ||
+         ((a->slot < c->temp_base || a->slot == a->canon) && b->slot < c->temp_base))) {
+        /* defer: a load/store may take both addends as its address */
+        struct ventry *e;
+        pop(c, 2);
+        e = push(c, KILN_I32);
+        if (!e)
+            return;
+        e->kind = V_ADD2;
+        e->slot = sa;
+        e->slot2 = sb;
+        if (is_ref(c, e))
+            c->nrefs++;
+        c->last_dst = -1;
         return;
     }
     pop(c, 2);
@@ -1586,6 +1616,18 @@ static int compile_body(struct comp *c, uint32_t fidx, struct kiln_error *err)
                 uint8_t rt = sig_info[op_sig(key)].r0;
                 kiln__read_u32(r);
                 off = kiln__read_u32(r);
+                if (c->vs[c->nvs - 1].kind == V_ADD2 && li != KILN__I_LD128) {
+                    uint32_t b2 = c->vs[c->nvs - 1].slot2;
+                    a = c->vs[c->nvs - 1].slot;
+                    pop(c, 1);
+                    op(c, KILN__I_LD32_AA + (li - KILN__I_LD32));
+                    wdst(c, next_canon(c));
+                    w(c, a);
+                    w(c, b2);
+                    w(c, off);
+                    push(c, rt);
+                    break;
+                }
                 if (c->vs[c->nvs - 1].kind == V_ADDI && li != KILN__I_LD128) {
                     uint32_t k = (uint32_t)c->vs[c->nvs - 1].c[0];
                     a = c->vs[c->nvs - 1].slot;
@@ -1623,6 +1665,17 @@ static int compile_body(struct comp *c, uint32_t fidx, struct kiln_error *err)
                     break;
                 }
                 v = operand(c, c->nvs - 1);
+                if (c->vs[c->nvs - 2].kind == V_ADD2 && si != KILN__I_ST128) {
+                    uint32_t b2 = c->vs[c->nvs - 2].slot2;
+                    a = c->vs[c->nvs - 2].slot;
+                    pop(c, 2);
+                    op(c, KILN__I_ST8_AA + (si - KILN__I_ST8));
+                    w(c, a);
+                    w(c, v);
+                    w(c, b2);
+                    w(c, off);
+                    break;
+                }
                 if (c->vs[c->nvs - 2].kind == V_ADDI && si != KILN__I_ST128) {
                     uint32_t k = (uint32_t)c->vs[c->nvs - 2].c[0];
                     a = c->vs[c->nvs - 2].slot;

@@ -153,6 +153,10 @@ struct kiln__code {
     X(LD32_A) X(LD64_A) X(LD8S32_A) X(LD8S64_A) X(LD8U_A) X(LD16S32_A) X(LD16S64_A) X(LD16U_A)    \
     X(LD32S64_A)           /* dst base imm off */                                                 \
     X(ST8_A) X(ST16_A) X(ST32_A) X(ST64_A) /* base val imm off */                                 \
+    /* _AA: address = (u32)(slot1 + slot2) + off, an i32.add of two values fused in */            \
+    X(LD32_AA) X(LD64_AA) X(LD8S32_AA) X(LD8S64_AA) X(LD8U_AA) X(LD16S32_AA) X(LD16S64_AA)        \
+    X(LD16U_AA) X(LD32S64_AA) /* dst a b off */                                                   \
+    X(ST8_AA) X(ST16_AA) X(ST32_AA) X(ST64_AA) /* a val b off */                                  \
     /* _K: float op with a constant right operand (f32: 1 word, f64: 2 words) */                  \
     X(F32_ADD_K) X(F32_SUB_K) X(F32_MUL_K) X(F32_DIV_K)                                           \
     X(F64_ADD_K) X(F64_SUB_K) X(F64_MUL_K) X(F64_DIV_K) /* dst a k.. */                          \

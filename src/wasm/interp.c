@@ -771,6 +771,24 @@ L_ELEM_DROP:
     LOAD_A(LD16S64, int16_t, (uint64_t)(int64_t)v_)
     LOAD_A(LD16U, uint16_t, v_)
     LOAD_A(LD32S64, int32_t, (uint64_t)(int64_t)v_)
+#define EA_AA(ka, kb, ko) (mem + (uint64_t)(uint32_t)(U32(ka) + U32(kb)) + (uint64_t)ip[ko])
+#define LOAD_AA(name, T, conv)                                                                     \
+    L_##name##_AA: {                                                                               \
+        T v_;                                                                                      \
+        memcpy(&v_, EA_AA(2, 3, 4), sizeof v_);                                                    \
+        R(1) = conv;                                                                               \
+        ip += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    LOAD_AA(LD32, uint32_t, v_)
+    LOAD_AA(LD64, uint64_t, v_)
+    LOAD_AA(LD8S32, int8_t, (uint32_t)(int32_t)v_)
+    LOAD_AA(LD8S64, int8_t, (uint64_t)(int64_t)v_)
+    LOAD_AA(LD8U, uint8_t, v_)
+    LOAD_AA(LD16S32, int16_t, (uint32_t)(int32_t)v_)
+    LOAD_AA(LD16S64, int16_t, (uint64_t)(int64_t)v_)
+    LOAD_AA(LD16U, uint16_t, v_)
+    LOAD_AA(LD32S64, int32_t, (uint64_t)(int64_t)v_)
 L_LD128:
     memcpy(&fp[ip[1]], EA(2, 3), 16);
     ip += 4;
@@ -797,6 +815,17 @@ L_LD128:
     STORE_A(ST16, uint16_t)
     STORE_A(ST32, uint32_t)
     STORE_A(ST64, uint64_t)
+#define STORE_AA(name, T)                                                                          \
+    L_##name##_AA: {                                                                               \
+        T v_ = (T)R(2);                                                                            \
+        memcpy(EA_AA(1, 3, 4), &v_, sizeof v_);                                                    \
+        ip += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    STORE_AA(ST8, uint8_t)
+    STORE_AA(ST16, uint16_t)
+    STORE_AA(ST32, uint32_t)
+    STORE_AA(ST64, uint64_t)
 L_ST128:
     memcpy(EA(1, 3), &fp[ip[2]], 16);
     ip += 4;
