@@ -73,7 +73,7 @@ struct kiln_vk_fd {
     int oflags;           /* guest open flags (O_ACCMODE, O_APPEND, O_NONBLOCK, ...) */
     uint64_t rights_base; /* ABI rights (WASI); the core stores them only */
     uint64_t rights_inh;  /* ABI inheriting rights */
-    char *guest_path;     /* guest absolute path (dirs, files) or NULL; owned */
+    char *guest_path;     /* guest absolute path of a directory, else NULL; owned */
     uint64_t *dcookies;   /* directories: host d_off after the i-th entry (see
                              kiln_vk_dircookie_*); owned */
     uint32_t ndcookies;

@@ -100,7 +100,8 @@ int kiln_vk_openat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, 
     }
     if ((flags & O_PATH) && kind != KILN_VK_DIR) kind = kind == KILN_VK_FILE ? KILN_VK_FILE : kind;
     gfd =
-        kiln__fd_alloc(vk, host, kind, p.mode == KILN__FS_RO ? KILN_VK_FD_RO : 0, p.mount, p.guest);
+        kiln__fd_alloc(vk, host, kind, p.mode == KILN__FS_RO ? KILN_VK_FD_RO : 0, p.mount,
+                       kind == KILN_VK_DIR ? p.guest : NULL); /* only dirs are lookup bases */
     if (gfd < 0) {
         r = gfd;
         goto fail;
