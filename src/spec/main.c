@@ -34,6 +34,7 @@ static void usage(FILE *f)
             "      --max-call-depth N   wasm call frames before \"call stack exhausted\"\n"
             "      --value-stack BYTES  interpreter value stack size\n"
             "      --max-memory BYTES   cap on every linear memory\n"
+            "      --aot DIR            compile every module to native code (cached in DIR)\n"
             "  -h, --help               this text\n");
 }
 
@@ -53,7 +54,7 @@ static uint64_t number(const char *opt, const char *s)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_FUEL = 256, OPT_DEPTH, OPT_VSTACK, OPT_MAXMEM };
+    enum { OPT_FUEL = 256, OPT_DEPTH, OPT_VSTACK, OPT_MAXMEM, OPT_AOT };
     static const struct option longopts[] = {
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
@@ -61,6 +62,7 @@ int main(int argc, char **argv)
         {"max-call-depth", required_argument, NULL, OPT_DEPTH},
         {"value-stack", required_argument, NULL, OPT_VSTACK},
         {"max-memory", required_argument, NULL, OPT_MAXMEM},
+        {"aot", required_argument, NULL, OPT_AOT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -91,6 +93,9 @@ int main(int argc, char **argv)
             break;
         case OPT_MAXMEM:
             opts.cfg.max_memory_bytes = number("--max-memory", optarg);
+            break;
+        case OPT_AOT:
+            opts.aot_cache = optarg;
             break;
         case 'h':
             usage(stdout);

@@ -13,6 +13,7 @@
  * "FILE:LINE: <command>: expected X, got Y" unless --quiet.
  */
 #include "spec/spec.h"
+#include "kiln/aot.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -193,6 +194,13 @@ static int load_module(struct run *r, const char *filename, struct kiln_module *
     }
     kiln_module_config_default(&cfg);
     rc = kiln_module_new(bytes, len, &cfg, out, err);
+    if (rc == 0 && r->opts->aot_cache) {
+        rc = kiln_aot_compile_cached(*out, r->opts->aot_cache, NULL, err);
+        if (rc < 0) {
+            kiln_module_free(*out);
+            *out = NULL;
+        }
+    }
 fail:
     if (f)
         fclose(f);

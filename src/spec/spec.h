@@ -34,6 +34,7 @@ struct spec_opts {
     int verbose;                  /* print every command's outcome */
     int quiet;                    /* print only the summary lines */
     struct kiln_store_config cfg; /* fuel, stack and memory limits */
+    const char *aot_cache;        /* --aot DIR: run modules as AOT code (NULL = interpret) */
 };
 
 /* Counters printed at the end. */

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "platform/linux/vmem.h"
+#include "wasm/aot/aot_rt.h"
 #include "wasm/runtime.h"
 
 /* ---- calls ---------------------------------------------------------------- */
@@ -47,6 +48,13 @@ static void trap_default_msg(struct kiln_trap *t, int kind)
 int kiln__call(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args, uint64_t *res)
 {
     int rc;
+    if (f->aot) {
+        struct kiln_instance *saved = ex->inst;
+        ex->inst = f->inst;
+        rc = kiln__aot_enter(ex, f, args, res);
+        ex->inst = saved;
+        return rc;
+    }
     if (f->host) {
         struct kiln_caller caller;
         struct kiln__exec *saved_cur = kiln__current_exec;
@@ -95,6 +103,9 @@ static int run_guarded(struct kiln__exec *ex, struct kiln_func *f, const uint64_
                        uint64_t *res)
 {
     if (sigsetjmp(ex->trap_jmp, 0) == 0) return kiln__call(ex, f, args, res);
+    /* AOT code raises every trap this way and fills the message first */
+    if (ex->trap_kind && ex->trap->kind == ex->trap_kind && ex->trap->msg[0])
+        return ex->trap->kind;
     trap_default_msg(ex->trap, ex->trap_kind ? ex->trap_kind : KILN_TRAP_MEMORY_OOB);
     return ex->trap->kind;
 }
@@ -412,6 +423,13 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
         f->inst = inst;
         f->code = mod->funcs[i].code;
         f->func_idx = i;
+        if (mod->aot) {
+            /* native code: the interpreter reaches it through kiln__call()
+             * (it treats a function without code as a host function) */
+            f->aot = &mod->aot->funcs[i - mod->nfunc_imports];
+            f->code = NULL;
+            f->host = kiln__aot_host_shim;
+        }
         inst->funcs[i] = f;
     }
 

@@ -77,6 +77,7 @@ void kiln__module_destroy(struct kiln_module *mod)
 {
     uint32_t i;
     if (!mod) return;
+    if (mod->aot_release) mod->aot_release(mod->aot_owned);
     if (mod->types)
         for (i = 0; i < mod->ntypes; i++)
             free(mod->types[i].types);

@@ -170,6 +170,16 @@ struct kiln_module {
     uint8_t *declared_funcs;
 
     struct kiln_module_config cfg;
+
+    /* Native code for the defined functions (aot/aot_rt.h), attached by
+     * kiln_module_attach_aot() after verification, or NULL. Instances
+     * created while it is set run their defined functions natively. Owned
+     * by the loaded object's handle, which must outlive the module's use. */
+    const struct kiln_aot_module *aot;
+    /* Optional: a loaded object the module owns, released by
+     * kiln_module_free() through aot_release (kiln_aot_compile_cached). */
+    struct kiln_aot_handle *aot_owned;
+    void (*aot_release)(struct kiln_aot_handle *h);
 };
 
 /* Slot size of a value type: 2 for v128, else 1. */

@@ -24,6 +24,7 @@
 #include "wasm/module.h"
 
 struct kiln__code; /* compile.h: the compiled body of a defined function */
+struct kiln_aot_func; /* aot/aot_rt.h: native entry points of a function */
 
 /* A function: defined in an instance (inst != NULL) or a host function. */
 struct kiln_func {
@@ -35,6 +36,10 @@ struct kiln_func {
     uint32_t func_idx;              /* index in inst's module */
     kiln_host_fn host;              /* for host functions */
     void *env;
+    const struct kiln_aot_func *aot; /* native code of a defined function
+                                        (src/wasm/aot/aot_rt.h), or NULL:
+                                        kiln__call() runs it instead of the
+                                        interpreter */
 };
 
 struct kiln_memory {
@@ -99,6 +104,9 @@ struct kiln__exec {
                                    caller (kiln_caller_memory). Calls that
                                    switch instances should go through
                                    kiln__call() (or update this field). */
+    uintptr_t aot_stack_limit; /* AOT code traps "call stack exhausted" when
+                                  the native stack pointer goes below this
+                                  (0 = not yet computed; set on AOT entry) */
 };
 
 struct kiln_store {
@@ -158,5 +166,16 @@ int kiln__interp_call(struct kiln__exec *ex, struct kiln_func *f, const uint64_t
 /* instance.c: calls any function (host or defined) from the interpreter or
  * the API with slot-form args/results. Returns 0 or a trap kind. */
 int kiln__call(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args, uint64_t *res);
+
+/* aot/rt.c: runs the native code of f (f->aot != NULL) with slot-form
+ * args/results; traps leave through ex->trap_jmp. Returns 0. */
+int kiln__aot_enter(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
+                    uint64_t *res);
+/* aot/rt.c: the host-function pointer of AOT functions (kiln__call() never
+ * uses it; a direct call reports a host trap). */
+int kiln__aot_host_shim(struct kiln_caller *caller, const uint64_t *args, uint64_t *res,
+                        void *env);
+/* aot/rt.c: the callbacks handed to every loaded AOT object. */
+extern const struct kiln_aot_rt kiln__aot_rt;
 
 #endif

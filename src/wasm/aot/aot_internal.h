@@ -1,0 +1,41 @@
+/*
+ * aot_internal.h — between the files of kiln_aot (translator, compiler
+ * driver, loader). Not a public interface.
+ */
+#ifndef KILN_WASM_AOT_INTERNAL_H
+#define KILN_WASM_AOT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kiln/error.h"
+#include "kiln/wasm.h"
+
+/* A growable NUL-terminated string; oom is sticky. Zero-initialise. */
+struct kiln__sb {
+    char *s;
+    size_t len, cap;
+    bool oom;
+};
+void kiln__sb_put(struct kiln__sb *b, const char *s, size_t n);
+void kiln__sb_printf(struct kiln__sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void kiln__sb_free(struct kiln__sb *b);
+
+/* translate.c: writes the C translation of the validated module into
+ * parts[0..nparts) (zero-initialised buffers the caller frees). digest_hex
+ * (64 hex digits) is recorded in the descriptor (and the compiler's
+ * KILN_AOT_TARGET). Returns 0 or negative with *err (KILN_E_NOMEM,
+ * KILN_E_UNSUPPORTED). */
+int kiln__aot_translate(const struct kiln_module *mod, const char *digest_hex, unsigned nparts,
+                        struct kiln__sb *parts, struct kiln_error *err);
+
+/* headers.c: the header files the generated C needs, embedded at build
+ * time: name (path relative to the include directory) and text. */
+struct kiln__aot_header {
+    const char *name;
+    const char *text;
+};
+extern const struct kiln__aot_header kiln__aot_headers[];
+extern const size_t kiln__aot_nheaders;
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * aot_rt.h — the ABI between kiln and AOT objects, and the inline helpers
+ * the generated C uses. This header is compiled twice: into kiln (loader,
+ * runtime callbacks) and, embedded as text in kiln, into every generated C
+ * file (written next to it with runtime.h, module.h, wasm.h, error.h and
+ * simd.h, so both sides see the same struct layouts).
+ *
+ * Object ABI (KILN_AOT_ABI): the object exports one symbol, kiln_aot_module
+ * (struct kiln_aot_module). Each defined function i of the module has an
+ * entry funcs[i - nfunc_imports] with
+ *   - tramp: int (ex, inst, args slots, results slots), the uniform entry
+ *     used by kiln__call(); returns 0 (traps leave with siglongjmp to
+ *     ex->trap_jmp through rt->trap, like memory faults);
+ *   - native: the typed C function (ex, inst, params...) -> result (one
+ *     value, or a struct of results for multi-value), called directly by
+ *     other AOT code (call_indirect, imports) once the type id matched.
+ * Invariants the generated code relies on: linear memory 0 never moves and
+ * base + u32 + u32 offset + 16 is inside the reservation (guard region), so
+ * loads and stores are unchecked; ex->depth counts wasm frames exactly like
+ * the interpreter; ex->aot_stack_limit bounds the native stack.
+ * `layout` is a fingerprint of the struct layouts the code was compiled
+ * against; the loader refuses an object whose fingerprint differs.
+ */
+#ifndef KILN_WASM_AOT_RT_H
+#define KILN_WASM_AOT_RT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "wasm/runtime.h"
+#include "wasm/simd.h"
+
+#define KILN_AOT_ABI 1u
+
+/* Target triple, as seen by whichever compiler compiles this header. */
+#if defined(__x86_64__) && defined(__linux__)
+#define KILN_AOT_TARGET "x86_64-linux-gnu"
+#elif defined(__aarch64__) && defined(__linux__)
+#define KILN_AOT_TARGET "aarch64-linux-gnu"
+#else
+#define KILN_AOT_TARGET "unknown"
+#endif
+#define KILN_AOT_MAGIC 0x4b414f54u /* "KAOT" */
+
+#define KILN_AOT_LAYOUT                                                                            \
+    ((uint64_t)sizeof(struct kiln_func) | (uint64_t)sizeof(struct kiln_instance) << 8 |           \
+     (uint64_t)sizeof(struct kiln__exec) << 16 | (uint64_t)sizeof(struct kiln_table) << 32 |     \
+     (uint64_t)offsetof(struct kiln__exec, aot_stack_limit) << 40 |                              \
+     (uint64_t)offsetof(struct kiln_func, aot) << 52)
+
+/* Callbacks kiln gives every loaded object (set through rt_slot). */
+struct kiln_aot_rt {
+    uint32_t abi;
+    /* Raises trap `kind` (arg: element index for call_indirect traps, or
+     * UINT32_MAX): fills ex->trap and siglongjmps to ex->trap_jmp. */
+    __attribute__((noreturn)) void (*trap)(struct kiln__exec *ex, int kind, uint32_t arg);
+    /* Calls any function with slot-form args/results from instance `caller`;
+     * a trap in the callee is re-raised (does not return). */
+    void (*call)(struct kiln__exec *ex, struct kiln_instance *caller, struct kiln_func *f,
+                 const uint64_t *args, uint64_t *res);
+    int64_t (*memory_grow)(struct kiln_memory *mem, uint32_t delta);
+    int64_t (*table_grow)(struct kiln_table *t, uint32_t n, void *init);
+};
+
+typedef int (*kiln_aot_tramp)(struct kiln__exec *ex, struct kiln_instance *inst,
+                              const uint64_t *args, uint64_t *res);
+
+struct kiln_aot_func {
+    kiln_aot_tramp tramp;
+    const void *native;
+};
+
+struct kiln_aot_module {
+    uint32_t magic;       /* KILN_AOT_MAGIC */
+    uint32_t abi;         /* KILN_AOT_ABI */
+    uint64_t layout;      /* KILN_AOT_LAYOUT when compiled */
+    char digest[65];      /* SHA-256 (hex) of the wasm module it was made from */
+    char target[64];      /* target triple */
+    uint32_t nfuncs;      /* defined functions */
+    const struct kiln_aot_func *funcs;
+    const struct kiln_aot_rt **rt_slot; /* where the loader stores its callbacks */
+};
+
+/* ---- helpers for generated code ------------------------------------------------ */
+#define KX_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define KX_INL static inline __attribute__((always_inline))
+
+KX_INL float kx_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+KX_INL double kx_f64(uint64_t u) { double d; memcpy(&d, &u, 8); return d; }
+KX_INL uint32_t kx_b32(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+KX_INL uint64_t kx_b64(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
+
+#define KX_LD(name, T) KX_INL T kx_ld_##name(const uint8_t *p) { T v; memcpy(&v, p, sizeof v); return v; }
+KX_LD(u8, uint8_t) KX_LD(i8, int8_t) KX_LD(u16, uint16_t) KX_LD(i16, int16_t) KX_LD(u32, uint32_t)
+KX_LD(i32, int32_t) KX_LD(u64, uint64_t) KX_LD(f32, float) KX_LD(f64, double)
+KX_LD(v128, kiln__v128)
+#define KX_ST(name, T) KX_INL void kx_st_##name(uint8_t *p, T v) { memcpy(p, &v, sizeof v); }
+KX_ST(u8, uint8_t) KX_ST(u16, uint16_t) KX_ST(u32, uint32_t) KX_ST(u64, uint64_t) KX_ST(f32, float)
+KX_ST(f64, double) KX_ST(v128, kiln__v128)
+
+KX_INL float kx_fmin32(float a, float b)
+{
+    if (a != a || b != b) return a + b;
+    if (a == b) return __builtin_signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+KX_INL float kx_fmax32(float a, float b)
+{
+    if (a != a || b != b) return a + b;
+    if (a == b) return __builtin_signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+KX_INL double kx_fmin64(double a, double b)
+{
+    if (a != a || b != b) return a + b;
+    if (a == b) return __builtin_signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+KX_INL double kx_fmax64(double a, double b)
+{
+    if (a != a || b != b) return a + b;
+    if (a == b) return __builtin_signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+KX_INL float kx_ceil32(float x) { return x != x ? x + x : __builtin_ceilf(x); }
+KX_INL float kx_floor32(float x) { return x != x ? x + x : __builtin_floorf(x); }
+KX_INL float kx_trunc32(float x) { return x != x ? x + x : __builtin_truncf(x); }
+KX_INL float kx_nearest32(float x) { return x != x ? x + x : __builtin_rintf(x); }
+KX_INL double kx_ceil64(double x) { return x != x ? x + x : __builtin_ceil(x); }
+KX_INL double kx_floor64(double x) { return x != x ? x + x : __builtin_floor(x); }
+KX_INL double kx_trunc64(double x) { return x != x ? x + x : __builtin_trunc(x); }
+KX_INL double kx_nearest64(double x) { return x != x ? x + x : __builtin_rint(x); }
+KX_INL float kx_abs32(float x) { return kx_f32(kx_b32(x) & 0x7fffffffu); }
+KX_INL float kx_neg32(float x) { return kx_f32(kx_b32(x) ^ 0x80000000u); }
+KX_INL float kx_copysign32(float a, float b)
+{
+    return kx_f32((kx_b32(a) & 0x7fffffffu) | (kx_b32(b) & 0x80000000u));
+}
+KX_INL double kx_abs64(double x) { return kx_f64(kx_b64(x) & 0x7fffffffffffffffull); }
+KX_INL double kx_neg64(double x) { return kx_f64(kx_b64(x) ^ 0x8000000000000000ull); }
+KX_INL double kx_copysign64(double a, double b)
+{
+    return kx_f64((kx_b64(a) & 0x7fffffffffffffffull) | (kx_b64(b) & 0x8000000000000000ull));
+}
+KX_INL uint32_t kx_rotl32(uint32_t a, uint32_t b) { b &= 31; return (a << b) | (a >> ((32 - b) & 31)); }
+KX_INL uint32_t kx_rotr32(uint32_t a, uint32_t b) { b &= 31; return (a >> b) | (a << ((32 - b) & 31)); }
+KX_INL uint64_t kx_rotl64(uint64_t a, uint64_t b) { b &= 63; return (a << b) | (a >> ((64 - b) & 63)); }
+KX_INL uint64_t kx_rotr64(uint64_t a, uint64_t b) { b &= 63; return (a >> b) | (a << ((64 - b) & 63)); }
+KX_INL uint32_t kx_clz32(uint32_t x) { return x ? (uint32_t)__builtin_clz(x) : 32; }
+KX_INL uint32_t kx_ctz32(uint32_t x) { return x ? (uint32_t)__builtin_ctz(x) : 32; }
+KX_INL uint64_t kx_clz64(uint64_t x) { return x ? (uint64_t)__builtin_clzll(x) : 64; }
+KX_INL uint64_t kx_ctz64(uint64_t x) { return x ? (uint64_t)__builtin_ctzll(x) : 64; }
+
+KX_INL uint32_t kx_sat_i32(double x)
+{
+    if (x != x) return 0;
+    if (x <= -2147483649.0) return (uint32_t)INT32_MIN;
+    if (x >= 2147483648.0) return (uint32_t)INT32_MAX;
+    return (uint32_t)(int32_t)x;
+}
+KX_INL uint32_t kx_sat_u32(double x)
+{
+    if (x != x || x <= -1.0) return 0;
+    if (x >= 4294967296.0) return UINT32_MAX;
+    return (uint32_t)x;
+}
+KX_INL uint64_t kx_sat_i64(double x)
+{
+    if (x != x) return 0;
+    if (x < -9223372036854775808.0) return (uint64_t)INT64_MIN;
+    if (x >= 9223372036854775808.0) return (uint64_t)INT64_MAX;
+    return (uint64_t)(int64_t)x;
+}
+KX_INL uint64_t kx_sat_u64(double x)
+{
+    if (x != x || x <= -1.0) return 0;
+    if (x >= 18446744073709551616.0) return UINT64_MAX;
+    return (uint64_t)x;
+}
+
+/* v128 <-> slots */
+KX_INL kiln__v128 kx_v128_of(uint64_t lo, uint64_t hi)
+{
+    kiln__v128 v;
+    v.u64[0] = lo;
+    v.u64[1] = hi;
+    return v;
+}
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * headers.c — the engine headers the generated C includes, embedded into
+ * kiln at build time with .incbin (KILN_SOURCE_DIR is the source tree), so
+ * `kiln compile` needs no kiln source tree and always compiles against the
+ * exact struct layouts of the running engine.
+ */
+#include <stddef.h>
+
+#include "wasm/aot/aot_internal.h"
+
+#define EMBED(sym, path)                                                                           \
+    __asm__(".section .rodata\n.balign 16\n.hidden " #sym "\n.globl " #sym "\n" #sym               \
+            ":\n.incbin \"" KILN_SOURCE_DIR "/" path "\"\n.byte 0\n.previous\n");                  \
+    extern const char sym[];
+
+EMBED(kiln__aot_h_wasm, "include/kiln/wasm.h")
+EMBED(kiln__aot_h_error, "include/kiln/error.h")
+EMBED(kiln__aot_h_module, "src/wasm/module.h")
+EMBED(kiln__aot_h_runtime, "src/wasm/runtime.h")
+EMBED(kiln__aot_h_simd, "src/wasm/simd.h")
+EMBED(kiln__aot_h_rt, "src/wasm/aot/aot_rt.h")
+EMBED(kiln__aot_h_gen, "src/wasm/aot/aot_gen.h")
+
+const struct kiln__aot_header kiln__aot_headers[] = {
+    {"kiln/wasm.h", kiln__aot_h_wasm},       {"kiln/error.h", kiln__aot_h_error},
+    {"wasm/module.h", kiln__aot_h_module},   {"wasm/runtime.h", kiln__aot_h_runtime},
+    {"wasm/simd.h", kiln__aot_h_simd},       {"wasm/aot/aot_rt.h", kiln__aot_h_rt},
+    {"wasm/aot/aot_gen.h", kiln__aot_h_gen},
+};
+const size_t kiln__aot_nheaders = sizeof kiln__aot_headers / sizeof kiln__aot_headers[0];

@@ -1,0 +1,127 @@
+/*
+ * rt.c — the engine side of AOT code: entry from kiln__call(), the
+ * callbacks every loaded object receives (traps, calls, growth), and the
+ * native stack limit. Built into kiln_wasm (instance.c dispatches here), so
+ * the engine needs no other library to run an attached object; the
+ * translator and loader live in kiln_aot.
+ *
+ * Traps: generated code calls kiln__aot_rt.trap, which fills ex->trap with
+ * the interpreter's wording (including "undefined element N") and
+ * siglongjmps to ex->trap_jmp, exactly like a memory fault; run_guarded()
+ * in instance.c keeps the message. A trap returned by a callee reached
+ * through kiln__call() (host or interpreted function) is re-raised the same
+ * way with the callee's message.
+ *
+ * Stack: ex->depth counts frames like the interpreter; in addition the
+ * native stack pointer must stay above ex->aot_stack_limit, computed once
+ * per thread from its stack bounds with a margin for host code.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wasm/aot/aot_rt.h"
+#include "wasm/runtime.h"
+
+#define STACK_MARGIN (256u * 1024u) /* left for host functions and signal frames */
+
+static _Thread_local uintptr_t tls_stack_limit;
+
+static uintptr_t stack_limit(void)
+{
+    pthread_attr_t a;
+    void *addr = NULL;
+    size_t size = 0;
+    if (tls_stack_limit) return tls_stack_limit;
+    if (pthread_getattr_np(pthread_self(), &a) == 0) {
+        if (pthread_attr_getstack(&a, &addr, &size) != 0) addr = NULL;
+        pthread_attr_destroy(&a);
+    }
+    if (addr && size > 2 * STACK_MARGIN)
+        tls_stack_limit = (uintptr_t)addr + STACK_MARGIN;
+    else /* unknown bounds: allow 1 MiB below the current frame */
+        tls_stack_limit = (uintptr_t)__builtin_frame_address(0) - (1u << 20);
+    return tls_stack_limit;
+}
+
+static __attribute__((noreturn)) void rt_trap(struct kiln__exec *ex, int kind, uint32_t arg)
+{
+    struct kiln_trap *t = ex->trap;
+    if (t) {
+        t->kind = kind;
+        if ((kind == KILN_TRAP_UNDEFINED_ELEMENT || kind == KILN_TRAP_UNINIT_ELEMENT) &&
+            arg != UINT32_MAX)
+            snprintf(t->msg, sizeof t->msg, "%s %u", kiln_trap_message(kind), arg);
+        else
+            snprintf(t->msg, sizeof t->msg, "%s", kiln_trap_message(kind));
+    }
+    ex->trap_kind = kind;
+    siglongjmp(ex->trap_jmp, 1);
+}
+
+static void rt_call(struct kiln__exec *ex, struct kiln_instance *caller, struct kiln_func *f,
+                    const uint64_t *args, uint64_t *res)
+{
+    int rc;
+    ex->inst = caller;
+    rc = kiln__call(ex, f, args, res);
+    ex->inst = caller;
+    if (rc != 0) {
+        if (ex->trap && (ex->trap->kind != rc || !ex->trap->msg[0])) {
+            ex->trap->kind = rc;
+            snprintf(ex->trap->msg, sizeof ex->trap->msg, "%s", kiln_trap_message(rc));
+        }
+        ex->trap_kind = rc;
+        siglongjmp(ex->trap_jmp, 1);
+    }
+}
+
+/* Grows a table by n elements set to init; returns the old size or -1
+ * (same rule as the interpreter's table.grow). */
+static int64_t rt_table_grow(struct kiln_table *t, uint32_t n, void *init)
+{
+    uint32_t old = t->size;
+    if ((uint64_t)old + n > t->max) return -1;
+    if (old + n > t->cap) {
+        uint64_t ncap = (uint64_t)t->cap * 2;
+        void **ne;
+        if (ncap < (uint64_t)old + n) ncap = (uint64_t)old + n;
+        if (ncap > t->max) ncap = t->max;
+        ne = realloc(t->elems, (size_t)(ncap ? ncap : 1) * sizeof *ne);
+        if (!ne) return -1;
+        t->elems = ne;
+        t->cap = (uint32_t)ncap;
+    }
+    for (uint32_t i = 0; i < n; i++) t->elems[old + i] = init;
+    t->size = old + n;
+    return old;
+}
+
+const struct kiln_aot_rt kiln__aot_rt = {
+    .abi = KILN_AOT_ABI,
+    .trap = rt_trap,
+    .call = rt_call,
+    .memory_grow = kiln__memory_grow,
+    .table_grow = rt_table_grow,
+};
+
+/* Runs f's native code (see runtime.h). Returns 0; traps siglongjmp. */
+int kiln__aot_enter(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
+                    uint64_t *res)
+{
+    if (!ex->aot_stack_limit) ex->aot_stack_limit = stack_limit();
+    return f->aot->tramp(ex, f->inst, args, res);
+}
+
+/* Host-function pointer of AOT functions; only reached by a caller that
+ * bypasses kiln__call(). Reports a host trap. */
+int kiln__aot_host_shim(struct kiln_caller *caller, const uint64_t *args, uint64_t *res,
+                        void *env)
+{
+    (void)args;
+    (void)res;
+    (void)env;
+    return kiln_caller_trap(caller, KILN_TRAP_HOST, 0, "AOT function called outside kiln__call");
+}
