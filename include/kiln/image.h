@@ -174,6 +174,19 @@ int kiln_image_extract(struct kiln_image *img, const char *outdir, struct kiln_i
 int kiln_image_read_blob(struct kiln_image *img, const char *digest, uint64_t expected_size,
                          uint64_t max, uint8_t **out, size_t *len, struct kiln_error *err);
 
+/* Finds, in img's index.json, an OCI 1.1 referrer of img's manifest (an
+ * artifact manifest whose subject.digest is img->manifest_digest) with the
+ * given artifactType, and reads its first layer blob (digest and size
+ * checked, at most max bytes). Returns 0 and a malloc'd NUL-terminated
+ * buffer, or KILN_E_INVALID when there is none. Only OCI layouts have
+ * referrers. */
+int kiln_image_read_referrer(struct kiln_image *img, const char *artifact_type, uint64_t max,
+                             uint8_t **out, size_t *len, struct kiln_error *err);
+
+/* The value of a manifest annotation, copied into buf (n bytes); returns 0,
+ * or -1 when absent. */
+int kiln_image_annotation(const struct kiln_image *img, const char *key, char *buf, size_t n);
+
 /* Parses an OCI/docker image config JSON into *out (zeroed first).
  * Exposed for the fuzzer and the writer. */
 int kiln_image_config_parse(const uint8_t *json, size_t len, struct kiln_image_config *out,

@@ -762,3 +762,80 @@ void kiln_image_free(struct kiln_image *img)
     free(img->path);
     free(img);
 }
+
+/* Contract in kiln/image.h. */
+int kiln_image_read_referrer(struct kiln_image *img, const char *artifact_type, uint64_t max,
+                             uint8_t **out, size_t *len, struct kiln_error *err)
+{
+    uint8_t *buf = NULL;
+    size_t n;
+    json_t *idx = NULL, *ms, *d;
+    size_t i;
+    int rc;
+
+    if (img->format == KILN_IMAGE_DOCKER_ARCHIVE || !img->manifest_digest[0])
+        return kiln_error_set(err, KILN_E_INVALID, "%s: a docker-archive has no referrers",
+                              img->path);
+    rc = kiln__source_read_all(img->src, "index.json", img->opt.limits.max_json_bytes, &buf, &n,
+                               NULL, err);
+    if (rc < 0) return rc;
+    idx = load_json(buf, n, "index.json", err);
+    free(buf);
+    buf = NULL;
+    if (!idx) return -KILN_E_MALFORMED;
+    ms = json_object_get(idx, "manifests");
+    rc = kiln_error_set(err, KILN_E_INVALID, "%s: no %s referrer of %s in index.json", img->path,
+                        artifact_type, img->manifest_digest);
+    json_array_foreach(ms, i, d)
+    {
+        struct desc dd, ld;
+        json_t *m;
+        const char *at = json_string_value(json_object_get(d, "artifactType"));
+        if (!at || strcmp(at, artifact_type) != 0) continue;
+        if (parse_desc(d, &dd, "index.json: manifests[]", err) < 0) continue;
+        if ((rc = kiln_image_read_blob(img, dd.digest, dd.size, img->opt.limits.max_json_bytes,
+                                       &buf, &n, err)) < 0)
+            goto out;
+        m = load_json(buf, n, dd.digest, err);
+        free(buf);
+        buf = NULL;
+        if (!m) {
+            rc = -KILN_E_MALFORMED;
+            goto out;
+        }
+        const char *subj = json_string_value(json_object_get(json_object_get(m, "subject"), "digest"));
+        const char *mat = json_string_value(json_object_get(m, "artifactType"));
+        if (!subj || strcmp(subj, img->manifest_digest) != 0 || !mat ||
+            strcmp(mat, artifact_type) != 0 ||
+            parse_desc(json_array_get(json_object_get(m, "layers"), 0), &ld,
+                       "referrer layers[0]", err) < 0) {
+            json_decref(m);
+            rc = kiln_error_set(err, KILN_E_INVALID, "%s: no %s referrer of %s in index.json",
+                                img->path, artifact_type, img->manifest_digest);
+            continue;
+        }
+        rc = kiln_image_read_blob(img, ld.digest, ld.size, max, out, len, err);
+        json_decref(m);
+        goto out;
+    }
+out:
+    json_decref(idx);
+    return rc;
+}
+
+/* Contract in kiln/image.h. */
+int kiln_image_annotation(const struct kiln_image *img, const char *key, char *buf, size_t n)
+{
+    json_t *m;
+    const char *v;
+    int rc = -1;
+    if (!img->manifest_json) return -1;
+    m = json_loadb((const char *)img->manifest_json, img->manifest_len, 0, NULL);
+    v = json_string_value(json_object_get(json_object_get(m, "annotations"), key));
+    if (v) {
+        snprintf(buf, n, "%s", v);
+        rc = 0;
+    }
+    json_decref(m);
+    return rc;
+}
