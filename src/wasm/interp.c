@@ -494,7 +494,20 @@ do_call: {
     rp->fp = fp;
     rp->fn = cur;
     rp++;
-    memset(argp + cc->nparam_slots, 0, cc->nlocal_slots * sizeof *fp);
+    {
+        /* zero the declared locals; most functions have a few */
+        uint64_t *l = argp + cc->nparam_slots;
+        switch (cc->nlocal_slots) {
+        case 6: l[5] = 0; /* fall through */
+        case 5: l[4] = 0; /* fall through */
+        case 4: l[3] = 0; /* fall through */
+        case 3: l[2] = 0; /* fall through */
+        case 2: l[1] = 0; /* fall through */
+        case 1: l[0] = 0; /* fall through */
+        case 0: break;
+        default: memset(l, 0, cc->nlocal_slots * sizeof *fp); break;
+        }
+    }
     fp = argp;
     ip = cc->words;
     cur = callee;
