@@ -360,6 +360,7 @@ static int follow_index(struct kiln_image *img, json_t *index, const char *where
     for (i = 0; i < n; i++) {
         snprintf(w, sizeof w, "%s: manifests[%zu]", where, i);
         if ((rc = parse_desc(json_array_get(ms, i), &d, w, err)) < 0) return rc;
+        if (json_object_get(d.obj, "artifactType")) continue; /* a referrer, not an image */
         if (ref && !ref_matches(d.obj, ref)) continue;
         nref++;
         pick = d;

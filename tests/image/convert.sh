@@ -1,0 +1,156 @@
+#!/bin/sh
+# kiln convert + kiln run end to end, on an image made here with umoci from
+# programs built here (a wasm32-wasi entrypoint that reads a data file, a
+# static native binary, a shell script):
+#   - convert: the wasm entrypoint becomes a signed unit in place; native
+#     files are reported with reasons; the output passes `skopeo inspect`
+#     and `umoci unpack`, and the unit verifies with `kiln verify`;
+#   - run: output, arguments and exit status pass through; warm run from the
+#     cache; oci-archive output runs too;
+#   - refusals: native entrypoint (unless --allow-native; run then refuses),
+#     tampered layer blob, tampered attestation referrer, attestation signed
+#     by an untrusted key, tampered unit or attestation copy in the cache.
+# usage: convert.sh KILN WORKDIR
+set -eu
+KILN=$1
+W=$2
+rm -rf "$W"
+mkdir -p "$W"
+cd "$W"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+refuses() { # WHAT EXPECTED-TEXT CMD...
+  what=$1; want=$2; shift 2
+  if "$@" > out.txt 2> err.txt; then fail "$what: accepted"; fi
+  grep -q -- "$want" err.txt || { cat err.txt >&2; fail "$what: message lacks '$want'"; }
+  echo "ok: $what refused: $(head -c 300 err.txt)"
+}
+
+cat > greet.c <<'C'
+#include <stdio.h>
+int main(int argc, char **argv)
+{
+    char buf[128] = "";
+    FILE *f = fopen("/etc/greeting", "r");
+    if (!f || !fgets(buf, sizeof buf, f)) { perror("/etc/greeting"); return 99; }
+    printf("%s", buf);
+    for (int i = 1; i < argc; i++) printf("arg %s\n", argv[i]);
+    return argc - 1;
+}
+C
+RES=$(clang -print-resource-dir)
+clang --target=wasm32-wasi -O2 -nostdinc -isystem /usr/include/wasm32-wasi -isystem "$RES/include" \
+  -o greet.wasm greet.c
+printf 'int main(void){return 0;}\n' > native.c
+cc -static -O2 -o native native.c
+
+umoci init --layout L >/dev/null
+umoci new --image L:t
+umoci unpack --rootless --image L:t B >/dev/null
+mkdir -p B/rootfs/app B/rootfs/etc B/rootfs/usr/bin
+cp greet.wasm B/rootfs/app/greet.wasm
+cp native B/rootfs/usr/bin/native
+printf '#!/bin/sh\necho hi\n' > B/rootfs/app/run.sh && chmod 755 B/rootfs/app/run.sh
+echo "hello from the image" > B/rootfs/etc/greeting
+umoci repack --image L:t B
+umoci config --image L:t --config.entrypoint /app/greet.wasm
+umoci config --image L:t --tag native --config.entrypoint /usr/bin/native
+rm -rf B
+
+"$KILN" keygen -o k >/dev/null
+"$KILN" keygen -o other >/dev/null
+mkdir trust && cp k.pub.pem trust/
+
+# ---- convert ----
+"$KILN" convert --json L:t -o C --key k.pem > report.json
+python3 - report.json <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert [u["path"] for u in r["units"]] == ["/app/greet.wasm"], r["units"]
+nc = {n["path"]: n["reason"] for n in r["notConverted"]}
+assert "translation to wasm is not available" in nc["/usr/bin/native"], nc
+assert "interpreter polyfills" in nc["/app/run.sh"], nc
+assert r["entrypoint"] == "/app/greet.wasm"
+assert r["output"]["attestation"].startswith("sha256:")
+print("report ok")
+PY
+skopeo inspect oci:C:t > inspect.json || fail "skopeo inspect"
+grep -q '"Architecture"' inspect.json || fail "skopeo inspect output"
+umoci unpack --rootless --image C:t U >/dev/null || fail "umoci unpack"
+"$KILN" verify --trust trust U/rootfs/app/greet.wasm >/dev/null || fail "unit does not verify"
+[ -f U/rootfs/.kiln/attestation.json ] && [ -f U/rootfs/.kiln/policy.json ] || fail "kiln files missing"
+grep -q 'dev.kiln.converted' C/blobs/sha256/* || fail "annotation missing"
+
+# ---- run ----
+out=$("$KILN" run --trust trust --cache cache C:t) || fail "kiln run"
+[ "$out" = "hello from the image" ] || fail "kiln run output: $out"
+set +e
+out=$("$KILN" run --trust trust --cache cache C:t -- one two)
+rc=$?
+set -e
+[ $rc = 2 ] || fail "exit status not passed through ($rc)"
+[ "$out" = "$(printf 'hello from the image\narg one\narg two')" ] || fail "args: $out"
+[ "$(ls cache | wc -l)" = 1 ] || fail "cache"
+
+# oci-archive output
+"$KILN" convert L:t -o C.tar --format oci-archive --key k.pem >/dev/null
+skopeo inspect oci-archive:C.tar:t >/dev/null || fail "skopeo inspect oci-archive"
+out=$("$KILN" run --trust trust --cache cache2 C.tar) || fail "kiln run oci-archive"
+[ "$out" = "hello from the image" ] || fail "oci-archive run output: $out"
+
+# ---- refusals ----
+refuses "native entrypoint" "is not converted" "$KILN" convert L:native -o N --key k.pem
+[ ! -e N ] || fail "output written despite refusal"
+"$KILN" convert L:native -o N --key k.pem --allow-native >/dev/null
+refuses "run of a native entrypoint" "not a signed unit" "$KILN" run --trust trust --cache cache3 N:native
+refuses "untrusted signer" "unknown key" "$KILN" run --trust trust --cache cache4 \
+  "$(set -e; "$KILN" convert L:t -o O --key other.pem >/dev/null; echo O):t"
+refuses "unconverted image" "not converted by kiln" "$KILN" run --trust trust --cache cache5 L:t
+
+# tampered kiln layer blob (byte flipped in the middle)
+cp -r C T1
+layer=$(python3 -c "import json;m=json.load(open('T1/index.json'))['manifests'][0]['digest'][7:];print(json.load(open('T1/blobs/sha256/'+m))['layers'][-1]['digest'][7:])")
+python3 -c "import sys;p=sys.argv[1];b=bytearray(open(p,'rb').read());b[len(b)//2]^=1;open(p,'wb').write(b)" T1/blobs/sha256/$layer
+refuses "tampered layer" "digest mismatch" "$KILN" run --trust trust --cache cache6 T1:t
+# tampered attestation referrer
+cp -r C T2
+att=$(python3 -c "
+import json
+for d in json.load(open('T2/index.json'))['manifests']:
+    if d.get('artifactType'): print(json.load(open('T2/blobs/sha256/'+d['digest'][7:]))['layers'][0]['digest'][7:])")
+python3 -c "import sys;p=sys.argv[1];b=bytearray(open(p,'rb').read());b[40]^=1;open(p,'wb').write(b)" T2/blobs/sha256/$att
+refuses "tampered attestation" "digest mismatch" "$KILN" run --trust trust --cache cache7 T2:t
+# forged attestation: payload changed, every digest up to index.json recomputed
+cp -r C T3
+python3 - T3 <<'PY'
+import base64, hashlib, json, os, sys
+root = sys.argv[1]
+def blob(b):
+    d = hashlib.sha256(b).hexdigest()
+    open(os.path.join(root, "blobs/sha256", d), "wb").write(b)
+    return "sha256:" + d
+idx = json.load(open(os.path.join(root, "index.json")))
+for d in idx["manifests"]:
+    if not d.get("artifactType"):
+        continue
+    art = json.load(open(os.path.join(root, "blobs/sha256", d["digest"][7:])))
+    env = json.load(open(os.path.join(root, "blobs/sha256", art["layers"][0]["digest"][7:])))
+    st = json.loads(base64.b64decode(env["payload"]))
+    st["predicate"]["entrypoint"] = "/usr/bin/native"
+    env["payload"] = base64.b64encode(json.dumps(st).encode()).decode()
+    eb = json.dumps(env, sort_keys=True, separators=(",", ":")).encode()
+    art["layers"][0].update(digest=blob(eb), size=len(eb))
+    ab = json.dumps(art).encode()
+    d.update(digest=blob(ab), size=len(ab))
+json.dump(idx, open(os.path.join(root, "index.json"), "w"))
+PY
+refuses "forged attestation" "attestation" "$KILN" run --trust trust --cache cache8 T3:t
+grep -q "bad signature\|bad envelope" err.txt || fail "forged attestation: not a signature refusal"
+# tampered cache: the unit, then the attestation copy
+root=$(ls -d cache/rootfs-*)
+cp "$root/app/greet.wasm" saved.unit
+python3 -c "import sys;p=sys.argv[1];b=bytearray(open(p,'rb').read());b[len(b)-300]^=1;open(p,'wb').write(b)" "$root/app/greet.wasm"
+refuses "tampered unit in the cache" "digest mismatch with the attestation" "$KILN" run --trust trust --cache cache C:t
+cp saved.unit "$root/app/greet.wasm"
+echo ' ' >> "$root/.kiln/attestation.json"
+refuses "tampered attestation copy" "differs from the signed referrer" "$KILN" run --trust trust --cache cache C:t
+echo "convert ok"
