@@ -46,4 +46,16 @@ tail -n 1 "$tmp/l.jsonl" | grep -q '"event":"exit","code":134' || fail "loop exi
 rc=$?
 [ $rc -eq 134 ] || fail "cpu loop exit $rc"
 grep -q 'time limit' "$tmp/cerr" || fail "cpu loop stderr: $(cat "$tmp/cerr")"
+# SIGTERM to kiln exec: the guest is stopped, the exit summary says so
+"$kiln" exec --audit "$tmp/s.jsonl" "$bin/t_loop.wasm" >/dev/null 2>&1 &
+spid=$!
+i=0
+until grep -q '"event":"confine"' "$tmp/s.jsonl" 2>/dev/null; do
+    i=$((i + 1)); [ $i -gt 100 ] && fail "loop did not start"; sleep 0.05
+done
+kill -TERM $spid
+wait $spid
+rc=$?
+[ $rc -eq 143 ] || fail "SIGTERM exit $rc"
+tail -n 1 "$tmp/s.jsonl" | grep -q '"code":143,"reason":"signal 15"' || fail "signal exit event"
 echo ok

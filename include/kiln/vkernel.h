@@ -145,6 +145,12 @@ int kiln_vk_open_audit(struct kiln_vk *vk, const char *path, struct kiln_error *
  * unchanged). */
 int kiln_vk_confine(struct kiln_vk *vk, struct kiln_error *err);
 
+/* Records that the embedder is stopping the guest because the host process
+ * got signal sig (SIGTERM, SIGINT, ...): the exit summary then reports code
+ * 128 + sig and reason "signal N" whatever the guest's own end was.
+ * Async-signal-safe. */
+void kiln_vk_note_signal(struct kiln_vk *vk, int sig);
+
 /* Writes the exit summary event (code, per-call counters). Call once. */
 void kiln_vk_exit(struct kiln_vk *vk, int code, const char *reason);
 

@@ -43,6 +43,17 @@ static void usage(FILE *f)
 #ifdef KILN_HAVE_WASI
 
 static struct kiln_store *volatile g_store;
+static struct kiln_vk *volatile g_vk;
+static volatile sig_atomic_t g_signal;
+
+/* SIGINT/SIGTERM/SIGHUP: stop the guest at its next safe point so the exit
+ * summary is written, then exit with 128 + signal. */
+static void on_stop(int sig)
+{
+    g_signal = sig;
+    if (g_vk) kiln_vk_note_signal(g_vk, sig);
+    if (g_store) kiln_store_interrupt(g_store);
+}
 
 static void on_limit(int sig)
 {
@@ -233,7 +244,16 @@ static int cmd_exec(int argc, char **argv)
     /* the second wall: from here on the process reaches only the mounts */
     if (getenv("KILN_NO_LANDLOCK") == NULL && kiln_vk_confine(vk, &err) < 0)
         memset(&err, 0, sizeof err); /* unavailable: the vkernel's own checks remain */
+    g_vk = vk;
     g_store = store;
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stop; /* no SA_RESTART: blocked host calls return EINTR */
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+    }
     if (pol != NULL && kiln_vk_policy_limits(pol)->wall_ms)
         wall_armed =
             arm_timer(CLOCK_MONOTONIC, kiln_vk_policy_limits(pol)->wall_ms, SIGALRM, &wall_t) == 0;
@@ -244,7 +264,12 @@ static int cmd_exec(int argc, char **argv)
     if (wall_armed) timer_delete(wall_t);
     if (cpu_armed) timer_delete(cpu_t);
     g_store = NULL;
+    g_vk = NULL;
     if (r < 0) goto fail;
+    if (g_signal) {
+        code = 128 + g_signal;
+        goto out;
+    }
     if (trap.kind != KILN_TRAP_NONE && trap.kind != KILN_TRAP_EXIT)
         fprintf(stderr, "kiln exec: %s: trap: %s%s\n", modpath, trap.msg,
                 trap.kind == KILN_TRAP_INTERRUPTED ? " (time limit)" : "");

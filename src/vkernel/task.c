@@ -237,15 +237,26 @@ int kiln_vk_check(struct kiln_vk *vk, int sys, const uint64_t *args)
     return -errno_ret;
 }
 
+/* Notes a host signal for the exit summary; see vkernel.h. */
+void kiln_vk_note_signal(struct kiln_vk *vk, int sig)
+{
+    vk->signal_noted = sig;
+}
+
 /* Writes the exit summary; see vkernel.h. */
 void kiln_vk_exit(struct kiln_vk *vk, int code, const char *reason)
 {
-    char buf[16384], rs[300];
+    char buf[16384], rs[300], sigr[32];
     size_t n = 0;
     int i;
     bool first = true;
     if (vk->exited) return;
     vk->exited = true;
+    if (vk->signal_noted) {
+        snprintf(sigr, sizeof sigr, "signal %d", vk->signal_noted);
+        code = 128 + vk->signal_noted;
+        reason = sigr;
+    }
     buf[0] = 0;
 #define APPEND(...)                                                                                \
     do {                                                                                           \

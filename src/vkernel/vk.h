@@ -67,6 +67,7 @@ struct kiln_vk {
     char audit_date[24]; /* "YYYY-MM-DDTHH:MM:SS" of audit_sec */
     uint64_t out_bytes;  /* written to stdout/stderr */
     bool exited;
+    volatile int signal_noted; /* kiln_vk_note_signal, 0 = none */
     struct kiln__counter sys[KILN_VK_SYS__COUNT];
     const char *const *abi_names;
     int nabi;
