@@ -9,7 +9,9 @@
 #     cache; oci-archive output runs too;
 #   - refusals: native entrypoint (unless --allow-native; run then refuses),
 #     tampered layer blob, tampered attestation referrer, attestation signed
-#     by an untrusted key, tampered unit or attestation copy in the cache.
+#     by an untrusted key, tampered unit or attestation copy in the cache;
+#   - containerd (Debian's, started here with a private config and state
+#     directory, stopped by its pid) imports and unpacks the oci-archive.
 # usage: convert.sh KILN WORKDIR
 set -eu
 KILN=$1
@@ -153,4 +155,29 @@ refuses "tampered unit in the cache" "digest mismatch with the attestation" "$KI
 cp saved.unit "$root/app/greet.wasm"
 echo ' ' >> "$root/.kiln/attestation.json"
 refuses "tampered attestation copy" "differs from the signed referrer" "$KILN" run --trust trust --cache cache C:t
+
+# ---- containerd: ctr images import of the converted oci-archive ----
+if command -v containerd >/dev/null && command -v ctr >/dev/null && [ "$(id -u)" = 0 ]; then
+  D=$(mktemp -d /tmp/kiln-ctrd-XXXXXX)
+  cat > "$D/config.toml" <<TOML
+version = 2
+root = "$D/root"
+state = "$D/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$D/c.sock"
+[ttrpc]
+  address = "$D/t.sock"
+TOML
+  containerd -c "$D/config.toml" > "$D/log" 2>&1 &
+  CPID=$!
+  trap 'kill $CPID 2>/dev/null; wait $CPID 2>/dev/null; rm -rf "$D"' EXIT
+  for i in $(seq 100); do [ -S "$D/c.sock" ] && break; sleep 0.1; done
+  ctr -a "$D/c.sock" images import --base-name kiln/test C.tar > ctr.txt 2>&1 || { cat ctr.txt; fail "ctr import"; }
+  ctr -a "$D/c.sock" images check > check.txt
+  grep -q 'kiln/test:t .*complete' check.txt || { cat check.txt; fail "ctr images check"; }
+  echo "ok: containerd imported and unpacked the converted image"
+else
+  echo "skip: containerd/ctr not available or not root"
+fi
 echo "convert ok"
