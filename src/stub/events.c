@@ -11,6 +11,9 @@
  *    "abi":"wasi_snapshot_preview1","source":"/app"|null,
  *    "hardening":{"no_new_privs":true,"mdwe":true,"seccomp":true}}
  *
+ * "hardening" is read back from the kernel (prctl) after the hardening call,
+ * so it is evidence of the state the guest runs in.
+ *
  * The vkernel has no public call for foreign events yet, so this file uses
  * its internal kiln__audit (src/vkernel/vk.h).
  */
@@ -53,7 +56,7 @@ static int region(const struct kiln_unit *u, uint32_t k)
 
 /* Audits the verified unit; see stub.h. */
 void kiln_stub_audit_unit(struct kiln_vk *vk, const struct kiln_unit *u,
-                          const struct kiln_harden_result *hr)
+                          const struct kiln_harden_status *st)
 {
     char path[PATH_MAX], jp[PATH_MAX * 2], jl[512], ja[256], js[PATH_MAX * 2], pol[80];
     const struct kiln_manifest *m = &u->statement.manifest;
@@ -74,9 +77,9 @@ void kiln_stub_audit_unit(struct kiln_vk *vk, const struct kiln_unit *u,
                 u->signer_label ? kiln__json_str(jl, sizeof jl, u->signer_label) : "null",
                 kiln__json_str(ja, sizeof ja, m->guest_abi ? m->guest_abi : ""),
                 m->source_path ? kiln__json_str(js, sizeof js, m->source_path) : "null",
-                (hr->applied & KILN_HARDEN_NO_NEW_PRIVS) ? "true" : "false",
-                (hr->applied & KILN_HARDEN_MDWE) ? "true" : "false",
-                (hr->applied & KILN_HARDEN_SECCOMP) ? "true" : "false");
+                st->no_new_privs == 1 ? "true" : "false",
+                st->mdwe > 0 && (st->mdwe & 1) ? "true" : "false",
+                st->seccomp_mode == 2 ? "true" : "false");
 }
 
 /* Prints the timing line; see stub.h. */

@@ -172,6 +172,7 @@ static int verify_and_harden(struct stub *s)
     struct kiln_error err = {0};
     struct kiln_stub_config cfg;
     struct kiln_harden_result hr;
+    struct kiln_harden_status st;
     enum kiln_refusal why = KILN_REFUSAL_NONE;
     unsigned flags = KILN_HARDEN_ALL;
     uint64_t t;
@@ -209,7 +210,13 @@ static int verify_and_harden(struct stub *s)
     rc = kiln_platform_harden(flags, &hr);
     s->timing.harden_ns = now_ns() - t;
     if (rc < 0) return refuse(s, "harden", "%s: %s", hr.failed ? hr.failed : "?", strerror(-rc));
-    kiln_stub_audit_unit(s->vk, s->unit, &hr);
+    /* trust the kernel's word, not our bookkeeping: this is what gets audited */
+    kiln_platform_harden_status(&st);
+    if (st.no_new_privs != 1 || st.seccomp_mode != 2 ||
+        ((hr.applied & KILN_HARDEN_MDWE) && !(st.mdwe > 0 && (st.mdwe & 1))))
+        return refuse(s, "harden", "the kernel reports seccomp mode %d, no_new_privs %d, mdwe %d",
+                      st.seccomp_mode, st.no_new_privs, st.mdwe);
+    kiln_stub_audit_unit(s->vk, s->unit, &st);
     return 0;
 }
 

@@ -13,7 +13,7 @@
 
 struct kiln_vk;
 struct kiln_unit;
-struct kiln_harden_result;
+struct kiln_harden_status;
 
 /* The stub config (see main.c for the file format). */
 struct kiln_stub_config {
@@ -33,9 +33,9 @@ int kiln_stub_config_load(const char *path, struct kiln_stub_config *out, struct
 void kiln_stub_audit_refused(struct kiln_vk *vk, const char *reason, const char *detail);
 
 /* Audit event "unit": the verified unit's region digests, signer, ABI,
- * source and the hardening in force (docs/audit.md, stub events). */
+ * source and the hardening in force as the kernel reports it (st). */
 void kiln_stub_audit_unit(struct kiln_vk *vk, const struct kiln_unit *unit,
-                          const struct kiln_harden_result *hr);
+                          const struct kiln_harden_status *st);
 
 /* Where the stub spent its time (CLOCK_MONOTONIC ns). */
 struct kiln_stub_timing {

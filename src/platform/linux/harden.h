@@ -68,15 +68,15 @@ struct kiln_seccomp_rule {
  * else is allowed). *n gets the number of entries. */
 const struct kiln_seccomp_rule *kiln_platform_seccomp_rules(int *n);
 
-/* The state of the calling process, read back from the kernel. */
+/* The state of the calling process, read back from the kernel (prctl). */
 struct kiln_harden_status {
-    int seccomp_mode; /* /proc/self/status "Seccomp:" (0, 1 strict, 2 filter), -1 unknown */
-    int no_new_privs; /* prctl(PR_GET_NO_NEW_PRIVS): 0 or 1, -1 unknown */
-    int mdwe;         /* prctl(PR_GET_MDWE): flags (1 = refuse exec gain), -1 unsupported */
+    int seccomp_mode; /* PR_GET_SECCOMP: 0 none, 2 filter; -1 unknown */
+    int no_new_privs; /* PR_GET_NO_NEW_PRIVS: 0 or 1, -1 unknown */
+    int mdwe;         /* PR_GET_MDWE: flags (1 = refuse exec gain), -1 unsupported */
 };
 
-/* Fills *out. Returns 0 or -errno when /proc/self/status cannot be read (the
- * other fields are still filled). */
+/* Fills *out. Returns 0, or -EINVAL when seccomp or no_new_privs could not be
+ * queried (the fields then hold -1). Async-signal-safe, no allocation. */
 int kiln_platform_harden_status(struct kiln_harden_status *out);
 
 #endif
