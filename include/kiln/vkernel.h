@@ -268,6 +268,19 @@ int kiln_vk_poll(struct kiln_vk *vk, struct kiln_vk_pollfd *fds, int n, int64_t 
 /* Bytes readable without blocking (FIONREAD; for files size - offset). */
 int64_t kiln_vk_nread(struct kiln_vk *vk, int fd);
 
+struct sockaddr;
+/* implements Linux socket(2) for AF_INET/AF_INET6 with SOCK_STREAM or
+ * SOCK_DGRAM (plus SOCK_NONBLOCK/SOCK_CLOEXEC); others: EAFNOSUPPORT /
+ * EINVAL. Returns the new guest fd. */
+int kiln_vk_socket(struct kiln_vk *vk, int domain, int type, int protocol);
+/* implements Linux connect(2): the address must match a "connect" network
+ * rule of the policy (EACCES otherwise, audited); success is audited. */
+int kiln_vk_connect(struct kiln_vk *vk, int fd, const struct sockaddr *sa, size_t len);
+/* implements Linux bind(2): checked against "listen" rules, audited. */
+int kiln_vk_bind(struct kiln_vk *vk, int fd, const struct sockaddr *sa, size_t len);
+/* implements Linux listen(2); the fd becomes a listener. */
+int kiln_vk_listen_fd(struct kiln_vk *vk, int fd, int backlog);
+
 /* implements Linux accept4(2) on a listening guest fd; returns the new fd. */
 int kiln_vk_accept(struct kiln_vk *vk, int fd, int flags);
 /* implements recvmsg/sendmsg on stream sockets (flags: MSG_PEEK,

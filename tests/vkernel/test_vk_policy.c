@@ -12,6 +12,9 @@
 #include <cmocka.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "vk_fixture.h"
 
@@ -255,6 +258,51 @@ static void test_network_rules(void **state)
                      1);
 }
 
+static void test_socket_connect_bind(void **state)
+{
+    struct fx *x = *state;
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    int ls, c, c2, a;
+    kiln_vk_set_policy(x->vk,
+                       load("{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"},\"network\":["
+                            "{\"direction\":\"listen\",\"address\":\"127.0.0.1\"},"
+                            "{\"direction\":\"connect\",\"proto\":\"tcp\",\"address\":"
+                            "\"127.0.0.1\",\"ports\":[1024,65535]}]}"));
+    ls = kiln_vk_socket(x->vk, AF_INET, SOCK_STREAM, 0);
+    assert_true(ls >= 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(kiln_vk_bind(x->vk, ls, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(kiln_vk_listen_fd(x->vk, ls, 4), 0);
+    getsockname(kiln_vk_fd_get(x->vk, ls)->host, (struct sockaddr *)&sa, &sl);
+    c = kiln_vk_socket(x->vk, AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(kiln_vk_connect(x->vk, c, (struct sockaddr *)&sa, sizeof sa), 0);
+    a = kiln_vk_accept(x->vk, ls, 0);
+    assert_true(a >= 0);
+    /* a port outside the rule, another address, a bad address length */
+    c2 = kiln_vk_socket(x->vk, AF_INET, SOCK_STREAM, 0);
+    sa.sin_port = htons(80);
+    assert_int_equal(kiln_vk_connect(x->vk, c2, (struct sockaddr *)&sa, sizeof sa), -EACCES);
+    sa.sin_port = htons(5000);
+    sa.sin_addr.s_addr = htonl(0x0a000001);
+    assert_int_equal(kiln_vk_connect(x->vk, c2, (struct sockaddr *)&sa, sizeof sa), -EACCES);
+    assert_int_equal(kiln_vk_connect(x->vk, c2, (struct sockaddr *)&sa, 3), -EINVAL);
+    sa.sin_addr.s_addr = htonl(0x0a000001);
+    assert_int_equal(kiln_vk_bind(x->vk, c2, (struct sockaddr *)&sa, sizeof sa), -EACCES);
+    assert_int_equal(kiln_vk_socket(x->vk, AF_UNIX, SOCK_STREAM, 0), -EAFNOSUPPORT);
+    assert_int_equal(kiln_vk_socket(x->vk, AF_INET, SOCK_RAW, 0), -EINVAL);
+    assert_int_equal(kiln_vk_connect(x->vk, x->rootfd, (struct sockaddr *)&sa, sizeof sa),
+                     -ENOTSOCK);
+    assert_int_equal(fx_audit_count(x, "\"event\":\"connect\",\"proto\":\"tcp\""), 1);
+    assert_int_equal(fx_audit_count(x, "\"event\":\"bind\",\"proto\":\"tcp\""), 1);
+    assert_int_equal(fx_audit_count(x, "\"call\":\"connect\",\"path\":\"tcp:127.0.0.1:80\","
+                                       "\"errno\":\"EACCES\",\"rule\":\"default:none\""),
+                     1);
+    assert_int_equal(fx_audit_count(x, "\"call\":\"bind\",\"path\":\"tcp:10.0.0.1:5000\""), 1);
+}
+
 static void test_output_limit(void **state)
 {
     struct fx *x = *state;
@@ -279,9 +327,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-        T(test_malformed),     T(test_default_deny),       T(test_seccomp_actions),
-        T(test_seccomp_args),  T(test_containers_profile), T(test_fs_rules),
-        T(test_network_rules), T(test_output_limit),
+        T(test_malformed),     T(test_default_deny),        T(test_seccomp_actions),
+        T(test_seccomp_args),  T(test_containers_profile),  T(test_fs_rules),
+        T(test_network_rules), T(test_socket_connect_bind), T(test_output_limit),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

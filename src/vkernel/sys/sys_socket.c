@@ -209,3 +209,98 @@ int kiln_vk_shutdown(struct kiln_vk *vk, int fd, int how)
     if ((f = sock_fd(vk, fd, &e)) == NULL) return kiln__ret(vk, S, e);
     return shutdown(f->host, how) < 0 ? kiln__ret(vk, S, -errno) : 0;
 }
+
+/* implements Linux socket(2) (inet families only); see vkernel.h. */
+int kiln_vk_socket(struct kiln_vk *vk, int domain, int type, int protocol)
+{
+    const int S = KILN_VK_SYS_socket;
+    int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), h, g;
+    int r = kiln__enter(vk, S);
+    if (r < 0) return kiln__ret(vk, S, r);
+    if (domain != AF_INET && domain != AF_INET6) return kiln__ret(vk, S, -EAFNOSUPPORT);
+    if (base != SOCK_STREAM && base != SOCK_DGRAM) return kiln__ret(vk, S, -EINVAL);
+    h = socket(domain, base | SOCK_CLOEXEC | (type & SOCK_NONBLOCK), protocol);
+    if (h < 0) return kiln__ret(vk, S, -errno);
+    g = kiln__fd_alloc(vk, h, base == SOCK_STREAM ? KILN_VK_SOCKET : KILN_VK_DGRAM, 0, -1, NULL);
+    if (g < 0) {
+        close(h);
+        return kiln__ret(vk, S, g);
+    }
+    vk->fds[g].oflags = O_RDWR | ((type & SOCK_NONBLOCK) ? O_NONBLOCK : 0);
+    return g;
+}
+
+/* Address text, port and protocol of a guest sockaddr for the policy.
+ * Returns 0 or -EINVAL / -EAFNOSUPPORT. */
+static int net_target(const struct kiln_vk_fd *f, const struct sockaddr *sa, size_t len, char *addr,
+                      size_t asz, int *port, const char **proto)
+{
+    struct sockaddr_storage ss;
+    int type = 0;
+    socklen_t tl = sizeof type;
+    if (sa == NULL || len < sizeof(sa_family_t) || len > sizeof ss) return -EINVAL;
+    memset(&ss, 0, sizeof ss);
+    memcpy(&ss, sa, len);
+    if (ss.ss_family == AF_INET && len < sizeof(struct sockaddr_in)) return -EINVAL;
+    if (ss.ss_family == AF_INET6 && len < sizeof(struct sockaddr_in6)) return -EINVAL;
+    if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) return -EAFNOSUPPORT;
+    addr_str(&ss, addr, asz, port);
+    getsockopt(f->host, SOL_SOCKET, SO_TYPE, &type, &tl);
+    *proto = type == SOCK_DGRAM ? "udp" : "tcp";
+    return 0;
+}
+
+/* connect/bind share the policy check and the audit. */
+static int net_op(struct kiln_vk *vk, int S, const char *dir, int fd, const struct sockaddr *sa,
+                  size_t len)
+{
+    struct kiln_vk_fd *f;
+    char addr[80], what[128];
+    const char *proto = "tcp", *rule = "";
+    int port = 0, e = kiln__enter(vk, S);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = sock_fd(vk, fd, &e)) == NULL) return kiln__ret(vk, S, e);
+    if ((e = net_target(f, sa, len, addr, sizeof addr, &port, &proto)) < 0)
+        return kiln__ret(vk, S, e);
+    snprintf(what, sizeof what, "%s:%s:%d", proto, addr, port);
+    if (vk->policy != NULL && kiln__policy_net(vk->policy, dir, proto, addr, port, &rule) < 0) {
+        kiln__audit_deny(vk, kiln_vk_sys_name(S), what, EACCES, rule);
+        return kiln__ret(vk, S, -EACCES);
+    }
+    e = S == KILN_VK_SYS_connect ? connect(f->host, sa, (socklen_t)len)
+                                 : bind(f->host, sa, (socklen_t)len);
+    if (e < 0 && !(S == KILN_VK_SYS_connect && errno == EINPROGRESS))
+        return kiln__ret(vk, S, -errno);
+    if (kiln__audit_grants(vk))
+        kiln__audit(vk, S == KILN_VK_SYS_connect ? "connect" : "bind",
+                    "\"proto\":\"%s\",\"address\":\"%s\",\"port\":%d,\"fd\":%d", proto, addr, port,
+                    fd);
+    return e < 0 ? kiln__ret(vk, S, -EINPROGRESS) : 0;
+}
+
+/* implements Linux connect(2); see vkernel.h. */
+int kiln_vk_connect(struct kiln_vk *vk, int fd, const struct sockaddr *sa, size_t len)
+{
+    return net_op(vk, KILN_VK_SYS_connect, "connect", fd, sa, len);
+}
+
+/* implements Linux bind(2); see vkernel.h. */
+int kiln_vk_bind(struct kiln_vk *vk, int fd, const struct sockaddr *sa, size_t len)
+{
+    return net_op(vk, KILN_VK_SYS_bind, "listen", fd, sa, len);
+}
+
+/* implements Linux listen(2); see vkernel.h. */
+int kiln_vk_listen_fd(struct kiln_vk *vk, int fd, int backlog)
+{
+    const int S = KILN_VK_SYS_listen;
+    struct kiln_vk_fd *f;
+    int e = kiln__enter(vk, S);
+    if (e < 0) return kiln__ret(vk, S, e);
+    if ((f = sock_fd(vk, fd, &e)) == NULL) return kiln__ret(vk, S, e);
+    if (f->kind != KILN_VK_SOCKET && f->kind != KILN_VK_LISTENER)
+        return kiln__ret(vk, S, -EOPNOTSUPP);
+    if (listen(f->host, backlog) < 0) return kiln__ret(vk, S, -errno);
+    f->kind = KILN_VK_LISTENER;
+    return 0;
+}
