@@ -18,8 +18,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <signal.h>
+#include <sys/ipc.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -221,6 +226,74 @@ static void case_personality(void)
     CHECK(personality(PER_LINUX) != -1, "personality(PER_LINUX): %s", strerror(errno));
 }
 
+/* The other doors of the rule table: executable SysV shared memory,
+ * remap_file_pages, writing other processes, io_uring. */
+static void case_misc(void)
+{
+    struct iovec local = {NULL, 0}, remote = {NULL, 0};
+    void *p;
+    int id;
+    harden(KILN_HARDEN_ALL);
+    id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    CHECK(id >= 0, "shmget: %s", strerror(errno));
+    if (id >= 0) {
+        p = shmat(id, NULL, SHM_EXEC);
+        CHECK(p == (void *)-1 && errno == EPERM, "shmat(SHM_EXEC): %s",
+              p == (void *)-1 ? strerror(errno) : "attached");
+        p = shmat(id, NULL, 0);
+        CHECK(p != (void *)-1, "shmat(0): %s", strerror(errno));
+        if (p != (void *)-1) shmdt(p);
+        shmctl(id, IPC_RMID, NULL);
+    }
+    p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    DENIED(syscall(SYS_remap_file_pages, p, 4096, 0, 1, 0), EPERM, "remap_file_pages");
+    DENIED(ptrace(PTRACE_TRACEME, 0, NULL, NULL), EPERM, "ptrace(PTRACE_TRACEME)");
+    DENIED(process_vm_writev(getppid(), &local, 1, &remote, 1, 0), EPERM, "process_vm_writev");
+    DENIED(syscall(SYS_io_uring_setup, 4, calloc(1, 256)), EPERM, "io_uring_setup");
+}
+
+/* A call through another syscall ABI (int 0x80, x32) kills the process:
+ * the filter only speaks x86-64. */
+static int child_status(void (*fn)(void))
+{
+    int status = 0;
+    pid_t pid = fork();
+    if (pid == 0) {
+        fn();
+        _exit(0);
+    }
+    waitpid(pid, &status, 0);
+    return status;
+}
+static void int80_getpid(void)
+{
+#if defined(__x86_64__)
+    long r = 20; /* i386 getpid */
+    __asm__ volatile("int $0x80" : "+a"(r) : : "memory");
+#endif
+}
+static void x32_getpid(void)
+{
+#if defined(__x86_64__)
+    syscall(0x40000000 | SYS_getpid);
+#endif
+}
+
+static void case_other_abi(void)
+{
+    int st;
+    harden(KILN_HARDEN_ALL);
+#if defined(__x86_64__)
+    st = child_status(int80_getpid);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "int 0x80: status %#x", st);
+    st = child_status(x32_getpid);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "x32 syscall: status %#x", st);
+#else
+    (void)st;
+    printf("note: not x86-64, nothing to check\n");
+#endif
+}
+
 /* The filter is inherited by children and synchronized to threads that
  * existed before it was loaded. */
 static void *thread_try(void *arg)
@@ -313,12 +386,20 @@ static const struct {
     const char *name;
     void (*fn)(void);
 } cases[] = {
-    {"status", case_status},         {"anon_exec", case_anon_exec},
-    {"mprotect", case_mprotect},     {"memfd_create", case_memfd_create},
-    {"memfd_dual", case_memfd_dual}, {"file_exec", case_file_exec},
-    {"execve", case_execve},         {"personality", case_personality},
-    {"inherit", case_inherit},       {"mdwe_only", case_mdwe_only},
-    {"allowed", case_allowed},       {"rules", case_rules},
+    {"status", case_status},
+    {"anon_exec", case_anon_exec},
+    {"mprotect", case_mprotect},
+    {"memfd_create", case_memfd_create},
+    {"memfd_dual", case_memfd_dual},
+    {"file_exec", case_file_exec},
+    {"execve", case_execve},
+    {"personality", case_personality},
+    {"misc", case_misc},
+    {"other_abi", case_other_abi},
+    {"inherit", case_inherit},
+    {"mdwe_only", case_mdwe_only},
+    {"allowed", case_allowed},
+    {"rules", case_rules},
 };
 
 int main(int argc, char **argv)
