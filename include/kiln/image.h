@@ -311,6 +311,8 @@ struct kiln_analyze_options {
     uint64_t max_file_bytes;                /* files larger are classified by their head only
                                                (default 512 MiB) */
     uint32_t max_files;                     /* default 200,000 */
+    const char *label;                      /* name shown in the report and summary instead
+                                               of the rootfs path (e.g. the image); may be NULL */
 };
 
 /* Walks the root filesystem at rootfs (never following symlinks out of it),

@@ -534,7 +534,8 @@ int kiln_analyze_rootfs(const char *rootfs, const struct kiln_analyze_options *o
     if (!an->opt.max_file_bytes) an->opt.max_file_bytes = (uint64_t)512 << 20;
     if (!an->opt.max_files) an->opt.max_files = 200000;
     an->opt.config = NULL;
-    if (sodium_init() < 0 || !(an->rootfs = strdup(rootfs))) {
+    an->opt.label = NULL;
+    if (sodium_init() < 0 || !(an->rootfs = strdup(opt && opt->label ? opt->label : rootfs))) {
         rc = kiln_error_set(err, KILN_E_NOMEM, "out of memory");
         goto fail;
     }

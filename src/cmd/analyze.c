@@ -118,6 +118,7 @@ static int cmd_analyze(int argc, char **argv)
         if (prog.tty) fprintf(stderr, "\r%-60s\r", "");
         rootfs = rootdir;
         aopt.config = &img->config;
+        aopt.label = img->path;
     }
     if (kiln_analyze_rootfs(rootfs, &aopt, &an, &err) < 0) {
         fprintf(stderr, "kiln analyze: %s\n", err.msg);
@@ -150,7 +151,7 @@ static int cmd_analyze(int argc, char **argv)
             goto out;
         }
         if (img)
-            printf("image %s (%s), manifest %s\n", img->path, kiln_image_format_name(img->format),
+            printf("image (%s), manifest %s\n", kiln_image_format_name(img->format),
                    img->manifest_digest[0] ? img->manifest_digest : "(legacy docker)");
         fputs(text, stdout);
     }
