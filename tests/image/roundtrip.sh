@@ -93,6 +93,32 @@ listing ociar > got-ociar.txt
 diff want.txt got-docker.txt || fail "docker-archive tree differs"
 diff want.txt got-ociar.txt || fail "oci-archive tree differs"
 "$KILN" unpack --json d.tar dj | grep -q '"format": "docker-archive"' || fail "format not docker-archive"
+# Docker 25+ `docker save`: an OCI layout plus manifest.json in one tar; and the same
+# tar read through manifest.json alone (index.json removed)
+python3 - o.tar <<'PY'
+import io, json, tarfile
+src = tarfile.open("o.tar")
+idx = json.load(src.extractfile("index.json"))
+man = json.load(src.extractfile("blobs/sha256/" + idx["manifests"][0]["digest"][7:]))
+legacy = [{"Config": "blobs/sha256/" + man["config"]["digest"][7:], "RepoTags": ["example/img:t"],
+           "Layers": ["blobs/sha256/" + l["digest"][7:] for l in man["layers"]]}]
+for out, keep_index in (("d25.tar", True), ("d25-legacy.tar", False)):
+    dst = tarfile.open(out, "w")
+    for m in src.getmembers():
+        if m.name == "index.json" and not keep_index:
+            continue
+        dst.addfile(m, src.extractfile(m) if m.isfile() else None)
+    b = json.dumps(legacy).encode()
+    ti = tarfile.TarInfo("manifest.json"); ti.size = len(b)
+    dst.addfile(ti, io.BytesIO(b))
+    dst.close()
+PY
+"$KILN" unpack --allow-setuid --json d25.tar d25 | grep -q '"format": "oci-archive"' || fail "docker 25 form"
+"$KILN" unpack --allow-setuid --json d25-legacy.tar d25l | grep -q '"format": "docker-archive"' || fail "docker 25 via manifest.json"
+listing d25 > got-d25.txt
+listing d25l > got-d25l.txt
+diff want.txt got-d25.txt || fail "docker 25 tree differs"
+diff want.txt got-d25l.txt || fail "docker 25 (manifest.json) tree differs"
 
 # analysis of the image
 "$KILN" analyze --json --policy policy.json L:t > report.json
