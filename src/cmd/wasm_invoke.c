@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cmd/command.h"
+#include "kiln/aot.h"
 #include "kiln/wasm.h"
 
 static const char *valtype_name(uint8_t t)
@@ -266,6 +267,7 @@ static void invoke_usage(FILE *f)
                "options:\n"
                "  --fuel N            trap after N steps (0 = unlimited)\n"
                "  --max-memory BYTES  cap on linear memory\n"
+               "  --aot DIR           run as native code, compiled once into DIR (kiln_aot)\n"
                "  -h, --help          this text\n"
                "\n"
                "exit status: 0 success, 1 trap, 2 usage error or bad module\n");
@@ -283,10 +285,12 @@ static int number_opt(const char *opt, const char *s, uint64_t *out)
 /* `kiln wasm invoke`: see the file header. Returns the exit status. */
 static int cmd_invoke(int argc, char **argv)
 {
-    enum { OPT_FUEL = 256, OPT_MAXMEM };
+    enum { OPT_FUEL = 256, OPT_MAXMEM, OPT_AOT };
+    const char *aot_dir = NULL;
     static const struct option longopts[] = {
         {"fuel", required_argument, NULL, OPT_FUEL},
         {"max-memory", required_argument, NULL, OPT_MAXMEM},
+        {"aot", required_argument, NULL, OPT_AOT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -312,6 +316,9 @@ static int cmd_invoke(int argc, char **argv)
             if (number_opt("--fuel", optarg, &cfg.fuel) < 0)
                 return 2;
             break;
+        case OPT_AOT:
+            aot_dir = optarg;
+            break;
         case OPT_MAXMEM:
             if (number_opt("--max-memory", optarg, &cfg.max_memory_bytes) < 0)
                 return 2;
@@ -333,6 +340,10 @@ static int cmd_invoke(int argc, char **argv)
     mod = load(path, &code);
     if (!mod)
         goto done;
+    if (aot_dir && kiln_aot_compile_cached(mod, aot_dir, NULL, &err) < 0) {
+        fprintf(stderr, "kiln: %s: aot: %s\n", path, err.msg);
+        goto done;
+    }
     if (kiln_module_import_count(mod) > 0) {
         struct kiln_importdesc d;
         kiln_module_import(mod, 0, &d);

@@ -239,7 +239,7 @@ int kiln_aot_compile(const struct kiln_module *mod, const char *out_path,
             snprintf(incflag, sizeof incflag, "-I%s", inc);
             snprintf(errpath, sizeof errpath, "%s/part%u.err", dir, next);
             char *argv[] = {(char *)cc, (char *)opt, "-fPIC", "-fvisibility=hidden",
-                            "-ffp-contract=off", "-fno-strict-aliasing", "-std=gnu11", "-w",
+                            "-ffp-contract=off", "-fsignaling-nans", "-fno-strict-aliasing", "-std=gnu11", "-w",
                             incflag, "-c", src, "-o", objs[next], NULL};
             progress(opts, "cc part %u/%u", next + 1, nparts);
             pids[next] = spawn(argv, errpath);
@@ -520,8 +520,24 @@ int kiln_aot_compile_cached(struct kiln_module *mod, const char *cache_dir,
     if (!mod || !cache_dir) return kiln_error_set(err, KILN_E_ARG, "missing argument");
     if (mkdir(cache_dir, 0755) < 0 && errno != EEXIST)
         return kiln_error_sys(err, errno, "%s", cache_dir);
-    kiln_sha256_hex(mod->bytes, mod->nbytes, digest);
-    snprintf(path, sizeof path, "%s/%s.so", cache_dir, digest);
+    /* key: module digest + a fingerprint of the translator, the headers
+     * the C is compiled against and the compiler options */
+    {
+        struct kiln__sb k = {0};
+        char fp[65];
+        kiln__sb_printf(&k, "%s\n%s\n%s\n", kiln__aot_translator_text,
+                        opts && opts->cc ? opts->cc : "cc", opts && opts->opt ? opts->opt : "-O2");
+        for (size_t i = 0; i < kiln__aot_nheaders; i++)
+            kiln__sb_printf(&k, "%s\n", kiln__aot_headers[i].text);
+        if (k.oom || !k.s) {
+            kiln__sb_free(&k);
+            return kiln_error_set(err, KILN_E_NOMEM, "out of memory");
+        }
+        kiln_sha256_hex((const uint8_t *)k.s, k.len, fp);
+        kiln__sb_free(&k);
+        kiln_sha256_hex(mod->bytes, mod->nbytes, digest);
+        snprintf(path, sizeof path, "%s/%s-%.16s.so", cache_dir, digest, fp);
+    }
     if (access(path, R_OK) != 0) {
         rc = kiln_aot_compile(mod, path, opts, err);
         if (rc < 0) return rc;

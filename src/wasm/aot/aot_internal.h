@@ -37,5 +37,6 @@ struct kiln__aot_header {
 };
 extern const struct kiln__aot_header kiln__aot_headers[];
 extern const size_t kiln__aot_nheaders;
+extern const char *const kiln__aot_translator_text;
 
 #endif

@@ -92,10 +92,33 @@ KX_INL double kx_f64(uint64_t u) { double d; memcpy(&d, &u, 8); return d; }
 KX_INL uint32_t kx_b32(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 KX_INL uint64_t kx_b64(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
 
-#define KX_LD(name, T) KX_INL T kx_ld_##name(const uint8_t *p) { T v; memcpy(&v, p, sizeof v); return v; }
-KX_LD(u8, uint8_t) KX_LD(i8, int8_t) KX_LD(u16, uint16_t) KX_LD(i16, int16_t) KX_LD(u32, uint32_t)
-KX_LD(i32, int32_t) KX_LD(u64, uint64_t) KX_LD(f32, float) KX_LD(f64, double)
-KX_LD(v128, kiln__v128)
+/* Loads: the empty asm consumes the value so the compiler never deletes a
+ * load whose result is unused (the load may trap: a fault in the guard
+ * region is the bounds check). */
+#define KX_LD(name, T, cons)                                                                       \
+    KX_INL T kx_ld_##name(const uint8_t *p)                                                        \
+    {                                                                                              \
+        T v;                                                                                       \
+        memcpy(&v, p, sizeof v);                                                                   \
+        __asm__("" ::cons(v));                                                                     \
+        return v;                                                                                  \
+    }
+KX_LD(u8, uint8_t, "r") KX_LD(i8, int8_t, "r") KX_LD(u16, uint16_t, "r") KX_LD(i16, int16_t, "r")
+#if defined(__x86_64__)
+#define KX_FREG "x"
+#else
+#define KX_FREG "w"
+#endif
+#define KX_USE_V(v) __asm__("" ::KX_FREG((v).vu8))
+KX_LD(u32, uint32_t, "r") KX_LD(i32, int32_t, "r") KX_LD(u64, uint64_t, "r")
+KX_LD(f32, float, KX_FREG) KX_LD(f64, double, KX_FREG)
+KX_INL kiln__v128 kx_ld_v128(const uint8_t *p)
+{
+    kiln__v128 v;
+    memcpy(&v, p, sizeof v);
+    KX_USE_V(v);
+    return v;
+}
 #define KX_ST(name, T) KX_INL void kx_st_##name(uint8_t *p, T v) { memcpy(p, &v, sizeof v); }
 KX_ST(u8, uint8_t) KX_ST(u16, uint16_t) KX_ST(u32, uint32_t) KX_ST(u64, uint64_t) KX_ST(f32, float)
 KX_ST(f64, double) KX_ST(v128, kiln__v128)
@@ -178,6 +201,16 @@ KX_INL uint64_t kx_sat_u64(double x)
     if (x != x || x <= -1.0) return 0;
     if (x >= 18446744073709551616.0) return UINT64_MAX;
     return (uint64_t)x;
+}
+
+/* f64.promote_f32 behind a barrier: the compiler must not fold a
+ * promote/demote round trip to the identity (it would keep a signalling
+ * NaN signalling). */
+KX_INL double kx_promote(float x)
+{
+    double d = (double)x;
+    __asm__("" : "+" KX_FREG(d));
+    return d;
 }
 
 /* v128 <-> slots */

@@ -291,7 +291,7 @@ static const char *const g_tmpl[KILN__OP__COUNT] = {
     [KILN__OP_F64_CONVERT_I32_U] = "(double)$1",
     [KILN__OP_F64_CONVERT_I64_S] = "(double)(int64_t)$1",
     [KILN__OP_F64_CONVERT_I64_U] = "(double)$1",
-    [KILN__OP_F64_PROMOTE_F32] = "(double)$1",
+    [KILN__OP_F64_PROMOTE_F32] = "kx_promote($1)",
     [KILN__OP_I32_REINTERPRET_F32] = "kx_b32($1)",
     [KILN__OP_I64_REINTERPRET_F64] = "kx_b64($1)",
     [KILN__OP_F32_REINTERPRET_I32] = "kx_f32($1)",
@@ -1222,11 +1222,12 @@ static int translate_body(struct tr *t, struct kiln_error *err)
             case C_TEST: P("s%ui = (uint32_t)kiln__simd_%s(%s);\n", a, g_opid[op], opn[0]); break;
             case C_LOAD:
                 ea(t, a, memoff, e1, sizeof e1);
-                P("s%uv = kiln__simd_%s(%s);\n", a, g_opid[op], e1);
+                P("s%uv = kiln__simd_%s(%s); KX_USE_V(s%uv);\n", a, g_opid[op], e1, a);
                 break;
             case C_LOAD_LANE:
                 ea(t, a, memoff, e1, sizeof e1);
-                P("s%uv = kiln__simd_%s(%s, %s, %u);\n", a, g_opid[op], e1, opn[1], lane);
+                P("s%uv = kiln__simd_%s(%s, %s, %u); KX_USE_V(s%uv);\n", a, g_opid[op], e1,
+                  opn[1], lane, a);
                 break;
             case C_STORE_LANE:
                 ea(t, a, memoff, e1, sizeof e1);

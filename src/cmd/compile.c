@@ -1,0 +1,149 @@
+/*
+ * compile.c — `kiln compile MODULE.wasm -o OUT.so [--cc CC] [--keep-c DIR]
+ * [-O LEVEL] [--parts N] [--jobs N]`: ahead-of-time compilation of a wasm
+ * module to a native shared object (include/kiln/aot.h). The output is
+ * written to a temporary file and renamed; progress goes to stderr.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cmd/command.h"
+#include "kiln/aot.h"
+#include "kiln/wasm.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: kiln compile MODULE.wasm -o OUT.so [--cc CC] [--keep-c DIR] [-O LEVEL]\n"
+               "                    [--parts N] [--jobs N] [-q]\n"
+               "\n"
+               "Translates the validated module to C and compiles it with the system C\n"
+               "compiler into a shared object that `kiln sign --aot` can pack into a unit.\n");
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct prog {
+    double t0;
+    int quiet;
+};
+
+static void on_progress(void *arg, const char *msg)
+{
+    struct prog *p = arg;
+    if (!p->quiet) fprintf(stderr, "kiln compile: [%6.2fs] %s\n", now() - p->t0, msg);
+}
+
+static int read_file(const char *path, uint8_t **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *b = NULL;
+    size_t n = 0, cap = 0, r;
+    if (!f) return -1;
+    do {
+        if (n == cap) {
+            uint8_t *nb;
+            cap = cap ? cap * 2 : 65536;
+            nb = realloc(b, cap);
+            if (!nb) {
+                free(b);
+                fclose(f);
+                errno = ENOMEM;
+                return -1;
+            }
+            b = nb;
+        }
+        r = fread(b + n, 1, cap - n, f);
+        n += r;
+    } while (r > 0);
+    if (ferror(f)) {
+        free(b);
+        fclose(f);
+        return -1;
+    }
+    fclose(f);
+    *out = b;
+    *len = n;
+    return 0;
+}
+
+static int cmd_compile(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'}, {"cc", required_argument, NULL, 'c'},
+        {"keep-c", required_argument, NULL, 'k'}, {"parts", required_argument, NULL, 'p'},
+        {"jobs", required_argument, NULL, 'j'},   {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    struct kiln_aot_opts opts;
+    struct prog prog = {now(), 0};
+    struct kiln_error err;
+    struct kiln_module *mod = NULL;
+    const char *out = NULL;
+    char optflag[16];
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    struct stat st;
+    int c, rc = 1;
+
+    memset(&opts, 0, sizeof opts);
+    memset(&err, 0, sizeof err);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:O:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'c': opts.cc = optarg; break;
+        case 'k': opts.keep_c_dir = optarg; break;
+        case 'p': opts.parts = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'j': opts.jobs = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'O':
+            snprintf(optflag, sizeof optflag, "-O%s", optarg);
+            opts.opt = optflag;
+            break;
+        case 'q': prog.quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind + 1 != argc || !out) {
+        usage(stderr);
+        return 2;
+    }
+    opts.progress = on_progress;
+    opts.progress_arg = &prog;
+    if (read_file(argv[optind], &bytes, &len) < 0) {
+        fprintf(stderr, "kiln compile: %s: %s\n", argv[optind], strerror(errno));
+        return 1;
+    }
+    if (kiln_module_new(bytes, len, NULL, &mod, &err) < 0) {
+        fprintf(stderr, "kiln compile: %s: %s\n", argv[optind], err.msg);
+        goto out;
+    }
+    on_progress(&prog, "module decoded and validated");
+    if (kiln_aot_compile(mod, out, &opts, &err) < 0) {
+        fprintf(stderr, "kiln compile: %s: %s\n", argv[optind], err.msg);
+        goto out;
+    }
+    if (stat(out, &st) == 0 && !prog.quiet)
+        fprintf(stderr,
+                "kiln compile: wrote %s (%lld bytes, %.2f MB/MB of wasm) in %.2fs (%s, ABI %u)\n",
+                out, (long long)st.st_size, len ? (double)st.st_size / (double)len : 0.0,
+                now() - prog.t0, kiln_aot_target(), kiln_aot_abi());
+    rc = 0;
+out:
+    kiln_module_free(mod);
+    free(bytes);
+    return rc;
+}
+
+KILN_COMMAND(compile, "compile", "compile a wasm module ahead of time to a native object",
+             cmd_compile);

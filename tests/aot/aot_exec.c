@@ -1,0 +1,107 @@
+/*
+ * aot_exec.c — kiln-aot-exec: runs a WASI program on the embedded vkernel,
+ * interpreted or (with --aot DIR) as native code compiled once into the
+ * cache DIR. A reduced `kiln exec` for the AOT differential tests and the
+ * speedtest1 benchmark: the same program, the same vkernel, only the
+ * engine mode differs.
+ *
+ *   kiln-aot-exec [--aot DIR] [--dir HOST::GUEST]... MODULE.wasm [ARGS...]
+ *
+ * Exit status: the guest's, or 1 with a message on stderr.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kiln/aot.h"
+#include "kiln/vkernel.h"
+#include "kiln/wasm.h"
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *b = NULL;
+    size_t n = 0, cap = 0, got;
+    if (!f) return NULL;
+    for (;;) {
+        if (n == cap) {
+            uint8_t *nb = realloc(b, cap = cap ? cap * 2 : 1 << 16);
+            if (!nb) {
+                free(b);
+                fclose(f);
+                return NULL;
+            }
+            b = nb;
+        }
+        got = fread(b + n, 1, cap - n, f);
+        n += got;
+        if (!got) break;
+    }
+    fclose(f);
+    *len = n;
+    return b;
+}
+
+int main(int argc, char **argv)
+{
+    const char *aot = NULL, *dirs[16];
+    int ndirs = 0, i = 1, r, code = 1;
+    struct kiln_error err;
+    struct kiln_vk *vk = NULL;
+    struct kiln_wasi *w = NULL;
+    struct kiln_module *mod = NULL;
+    struct kiln_store *store = NULL;
+    struct kiln_trap trap;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+
+    memset(&err, 0, sizeof err);
+    memset(&trap, 0, sizeof trap);
+    for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+        if (!strcmp(argv[i], "--aot")) aot = argv[i + 1];
+        else if (!strcmp(argv[i], "--dir") && ndirs < 16) dirs[ndirs++] = argv[i + 1];
+        else break;
+    }
+    if (i >= argc) {
+        fprintf(stderr, "usage: kiln-aot-exec [--aot DIR] [--dir HOST::GUEST] MODULE [ARGS]\n");
+        return 2;
+    }
+    if (kiln_vk_new(&vk, &err) < 0) goto fail;
+    for (r = 0; r < 3; r++)
+        kiln_vk_install_fd(vk, r, r, KILN_VK_FD_NOCLOSE | (r ? KILN_VK_FD_STDOUT : 0));
+    for (r = 0; r < ndirs; r++) {
+        char host[4096];
+        const char *sep = strstr(dirs[r], "::");
+        if (!sep) {
+            kiln_error_set(&err, KILN_E_ARG, "--dir %s: expected HOST::GUEST", dirs[r]);
+            goto fail;
+        }
+        snprintf(host, sizeof host, "%.*s", (int)(sep - dirs[r]), dirs[r]);
+        if (kiln_vk_mount(vk, host, sep + 2, 0, &err) < 0) goto fail;
+    }
+    bytes = read_file(argv[i], &len);
+    if (!bytes) {
+        kiln_error_set(&err, KILN_E_IO, "%s: cannot read", argv[i]);
+        goto fail;
+    }
+    if (kiln_module_new(bytes, len, NULL, &mod, &err) < 0) goto fail;
+    if (aot && kiln_aot_compile_cached(mod, aot, NULL, &err) < 0) goto fail;
+    store = kiln_store_new(NULL);
+    if (!store) goto fail;
+    if (kiln_wasi_new(vk, argc - i, argv + i, 0, NULL, &w, &err) < 0) goto fail;
+    r = kiln_wasi_run(w, store, mod, &trap, &err);
+    if (r < 0) goto fail;
+    if (trap.kind != KILN_TRAP_NONE && trap.kind != KILN_TRAP_EXIT)
+        fprintf(stderr, "kiln-aot-exec: %s: trap: %s\n", argv[i], trap.msg);
+    code = r;
+    goto out;
+fail:
+    fprintf(stderr, "kiln-aot-exec: %s\n", err.msg[0] ? err.msg : "failed");
+out:
+    kiln_wasi_free(w);
+    kiln_store_free(store);
+    kiln_module_free(mod);
+    kiln_vk_free(vk);
+    free(bytes);
+    return code;
+}

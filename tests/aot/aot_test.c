@@ -1,0 +1,369 @@
+/*
+ * aot_test.c — checks of the AOT path (include/kiln/aot.h), one scenario per
+ * process (CTest runs each):
+ *
+ *   aot-test semantics DIR CACHE  main.wasm + other.wasm (DIR) in all four
+ *                                 interp/AOT combinations: every call's
+ *                                 outcome (values or trap message) must equal
+ *                                 the all-interpreted run; covers host calls,
+ *                                 AOT<->interpreter calls across instances,
+ *                                 call_indirect traps, stack exhaustion, fuel,
+ *                                 memory growth, NaN bits, multi-value
+ *   aot-test tamper DIR CACHE     a flipped byte, a wrong digest, an object
+ *                                 of another module are refused; a missing
+ *                                 payload falls back (or is refused when AOT
+ *                                 is required)
+ *   aot-test noexec DIR CACHE     load, then harden (seccomp no-JIT filter):
+ *                                 AOT code still runs, but no new executable
+ *                                 mapping (anonymous or a second object) can
+ *                                 be made
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "kiln/aot.h"
+#include "kiln/unit.h"
+#include "kiln/wasm.h"
+#include "platform/linux/harden.h"
+
+static int failures;
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            failures++;                                                                            \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fprintf(stderr, "\n");                                                                 \
+        }                                                                                          \
+    } while (0)
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *b;
+    long n;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b = malloc((size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static struct kiln_module *load_mod(const char *dir, const char *name)
+{
+    char p[4096];
+    size_t len;
+    uint8_t *b;
+    struct kiln_module *m = NULL;
+    struct kiln_error err = {0};
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    b = read_file(p, &len);
+    if (!b || kiln_module_new(b, len, NULL, &m, &err) < 0) {
+        fprintf(stderr, "cannot load %s: %s\n", p, err.msg);
+        exit(1);
+    }
+    free(b);
+    return m;
+}
+
+static int host_add(struct kiln_caller *c, const uint64_t *a, uint64_t *r, void *env)
+{
+    (void)env;
+    if ((uint32_t)a[0] == 42 && (uint32_t)a[1] == 100)
+        return kiln_caller_trap(c, KILN_TRAP_HOST, 0, "host says no to %u", (uint32_t)a[0]);
+    r[0] = (uint32_t)(a[0] + a[1]);
+    return 0;
+}
+
+/* ---- semantics ------------------------------------------------------------------ */
+
+struct call {
+    const char *name;
+    int nargs;
+    struct kiln_val args[2];
+};
+#define I32(v) {.type = KILN_I32, .of.i32 = (int32_t)(v)}
+#define I64(v) {.type = KILN_I64, .of.i64 = (int64_t)(v)}
+#define F32B(v) {.type = KILN_F32, .of.f32 = (uint32_t)(v)}
+#define F64B(v) {.type = KILN_F64, .of.f64 = (uint64_t)(v)}
+
+static const struct call calls[] = {
+    {"via_host", 1, {I32(5)}},
+    {"via_host", 1, {I32(42)}},
+    {"via_other", 1, {I32(5)}},
+    {"indirect", 2, {I32(0), I32(6)}},
+    {"indirect", 2, {I32(1), I32(6)}},
+    {"indirect", 2, {I32(2), I32(6)}},
+    {"indirect", 2, {I32(3), I32(6)}},
+    {"indirect", 2, {I32(9), I32(6)}},
+    {"bad_sig", 0, {I32(0)}},
+    {"div", 2, {I32(7), I32(2)}},
+    {"div", 2, {I32(1), I32(0)}},
+    {"div", 2, {I32(INT32_MIN), I32(-1)}},
+    {"unreach", 0, {I32(0)}},
+    {"recurse", 1, {I32(0)}},
+    {"spin", 1, {I32(1000)}},
+    {"grow", 1, {I32(1)}},
+    {"grow", 1, {I32(10)}},
+    {"oob", 1, {I32(0)}},
+    {"oob", 1, {I32(65536)}},
+    {"store_load", 2, {I32(8), I64(0x1122334455667788ll)}},
+    {"glob", 1, {I32(3)}},
+    {"fnan", 1, {F32B(0x7fa00000u)}},
+    {"fmin", 2, {F64B(0x8000000000000000ull), F64B(0)}},
+    {"trunc", 1, {F64B(0x4202a05f20000000ull)}}, /* 1e10 */
+    {"trunc", 1, {F64B(0x7ff8000000000000ull)}},
+    {"multi", 1, {I32(-3)}},
+    {"blocks", 1, {I32(0)}},
+    {"blocks", 1, {I32(1)}},
+    {"blocks", 1, {I32(2)}},
+    {"spin", 1, {I32(1000000)}}, /* with fuel: out of fuel */
+};
+#define NCALLS (sizeof calls / sizeof calls[0])
+
+static void fmt_vals(char *out, size_t n, const struct kiln_val *v, size_t nv)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < nv && off < n; i++) {
+        switch (v[i].type) {
+        case KILN_I32: off += snprintf(out + off, n - off, " i32:%" PRId32, v[i].of.i32); break;
+        case KILN_I64: off += snprintf(out + off, n - off, " i64:%" PRId64, v[i].of.i64); break;
+        case KILN_F32: off += snprintf(out + off, n - off, " f32:%#x", v[i].of.f32); break;
+        case KILN_F64: off += snprintf(out + off, n - off, " f64:%#" PRIx64, v[i].of.f64); break;
+        default: off += snprintf(out + off, n - off, " ref"); break;
+        }
+    }
+}
+
+/* Runs every call with main (and other) interpreted or AOT; fills out[]. */
+static void run_all(const char *dir, const char *cache, bool main_aot, bool other_aot,
+                    char out[][160])
+{
+    struct kiln_module *mm = load_mod(dir, "main.wasm"), *om = load_mod(dir, "other.wasm");
+    struct kiln_error err = {0};
+    struct kiln_store_config cfg;
+    struct kiln_store *store;
+    struct kiln_instance *mi, *oi;
+    struct kiln_extern imp[2], e;
+    uint8_t t2[3] = {KILN_I32, KILN_I32, KILN_I32};
+    struct kiln_functype ft = {2, 1, t2};
+    struct kiln_trap trap;
+    if (main_aot && kiln_aot_compile_cached(mm, cache, NULL, &err) < 0) {
+        fprintf(stderr, "aot main: %s\n", err.msg);
+        exit(1);
+    }
+    if (other_aot && kiln_aot_compile_cached(om, cache, NULL, &err) < 0) {
+        fprintf(stderr, "aot other: %s\n", err.msg);
+        exit(1);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        kiln_store_config_default(&cfg);
+        if (pass == 1) cfg.fuel = 100000;
+        store = kiln_store_new(&cfg);
+        imp[0].kind = KILN_EXTERN_FUNC;
+        imp[0].of.func = kiln_func_new_host(store, &ft, host_add, NULL);
+        if (kiln_instance_new(store, om, imp, 1, &oi, &trap, &err) < 0) {
+            fprintf(stderr, "other: %s\n", err.msg);
+            exit(1);
+        }
+        kiln_instance_export(oi, "other", &imp[1]);
+        if (kiln_instance_new(store, mm, imp, 2, &mi, &trap, &err) < 0) {
+            fprintf(stderr, "main: %s\n", err.msg);
+            exit(1);
+        }
+        for (size_t i = 0; i < NCALLS; i++) {
+            struct kiln_val res[4];
+            struct kiln_functype f;
+            bool last = i == NCALLS - 1;
+            if (last != (pass == 1)) continue;
+            kiln_instance_export(mi, calls[i].name, &e);
+            kiln_func_type(e.of.func, &f);
+            memset(&trap, 0, sizeof trap);
+            int rc = kiln_func_call(store, e.of.func, calls[i].args, (size_t)calls[i].nargs, res,
+                                    f.nresults, &trap);
+            if (rc == 0) {
+                snprintf(out[i], 160, "ok");
+                fmt_vals(out[i] + 2, 158, res, f.nresults);
+            } else {
+                snprintf(out[i], 160, "trap %d: %s", trap.kind, trap.msg);
+            }
+        }
+        kiln_store_free(store);
+    }
+    kiln_module_free(mm);
+    kiln_module_free(om);
+}
+
+static int t_semantics(const char *dir, const char *cache)
+{
+    static char base[NCALLS][160], got[NCALLS][160];
+    run_all(dir, cache, false, false, base);
+    for (int combo = 1; combo < 4; combo++) {
+        run_all(dir, cache, combo & 1, combo & 2, got);
+        for (size_t i = 0; i < NCALLS; i++)
+            CHECK(!strcmp(base[i], got[i]), "main %s, other %s: %s: interp [%s], got [%s]",
+                  combo & 1 ? "aot" : "interp", combo & 2 ? "aot" : "interp", calls[i].name,
+                  base[i], got[i]);
+    }
+    for (size_t i = 0; i < NCALLS; i++) printf("%-11s %s\n", calls[i].name, base[i]);
+    /* sanity of the baseline itself */
+    CHECK(strstr(base[13], "call stack exhausted"), "recurse: %s", base[13]);
+    CHECK(strstr(base[1], "host says no to 42"), "host trap: %s", base[1]);
+    CHECK(strstr(base[7], "undefined element 9"), "undefined: %s", base[7]);
+    CHECK(strstr(base[NCALLS - 1], "out of fuel"), "fuel: %s", base[NCALLS - 1]);
+    return failures ? 1 : 0;
+}
+
+/* ---- tamper ------------------------------------------------------------------------ */
+
+static int t_tamper(const char *dir, const char *cache)
+{
+    struct kiln_module *mm = load_mod(dir, "main.wasm"), *om = load_mod(dir, "other.wasm");
+    struct kiln_error err = {0};
+    struct kiln_aot_handle *h = NULL;
+    char path[4096], dig[65], note[256];
+    uint8_t *obj;
+    size_t len;
+    int rc;
+
+    snprintf(path, sizeof path, "%s/main.so", cache);
+    rc = kiln_aot_compile(mm, path, NULL, &err);
+    CHECK(rc == 0, "compile: %s", err.msg);
+    obj = read_file(path, &len);
+    CHECK(obj != NULL, "read %s", path);
+    if (!obj) return 1;
+    kiln_sha256_hex(obj, len, dig);
+
+    rc = kiln_aot_load(mm, obj, len, dig, &h, &err);
+    CHECK(rc == 0, "genuine object refused: %s", err.msg);
+    kiln_aot_free(h);
+    h = NULL;
+
+    /* flip one byte in several places: every copy must be refused */
+    for (size_t off = 0; off < len; off += len / 7 + 1) {
+        obj[off] ^= 0x01;
+        memset(&err, 0, sizeof err);
+        rc = kiln_aot_load(mm, obj, len, dig, &h, &err);
+        CHECK(rc == -KILN_E_VERIFY && h == NULL, "tampered byte %zu accepted (rc %d)", off, rc);
+        CHECK(strstr(err.msg, "digest mismatch") != NULL, "message: %s", err.msg);
+        obj[off] ^= 0x01;
+    }
+    /* a wrong expected digest */
+    {
+        char bad[65];
+        memcpy(bad, dig, 65);
+        bad[0] = bad[0] == '0' ? '1' : '0';
+        rc = kiln_aot_load(mm, obj, len, bad, &h, &err);
+        CHECK(rc == -KILN_E_VERIFY, "wrong digest accepted");
+    }
+    /* the genuine object for another module */
+    rc = kiln_aot_load(om, obj, len, dig, &h, &err);
+    CHECK(rc == -KILN_E_VERIFY && strstr(err.msg, "compiled from module"),
+          "object of another module accepted: %d %s", rc, err.msg);
+    /* policy: no payload falls back with a note, or is refused */
+    rc = kiln_aot_attach_payload(mm, NULL, 0, NULL, false, &h, note, sizeof note, &err);
+    CHECK(rc == 0 && h == NULL && strstr(note, "interpreted"), "fallback: %d %s", rc, note);
+    rc = kiln_aot_attach_payload(mm, NULL, 0, NULL, true, &h, note, sizeof note, &err);
+    CHECK(rc < 0, "require_aot without payload accepted");
+    obj[len / 2] ^= 0x80;
+    rc = kiln_aot_attach_payload(mm, obj, len, dig, false, &h, note, sizeof note, &err);
+    CHECK(rc == -KILN_E_VERIFY, "tampered payload fell back instead of refusing (%d)", rc);
+    obj[len / 2] ^= 0x80;
+    rc = kiln_aot_attach_payload(mm, obj, len, dig, true, &h, note, sizeof note, &err);
+    CHECK(rc == 0 && h != NULL, "genuine payload: %s", err.msg);
+    kiln_module_attach_aot(mm, NULL, NULL);
+    kiln_aot_free(h);
+    free(obj);
+    kiln_module_free(mm);
+    kiln_module_free(om);
+    if (!failures) printf("tamper: all refusals as expected\n");
+    return failures ? 1 : 0;
+}
+
+/* ---- noexec ------------------------------------------------------------------------- */
+
+static int t_noexec(const char *dir, const char *cache)
+{
+    struct kiln_module *mm = load_mod(dir, "other.wasm"), *m2 = load_mod(dir, "main.wasm");
+    struct kiln_error err = {0};
+    struct kiln_aot_handle *h = NULL, *h2 = NULL;
+    struct kiln_harden_result hr;
+    char path[4096], dig[65];
+    uint8_t *obj;
+    size_t len;
+    int rc;
+
+    snprintf(path, sizeof path, "%s/other.so", cache);
+    CHECK(kiln_aot_compile(mm, path, NULL, &err) == 0, "compile: %s", err.msg);
+    obj = read_file(path, &len);
+    if (!obj) return 1;
+    kiln_sha256_hex(obj, len, dig);
+    rc = kiln_aot_load(mm, obj, len, dig, &h, &err);
+    CHECK(rc == 0, "load: %s", err.msg);
+    kiln_module_attach_aot(mm, h, NULL);
+
+    rc = kiln_platform_harden(KILN_HARDEN_ALL | KILN_HARDEN_MDWE_OPTIONAL, &hr);
+    CHECK(rc == 0, "harden: %s: %s", hr.failed ? hr.failed : "?", strerror(-rc));
+
+    /* the loaded code still runs */
+    {
+        struct kiln_store *store = kiln_store_new(NULL);
+        uint8_t t2[3] = {KILN_I32, KILN_I32, KILN_I32};
+        struct kiln_functype ft = {2, 1, t2};
+        struct kiln_extern imp, e;
+        struct kiln_instance *inst;
+        struct kiln_trap trap;
+        struct kiln_val a = {.type = KILN_I32, .of.i32 = 5}, r;
+        imp.kind = KILN_EXTERN_FUNC;
+        imp.of.func = kiln_func_new_host(store, &ft, host_add, NULL);
+        CHECK(kiln_instance_new(store, mm, &imp, 1, &inst, &trap, &err) == 0, "inst: %s",
+              err.msg);
+        kiln_instance_export(inst, "other", &e);
+        CHECK(kiln_func_call(store, e.of.func, &a, 1, &r, 1, &trap) == 0 && r.of.i32 == 16,
+              "AOT call after hardening: %d", r.of.i32);
+        kiln_store_free(store);
+    }
+    /* nothing new can become executable */
+    {
+        void *p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        CHECK(p == MAP_FAILED && errno == EPERM, "anonymous PROT_EXEC mapping allowed");
+        p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        CHECK(p != MAP_FAILED && mprotect(p, 4096, PROT_READ | PROT_EXEC) < 0 && errno == EPERM,
+              "RW->RX mprotect allowed");
+        rc = kiln_aot_load(mm, obj, len, dig, &h2, &err);
+        CHECK(rc < 0, "a second AOT object was mapped after hardening");
+        printf("second load after hardening refused: %s\n", err.msg);
+    }
+    (void)m2;
+    free(obj);
+    if (!failures) printf("noexec: loaded code runs; no new executable memory\n");
+    return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: aot-test semantics|tamper|noexec WASM_DIR CACHE_DIR\n");
+        return 2;
+    }
+    if (mkdir(argv[3], 0755) < 0 && errno != EEXIST) {
+        perror(argv[3]);
+        return 1;
+    }
+    if (!strcmp(argv[1], "semantics")) return t_semantics(argv[2], argv[3]);
+    if (!strcmp(argv[1], "tamper")) return t_tamper(argv[2], argv[3]);
+    if (!strcmp(argv[1], "noexec")) return t_noexec(argv[2], argv[3]);
+    return 2;
+}
