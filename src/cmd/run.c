@@ -290,7 +290,9 @@ static int cmd_run(int argc, char **argv)
     }
     snprintf(rootdir, sizeof rootdir, "%s/rootfs-%s", cachedir, img->manifest_digest + 7);
     if (access(rootdir, F_OK) != 0) {
-        if (kiln_image_extract(img, rootdir, NULL, &err) < 0) goto refuse;
+        /* a concurrent run may have won the rename: its complete rootfs is as good */
+        if (kiln_image_extract(img, rootdir, NULL, &err) < 0 && access(rootdir, F_OK) != 0)
+            goto refuse;
         if (prog.tty) fprintf(stderr, "\r%-60s\r", "");
         if (verbose) fprintf(stderr, "kiln run: unpacked into %s\n", rootdir);
     }
