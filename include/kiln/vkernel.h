@@ -79,6 +79,8 @@ struct kiln_vk_fd {
     uint32_t ndcookies;
     int host_flags0; /* NOCLOSE fds: host file status flags at install,
                         restored when the slot is released */
+    int32_t remote;  /* daemon placement: kilnd's handle for this object + 1
+                        (directories), 0 = none; see kiln_vk_set_backend */
 };
 
 /* Mount flags. */
@@ -318,6 +320,47 @@ const char *kiln_vk_sys_name(int sys);
 void kiln_vk_count(struct kiln_vk *vk, int abi_index);
 /* Registers the ABI's call names for the summary (array of n strings). */
 void kiln_vk_set_abi_names(struct kiln_vk *vk, const char *const *names, int n);
+
+/* ---- placement backend (daemon placement, src/vkernel/daemon) ----------
+ * By default every call runs in this process (embedded placement). With a
+ * backend installed, the authority-granting calls below are forwarded to it
+ * before any local check or counting (kilnd checks, performs, counts and
+ * audits them); the hot-path calls on fds already granted stay local.
+ * release is called when a local fd whose `remote` field is set is freed;
+ * exit is called by kiln_vk_exit with the final code and reason (after the
+ * local exit event). Any member may be NULL (that call stays local). */
+struct sockaddr;
+struct kiln_vk_backend {
+    int (*openat)(struct kiln_vk *vk, int dirfd, const char *path, size_t len, int flags,
+                  mode_t mode);
+    int (*mkdirat)(struct kiln_vk *vk, int dirfd, const char *path, size_t len, mode_t mode);
+    int (*unlinkat)(struct kiln_vk *vk, int dirfd, const char *path, size_t len, int flags);
+    int (*renameat)(struct kiln_vk *vk, int olddir, const char *oldp, size_t oldlen, int newdir,
+                    const char *newp, size_t newlen);
+    int (*linkat)(struct kiln_vk *vk, int olddir, const char *oldp, size_t oldlen, int newdir,
+                  const char *newp, size_t newlen, int flags);
+    int (*symlinkat)(struct kiln_vk *vk, const char *target, size_t tlen, int dirfd,
+                     const char *path, size_t len);
+    ssize_t (*readlinkat)(struct kiln_vk *vk, int dirfd, const char *path, size_t len, char *buf,
+                          size_t size);
+    int (*fstatat)(struct kiln_vk *vk, int dirfd, const char *path, size_t len, struct stat *st,
+                   int flags);
+    int (*utimensat)(struct kiln_vk *vk, int dirfd, const char *path, size_t len,
+                     const struct timespec times[2], int flags);
+    int (*socket)(struct kiln_vk *vk, int domain, int type, int protocol);
+    int (*connect)(struct kiln_vk *vk, int fd, const struct sockaddr *sa, size_t len);
+    int (*bind)(struct kiln_vk *vk, int fd, const struct sockaddr *sa, size_t len);
+    int (*listen_fd)(struct kiln_vk *vk, int fd, int backlog);
+    int (*accept)(struct kiln_vk *vk, int fd, int flags);
+    void (*release)(struct kiln_vk *vk, int32_t remote);
+    void (*exit)(struct kiln_vk *vk, int code, const char *reason);
+};
+
+/* Installs (be != NULL) or removes the backend; ctx is the backend's own
+ * state (not owned). Returns 0. */
+int kiln_vk_set_backend(struct kiln_vk *vk, const struct kiln_vk_backend *be, void *ctx);
+/* The ctx given to kiln_vk_set_backend, or NULL. */
+void *kiln_vk_backend_ctx(const struct kiln_vk *vk);
 
 /* ---- WASI preview1 adapter (abi/wasi_p1.c) ------------------------------
  * Built into kiln_vkernel when the engine (kiln_wasm) is present; then

@@ -4,6 +4,14 @@
  *
  *   kiln exec [--dir HOST[::GUEST][:ro]]... [--env K=V]... [--listen tcp:ADDR:PORT]...
  *             [--policy FILE] [--audit FILE] MODULE.wasm [--] [ARGS...]
+ *   kiln exec --kilnd SOCKET --container ID [--dir GUEST]... [--listen ...]
+ *             [--env K=V]... MODULE.wasm [--] [ARGS...]
+ *
+ * With --kilnd the vkernel runs in the daemon placement: authority-granting
+ * calls go to kilnd, which applies the container's policy beneath its root
+ * (docs/kilnd-protocol.md); --dir names guest paths of the container to
+ * preopen. The process then confines itself (Landlock) to no filesystem and
+ * no network at all. (The loader stub can attach the same way later.)
  *
  * The guest's stdin/stdout/stderr are the process's; its exit status is
  * ours (a trap exits 134 with the trap message on stderr). Without --policy
@@ -22,6 +30,7 @@
 #include <unistd.h>
 
 #include "cmd/command.h"
+#include "kiln/kilnd.h"
 #include "kiln/vkernel.h"
 #include "kiln/wasm.h"
 
@@ -37,7 +46,10 @@ static void usage(FILE *f)
                "  --env K=V               set a guest environment variable\n"
                "  --listen tcp:ADDR:PORT  preopen a listening socket (for sock_accept)\n"
                "  --policy FILE           vkernel policy (docs/policy.md)\n"
-               "  --audit FILE            append audit events (docs/audit.md)\n");
+               "  --audit FILE            append audit events (docs/audit.md)\n"
+               "  --kilnd SOCKET          daemon placement: attach to kilnd (with --container;\n"
+               "                          --dir then names container paths to preopen)\n"
+               "  --container ID          the container this process belongs to (with --kilnd)\n");
 }
 
 #ifdef KILN_HAVE_WASI
@@ -45,6 +57,15 @@ static void usage(FILE *f)
 static struct kiln_store *volatile g_store;
 static struct kiln_vk *volatile g_vk;
 static volatile sig_atomic_t g_signal;
+static volatile sig_atomic_t g_kilnd_lost;
+
+/* kilnd connection lost: fail closed — stop the guest at its next safe point. */
+static void on_kilnd_lost(const char *msg)
+{
+    fprintf(stderr, "kiln exec: %s\n", msg);
+    g_kilnd_lost = 1;
+    if (g_store) kiln_store_interrupt(g_store);
+}
 
 /* SIGINT/SIGTERM/SIGHUP: stop the guest at its next safe point so the exit
  * summary is written, then exit with 128 + signal. */
@@ -137,6 +158,8 @@ static int add_dir(struct kiln_vk *vk, const char *spec, struct kiln_error *err)
 static int cmd_exec(int argc, char **argv)
 {
     const char *dirs[MAX_OPTS], *listens[MAX_OPTS], *policy = NULL, *audit = NULL, *modpath;
+    const char *kilnd = NULL, *container = NULL;
+    struct kiln_kilnd *kc = NULL;
     char *envs[MAX_OPTS];
     int ndirs = 0, nlist = 0, nenv = 0, i, code = 1, r;
     struct kiln_error err;
@@ -180,6 +203,10 @@ static int cmd_exec(int argc, char **argv)
             policy = v;
         else if (!strcmp(a, "--audit"))
             audit = v;
+        else if (!strcmp(a, "--kilnd"))
+            kilnd = v;
+        else if (!strcmp(a, "--container"))
+            container = v;
         else {
             fprintf(stderr, "kiln exec: unknown option %s\n\n", a);
             usage(stderr);
@@ -194,6 +221,10 @@ static int cmd_exec(int argc, char **argv)
     }
     modpath = argv[i++];
     if (i < argc && !strcmp(argv[i], "--")) i++;
+    if ((kilnd != NULL) != (container != NULL) || (kilnd != NULL && policy != NULL)) {
+        fprintf(stderr, "kiln exec: --kilnd needs --container, and the policy is kilnd's\n");
+        return 2;
+    }
 
     if (kiln_vk_new(&vk, &err) < 0) goto fail;
     if (audit != NULL && kiln_vk_open_audit(vk, audit, &err) < 0) goto fail;
@@ -205,10 +236,28 @@ static int cmd_exec(int argc, char **argv)
         if (kiln_vk_install_fd(vk, r, r, KILN_VK_FD_NOCLOSE | (r ? KILN_VK_FD_STDOUT : 0)) < 0) {
             /* a closed stdio fd stays closed for the guest */
         }
-    for (r = 0; r < ndirs; r++)
-        if (add_dir(vk, dirs[r], &err) < 0) goto fail;
-    for (r = 0; r < nlist; r++)
-        if (kiln_vk_listen(vk, listens[r], &err) < 0) goto fail;
+    if (kilnd != NULL) {
+        struct kiln_kilnd_hello h;
+        int ufd = open(modpath, O_RDONLY | O_CLOEXEC);
+        memset(&h, 0, sizeof h);
+        h.container = container;
+        h.abi = "wasi_snapshot_preview1";
+        h.unit_name = modpath;
+        h.unit_fd = ufd;
+        h.paths = dirs;
+        h.npaths = ndirs;
+        h.listens = listens;
+        h.nlistens = nlist;
+        r = kiln_kilnd_attach(vk, kilnd, &h, on_kilnd_lost, &kc, &err);
+        if (ufd >= 0) close(ufd);
+        if (r < 0) goto fail;
+        pol = (struct kiln_vk_policy *)kiln_vk_policy(vk); /* kilnd's, owned by vk */
+    } else {
+        for (r = 0; r < ndirs; r++)
+            if (add_dir(vk, dirs[r], &err) < 0) goto fail;
+        for (r = 0; r < nlist; r++)
+            if (kiln_vk_listen(vk, listens[r], &err) < 0) goto fail;
+    }
 
     bytes = read_file(modpath, &len);
     if (bytes == NULL) {
@@ -266,6 +315,11 @@ static int cmd_exec(int argc, char **argv)
     g_store = NULL;
     g_vk = NULL;
     if (r < 0) goto fail;
+    if (g_kilnd_lost) {
+        fprintf(stderr, "kiln exec: %s: stopped: the kilnd connection was lost\n", modpath);
+        code = 125;
+        goto out;
+    }
     if (g_signal) {
         code = 128 + g_signal;
         goto out;
@@ -283,6 +337,7 @@ out:
     kiln_store_free(store);
     kiln_module_free(mod);
     kiln_vk_free(vk); /* frees pol */
+    kiln_kilnd_free(kc);
     free(bytes);
     return code;
 }

@@ -154,6 +154,8 @@ int kiln__fd_alloc(struct kiln_vk *vk, int host, int kind, unsigned flags, int m
 void kiln__fd_release(struct kiln_vk *vk, int fd)
 {
     struct kiln_vk_fd *f = &vk->fds[fd];
+    if (f->remote != 0 && vk->be != NULL && vk->be->release != NULL)
+        vk->be->release(vk, f->remote); /* daemon placement: drop kilnd's handle */
     if (!(f->flags & KILN_VK_FD_NOCLOSE))
         close(f->host);
     else if (f->host_flags0 >= 0)

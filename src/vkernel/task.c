@@ -283,6 +283,21 @@ void kiln_vk_exit(struct kiln_vk *vk, int code, const char *reason)
     APPEND("},\"output_bytes\":%llu", (unsigned long long)vk->out_bytes);
 #undef APPEND
     kiln__audit(vk, "exit", "%s", buf);
+    if (vk->be != NULL && vk->be->exit != NULL) vk->be->exit(vk, code, reason);
+}
+
+/* Installs or removes the placement backend; see vkernel.h. */
+int kiln_vk_set_backend(struct kiln_vk *vk, const struct kiln_vk_backend *be, void *ctx)
+{
+    vk->be = be;
+    vk->be_ctx = be ? ctx : NULL;
+    return 0;
+}
+
+/* The backend's ctx; see vkernel.h. */
+void *kiln_vk_backend_ctx(const struct kiln_vk *vk)
+{
+    return vk->be_ctx;
 }
 
 /* Always refuses executable memory; see vkernel.h. */

@@ -73,7 +73,15 @@ struct kiln_vk {
     int nabi;
     uint64_t *abi_counts;
     uint64_t denials;
+    const struct kiln_vk_backend *be; /* daemon placement: forwarded calls, or NULL */
+    void *be_ctx;
 };
+
+/* Daemon placement: forwards call `fn` to the backend when one handles it. */
+#define KILN__FORWARD(vk, fn, ...)                                                                 \
+    do {                                                                                           \
+        if ((vk)->be != NULL && (vk)->be->fn != NULL) return (vk)->be->fn((vk), __VA_ARGS__);      \
+    } while (0)
 
 /* ---- fdtable.c ---- */
 /* Allocates the lowest free guest fd for host (ownership passes on success;

@@ -45,6 +45,7 @@ static void flags_str(int flags, char *b, size_t n)
 int kiln_vk_openat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, int flags,
                    mode_t mode)
 {
+    KILN__FORWARD(vk, openat, dirfd, path, len, flags, mode);
     const int S = KILN_VK_SYS_openat;
     struct kiln__path p;
     int r, host = -1, gfd, want, kind;

@@ -46,6 +46,7 @@ static int must_be_dir(const struct kiln__path *p)
 /* implements Linux mkdirat(2). */
 int kiln_vk_mkdirat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, mode_t mode)
 {
+    KILN__FORWARD(vk, mkdirat, dirfd, path, len, mode);
     const int S = KILN_VK_SYS_mkdirat;
     struct kiln__path p;
     int r = kiln__enter(vk, S);
@@ -62,6 +63,7 @@ out:
 /* implements Linux unlinkat(2). */
 int kiln_vk_unlinkat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, int flags)
 {
+    KILN__FORWARD(vk, unlinkat, dirfd, path, len, flags);
     const int S = KILN_VK_SYS_unlinkat;
     struct kiln__path p;
     int r = kiln__enter(vk, S);
@@ -91,6 +93,7 @@ out:
 int kiln_vk_renameat(struct kiln_vk *vk, int olddir, const char *oldp, size_t oldlen, int newdir,
                      const char *newp, size_t newlen)
 {
+    KILN__FORWARD(vk, renameat, olddir, oldp, oldlen, newdir, newp, newlen);
     const int S = KILN_VK_SYS_renameat2;
     struct kiln__path a, b;
     int r = kiln__enter(vk, S);
@@ -132,6 +135,7 @@ out:
 int kiln_vk_linkat(struct kiln_vk *vk, int olddir, const char *oldp, size_t oldlen, int newdir,
                    const char *newp, size_t newlen, int flags)
 {
+    KILN__FORWARD(vk, linkat, olddir, oldp, oldlen, newdir, newp, newlen, flags);
     const int S = KILN_VK_SYS_linkat;
     struct kiln__path a, b;
     int r = kiln__enter(vk, S), o = -1;
@@ -187,6 +191,7 @@ out:
 int kiln_vk_symlinkat(struct kiln_vk *vk, const char *target, size_t tlen, int dirfd,
                       const char *path, size_t len)
 {
+    KILN__FORWARD(vk, symlinkat, target, tlen, dirfd, path, len);
     const int S = KILN_VK_SYS_symlinkat;
     struct kiln__path p;
     char t[PATH_MAX];
@@ -214,6 +219,7 @@ out:
 ssize_t kiln_vk_readlinkat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, char *buf,
                            size_t size)
 {
+    KILN__FORWARD(vk, readlinkat, dirfd, path, len, buf, size);
     const int S = KILN_VK_SYS_readlinkat;
     struct kiln__path p;
     ssize_t n;
@@ -262,6 +268,7 @@ static int open_followed(struct kiln_vk *vk, int S, struct kiln__path *p, int wa
 int kiln_vk_fstatat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, struct stat *st,
                     int flags)
 {
+    KILN__FORWARD(vk, fstatat, dirfd, path, len, st, flags);
     const int S = KILN_VK_SYS_newfstatat;
     struct kiln__path p;
     int r = kiln__enter(vk, S);
@@ -293,6 +300,7 @@ out:
 int kiln_vk_utimensat(struct kiln_vk *vk, int dirfd, const char *path, size_t len,
                       const struct timespec times[2], int flags)
 {
+    KILN__FORWARD(vk, utimensat, dirfd, path, len, times, flags);
     const int S = KILN_VK_SYS_utimensat;
     struct kiln__path p;
     struct stat st;

@@ -118,6 +118,7 @@ int kiln_vk_listen(struct kiln_vk *vk, const char *spec, struct kiln_error *err)
 /* implements Linux accept4(2) on a preopened listener. */
 int kiln_vk_accept(struct kiln_vk *vk, int fd, int flags)
 {
+    KILN__FORWARD(vk, accept, fd, flags);
     const int S = KILN_VK_SYS_accept4;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
@@ -213,6 +214,7 @@ int kiln_vk_shutdown(struct kiln_vk *vk, int fd, int how)
 /* implements Linux socket(2) (inet families only); see vkernel.h. */
 int kiln_vk_socket(struct kiln_vk *vk, int domain, int type, int protocol)
 {
+    KILN__FORWARD(vk, socket, domain, type, protocol);
     const int S = KILN_VK_SYS_socket;
     int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), h, g;
     int r = kiln__enter(vk, S);
@@ -281,18 +283,21 @@ static int net_op(struct kiln_vk *vk, int S, const char *dir, int fd, const stru
 /* implements Linux connect(2); see vkernel.h. */
 int kiln_vk_connect(struct kiln_vk *vk, int fd, const struct sockaddr *sa, size_t len)
 {
+    KILN__FORWARD(vk, connect, fd, sa, len);
     return net_op(vk, KILN_VK_SYS_connect, "connect", fd, sa, len);
 }
 
 /* implements Linux bind(2); see vkernel.h. */
 int kiln_vk_bind(struct kiln_vk *vk, int fd, const struct sockaddr *sa, size_t len)
 {
+    KILN__FORWARD(vk, bind, fd, sa, len);
     return net_op(vk, KILN_VK_SYS_bind, "listen", fd, sa, len);
 }
 
 /* implements Linux listen(2); see vkernel.h. */
 int kiln_vk_listen_fd(struct kiln_vk *vk, int fd, int backlog)
 {
+    KILN__FORWARD(vk, listen_fd, fd, backlog);
     const int S = KILN_VK_SYS_listen;
     struct kiln_vk_fd *f;
     int e = kiln__enter(vk, S);

@@ -1,0 +1,61 @@
+/*
+ * kiln/kilnd.h — the daemon placement of the vkernel: a unit process attaches
+ * its struct kiln_vk to kilnd (the shared host daemon) instead of holding
+ * authority itself. Protocol: docs/kilnd-protocol.md.
+ *
+ * After kiln_kilnd_attach the vkernel forwards every authority-granting call
+ * (open, mkdir, unlink, rename, link, symlink, readlink, stat and utimes by
+ * path, socket, connect, bind, listen, accept) to kilnd, which checks the
+ * container's policy, performs the call beneath the container's root, audits
+ * it and returns the new fd; reads, writes and other calls on granted fds
+ * stay in this process.
+ *
+ * Fail closed: once the connection breaks, every later forwarded call returns
+ * -EIO and the `lost` callback (if any) runs once with a message.
+ *
+ * Threads: one connection is used by one thread at a time (like its vk).
+ */
+#ifndef KILN_KILND_H
+#define KILN_KILND_H
+
+#include <stdbool.h>
+
+#include "kiln/error.h"
+#include "kiln/vkernel.h"
+
+struct kiln_kilnd;
+
+/* What the unit presents on connect (its verified manifest summary). */
+struct kiln_kilnd_hello {
+    const char *container;     /* container id kilnd knows (required) */
+    const char *abi;           /* guest ABI, e.g. "wasi_snapshot_preview1" */
+    const char *unit_name;     /* the unit's or module's name (for the record) */
+    int unit_fd;               /* fd of the unit/module file kilnd digests (and, for a
+                                  signed unit, verifies); -1 = none */
+    const char *const *paths;  /* requested preopens: guest paths, ":ro" suffix for
+                                  read-only */
+    int npaths;
+    const char *const *listens; /* requested listeners "tcp:ADDR:PORT" */
+    int nlistens;
+};
+
+/* Connects to kilnd at socket_path, presents hello and installs the grant in
+ * vk: the granted preopens become the lowest free guest fds in the order
+ * requested, then the listeners; the container's policy (sent by kilnd) is
+ * installed as vk's policy (for the hot-path rules and limits); the backend
+ * is switched to kilnd. A requested path or port kilnd refuses is an error
+ * (KILN_E_DENIED naming it). Errors: KILN_E_IO (cannot connect),
+ * KILN_E_DENIED (refused: unknown container, peer credentials, policy),
+ * KILN_E_MALFORMED (bad grant). *out is set only on success; free it with
+ * kiln_kilnd_free after vk. */
+int kiln_kilnd_attach(struct kiln_vk *vk, const char *socket_path,
+                      const struct kiln_kilnd_hello *hello, void (*lost)(const char *msg),
+                      struct kiln_kilnd **out, struct kiln_error *err);
+
+/* True once the connection to kilnd broke. */
+bool kiln_kilnd_lost(const struct kiln_kilnd *c);
+
+/* Closes the connection. NULL is a no-op. */
+void kiln_kilnd_free(struct kiln_kilnd *c);
+
+#endif
