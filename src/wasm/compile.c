@@ -1327,6 +1327,20 @@ static int compile_body(struct comp *c, uint32_t fidx, struct kiln_error *err)
                 c->ncode = (size_t)c->last_op;
                 c->last_op = -1;
                 c->last_dst = -1;
+            } else if (d + 1 < c->ncf && c->last_op >= 0 && c->last_op + 4 == (long)c->ncode &&
+                       c->code[c->last_op] == (uint32_t)c->h[KILN__I_LD32] &&
+                       c->code[c->last_op + 1] == s) {
+                /* x = load; br_if on x (list walks): one op, same rules */
+                memset(&k, 0, sizeof k);
+                k.iop_t = KILN__I_LD32_BR_NZ;
+                k.iop_f = KILN__I_LD32_BR_Z;
+                k.a = s;
+                k.b = c->code[c->last_op + 2];
+                k.c3 = c->code[c->last_op + 3];
+                k.two = k.three = true;
+                c->ncode = (size_t)c->last_op;
+                c->last_op = -1;
+                c->last_dst = -1;
             } else {
                 value_cond(c, s, &k);
             }

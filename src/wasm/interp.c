@@ -313,6 +313,7 @@ static int run(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
             CHECK();                                                                               \
         NEXT();                                                                                    \
     } while (0)
+#define EA(ka, ko) (mem + (uint64_t)U32(ka) + (uint64_t)ip[ko])
 #define SWITCH_INST(ni)                                                                            \
     do {                                                                                           \
         inst = (ni);                                                                               \
@@ -397,6 +398,24 @@ L_I32_ADDI_BR_NZ: {
 }
 L_I32_ADDI_BR_Z: {
     uint32_t v = U32(2) + ip[3];
+    R(1) = v;
+    if (!v)
+        BRANCH(4);
+    ip += 5;
+    NEXT();
+}
+L_LD32_BR_NZ: {
+    uint32_t v;
+    memcpy(&v, EA(2, 3), 4);
+    R(1) = v;
+    if (v)
+        BRANCH(4);
+    ip += 5;
+    NEXT();
+}
+L_LD32_BR_Z: {
+    uint32_t v;
+    memcpy(&v, EA(2, 3), 4);
     R(1) = v;
     if (!v)
         BRANCH(4);
@@ -748,7 +767,6 @@ L_ELEM_DROP:
     NEXT();
 
     /* ---- memory --------------------------------------------------------------- */
-#define EA(ka, ko) (mem + (uint64_t)U32(ka) + (uint64_t)ip[ko])
 #define LOAD(name, T, conv)                                                                        \
     L_##name: {                                                                                    \
         T v_;                                                                                      \
