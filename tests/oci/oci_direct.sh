@@ -1,0 +1,402 @@
+#!/bin/sh
+# oci_direct.sh MODE KILN STUB OCI REAPER NATIVE GUEST STOREBASE REAPED
+#
+# kiln-oci driven directly, as containerd's runc shim drives runc. Runs under
+# REAPER (a child subreaper, like the shim), which appends "PID exit N" /
+# "PID signal N" to REAPED for every container process it reaps.
+# OCI is kiln-oci-test: its host trust store is STOREBASE/trust (fixed at
+# build time, root-owned like /etc/kiln/trust); this script creates it and
+# bind-mounts it at /etc/kiln/trust inside each container for the unit's
+# own stub. Bundles: rootfs with the signed unit at /usr/bin/hello and a
+# runc-spec-like config.json written here.
+#
+# Modes: run refuse exit kill exec pause limits errors.
+# Exit 0 pass, 1 fail, 77 skipped (not root).
+set -eu
+MODE=$1
+KILN=$2
+STUB=$3
+OCI=$4
+NATIVE=$6
+GUEST=$7
+T=$8
+REAPED=$9
+
+if [ "$(id -u)" != 0 ]; then
+    echo "SKIP: kiln-oci needs root (namespaces, cgroups, a root-owned trust store)"
+    exit 77
+fi
+W=$(mktemp -d /tmp/kiln-oci-test.XXXXXX)
+ROOT=$W/state
+LOG=$W/log.json
+IDS=""
+: >"$REAPED"
+cleanup() {
+    for id in $IDS; do
+        "$OCI" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 || true
+    done
+    [ -z "${HOLD:-}" ] || kill "$HOLD" 2>/dev/null || true
+    rm -rf "$W" "$T"
+}
+trap cleanup EXIT
+fail() {
+    echo "FAIL ($MODE): $*"
+    [ ! -f "$LOG" ] || { echo "--- log.json"; tail -5 "$LOG"; }
+    exit 1
+}
+oci() {
+    "$OCI" --root "$ROOT" --log "$LOG" --log-format json "$@"
+}
+
+rm -rf "$T"
+mkdir -p "$T/trust"
+chmod 755 "$T" "$T/trust"
+cd "$W"
+"$KILN" keygen -o key >/dev/null
+cp key.pub.pem "$T/trust/"
+"$KILN" sign --key key.pem --stub "$STUB" --abi wasi_snapshot_preview1 "$GUEST" -o hello.unit \
+    >/dev/null || fail "kiln sign"
+
+# bundle NAME ENTRYFILE ARGS_JSON [ANNOTATIONS_JSON] [RESOURCES_JSON]
+bundle() {
+    b=$W/$1
+    mkdir -p "$b/rootfs/proc" "$b/rootfs/dev" "$b/rootfs/sys" "$b/rootfs/tmp" \
+        "$b/rootfs/etc/kiln/trust" "$b/rootfs/usr/bin"
+    cp "$2" "$b/rootfs/usr/bin/hello"
+    chmod 755 "$b/rootfs/usr/bin/hello"
+    cat >"$b/config.json" <<EOF
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": false,
+    "user": {"uid": 0, "gid": 0},
+    "args": $3,
+    "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "KILN_OCI_TEST=direct-$1"],
+    "cwd": "/",
+    "capabilities": {
+      "bounding": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+      "effective": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+      "permitted": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+      "ambient": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+    },
+    "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+    "noNewPrivileges": true
+  },
+  "root": {"path": "rootfs", "readonly": true},
+  "hostname": "kiln-$1",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+     "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+    {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+     "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+    {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+     "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+    {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+     "options": ["nosuid", "noexec", "nodev"]},
+    {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+     "options": ["nosuid", "noexec", "nodev", "ro"]},
+    {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+     "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]},
+    {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]},
+    {"destination": "/etc/kiln/trust", "type": "bind", "source": "$T/trust",
+     "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]}
+  ],
+  "annotations": ${4:-{\}},
+  "linux": {
+    "cgroupsPath": "/kiln-oci-test/$1",
+    "resources": ${5:-{\}},
+    "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"},
+                   {"type": "mount"}],
+    "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+                    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                    "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+    "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+  }
+}
+EOF
+}
+
+# create ID [stdin]: kiln-oci create; the container's stdio are W/ID.out/.err
+create() {
+    IDS="$IDS $1"
+    oci create --bundle "$W/$1" --pid-file "$W/$1.pid" "$1" \
+        <"${2:-/dev/null}" >"$W/$1.out" 2>"$W/$1.err"
+}
+status() {
+    oci state "$1" | jq -r .status
+}
+# reaped PID: waits until the reaper has reaped PID; prints "exit N"/"signal N"
+reaped() {
+    i=0
+    while ! grep -q "^$1 " "$REAPED"; do
+        i=$((i + 1))
+        [ $i -lt 600 ] || fail "container process $1 was never reaped"
+        sleep 0.1
+    done
+    sed -n "s/^$1 //p" "$REAPED"
+}
+# run ID: create + start, waits for the end; prints "exit N"/"signal N"
+run() {
+    create "$1" || fail "create $1: $(tail -1 "$LOG")"
+    [ "$(status "$1")" = created ] || fail "$1: not created: $(oci state "$1")"
+    oci start "$1" || fail "start $1"
+    reaped "$(cat "$W/$1.pid")"
+}
+# a container that reads stdin until the test closes it
+HOLDFIFO=$W/stdin.fifo
+mkfifo "$HOLDFIFO"
+hold_stdin() {
+    sleep 600 >"$HOLDFIFO" &
+    HOLD=$!
+}
+
+case $MODE in
+run)
+    bundle c1 hello.unit '["hello", "a b"]'
+    create c1 || fail "create: $(tail -1 "$LOG")"
+    pid=$(cat c1.pid)
+    [ -n "$pid" ] && [ -d "/proc/$pid" ] || fail "pid file"
+    oci state c1 >state.json || fail "state"
+    [ "$(jq -r .status state.json)" = created ] || fail "status: $(cat state.json)"
+    [ "$(jq -r .pid state.json)" = "$pid" ] || fail "state pid"
+    [ "$(jq -r .id state.json)" = c1 ] || fail "state id"
+    [ "$(jq -r .bundle state.json)" = "$W/c1" ] || fail "state bundle"
+    [ "$(jq -r .rootfs state.json)" = "$W/c1/rootfs" ] || fail "state rootfs"
+    [ "$(jq -r .ociVersion state.json)" != null ] || fail "state ociVersion"
+    jq -e '.created | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")' state.json >/dev/null || fail "created"
+    [ "$(jq -r .owner state.json)" = "" ] || fail "state owner"
+    [ -f "$ROOT/c1/state.json" ] || fail "no state.json under --root"
+    # the init waits: nothing ran yet
+    [ ! -s c1.out ] || fail "the guest ran before start"
+    # the container's namespaces are new ones
+    for ns in pid net ipc uts mnt; do
+        [ "$(readlink /proc/"$pid"/ns/$ns)" != "$(readlink /proc/self/ns/$ns)" ] ||
+            fail "$ns namespace not new"
+    done
+    grep -q "^NoNewPrivs:[[:space:]]*1" /proc/"$pid"/status || fail "no_new_privs not set"
+    grep -q "^CapBnd:[[:space:]]*0000000020000420" /proc/"$pid"/status ||
+        fail "capability bounding set: $(grep CapBnd /proc/"$pid"/status)"
+    oci start c1 || fail "start"
+    r=$(reaped "$pid")
+    [ "$r" = "exit 0" ] || fail "guest: $r: $(cat c1.err)"
+    grep -qx "hello from kiln-oci" c1.out || fail "output: $(cat c1.out) $(cat c1.err)"
+    grep -qx "arg 1: a b" c1.out || fail "args: $(cat c1.out)"
+    grep -qx "env: direct-c1" c1.out || fail "env: $(cat c1.out)"
+    [ "$(status c1)" = stopped ] || fail "not stopped after exit"
+    ! oci start c1 2>/dev/null || fail "start of a stopped container succeeded"
+    oci delete c1 || fail "delete"
+    [ ! -e "$ROOT/c1" ] || fail "state dir left"
+    ! oci state c1 >/dev/null 2>&1 || fail "state after delete"
+    tail -1 "$LOG" | jq -e '.level == "error" and (.msg | test("does not exist")) and .time' \
+        >/dev/null || fail "log line: $(tail -1 "$LOG")"
+    oci delete --force c1 || fail "delete --force of a deleted container"
+    for c in pids memory freezer; do
+        [ ! -e /sys/fs/cgroup/$c/kiln-oci-test/c1 ] || fail "cgroup $c left"
+    done
+    ;;
+refuse)
+    # a native program is refused at create, with a clear error
+    bundle n1 "$NATIVE" '["hello"]'
+    ! create n1 || fail "native program accepted"
+    tail -1 "$LOG" | jq -e '.level == "error"' >/dev/null || fail "no JSON error line"
+    tail -1 "$LOG" | jq -r .msg | grep -q "refusing to run /usr/bin/hello: not a verified kiln unit" ||
+        fail "message: $(tail -1 "$LOG")"
+    [ ! -e "$ROOT/n1" ] || fail "state left by a refused create"
+    [ ! -s n1.out ] || fail "native program ran: $(cat n1.out)"
+    # a tampered unit is refused too
+    cp hello.unit bad.unit
+    size=$(stat -c %s bad.unit)
+    printf 'X' | dd of=bad.unit bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+    bundle t1 bad.unit '["hello"]'
+    ! create t1 || fail "tampered unit accepted"
+    tail -1 "$LOG" | jq -r .msg | grep -q "not a verified kiln unit" || fail "$(tail -1 "$LOG")"
+    # a unit signed by an unknown key
+    "$KILN" keygen -o other >/dev/null
+    "$KILN" sign --key other.pem --stub "$STUB" --abi wasi_snapshot_preview1 "$GUEST" -o other.unit \
+        >/dev/null
+    bundle k1 other.unit '["hello"]'
+    ! create k1 || fail "unit by an unknown key accepted"
+    tail -1 "$LOG" | jq -r .msg | grep -q "unknown key" || fail "$(tail -1 "$LOG")"
+    # the annotation lets native programs run
+    bundle n2 "$NATIVE" '["hello"]' '{"dev.kiln.allow-native": "true"}'
+    r=$(run n2)
+    [ "$r" = "exit 5" ] || fail "native with annotation: $r $(cat n2.err)"
+    grep -qx "native hello" n2.out || fail "native output: $(cat n2.out)"
+    oci delete n2
+    # any other value does not
+    bundle n3 "$NATIVE" '["hello"]' '{"dev.kiln.allow-native": "yes"}'
+    ! create n3 || fail "annotation value 'yes' allowed native"
+    ;;
+exit)
+    bundle e7 hello.unit '["/usr/bin/hello", "7"]'
+    r=$(run e7)
+    [ "$r" = "exit 7" ] || fail "exit status: $r $(cat e7.err)"
+    oci delete e7
+    bundle e0 hello.unit '["hello"]'
+    r=$(run e0)
+    [ "$r" = "exit 0" ] || fail "exit status: $r"
+    oci delete e0
+    # a missing entry is a create error naming it
+    bundle m1 hello.unit '["nothere"]'
+    ! create m1 || fail "missing entry accepted"
+    tail -1 "$LOG" | jq -r .msg | grep -q '"nothere": executable file not found' ||
+        fail "$(tail -1 "$LOG")"
+    ;;
+kill)
+    hold_stdin
+    bundle k1 hello.unit '["hello", "wait"]'
+    create k1 "$HOLDFIFO" || fail "create: $(tail -1 "$LOG")"
+    oci start k1
+    pid=$(cat k1.pid)
+    [ "$(status k1)" = running ] || fail "not running"
+    ! oci delete k1 2>/dev/null || fail "delete of a running container succeeded"
+    tail -1 "$LOG" | jq -r .msg | grep -q "not stopped" || fail "$(tail -1 "$LOG")"
+    oci kill k1 KILL || fail "kill"
+    r=$(reaped "$pid")
+    [ "$r" = "signal 9" ] || fail "killed: $r"
+    [ "$(status k1)" = stopped ] || fail "not stopped"
+    oci delete k1
+    # kill --all with a number, on a created (never started) container
+    bundle k2 hello.unit '["hello", "wait"]'
+    create k2 "$HOLDFIFO" || fail "create k2"
+    pid=$(cat k2.pid)
+    oci kill --all k2 9 || fail "kill --all"
+    r=$(reaped "$pid")
+    [ "$r" = "signal 9" ] || fail "kill --all: $r"
+    oci delete k2
+    # delete --force of a created container
+    bundle k3 hello.unit '["hello", "wait"]'
+    create k3 "$HOLDFIFO" || fail "create k3"
+    pid=$(cat k3.pid)
+    oci delete --force k3 || fail "delete --force"
+    r=$(reaped "$pid")
+    [ "$r" = "signal 9" ] || fail "delete --force: $r"
+    [ ! -e "$ROOT/k3" ] || fail "state left"
+    ! oci kill k1 9 2>/dev/null || fail "kill of a deleted container"
+    ;;
+exec)
+    hold_stdin
+    bundle x1 hello.unit '["hello", "wait"]'
+    create x1 "$HOLDFIFO" || fail "create: $(tail -1 "$LOG")"
+    oci start x1
+    pid=$(cat x1.pid)
+    cat >proc.json <<EOF
+{"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["hello", "42"],
+ "env": ["PATH=/usr/bin", "KILN_OCI_TEST=exec"], "cwd": "/", "noNewPrivileges": true}
+EOF
+    set +e
+    oci exec --process proc.json x1 >exec.out 2>exec.err
+    rc=$?
+    set -e
+    [ $rc = 42 ] || fail "exec exit status $rc: $(cat exec.err) $(tail -1 "$LOG")"
+    grep -qx "arg 1: 42" exec.out || fail "exec output: $(cat exec.out)"
+    grep -qx "env: exec" exec.out || fail "exec env: $(cat exec.out)"
+    # detached, as the shim runs it
+    sed 's/"42"/"9"/' proc.json >proc9.json
+    oci exec --process proc9.json --detach --pid-file "$W/x.pid" x1 >det.out 2>&1 ||
+        fail "exec --detach: $(tail -1 "$LOG")"
+    r=$(reaped "$(cat x.pid)")
+    [ "$r" = "exit 9" ] || fail "detached exec: $r"
+    # the exec'd process ran in the container's pid namespace
+    [ "$(readlink /proc/"$pid"/ns/pid)" != "$(readlink /proc/self/ns/pid)" ] || fail "pidns"
+    # a native program is refused by exec as well
+    cp "$NATIVE" "$W/x1/rootfs/usr/bin/native" 2>/dev/null ||
+        fail "copy native (the rootfs is the bundle's directory)"
+    sed 's/"hello", "42"/"native"/' proc.json >procn.json
+    ! oci exec --process procn.json x1 >/dev/null 2>&1 || fail "exec of a native program"
+    tail -1 "$LOG" | jq -r .msg | grep -q "not a verified kiln unit" || fail "$(tail -1 "$LOG")"
+    oci ps --format json x1 >ps.json || fail "ps"
+    jq -e "index($pid) != null" ps.json >/dev/null || fail "ps: $(cat ps.json)"
+    oci kill x1 9
+    reaped "$pid" >/dev/null
+    oci delete x1
+    ;;
+pause)
+    hold_stdin
+    bundle p1 hello.unit '["hello", "wait"]'
+    create p1 "$HOLDFIFO" || fail "create: $(tail -1 "$LOG")"
+    oci start p1
+    pid=$(cat p1.pid)
+    oci pause p1 || fail "pause: $(tail -1 "$LOG")"
+    [ "$(status p1)" = paused ] || fail "not paused: $(status p1)"
+    grep -q "^State:[[:space:]]*D\|^State:[[:space:]]*S" /proc/"$pid"/status || true
+    ! oci pause p1 2>/dev/null || fail "pause twice"
+    oci resume p1 || fail "resume"
+    [ "$(status p1)" = running ] || fail "not running after resume"
+    oci pause p1
+    # delete --force of a paused container kills it
+    oci delete --force p1 || fail "delete --force paused"
+    r=$(reaped "$pid")
+    [ "$r" = "signal 9" ] || fail "paused container: $r"
+    ;;
+limits)
+    res='{"memory": {"limit": 67108864}, "pids": {"limit": 32}, "cpu": {"shares": 512, "quota": 50000, "period": 100000}}'
+    hold_stdin
+    bundle l1 hello.unit '["hello", "wait"]' '{}' "$res"
+    create l1 "$HOLDFIFO" || fail "create: $(tail -1 "$LOG")"
+    pid=$(cat l1.pid)
+    if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+        cg=/sys/fs/cgroup/kiln-oci-test/l1
+        [ "$(cat $cg/memory.max)" = 67108864 ] || fail "memory.max"
+        [ "$(cat $cg/pids.max)" = 32 ] || fail "pids.max"
+        [ "$(cat $cg/cpu.max)" = "50000 100000" ] || fail "cpu.max"
+        grep -qx "$pid" $cg/cgroup.procs || fail "not in the cgroup"
+    else
+        [ "$(cat /sys/fs/cgroup/memory/kiln-oci-test/l1/memory.limit_in_bytes)" = 67108864 ] ||
+            fail "memory.limit_in_bytes"
+        [ "$(cat /sys/fs/cgroup/pids/kiln-oci-test/l1/pids.max)" = 32 ] || fail "pids.max"
+        [ "$(cat /sys/fs/cgroup/cpu/kiln-oci-test/l1/cpu.shares)" = 512 ] || fail "cpu.shares"
+        [ "$(cat /sys/fs/cgroup/cpu/kiln-oci-test/l1/cpu.cfs_quota_us)" = 50000 ] || fail "quota"
+        grep -qx "$pid" /sys/fs/cgroup/memory/kiln-oci-test/l1/cgroup.procs || fail "not in memcg"
+        grep -qx "$pid" /sys/fs/cgroup/pids/kiln-oci-test/l1/cgroup.procs || fail "not in pids"
+        if [ -d /sys/fs/cgroup/unified ]; then
+            grep -qx "$pid" /sys/fs/cgroup/unified/kiln-oci-test/l1/cgroup.procs ||
+                fail "hybrid: not in the unified hierarchy"
+        fi
+    fi
+    grep -q "^Max open files *1024 *1024" /proc/"$pid"/limits || fail "RLIMIT_NOFILE"
+    # a guest allocating past its memory limit is stopped; its neighbour runs on
+    res='{"memory": {"limit": 33554432, "swap": 33554432}}'
+    bundle m1 hello.unit '["hello", "alloc", "256"]' '{}' "$res"
+    bundle m2 hello.unit '["hello", "alloc", "8"]' '{}' "$res"
+    r=$(run m1)
+    [ "$r" = "signal 9" ] || fail "over the limit: $r: $(cat m1.out) $(cat m1.err)"
+    r=$(run m2)
+    [ "$r" = "exit 0" ] || fail "under the limit: $r: $(cat m2.err)"
+    grep -q "^allocated 8 MiB" m2.out || fail "m2: $(cat m2.out)"
+    [ "$(status l1)" = created ] || fail "the waiting neighbour is gone"
+    oci delete m1
+    oci delete m2
+    oci delete --force l1
+    ;;
+errors)
+    bundle d1 hello.unit '["hello", "wait"]'
+    hold_stdin
+    create d1 "$HOLDFIFO" || fail "create"
+    ! create d1 2>/dev/null || fail "duplicate id accepted"
+    tail -1 "$LOG" | jq -r .msg | grep -q "container with id exists" || fail "$(tail -1 "$LOG")"
+    [ "$(status d1)" = created ] || fail "the first d1 was harmed by the duplicate"
+    ! oci create --bundle "$W/d1" "../x" 2>/dev/null || fail "bad id accepted"
+    ! oci state nosuch 2>/dev/null || fail "state of a missing container"
+    ! oci frobnicate 2>/dev/null || fail "unknown command"
+    "$OCI" --version | grep -q "^kiln-oci version" || fail "--version"
+    "$OCI" -v | grep -q "^spec: " || fail "-v"
+    "$OCI" features | jq -e '.linux.cgroup.v1 and .linux.cgroup.v2 and (.linux.namespaces | index("pid"))' \
+        >/dev/null || fail "features"
+    # without --log errors go to stderr
+    "$OCI" --root "$ROOT" state nosuch 2>err.txt && fail "state nosuch"
+    grep -q "kiln-oci: container does not exist" err.txt || fail "stderr: $(cat err.txt)"
+    # a broken config.json is a create error naming the file
+    mkdir -p "$W/bad/rootfs"
+    echo '{"process": ' >"$W/bad/config.json"
+    ! oci create --bundle "$W/bad" bad 2>/dev/null || fail "broken config accepted"
+    tail -1 "$LOG" | jq -r .msg | grep -q "config.json" || fail "$(tail -1 "$LOG")"
+    oci delete --force d1
+    ;;
+*)
+    fail "unknown mode"
+    ;;
+esac
+echo "PASS ($MODE)"
