@@ -1,0 +1,181 @@
+/*
+ * kilnd_probe.c — a test client of kilnd (tests/kilnd/run_kilnd_test.sh).
+ *
+ *   kilnd_probe [--as UID] SOCK CONTAINER open ABSPATH       attach, open, print result
+ *   kilnd_probe [--as UID] SOCK CONTAINER openrel DIR REL    preopen DIR, open REL under it
+ *   kilnd_probe SOCK CONTAINER crash                         HELLO + OPENAT, then SIGKILL
+ *   kilnd_probe SOCK CONTAINER garbage|oversized             expect kilnd to hang up
+ *   kilnd_probe SOCK CONTAINER failclosed ABSPATH            attach, wait for a stdin line,
+ *                                                            open (kilnd gone: EIO)
+ * Prints one line per result, "ok" or the errno name; exit 0 unless the
+ * probe itself failed (exit 3).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "kiln/kilnd.h"
+#include "vkernel/daemon/proto.h"
+
+static int lost_calls;
+static void on_lost(const char *msg)
+{
+    lost_calls++;
+    printf("lost: %s\n", msg);
+}
+
+static const char *ename(int e)
+{
+    switch (e) {
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case EACCES: return "EACCES";
+    case EIO: return "EIO";
+    case EBADF: return "EBADF";
+    case ENOTDIR: return "ENOTDIR";
+    case EROFS: return "EROFS";
+    case ELOOP: return "ELOOP";
+    default: return "EOTHER";
+    }
+}
+
+static int raw_connect(const char *path)
+{
+    struct sockaddr_un sa;
+    int s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        perror("connect");
+        exit(3);
+    }
+    return s;
+}
+
+/* Raw HELLO for container id; returns the grant's result. */
+static int raw_hello(int s, const char *id)
+{
+    char body[256], in[KILND_MSG_MAX + 1];
+    struct kilnd_hdr h = {KILND_MAGIC, KILND_VERSION, KILND_HELLO, 1, 0};
+    int fds[KILND_MAX_FDS], nfds;
+    long n;
+    snprintf(body, sizeof body,
+             "{\"protocol\":1,\"container\":\"%s\",\"abi\":\"wasi_snapshot_preview1\","
+             "\"unit\":\"probe\",\"paths\":[],\"listen\":[]}", id);
+    kiln__kilnd_send(s, &h, sizeof h, body, strlen(body), NULL, 0);
+    n = kiln__kilnd_recv(s, in, sizeof in, fds, KILND_MAX_FDS, &nfds);
+    if (n < (long)sizeof h) return -EIO;
+    memcpy(&h, in, sizeof h);
+    return h.result;
+}
+
+int main(int argc, char **argv)
+{
+    struct kiln_vk *vk = NULL;
+    struct kiln_kilnd *kc = NULL;
+    struct kiln_kilnd_hello hello;
+    struct kiln_error err;
+    const char *sock, *id, *mode, *paths[1];
+    int r, i = 1;
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc > 3 && strcmp(argv[1], "--as") == 0) {
+        uid_t u = (uid_t)atoi(argv[2]);
+        if (setresgid(u, u, u) < 0 || setresuid(u, u, u) < 0) {
+            perror("setresuid");
+            return 3;
+        }
+        i = 3;
+    }
+    if (argc - i < 3) {
+        fprintf(stderr, "usage: see kilnd_probe.c\n");
+        return 3;
+    }
+    sock = argv[i];
+    id = argv[i + 1];
+    mode = argv[i + 2];
+    if (!strcmp(mode, "crash")) {
+        int s = raw_connect(sock);
+        struct {
+            struct kilnd_call q;
+            char path[8];
+        } m;
+        if ((r = raw_hello(s, id)) < 0) {
+            printf("hello refused: %s\n", ename(-r));
+            return 3;
+        }
+        memset(&m, 0, sizeof m);
+        m.q.h = (struct kilnd_hdr){KILND_MAGIC, KILND_VERSION, KILND_OPENAT, 2, 0};
+        m.q.a[0] = KILN_VK_AT_ROOT;
+        m.q.len[0] = 2;
+        memcpy(m.path, "/.", 2);
+        kiln__kilnd_send(s, &m, sizeof m.q + 2, NULL, 0, NULL, 0);
+        raise(SIGKILL); /* dies with the request in flight */
+        return 3;
+    }
+    if (!strcmp(mode, "garbage") || !strcmp(mode, "oversized")) {
+        int s = raw_connect(sock), fds[KILND_MAX_FDS], nfds;
+        static char big[KILND_MSG_MAX + 4096], in[KILND_MSG_MAX + 1];
+        size_t n = !strcmp(mode, "garbage") ? 40 : sizeof big;
+        int sz = (int)sizeof big * 2;
+        long got;
+        setsockopt(s, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+        memset(big, 'x', sizeof big);
+        if (!strcmp(mode, "oversized")) {
+            struct kilnd_hdr h = {KILND_MAGIC, KILND_VERSION, KILND_HELLO, 1, 0};
+            memcpy(big, &h, sizeof h);
+        }
+        if (send(s, big, n, MSG_NOSIGNAL) < 0) {
+            perror("send");
+            return 3;
+        }
+        got = kiln__kilnd_recv(s, in, sizeof in, fds, KILND_MAX_FDS, &nfds);
+        printf("%s: %s\n", mode, got == 0 || got == -ECONNRESET ? "disconnected" : "answered");
+        return 0;
+    }
+    memset(&err, 0, sizeof err);
+    memset(&hello, 0, sizeof hello);
+    hello.container = id;
+    hello.abi = "wasi_snapshot_preview1";
+    hello.unit_name = "kilnd_probe";
+    hello.unit_fd = -1;
+    if (!strcmp(mode, "openrel") && argc - i >= 5) {
+        paths[0] = argv[i + 3];
+        hello.paths = paths;
+        hello.npaths = 1;
+    }
+    if (kiln_vk_new(&vk, &err) < 0) return 3;
+    if (kiln_kilnd_attach(vk, sock, &hello, on_lost, &kc, &err) < 0) {
+        printf("attach refused: %s\n", err.msg);
+        kiln_vk_free(vk);
+        return 0;
+    }
+    if (!strcmp(mode, "open") && argc - i >= 4) {
+        r = kiln_vk_openat(vk, KILN_VK_AT_ROOT, argv[i + 3], strlen(argv[i + 3]), O_RDONLY, 0);
+        printf("open %s: %s\n", argv[i + 3], r >= 0 ? "ok" : ename(-r));
+    } else if (!strcmp(mode, "openrel") && argc - i >= 5) {
+        r = kiln_vk_openat(vk, 0, argv[i + 4], strlen(argv[i + 4]), O_RDONLY, 0);
+        printf("openrel %s: %s\n", argv[i + 4], r >= 0 ? "ok" : ename(-r));
+    } else if (!strcmp(mode, "failclosed") && argc - i >= 4) {
+        char line[16];
+        printf("attached\n");
+        if (fgets(line, sizeof line, stdin) == NULL) return 3;
+        r = kiln_vk_openat(vk, KILN_VK_AT_ROOT, argv[i + 3], strlen(argv[i + 3]), O_RDONLY, 0);
+        printf("open %s: %s\n", argv[i + 3], r >= 0 ? "ok" : ename(-r));
+        r = kiln_vk_mkdirat(vk, KILN_VK_AT_ROOT, "/d", 2, 0755);
+        printf("mkdir /d: %s (lost callbacks: %d)\n", r >= 0 ? "ok" : ename(-r), lost_calls);
+    } else {
+        fprintf(stderr, "kilnd_probe: unknown mode %s\n", mode);
+        return 3;
+    }
+    kiln_vk_exit(vk, 0, "exit");
+    kiln_vk_free(vk);
+    kiln_kilnd_free(kc);
+    return 0;
+}

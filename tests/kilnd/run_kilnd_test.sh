@@ -1,0 +1,231 @@
+#!/bin/sh
+# run_kilnd_test.sh TEST KILN KILND PROBE WASIBIN SRCDIR — kilnd end to end.
+# Each test starts its own kilnd (private socket, config and state
+# directories) and stops it at the end.
+#   wasi         the WASI guest programs give identical stdout, stderr and exit
+#                status embedded and through kilnd; t_policy too, with the
+#                policy applied by kilnd and its denials in kilnd's audit log
+#   isolation    two containers with different roots cannot see each other's
+#                files (absolute paths, ".." from a preopen)
+#   peercred     SO_PEERCRED: wrong uid or pid refused, the right uid served
+#   crash        a client killed mid-request and clients sending garbage or
+#                oversized packets are dropped; kilnd serves the next one
+#   failclosed   kilnd killed under a running unit: later authority calls fail
+#                with EIO and the unit's lost() callback runs once
+#   attest       the run attestation verifies with the node key; a tampered
+#                one, a re-signed-by-another-key one and a wrong key are refused
+set -u
+t=$1 kiln=$2 kilnd=$3 probe=$4 wbin=$5 src=$6
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kilnd-XXXXXX")
+chmod 755 "$tmp"
+kpid=
+cleanup() { [ -n "$kpid" ] && kill "$kpid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; [ -f "$tmp/kilnd.log" ] && sed 's/^/  log: /' "$tmp/kilnd.log"; exit 1; }
+mkdir -p "$tmp/cfg" "$tmp/state"
+"$kiln" keygen -o "$tmp/node" >/dev/null || fail keygen
+sock=$tmp/kilnd.sock
+
+start_kilnd() {
+    "$kilnd" serve --socket "$sock" --config "$tmp/cfg" --state "$tmp/state" \
+        --key "$tmp/node.pem" 2>>"$tmp/kilnd.log" &
+    kpid=$!
+    i=0
+    until [ -S "$sock" ]; do
+        i=$((i + 1)); [ $i -gt 200 ] && fail "kilnd did not start"; sleep 0.02
+    done
+}
+stop_kilnd() { kill "$kpid"; wait "$kpid"; kpid=; }
+alive() { kill -0 "$kpid" 2>/dev/null || fail "kilnd died"; }
+
+case $t in
+wasi)
+    start_kilnd
+    for name in t_files t_stdio t_time t_wasi_raw; do
+        rm -rf "$tmp/e" "$tmp/root"; mkdir -p "$tmp/e" "$tmp/root/w"
+        "$kilnd" register --config "$tmp/cfg" --id "$name" --root "$tmp/root" --uid "$(id -u)" \
+            || fail register
+        input=/dev/null
+        [ -f "$src/$name.stdin" ] && input="$src/$name.stdin"
+        "$kiln" exec --dir "$tmp/e::/w" --env K1=v1 --env "K2=two words" \
+            "$wbin/$name.wasm" /w a "b c" <"$input" >"$tmp/emb.out" 2>"$tmp/emb.err"
+        echo "exit $?" >>"$tmp/emb.out"
+        "$kiln" exec --kilnd "$sock" --container "$name" --dir /w --env K1=v1 \
+            --env "K2=two words" "$wbin/$name.wasm" /w a "b c" <"$input" \
+            >"$tmp/dmn.out" 2>"$tmp/dmn.err"
+        echo "exit $?" >>"$tmp/dmn.out"
+        diff -u "$tmp/emb.out" "$tmp/dmn.out" || fail "$name: stdout/exit differ (embedded -, kilnd +)"
+        diff -u "$tmp/emb.err" "$tmp/dmn.err" || fail "$name: stderr differs"
+        grep -q '"event":"open"' "$tmp/state/$name/audit.jsonl" \
+            || fail "$name: no open audited by kilnd"
+        echo "ok: $name ($(grep -c . "$tmp/dmn.out") lines, same both ways)"
+    done
+    # t_policy: the policy applied by kilnd (container config), same output
+    for where in e root/w; do
+        rm -rf "$tmp/$where"; mkdir -p "$tmp/$where/rw" "$tmp/$where/secret"
+        echo readme >"$tmp/$where/readme"; echo key >"$tmp/$where/secret/key"
+        ln -s ../secret/key "$tmp/$where/rw/link"
+    done
+    "$kilnd" register --config "$tmp/cfg" --id pol --root "$tmp/root" --uid "$(id -u)" \
+        --policy "$src/../../guest/wasi-tests/t_policy.json" || fail register
+    "$kiln" exec --dir "$tmp/e::/w" --policy "$src/../../guest/wasi-tests/t_policy.json" \
+        "$wbin/t_policy.wasm" /w >"$tmp/emb.out" 2>"$tmp/emb.err"
+    echo "exit $?" >>"$tmp/emb.out"
+    "$kiln" exec --kilnd "$sock" --container pol --dir /w "$wbin/t_policy.wasm" /w \
+        >"$tmp/dmn.out" 2>"$tmp/dmn.err"
+    echo "exit $?" >>"$tmp/dmn.out"
+    cmp -s "$tmp/emb.out" "$tmp/dmn.out" || { diff -u "$tmp/emb.out" "$tmp/dmn.out" | head -30; fail "t_policy differs"; }
+    [ -f "$tmp/root/w/rw/new.txt" ] || fail "t_policy: rw create did not happen"
+    [ ! -e "$tmp/root/w/new.txt" ] || fail "t_policy: ro create happened"
+    a=$tmp/state/pol/audit.jsonl
+    grep -q '"errno":"EROFS","rule":"$.filesystem\[0\]"' "$a" || fail "no EROFS denial in kilnd's log"
+    grep -q '"path":"/w/secret/key","errno":"EACCES"' "$a" || fail "no EACCES denial in kilnd's log"
+    grep -q '"rule":"builtin:beneath"' "$a" || fail "no escape denial in kilnd's log"
+    echo "ok: t_policy (policy enforced by kilnd, same output)"
+    alive
+    ;;
+isolation)
+    mkdir -p "$tmp/a/data" "$tmp/b/data"
+    echo A >"$tmp/a/data/a-only"; echo B >"$tmp/b/data/b-only"
+    "$kilnd" register --config "$tmp/cfg" --id ca --root "$tmp/a" --uid "$(id -u)" || fail register
+    "$kilnd" register --config "$tmp/cfg" --id cb --root "$tmp/b" --uid "$(id -u)" || fail register
+    start_kilnd
+    expect() { out=$("$probe" "$@"); echo "$out"; echo "$out" | grep -q "$EXP" || fail "expected $EXP: $*"; }
+    EXP=": ok" expect "$sock" ca open /data/a-only
+    EXP=": ok" expect "$sock" cb open /data/b-only
+    EXP=": ENOENT" expect "$sock" ca open /data/b-only
+    EXP=": ENOENT" expect "$sock" cb open /data/a-only
+    EXP=": EPERM" expect "$sock" ca openrel /data ../../b/data/b-only
+    EXP=": EPERM" expect "$sock" ca openrel /data "../$(basename "$tmp")/b/data/b-only"
+    EXP=": ENOENT" expect "$sock" ca open "/../b/data/b-only"
+    ln -s "$tmp/b/data/b-only" "$tmp/a/data/abs-link"
+    EXP=": EPERM\|: ENOENT" expect "$sock" ca open /data/abs-link
+    grep -q '"event":"deny"' "$tmp/state/ca/audit.jsonl" || fail "escape not audited in ca's log"
+    ! grep -q 'b-only' "$tmp/state/cb/audit.jsonl" || true
+    grep -q 'abs-link\|\.\./' "$tmp/state/cb/audit.jsonl" && fail "ca's events in cb's log"
+    alive
+    ;;
+peercred)
+    mkdir -p "$tmp/r/d"
+    "$kilnd" register --config "$tmp/cfg" --id u4242 --root "$tmp/r" --uid 4242 || fail register
+    "$kilnd" register --config "$tmp/cfg" --id fixedpid --root "$tmp/r" --uid "$(id -u)" --pid 1 \
+        || fail register
+    start_kilnd
+    out=$("$probe" "$sock" u4242 open /d); echo "$out"
+    echo "$out" | grep -q "attach refused: .*peer credentials (uid $(id -u)," || fail "uid mismatch accepted"
+    out=$("$probe" "$sock" fixedpid open /d); echo "$out"
+    echo "$out" | grep -q "attach refused: .*not allowed" || fail "pid mismatch accepted"
+    if [ "$(id -u)" -eq 0 ]; then
+        out=$("$probe" --as 4242 "$sock" u4242 open /d); echo "$out"
+        echo "$out" | grep -q "open /d: ok" || fail "the right uid was refused"
+    fi
+    grep -q "refused pid .* uid $(id -u): container u4242: peer credentials" "$tmp/kilnd.log" \
+        || fail "refusal not logged"
+    alive
+    ;;
+crash)
+    mkdir -p "$tmp/r/d"
+    "$kilnd" register --config "$tmp/cfg" --id c --root "$tmp/r" --uid "$(id -u)" || fail register
+    start_kilnd
+    for k in 1 2 3; do "$probe" "$sock" c crash; done
+    alive
+    out=$("$probe" "$sock" c garbage); echo "$out"
+    echo "$out" | grep -q "disconnected" || fail "garbage not disconnected"
+    out=$("$probe" "$sock" c oversized); echo "$out"
+    echo "$out" | grep -q "disconnected" || fail "oversized packet not disconnected"
+    alive
+    out=$("$probe" "$sock" c open /d); echo "$out"
+    echo "$out" | grep -q "open /d: ok" || fail "kilnd did not serve the next client"
+    grep -q "not a kilnd protocol 1 packet" "$tmp/kilnd.log" || fail "garbage not logged"
+    grep -q "oversized packet" "$tmp/kilnd.log" || fail "oversized not logged"
+    grep -q "lost its connection without exit" "$tmp/kilnd.log" || fail "crash not recorded"
+    ;;
+failclosed)
+    mkdir -p "$tmp/r/d"
+    "$kilnd" register --config "$tmp/cfg" --id c --root "$tmp/r" --uid "$(id -u)" || fail register
+    start_kilnd
+    mkfifo "$tmp/fifo"
+    "$probe" "$sock" c failclosed /d <"$tmp/fifo" >"$tmp/p.out" 2>&1 &
+    ppid=$!
+    exec 3>"$tmp/fifo"
+    i=0
+    until grep -q attached "$tmp/p.out" 2>/dev/null; do
+        i=$((i + 1)); [ $i -gt 200 ] && fail "probe did not attach"; sleep 0.02
+    done
+    kill -9 "$kpid"; wait "$kpid" 2>/dev/null; kpid=
+    echo go >&3; exec 3>&-
+    wait $ppid
+    cat "$tmp/p.out"
+    grep -q "open /d: EIO" "$tmp/p.out" || fail "open after kilnd died did not fail with EIO"
+    grep -q "mkdir /d: EIO (lost callbacks: 1)" "$tmp/p.out" || fail "not failing closed"
+    grep -q "lost: kilnd connection lost" "$tmp/p.out" || fail "no clear message"
+    [ ! -e "$tmp/r/d/d" ] || fail "mkdir happened"
+    # the guest runner: kiln exec exits with a message (a guest that opens files)
+    rm -f "$sock"; start_kilnd
+    mkdir -p "$tmp/r/w"
+    "$kilnd" register --config "$tmp/cfg" --id g --root "$tmp/r" --uid "$(id -u)" || fail register
+    "$kiln" exec --kilnd "$sock" --container g --dir /w "$wbin/t_files.wasm" /w a "b c" \
+        >/dev/null 2>&1 || fail "t_files through kilnd"
+    ;;
+attest)
+    mkdir -p "$tmp/r/w"
+    "$kilnd" register --config "$tmp/cfg" --id app --root "$tmp/r" --uid "$(id -u)" \
+        --policy "$src/../../guest/wasi-tests/t_policy.json" || fail register
+    start_kilnd
+    # two processes of one run: the first keeps the run open while the second runs
+    mkfifo "$tmp/fifo"
+    "$probe" "$sock" app failclosed /w <"$tmp/fifo" >"$tmp/p.out" 2>&1 &
+    ppid=$!
+    exec 3>"$tmp/fifo"
+    i=0
+    until grep -q attached "$tmp/p.out" 2>/dev/null; do
+        i=$((i + 1)); [ $i -gt 200 ] && fail "probe did not attach"; sleep 0.02
+    done
+    mkdir -p "$tmp/r/w/rw" "$tmp/r/w/secret"
+    "$kiln" exec --kilnd "$sock" --container app --dir /w "$wbin/t_stdio.wasm" /w \
+        </dev/null >/dev/null 2>&1
+    code=$?
+    ls "$tmp/state/app/"run-*.json >/dev/null 2>&1 && fail "attestation before the last exit"
+    echo go >&3; exec 3>&-
+    wait $ppid
+    i=0
+    until ls "$tmp/state/app/"run-*.json >/dev/null 2>&1; do
+        i=$((i + 1)); [ $i -gt 200 ] && fail "no run attestation"; sleep 0.02
+    done
+    run=$(ls "$tmp/state/app/"run-*.json)
+    "$kiln" verify-run --key "$tmp/node.pub.pem" "$run" >"$tmp/v.out" || fail "valid attestation refused"
+    cat "$tmp/v.out"
+    digest=$(sha256sum "$wbin/t_stdio.wasm" | cut -d' ' -f1)
+    grep -q "container app, 2 process(es)" "$tmp/v.out" || fail "summary"
+    grep -q "sha256:$digest signer (unsigned) exit $code (exit)" "$tmp/v.out" || fail "unit digest/exit"
+    pdig=$(sha256sum "$src/../../guest/wasi-tests/t_policy.json" | cut -d' ' -f1)
+    grep -q "policy .*t_policy.json sha256:$pdig" "$tmp/v.out" || fail "policy digest"
+    python3 - "$run" "$tmp" <<'PY' || fail "tampering script"
+import base64, json, sys
+run, tmp = sys.argv[1], sys.argv[2]
+env = json.load(open(run))
+st = json.loads(base64.b64decode(env["payload"]))
+# 1: change an exit code, keep the signature
+st["predicate"]["processes"][0]["exitCode"] = 99
+t = dict(env); t["payload"] = base64.b64encode(json.dumps(st, separators=(",", ":"), sort_keys=True).encode()).decode()
+json.dump(t, open(tmp + "/tampered.json", "w"), separators=(",", ":"), sort_keys=True)
+# 2: flip one signature byte
+sig = bytearray(base64.b64decode(env["signatures"][0]["sig"])); sig[5] ^= 1
+t = json.loads(json.dumps(env)); t["signatures"][0]["sig"] = base64.b64encode(bytes(sig)).decode()
+json.dump(t, open(tmp + "/badsig.json", "w"), separators=(",", ":"), sort_keys=True)
+PY
+    for f in tampered badsig; do
+        "$kiln" verify-run --key "$tmp/node.pub.pem" "$tmp/$f.json" 2>"$tmp/v.err"
+        rc=$?; cat "$tmp/v.err"
+        [ $rc -eq 1 ] || fail "$f attestation: exit $rc"
+        grep -q "refused: no valid signature" "$tmp/v.err" || fail "$f: reason"
+    done
+    "$kiln" keygen -o "$tmp/other" >/dev/null
+    "$kiln" verify-run --key "$tmp/other.pub.pem" "$run" 2>"$tmp/v.err"
+    [ $? -eq 1 ] || fail "wrong key accepted"
+    cat "$tmp/v.err"
+    alive
+    ;;
+*) fail "unknown test $t" ;;
+esac
+echo "ok: kilnd.$t"
