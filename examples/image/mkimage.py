@@ -2,7 +2,7 @@
 """Writes a one-layer OCI image layout from files (deterministic: fixed
 mtimes and owners, sorted entries, gzip without a timestamp).
 
-usage: mkimage.py OUT-LAYOUT REF ENTRYPOINT [--cmd ARG]... SRC:DEST:MODE...
+usage: mkimage.py OUT-LAYOUT REF ENTRYPOINT [--cmd ARG]... [--dir DEST:MODE]... SRC:DEST:MODE...
 """
 import gzip
 import hashlib
@@ -16,12 +16,15 @@ import tarfile
 
 def main():
     out, ref, entry = sys.argv[1:4]
-    cmd, files = [], []
+    cmd, files, extra_dirs = [], [], []
     args = sys.argv[4:]
     while args:
         a = args.pop(0)
         if a == "--cmd":
             cmd.append(args.pop(0))
+        elif a == "--dir":
+            d, mode = args.pop(0).rsplit(":", 1)
+            extra_dirs.append((d.strip("/"), int(mode, 8)))
         else:
             src, dest, mode = a.rsplit(":", 2)
             files.append((src, dest.lstrip("/"), int(mode, 8)))
@@ -31,6 +34,10 @@ def main():
         for d in sorted({p for d in dirs for p in [d[: i] for i in range(len(d) + 1) if i == len(d) or d[i] == "/"]}):
             ti = tarfile.TarInfo(d)
             ti.type, ti.mode, ti.mtime = tarfile.DIRTYPE, 0o755, 0
+            t.addfile(ti)
+        for d, mode in extra_dirs:
+            ti = tarfile.TarInfo(d)
+            ti.type, ti.mode, ti.mtime = tarfile.DIRTYPE, mode, 0
             t.addfile(ti)
         for src, dest, mode in sorted(files, key=lambda f: f[1]):
             data = open(src, "rb").read()

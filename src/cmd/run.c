@@ -16,7 +16,8 @@
  *      run, so a tampered cache is refused too;
  *   4. the entrypoint resolves (inside the rootfs) to a subject, and the
  *      unit verifies on its own (kiln_unit_verify_fd) with the same store.
- * The guest then sees the rootfs read-only at "/" plus --volume mounts.
+ * The guest then sees the rootfs read-only at "/", a private empty /tmp (when
+ * the image has /tmp; removed afterwards) and the --volume mounts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,12 +57,14 @@ static void usage(FILE *f)
                "  --audit FILE         append audit events (docs/audit.md)\n"
                "  --env K=V            add / override an environment variable\n"
                "  --volume HOST:GUEST[:ro]  expose a host directory\n"
+               "  --listen tcp:ADDR:PORT    preopen a listening socket (checked by the policy)\n"
                "  --verbose            say what was verified\n" KILN_IMAGE_OPTIONS_HELP);
 }
 
 #ifdef KILN_HAVE_WASI
 
 static struct kiln_store *volatile g_store;
+static int g_child; /* this process is the child that runs the guest */
 
 static void on_limit(int sig)
 {
@@ -138,7 +142,7 @@ static int guest_path_of(int fd, const char *rootreal, char *out, size_t n)
 
 static int cmd_run(int argc, char **argv)
 {
-    enum { O_TRUST = 300, O_CACHE, O_POLICY, O_AUDIT, O_ENV, O_VOLUME, O_VERBOSE };
+    enum { O_TRUST = 300, O_CACHE, O_POLICY, O_AUDIT, O_ENV, O_VOLUME, O_VERBOSE, O_LISTEN };
     static const struct option opts[] = {KILN_IMAGE_LONGOPTS,
                                          {"trust", required_argument, NULL, O_TRUST},
                                          {"cache", required_argument, NULL, O_CACHE},
@@ -147,6 +151,7 @@ static int cmd_run(int argc, char **argv)
                                          {"env", required_argument, NULL, O_ENV},
                                          {"volume", required_argument, NULL, O_VOLUME},
                                          {"verbose", no_argument, NULL, O_VERBOSE},
+                                         {"listen", required_argument, NULL, O_LISTEN},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct kiln_image_options opt;
@@ -163,7 +168,9 @@ static int cmd_run(int argc, char **argv)
     struct kiln_trap trap;
     struct kiln_cmd_progress prog = {0};
     const char *trust_dir = NULL, *cache = NULL, *policy_path = NULL, *audit = NULL;
-    const char *envs_opt[MAX_OPTS], *vols[MAX_OPTS];
+    const char *envs_opt[MAX_OPTS], *vols[MAX_OPTS], *listens[MAX_OPTS];
+    char tmpdir[PATH_MAX] = "";
+    int nlisten = 0;
     char *path = NULL, cachedir[PATH_MAX], rootdir[PATH_MAX], rootreal[PATH_MAX], ann[128];
     char entry_guest[PATH_MAX];
     uint8_t *att = NULL;
@@ -202,6 +209,10 @@ static int cmd_run(int argc, char **argv)
             vols[nvol++] = optarg;
             break;
         case O_VERBOSE: verbose = 1; break;
+        case O_LISTEN:
+            if (nlisten == MAX_OPTS) return 2;
+            listens[nlisten++] = optarg;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -396,6 +407,22 @@ static int cmd_run(int argc, char **argv)
     for (int r = 0; r < 3; r++)
         (void)kiln_vk_install_fd(vk, r, r, KILN_VK_FD_NOCLOSE | (r ? KILN_VK_FD_STDOUT : 0));
     if (kiln_vk_mount(vk, rootreal, "/", KILN_VK_MOUNT_RO, &err) < 0) goto fail;
+    /* a private, empty /tmp for this run (the policy decides whether it is writable) */
+    {
+        struct stat tst;
+        if (fstatat(rootfd, "tmp", &tst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(tst.st_mode)) {
+            const char *t = getenv("TMPDIR");
+            snprintf(tmpdir, sizeof tmpdir, "%s/kiln-run-XXXXXX", t && *t ? t : "/tmp");
+            if (!mkdtemp(tmpdir)) {
+                kiln_error_sys(&err, errno, "%s", tmpdir);
+                tmpdir[0] = 0;
+                goto fail;
+            }
+            if (kiln_vk_mount(vk, tmpdir, "/tmp", 0, &err) < 0) goto fail;
+        }
+    }
+    for (int r = 0; r < nlisten; r++)
+        if (kiln_vk_listen(vk, listens[r], &err) < 0) goto fail;
     for (int r = 0; r < nvol; r++) {
         char host[PATH_MAX], *guest, *ro;
         unsigned fl = 0;
@@ -457,6 +484,24 @@ static int cmd_run(int argc, char **argv)
         for (int k = 0; k < nenv_opt; k++) genv[ne++] = (char *)envs_opt[k];
         if (kiln_wasi_new(vk, (int)n, gargv, (int)ne, genv, &w, &err) < 0) goto fail;
     }
+    /* With a private /tmp the guest runs in a child: Landlock confines only the
+     * child, so this process can still remove the directory afterwards. */
+    if (tmpdir[0]) {
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) {
+            kiln_error_sys(&err, errno, "fork");
+            goto fail;
+        }
+        if (pid == 0) g_child = 1;
+        if (pid > 0) {
+            int status;
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
+            code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            goto out;
+        }
+    }
     if (getenv("KILN_NO_LANDLOCK") == NULL && kiln_vk_confine(vk, &err) < 0)
         memset(&err, 0, sizeof err);
     {
@@ -480,12 +525,20 @@ static int cmd_run(int argc, char **argv)
                     trap.kind == KILN_TRAP_INTERRUPTED ? " (time limit)" : "");
         code = r;
     }
+    if (tmpdir[0]) { /* the child */
+        fflush(NULL);
+        _exit(code);
+    }
     goto out;
 nomem:
     kiln_error_set(&err, KILN_E_NOMEM, "out of memory");
 fail:
     fprintf(stderr, "kiln run: %s\n", err.msg[0] ? err.msg : "failed");
     code = 1;
+    if (tmpdir[0] && g_child) {
+        fflush(NULL);
+        _exit(code);
+    }
     goto out;
 refuse:
     if (prog.tty) fputc('\n', stderr);
@@ -507,6 +560,11 @@ out:
     kiln_trust_store_free(ts);
     if (rootfd >= 0) close(rootfd);
     if (efd >= 0) close(efd);
+    if (tmpdir[0]) {
+        int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        (void)kiln_image_remove_tree_at(fd, tmpdir + 1);
+        close(fd);
+    }
     free(path);
     return code;
 }

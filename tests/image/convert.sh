@@ -14,6 +14,7 @@
 #     directory, stopped by its pid) imports and unpacks the oci-archive.
 # usage: convert.sh KILN WORKDIR
 set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
 KILN=$1
 W=$2
 rm -rf "$W"
@@ -98,6 +99,35 @@ set -e
 skopeo inspect oci-archive:C.tar:t >/dev/null || fail "skopeo inspect oci-archive"
 out=$("$KILN" run --trust trust --cache cache2 C.tar) || fail "kiln run oci-archive"
 [ "$out" = "hello from the image" ] || fail "oci-archive run output: $out"
+
+# a private, writable /tmp per run (the draft policy grants /tmp rw); the rootfs stays read-only
+cat > wt.c <<'C'
+#include <stdio.h>
+int main(void)
+{
+    char b[32] = "";
+    FILE *f = fopen("/tmp/x", "w");
+    if (!f) { perror("/tmp/x"); return 1; }
+    fputs("written\n", f);
+    fclose(f);
+    f = fopen("/tmp/x", "r");
+    if (!f || !fgets(b, sizeof b, f)) return 2;
+    printf("%s", b);
+    printf("etc write: %s\n", fopen("/etc/y", "w") ? "allowed" : "denied");
+    return 0;
+}
+C
+clang --target=wasm32-wasi -O2 -nostdinc -isystem /usr/include/wasm32-wasi -isystem "$RES/include" \
+  -o wt.wasm wt.c
+python3 "$HERE/../../examples/image/mkimage.py" WT latest /app/wt --dir /tmp:1777 \
+  --dir /etc:755 wt.wasm:/app/wt:755
+"$KILN" convert WT -o WTC --key k.pem >/dev/null
+ls /tmp > tmp-before.txt
+out=$(TMPDIR=/tmp "$KILN" run --trust trust --cache cache9 WTC) || fail "run with /tmp"
+[ "$out" = "$(printf 'written\netc write: denied')" ] || fail "private /tmp: $out"
+ls /tmp > tmp-after.txt
+diff tmp-before.txt tmp-after.txt >/dev/null || fail "private /tmp left behind: $(diff tmp-before.txt tmp-after.txt)"
+echo "ok: private /tmp writable, rootfs read-only, nothing left behind"
 
 # ---- refusals ----
 refuses "native entrypoint" "is not converted" "$KILN" convert L:native -o N --key k.pem
