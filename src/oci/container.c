@@ -621,6 +621,21 @@ static void rm_statedir(const char *dir)
     rmdir(dir);
 }
 
+/* mkdir -p path, new levels 0711 (runc's --root rule). */
+static int mkdir_p(const char *path, struct kiln_error *err)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s", path);
+    for (char *s = p + 1;; s++) {
+        char c = *s;
+        if (c != '/' && c != 0) continue;
+        *s = 0;
+        if (mkdir(p, 0711) < 0 && errno != EEXIST) return kiln_error_sys(err, errno, "mkdir %s", p);
+        if (c == 0) return 0;
+        *s = c;
+    }
+}
+
 int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts, struct kiln_error *err)
 {
     struct oci_spec s;
@@ -636,10 +651,7 @@ int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts, str
                             o->ts_error ? o->ts_error : "not loaded");
         goto fail;
     }
-    if (mkdir(o->root, 0711) < 0 && errno != EEXIST) {
-        rc = kiln_error_sys(err, errno, "mkdir %s", o->root);
-        goto fail;
-    }
+    if ((rc = mkdir_p(o->root, err)) < 0) goto fail;
     snprintf(dir, sizeof dir, "%s/%s", o->root, o->id);
     if (mkdir(dir, 0711) < 0) {
         rc = errno == EEXIST ? kiln_error_set(err, KILN_E_ARG, "container with id exists: %s", o->id)

@@ -36,6 +36,10 @@ cleanup() {
         "$OCI" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 || true
     done
     [ -z "${HOLD:-}" ] || kill "$HOLD" 2>/dev/null || true
+    # the parent cgroup kiln-oci created (the leaves went with delete)
+    for d in /sys/fs/cgroup/kiln-oci-test /sys/fs/cgroup/*/kiln-oci-test; do
+        [ ! -d "$d" ] || rmdir "$d" 2>/dev/null || true
+    done
     rm -rf "$W" "$T"
 }
 trap cleanup EXIT
