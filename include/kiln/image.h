@@ -47,12 +47,12 @@
 
 /* Bounds against hostile images; 0 in any field means "use the default". */
 struct kiln_image_limits {
-    uint64_t max_layer_bytes;  /* uncompressed bytes of one layer (default 8 GiB) */
-    uint64_t max_total_bytes;  /* uncompressed bytes of all layers (default 32 GiB) */
-    uint64_t max_entries;      /* tar entries over all layers (default 1,000,000) */
-    uint64_t max_json_bytes;   /* index, manifest, config (default 4 MiB) */
-    uint32_t max_layers;       /* layers in one manifest (default 256) */
-    uint32_t max_path_bytes;   /* length of an entry path (default 4096) */
+    uint64_t max_layer_bytes; /* uncompressed bytes of one layer (default 8 GiB) */
+    uint64_t max_total_bytes; /* uncompressed bytes of all layers (default 32 GiB) */
+    uint64_t max_entries;     /* tar entries over all layers (default 1,000,000) */
+    uint64_t max_json_bytes;  /* index, manifest, config (default 4 MiB) */
+    uint32_t max_layers;      /* layers in one manifest (default 256) */
+    uint32_t max_path_bytes;  /* length of an entry path (default 4096) */
 };
 
 /* Progress callback: `what` is "layer" or "blob"; `id` the digest; done and
@@ -62,15 +62,15 @@ typedef void (*kiln_image_progress_fn)(void *ctx, const char *what, const char *
 
 struct kiln_image_options {
     struct kiln_image_limits limits;
-    const char *ref;      /* which image of a multi-image layout: a ref name
-                             (org.opencontainers.image.ref.name or a docker
-                             RepoTag); NULL = the only one */
-    const char *platform; /* "os/arch[/variant]" for an index with several
-                             platforms; NULL = linux and the host's arch */
-    bool allow_setuid;    /* keep setuid/setgid bits (default: stripped) */
-    bool allow_devices;   /* skip device nodes instead of refusing them */
-    bool allow_fifos;     /* create FIFOs instead of refusing them */
-    bool keep_owner;      /* chown entries to their uid/gid (root only) */
+    const char *ref;                 /* which image of a multi-image layout: a ref name
+                                        (org.opencontainers.image.ref.name or a docker
+                                        RepoTag); NULL = the only one */
+    const char *platform;            /* "os/arch[/variant]" for an index with several
+                                        platforms; NULL = linux and the host's arch */
+    bool allow_setuid;               /* keep setuid/setgid bits (default: stripped) */
+    bool allow_devices;              /* skip device nodes instead of refusing them */
+    bool allow_fifos;                /* create FIFOs instead of refusing them */
+    bool keep_owner;                 /* chown entries to their uid/gid (root only) */
     kiln_image_progress_fn progress; /* may be NULL */
     void *progress_ctx;
 };
@@ -79,8 +79,8 @@ struct kiln_image_options {
 void kiln_image_options_default(struct kiln_image_options *opt);
 
 enum kiln_image_format {
-    KILN_IMAGE_OCI_DIR = 1,      /* OCI image layout directory */
-    KILN_IMAGE_OCI_ARCHIVE = 2,  /* OCI image layout in a tar (also Docker 25+ save) */
+    KILN_IMAGE_OCI_DIR = 1,       /* OCI image layout directory */
+    KILN_IMAGE_OCI_ARCHIVE = 2,   /* OCI image layout in a tar (also Docker 25+ save) */
     KILN_IMAGE_DOCKER_ARCHIVE = 3 /* legacy docker save: manifest.json + layer tars */
 };
 
@@ -125,8 +125,8 @@ struct kiln_image {
     struct kiln_image_config config;
     size_t nlayers;
     struct kiln_image_layer *layers;
-    struct kiln_image_options opt;   /* limits resolved to their defaults */
-    struct kiln_image_source *src;   /* internal: where blobs come from */
+    struct kiln_image_options opt; /* limits resolved to their defaults */
+    struct kiln_image_source *src; /* internal: where blobs come from */
 };
 
 /* Opens the image at path: a directory (OCI layout) or a tar file (an
@@ -140,14 +140,14 @@ struct kiln_image {
  * size mismatch), KILN_E_INVALID (missing blob, no or several matching
  * images), KILN_E_UNSUPPORTED (media type, digest algorithm),
  * KILN_E_NOMEM (a limit). *out is freed with kiln_image_free. */
-int kiln_image_open(const char *path, const struct kiln_image_options *opt,
-                    struct kiln_image **out, struct kiln_error *err);
+int kiln_image_open(const char *path, const struct kiln_image_options *opt, struct kiln_image **out,
+                    struct kiln_error *err);
 
 void kiln_image_free(struct kiln_image *img);
 
 /* What an extraction did. */
 struct kiln_image_stats {
-    uint64_t entries;        /* tar entries read over all layers */
+    uint64_t entries; /* tar entries read over all layers */
     uint64_t files, dirs, symlinks, hardlinks;
     uint64_t whiteouts;      /* .wh. entries applied (opaque markers included) */
     uint64_t bytes;          /* uncompressed layer bytes */
@@ -210,8 +210,8 @@ struct kiln_image_entry {
 /* An OCI 1.1 referrer: an artifact manifest whose subject is the new image
  * manifest, holding one blob (e.g. a DSSE envelope). */
 struct kiln_image_referrer {
-    const char *artifact_type;      /* "application/vnd.in-toto+json" */
-    const char *media_type;         /* of the blob: "application/vnd.dsse.envelope.v1+json" */
+    const char *artifact_type; /* "application/vnd.in-toto+json" */
+    const char *media_type;    /* of the blob: "application/vnd.dsse.envelope.v1+json" */
     const uint8_t *data;
     size_t len;
     const char *const *annotations; /* key, value, ..., NULL; may be NULL */
@@ -220,9 +220,9 @@ struct kiln_image_referrer {
 struct kiln_image_write_spec {
     const struct kiln_image_entry *entries; /* the new top layer, in this order */
     size_t nentries;
-    const char *ref;                /* index.json ref name (default "latest") */
-    const char *const *annotations; /* manifest annotations: key, value, ..., NULL */
-    const char *created_by;         /* history entry of the new layer */
+    const char *ref;                            /* index.json ref name (default "latest") */
+    const char *const *annotations;             /* manifest annotations: key, value, ..., NULL */
+    const char *created_by;                     /* history entry of the new layer */
     const struct kiln_image_referrer *referrer; /* optional */
     int format; /* KILN_IMAGE_OCI_DIR (default) or KILN_IMAGE_OCI_ARCHIVE */
 };
@@ -269,30 +269,31 @@ enum kiln_elf_link {
 };
 
 /* JIT indicator bits. */
-#define KILN_JIT_WX_SEGMENT 0x01u    /* a PT_LOAD with PF_W|PF_X */
-#define KILN_JIT_EXEC_STACK 0x02u    /* PT_GNU_STACK with PF_X */
-#define KILN_JIT_LIBRARY 0x04u       /* is or needs a known JIT library */
-#define KILN_JIT_SYMBOL 0x08u        /* imports a known JIT entry point */
-#define KILN_JIT_DEPENDENCY 0x10u    /* a library it depends on has an indicator */
+#define KILN_JIT_WX_SEGMENT 0x01u /* a PT_LOAD with PF_W|PF_X */
+#define KILN_JIT_EXEC_STACK 0x02u /* PT_GNU_STACK with PF_X */
+#define KILN_JIT_LIBRARY 0x04u    /* is or needs a known JIT library */
+#define KILN_JIT_SYMBOL 0x08u     /* imports a known JIT entry point */
+#define KILN_JIT_DEPENDENCY 0x10u /* a library it depends on has an indicator */
 
 /* The result of parsing one ELF file (bounds-checked; nothing in the file is
  * trusted). Strings are owned by the struct. */
 struct kiln_elf_info {
-    int elf_class;   /* 32 or 64 */
+    int elf_class; /* 32 or 64 */
     bool big_endian;
-    uint16_t type;   /* e_type */
+    uint16_t type; /* e_type */
     uint16_t machine;
-    int link;        /* enum kiln_elf_link */
-    char *interp;    /* PT_INTERP, or NULL */
-    char *soname;    /* DT_SONAME, or NULL */
-    char *runpath;   /* DT_RUNPATH (or DT_RPATH), or NULL */
-    char **needed;   /* DT_NEEDED, NULL-terminated (never NULL itself) */
+    int link;      /* enum kiln_elf_link */
+    char *interp;  /* PT_INTERP, or NULL */
+    char *soname;  /* DT_SONAME, or NULL */
+    char *runpath; /* DT_RUNPATH (or DT_RPATH), or NULL */
+    char **needed; /* DT_NEEDED, NULL-terminated (never NULL itself) */
     size_t nneeded;
-    char **imports;  /* undefined dynamic symbols, NULL-terminated */
+    char **imports; /* undefined dynamic symbols, NULL-terminated */
     size_t nimports;
-    uint64_t syscall_sites; /* `syscall` (x86-64 0F 05) / `svc #0` (aarch64) in executable segments */
-    unsigned jit;           /* KILN_JIT_* bits found in this file alone */
-    char *warning;          /* a non-fatal parse problem (truncated table, ...), or NULL */
+    uint64_t
+        syscall_sites; /* `syscall` (x86-64 0F 05) / `svc #0` (aarch64) in executable segments */
+    unsigned jit;      /* KILN_JIT_* bits found in this file alone */
+    char *warning;     /* a non-fatal parse problem (truncated table, ...), or NULL */
 };
 
 /* Parses an ELF image of len bytes. Returns 0 and fills *out, or
@@ -353,8 +354,8 @@ struct kiln_analysis_file {
     const char *interp; /* script: the #! interpreter, or NULL */
     int elf_link;       /* ELF: enum kiln_elf_link, else 0 */
     uint16_t elf_machine;
-    unsigned jit;       /* KILN_JIT_* */
-    unsigned mode;      /* permission bits */
+    unsigned jit;  /* KILN_JIT_* */
+    unsigned mode; /* permission bits */
     bool executable, entrypoint, library, interpreter;
 };
 size_t kiln_analysis_file_count(const struct kiln_analysis *an);

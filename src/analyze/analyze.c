@@ -37,7 +37,8 @@
 static uint64_t fnv(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
     return h;
 }
 
@@ -54,7 +55,8 @@ static int openat2_beneath(int dirfd, const char *path, int flags)
 static void free_strv(char **v)
 {
     if (!v) return;
-    for (char **p = v; *p; p++) free(*p);
+    for (char **p = v; *p; p++)
+        free(*p);
     free(v);
 }
 
@@ -110,7 +112,8 @@ static size_t add_file(struct kiln_analysis *an, const char *path)
         if (!s) return SIZE_MAX;
         for (size_t k = 0; k < an->nfiles; k++) {
             size_t j = fnv(an->files[k].path) & (ns - 1);
-            while (s[j]) j = (j + 1) & (ns - 1);
+            while (s[j])
+                j = (j + 1) & (ns - 1);
             s[j] = k + 1;
         }
         free(an->slot);
@@ -122,7 +125,8 @@ static size_t add_file(struct kiln_analysis *an, const char *path)
     if (!(f->path = strdup(path))) return SIZE_MAX;
     f->abi = "";
     size_t j = fnv(path) & (an->nslot - 1);
-    while (an->slot[j]) j = (j + 1) & (an->nslot - 1);
+    while (an->slot[j])
+        j = (j + 1) & (an->nslot - 1);
     an->slot[j] = an->nfiles + 1;
     return an->nfiles++;
 }
@@ -159,7 +163,8 @@ static int resolve(struct kiln_analysis *an, const char *in, char *out, size_t n
     cur[0] = 0;
     for (;;) {
         char *p = rest;
-        while (*p == '/') p++;
+        while (*p == '/')
+            p++;
         if (!*p) break;
         char *end = strchr(p, '/');
         size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -196,7 +201,8 @@ static int resolve(struct kiln_analysis *an, const char *in, char *out, size_t n
         } else if (rest[0] && !S_ISDIR(s.st_mode)) {
             /* more components follow but this is not a directory */
             char *q = rest;
-            while (*q == '/') q++;
+            while (*q == '/')
+                q++;
             if (*q) return -ENOTDIR;
         }
     }
@@ -241,27 +247,33 @@ static void classify_script(struct afile *f, const uint8_t *d, size_t len)
 {
     char line[512];
     size_t n = 0, i = 2;
-    while (i < len && n + 1 < sizeof line && d[i] != '\n') line[n++] = (char)d[i++];
+    while (i < len && n + 1 < sizeof line && d[i] != '\n')
+        line[n++] = (char)d[i++];
     line[n] = 0;
     char *p = line;
-    while (*p == ' ' || *p == '\t') p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
     char *e = p;
-    while (*e && *e != ' ' && *e != '\t' && *e != '\r') e++;
+    while (*e && *e != ' ' && *e != '\t' && *e != '\r')
+        e++;
     char save = *e;
     *e = 0;
     f->interp = strdup(p);
     if (save) {
         char *a = e + 1;
-        while (*a == ' ' || *a == '\t') a++;
+        while (*a == ' ' || *a == '\t')
+            a++;
         size_t al = strlen(a);
-        while (al && (a[al - 1] == ' ' || a[al - 1] == '\r' || a[al - 1] == '\t')) a[--al] = 0;
+        while (al && (a[al - 1] == ' ' || a[al - 1] == '\r' || a[al - 1] == '\t'))
+            a[--al] = 0;
         if (*a) f->interp_arg = strdup(a);
     }
 }
 
-static const char *const jit_libs[] = {"libv8", "libnode", "libLLVM", "libluajit", "libmozjs",
-                                       "libjvm", "libpcre2-jit", "libgccjit", "libmono",
-                                       "libjavascriptcoregtk", "libwasmtime", "libwasmer", NULL};
+static const char *const jit_libs[] = {
+    "libv8",       "libnode",      "libLLVM",   "libluajit", "libmozjs",
+    "libjvm",      "libpcre2-jit", "libgccjit", "libmono",   "libjavascriptcoregtk",
+    "libwasmtime", "libwasmer",    NULL};
 
 static bool is_jit_lib(const char *name)
 {
@@ -291,7 +303,8 @@ static int classify(struct kiln_analysis *an, struct afile *f)
     f->mode = st.st_mode & 07777;
     f->executable = (st.st_mode & 0111) != 0;
     len = (size_t)(f->size < an->opt.max_file_bytes ? f->size : an->opt.max_file_bytes);
-    if (f->size > an->opt.max_file_bytes) f->error = strdup("larger than the analysis bound; head only");
+    if (f->size > an->opt.max_file_bytes)
+        f->error = strdup("larger than the analysis bound; head only");
     if (len) {
         d = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
         if (d == MAP_FAILED) {
@@ -376,13 +389,20 @@ static int walk(struct kiln_analysis *an, int dirfd, char *path, size_t plen, in
 static int find_library(struct kiln_analysis *an, const struct afile *f, const char *soname,
                         char *out, size_t n)
 {
-    static const char *const dirs[] = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
-                                       "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
-                                       "/lib64", "/usr/lib64", "/lib", "/usr/lib",
-                                       "/usr/local/lib", NULL};
+    static const char *const dirs[] = {"/lib/x86_64-linux-gnu",
+                                       "/usr/lib/x86_64-linux-gnu",
+                                       "/lib/aarch64-linux-gnu",
+                                       "/usr/lib/aarch64-linux-gnu",
+                                       "/lib64",
+                                       "/usr/lib64",
+                                       "/lib",
+                                       "/usr/lib",
+                                       "/usr/local/lib",
+                                       NULL};
     char cand[4096];
     struct stat st;
-    if (strchr(soname, '/')) return resolve(an, soname, out, n, &st) == 0 && S_ISREG(st.st_mode) ? 0 : -1;
+    if (strchr(soname, '/'))
+        return resolve(an, soname, out, n, &st) == 0 && S_ISREG(st.st_mode) ? 0 : -1;
     if (f->has_elf && f->elf.runpath) {
         char rp[4096], origin[4096];
         snprintf(origin, sizeof origin, "%s", f->path);
@@ -485,7 +505,8 @@ static int analyze_all(struct kiln_analysis *an)
                 an->files[ed->from].jit |= KILN_JIT_DEPENDENCY;
                 changed = true;
             }
-            if (ed->to == SIZE_MAX && is_jit_lib(ed->name)) an->files[ed->from].jit |= KILN_JIT_LIBRARY;
+            if (ed->to == SIZE_MAX && is_jit_lib(ed->name))
+                an->files[ed->from].jit |= KILN_JIT_LIBRARY;
         }
         if (!changed) break;
     }
@@ -513,8 +534,8 @@ static int set_config(struct kiln_analysis *an, const struct kiln_image_config *
         for (char **p = cfg->volumes; p && *p; p++)
             if (push(&an->volumes, &n, *p) < 0) return -1;
         const char *ep = cfg->entrypoint && cfg->entrypoint[0] ? cfg->entrypoint[0]
-                         : cfg->cmd && cfg->cmd[0]            ? cfg->cmd[0]
-                                                              : NULL;
+                         : cfg->cmd && cfg->cmd[0]             ? cfg->cmd[0]
+                                                               : NULL;
         if (ep && !(an->entrypoint_raw = strdup(ep))) return -1;
     }
     return 0;
@@ -550,8 +571,9 @@ int kiln_analyze_rootfs(const char *rootfs, const struct kiln_analyze_options *o
     }
     path[0] = 0;
     if (walk(an, an->rootfd, path, 0, 0) < 0) {
-        rc = kiln_error_set(err, KILN_E_NOMEM, "%s: more than %u files to analyze (or out of memory)",
-                            rootfs, an->opt.max_files);
+        rc = kiln_error_set(err, KILN_E_NOMEM,
+                            "%s: more than %u files to analyze (or out of memory)", rootfs,
+                            an->opt.max_files);
         goto fail;
     }
     if (an->entrypoint_raw) {
@@ -568,8 +590,9 @@ int kiln_analyze_rootfs(const char *rootfs, const struct kiln_analyze_options *o
         }
     }
     if (analyze_all(an) < 0) {
-        rc = kiln_error_set(err, KILN_E_NOMEM, "%s: more than %u files to analyze (or out of memory)",
-                            rootfs, an->opt.max_files);
+        rc = kiln_error_set(err, KILN_E_NOMEM,
+                            "%s: more than %u files to analyze (or out of memory)", rootfs,
+                            an->opt.max_files);
         goto fail;
     }
     *out = an;
@@ -592,7 +615,8 @@ void kiln_analysis_free(struct kiln_analysis *an)
         free(f->interp);
         free(f->interp_arg);
     }
-    for (size_t i = 0; i < an->nedges; i++) free(an->edges[i].name);
+    for (size_t i = 0; i < an->nedges; i++)
+        free(an->edges[i].name);
     free(an->edges);
     free(an->files);
     free(an->slot);
@@ -613,10 +637,18 @@ void kiln_analysis_counts(const struct kiln_analysis *an, struct kiln_analysis_c
     out->files = an->nfiles;
     for (size_t i = 0; i < an->nfiles; i++) {
         switch (an->files[i].kind) {
-        case KILN_KIND_WASM: out->wasm++; break;
-        case KILN_KIND_ELF: out->elf++; break;
-        case KILN_KIND_SCRIPT: out->scripts++; break;
-        default: out->other++; break;
+        case KILN_KIND_WASM:
+            out->wasm++;
+            break;
+        case KILN_KIND_ELF:
+            out->elf++;
+            break;
+        case KILN_KIND_SCRIPT:
+            out->scripts++;
+            break;
+        default:
+            out->other++;
+            break;
         }
         if (an->files[i].jit) out->jit_flagged++;
     }
@@ -630,8 +662,7 @@ int kiln_analysis_kind_of(const struct kiln_analysis *an, const char *path, cons
     char res[4096];
     struct stat st;
     size_t i = find(an, path);
-    if (i == SIZE_MAX &&
-        resolve((struct kiln_analysis *)an, path, res, sizeof res, &st) == 0)
+    if (i == SIZE_MAX && resolve((struct kiln_analysis *)an, path, res, sizeof res, &st) == 0)
         i = find(an, res);
     if (i == SIZE_MAX) return -1;
     if (abi) *abi = an->files[i].abi;

@@ -35,8 +35,8 @@ struct afile {
 
 struct edge {
     size_t from;
-    size_t to; /* SIZE_MAX when missing */
-    char *name; /* what was asked for (soname, interpreter path) */
+    size_t to;        /* SIZE_MAX when missing */
+    char *name;       /* what was asked for (soname, interpreter path) */
     const char *kind; /* "interpreter", "library", "script" */
 };
 

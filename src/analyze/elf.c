@@ -75,7 +75,8 @@ static bool rd_u32(const struct rd *r, uint64_t off, uint32_t *v)
     if (!in(r, off, 4)) return false;
     const uint8_t *p = r->d + off;
     uint32_t x = 0;
-    for (int i = 0; i < 4; i++) x |= (uint32_t)p[r->be ? 3 - i : i] << (8 * i);
+    for (int i = 0; i < 4; i++)
+        x |= (uint32_t)p[r->be ? 3 - i : i] << (8 * i);
     *v = x;
     return true;
 }
@@ -85,7 +86,8 @@ static bool rd_u64(const struct rd *r, uint64_t off, uint64_t *v)
     if (!in(r, off, 8)) return false;
     const uint8_t *p = r->d + off;
     uint64_t x = 0;
-    for (int i = 0; i < 8; i++) x |= (uint64_t)p[r->be ? 7 - i : i] << (8 * i);
+    for (int i = 0; i < 8; i++)
+        x |= (uint64_t)p[r->be ? 7 - i : i] << (8 * i);
     *v = x;
     return true;
 }
@@ -177,26 +179,47 @@ static void warn(struct kiln_elf_info *o, const char *fmt, const char *a, uint64
 }
 
 /* Known JIT entry points (imported symbol prefixes). */
-static const char *const jit_symbols[] = {
-    "pcre2_jit_compile", "pcre_study", "LLVMCreateMCJITCompilerForModule",
-    "LLVMCreateExecutionEngineForModule", "LLVMOrcCreateLLJIT", "luaJIT_", "mono_jit_",
-    "gcc_jit_", "_ZN2v88Isolate", "JNI_CreateJavaVM", "wasmtime_", "wasm_engine_new",
-    "js_NewContext", "JS_NewContext", NULL};
+static const char *const jit_symbols[] = {"pcre2_jit_compile",
+                                          "pcre_study",
+                                          "LLVMCreateMCJITCompilerForModule",
+                                          "LLVMCreateExecutionEngineForModule",
+                                          "LLVMOrcCreateLLJIT",
+                                          "luaJIT_",
+                                          "mono_jit_",
+                                          "gcc_jit_",
+                                          "_ZN2v88Isolate",
+                                          "JNI_CreateJavaVM",
+                                          "wasmtime_",
+                                          "wasm_engine_new",
+                                          "js_NewContext",
+                                          "JS_NewContext",
+                                          NULL};
 
 const char *kiln_elf_machine_name(uint16_t m)
 {
     static char buf[32];
     switch (m) {
-    case EM_386: return "i386";
-    case EM_X86_64: return "x86_64";
-    case EM_AARCH64: return "aarch64";
-    case 40: return "arm";
-    case 8: return "mips";
-    case 20: return "ppc";
-    case 21: return "ppc64";
-    case 22: return "s390";
-    case 243: return "riscv";
-    default: snprintf(buf, sizeof buf, "machine-%u", m); return buf;
+    case EM_386:
+        return "i386";
+    case EM_X86_64:
+        return "x86_64";
+    case EM_AARCH64:
+        return "aarch64";
+    case 40:
+        return "arm";
+    case 8:
+        return "mips";
+    case 20:
+        return "ppc";
+    case 21:
+        return "ppc64";
+    case 22:
+        return "s390";
+    case 243:
+        return "riscv";
+    default:
+        snprintf(buf, sizeof buf, "machine-%u", m);
+        return buf;
     }
 }
 
@@ -305,7 +328,8 @@ int kiln_elf_parse(const uint8_t *data, size_t len, struct kiln_elf_info *out,
             rc = kiln_error_set(err, KILN_E_NOMEM, "out of memory");
             goto fail;
         }
-        for (i = 0; i < phnum; i++) rd_phdr(&r, phoff + i * phentsize, &ph[i]);
+        for (i = 0; i < phnum; i++)
+            rd_phdr(&r, phoff + i * phentsize, &ph[i]);
     }
     for (i = 0; i < phnum; i++) {
         struct phdr *p = &ph[i];
@@ -346,13 +370,22 @@ int kiln_elf_parse(const uint8_t *data, size_t len, struct kiln_elf_info *out,
                 case DT_NEEDED:
                     if (nneeded < 256) needed_off[nneeded++] = val;
                     break;
-                case DT_STRTAB: strtab_va = val; have_strtab = true; break;
-                case DT_STRSZ: strsz = val; break;
-                case DT_SONAME: soname = val; break;
+                case DT_STRTAB:
+                    strtab_va = val;
+                    have_strtab = true;
+                    break;
+                case DT_STRSZ:
+                    strsz = val;
+                    break;
+                case DT_SONAME:
+                    soname = val;
+                    break;
                 case DT_RPATH:
                     if (runpath == UINT64_MAX) runpath = val;
                     break;
-                case DT_RUNPATH: runpath = val; break;
+                case DT_RUNPATH:
+                    runpath = val;
+                    break;
                 case DT_FLAGS_1:
                     if (val & DF_1_PIE) pie = true;
                     break;
@@ -455,9 +488,11 @@ void kiln_elf_info_clear(struct kiln_elf_info *info)
     free(info->runpath);
     free(info->warning);
     if (info->needed)
-        for (i = 0; i < info->nneeded; i++) free(info->needed[i]);
+        for (i = 0; i < info->nneeded; i++)
+            free(info->needed[i]);
     if (info->imports)
-        for (i = 0; i < info->nimports; i++) free(info->imports[i]);
+        for (i = 0; i < info->nimports; i++)
+            free(info->imports[i]);
     free(info->needed);
     free(info->imports);
     memset(info, 0, sizeof *info);

@@ -25,95 +25,203 @@
 static const struct {
     const char *fn;
     const char *calls;
-} wasi_calls[] = {
-    {"fd_read", "readv"}, {"fd_write", "writev"}, {"fd_pread", "preadv"},
-    {"fd_pwrite", "pwritev"}, {"fd_seek", "lseek"}, {"fd_tell", "lseek"}, {"fd_close", "close"},
-    {"fd_readdir", "getdents64"}, {"fd_filestat_get", "fstat"}, {"fd_fdstat_get", "fstat"},
-    {"fd_fdstat_set_flags", "fcntl"}, {"fd_sync", "fsync"}, {"fd_datasync", "fdatasync"},
-    {"fd_advise", "fadvise64"}, {"fd_allocate", "fallocate"}, {"fd_filestat_set_size", "ftruncate"},
-    {"fd_filestat_set_times", "utimensat"}, {"fd_renumber", "dup3"}, {"path_open", "openat"},
-    {"path_filestat_get", "newfstatat"}, {"path_filestat_set_times", "utimensat"},
-    {"path_create_directory", "mkdirat"}, {"path_remove_directory", "unlinkat"},
-    {"path_unlink_file", "unlinkat"}, {"path_rename", "renameat2"}, {"path_link", "linkat"},
-    {"path_symlink", "symlinkat"}, {"path_readlink", "readlinkat"},
-    {"clock_time_get", "clock_gettime"}, {"clock_res_get", "clock_getres"},
-    {"random_get", "getrandom"}, {"sched_yield", "sched_yield"}, {"poll_oneoff", "ppoll"},
-    {"proc_exit", "exit_group"}, {"proc_raise", "kill"}, {"sock_accept", "accept4"},
-    {"sock_recv", "recvmsg"}, {"sock_send", "sendmsg"}, {"sock_shutdown", "shutdown"},
-    {NULL, NULL}};
+} wasi_calls[] = {{"fd_read", "readv"},
+                  {"fd_write", "writev"},
+                  {"fd_pread", "preadv"},
+                  {"fd_pwrite", "pwritev"},
+                  {"fd_seek", "lseek"},
+                  {"fd_tell", "lseek"},
+                  {"fd_close", "close"},
+                  {"fd_readdir", "getdents64"},
+                  {"fd_filestat_get", "fstat"},
+                  {"fd_fdstat_get", "fstat"},
+                  {"fd_fdstat_set_flags", "fcntl"},
+                  {"fd_sync", "fsync"},
+                  {"fd_datasync", "fdatasync"},
+                  {"fd_advise", "fadvise64"},
+                  {"fd_allocate", "fallocate"},
+                  {"fd_filestat_set_size", "ftruncate"},
+                  {"fd_filestat_set_times", "utimensat"},
+                  {"fd_renumber", "dup3"},
+                  {"path_open", "openat"},
+                  {"path_filestat_get", "newfstatat"},
+                  {"path_filestat_set_times", "utimensat"},
+                  {"path_create_directory", "mkdirat"},
+                  {"path_remove_directory", "unlinkat"},
+                  {"path_unlink_file", "unlinkat"},
+                  {"path_rename", "renameat2"},
+                  {"path_link", "linkat"},
+                  {"path_symlink", "symlinkat"},
+                  {"path_readlink", "readlinkat"},
+                  {"clock_time_get", "clock_gettime"},
+                  {"clock_res_get", "clock_getres"},
+                  {"random_get", "getrandom"},
+                  {"sched_yield", "sched_yield"},
+                  {"poll_oneoff", "ppoll"},
+                  {"proc_exit", "exit_group"},
+                  {"proc_raise", "kill"},
+                  {"sock_accept", "accept4"},
+                  {"sock_recv", "recvmsg"},
+                  {"sock_send", "sendmsg"},
+                  {"sock_shutdown", "shutdown"},
+                  {NULL, NULL}};
 
 /* libc function -> Linux system calls (comma-separated). */
 static const struct {
     const char *fn;
     const char *calls;
-} libc_calls[] = {
-    {"open", "openat"}, {"open64", "openat"}, {"openat", "openat"}, {"openat64", "openat"},
-    {"fopen", "openat"}, {"fopen64", "openat"}, {"creat", "openat"}, {"read", "read"},
-    {"fread", "read"}, {"fgets", "read"}, {"getline", "read"}, {"pread", "pread64"},
-    {"pread64", "pread64"}, {"write", "write"}, {"fwrite", "write"}, {"printf", "write"},
-    {"puts", "write"}, {"fputs", "write"}, {"pwrite", "pwrite64"}, {"pwrite64", "pwrite64"},
-    {"close", "close"}, {"fclose", "close"}, {"stat", "newfstatat"}, {"stat64", "newfstatat"},
-    {"lstat", "newfstatat"}, {"fstatat", "newfstatat"}, {"__xstat", "newfstatat"},
-    {"fstat", "fstat"}, {"fstat64", "fstat"}, {"lseek", "lseek"}, {"lseek64", "lseek"},
-    {"opendir", "openat"}, {"readdir", "getdents64"}, {"readdir64", "getdents64"},
-    {"mkdir", "mkdirat"}, {"unlink", "unlinkat"}, {"rmdir", "unlinkat"}, {"remove", "unlinkat"},
-    {"rename", "renameat2"}, {"link", "linkat"}, {"symlink", "symlinkat"},
-    {"readlink", "readlinkat"}, {"socket", "socket"}, {"bind", "bind"}, {"listen", "listen"},
-    {"accept", "accept4"}, {"accept4", "accept4"}, {"connect", "connect"},
-    {"send", "sendmsg"}, {"sendto", "sendmsg"}, {"sendmsg", "sendmsg"}, {"recv", "recvmsg"},
-    {"recvfrom", "recvmsg"}, {"recvmsg", "recvmsg"}, {"shutdown", "shutdown"},
-    {"setsockopt", "setsockopt"}, {"getaddrinfo", "socket,connect"}, {"fork", "clone"},
-    {"vfork", "clone"}, {"posix_spawn", "clone,execve"}, {"system", "clone,execve"},
-    {"popen", "clone,execve,pipe2"}, {"execve", "execve"}, {"execv", "execve"},
-    {"execvp", "execve"}, {"execl", "execve"}, {"execlp", "execve"}, {"mmap", "mmap"},
-    {"mmap64", "mmap"}, {"mprotect", "mprotect"}, {"pipe", "pipe2"}, {"pipe2", "pipe2"},
-    {"dup", "dup3"}, {"dup2", "dup3"}, {"dup3", "dup3"}, {"poll", "ppoll"}, {"select", "ppoll"},
-    {"epoll_wait", "epoll_wait"}, {"epoll_create1", "epoll_create1"},
-    {"nanosleep", "clock_nanosleep"}, {"sleep", "clock_nanosleep"},
-    {"usleep", "clock_nanosleep"}, {"clock_gettime", "clock_gettime"},
-    {"gettimeofday", "clock_gettime"}, {"time", "clock_gettime"}, {"getrandom", "getrandom"},
-    {"exit", "exit_group"}, {"_exit", "exit_group"}, {"pthread_create", "clone"},
-    {"kill", "kill"}, {"ioctl", "ioctl"}, {"fcntl", "fcntl"}, {"fcntl64", "fcntl"},
-    {"ftruncate", "ftruncate"}, {"fsync", "fsync"}, {"fdatasync", "fdatasync"},
-    {"chdir", "chdir"}, {"getcwd", "getcwd"}, {"chmod", "fchmodat"}, {"fchmod", "fchmod"},
-    {"chown", "fchownat"}, {"utimensat", "utimensat"}, {NULL, NULL}};
+} libc_calls[] = {{"open", "openat"},
+                  {"open64", "openat"},
+                  {"openat", "openat"},
+                  {"openat64", "openat"},
+                  {"fopen", "openat"},
+                  {"fopen64", "openat"},
+                  {"creat", "openat"},
+                  {"read", "read"},
+                  {"fread", "read"},
+                  {"fgets", "read"},
+                  {"getline", "read"},
+                  {"pread", "pread64"},
+                  {"pread64", "pread64"},
+                  {"write", "write"},
+                  {"fwrite", "write"},
+                  {"printf", "write"},
+                  {"puts", "write"},
+                  {"fputs", "write"},
+                  {"pwrite", "pwrite64"},
+                  {"pwrite64", "pwrite64"},
+                  {"close", "close"},
+                  {"fclose", "close"},
+                  {"stat", "newfstatat"},
+                  {"stat64", "newfstatat"},
+                  {"lstat", "newfstatat"},
+                  {"fstatat", "newfstatat"},
+                  {"__xstat", "newfstatat"},
+                  {"fstat", "fstat"},
+                  {"fstat64", "fstat"},
+                  {"lseek", "lseek"},
+                  {"lseek64", "lseek"},
+                  {"opendir", "openat"},
+                  {"readdir", "getdents64"},
+                  {"readdir64", "getdents64"},
+                  {"mkdir", "mkdirat"},
+                  {"unlink", "unlinkat"},
+                  {"rmdir", "unlinkat"},
+                  {"remove", "unlinkat"},
+                  {"rename", "renameat2"},
+                  {"link", "linkat"},
+                  {"symlink", "symlinkat"},
+                  {"readlink", "readlinkat"},
+                  {"socket", "socket"},
+                  {"bind", "bind"},
+                  {"listen", "listen"},
+                  {"accept", "accept4"},
+                  {"accept4", "accept4"},
+                  {"connect", "connect"},
+                  {"send", "sendmsg"},
+                  {"sendto", "sendmsg"},
+                  {"sendmsg", "sendmsg"},
+                  {"recv", "recvmsg"},
+                  {"recvfrom", "recvmsg"},
+                  {"recvmsg", "recvmsg"},
+                  {"shutdown", "shutdown"},
+                  {"setsockopt", "setsockopt"},
+                  {"getaddrinfo", "socket,connect"},
+                  {"fork", "clone"},
+                  {"vfork", "clone"},
+                  {"posix_spawn", "clone,execve"},
+                  {"system", "clone,execve"},
+                  {"popen", "clone,execve,pipe2"},
+                  {"execve", "execve"},
+                  {"execv", "execve"},
+                  {"execvp", "execve"},
+                  {"execl", "execve"},
+                  {"execlp", "execve"},
+                  {"mmap", "mmap"},
+                  {"mmap64", "mmap"},
+                  {"mprotect", "mprotect"},
+                  {"pipe", "pipe2"},
+                  {"pipe2", "pipe2"},
+                  {"dup", "dup3"},
+                  {"dup2", "dup3"},
+                  {"dup3", "dup3"},
+                  {"poll", "ppoll"},
+                  {"select", "ppoll"},
+                  {"epoll_wait", "epoll_wait"},
+                  {"epoll_create1", "epoll_create1"},
+                  {"nanosleep", "clock_nanosleep"},
+                  {"sleep", "clock_nanosleep"},
+                  {"usleep", "clock_nanosleep"},
+                  {"clock_gettime", "clock_gettime"},
+                  {"gettimeofday", "clock_gettime"},
+                  {"time", "clock_gettime"},
+                  {"getrandom", "getrandom"},
+                  {"exit", "exit_group"},
+                  {"_exit", "exit_group"},
+                  {"pthread_create", "clone"},
+                  {"kill", "kill"},
+                  {"ioctl", "ioctl"},
+                  {"fcntl", "fcntl"},
+                  {"fcntl64", "fcntl"},
+                  {"ftruncate", "ftruncate"},
+                  {"fsync", "fsync"},
+                  {"fdatasync", "fdatasync"},
+                  {"chdir", "chdir"},
+                  {"getcwd", "getcwd"},
+                  {"chmod", "fchmodat"},
+                  {"fchmod", "fchmod"},
+                  {"chown", "fchownat"},
+                  {"utimensat", "utimensat"},
+                  {NULL, NULL}};
 
 static const char *kind_name(int k)
 {
     switch (k) {
-    case KILN_KIND_WASM: return "wasm";
-    case KILN_KIND_ELF: return "elf";
-    case KILN_KIND_SCRIPT: return "script";
-    default: return "other";
+    case KILN_KIND_WASM:
+        return "wasm";
+    case KILN_KIND_ELF:
+        return "elf";
+    case KILN_KIND_SCRIPT:
+        return "script";
+    default:
+        return "other";
     }
 }
 
 static const char *link_name(int l)
 {
     switch (l) {
-    case KILN_ELF_STATIC: return "static";
-    case KILN_ELF_DYNAMIC: return "dynamic";
-    case KILN_ELF_STATIC_PIE: return "static-pie";
-    case KILN_ELF_SHARED: return "shared-library";
-    default: return "other";
+    case KILN_ELF_STATIC:
+        return "static";
+    case KILN_ELF_DYNAMIC:
+        return "dynamic";
+    case KILN_ELF_STATIC_PIE:
+        return "static-pie";
+    case KILN_ELF_SHARED:
+        return "shared-library";
+    default:
+        return "other";
     }
 }
 
 static json_t *jit_array(unsigned jit)
 {
     json_t *a = json_array();
-    if (jit & KILN_JIT_WX_SEGMENT) json_array_append_new(a, json_string("writable+executable segment"));
+    if (jit & KILN_JIT_WX_SEGMENT)
+        json_array_append_new(a, json_string("writable+executable segment"));
     if (jit & KILN_JIT_EXEC_STACK) json_array_append_new(a, json_string("executable stack"));
     if (jit & KILN_JIT_LIBRARY) json_array_append_new(a, json_string("JIT library"));
     if (jit & KILN_JIT_SYMBOL) json_array_append_new(a, json_string("imports a JIT entry point"));
-    if (jit & KILN_JIT_DEPENDENCY) json_array_append_new(a, json_string("a dependency has a JIT indicator"));
+    if (jit & KILN_JIT_DEPENDENCY)
+        json_array_append_new(a, json_string("a dependency has a JIT indicator"));
     return a;
 }
 
 static json_t *strv_json(char **v, size_t n)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(v[i]));
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
     return a;
 }
 
@@ -173,7 +281,8 @@ static void add_calls(json_t *set, const char *calls)
 {
     char buf[128];
     snprintf(buf, sizeof buf, "%s", calls);
-    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) json_object_set_new(set, t, json_true());
+    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ","))
+        json_object_set_new(set, t, json_true());
 }
 
 static json_t *policy_json(const struct kiln_analysis *an, json_t *notes)
@@ -189,7 +298,8 @@ static json_t *policy_json(const struct kiln_analysis *an, json_t *notes)
                 const char *imp = f->wimports[k];
                 if (strncmp(imp, "wasi_snapshot_preview1.", 23) != 0) continue;
                 for (int t = 0; wasi_calls[t].fn; t++)
-                    if (strcmp(imp + 23, wasi_calls[t].fn) == 0) add_calls(set, wasi_calls[t].calls);
+                    if (strcmp(imp + 23, wasi_calls[t].fn) == 0)
+                        add_calls(set, wasi_calls[t].calls);
             }
         } else if (f->kind == KILN_KIND_ELF && f->has_elf) {
             if (f->elf.link == KILN_ELF_STATIC || f->elf.link == KILN_ELF_STATIC_PIE) {
@@ -207,8 +317,9 @@ static json_t *policy_json(const struct kiln_analysis *an, json_t *notes)
         }
     }
     if (static_seen)
-        json_array_append_new(notes, json_string("static ELF programs: their system calls cannot be "
-                                                 "derived from imports and are not in the draft"));
+        json_array_append_new(notes,
+                              json_string("static ELF programs: their system calls cannot be "
+                                          "derived from imports and are not in the draft"));
     /* sorted names */
     size_t n = json_object_size(set), k = 0;
     const char **names = calloc(n ? n : 1, sizeof *names);
@@ -221,10 +332,12 @@ static json_t *policy_json(const struct kiln_analysis *an, json_t *notes)
     }
     qsort(names, n, sizeof *names, cmpstr);
     json_t *arr = json_array();
-    for (k = 0; k < n; k++) json_array_append_new(arr, json_string(names[k]));
+    for (k = 0; k < n; k++)
+        json_array_append_new(arr, json_string(names[k]));
     free(names);
-    json_array_append_new(rules, json_pack("{s:o,s:s,s:s}", "names", arr, "action", "SCMP_ACT_ALLOW",
-                                           "comment", "derived from the imports found by kiln analyze"));
+    json_array_append_new(rules,
+                          json_pack("{s:o,s:s,s:s}", "names", arr, "action", "SCMP_ACT_ALLOW",
+                                    "comment", "derived from the imports found by kiln analyze"));
     json_object_set_new(sc, "defaultAction", json_string("SCMP_ACT_ERRNO"));
     json_object_set_new(sc, "defaultErrnoRet", json_integer(1));
     json_object_set_new(sc, "syscalls", rules);
@@ -236,7 +349,8 @@ static json_t *policy_json(const struct kiln_analysis *an, json_t *notes)
     for (char **vol = an->volumes; vol && *vol; vol++) {
         char norm[1024];
         size_t l = (size_t)snprintf(norm, sizeof norm, "%s", *vol);
-        while (l > 1 && norm[l - 1] == '/') norm[--l] = 0;
+        while (l > 1 && norm[l - 1] == '/')
+            norm[--l] = 0;
         if (norm[0] != '/' || strstr(norm, "/.") || strstr(norm, "//")) continue;
         if (strcmp(norm, "/") == 0 || strcmp(norm, "/tmp") == 0) continue;
         json_array_append_new(fs, json_pack("{s:s,s:s,s:s}", "path", norm, "mode", "rw", "comment",
@@ -255,8 +369,9 @@ static json_t *policy_json(const struct kiln_analysis *an, json_t *notes)
     json_object_set_new(p, "seccomp", sc);
     json_object_set_new(p, "filesystem", fs);
     json_object_set_new(p, "network", net);
-    json_object_set_new(p, "limits", json_pack("{s:I,s:I}", "memoryBytes", (json_int_t)268435456,
-                                               "openFiles", (json_int_t)256));
+    json_object_set_new(
+        p, "limits",
+        json_pack("{s:I,s:I}", "memoryBytes", (json_int_t)268435456, "openFiles", (json_int_t)256));
     if (json_object_get(set, "connect"))
         json_array_append_new(notes, json_string("some program imports connect(): outgoing "
                                                  "connections are denied until network rules with "
@@ -269,7 +384,8 @@ static json_t *report(const struct kiln_analysis *an)
 {
     json_t *r = json_object(), *files = json_array(), *graph = json_array(), *notes = json_array();
     struct kiln_analysis_counts c;
-    for (size_t i = 0; i < an->nfiles; i++) json_array_append_new(files, file_json(an, &an->files[i]));
+    for (size_t i = 0; i < an->nfiles; i++)
+        json_array_append_new(files, file_json(an, &an->files[i]));
     for (size_t e = 0; e < an->nedges; e++) {
         const struct edge *ed = &an->edges[e];
         json_t *o = json_pack("{s:s,s:s,s:s}", "from", an->files[ed->from].path, "kind", ed->kind,
@@ -280,14 +396,14 @@ static json_t *report(const struct kiln_analysis *an)
             json_object_set_new(o, "to", json_string(an->files[ed->to].path));
         json_array_append_new(graph, o);
     }
-    for (size_t i = 0; i < an->nnotes; i++) json_array_append_new(notes, json_string(an->notes[i]));
+    for (size_t i = 0; i < an->nnotes; i++)
+        json_array_append_new(notes, json_string(an->notes[i]));
     json_t *pol = policy_json(an, notes);
     kiln_analysis_counts(an, &c);
-    json_t *sum = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "files", (json_int_t)c.files, "wasm",
-                            (json_int_t)c.wasm, "elf", (json_int_t)c.elf, "scripts",
-                            (json_int_t)c.scripts, "other", (json_int_t)c.other, "jitFlagged",
-                            (json_int_t)c.jit_flagged, "missingDependencies",
-                            (json_int_t)c.missing_deps);
+    json_t *sum = json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "files", (json_int_t)c.files, "wasm", (json_int_t)c.wasm,
+        "elf", (json_int_t)c.elf, "scripts", (json_int_t)c.scripts, "other", (json_int_t)c.other,
+        "jitFlagged", (json_int_t)c.jit_flagged, "missingDependencies", (json_int_t)c.missing_deps);
     if (an->entrypoint) {
         size_t i;
         for (i = 0; i < an->nfiles && strcmp(an->files[i].path, an->entrypoint); i++) {
@@ -381,9 +497,10 @@ int kiln_analysis_summary(const struct kiln_analysis *an, char **out, struct kil
             const struct afile *f = &an->files[i];
             if (f->kind != kind) continue;
             if (!hdr) {
-                sb(&b, "%s:\n", kind == KILN_KIND_WASM ? "wasm modules"
-                                : kind == KILN_KIND_ELF ? "ELF files"
-                                                        : "scripts");
+                sb(&b, "%s:\n",
+                   kind == KILN_KIND_WASM  ? "wasm modules"
+                   : kind == KILN_KIND_ELF ? "ELF files"
+                                           : "scripts");
                 hdr = true;
             }
             sb(&b, "  %s", f->path);
@@ -404,8 +521,8 @@ int kiln_analysis_summary(const struct kiln_analysis *an, char **out, struct kil
     }
     for (size_t e = 0; e < an->nedges; e++)
         if (an->edges[e].to == SIZE_MAX)
-            sb(&b, "missing %s: %s needs %s\n", an->edges[e].kind, an->files[an->edges[e].from].path,
-               an->edges[e].name);
+            sb(&b, "missing %s: %s needs %s\n", an->edges[e].kind,
+               an->files[an->edges[e].from].path, an->edges[e].name);
     if (c.jit_flagged) {
         sb(&b, "JIT indicators:\n");
         for (size_t i = 0; i < an->nfiles; i++) {
@@ -418,7 +535,8 @@ int kiln_analysis_summary(const struct kiln_analysis *an, char **out, struct kil
             json_decref(a);
         }
     }
-    for (size_t i = 0; i < an->nnotes; i++) sb(&b, "note: %s\n", an->notes[i]);
+    for (size_t i = 0; i < an->nnotes; i++)
+        sb(&b, "note: %s\n", an->notes[i]);
     if (b.oom || !b.s) {
         free(b.s);
         return kiln_error_set(err, KILN_E_NOMEM, "out of memory");

@@ -28,7 +28,8 @@ static void usage(FILE *f)
                "  --json               print the full JSON report instead of the summary\n"
                "  --report FILE        also write the JSON report to FILE\n"
                "  --policy FILE        write the draft policy (docs/policy.md) to FILE\n"
-               "  --rootfs             treat the argument as a root filesystem directory\n" KILN_IMAGE_OPTIONS_HELP);
+               "  --rootfs             treat the argument as a root filesystem "
+               "directory\n" KILN_IMAGE_OPTIONS_HELP);
 }
 
 static int write_text(const char *path, const char *text)
@@ -79,12 +80,24 @@ static int cmd_analyze(int argc, char **argv)
         }
         if (r) continue;
         switch (c) {
-        case O_JSON: json = 1; break;
-        case O_REPORT: report_path = optarg; break;
-        case O_POLICY: policy_path = optarg; break;
-        case O_ROOTFS: force_rootfs = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case O_JSON:
+            json = 1;
+            break;
+        case O_REPORT:
+            report_path = optarg;
+            break;
+        case O_POLICY:
+            policy_path = optarg;
+            break;
+        case O_ROOTFS:
+            force_rootfs = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (argc - optind != 1) {
@@ -126,7 +139,8 @@ static int cmd_analyze(int argc, char **argv)
     }
     if (policy_path) {
         if (kiln_analysis_policy_json(an, &text, &err) < 0 || write_text(policy_path, text) < 0) {
-            fprintf(stderr, "kiln analyze: %s: %s\n", policy_path, text ? strerror(errno) : err.msg);
+            fprintf(stderr, "kiln analyze: %s: %s\n", policy_path,
+                    text ? strerror(errno) : err.msg);
             goto out;
         }
         free(text);

@@ -38,20 +38,22 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: kiln convert [options] IMAGE[:REF] -o OUT --key KEY.pem\n\n"
-               "Turns every wasm module of IMAGE into a signed unit at the same path and writes a\n"
-               "new OCI image (layout directory, or a tar with --format oci-archive) with a new\n"
-               "top layer, the policy and a signed image attestation (also an OCI 1.1 referrer).\n"
-               "What cannot be converted yet is reported per file; the entrypoint must be\n"
-               "converted unless --allow-native.\n\n"
-               "  -o, --output OUT     output path (must not exist)\n"
-               "  --key KEY.pem        Ed25519 private key (repeat for several signatures)\n"
-               "  --format F           oci (default) | oci-archive\n"
-               "  --tag T              ref name of the converted image (default: the source's, or latest)\n"
-               "  --policy FILE        policy to embed (default: the draft from kiln analyze)\n"
-               "  --stub FILE          loader stub (default: kiln-stub next to this kiln)\n"
-               "  --allow-native       emit the image even if the entrypoint stays native\n"
-               "  --json               print the conversion report as JSON\n" KILN_IMAGE_OPTIONS_HELP);
+    fprintf(f,
+            "usage: kiln convert [options] IMAGE[:REF] -o OUT --key KEY.pem\n\n"
+            "Turns every wasm module of IMAGE into a signed unit at the same path and writes a\n"
+            "new OCI image (layout directory, or a tar with --format oci-archive) with a new\n"
+            "top layer, the policy and a signed image attestation (also an OCI 1.1 referrer).\n"
+            "What cannot be converted yet is reported per file; the entrypoint must be\n"
+            "converted unless --allow-native.\n\n"
+            "  -o, --output OUT     output path (must not exist)\n"
+            "  --key KEY.pem        Ed25519 private key (repeat for several signatures)\n"
+            "  --format F           oci (default) | oci-archive\n"
+            "  --tag T              ref name of the converted image (default: the source's, or "
+            "latest)\n"
+            "  --policy FILE        policy to embed (default: the draft from kiln analyze)\n"
+            "  --stub FILE          loader stub (default: kiln-stub next to this kiln)\n"
+            "  --allow-native       emit the image even if the entrypoint stays native\n"
+            "  --json               print the conversion report as JSON\n" KILN_IMAGE_OPTIONS_HELP);
 }
 
 static int default_stub(char *out, size_t n)
@@ -98,9 +100,11 @@ static const char *why_native(const struct kiln_analysis_file *f, char *buf, siz
 {
     switch (f->kind) {
     case KILN_KIND_WASM:
-        if (f->error) snprintf(buf, n, "wasm module does not validate: %s", f->error);
-        else snprintf(buf, n, "wasm module without a supported guest ABI (no %s imports)",
-                      "wasi_snapshot_preview1");
+        if (f->error)
+            snprintf(buf, n, "wasm module does not validate: %s", f->error);
+        else
+            snprintf(buf, n, "wasm module without a supported guest ABI (no %s imports)",
+                     "wasi_snapshot_preview1");
         break;
     case KILN_KIND_ELF:
         snprintf(buf, n, "native ELF (%s, %s): translation to wasm is not available yet",
@@ -115,7 +119,9 @@ static const char *why_native(const struct kiln_analysis_file *f, char *buf, siz
         snprintf(buf, n, "script for %s: interpreter polyfills are not available yet",
                  f->interp ? f->interp : "?");
         break;
-    default: snprintf(buf, n, "not a program kiln can convert"); break;
+    default:
+        snprintf(buf, n, "not a program kiln can convert");
+        break;
     }
     return buf;
 }
@@ -155,7 +161,8 @@ static int cmd_convert(int argc, char **argv)
     struct kiln_dsse *env = NULL;
     struct unit_out *units = NULL;
     struct kiln_image_entry *entries = NULL;
-    json_t *report = NULL, *notconv = json_array(), *unitsj = json_array(), *subjects = json_array();
+    json_t *report = NULL, *notconv = json_array(), *unitsj = json_array(),
+           *subjects = json_array();
     const char *keyfiles[MAX_KEYS], *out = NULL, *tag = NULL, *policy_path = NULL,
                                     *stub_path = NULL;
     char *path = NULL, *policy = NULL, *stmt = NULL, *envjson = NULL, *reportjs = NULL;
@@ -174,7 +181,9 @@ static int cmd_convert(int argc, char **argv)
         }
         if (r) continue;
         switch (c) {
-        case 'o': out = optarg; break;
+        case 'o':
+            out = optarg;
+            break;
         case O_KEY:
             if (nkeys == MAX_KEYS) {
                 fprintf(stderr, "kiln convert: at most %d keys\n", MAX_KEYS);
@@ -183,20 +192,36 @@ static int cmd_convert(int argc, char **argv)
             keyfiles[nkeys++] = optarg;
             break;
         case O_FORMAT:
-            if (!strcmp(optarg, "oci")) format = KILN_IMAGE_OCI_DIR;
-            else if (!strcmp(optarg, "oci-archive")) format = KILN_IMAGE_OCI_ARCHIVE;
+            if (!strcmp(optarg, "oci"))
+                format = KILN_IMAGE_OCI_DIR;
+            else if (!strcmp(optarg, "oci-archive"))
+                format = KILN_IMAGE_OCI_ARCHIVE;
             else {
                 fprintf(stderr, "kiln convert: --format: expected oci or oci-archive\n");
                 return 2;
             }
             break;
-        case O_TAG: tag = optarg; break;
-        case O_POLICY: policy_path = optarg; break;
-        case O_STUB: stub_path = optarg; break;
-        case O_NATIVE: allow_native = 1; break;
-        case O_JSON: json = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case O_TAG:
+            tag = optarg;
+            break;
+        case O_POLICY:
+            policy_path = optarg;
+            break;
+        case O_STUB:
+            stub_path = optarg;
+            break;
+        case O_NATIVE:
+            allow_native = 1;
+            break;
+        case O_JSON:
+            json = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (argc - optind != 1 || !out || !nkeys) {
@@ -331,9 +356,9 @@ static int cmd_convert(int argc, char **argv)
             snprintf(u->source_sha256, sizeof u->source_sha256, "%s", f.sha256);
             nunits++;
             if (entry && strcmp(entry, f.path) == 0) entry_converted = 1;
-            json_array_append_new(unitsj, json_pack("{s:s,s:s,s:s,s:s}", "path", f.path, "sha256",
-                                                    u->sha256, "sourceSha256", f.sha256, "abi",
-                                                    f.abi));
+            json_array_append_new(unitsj,
+                                  json_pack("{s:s,s:s,s:s,s:s}", "path", f.path, "sha256",
+                                            u->sha256, "sourceSha256", f.sha256, "abi", f.abi));
             json_array_append_new(subjects, json_pack("{s:s,s:{s:s}}", "name", f.path, "digest",
                                                       "sha256", u->sha256));
         } else if (f.executable || f.kind == KILN_KIND_WASM || f.entrypoint) {
@@ -349,8 +374,9 @@ static int cmd_convert(int argc, char **argv)
                                               "digest", "sha256", policy_hex));
     if (!entry) {
         if (!allow_native) {
-            fprintf(stderr, "kiln convert: the image has no entrypoint in its rootfs%s%s%s; "
-                            "refusing (--allow-native to emit it anyway)\n",
+            fprintf(stderr,
+                    "kiln convert: the image has no entrypoint in its rootfs%s%s%s; "
+                    "refusing (--allow-native to emit it anyway)\n",
                     img->config.entrypoint || img->config.cmd ? " (" : "",
                     img->config.entrypoint ? img->config.entrypoint[0]
                     : img->config.cmd      ? img->config.cmd[0]
@@ -384,16 +410,15 @@ static int cmd_convert(int argc, char **argv)
     {
         json_t *layers = json_array();
         for (i = 0; i < img->nlayers; i++)
-            json_array_append_new(layers, json_string(img->layers[i].diff_id[0]
-                                                          ? img->layers[i].diff_id
-                                                          : img->layers[i].digest));
+            json_array_append_new(layers,
+                                  json_string(img->layers[i].diff_id[0] ? img->layers[i].diff_id
+                                                                        : img->layers[i].digest));
         json_t *st = json_pack("{s:s,s:O,s:s,s:{s:s,s:s,s:s,s:s?,s:o,s:O,s:{s:s,s:s}}}", "_type",
                                KILN_STATEMENT_TYPE, "subject", subjects, "predicateType",
-                               IMAGE_PREDICATE, "predicate", "tool", TOOL_VERSION,
-                               "sourceManifest", img->manifest_digest, "sourceConfig",
-                               img->config_digest, "entrypoint", entry, "baseLayers", layers,
-                               "units", unitsj, "policy", "path", "/.kiln/policy.json", "sha256",
-                               policy_hex);
+                               IMAGE_PREDICATE, "predicate", "tool", TOOL_VERSION, "sourceManifest",
+                               img->manifest_digest, "sourceConfig", img->config_digest,
+                               "entrypoint", entry, "baseLayers", layers, "units", unitsj, "policy",
+                               "path", "/.kiln/policy.json", "sha256", policy_hex);
         stmt = st ? json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         json_decref(st);
         if (!stmt) goto nomem;
@@ -411,7 +436,8 @@ static int cmd_convert(int argc, char **argv)
     if (!entries) goto nomem;
     size_t ne = 0;
     entries[ne++] = (struct kiln_image_entry){"/.kiln", S_IFDIR | 0755, NULL, 0};
-    entries[ne++] = (struct kiln_image_entry){"/.kiln/policy.json", 0644, (uint8_t *)policy, policy_len};
+    entries[ne++] =
+        (struct kiln_image_entry){"/.kiln/policy.json", 0644, (uint8_t *)policy, policy_len};
     entries[ne++] =
         (struct kiln_image_entry){"/.kiln/attestation.json", 0644, (uint8_t *)envjson, envlen};
     entries[ne++] = (struct kiln_image_entry){"/.kiln/report.json", 0644, (uint8_t *)reportjs,
@@ -421,11 +447,18 @@ static int cmd_convert(int argc, char **argv)
     {
         char pol_ann[80];
         snprintf(pol_ann, sizeof pol_ann, "sha256:%s", policy_hex);
-        const char *ann[] = {"dev.kiln.converted", "true", "dev.kiln.tool", TOOL_VERSION,
+        const char *ann[] = {"dev.kiln.converted",
+                             "true",
+                             "dev.kiln.tool",
+                             TOOL_VERSION,
                              "dev.kiln.source.manifest",
                              img->manifest_digest[0] ? img->manifest_digest : img->config_digest,
-                             "dev.kiln.policy", pol_ann, "dev.kiln.attestation",
-                             "/.kiln/attestation.json", "dev.kiln.signer", keys[0].pub.keyid,
+                             "dev.kiln.policy",
+                             pol_ann,
+                             "dev.kiln.attestation",
+                             "/.kiln/attestation.json",
+                             "dev.kiln.signer",
+                             keys[0].pub.keyid,
                              NULL};
         const char *rann[] = {"dev.kiln.predicate-type", IMAGE_PREDICATE, NULL};
         struct kiln_image_referrer ref = {KILN_DSSE_PAYLOAD_TYPE,
@@ -452,11 +485,11 @@ static int cmd_convert(int argc, char **argv)
                kiln_image_format_name(format),
                json_string_value(json_object_get(json_object_get(report, "output"), "manifest")));
         json_array_foreach(unitsj, k, v)
-        printf("  unit   %s (%s)\n", json_string_value(json_object_get(v, "path")),
-               json_string_value(json_object_get(v, "abi")));
+            printf("  unit   %s (%s)\n", json_string_value(json_object_get(v, "path")),
+                   json_string_value(json_object_get(v, "abi")));
         json_array_foreach(notconv, k, v)
-        printf("  native %s: %s\n", json_string_value(json_object_get(v, "path")),
-               json_string_value(json_object_get(v, "reason")));
+            printf("  native %s: %s\n", json_string_value(json_object_get(v, "path")),
+                   json_string_value(json_object_get(v, "reason")));
         printf("entrypoint: %s%s\n", entry ? entry : "(none)",
                entry_converted ? " (signed unit)" : " (NOT converted; --allow-native)");
     }
@@ -469,7 +502,8 @@ fail_err:
     if (prog.tty) fputc('\n', stderr);
     fprintf(stderr, "kiln convert: %s\n", err.msg);
 out:
-    for (i = 0; i < nkeys; i++) kiln_key_wipe(&keys[i]);
+    for (i = 0; i < nkeys; i++)
+        kiln_key_wipe(&keys[i]);
     for (i = 0; i < nunits; i++) {
         free(units[i].path);
         free(units[i].data);

@@ -9,12 +9,14 @@
 
 /* getopt_long entries for the image options (codes 1001..1009). */
 #define KILN_IMAGE_LONGOPTS                                                                        \
-    {"ref", required_argument, NULL, 1001}, {"platform", required_argument, NULL, 1002},          \
-        {"allow-setuid", no_argument, NULL, 1003}, {"allow-devices", no_argument, NULL, 1004},    \
-        {"allow-fifos", no_argument, NULL, 1005}, {"keep-owner", no_argument, NULL, 1006},        \
+    {"ref", required_argument, NULL, 1001}, {"platform", required_argument, NULL, 1002},           \
+        {"allow-setuid", no_argument, NULL, 1003}, {"allow-devices", no_argument, NULL, 1004},     \
+        {"allow-fifos", no_argument, NULL, 1005}, {"keep-owner", no_argument, NULL, 1006},         \
         {"max-layer-bytes", required_argument, NULL, 1007},                                        \
         {"max-total-bytes", required_argument, NULL, 1008},                                        \
-        {"max-entries", required_argument, NULL, 1009}
+    {                                                                                              \
+        "max-entries", required_argument, NULL, 1009                                               \
+    }
 
 #define KILN_IMAGE_OPTIONS_HELP                                                                    \
     "  --ref REF            which image of a multi-image layout (tag / ref name)\n"                \

@@ -47,18 +47,19 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: kiln run [options] IMAGE[:REF] [-- ARGS...]\n\n"
-               "Verifies a converted image's signed attestation, unpacks it into a private rootfs\n"
-               "cached by manifest digest, and runs its entrypoint unit on the embedded vkernel\n"
-               "under the image's policy. ARGS replace the image's Cmd.\n\n"
-               "  --trust DIR          trust the *.pem public keys in DIR (default: system store)\n"
-               "  --cache DIR          rootfs cache (default: $XDG_CACHE_HOME/kiln or ~/.cache/kiln)\n"
-               "  --policy FILE        override the image's policy\n"
-               "  --audit FILE         append audit events (docs/audit.md)\n"
-               "  --env K=V            add / override an environment variable\n"
-               "  --volume HOST:GUEST[:ro]  expose a host directory\n"
-               "  --listen tcp:ADDR:PORT    preopen a listening socket (checked by the policy)\n"
-               "  --verbose            say what was verified\n" KILN_IMAGE_OPTIONS_HELP);
+    fprintf(f,
+            "usage: kiln run [options] IMAGE[:REF] [-- ARGS...]\n\n"
+            "Verifies a converted image's signed attestation, unpacks it into a private rootfs\n"
+            "cached by manifest digest, and runs its entrypoint unit on the embedded vkernel\n"
+            "under the image's policy. ARGS replace the image's Cmd.\n\n"
+            "  --trust DIR          trust the *.pem public keys in DIR (default: system store)\n"
+            "  --cache DIR          rootfs cache (default: $XDG_CACHE_HOME/kiln or ~/.cache/kiln)\n"
+            "  --policy FILE        override the image's policy\n"
+            "  --audit FILE         append audit events (docs/audit.md)\n"
+            "  --env K=V            add / override an environment variable\n"
+            "  --volume HOST:GUEST[:ro]  expose a host directory\n"
+            "  --listen tcp:ADDR:PORT    preopen a listening socket (checked by the policy)\n"
+            "  --verbose            say what was verified\n" KILN_IMAGE_OPTIONS_HELP);
 }
 
 #ifdef KILN_HAVE_WASI
@@ -193,10 +194,18 @@ static int cmd_run(int argc, char **argv)
         }
         if (r) continue;
         switch (c) {
-        case O_TRUST: trust_dir = optarg; break;
-        case O_CACHE: cache = optarg; break;
-        case O_POLICY: policy_path = optarg; break;
-        case O_AUDIT: audit = optarg; break;
+        case O_TRUST:
+            trust_dir = optarg;
+            break;
+        case O_CACHE:
+            cache = optarg;
+            break;
+        case O_POLICY:
+            policy_path = optarg;
+            break;
+        case O_AUDIT:
+            audit = optarg;
+            break;
         case O_ENV:
             if (!strchr(optarg, '=') || nenv_opt == MAX_OPTS) {
                 fprintf(stderr, "kiln run: --env %s: expected K=V\n", optarg);
@@ -208,13 +217,19 @@ static int cmd_run(int argc, char **argv)
             if (nvol == MAX_OPTS) return 2;
             vols[nvol++] = optarg;
             break;
-        case O_VERBOSE: verbose = 1; break;
+        case O_VERBOSE:
+            verbose = 1;
+            break;
         case O_LISTEN:
             if (nlisten == MAX_OPTS) return 2;
             listens[nlisten++] = optarg;
             break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind >= argc) {
@@ -226,7 +241,8 @@ static int cmd_run(int argc, char **argv)
 
     /* 1. trust + attestation */
     if (trust_dir) {
-        if (kiln_trust_store_new(&ts, &err) < 0 || kiln_trust_store_load_dir(ts, trust_dir, &err) < 0)
+        if (kiln_trust_store_new(&ts, &err) < 0 ||
+            kiln_trust_store_load_dir(ts, trust_dir, &err) < 0)
             goto refuse;
     } else if (kiln_trust_store_open_default(&ts, &err) < 0) {
         goto refuse;
@@ -237,7 +253,8 @@ static int cmd_run(int argc, char **argv)
     opt.progress = kiln_cmd_progress;
     opt.progress_ctx = &prog;
     if (kiln_image_open(path, &opt, &img, &err) < 0) goto refuse;
-    if (kiln_image_annotation(img, "dev.kiln.converted", ann, sizeof ann) < 0 || strcmp(ann, "true")) {
+    if (kiln_image_annotation(img, "dev.kiln.converted", ann, sizeof ann) < 0 ||
+        strcmp(ann, "true")) {
         kiln_error_set(&err, KILN_E_VERIFY,
                        "%s: not converted by kiln (no dev.kiln.converted annotation); run kiln "
                        "convert first",
@@ -285,8 +302,10 @@ static int cmd_run(int argc, char **argv)
         snprintf(cachedir, sizeof cachedir, "%s", cache);
     } else {
         const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-        if (x && *x) snprintf(cachedir, sizeof cachedir, "%s/kiln", x);
-        else snprintf(cachedir, sizeof cachedir, "%s/.cache/kiln", home && *home ? home : "/tmp");
+        if (x && *x)
+            snprintf(cachedir, sizeof cachedir, "%s/kiln", x);
+        else
+            snprintf(cachedir, sizeof cachedir, "%s/.cache/kiln", home && *home ? home : "/tmp");
     }
     {
         char tmp[PATH_MAX];
@@ -341,8 +360,8 @@ static int cmd_run(int argc, char **argv)
     /* 4. the entrypoint */
     const struct kiln_image_config *cfg = &img->config;
     const char *ep = cfg->entrypoint && cfg->entrypoint[0] ? cfg->entrypoint[0]
-                     : cfg->cmd && cfg->cmd[0]            ? cfg->cmd[0]
-                                                          : NULL;
+                     : cfg->cmd && cfg->cmd[0]             ? cfg->cmd[0]
+                                                           : NULL;
     if (!ep) {
         kiln_error_set(&err, KILN_E_INVALID, "the image has no entrypoint or cmd");
         goto refuse;
@@ -386,9 +405,9 @@ static int cmd_run(int argc, char **argv)
         goto refuse;
     }
     if (verbose)
-        fprintf(stderr, "kiln run: %s: attestation and %zu subjects verified (signer %s), unit %s\n",
-                img->manifest_digest, json_array_size(subjects), label ? label : "?",
-                entry_guest);
+        fprintf(stderr,
+                "kiln run: %s: attestation and %zu subjects verified (signer %s), unit %s\n",
+                img->manifest_digest, json_array_size(subjects), label ? label : "?", entry_guest);
 
     /* the guest */
     if (policy_path) {
@@ -453,24 +472,32 @@ static int cmd_run(int argc, char **argv)
     {
         /* argv: entrypoint (as configured) + rest of Entrypoint + (ARGS or Cmd) */
         size_t n = 0, cap = (size_t)argc + 64;
-        for (char **p = cfg->entrypoint; p && *p; p++) cap++;
-        for (char **p = cfg->cmd; p && *p; p++) cap++;
+        for (char **p = cfg->entrypoint; p && *p; p++)
+            cap++;
+        for (char **p = cfg->cmd; p && *p; p++)
+            cap++;
         gargv = calloc(cap, sizeof *gargv);
         if (!gargv) goto nomem;
         if (cfg->entrypoint && cfg->entrypoint[0]) {
-            for (char **p = cfg->entrypoint; *p; p++) gargv[n++] = *p;
+            for (char **p = cfg->entrypoint; *p; p++)
+                gargv[n++] = *p;
             if (optind < argc)
-                while (optind < argc) gargv[n++] = argv[optind++];
+                while (optind < argc)
+                    gargv[n++] = argv[optind++];
             else
-                for (char **p = cfg->cmd; p && *p; p++) gargv[n++] = *p;
+                for (char **p = cfg->cmd; p && *p; p++)
+                    gargv[n++] = *p;
         } else {
             if (optind < argc)
-                while (optind < argc) gargv[n++] = argv[optind++];
+                while (optind < argc)
+                    gargv[n++] = argv[optind++];
             else
-                for (char **p = cfg->cmd; p && *p; p++) gargv[n++] = *p;
+                for (char **p = cfg->cmd; p && *p; p++)
+                    gargv[n++] = *p;
         }
         size_t ne = 0;
-        for (char **p = cfg->env; p && *p; p++) ne++;
+        for (char **p = cfg->env; p && *p; p++)
+            ne++;
         genv = calloc(ne + (size_t)nenv_opt + 1, sizeof *genv);
         if (!genv) goto nomem;
         ne = 0;
@@ -481,7 +508,8 @@ static int cmd_run(int argc, char **argv)
                 if (!strncmp(envs_opt[k], *p, kl + 1)) overridden = 1;
             if (!overridden) genv[ne++] = *p;
         }
-        for (int k = 0; k < nenv_opt; k++) genv[ne++] = (char *)envs_opt[k];
+        for (int k = 0; k < nenv_opt; k++)
+            genv[ne++] = (char *)envs_opt[k];
         if (kiln_wasi_new(vk, (int)n, gargv, (int)ne, genv, &w, &err) < 0) goto fail;
     }
     /* With a private /tmp the guest runs in a child: Landlock confines only the

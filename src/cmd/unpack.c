@@ -17,12 +17,11 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: kiln unpack [options] IMAGE[:REF] DIR\n\n"
-            "Extracts IMAGE (OCI layout directory, oci-archive or docker-archive tar) into the\n"
-            "new directory DIR, checking every blob's digest; unsafe entries are refused.\n\n"
-            KILN_IMAGE_OPTIONS_HELP
-            "  --json               machine-readable result\n");
+    fprintf(f, "usage: kiln unpack [options] IMAGE[:REF] DIR\n\n"
+               "Extracts IMAGE (OCI layout directory, oci-archive or docker-archive tar) into the\n"
+               "new directory DIR, checking every blob's digest; unsafe entries are "
+               "refused.\n\n" KILN_IMAGE_OPTIONS_HELP
+               "  --json               machine-readable result\n");
 }
 
 /* Contract in image_cmd.h. */
@@ -58,12 +57,24 @@ int kiln_cmd_image_option(int c, const char *arg, struct kiln_image_options *opt
     char *end;
     unsigned long long v;
     switch (c) {
-    case 1001: opt->ref = arg; return 1;
-    case 1002: opt->platform = arg; return 1;
-    case 1003: opt->allow_setuid = true; return 1;
-    case 1004: opt->allow_devices = true; return 1;
-    case 1005: opt->allow_fifos = true; return 1;
-    case 1006: opt->keep_owner = true; return 1;
+    case 1001:
+        opt->ref = arg;
+        return 1;
+    case 1002:
+        opt->platform = arg;
+        return 1;
+    case 1003:
+        opt->allow_setuid = true;
+        return 1;
+    case 1004:
+        opt->allow_devices = true;
+        return 1;
+    case 1005:
+        opt->allow_fifos = true;
+        return 1;
+    case 1006:
+        opt->keep_owner = true;
+        return 1;
     case 1007:
     case 1008:
     case 1009:
@@ -101,7 +112,8 @@ static int cmd_unpack(int argc, char **argv)
             return 2;
         }
         if (r) continue;
-        if (c == 'j') json = 1;
+        if (c == 'j')
+            json = 1;
         else if (c == 'h') {
             usage(stdout);
             return 0;
@@ -126,16 +138,15 @@ static int cmd_unpack(int argc, char **argv)
     }
     if (prog.tty) fprintf(stderr, "\r%-60s\r", "");
     if (json) {
-        json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}}",
-                              "image", img->path, "format", kiln_image_format_name(img->format),
-                              "manifest", img->manifest_digest, "config", img->config_digest,
-                              "layers", (json_int_t)img->nlayers, "stats", "entries",
-                              (json_int_t)st.entries, "files", (json_int_t)st.files, "dirs",
-                              (json_int_t)st.dirs, "symlinks", (json_int_t)st.symlinks,
-                              "hardlinks", (json_int_t)st.hardlinks, "whiteouts",
-                              (json_int_t)st.whiteouts, "bytes", (json_int_t)st.bytes,
-                              "blobBytes", (json_int_t)st.blob_bytes, "strippedSetid",
-                              (json_int_t)st.stripped_setid, "skipped", (json_int_t)st.skipped);
+        json_t *j = json_pack(
+            "{s:s,s:s,s:s,s:s,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}}", "image", img->path,
+            "format", kiln_image_format_name(img->format), "manifest", img->manifest_digest,
+            "config", img->config_digest, "layers", (json_int_t)img->nlayers, "stats", "entries",
+            (json_int_t)st.entries, "files", (json_int_t)st.files, "dirs", (json_int_t)st.dirs,
+            "symlinks", (json_int_t)st.symlinks, "hardlinks", (json_int_t)st.hardlinks, "whiteouts",
+            (json_int_t)st.whiteouts, "bytes", (json_int_t)st.bytes, "blobBytes",
+            (json_int_t)st.blob_bytes, "strippedSetid", (json_int_t)st.stripped_setid, "skipped",
+            (json_int_t)st.skipped);
         char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
         if (s) puts(s);
         free(s);

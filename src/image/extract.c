@@ -54,7 +54,8 @@ struct pathset {
 static uint64_t fnv(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
     return h;
 }
 
@@ -77,7 +78,8 @@ static int set_add(struct pathset *s, const char *p)
         for (size_t i = 0; i < s->cap; i++) {
             if (!s->slot[i]) continue;
             size_t j = fnv(s->slot[i]) & (ncap - 1);
-            while (ns[j]) j = (j + 1) & (ncap - 1);
+            while (ns[j])
+                j = (j + 1) & (ncap - 1);
             ns[j] = s->slot[i];
         }
         free(s->slot);
@@ -85,7 +87,8 @@ static int set_add(struct pathset *s, const char *p)
         s->cap = ncap;
     }
     size_t i = fnv(p) & (s->cap - 1);
-    while (s->slot[i]) i = (i + 1) & (s->cap - 1);
+    while (s->slot[i])
+        i = (i + 1) & (s->cap - 1);
     if (!(s->slot[i] = strdup(p))) return -ENOMEM;
     s->n++;
     return 0;
@@ -93,7 +96,8 @@ static int set_add(struct pathset *s, const char *p)
 
 static void set_clear(struct pathset *s)
 {
-    for (size_t i = 0; i < s->cap; i++) free(s->slot[i]);
+    for (size_t i = 0; i < s->cap; i++)
+        free(s->slot[i]);
     free(s->slot);
     memset(s, 0, sizeof *s);
 }
@@ -117,8 +121,8 @@ struct xctx {
     crypto_hash_sha256_state blob_hash, diff_hash;
     struct archive *raw; /* decompressor */
     uint64_t layer_bytes;
-    int stream_rc;         /* set by tar_read_cb when it fails */
-    char stream_msg[300];  /* and why */
+    int stream_rc;        /* set by tar_read_cb when it fails */
+    char stream_msg[300]; /* and why */
     uint8_t rawbuf[1 << 16];
     uint8_t blobbuf[1 << 16];
     struct pathset layer_paths; /* names written by this layer */
@@ -187,9 +191,11 @@ static const char *normalize(const char *in, char *out, size_t n)
     if (in[0] == '/') return "absolute path";
     while (*p) {
         const char *s = p;
-        while (*p && *p != '/') p++;
+        while (*p && *p != '/')
+            p++;
         size_t len = (size_t)(p - s);
-        while (*p == '/') p++;
+        while (*p == '/')
+            p++;
         if (len == 0 || (len == 1 && s[0] == '.')) continue;
         if (len == 2 && s[0] == '.' && s[1] == '.') return "`..` component";
         if (o + len + 2 > n) return "path too long";
@@ -344,7 +350,8 @@ static int apply_opaque(struct xctx *x, const char *dir, const char *entry)
         }
     }
 out:
-    for (i = 0; i < n; i++) free(names[i]);
+    for (i = 0; i < n; i++)
+        free(names[i]);
     free(names);
     closedir(d);
     close(fd);
@@ -617,8 +624,9 @@ static la_ssize_t tar_read_cb(struct archive *a, void *ud, const void **buf)
     struct xctx *x = ud;
     la_ssize_t n = archive_read_data(x->raw, x->rawbuf, sizeof x->rawbuf);
     if (n < 0) {
-        x->stream_rc = kiln_error_set(x->err, KILN_E_MALFORMED, "layer %s: decompression failed: %s",
-                                      x->lname, archive_error_string(x->raw));
+        x->stream_rc =
+            kiln_error_set(x->err, KILN_E_MALFORMED, "layer %s: decompression failed: %s", x->lname,
+                           archive_error_string(x->raw));
         archive_set_error(a, EIO, "decompression failed");
         return -1;
     }
@@ -628,8 +636,9 @@ static la_ssize_t tar_read_cb(struct archive *a, void *ud, const void **buf)
         x->stream_rc = kiln_error_set(
             x->err, KILN_E_NOMEM, "layer %s: uncompressed size over the bound of %llu bytes%s",
             x->lname,
-            (unsigned long long)(x->layer_bytes > x->lim->max_layer_bytes ? x->lim->max_layer_bytes
-                                                                          : x->lim->max_total_bytes),
+            (unsigned long long)(x->layer_bytes > x->lim->max_layer_bytes
+                                     ? x->lim->max_layer_bytes
+                                     : x->lim->max_total_bytes),
             x->layer_bytes > x->lim->max_layer_bytes ? " per layer" : " for the image");
         archive_set_error(a, EFBIG, "size bound");
         return -1;
@@ -657,10 +666,10 @@ static int extract_layer(struct xctx *x, size_t li)
         return rc;
     }
     if (l->digest[0] && x->blob.size != l->size) {
-        rc = kiln_error_set(x->err, KILN_E_VERIFY,
-                            "layer %s: size mismatch: descriptor says %llu bytes, blob has %llu",
-                            x->lname, (unsigned long long)l->size,
-                            (unsigned long long)x->blob.size);
+        rc =
+            kiln_error_set(x->err, KILN_E_VERIFY,
+                           "layer %s: size mismatch: descriptor says %llu bytes, blob has %llu",
+                           x->lname, (unsigned long long)l->size, (unsigned long long)x->blob.size);
         goto fail;
     }
     crypto_hash_sha256_init(&x->blob_hash);
@@ -844,7 +853,8 @@ fail:
     if (made) (void)kiln_image_remove_tree_at(parentfd, tmpname);
     if (parentfd >= 0) close(parentfd);
     set_clear(&x->layer_paths);
-    for (i = 0; i < x->ndirs; i++) free(x->dirs[i].path);
+    for (i = 0; i < x->ndirs; i++)
+        free(x->dirs[i].path);
     free(x->dirs);
     free(x);
     free(dcopy);

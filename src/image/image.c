@@ -57,17 +57,22 @@ void kiln_image_options_default(struct kiln_image_options *opt)
 const char *kiln_image_format_name(int format)
 {
     switch (format) {
-    case KILN_IMAGE_OCI_DIR: return "oci";
-    case KILN_IMAGE_OCI_ARCHIVE: return "oci-archive";
-    case KILN_IMAGE_DOCKER_ARCHIVE: return "docker-archive";
-    default: return "unknown";
+    case KILN_IMAGE_OCI_DIR:
+        return "oci";
+    case KILN_IMAGE_OCI_ARCHIVE:
+        return "oci-archive";
+    case KILN_IMAGE_DOCKER_ARCHIVE:
+        return "docker-archive";
+    default:
+        return "unknown";
     }
 }
 
 static void free_strv(char **v)
 {
     if (!v) return;
-    for (char **p = v; *p; p++) free(*p);
+    for (char **p = v; *p; p++)
+        free(*p);
     free(v);
 }
 
@@ -113,8 +118,8 @@ static int strv_from_array(json_t *arr, char ***out, const char *what, struct ki
         json_t *s = json_array_get(arr, i);
         if (!json_is_string(s)) {
             free_strv(v);
-            return kiln_error_set(err, KILN_E_MALFORMED, "config: %s[%zu]: expected a string",
-                                  what, i);
+            return kiln_error_set(err, KILN_E_MALFORMED, "config: %s[%zu]: expected a string", what,
+                                  i);
         }
         v[i] = strdup(json_string_value(s));
         if (!v[i]) {
@@ -249,8 +254,9 @@ int kiln_image_read_blob(struct kiln_image *img, const char *digest, uint64_t ex
     int rc = kiln__digest_path(digest, path, sizeof path, err);
     if (rc < 0) return rc;
     if (expected_size != UINT64_MAX && expected_size > max)
-        return kiln_error_set(err, KILN_E_NOMEM, "blob %s: descriptor size %llu over the bound %llu",
-                              digest, (unsigned long long)expected_size, (unsigned long long)max);
+        return kiln_error_set(err, KILN_E_NOMEM,
+                              "blob %s: descriptor size %llu over the bound %llu", digest,
+                              (unsigned long long)expected_size, (unsigned long long)max);
     rc = kiln__source_read_all(img->src, path, max, &buf, &n, hex, err);
     if (rc < 0) {
         kiln_error_prefix(err, "blob %s", digest);
@@ -307,7 +313,8 @@ static int ref_matches(json_t *d, const char *ref)
         size_t vl = strlen(v);
         if (strcmp(v, ref) == 0) return 1;
         /* "docker.io/library/x:tag" matches "tag" and "x:tag" */
-        if (vl > rl && strcmp(v + vl - rl, ref) == 0 && (v[vl - rl - 1] == ':' || v[vl - rl - 1] == '/'))
+        if (vl > rl && strcmp(v + vl - rl, ref) == 0 &&
+            (v[vl - rl - 1] == ':' || v[vl - rl - 1] == '/'))
             return 1;
     }
     return 0;
@@ -428,8 +435,9 @@ static int set_diff_ids(struct kiln_image *img, struct kiln_error *err)
                 const char *s = json_string_value(json_array_get(ids, i));
                 char tmp[96];
                 if (!s || kiln__digest_path(s, tmp, sizeof tmp, NULL) < 0) {
-                    rc = kiln_error_set(err, KILN_E_MALFORMED,
-                                        "config: rootfs.diff_ids[%zu]: expected a sha256 digest", i);
+                    rc =
+                        kiln_error_set(err, KILN_E_MALFORMED,
+                                       "config: rootfs.diff_ids[%zu]: expected a sha256 digest", i);
                     break;
                 }
                 snprintf(img->layers[i].diff_id, KILN_DIGEST_MAX, "%s", s);
@@ -573,8 +581,8 @@ static int open_docker_legacy(struct kiln_image *img, struct kiln_error *err)
         {
             const char *s = json_string_value(t);
             size_t sl = s ? strlen(s) : 0, rl = strlen(img->opt.ref);
-            if (s && (strcmp(s, img->opt.ref) == 0 ||
-                      (sl > rl && s[sl - rl - 1] == ':' && strcmp(s + sl - rl, img->opt.ref) == 0))) {
+            if (s && (strcmp(s, img->opt.ref) == 0 || (sl > rl && s[sl - rl - 1] == ':' &&
+                                                       strcmp(s + sl - rl, img->opt.ref) == 0))) {
                 pick = i;
                 nmatch++;
                 break;
@@ -591,8 +599,9 @@ static int open_docker_legacy(struct kiln_image *img, struct kiln_error *err)
     const char *cfgname = json_string_value(json_object_get(e, "Config"));
     layers = json_object_get(e, "Layers");
     if (!cfgname || !json_is_array(layers)) {
-        rc = kiln_error_set(err, KILN_E_MALFORMED,
-                            "manifest.json[%zu]: expected Config (string) and Layers (array)", pick);
+        rc =
+            kiln_error_set(err, KILN_E_MALFORMED,
+                           "manifest.json[%zu]: expected Config (string) and Layers (array)", pick);
         goto fail;
     }
     rc = kiln__source_read_all(img->src, cfgname, img->opt.limits.max_json_bytes, &img->config_json,
@@ -635,8 +644,8 @@ static int open_docker_legacy(struct kiln_image *img, struct kiln_error *err)
         const char *ln = json_string_value(json_array_get(layers, i));
         struct kiln__blob b;
         if (!ln) {
-            rc = kiln_error_set(err, KILN_E_MALFORMED, "manifest.json: Layers[%zu]: expected a string",
-                                i);
+            rc = kiln_error_set(err, KILN_E_MALFORMED,
+                                "manifest.json: Layers[%zu]: expected a string", i);
             goto fail;
         }
         if ((rc = kiln__source_open_file(img->src, ln, &b, err)) < 0) goto fail;
@@ -667,8 +676,8 @@ fail:
 }
 
 /* Contract in kiln/image.h. */
-int kiln_image_open(const char *path, const struct kiln_image_options *opt,
-                    struct kiln_image **out, struct kiln_error *err)
+int kiln_image_open(const char *path, const struct kiln_image_options *opt, struct kiln_image **out,
+                    struct kiln_error *err)
 {
     struct kiln_image *img = calloc(1, sizeof *img);
     struct kiln_image_options def;
@@ -804,12 +813,13 @@ int kiln_image_read_referrer(struct kiln_image *img, const char *artifact_type, 
             rc = -KILN_E_MALFORMED;
             goto out;
         }
-        const char *subj = json_string_value(json_object_get(json_object_get(m, "subject"), "digest"));
+        const char *subj =
+            json_string_value(json_object_get(json_object_get(m, "subject"), "digest"));
         const char *mat = json_string_value(json_object_get(m, "artifactType"));
         if (!subj || strcmp(subj, img->manifest_digest) != 0 || !mat ||
             strcmp(mat, artifact_type) != 0 ||
-            parse_desc(json_array_get(json_object_get(m, "layers"), 0), &ld,
-                       "referrer layers[0]", err) < 0) {
+            parse_desc(json_array_get(json_object_get(m, "layers"), 0), &ld, "referrer layers[0]",
+                       err) < 0) {
             json_decref(m);
             rc = kiln_error_set(err, KILN_E_INVALID, "%s: no %s referrer of %s in index.json",
                                 img->path, artifact_type, img->manifest_digest);

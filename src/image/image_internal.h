@@ -19,7 +19,7 @@ struct kiln__tar_member {
     char *name;      /* normalized: no leading "./" */
     uint64_t offset; /* of the data in the tar file */
     uint64_t size;
-    char *link;      /* a symlink member: the normalized member it names, else NULL */
+    char *link; /* a symlink member: the normalized member it names, else NULL */
 };
 
 struct kiln_image_source {
@@ -31,7 +31,7 @@ struct kiln_image_source {
 
 /* A byte range of the source, read sequentially. */
 struct kiln__blob {
-    int fd;       /* owned iff own_fd */
+    int fd; /* owned iff own_fd */
     int own_fd;
     uint64_t offset, size, pos; /* pos: bytes consumed so far */
 };

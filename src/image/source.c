@@ -77,7 +77,8 @@ static const char *strip_dot_slash(const char *name)
 {
     while (name[0] == '.' && name[1] == '/') {
         name += 2;
-        while (*name == '/') name++;
+        while (*name == '/')
+            name++;
     }
     return name;
 }
@@ -102,7 +103,8 @@ static int index_tar(struct kiln_image_source *src, const struct kiln_image_limi
         r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF) break;
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-            rc = kiln_error_set(err, KILN_E_MALFORMED, "%s: tar: %s", path, archive_error_string(a));
+            rc =
+                kiln_error_set(err, KILN_E_MALFORMED, "%s: tar: %s", path, archive_error_string(a));
             goto fail;
         }
         if (archive_filter_count(a) > 1 && archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE) {
@@ -129,8 +131,10 @@ static int index_tar(struct kiln_image_source *src, const struct kiln_image_limi
                 if (strncmp(t, "../", 3) == 0) {
                     char *up = strrchr(linkbuf, '/');
                     if (!linkbuf[0]) break;
-                    if (up) *up = 0;
-                    else linkbuf[0] = 0;
+                    if (up)
+                        *up = 0;
+                    else
+                        linkbuf[0] = 0;
                     t += 3;
                 } else if (strncmp(t, "./", 2) == 0) {
                     t += 2;
@@ -215,7 +219,8 @@ int kiln__source_open(const char *path, const struct kiln_image_limits *lim,
         rc = index_tar(src, lim, path, err);
         if (rc < 0) goto fail;
     } else {
-        rc = kiln_error_set(err, KILN_E_INVALID, "%s: neither a directory nor a regular file", path);
+        rc =
+            kiln_error_set(err, KILN_E_INVALID, "%s: neither a directory nor a regular file", path);
         goto fail;
     }
     *out = src;

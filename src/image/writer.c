@@ -192,7 +192,8 @@ static int make_layer(struct wctx *w, const struct kiln_image_write_spec *spec, 
     for (size_t i = 0; i < spec->nentries; i++) {
         const struct kiln_image_entry *en = &spec->entries[i];
         const char *p = en->path;
-        while (*p == '/') p++;
+        while (*p == '/')
+            p++;
         if (!*p || strstr(p, "..")) {
             rc = kiln_error_set(w->err, KILN_E_ARG, "new layer: bad path %.200s", en->path);
             goto fail;
@@ -264,7 +265,8 @@ static json_t *desc(const char *mt, const char *digest, uint64_t size)
 static json_t *annotations(const char *const *kv)
 {
     json_t *o = json_object();
-    for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2) json_object_set_new(o, kv[i], json_string(kv[i + 1]));
+    for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2)
+        json_object_set_new(o, kv[i], json_string(kv[i + 1]));
     return o;
 }
 
@@ -403,7 +405,8 @@ int kiln_image_write(struct kiln_image *img, const struct kiln_image_write_spec 
     }
     made = 1;
     tmpfd = openat(parentfd, tmpname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (tmpfd < 0 || mkdirat(tmpfd, "blobs", 0755) != 0 || mkdirat(tmpfd, "blobs/sha256", 0755) != 0 ||
+    if (tmpfd < 0 || mkdirat(tmpfd, "blobs", 0755) != 0 ||
+        mkdirat(tmpfd, "blobs/sha256", 0755) != 0 ||
         (w.blobfd = openat(tmpfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         rc = kiln_error_sys(err, errno, "%s: temporary directory", out);
         goto fail;
@@ -452,9 +455,10 @@ int kiln_image_write(struct kiln_image *img, const struct kiln_image_write_spec 
         json_array_append_new(ids, json_string(r.layer_diff_id));
         json_t *hist = json_object_get(cfg, "history");
         if (json_is_array(hist))
-            json_array_append_new(hist, json_pack("{s:s,s:s}", "created_by",
-                                                  spec->created_by ? spec->created_by : "kiln",
-                                                  "comment", "kiln: signed units, policy, attestation"));
+            json_array_append_new(hist,
+                                  json_pack("{s:s,s:s}", "created_by",
+                                            spec->created_by ? spec->created_by : "kiln", "comment",
+                                            "kiln: signed units, policy, attestation"));
         rc = put_json(&w, cfg, cfg_digest, &cfg_size);
         if (rc < 0) goto fail;
     }
@@ -466,22 +470,24 @@ int kiln_image_write(struct kiln_image *img, const struct kiln_image_write_spec 
     if (rc < 0) goto fail;
 
     json_t *mdesc = desc(MT_OCI_MANIFEST, r.manifest_digest, r.manifest_size);
-    json_object_set_new(mdesc, "annotations",
-                        json_pack("{s:s}", "org.opencontainers.image.ref.name",
-                                  spec->ref ? spec->ref : "latest"));
+    json_object_set_new(
+        mdesc, "annotations",
+        json_pack("{s:s}", "org.opencontainers.image.ref.name", spec->ref ? spec->ref : "latest"));
     idx = json_pack("{s:i,s:s,s:[o]}", "schemaVersion", 2, "mediaType", MT_OCI_INDEX, "manifests",
                     mdesc);
     if (spec->referrer) {
         const struct kiln_image_referrer *ref = spec->referrer;
         char bdg[KILN_DIGEST_MAX], edg[KILN_DIGEST_MAX];
         uint64_t asz;
-        if ((rc = put_blob(&w, ref->data, ref->len, bdg)) < 0 || (rc = put_blob(&w, "{}", 2, edg)) < 0)
+        if ((rc = put_blob(&w, ref->data, ref->len, bdg)) < 0 ||
+            (rc = put_blob(&w, "{}", 2, edg)) < 0)
             goto fail;
         art = json_pack("{s:i,s:s,s:s,s:o,s:[o],s:o}", "schemaVersion", 2, "mediaType",
                         MT_OCI_MANIFEST, "artifactType", ref->artifact_type, "config",
                         desc(MT_OCI_EMPTY, edg, 2), "layers", desc(ref->media_type, bdg, ref->len),
                         "subject", desc(MT_OCI_MANIFEST, r.manifest_digest, r.manifest_size));
-        if (ref->annotations) json_object_set_new(art, "annotations", annotations(ref->annotations));
+        if (ref->annotations)
+            json_object_set_new(art, "annotations", annotations(ref->annotations));
         rc = put_json(&w, art, r.referrer_digest, &asz);
         if (rc < 0) goto fail;
         json_t *adesc = desc(MT_OCI_MANIFEST, r.referrer_digest, asz);
@@ -492,7 +498,8 @@ int kiln_image_write(struct kiln_image *img, const struct kiln_image_write_spec 
         char *s = json_dumps(idx, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
         int ok = s != NULL;
-        int fd = ok ? openat(tmpfd, "index.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
+        int fd =
+            ok ? openat(tmpfd, "index.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
         ok = fd >= 0 && write(fd, s, strlen(s)) == (ssize_t)strlen(s);
         if (fd >= 0 && close(fd) != 0) ok = 0;
         free(s);
