@@ -33,6 +33,30 @@ printf '#!/usr/bin/env static --flag\n' > $R/app/viaenv
 printf '#!/opt/nothere/python\n' > $R/app/missing.py
 chmod 755 $R/app/direct.sh $R/app/viaenv $R/app/missing.py
 
+# hostile ELF headers: offsets and counts pointing outside the file
+python3 - $R/app <<'PY'
+import struct, sys, os
+d = sys.argv[1]
+def elf(phoff, phnum, shoff=0, shnum=0, phdrs=b"", extra=b""):
+    h = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+    h += struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0x401000, phoff, shoff, 0, 64, 56, phnum, 64, shnum, 0)
+    return h + phdrs + extra
+def ph(t, flags, off, filesz):
+    return struct.pack("<IIQQQQQQ", t, flags, off, 0x400000, 0x400000, filesz, filesz, 0x1000)
+cases = {
+    "phoff_outside": elf(1 << 60, 3),
+    "phnum_huge": elf(64, 65535),
+    "interp_outside": elf(64, 1, phdrs=ph(3, 4, 1 << 40, 20)),
+    "dynamic_outside": elf(64, 1, phdrs=ph(2, 6, 0xffffffffffffff00, 0x1000)),
+    "load_outside": elf(64, 1, phdrs=ph(1, 5, 1 << 50, 1 << 50)),
+    "shoff_outside": elf(64, 0, shoff=(1 << 63), shnum=100),
+    "truncated": b"\x7fELF\x02\x01\x01" + bytes(20),
+}
+for name, data in cases.items():
+    p = os.path.join(d, "elf_" + name)
+    open(p, "wb").write(data)
+    os.chmod(p, 0o755)
+PY
 "$KILN" analyze --json --rootfs $R > report.json
 "$KILN" analyze --rootfs $R > summary.txt
 python3 - report.json <<'PY'
@@ -68,6 +92,13 @@ check(r["summary"]["missingDependencies"] >= 1, "missing count")
 names = r["policy"]["seccomp"]["syscalls"][0]["names"]
 check("exit_group" in names, "policy names")
 check(any("static ELF" in n for n in r["notes"]), "static note")
+for n in ("phoff_outside", "phnum_huge", "truncated"):
+    e = f["/app/elf_" + n]
+    check(e["kind"] == "elf" and "error" in e, "hostile ELF %s: %r" % (n, e))
+for n in ("interp_outside", "dynamic_outside", "shoff_outside"):
+    e = f["/app/elf_" + n]
+    check("warning" in e.get("elf", {}), "hostile ELF %s warning: %r" % (n, e))
+check(f["/app/elf_load_outside"]["elf"]["syscallSites"] == 0, "load outside the file")
 print("analyze ok")
 PY
 grep -q 'JIT indicators:' summary.txt || { cat summary.txt; echo "FAIL: summary"; exit 1; }
