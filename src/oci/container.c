@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/close_range.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
@@ -423,9 +424,13 @@ static int last_cap(void)
 }
 
 /* rlimits, user and groups, capabilities, no_new_privs. */
-static void setup_process(int sync, const struct oci_process *p, int lastcap)
+static void setup_process(int sync, const struct oci_process *p, int lastcap, void *seccomp)
 {
     uint64_t valid = lastcap >= 63 ? ~0ull : (1ull << (lastcap + 1)) - 1;
+    int rc;
+    /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: now */
+    if (!p->no_new_privs && (rc = oci_seccomp_load(seccomp)) < 0)
+        die(sync, "load the seccomp filter: %s", strerror(-rc));
     for (size_t i = 0; i < p->nrlimits; i++) {
         struct rlimit r = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
         if (setrlimit(p->rlimits[i].resource, &r) < 0)
@@ -482,8 +487,22 @@ static bool landlock_scope(void)
     return ok;
 }
 
-static void exec_entry(int fd, bool by_fd_native, const char *path, const struct oci_process *p)
+/* The last steps before the program runs: every fd beyond stdio and the
+ * preserved ones closes on exec; the config's seccomp filter when it was
+ * not loaded earlier (no_new_privs set: as late as possible, like runc).
+ * Returns only on failure. */
+static void exec_entry(int fd, bool by_fd_native, const char *path, const struct oci_process *p,
+                       int preserve_fds, void *seccomp)
 {
+    int rc;
+    if (syscall(SYS_close_range, 3 + preserve_fds, ~0u, CLOSE_RANGE_CLOEXEC) < 0) {
+        fprintf(stderr, "kiln-oci: close_range: %s\n", strerror(errno));
+        return;
+    }
+    if (p->no_new_privs && (rc = oci_seccomp_load(seccomp)) < 0) {
+        fprintf(stderr, "kiln-oci: load the seccomp filter: %s\n", strerror(-rc));
+        return;
+    }
     if (by_fd_native) {
         /* native program (allowed): by its path, so scripts work too */
         execve(path, p->args, p->env);
@@ -500,6 +519,7 @@ struct init_ctx {
     int fifo;    /* exec.fifo, O_RDWR */
     int console; /* console socket or -1 */
     int lastcap;
+    int preserve_fds;
 };
 
 static int ns_fd_join(int sync, const struct oci_spec *s, bool pid)
@@ -547,14 +567,14 @@ static void init_main(struct init_ctx *c)
     fd = verified_entry(c->sync, fd, path, c->ts, s->allow_native);
     native = s->allow_native && fd >= 0 && !(fcntl(fd, F_GET_SEALS) > 0);
     landlock_scope();
-    setup_process(c->sync, &s->proc, c->lastcap);
+    setup_process(c->sync, &s->proc, c->lastcap, s->seccomp);
     if (chdir(s->proc.cwd) < 0) die(c->sync, "chdir %s: %s", s->proc.cwd, strerror(errno));
     if (write(c->sync, "K", 1) != 1) _exit(1);
     close(c->sync);
     /* wait for `start` */
     if (read(c->fifo, &go, 1) != 1) _exit(1);
     close(c->fifo);
-    exec_entry(fd, native, path, &s->proc);
+    exec_entry(fd, native, path, &s->proc, c->preserve_fds, s->seccomp);
     fprintf(stderr, "kiln-oci: exec %s: %s\n", path, strerror(errno));
     _exit(127);
 }
@@ -685,7 +705,7 @@ int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts, str
         goto fail;
     }
     if (pid == 0) {
-        struct init_ctx c = {&s, ts, sv[1], fifofd, console, last_cap()};
+        struct init_ctx c = {&s, ts, sv[1], fifofd, console, last_cap(), o->preserve_fds};
         close(sv[0]);
         init_main(&c);
     }
@@ -747,6 +767,7 @@ int oci_exec(const struct oci_exec_opts *o, struct kiln_trust_store *ts, struct 
                {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS}};
     struct oci_state st;
     struct oci_process p;
+    struct oci_spec spec = {0};
     int nsfd[5], pidns = -1, sv[2] = {-1, -1}, console = -1, rc, status;
     char path[64];
     pid_t pid = -1;
@@ -758,6 +779,8 @@ int oci_exec(const struct oci_exec_opts *o, struct kiln_trust_store *ts, struct 
         oci_state_free(&st);
         return rc;
     }
+    /* the container's seccomp filter applies to exec'd processes too */
+    if ((rc = oci_spec_load(st.bundle, &spec, err)) < 0) goto fail;
     stat_s = oci_state_status(o->root, &st);
     if (strcmp(stat_s, "running") != 0 && strcmp(stat_s, "created") != 0) {
         rc = kiln_error_set(err, KILN_E_ARG, "cannot exec in a %s container", stat_s);
@@ -815,10 +838,10 @@ int oci_exec(const struct oci_exec_opts *o, struct kiln_trust_store *ts, struct 
         fd = verified_entry(sync, fd, entry, ts, st.allow_native);
         native = st.allow_native && !(fcntl(fd, F_GET_SEALS) > 0);
         landlock_scope();
-        setup_process(sync, &p, lastcap);
+        setup_process(sync, &p, lastcap, spec.seccomp);
         if (chdir(p.cwd) < 0) die(sync, "chdir %s: %s", p.cwd, strerror(errno));
         if (write(sync, "K", 1) != 1) _exit(1);
-        exec_entry(fd, native, entry, &p);
+        exec_entry(fd, native, entry, &p, o->preserve_fds, spec.seccomp);
         fprintf(stderr, "kiln-oci: exec %s: %s\n", entry, strerror(errno));
         _exit(127);
     }
@@ -850,6 +873,7 @@ fail:
     if (sv[1] >= 0) close(sv[1]);
     if (console >= 0) close(console);
     oci_process_free(&p);
+    oci_spec_free(&spec);
     oci_state_free(&st);
     return rc;
 }

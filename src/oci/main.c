@@ -8,7 +8,8 @@
  *          [--no-new-keyring] [--preserve-fds N] ID
  *   start ID | state ID | kill [--all|-a] ID [SIGNAL] | delete [--force|-f] ID
  *   ps [--format table|json] ID | exec --process FILE [--detach|-d]
- *          [--pid-file F] [--console-socket S] ID | pause ID | resume ID
+ *          [--pid-file F] [--console-socket S] [--preserve-fds N] ID
+ *   pause ID | resume ID
  *   features | --version | -v | list (ids under --root)
  *
  * Errors go to --log as runc writes them (--log-format json: one line
@@ -144,9 +145,7 @@ static int cmd_create(int argc, char **argv)
         case 'p': o.pid_file = optarg; break;
         case 'c': o.console_socket = optarg; break;
         case 'n': case 'k': break;
-        case 'f':
-            if (atoi(optarg) != 0) return fail("--preserve-fds is not supported by kiln-oci");
-            break;
+        case 'f': o.preserve_fds = atoi(optarg); break;
         default: return fail("create: unknown option");
         }
     }
@@ -345,7 +344,8 @@ static int cmd_exec(int argc, char **argv)
     static const struct option lo[] = {
         {"process", required_argument, 0, 'p'}, {"detach", no_argument, 0, 'd'},
         {"pid-file", required_argument, 0, 'i'}, {"console-socket", required_argument, 0, 'c'},
-        {"tty", no_argument, 0, 't'}, {0, 0, 0, 0}};
+        {"tty", no_argument, 0, 't'}, {"preserve-fds", required_argument, 0, 'f'},
+        {0, 0, 0, 0}};
     struct oci_exec_opts o = {.root = g_root};
     struct kiln_trust_store *ts = NULL;
     struct kiln_error e = {0}, te = {0};
@@ -357,6 +357,7 @@ static int cmd_exec(int argc, char **argv)
         case 'i': o.pid_file = optarg; break;
         case 'c': o.console_socket = optarg; break;
         case 't': break;
+        case 'f': o.preserve_fds = atoi(optarg); break;
         default: return fail("exec: unknown option");
         }
     }

@@ -105,6 +105,7 @@ struct oci_spec {
     char *cgroups_path;        /* may be NULL */
     unsigned long rootfs_prop; /* default MS_SLAVE|MS_REC */
     struct oci_resources res;
+    void *seccomp;       /* compiled linux.seccomp (libseccomp filter) or NULL */
     bool allow_native;   /* annotation dev.kiln.allow-native == "true" */
     char *annotations;   /* JSON text of the annotations object (or "{}") */
 };
@@ -113,6 +114,15 @@ struct oci_spec {
  * absolute against the bundle. Errors name the JSON field. */
 int oci_spec_load(const char *bundle, struct oci_spec *out, struct kiln_error *err);
 void oci_spec_free(struct oci_spec *s);
+
+/* Compiles a linux.seccomp object (jansson json_t) into a libseccomp filter
+ * in *out (NULL when sc is not an object). Errors name the field. */
+struct json_t;
+int oci_seccomp_build(struct json_t *sc, void **out, struct kiln_error *err);
+/* Loads the filter into this thread (and its future children); 0 or -errno.
+ * NULL is a no-op. */
+int oci_seccomp_load(void *filter);
+void oci_seccomp_free(void *filter);
 
 /* Parses a process object from a file (`exec --process`). */
 int oci_process_load(const char *path, struct oci_process *out, struct kiln_error *err);
@@ -182,6 +192,7 @@ struct oci_create_opts {
     const char *bundle; /* absolute */
     const char *pid_file;
     const char *console_socket;
+    int preserve_fds; /* fds 3..3+N-1 pass into the container */
     bool systemd_cgroup;
     const char *ts_error; /* why the trust store did not open (ts NULL) */
 };
@@ -195,6 +206,7 @@ struct oci_exec_opts {
     const char *process; /* --process file */
     const char *pid_file;
     const char *console_socket;
+    int preserve_fds;
     bool detach;
     const char *ts_error; /* why the trust store did not open (ts NULL) */
 };

@@ -329,6 +329,7 @@ static int parse_linux(json_t *l, struct oci_spec *s, struct kiln_error *err)
                    err)) < 0)
         return rc;
     s->cgroups_path = dupz(json_string_value(json_object_get(l, "cgroupsPath")));
+    if ((rc = oci_seccomp_build(json_object_get(l, "seccomp"), &s->seccomp, err)) < 0) return rc;
     if (json_is_string(json_object_get(l, "rootfsPropagation"))) {
         unsigned long p = prop_of(json_string_value(json_object_get(l, "rootfsPropagation")));
         if (p) s->rootfs_prop = p;
@@ -463,5 +464,6 @@ void oci_spec_free(struct oci_spec *s)
     free(s->res.cpuset_mems);
     free(s->res.devices);
     free(s->annotations);
+    oci_seccomp_free(s->seccomp);
     memset(s, 0, sizeof *s);
 }

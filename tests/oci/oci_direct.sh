@@ -10,7 +10,7 @@
 # own stub. Bundles: rootfs with the signed unit at /usr/bin/hello and a
 # runc-spec-like config.json written here.
 #
-# Modes: run refuse exit kill exec pause limits errors.
+# Modes: run refuse exit kill exec pause limits errors seccomp.
 # Exit 0 pass, 1 fail, 77 skipped (not root).
 set -eu
 MODE=$1
@@ -398,6 +398,40 @@ errors)
     ! oci create --bundle "$W/bad" bad 2>/dev/null || fail "broken config accepted"
     tail -1 "$LOG" | jq -r .msg | grep -q "config.json" || fail "$(tail -1 "$LOG")"
     oci delete --force d1
+    ;;
+seccomp)
+    # the config's filter is installed (stacked under the stub's own)
+    allow='{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+            "syscalls": [{"names": ["reboot", "kexec_load", "no_such_call"], "action": "SCMP_ACT_ERRNO"}]}'
+    bundle s1 hello.unit '["hello", "3"]'
+    jq ".linux.seccomp = $allow | .process.noNewPrivileges = false" s1/config.json >c.tmp
+    mv c.tmp s1/config.json
+    create s1 || fail "create: $(tail -1 "$LOG")"
+    pid=$(cat s1.pid)
+    # without no_new_privs it is loaded before privileges drop, so already now
+    grep -q "^Seccomp:[[:space:]]*2" /proc/"$pid"/status || fail "no filter: $(grep Seccomp /proc/"$pid"/status)"
+    oci start s1
+    r=$(reaped "$pid")
+    [ "$r" = "exit 3" ] || fail "guest under the config's filter: $r $(cat s1.err)"
+    grep -qx "hello from kiln-oci" s1.out || fail "output: $(cat s1.out)"
+    oci delete s1
+    # a filter that denies exec stops the container before the program runs
+    deny='{"defaultAction": "SCMP_ACT_ALLOW",
+           "syscalls": [{"names": ["execve", "execveat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
+    bundle s2 hello.unit '["hello"]'
+    jq ".linux.seccomp = $deny" s2/config.json >c.tmp
+    mv c.tmp s2/config.json
+    r=$(run s2)
+    [ "$r" = "exit 127" ] || fail "exec under a denying filter: $r"
+    grep -q "Operation not permitted" s2.err || fail "message: $(cat s2.err)"
+    [ ! -s s2.out ] || fail "the program ran: $(cat s2.out)"
+    oci delete s2
+    # an unknown action is a create error naming the field
+    bundle s3 hello.unit '["hello"]'
+    jq '.linux.seccomp = {"defaultAction": "SCMP_ACT_FROB"}' s3/config.json >c.tmp
+    mv c.tmp s3/config.json
+    ! create s3 || fail "bad seccomp accepted"
+    tail -1 "$LOG" | jq -r .msg | grep -q "linux.seccomp.defaultAction" || fail "$(tail -1 "$LOG")"
     ;;
 *)
     fail "unknown mode"
