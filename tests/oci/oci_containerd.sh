@@ -153,6 +153,18 @@ grep -q -- "--root /run/containerd/runc/$NS --log .*/log.json --log-format json 
 grep -q -- "--log-format json start c1$" calls.log || fail "start call"
 grep -q -- "--log-format json delete c1$" calls.log || fail "delete call"
 
+# ---- a terminal (ctr run -t: --console-socket), under script(1) for a tty
+if command -v script >/dev/null; then
+    set +e
+    script -qec "ctr -a $W/c.sock -n $NS $RUN -t --rm $IMG t1 /usr/bin/hello 4" t1.typescript \
+        </dev/null >/dev/null 2>&1
+    rc=$?
+    set -e
+    [ $rc = 4 ] || fail "ctr run -t: exit $rc: $(cat t1.typescript)"
+    grep -q "hello from kiln-oci" t1.typescript || fail "tty output: $(cat t1.typescript)"
+    grep -q -- "create --bundle .* --console-socket .* t1$" calls.log || fail "no console socket"
+fi
+
 # ---- a native entry is refused with kiln-oci's message
 set +e
 ctr $RUN --rm $IMG n1 /usr/bin/native >n1.out 2>n1.err
