@@ -205,6 +205,7 @@ struct kiln_image_entry {
     unsigned mode;    /* permission bits, plus S_IFDIR for a directory */
     const uint8_t *data;
     size_t len;
+    unsigned uid, gid; /* owner recorded in the layer */
 };
 
 /* An OCI 1.1 referrer: an artifact manifest whose subject is the new image

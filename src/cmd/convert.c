@@ -100,7 +100,11 @@ static const char *why_native(const struct kiln_analysis_file *f, char *buf, siz
 {
     switch (f->kind) {
     case KILN_KIND_WASM:
-        if (f->error)
+        if (!f->error && f->abi && *f->abi)
+            snprintf(buf, n,
+                     "wasm module without an execute bit (data for another program?): "
+                     "left unchanged");
+        else if (f->error)
             snprintf(buf, n, "wasm module does not validate: %s", f->error);
         else
             snprintf(buf, n, "wasm module without a supported guest ABI (no %s imports)",
@@ -133,6 +137,7 @@ struct unit_out {
     char sha256[65];
     char source_sha256[65];
     const char *abi;
+    unsigned mode, uid, gid; /* of the original file: the unit keeps them */
 };
 
 static int cmd_convert(int argc, char **argv)
@@ -172,6 +177,7 @@ static int cmd_convert(int argc, char **argv)
     int c, rc = 1, json = 0, allow_native = 0, format = KILN_IMAGE_OCI_DIR, rootfd = -1;
 
     kiln_image_options_default(&opt);
+    opt.keep_owner = geteuid() == 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         int r = kiln_cmd_image_option(c, optarg, &opt);
@@ -304,7 +310,8 @@ static int cmd_convert(int argc, char **argv)
         struct kiln_analysis_file f;
         char why[600];
         kiln_analysis_file(an, i, &f);
-        if (f.kind == KILN_KIND_WASM && !f.error && f.abi && *f.abi) {
+        if (f.kind == KILN_KIND_WASM && !f.error && f.abi && *f.abi &&
+            (f.executable || f.entrypoint)) {
             struct unit_out *u = &units[nunits];
             struct kiln_manifest m;
             struct kiln_unit_input in;
@@ -352,6 +359,18 @@ static int cmd_convert(int argc, char **argv)
             u->path = strdup(f.path);
             if (!u->path) goto nomem;
             u->abi = f.abi;
+            {
+                struct stat ust;
+                u->mode = 0755;
+                if (fstatat(rootfd, f.path + 1, &ust, AT_SYMLINK_NOFOLLOW) == 0) {
+                    u->mode = ust.st_mode & 0777;
+                    if (!(u->mode & 0111)) u->mode |= 0111; /* an entrypoint without x bits */
+                    if (opt.keep_owner) { /* owners are only real when extracted as root */
+                        u->uid = ust.st_uid;
+                        u->gid = ust.st_gid;
+                    }
+                }
+            }
             kiln_sha256_hex(u->data, u->len, u->sha256);
             snprintf(u->source_sha256, sizeof u->source_sha256, "%s", f.sha256);
             nunits++;
@@ -435,15 +454,16 @@ static int cmd_convert(int argc, char **argv)
     entries = calloc(nunits + 4, sizeof *entries);
     if (!entries) goto nomem;
     size_t ne = 0;
-    entries[ne++] = (struct kiln_image_entry){"/.kiln", S_IFDIR | 0755, NULL, 0};
+    entries[ne++] = (struct kiln_image_entry){"/.kiln", S_IFDIR | 0755, NULL, 0, 0, 0};
     entries[ne++] =
-        (struct kiln_image_entry){"/.kiln/policy.json", 0644, (uint8_t *)policy, policy_len};
-    entries[ne++] =
-        (struct kiln_image_entry){"/.kiln/attestation.json", 0644, (uint8_t *)envjson, envlen};
+        (struct kiln_image_entry){"/.kiln/policy.json", 0644, (uint8_t *)policy, policy_len, 0, 0};
+    entries[ne++] = (struct kiln_image_entry){
+        "/.kiln/attestation.json", 0644, (uint8_t *)envjson, envlen, 0, 0};
     entries[ne++] = (struct kiln_image_entry){"/.kiln/report.json", 0644, (uint8_t *)reportjs,
-                                              strlen(reportjs)};
+                                              strlen(reportjs),     0,    0};
     for (i = 0; i < nunits; i++)
-        entries[ne++] = (struct kiln_image_entry){units[i].path, 0755, units[i].data, units[i].len};
+        entries[ne++] = (struct kiln_image_entry){units[i].path, units[i].mode, units[i].data,
+                                                  units[i].len,  units[i].uid,  units[i].gid};
     {
         char pol_ann[80];
         snprintf(pol_ann, sizeof pol_ann, "sha256:%s", policy_hex);
@@ -488,7 +508,7 @@ static int cmd_convert(int argc, char **argv)
             printf("  unit   %s (%s)\n", json_string_value(json_object_get(v, "path")),
                    json_string_value(json_object_get(v, "abi")));
         json_array_foreach(notconv, k, v)
-            printf("  native %s: %s\n", json_string_value(json_object_get(v, "path")),
+            printf("  kept   %s: %s\n", json_string_value(json_object_get(v, "path")),
                    json_string_value(json_object_get(v, "reason")));
         printf("entrypoint: %s%s\n", entry ? entry : "(none)",
                entry_converted ? " (signed unit)" : " (NOT converted; --allow-native)");

@@ -201,8 +201,8 @@ static int make_layer(struct wctx *w, const struct kiln_image_write_spec *spec, 
         archive_entry_clear(e);
         archive_entry_set_pathname(e, p);
         archive_entry_set_mtime(e, 0, 0);
-        archive_entry_set_uid(e, 0);
-        archive_entry_set_gid(e, 0);
+        archive_entry_set_uid(e, en->uid);
+        archive_entry_set_gid(e, en->gid);
         if (S_ISDIR(en->mode)) {
             archive_entry_set_filetype(e, AE_IFDIR);
             archive_entry_set_perm(e, en->mode & 07777);
