@@ -5,7 +5,8 @@
  *             [--value-stack BYTES] [--max-memory BYTES] FILE.json...
  *
  * Prints one line per failed check ("FILE:LINE: <command>: expected X, got
- * Y"), then "N skipped" and, as the last line, "N passed, N failed". With
+ * Y"), then "N known failures" (with --xfail, if any), "N skipped" and, as
+ * the last line, "N passed, N failed". With
  * several files, a per-file count line precedes the totals. Exit status: 0
  * iff nothing failed, 1 if a check failed, 2 on a usage error or a file that
  * cannot be read.
@@ -35,6 +36,8 @@ static void usage(FILE *f)
             "      --value-stack BYTES  interpreter value stack size\n"
             "      --max-memory BYTES   cap on every linear memory\n"
             "      --aot DIR            compile every module to native code (cached in DIR)\n"
+            "      --xfail FILE         known failures: lines \"NAME.wast:LINE reason\"; such a\n"
+            "                           check failing is not counted, passing is a failure\n"
             "  -h, --help               this text\n");
 }
 
@@ -54,7 +57,7 @@ static uint64_t number(const char *opt, const char *s)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_FUEL = 256, OPT_DEPTH, OPT_VSTACK, OPT_MAXMEM, OPT_AOT };
+    enum { OPT_FUEL = 256, OPT_DEPTH, OPT_VSTACK, OPT_MAXMEM, OPT_AOT, OPT_XFAIL };
     static const struct option longopts[] = {
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
@@ -63,11 +66,13 @@ int main(int argc, char **argv)
         {"value-stack", required_argument, NULL, OPT_VSTACK},
         {"max-memory", required_argument, NULL, OPT_MAXMEM},
         {"aot", required_argument, NULL, OPT_AOT},
+        {"xfail", required_argument, NULL, OPT_XFAIL},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct spec_opts opts;
-    struct spec_counts total = {0, 0, 0};
+    struct spec_counts total = {0, 0, 0, 0};
+    struct spec_xfail *xfail = NULL;
     int c, i, status = 0;
 
     memset(&opts, 0, sizeof opts);
@@ -97,6 +102,13 @@ int main(int argc, char **argv)
         case OPT_AOT:
             opts.aot_cache = optarg;
             break;
+        case OPT_XFAIL:
+            spec_xfail_free(xfail);
+            xfail = spec_xfail_load(optarg);
+            if (!xfail)
+                return 2;
+            opts.xfail = xfail;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -112,7 +124,7 @@ int main(int argc, char **argv)
     /* Failures are printed as they happen; keep them in order with a crash. */
     setvbuf(stdout, NULL, _IOLBF, 0);
     for (i = optind; i < argc; i++) {
-        struct spec_counts one = {0, 0, 0};
+        struct spec_counts one = {0, 0, 0, 0};
         if (spec_run_file(argv[i], &opts, &one) < 0)
             status = 2;
         if (argc - optind > 1 && !opts.quiet)
@@ -121,7 +133,11 @@ int main(int argc, char **argv)
         total.passed += one.passed;
         total.failed += one.failed;
         total.skipped += one.skipped;
+        total.xfailed += one.xfailed;
     }
+    spec_xfail_free(xfail);
+    if (total.xfailed)
+        printf("%u known failures\n", total.xfailed);
     printf("%u skipped\n", total.skipped);
     printf("%u passed, %u failed\n", total.passed, total.failed);
     if (status)

@@ -35,6 +35,7 @@ struct spec_opts {
     int quiet;                    /* print only the summary lines */
     struct kiln_store_config cfg; /* fuel, stack and memory limits */
     const char *aot_cache;        /* --aot DIR: run modules as AOT code (NULL = interpret) */
+    const struct spec_xfail *xfail; /* known failures (--xfail), or NULL */
 };
 
 /* Counters printed at the end. */
@@ -42,7 +43,26 @@ struct spec_counts {
     unsigned passed;
     unsigned failed;
     unsigned skipped;
+    unsigned xfailed; /* failures listed in the --xfail file */
 };
+
+/* A list of known failures: checks at FILE:LINE (FILE = the .wast's base
+ * name) that are expected to fail, each with a reason. A listed check that
+ * fails counts as xfailed; one that passes counts as failed, so the list
+ * only shrinks. */
+struct spec_xfail {
+    size_t n;
+    struct spec_xfail_entry {
+        char *file;   /* "imports.wast" */
+        long line;
+        char *reason;
+    } *entries;
+};
+
+/* Reads an xfail file: lines "FILE:LINE  reason", '#' comments. Returns
+ * NULL (message on stderr) if it cannot be read or parsed. */
+struct spec_xfail *spec_xfail_load(const char *path);
+void spec_xfail_free(struct spec_xfail *x);
 
 /* ---- value.c -------------------------------------------------------------- */
 
