@@ -946,6 +946,37 @@ static void compile_binary(struct comp *c, int iop, uint8_t rtype)
         k.b = use_imm ? (uint32_t)imm : sb;
         k.two = true;
         pop(c, 2);
+        if (!is64 && (cc == 1 || cc == 2 || cc == 3) && c->r.p < c->r.end && *c->r.p == 0x0d &&
+            c->last_op >= 0 && c->last_op + 4 == (long)c->ncode &&
+            c->code[c->last_op] == (uint32_t)c->h[KILN__I_I32_ADD_I] &&
+            c->code[c->last_op + 1] == sa && (use_imm || sb != sa)) {
+            /* x = y + k; br_if (x != / < z): one op when the branch needs
+             * no moves (the write to x stays) */
+            struct kiln__reader save = c->r;
+            struct cframe *f;
+            uint32_t d;
+            c->r.p++;
+            d = kiln__read_u32(&c->r);
+            f = &c->cf[c->ncf - 1 - d];
+            if (!c->r.err && f != &c->cf[0] && !need_moves(c, f)) {
+                static const int fused[2][3] = {
+                    {KILN__I_I32_ADDI_BR_NE, KILN__I_I32_ADDI_BR_LT_S, KILN__I_I32_ADDI_BR_LT_U},
+                    {KILN__I_I32_ADDI_BR_NE_I, KILN__I_I32_ADDI_BR_LT_S_I,
+                     KILN__I_I32_ADDI_BR_LT_U_I}};
+                uint32_t src = c->code[c->last_op + 2], kk = c->code[c->last_op + 3];
+                c->ncode = (size_t)c->last_op;
+                op(c, fused[use_imm][cc - 1]);
+                w(c, sa);
+                w(c, src);
+                w(c, kk);
+                w(c, k.b);
+                emit_target(c, f);
+                c->last_op = -1;
+                c->last_dst = -1;
+                return;
+            }
+            c->r = save;
+        }
         if (use_imm && !is64 && cc <= 1 && c->r.p < c->r.end &&
             (*c->r.p == 0x0d || *c->r.p == 0x04) && take_and(c, sa, &and_src, &and_mask)) {
             /* (x & m) == k / != k, then br_if or if */

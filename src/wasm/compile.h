@@ -100,6 +100,8 @@ struct kiln__code {
     X(BR_AND_NE_I)         /* x mask k off: branch if (x & mask) != k */                          \
     X(I32_ADDI_BR_NZ)      /* dst a k off: dst = a + k, branch if it is not zero */               \
     X(I32_ADDI_BR_Z)       /* dst a k off: dst = a + k, branch if it is zero */                   \
+    X(I32_ADDI_BR_NE) X(I32_ADDI_BR_LT_S) X(I32_ADDI_BR_LT_U) /* x a k b off: x = a + k, then  */ \
+    X(I32_ADDI_BR_NE_I) X(I32_ADDI_BR_LT_S_I) X(I32_ADDI_BR_LT_U_I) /* branch if x cc b / imm */  \
     X(LD32_BR_NZ)          /* dst addr off target: dst = i32.load, branch if not zero */          \
     X(LD32_BR_Z)           /* dst addr off target: dst = i32.load, branch if zero */              \
     X(BR_TABLE)            /* idx n off0 .. off(n-1) offdefault */                                \

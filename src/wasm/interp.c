@@ -404,6 +404,21 @@ L_I32_ADDI_BR_Z: {
     ip += 5;
     NEXT();
 }
+#define ADDI_BR(name, cond, bexpr)                                                                  \
+    L_I32_ADDI_BR_##name: {                                                                        \
+        uint32_t x = U32(2) + ip[3], b = (bexpr);                                                  \
+        R(1) = x;                                                                                  \
+        if (cond)                                                                                  \
+            BRANCH(5);                                                                             \
+        ip += 6;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    ADDI_BR(NE, x != b, U32(4))
+    ADDI_BR(LT_S, (int32_t)x < (int32_t)b, U32(4))
+    ADDI_BR(LT_U, x < b, U32(4))
+    ADDI_BR(NE_I, x != b, ip[4])
+    ADDI_BR(LT_S_I, (int32_t)x < (int32_t)b, ip[4])
+    ADDI_BR(LT_U_I, x < b, ip[4])
 L_LD32_BR_NZ: {
     uint32_t v;
     memcpy(&v, EA(2, 3), 4);
