@@ -106,7 +106,9 @@ struct oci_spec {
     unsigned long rootfs_prop; /* default MS_SLAVE|MS_REC */
     struct oci_resources res;
     void *seccomp;       /* compiled linux.seccomp (libseccomp filter) or NULL */
-    bool allow_native;   /* annotation dev.kiln.allow-native == "true" */
+    bool allow_native;   /* annotation dev.kiln.allow-native == "true", or a CRI
+                            sandbox (io.kubernetes.cri.container-type ==
+                            "sandbox", CRI-O's ContainerType likewise) */
     char *annotations;   /* JSON text of the annotations object (or "{}") */
 };
 

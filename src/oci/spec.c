@@ -401,7 +401,12 @@ int oci_spec_load(const char *bundle, struct oci_spec *out, struct kiln_error *e
     ann = json_object_get(j, "annotations");
     if (json_is_object(ann)) {
         const char *n = json_string_value(json_object_get(ann, KILN_OCI_ANNOTATION_NATIVE));
-        out->allow_native = n && strcmp(n, "true") == 0;
+        /* a Kubernetes pod's sandbox ("pause") container is native: the CRI
+         * implementation sets these itself (containerd, CRI-O) */
+        const char *t1 = json_string_value(json_object_get(ann, "io.kubernetes.cri.container-type"));
+        const char *t2 = json_string_value(json_object_get(ann, "io.kubernetes.cri-o.ContainerType"));
+        out->allow_native = (n && strcmp(n, "true") == 0) || (t1 && strcmp(t1, "sandbox") == 0) ||
+                            (t2 && strcmp(t2, "sandbox") == 0);
         out->annotations = json_dumps(ann, JSON_COMPACT | JSON_SORT_KEYS);
     } else {
         out->annotations = strdup("{}");

@@ -229,6 +229,13 @@ refuse)
     [ "$r" = "exit 5" ] || fail "native with annotation: $r $(cat n2.err)"
     grep -qx "native hello" n2.out || fail "native output: $(cat n2.out)"
     oci delete n2
+    # a CRI pod sandbox (the pause container) is native and allowed
+    bundle n4 "$NATIVE" '["hello"]' '{"io.kubernetes.cri.container-type": "sandbox"}'
+    r=$(run n4)
+    [ "$r" = "exit 5" ] || fail "sandbox container: $r $(cat n4.err)"
+    oci delete n4
+    bundle n5 "$NATIVE" '["hello"]' '{"io.kubernetes.cri.container-type": "container"}'
+    ! create n5 || fail "a CRI workload container ran native"
     # any other value does not
     bundle n3 "$NATIVE" '["hello"]' '{"dev.kiln.allow-native": "yes"}'
     ! create n3 || fail "annotation value 'yes' allowed native"
