@@ -100,6 +100,13 @@ skopeo inspect oci-archive:C.tar:t >/dev/null || fail "skopeo inspect oci-archiv
 out=$("$KILN" run --trust trust --cache cache2 C.tar) || fail "kiln run oci-archive"
 [ "$out" = "hello from the image" ] || fail "oci-archive run output: $out"
 
+# a docker-archive input (legacy: uncompressed layers under their diff_ids)
+skopeo copy -q oci:L:t docker-archive:D.tar:example/greet:t
+"$KILN" convert D.tar -o DC --key k.pem >/dev/null
+skopeo inspect oci:DC:latest >/dev/null || fail "skopeo inspect of a converted docker-archive"
+out=$("$KILN" run --trust trust --cache cache10 DC) || fail "kiln run of a converted docker-archive"
+[ "$out" = "hello from the image" ] || fail "docker-archive run output: $out"
+
 # a private, writable /tmp per run (the draft policy grants /tmp rw); the rootfs stays read-only
 cat > wt.c <<'C'
 #include <stdio.h>
