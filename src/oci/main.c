@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <dirent.h>
 #include <unistd.h>
@@ -288,6 +289,14 @@ static int cmd_delete(int argc, char **argv)
             nanosleep(&ts, NULL);
         }
     }
+    /* processes left in the cgroup (no pid namespace, detached execs):
+     * runc kills them too, or the cgroup could not go */
+    if (st.cgroup[0]) {
+        pid_t *pids = NULL;
+        size_t n = 0;
+        if (oci_cgroup_pids(st.cgroup, &pids, &n, NULL) == 0 && n > 0) signal_all(&st, SIGKILL);
+        free(pids);
+    }
     if (st.cgroup[0] && oci_cgroup_remove(st.cgroup, &e) < 0) {
         rc = fail("%s", e.msg);
         goto out;
@@ -406,6 +415,7 @@ static int cmd_list(void)
 
 static int cmd_features(void)
 {
+    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, 1 /* VERSION */);
     printf("{\n"
            "  \"ociVersionMin\": \"1.0.0\",\n"
            "  \"ociVersionMax\": \"" KILN_OCI_SPEC_VERSION "\",\n"
@@ -429,10 +439,11 @@ static int cmd_features(void)
            "  \"annotations\": {\n"
            "    \"dev.kiln.oci.version\": \"" KILN_OCI_VERSION "\",\n"
            "    \"dev.kiln.oci.cgroup-mode\": \"%s\",\n"
-           "    \"dev.kiln.oci.native-annotation\": \"" KILN_OCI_ANNOTATION_NATIVE "\"\n"
+           "    \"dev.kiln.oci.native-annotation\": \"" KILN_OCI_ANNOTATION_NATIVE "\",\n"
+           "    \"dev.kiln.oci.landlock-abi\": \"%ld\"\n"
            "  }\n"
            "}\n",
-           oci_cgroup_mode());
+           oci_cgroup_mode(), abi < 0 ? 0L : abi);
     return 0;
 }
 

@@ -10,7 +10,7 @@
 # own stub. Bundles: rootfs with the signed unit at /usr/bin/hello and a
 # runc-spec-like config.json written here.
 #
-# Modes: run refuse exit kill exec pause limits errors seccomp.
+# Modes: run refuse exit kill exec pause limits errors seccomp probe.
 # Exit 0 pass, 1 fail, 77 skipped (not root).
 set -eu
 MODE=$1
@@ -36,6 +36,7 @@ cleanup() {
         "$OCI" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 || true
     done
     [ -z "${HOLD:-}" ] || kill "$HOLD" 2>/dev/null || true
+    [ -z "${LISTENER:-}" ] || kill "$LISTENER" 2>/dev/null || true
     # the parent cgroup kiln-oci created (the leaves went with delete)
     for d in /sys/fs/cgroup/kiln-oci-test /sys/fs/cgroup/*/kiln-oci-test; do
         [ ! -d "$d" ] || rmdir "$d" 2>/dev/null || true
@@ -229,6 +230,25 @@ refuse)
     [ "$r" = "exit 5" ] || fail "native with annotation: $r $(cat n2.err)"
     grep -qx "native hello" n2.out || fail "native output: $(cat n2.out)"
     oci delete n2
+    # without the host's store mounted at /etc/kiln/trust the unit's own stub
+    # refuses (kiln-oci verified it; the stub's check inside fails closed)
+    bundle s1 hello.unit '["hello"]'
+    jq '.mounts |= map(select(.destination != "/etc/kiln/trust"))' s1/config.json >c.tmp
+    mv c.tmp s1/config.json
+    rmdir s1/rootfs/etc/kiln/trust
+    r=$(run s1)
+    [ "$r" = "exit 126" ] || fail "unit without the trust store mounted: $r"
+    grep -q "^kiln-stub: refused: trust store: " s1.err || fail "stub message: $(cat s1.err)"
+    [ ! -s s1.out ] || fail "the guest ran: $(cat s1.out)"
+    oci delete s1
+    # an image's own (empty) /etc/kiln/trust trusts nothing
+    bundle s2 hello.unit '["hello"]'
+    jq '.mounts |= map(select(.destination != "/etc/kiln/trust"))' s2/config.json >c.tmp
+    mv c.tmp s2/config.json
+    r=$(run s2)
+    [ "$r" = "exit 126" ] || fail "unit with the image's own empty store: $r"
+    grep -q "^kiln-stub: refused: unknown key: " s2.err || fail "stub message: $(cat s2.err)"
+    oci delete s2
     # a CRI pod sandbox (the pause container) is native and allowed
     bundle n4 "$NATIVE" '["hello"]' '{"io.kubernetes.cri.container-type": "sandbox"}'
     r=$(run n4)
@@ -405,6 +425,58 @@ errors)
     ! oci create --bundle "$W/bad" bad 2>/dev/null || fail "broken config accepted"
     tail -1 "$LOG" | jq -r .msg | grep -q "config.json" || fail "$(tail -1 "$LOG")"
     oci delete --force d1
+    ;;
+probe)
+    # the container as a native program inside sees it (allowed by annotation)
+    bundle pr1 "$NATIVE" '["hello", "probe"]' '{"dev.kiln.allow-native": "true"}'
+    # an fd kiln-oci inherits must not reach the program
+    create pr1 7<"$W/pr1/config.json" || fail "create: $(tail -1 "$LOG")"
+    oci start pr1
+    r=$(reaped "$(cat pr1.pid)")
+    [ "$r" = "exit 0" ] || fail "probe: $r $(cat pr1.err)"
+    expect() {
+        grep -qx "$2" "$1" || fail "$1: expected '$2': $(cat "$1")"
+    }
+    expect pr1.out "hostname: kiln-pr1"
+    expect pr1.out "pid: 1"
+    expect pr1.out "uid: 0"
+    expect pr1.out "cwd: /"
+    expect pr1.out "nnp: 1"
+    expect pr1.out "extra fds: 0"
+    expect pr1.out "timer_list bytes: 0"
+    expect pr1.out "sys/firmware entries: 0"
+    expect pr1.out "write /proc/sys: Read-only file system"
+    expect pr1.out "write /: Read-only file system"
+    expect pr1.out "write /tmp: ok"
+    expect pr1.out "dev/null: ok"
+    expect pr1.out "trust store: ok"
+    expect pr1.out "write trust store: Read-only file system"
+    oci delete pr1
+    # the host's network namespace (sysfs then comes from the host, read-only):
+    # Landlock scoping keeps the host's abstract unix sockets out of reach
+    abi=$("$OCI" features | jq -r '.annotations["dev.kiln.oci.landlock-abi"]')
+    name=kiln-oci-probe-$$
+    python3 -c "import socket,time; s=socket.socket(socket.AF_UNIX); s.bind('\0$name'); s.listen(); time.sleep(60)" \
+        >/dev/null 2>&1 &
+    LISTENER=$!
+    i=0
+    until "$NATIVE" connect "$name" | grep -qx "abstract connect: ok"; do
+        i=$((i + 1))
+        [ $i -lt 100 ] || fail "the host's abstract socket listener does not answer"
+        sleep 0.1
+    done
+    bundle pr2 "$NATIVE" "[\"hello\", \"connect\", \"$name\"]" '{"dev.kiln.allow-native": "true"}'
+    jq '.linux.namespaces |= map(select(.type != "network"))' pr2/config.json >c.tmp
+    mv c.tmp pr2/config.json
+    r=$(run pr2)
+    kill $LISTENER 2>/dev/null || true
+    [ "$r" = "exit 0" ] || fail "probe without a netns: $r $(cat pr2.err) $(tail -1 "$LOG")"
+    if [ "$abi" -ge 6 ]; then
+        expect pr2.out "abstract connect: Operation not permitted"
+    else
+        echo "note: Landlock ABI $abi < 6: no scoping to check"
+    fi
+    oci delete pr2
     ;;
 seccomp)
     # the config's filter is installed (stacked under the stub's own)
