@@ -318,6 +318,18 @@ static int cmd_run(int argc, char **argv)
             }
         mkdir(tmp, 0700);
     }
+    {
+        /* someone else's (or a shared, writable) cache could hold a planted rootfs */
+        struct stat cst;
+        if (lstat(cachedir, &cst) != 0 || !S_ISDIR(cst.st_mode) || cst.st_uid != geteuid() ||
+            (cst.st_mode & 022)) {
+            kiln_error_set(&err, KILN_E_VERIFY,
+                           "cache %s: must be a directory owned by this user and not writable by "
+                           "group or others",
+                           cachedir);
+            goto refuse;
+        }
+    }
     snprintf(rootdir, sizeof rootdir, "%s/rootfs-%s", cachedir, img->manifest_digest + 7);
     if (access(rootdir, F_OK) != 0) {
         /* a concurrent run may have won the rename: its complete rootfs is as good */

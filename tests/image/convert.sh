@@ -142,6 +142,8 @@ refuses "native entrypoint" "is not converted" "$KILN" convert L:native -o N --k
 refuses "run of a native entrypoint" "not a signed unit" "$KILN" run --trust trust --cache cache3 N:native
 refuses "untrusted signer" "unknown key" "$KILN" run --trust trust --cache cache4 \
   "$(set -e; "$KILN" convert L:t -o O --key other.pem >/dev/null; echo O):t"
+mkdir shared && chmod 777 shared
+refuses "shared cache" "must be a directory owned by this user" "$KILN" run --trust trust --cache shared C:t
 refuses "unconverted image" "not converted by kiln" "$KILN" run --trust trust --cache cache5 L:t
 
 # tampered kiln layer blob (byte flipped in the middle)
