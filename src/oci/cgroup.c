@@ -32,7 +32,7 @@
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
-static const char *const v1_ctrls[] = {"memory", "cpu", "cpuacct", "cpuset", "pids",
+static const char *const v1_ctrls[] = {"memory",  "cpu",   "cpuacct", "cpuset",  "pids",
                                        "freezer", "blkio", "devices", "hugetlb", "systemd"};
 #define NV1 (sizeof v1_ctrls / sizeof v1_ctrls[0])
 
@@ -156,7 +156,7 @@ static int make_dir(const char *dir, const char *ctrl, bool v2, struct kiln_erro
     char p[4096];
     size_t base = strlen(CG_ROOT);
     snprintf(p, sizeof p, "%s", dir);
-    for (char *s = p + base + 1; ; s++) {
+    for (char *s = p + base + 1;; s++) {
         char c = *s;
         if (c != '/' && c != 0) continue;
         *s = 0;
@@ -235,14 +235,20 @@ static int apply_v1(const struct hier *h, const struct oci_resources *r, struct 
         for (size_t i = 0; i < r->ndevices; i++) {
             const struct oci_devrule *d = &r->devices[i];
             char rule[96], ma[24], mi[24];
-            if (d->major < 0) snprintf(ma, sizeof ma, "*");
-            else snprintf(ma, sizeof ma, "%lld", (long long)d->major);
-            if (d->minor < 0) snprintf(mi, sizeof mi, "*");
-            else snprintf(mi, sizeof mi, "%lld", (long long)d->minor);
-            if (d->type == 'a') snprintf(rule, sizeof rule, "a");
-            else snprintf(rule, sizeof rule, "%c %s:%s %s", d->type, ma, mi, d->access);
-            if ((rc = write_file(h->dir, d->allow ? "devices.allow" : "devices.deny", rule,
-                                 err)) < 0)
+            if (d->major < 0)
+                snprintf(ma, sizeof ma, "*");
+            else
+                snprintf(ma, sizeof ma, "%lld", (long long)d->major);
+            if (d->minor < 0)
+                snprintf(mi, sizeof mi, "*");
+            else
+                snprintf(mi, sizeof mi, "%lld", (long long)d->minor);
+            if (d->type == 'a')
+                snprintf(rule, sizeof rule, "a");
+            else
+                snprintf(rule, sizeof rule, "%c %s:%s %s", d->type, ma, mi, d->access);
+            if ((rc = write_file(h->dir, d->allow ? "devices.allow" : "devices.deny", rule, err)) <
+                0)
                 return rc;
         }
     }
@@ -275,10 +281,8 @@ static int apply_v2(const char *dir, const struct oci_resources *r, struct kiln_
             snprintf(v, sizeof v, "max %llu", period);
         if ((rc = write_file(dir, "cpu.max", v, err)) < 0) return rc;
     }
-    if (r->cpuset_cpus && (rc = write_file(dir, "cpuset.cpus", r->cpuset_cpus, err)) < 0)
-        return rc;
-    if (r->cpuset_mems && (rc = write_file(dir, "cpuset.mems", r->cpuset_mems, err)) < 0)
-        return rc;
+    if (r->cpuset_cpus && (rc = write_file(dir, "cpuset.cpus", r->cpuset_cpus, err)) < 0) return rc;
+    if (r->cpuset_mems && (rc = write_file(dir, "cpuset.mems", r->cpuset_mems, err)) < 0) return rc;
     if (r->pids_limit != 0) {
         if (r->pids_limit > 0) snprintf(v, sizeof v, "%lld", (long long)r->pids_limit);
         if ((rc = write_file(dir, "pids.max", r->pids_limit > 0 ? v : "max", err)) < 0) return rc;

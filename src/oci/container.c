@@ -173,7 +173,8 @@ static void do_mount(int sync, int rootfd, const struct oci_mount *m)
         file = !S_ISDIR(sb.st_mode);
     }
     fd = mkpath_beneath(rootfd, m->dest, file);
-    if (fd < 0) die(sync, "mount %s: create the target beneath the rootfs: %s", m->dest, strerror(-fd));
+    if (fd < 0)
+        die(sync, "mount %s: create the target beneath the rootfs: %s", m->dest, strerror(-fd));
     fdpath(target, sizeof target, fd);
     if (m->bind) {
         if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
@@ -203,14 +204,13 @@ static void do_mount(int sync, int rootfd, const struct oci_mount *m)
     close(fd);
 }
 
-
 /* The devices every container gets when /dev is not the host's. */
 static void default_devices(int sync, int rootfd)
 {
-    static const char *const devs[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random",
-                                       "/dev/urandom", "/dev/tty"};
+    static const char *const devs[] = {"/dev/null",   "/dev/zero",    "/dev/full",
+                                       "/dev/random", "/dev/urandom", "/dev/tty"};
     static const char *const links[][2] = {
-        {"/proc/self/fd", "/dev/fd"},     {"/proc/self/fd/0", "/dev/stdin"},
+        {"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"},
         {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
         {"pts/ptmx", "/dev/ptmx"},
     };
@@ -362,16 +362,14 @@ static int open_entry(int sync, const struct oci_process *p, char *out, size_t l
         for (d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
             snprintf(out, len, "%s/%s", d[0] ? d : ".", a0);
             fd = openat2_(rootfd, out, O_RDONLY | O_CLOEXEC, IN_ROOT);
-            if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 0111))
-                break;
+            if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 0111)) break;
             if (fd >= 0) close(fd);
             fd = -1;
         }
         if (fd < 0) die(sync, "exec: \"%s\": executable file not found in $PATH", a0);
     }
     close(rootfd);
-    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))
-        die(sync, "exec: %s: not a regular file", out);
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) die(sync, "exec: %s: not a regular file", out);
     if (!(sb.st_mode & 0111)) die(sync, "exec: %s: permission denied", out);
     return fd;
 }
@@ -674,8 +672,9 @@ int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts, str
     if ((rc = mkdir_p(o->root, err)) < 0) goto fail;
     snprintf(dir, sizeof dir, "%s/%s", o->root, o->id);
     if (mkdir(dir, 0711) < 0) {
-        rc = errno == EEXIST ? kiln_error_set(err, KILN_E_ARG, "container with id exists: %s", o->id)
-                             : kiln_error_sys(err, errno, "mkdir %s", dir);
+        rc = errno == EEXIST
+                 ? kiln_error_set(err, KILN_E_ARG, "container with id exists: %s", o->id)
+                 : kiln_error_sys(err, errno, "mkdir %s", dir);
         goto fail;
     }
     dir_made = true;
@@ -763,8 +762,11 @@ int oci_exec(const struct oci_exec_opts *o, struct kiln_trust_store *ts, struct 
     static const struct {
         const char *name;
         int flag;
-    } nss[] = {{"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
-               {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS}};
+    } nss[] = {{"ipc", CLONE_NEWIPC},
+               {"uts", CLONE_NEWUTS},
+               {"net", CLONE_NEWNET},
+               {"cgroup", CLONE_NEWCGROUP},
+               {"mnt", CLONE_NEWNS}};
     struct oci_state st;
     struct oci_process p;
     struct oci_spec spec = {0};
@@ -827,7 +829,8 @@ int oci_exec(const struct oci_exec_opts *o, struct kiln_trust_store *ts, struct 
         close(sv[0]);
         if (read(sync, &go, 1) != 1) _exit(1);
         for (size_t i = 0; i < 5; i++)
-            if (setns(nsfd[i], nss[i].flag) < 0 && !(errno == EINVAL && nss[i].flag == CLONE_NEWCGROUP))
+            if (setns(nsfd[i], nss[i].flag) < 0 &&
+                !(errno == EINVAL && nss[i].flag == CLONE_NEWCGROUP))
                 die(sync, "join the container's %s namespace: %s", nss[i].name, strerror(errno));
         if (setsid() < 0) die(sync, "setsid: %s", strerror(errno));
         if (p.terminal) {

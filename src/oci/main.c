@@ -97,14 +97,14 @@ static const struct {
     const char *name;
     int sig;
 } signals[] = {
-    {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ILL", SIGILL},
-    {"TRAP", SIGTRAP}, {"ABRT", SIGABRT}, {"BUS", SIGBUS},   {"FPE", SIGFPE},
-    {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
-    {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CHLD", SIGCHLD},
-    {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
-    {"TTOU", SIGTTOU}, {"URG", SIGURG},   {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"BUS", SIGBUS},     {"FPE", SIGFPE},
+    {"KILL", SIGKILL},     {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
+    {"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"CHLD", SIGCHLD},
+    {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
+    {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},
     {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
-    {"PWR", SIGPWR},   {"SYS", SIGSYS},
+    {"PWR", SIGPWR},       {"SYS", SIGSYS},
 };
 
 static int parse_signal(const char *s)
@@ -129,11 +129,13 @@ static int load(const char *id, struct oci_state *st)
 
 static int cmd_create(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"bundle", required_argument, 0, 'b'},       {"pid-file", required_argument, 0, 'p'},
-        {"console-socket", required_argument, 0, 'c'}, {"no-pivot", no_argument, 0, 'n'},
-        {"no-new-keyring", no_argument, 0, 'k'},     {"preserve-fds", required_argument, 0, 'f'},
-        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"bundle", required_argument, 0, 'b'},
+                                       {"pid-file", required_argument, 0, 'p'},
+                                       {"console-socket", required_argument, 0, 'c'},
+                                       {"no-pivot", no_argument, 0, 'n'},
+                                       {"no-new-keyring", no_argument, 0, 'k'},
+                                       {"preserve-fds", required_argument, 0, 'f'},
+                                       {0, 0, 0, 0}};
     struct oci_create_opts o = {.root = g_root, .systemd_cgroup = g_systemd};
     struct kiln_trust_store *ts = NULL;
     struct kiln_error e = {0}, te = {0};
@@ -142,12 +144,23 @@ static int cmd_create(int argc, char **argv)
     int c, rc;
     while ((c = getopt_long(argc, argv, "b:", lo, NULL)) != -1) {
         switch (c) {
-        case 'b': b = optarg; break;
-        case 'p': o.pid_file = optarg; break;
-        case 'c': o.console_socket = optarg; break;
-        case 'n': case 'k': break;
-        case 'f': o.preserve_fds = atoi(optarg); break;
-        default: return fail("create: unknown option");
+        case 'b':
+            b = optarg;
+            break;
+        case 'p':
+            o.pid_file = optarg;
+            break;
+        case 'c':
+            o.console_socket = optarg;
+            break;
+        case 'n':
+        case 'k':
+            break;
+        case 'f':
+            o.preserve_fds = atoi(optarg);
+            break;
+        default:
+            return fail("create: unknown option");
         }
     }
     if (optind != argc - 1) return fail("create: exactly one container id expected");
@@ -179,9 +192,8 @@ static int cmd_start(const char *id)
     status = oci_state_status(g_root, &st);
     if (strcmp(status, "created") != 0) {
         oci_state_free(&st);
-        return fail("cannot start a container that has %s", strcmp(status, "stopped") == 0
-                                                                 ? "stopped"
-                                                                 : "already been started");
+        return fail("cannot start a container that has %s",
+                    strcmp(status, "stopped") == 0 ? "stopped" : "already been started");
     }
     snprintf(fifo, sizeof fifo, "%s/%s/exec.fifo", g_root, id);
     fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
@@ -350,24 +362,38 @@ static int cmd_ps(int argc, char **argv)
 
 static int cmd_exec(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"process", required_argument, 0, 'p'}, {"detach", no_argument, 0, 'd'},
-        {"pid-file", required_argument, 0, 'i'}, {"console-socket", required_argument, 0, 'c'},
-        {"tty", no_argument, 0, 't'}, {"preserve-fds", required_argument, 0, 'f'},
-        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"process", required_argument, 0, 'p'},
+                                       {"detach", no_argument, 0, 'd'},
+                                       {"pid-file", required_argument, 0, 'i'},
+                                       {"console-socket", required_argument, 0, 'c'},
+                                       {"tty", no_argument, 0, 't'},
+                                       {"preserve-fds", required_argument, 0, 'f'},
+                                       {0, 0, 0, 0}};
     struct oci_exec_opts o = {.root = g_root};
     struct kiln_trust_store *ts = NULL;
     struct kiln_error e = {0}, te = {0};
     int c, rc;
     while ((c = getopt_long(argc, argv, "dtp:", lo, NULL)) != -1) {
         switch (c) {
-        case 'p': o.process = optarg; break;
-        case 'd': o.detach = true; break;
-        case 'i': o.pid_file = optarg; break;
-        case 'c': o.console_socket = optarg; break;
-        case 't': break;
-        case 'f': o.preserve_fds = atoi(optarg); break;
-        default: return fail("exec: unknown option");
+        case 'p':
+            o.process = optarg;
+            break;
+        case 'd':
+            o.detach = true;
+            break;
+        case 'i':
+            o.pid_file = optarg;
+            break;
+        case 'c':
+            o.console_socket = optarg;
+            break;
+        case 't':
+            break;
+        case 'f':
+            o.preserve_fds = atoi(optarg);
+            break;
+        default:
+            return fail("exec: unknown option");
         }
     }
     if (optind >= argc) return fail("exec: container id missing");
@@ -449,36 +475,57 @@ static int cmd_features(void)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: kiln-oci [--root DIR] [--log FILE] [--log-format text|json] "
-               "[--systemd-cgroup] COMMAND ...\n"
-               "commands: create start state kill delete ps exec pause resume features list\n"
-               "Only verified kiln units run, unless the config's annotation "
-               KILN_OCI_ANNOTATION_NATIVE "=true allows native programs.\n");
+    fprintf(
+        f,
+        "usage: kiln-oci [--root DIR] [--log FILE] [--log-format text|json] "
+        "[--systemd-cgroup] COMMAND ...\n"
+        "commands: create start state kill delete ps exec pause resume features list\n"
+        "Only verified kiln units run, unless the config's annotation " KILN_OCI_ANNOTATION_NATIVE
+        "=true allows native programs.\n");
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"root", required_argument, 0, 'r'},     {"log", required_argument, 0, 'l'},
-        {"log-format", required_argument, 0, 'f'}, {"systemd-cgroup", no_argument, 0, 's'},
-        {"debug", no_argument, 0, 'd'},          {"version", no_argument, 0, 'v'},
-        {"help", no_argument, 0, 'h'},           {"criu", required_argument, 0, 'c'},
-        {"rootless", required_argument, 0, 'R'}, {0, 0, 0, 0}};
+    static const struct option lo[] = {{"root", required_argument, 0, 'r'},
+                                       {"log", required_argument, 0, 'l'},
+                                       {"log-format", required_argument, 0, 'f'},
+                                       {"systemd-cgroup", no_argument, 0, 's'},
+                                       {"debug", no_argument, 0, 'd'},
+                                       {"version", no_argument, 0, 'v'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {"criu", required_argument, 0, 'c'},
+                                       {"rootless", required_argument, 0, 'R'},
+                                       {0, 0, 0, 0}};
     const char *cmd;
     int c;
     /* global options stop at the command */
     while ((c = getopt_long(argc, argv, "+vh", lo, NULL)) != -1) {
         switch (c) {
-        case 'r': g_root = optarg; break;
-        case 'l': g_log = optarg; break;
-        case 'f': g_log_json = strcmp(optarg, "json") == 0; break;
-        case 's': g_systemd = true; break;
-        case 'd': case 'c': case 'R': break;
+        case 'r':
+            g_root = optarg;
+            break;
+        case 'l':
+            g_log = optarg;
+            break;
+        case 'f':
+            g_log_json = strcmp(optarg, "json") == 0;
+            break;
+        case 's':
+            g_systemd = true;
+            break;
+        case 'd':
+        case 'c':
+        case 'R':
+            break;
         case 'v':
             printf("kiln-oci version " KILN_OCI_VERSION "\nspec: " KILN_OCI_SPEC_VERSION "\n");
             return 0;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 1;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 1;
         }
     }
     if (optind >= argc) {

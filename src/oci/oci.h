@@ -75,7 +75,7 @@ struct oci_ns {
 /* A device cgroup rule. */
 struct oci_devrule {
     bool allow;
-    char type; /* 'a', 'c', 'b' */
+    char type;            /* 'a', 'c', 'b' */
     int64_t major, minor; /* -1 = wildcard */
     char access[4];
 };
@@ -93,7 +93,7 @@ struct oci_resources {
 
 /* The parts of config.json kiln-oci applies. */
 struct oci_spec {
-    char *root;        /* absolute rootfs path */
+    char *root; /* absolute rootfs path */
     bool root_ro;
     char *hostname;
     struct oci_process proc;
@@ -105,11 +105,11 @@ struct oci_spec {
     char *cgroups_path;        /* may be NULL */
     unsigned long rootfs_prop; /* default MS_SLAVE|MS_REC */
     struct oci_resources res;
-    void *seccomp;       /* compiled linux.seccomp (libseccomp filter) or NULL */
-    bool allow_native;   /* annotation dev.kiln.allow-native == "true", or a CRI
-                            sandbox (io.kubernetes.cri.container-type ==
-                            "sandbox", CRI-O's ContainerType likewise) */
-    char *annotations;   /* JSON text of the annotations object (or "{}") */
+    void *seccomp;     /* compiled linux.seccomp (libseccomp filter) or NULL */
+    bool allow_native; /* annotation dev.kiln.allow-native == "true", or a CRI
+                          sandbox (io.kubernetes.cri.container-type ==
+                          "sandbox", CRI-O's ContainerType likewise) */
+    char *annotations; /* JSON text of the annotations object (or "{}") */
 };
 
 /* Parses bundle/config.json into *out (bundle: absolute). root.path is made
@@ -138,8 +138,8 @@ struct oci_state {
     uint64_t start_time; /* /proc/PID/stat field 22 */
     char *bundle;
     char *rootfs;
-    char *created; /* RFC 3339 with nanoseconds, UTC */
-    char *cgroup;  /* cgroup path relative to each hierarchy's root */
+    char *created;     /* RFC 3339 with nanoseconds, UTC */
+    char *cgroup;      /* cgroup path relative to each hierarchy's root */
     char *annotations; /* JSON text */
     bool allow_native;
 };
@@ -189,7 +189,7 @@ const char *oci_cgroup_mode(void);
 /* ---------------------------------------------------------- container --- */
 
 struct oci_create_opts {
-    const char *root;  /* --root */
+    const char *root; /* --root */
     const char *id;
     const char *bundle; /* absolute */
     const char *pid_file;
@@ -200,7 +200,8 @@ struct oci_create_opts {
 };
 
 /* `create`: sets up the container whose init waits for `start`. */
-int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts, struct kiln_error *err);
+int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts,
+               struct kiln_error *err);
 
 struct oci_exec_opts {
     const char *root;

@@ -24,16 +24,22 @@ static int action(const char *name, json_t *errno_ret, uint32_t *out)
 {
     int e = json_is_integer(errno_ret) ? (int)json_integer_value(errno_ret) : EPERM;
     if (!name) return -1;
-    if (strcmp(name, "SCMP_ACT_ALLOW") == 0) *out = SCMP_ACT_ALLOW;
-    else if (strcmp(name, "SCMP_ACT_ERRNO") == 0) *out = SCMP_ACT_ERRNO((uint32_t)e);
+    if (strcmp(name, "SCMP_ACT_ALLOW") == 0)
+        *out = SCMP_ACT_ALLOW;
+    else if (strcmp(name, "SCMP_ACT_ERRNO") == 0)
+        *out = SCMP_ACT_ERRNO((uint32_t)e);
     else if (strcmp(name, "SCMP_ACT_KILL") == 0 || strcmp(name, "SCMP_ACT_KILL_THREAD") == 0)
         *out = SCMP_ACT_KILL_THREAD;
-    else if (strcmp(name, "SCMP_ACT_KILL_PROCESS") == 0) *out = SCMP_ACT_KILL_PROCESS;
-    else if (strcmp(name, "SCMP_ACT_TRAP") == 0) *out = SCMP_ACT_TRAP;
-    else if (strcmp(name, "SCMP_ACT_LOG") == 0) *out = SCMP_ACT_LOG;
+    else if (strcmp(name, "SCMP_ACT_KILL_PROCESS") == 0)
+        *out = SCMP_ACT_KILL_PROCESS;
+    else if (strcmp(name, "SCMP_ACT_TRAP") == 0)
+        *out = SCMP_ACT_TRAP;
+    else if (strcmp(name, "SCMP_ACT_LOG") == 0)
+        *out = SCMP_ACT_LOG;
     else if (strcmp(name, "SCMP_ACT_TRACE") == 0)
         *out = SCMP_ACT_TRACE((uint32_t)(json_is_integer(errno_ret) ? e : 0));
-    else return -1;
+    else
+        return -1;
     return 0;
 }
 
@@ -42,8 +48,10 @@ static int arch(const char *name, uint32_t *out)
     static const struct {
         const char *n;
         uint32_t a;
-    } t[] = {{"SCMP_ARCH_X86", SCMP_ARCH_X86},       {"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64},
-             {"SCMP_ARCH_X32", SCMP_ARCH_X32},       {"SCMP_ARCH_ARM", SCMP_ARCH_ARM},
+    } t[] = {{"SCMP_ARCH_X86", SCMP_ARCH_X86},
+             {"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64},
+             {"SCMP_ARCH_X32", SCMP_ARCH_X32},
+             {"SCMP_ARCH_ARM", SCMP_ARCH_ARM},
              {"SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (strcmp(name, t[i].n) == 0) {
@@ -58,9 +66,12 @@ static int op(const char *name, enum scmp_compare *out)
     static const struct {
         const char *n;
         enum scmp_compare c;
-    } t[] = {{"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT},
-             {"SCMP_CMP_LE", SCMP_CMP_LE}, {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-             {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+    } t[] = {{"SCMP_CMP_NE", SCMP_CMP_NE},
+             {"SCMP_CMP_LT", SCMP_CMP_LT},
+             {"SCMP_CMP_LE", SCMP_CMP_LE},
+             {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+             {"SCMP_CMP_GE", SCMP_CMP_GE},
+             {"SCMP_CMP_GT", SCMP_CMP_GT},
              {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
     for (size_t i = 0; name && i < sizeof t / sizeof t[0]; i++)
         if (strcmp(name, t[i].n) == 0) {
@@ -85,20 +96,24 @@ int oci_seccomp_build(json_t *sc, void **out, struct kiln_error *err)
     ctx = seccomp_init(def);
     if (!ctx) return kiln_error_set(err, KILN_E_NOMEM, "seccomp_init failed");
     a = json_object_get(sc, "architectures");
-    json_array_foreach(a, i, v) {
+    json_array_foreach(a, i, v)
+    {
         uint32_t ar;
         const char *n = json_string_value(v);
         if (n && arch(n, &ar) == 0 && ar != seccomp_arch_native()) {
             rc = seccomp_arch_add(ctx, ar);
             if (rc < 0 && rc != -EEXIST) {
-                rc = kiln_error_set(err, KILN_E_INVALID, "config: linux.seccomp.architectures[%zu]: "
-                                    "%s: %s", i, n, strerror(-rc));
+                rc = kiln_error_set(err, KILN_E_INVALID,
+                                    "config: linux.seccomp.architectures[%zu]: "
+                                    "%s: %s",
+                                    i, n, strerror(-rc));
                 goto fail;
             }
         }
     }
     a = json_object_get(sc, "syscalls");
-    json_array_foreach(a, i, v) {
+    json_array_foreach(a, i, v)
+    {
         uint32_t act;
         struct scmp_arg_cmp cmp[6];
         unsigned ncmp = 0;
@@ -106,12 +121,15 @@ int oci_seccomp_build(json_t *sc, void **out, struct kiln_error *err)
         size_t k;
         if (action(json_string_value(json_object_get(v, "action")), json_object_get(v, "errnoRet"),
                    &act) < 0) {
-            rc = kiln_error_set(err, KILN_E_INVALID, "config: linux.seccomp.syscalls[%zu].action: "
-                                "unknown", i);
+            rc = kiln_error_set(err, KILN_E_INVALID,
+                                "config: linux.seccomp.syscalls[%zu].action: "
+                                "unknown",
+                                i);
             goto fail;
         }
         if (act == def) continue; /* libseccomp refuses rules equal to the default */
-        json_array_foreach(args, k, g) {
+        json_array_foreach(args, k, g)
+        {
             enum scmp_compare c;
             if (ncmp == 6 || op(json_string_value(json_object_get(g, "op")), &c) < 0) {
                 rc = kiln_error_set(err, KILN_E_INVALID,
@@ -124,7 +142,8 @@ int oci_seccomp_build(json_t *sc, void **out, struct kiln_error *err)
             cmp[ncmp].datum_b = (scmp_datum_t)json_integer_value(json_object_get(g, "valueTwo"));
             ncmp++;
         }
-        json_array_foreach(names, k, n) {
+        json_array_foreach(names, k, n)
+        {
             const char *name = json_string_value(n);
             int nr = name ? seccomp_syscall_resolve_name(name) : __NR_SCMP_ERROR;
             if (nr == __NR_SCMP_ERROR) continue; /* unknown here: skipped, like runc */

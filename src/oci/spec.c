@@ -24,38 +24,79 @@ static char *dupz(const char *s)
 }
 
 static const char *const cap_names[] = {
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
 };
 
 static const struct {
     const char *name;
     int res;
 } rlimit_names[] = {
-    {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
-    {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-    {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 static const struct {
     const char *name;
     int flag;
 } ns_names[] = {
-    {"mount", CLONE_NEWNS}, {"pid", CLONE_NEWPID},     {"ipc", CLONE_NEWIPC},
-    {"uts", CLONE_NEWUTS},  {"network", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
-    {"user", CLONE_NEWUSER}, {"time", 0x80 /* CLONE_NEWTIME */},
+    {"mount", CLONE_NEWNS},    {"pid", CLONE_NEWPID},
+    {"ipc", CLONE_NEWIPC},     {"uts", CLONE_NEWUTS},
+    {"network", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
+    {"user", CLONE_NEWUSER},   {"time", 0x80 /* CLONE_NEWTIME */},
 };
 
 /* Mount options that are flags; clear = the option removes the flag. */
@@ -64,26 +105,37 @@ static const struct {
     bool clear;
     unsigned long flag;
 } mount_opts[] = {
-    {"ro", false, MS_RDONLY},        {"rw", true, MS_RDONLY},
-    {"nosuid", false, MS_NOSUID},    {"suid", true, MS_NOSUID},
-    {"nodev", false, MS_NODEV},      {"dev", true, MS_NODEV},
-    {"noexec", false, MS_NOEXEC},    {"exec", true, MS_NOEXEC},
-    {"sync", false, MS_SYNCHRONOUS}, {"async", true, MS_SYNCHRONOUS},
-    {"dirsync", false, MS_DIRSYNC},  {"remount", false, MS_REMOUNT},
-    {"mand", false, MS_MANDLOCK},    {"nomand", true, MS_MANDLOCK},
-    {"noatime", false, MS_NOATIME},  {"atime", true, MS_NOATIME},
-    {"nodiratime", false, MS_NODIRATIME}, {"diratime", true, MS_NODIRATIME},
-    {"relatime", false, MS_RELATIME}, {"norelatime", true, MS_RELATIME},
-    {"strictatime", false, MS_STRICTATIME}, {"nostrictatime", true, MS_STRICTATIME},
+    {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},
+    {"nosuid", false, MS_NOSUID},
+    {"suid", true, MS_NOSUID},
+    {"nodev", false, MS_NODEV},
+    {"dev", true, MS_NODEV},
+    {"noexec", false, MS_NOEXEC},
+    {"exec", true, MS_NOEXEC},
+    {"sync", false, MS_SYNCHRONOUS},
+    {"async", true, MS_SYNCHRONOUS},
+    {"dirsync", false, MS_DIRSYNC},
+    {"remount", false, MS_REMOUNT},
+    {"mand", false, MS_MANDLOCK},
+    {"nomand", true, MS_MANDLOCK},
+    {"noatime", false, MS_NOATIME},
+    {"atime", true, MS_NOATIME},
+    {"nodiratime", false, MS_NODIRATIME},
+    {"diratime", true, MS_NODIRATIME},
+    {"relatime", false, MS_RELATIME},
+    {"norelatime", true, MS_RELATIME},
+    {"strictatime", false, MS_STRICTATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
 };
 
 static const struct {
     const char *name;
     unsigned long prop;
 } prop_opts[] = {
-    {"private", MS_PRIVATE}, {"rprivate", MS_PRIVATE | MS_REC},
-    {"slave", MS_SLAVE},     {"rslave", MS_SLAVE | MS_REC},
-    {"shared", MS_SHARED},   {"rshared", MS_SHARED | MS_REC},
+    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
     {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
@@ -133,7 +185,8 @@ static int caps(json_t *a, const char *field, uint64_t *out, struct kiln_error *
     }
     if (!json_is_array(a))
         return kiln_error_set(err, KILN_E_MALFORMED, "config: %s: not an array", field);
-    json_array_foreach(a, i, v) {
+    json_array_foreach(a, i, v)
+    {
         const char *s = json_string_value(v);
         size_t k;
         for (k = 0; s && k < sizeof cap_names / sizeof cap_names[0]; k++)
@@ -184,7 +237,8 @@ static int parse_process(json_t *p, struct oci_process *out, struct kiln_error *
     if (json_is_array(rl) && json_array_size(rl) > 0) {
         out->rlimits = calloc(json_array_size(rl), sizeof *out->rlimits);
         if (!out->rlimits) return kiln_error_set(err, KILN_E_NOMEM, "out of memory");
-        json_array_foreach(rl, i, v) {
+        json_array_foreach(rl, i, v)
+        {
             const char *t = json_string_value(json_object_get(v, "type"));
             size_t k;
             for (k = 0; t && k < sizeof rlimit_names / sizeof rlimit_names[0]; k++)
@@ -229,7 +283,8 @@ static int parse_mount(json_t *m, size_t idx, struct oci_mount *out, struct kiln
         return kiln_error_set(err, KILN_E_INVALID, "config: mounts[%zu].destination: not absolute",
                               idx);
     if (out->type && strcmp(out->type, "bind") == 0) out->bind = true;
-    json_array_foreach(opts, i, v) {
+    json_array_foreach(opts, i, v)
+    {
         const char *o = json_string_value(v);
         size_t k;
         unsigned long pr;
@@ -272,7 +327,8 @@ static int parse_devices(json_t *a, struct oci_resources *r, struct kiln_error *
     if (!json_is_array(a) || json_array_size(a) == 0) return 0;
     r->devices = calloc(json_array_size(a), sizeof *r->devices);
     if (!r->devices) return kiln_error_set(err, KILN_E_NOMEM, "out of memory");
-    json_array_foreach(a, i, v) {
+    json_array_foreach(a, i, v)
+    {
         struct oci_devrule *d = &r->devices[r->ndevices++];
         const char *t = json_string_value(json_object_get(v, "type"));
         const char *acc = json_string_value(json_object_get(v, "access"));
@@ -305,7 +361,8 @@ static int parse_linux(json_t *l, struct oci_spec *s, struct kiln_error *err)
     if (json_is_array(a) && json_array_size(a) > 0) {
         s->ns = calloc(json_array_size(a), sizeof *s->ns);
         if (!s->ns) return kiln_error_set(err, KILN_E_NOMEM, "out of memory");
-        json_array_foreach(a, i, v) {
+        json_array_foreach(a, i, v)
+        {
             const char *t = json_string_value(json_object_get(v, "type"));
             size_t k;
             for (k = 0; t && k < sizeof ns_names / sizeof ns_names[0]; k++)
@@ -317,7 +374,8 @@ static int parse_linux(json_t *l, struct oci_spec *s, struct kiln_error *err)
             if (ns_names[k].flag == CLONE_NEWUSER || ns_names[k].flag == 0x80)
                 return kiln_error_set(err, KILN_E_UNSUPPORTED,
                                       "config: linux.namespaces[%zu]: %s namespaces are not "
-                                      "supported by kiln-oci yet", i, t);
+                                      "supported by kiln-oci yet",
+                                      i, t);
             s->ns[s->nns].flag = ns_names[k].flag;
             s->ns[s->nns].path = dupz(json_string_value(json_object_get(v, "path")));
             s->nns++;
@@ -325,8 +383,8 @@ static int parse_linux(json_t *l, struct oci_spec *s, struct kiln_error *err)
     }
     if ((rc = strv(json_object_get(l, "maskedPaths"), "linux.maskedPaths", &s->masked, err)) < 0)
         return rc;
-    if ((rc = strv(json_object_get(l, "readonlyPaths"), "linux.readonlyPaths", &s->readonly,
-                   err)) < 0)
+    if ((rc = strv(json_object_get(l, "readonlyPaths"), "linux.readonlyPaths", &s->readonly, err)) <
+        0)
         return rc;
     s->cgroups_path = dupz(json_string_value(json_object_get(l, "cgroupsPath")));
     if ((rc = oci_seccomp_build(json_object_get(l, "seccomp"), &s->seccomp, err)) < 0) return rc;
@@ -392,7 +450,8 @@ int oci_spec_load(const char *bundle, struct oci_spec *out, struct kiln_error *e
             rc = kiln_error_set(err, KILN_E_NOMEM, "out of memory");
             goto fail;
         }
-        json_array_foreach(v, i, m) {
+        json_array_foreach(v, i, m)
+        {
             out->nmounts++;
             if ((rc = parse_mount(m, i, &out->mounts[i], err)) < 0) goto fail;
         }
@@ -403,8 +462,10 @@ int oci_spec_load(const char *bundle, struct oci_spec *out, struct kiln_error *e
         const char *n = json_string_value(json_object_get(ann, KILN_OCI_ANNOTATION_NATIVE));
         /* a Kubernetes pod's sandbox ("pause") container is native: the CRI
          * implementation sets these itself (containerd, CRI-O) */
-        const char *t1 = json_string_value(json_object_get(ann, "io.kubernetes.cri.container-type"));
-        const char *t2 = json_string_value(json_object_get(ann, "io.kubernetes.cri-o.ContainerType"));
+        const char *t1 =
+            json_string_value(json_object_get(ann, "io.kubernetes.cri.container-type"));
+        const char *t2 =
+            json_string_value(json_object_get(ann, "io.kubernetes.cri-o.ContainerType"));
         out->allow_native = (n && strcmp(n, "true") == 0) || (t1 && strcmp(t1, "sandbox") == 0) ||
                             (t2 && strcmp(t2, "sandbox") == 0);
         out->annotations = json_dumps(ann, JSON_COMPACT | JSON_SORT_KEYS);

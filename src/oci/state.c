@@ -49,7 +49,7 @@ int oci_write_atomic(const char *path, const char *data, struct kiln_error *err)
         return kiln_error_sys(err, e, "rename %s", path);
     }
     return 0;
-fail: {
+fail : {
     int e = errno;
     close(fd);
     unlink(tmp);
@@ -166,11 +166,10 @@ const char *oci_state_status(const char *root, const struct oci_state *st)
 char *oci_state_json(const char *root, const struct oci_state *st)
 {
     const char *status = oci_state_status(root, st);
-    json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s}", "ociVersion",
-                          KILN_OCI_SPEC_VERSION, "id", st->id, "pid",
-                          strcmp(status, "stopped") == 0 ? 0 : (int)st->pid, "status", status,
-                          "bundle", st->bundle, "rootfs", st->rootfs, "created", st->created,
-                          "owner", "");
+    json_t *j = json_pack(
+        "{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s}", "ociVersion", KILN_OCI_SPEC_VERSION, "id",
+        st->id, "pid", strcmp(status, "stopped") == 0 ? 0 : (int)st->pid, "status", status,
+        "bundle", st->bundle, "rootfs", st->rootfs, "created", st->created, "owner", "");
     char *s;
     if (!j) return NULL;
     json_object_set_new(j, "annotations",

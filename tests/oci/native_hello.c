@@ -4,7 +4,7 @@
  * like from inside (one "key: value" line each), so tests can check the
  * namespaces, mounts and hardening kiln-oci set up (it writes files: run it
  * only inside a container); "connect ABSTRACT" only tries to connect to the
- * abstract unix socket ABSTRACT. */
+ * abstract unix socket ABSTRACT; "fork N" starts N sleeping children. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +43,25 @@ int main(int argc, char **argv)
                result(connect(s, (struct sockaddr *)&a, (socklen_t)(sizeof(sa_family_t) + 1 + n))));
         close(s);
         return 0;
+    }
+    if (argc > 2 && strcmp(argv[1], "fork") == 0) {
+        /* fork N: start N sleeping children (pids limit); prints how many */
+        int want = atoi(argv[2]), got = 0, err = 0;
+        for (int i = 0; i < want; i++) {
+            pid_t p = fork();
+            if (p == 0) {
+                sleep(30);
+                _exit(0);
+            }
+            if (p < 0) {
+                err = errno;
+                break;
+            }
+            got++;
+        }
+        printf("forked %d of %d%s%s\n", got, want, err ? ": " : "", err ? strerror(err) : "");
+        fflush(stdout);
+        return got == want ? 0 : 4;
     }
     if (argc < 2 || strcmp(argv[1], "probe") != 0) {
         printf("native hello\n");

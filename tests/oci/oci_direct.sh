@@ -398,6 +398,14 @@ limits)
     [ "$r" = "exit 0" ] || fail "under the limit: $r: $(cat m2.err)"
     grep -q "^allocated 8 MiB" m2.out || fail "m2: $(cat m2.out)"
     [ "$(status l1)" = created ] || fail "the waiting neighbour is gone"
+    # the pids limit: a (native) program cannot start more processes
+    bundle f1 "$NATIVE" '["hello", "fork", "20"]' '{"dev.kiln.allow-native": "true"}' \
+        '{"pids": {"limit": 8}}'
+    r=$(run f1)
+    [ "$r" = "exit 4" ] || fail "fork past pids.max: $r $(cat f1.out)"
+    grep -qx "forked 7 of 20: Resource temporarily unavailable" f1.out || fail "$(cat f1.out)"
+    # its children die with it (pid namespace), the cgroup goes with delete
+    oci delete f1 || fail "delete f1: $(tail -1 "$LOG")"
     oci delete m1
     oci delete m2
     oci delete --force l1
