@@ -318,6 +318,7 @@ static int cmd_convert(int argc, char **argv)
             struct kiln_unit *vu = NULL;
             uint8_t *wasm = NULL;
             size_t wasm_len = 0;
+            if (prog.tty) fprintf(stderr, "\r%-70.70s", f.path); /* per-file progress */
             int r = read_beneath(rootfd, f.path, &wasm, &wasm_len);
             if (r < 0) {
                 fprintf(stderr, "kiln convert: %s: %s\n", f.path, strerror(-r));
