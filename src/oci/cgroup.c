@@ -148,6 +148,23 @@ static size_t hierarchies(const char *path, struct hier *h, size_t max)
     return n;
 }
 
+/* v2: lets dir's children use the memory, cpu, cpuset and pids controllers
+ * dir has (best effort: a controller a parent lacks stays off, and a limit
+ * that needs it then fails when written). */
+static void enable_controllers(const char *dir)
+{
+    char avail[1024], *save = NULL, *tok;
+    if (read_file(dir, "cgroup.controllers", avail, sizeof avail) < 0) return;
+    for (tok = strtok_r(avail, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        char en[64];
+        if (strcmp(tok, "memory") && strcmp(tok, "cpu") && strcmp(tok, "pids") &&
+            strcmp(tok, "cpuset"))
+            continue;
+        snprintf(en, sizeof en, "+%s", tok);
+        write_file(dir, "cgroup.subtree_control", en, NULL);
+    }
+}
+
 /* mkdir -p of dir below mount; for v1 cpuset copies cpus/mems down into new
  * levels (a new cpuset is empty and refuses tasks); for v2 enables the
  * controllers in each level's parent. */
@@ -156,6 +173,7 @@ static int make_dir(const char *dir, const char *ctrl, bool v2, struct kiln_erro
     char p[4096];
     size_t base = strlen(CG_ROOT);
     snprintf(p, sizeof p, "%s", dir);
+    if (v2) enable_controllers(CG_ROOT);
     for (char *s = p + base + 1;; s++) {
         char c = *s;
         if (c != '/' && c != 0) continue;
@@ -174,19 +192,7 @@ static int make_dir(const char *dir, const char *ctrl, bool v2, struct kiln_erro
         } else if (errno != EEXIST) {
             return kiln_error_sys(err, errno, "cgroup: mkdir %s", p);
         }
-        if (v2 && c == '/') {
-            /* let the next level use the controllers this level has */
-            char avail[1024], *save = NULL, *tok;
-            if (read_file(p, "cgroup.controllers", avail, sizeof avail) == 0)
-                for (tok = strtok_r(avail, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-                    char en[64];
-                    if (strcmp(tok, "memory") && strcmp(tok, "cpu") && strcmp(tok, "pids") &&
-                        strcmp(tok, "cpuset"))
-                        continue;
-                    snprintf(en, sizeof en, "+%s", tok);
-                    write_file(p, "cgroup.subtree_control", en, NULL);
-                }
-        }
+        if (v2 && c == '/') enable_controllers(p);
         if (c == 0) break;
         *s = c;
     }

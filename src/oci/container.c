@@ -550,6 +550,8 @@ static void init_main(struct init_ctx *c)
     bool native;
     if (read(c->sync, &go, 1) != 1) _exit(1); /* the parent died or gave up */
     ns_fd_join(c->sync, s, false);
+    if (has_new_ns(s, CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+        die(c->sync, "new cgroup namespace: %s", strerror(errno));
     if (!has_new_ns(s, CLONE_NEWNS)) die(c->sync, "kiln-oci needs a new mount namespace");
     setup_rootfs(c->sync, s);
     harden_paths(c->sync, s);
@@ -695,8 +697,10 @@ int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts, str
         rc = kiln_error_sys(err, -rc, "join the pid namespace");
         goto fail;
     }
+    /* a new cgroup namespace is unshared by the child once it is in its
+     * cgroup (else the namespace's root would be kiln-oci's cgroup) */
     for (size_t i = 0; i < s.nns; i++)
-        if (!s.ns[i].path) flags |= s.ns[i].flag;
+        if (!s.ns[i].path && s.ns[i].flag != CLONE_NEWCGROUP) flags |= s.ns[i].flag;
     fflush(NULL);
     pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
     if (pid < 0) {

@@ -437,6 +437,8 @@ errors)
 probe)
     # the container as a native program inside sees it (allowed by annotation)
     bundle pr1 "$NATIVE" '["hello", "probe"]' '{"dev.kiln.allow-native": "true"}'
+    jq '.linux.namespaces += [{"type": "cgroup"}]' pr1/config.json >c.tmp
+    mv c.tmp pr1/config.json
     # an fd kiln-oci inherits must not reach the program
     create pr1 7<"$W/pr1/config.json" || fail "create: $(tail -1 "$LOG")"
     oci start pr1
@@ -459,6 +461,9 @@ probe)
     expect pr1.out "dev/null: ok"
     expect pr1.out "trust store: ok"
     expect pr1.out "write trust store: Read-only file system"
+    # a new cgroup namespace rooted at the container's own cgroup
+    expect pr1.out "cgroup memory: /"
+    expect pr1.out "cgroup pids: /"
     oci delete pr1
     # the host's network namespace (sysfs then comes from the host, read-only):
     # Landlock scoping keeps the host's abstract unix sockets out of reach
