@@ -12,6 +12,8 @@
 #                oversized packets are dropped; kilnd serves the next one
 #   failclosed   kilnd killed under a running unit: later authority calls fail
 #                with EIO and the unit's lost() callback runs once
+#   sock         t_sock serves TCP clients on a listener kilnd created and
+#                audited (bind, accept); a listen the policy denies is refused
 #   attest       the run attestation verifies with the node key; a tampered
 #                one, a re-signed-by-another-key one and a wrong key are refused
 set -u
@@ -136,6 +138,10 @@ crash)
     alive
     out=$("$probe" "$sock" c open /d); echo "$out"
     echo "$out" | grep -q "open /d: ok" || fail "kilnd did not serve the next client"
+    mkfifo "$tmp/r/d/fifo"
+    out=$("$probe" "$sock" c open /d/fifo); echo "$out"
+    echo "$out" | grep -q "open /d/fifo: ok" || fail "FIFO open"
+    alive
     grep -q "not a kilnd protocol 1 packet" "$tmp/kilnd.log" || fail "garbage not logged"
     grep -q "oversized packet" "$tmp/kilnd.log" || fail "oversized not logged"
     grep -q "lost its connection without exit" "$tmp/kilnd.log" || fail "crash not recorded"
@@ -166,6 +172,54 @@ failclosed)
     "$kilnd" register --config "$tmp/cfg" --id g --root "$tmp/r" --uid "$(id -u)" || fail register
     "$kiln" exec --kilnd "$sock" --container g --dir /w "$wbin/t_files.wasm" /w a "b c" \
         >/dev/null 2>&1 || fail "t_files through kilnd"
+    ;;
+sock)
+    mkdir -p "$tmp/r"
+    "$kilnd" register --config "$tmp/cfg" --id net --root "$tmp/r" --uid "$(id -u)" || fail register
+    printf '{"kilnPolicy":1,"network":[{"direction":"listen","proto":"tcp","port":1}]}' >"$tmp/p.json"
+    "$kilnd" register --config "$tmp/cfg" --id nonet --root "$tmp/r" --uid "$(id -u)" \
+        --policy "$tmp/p.json" || fail register
+    start_kilnd
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    "$kiln" exec --kilnd "$sock" --container nonet --listen "tcp:127.0.0.1:$port" \
+        "$wbin/t_sock.wasm" 2 >/dev/null 2>"$tmp/err"
+    [ $? -ne 0 ] || fail "denied listen accepted"
+    grep -q "denied" "$tmp/err" || fail "denied listen: $(cat "$tmp/err")"
+    "$kiln" exec --kilnd "$sock" --container net --listen "tcp:127.0.0.1:$port" \
+        "$wbin/t_sock.wasm" 2 >"$tmp/out" 2>"$tmp/err" &
+    spid=$!
+    answer=$(python3 - "$port" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+out = []
+for msg in (b"hello kiln\n", b"again\n"):
+    for _ in range(200):
+        try:
+            s = socket.create_connection(("127.0.0.1", port))
+            break
+        except OSError:
+            time.sleep(0.05)
+    s.sendall(msg)
+    data = b""
+    while True:
+        d = s.recv(100)
+        if not d:
+            break
+        data += d
+    out.append(data.decode())
+    s.close()
+print("".join(out), end="")
+PY
+)
+    wait "$spid"; rc=$?
+    [ "$answer" = "$(printf 'HELLO KILN\nAGAIN')" ] || fail "answer '$answer' $(cat "$tmp/err")"
+    [ $rc -eq 0 ] || fail "t_sock exit $rc: $(cat "$tmp/err")"
+    grep -q "served 11 bytes" "$tmp/out" || fail "t_sock output"
+    a=$tmp/state/net/audit.jsonl
+    [ "$(grep -c '"event":"accept"' "$a")" = 2 ] || fail "accept events in kilnd's log"
+    grep -q '"event":"bind"' "$a" || fail "bind event in kilnd's log"
+    echo "ok: t_sock through kilnd (2 connections accepted by kilnd)"
+    alive
     ;;
 attest)
     mkdir -p "$tmp/r/w"

@@ -332,10 +332,24 @@ static int sock_call(struct kiln_vk *vk, int op, int fd, int32_t a0, int32_t a1,
     return install(vk, &rep, d, nfd);
 }
 
+/* connect: kilnd starts it without blocking; a blocking socket then waits
+ * here for the outcome, as connect(2) would. */
 static int c_connect(struct kiln_vk *vk, int fd, const struct sockaddr *sa, size_t len)
 {
+    struct kiln_vk_fd *f;
+    int r, e = 0;
+    socklen_t el = sizeof e;
     if (sa == NULL || len > 256) return -EINVAL;
-    return sock_call(vk, KILND_CONNECT, fd, 0, 0, sa, len);
+    r = sock_call(vk, KILND_CONNECT, fd, 0, 0, sa, len);
+    if (r != -EINPROGRESS || (f = kiln__fd(vk, fd)) == NULL || (fcntl(f->host, F_GETFL) & O_NONBLOCK))
+        return r;
+    for (;;) {
+        struct pollfd p = {.fd = f->host, .events = POLLOUT};
+        if (poll(&p, 1, -1) < 0) return -errno;
+        if (p.revents) break;
+    }
+    if (getsockopt(f->host, SOL_SOCKET, SO_ERROR, &e, &el) < 0) return -errno;
+    return -e;
 }
 
 static int c_bind(struct kiln_vk *vk, int fd, const struct sockaddr *sa, size_t len)
@@ -479,6 +493,15 @@ static int apply_grant(struct kiln_vk *vk, json_t *g, int *fds, int nfds, struct
     size_t i;
     if (!json_is_array(pre) || !json_is_array(lis))
         return kiln_error_set(err, KILN_E_MALFORMED, "kilnd grant: preopens/listeners missing");
+    e = json_array_get(json_object_get(g, "denied"), 0);
+    if (e != NULL) {
+        const char *what = json_string_value(json_object_get(e, "path"));
+        if (what == NULL) what = json_string_value(json_object_get(e, "listen"));
+        return kiln_error_set(err, KILN_E_DENIED, "kilnd denied %s: %s", what ? what : "?",
+                              json_string_value(json_object_get(e, "error"))
+                                  ? json_string_value(json_object_get(e, "error"))
+                                  : "refused");
+    }
     if (json_is_string(pol)) {
         struct kiln_vk_policy *p = NULL;
         if (kiln_vk_policy_parse(json_string_value(pol), json_string_length(pol), "kilnd grant",

@@ -280,19 +280,23 @@ static int digest_unit(struct server *s, int fd, struct proc *p, const char **wh
     struct stat sb;
     off_t off = 0;
     ssize_t n;
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > KILN_UNIT_MAX_SIZE) {
+        *why = "the unit fd is not a regular file of at most 4 GiB";
+        return -EINVAL;
+    }
     crypto_hash_sha256_init(&st);
-    while ((n = pread(fd, buf, sizeof buf, off)) > 0) {
+    while (off < sb.st_size && (n = pread(fd, buf, sizeof buf, off)) > 0) {
         crypto_hash_sha256_update(&st, buf, (size_t)n);
         off += n;
     }
-    if (n < 0) {
+    if (off != sb.st_size) {
         *why = "cannot read the unit";
         return -EIO;
     }
     crypto_hash_sha256_final(&st, d);
     hex(d, 32, p->sha256);
     /* a kiln unit ends with the footer's end magic */
-    if (fstat(fd, &sb) == 0 && sb.st_size >= 8 && pread(fd, tail, 8, sb.st_size - 8) == 8 &&
+    if (sb.st_size >= 8 && pread(fd, tail, 8, sb.st_size - 8) == 8 &&
         memcmp(tail, KILN_UNIT_END_MAGIC, 8) == 0) {
         struct kiln_unit *u = NULL;
         struct kiln_error e;
@@ -380,7 +384,15 @@ static int handle_call(struct server *s, struct conn *c, long n, int *fds, int n
             kiln__fd_release(vk, q.a[0]);
         return 0;
     case KILND_OPENAT:
-        r = kiln_vk_openat(vk, q.a[0], p0, l0, q.a[1], (mode_t)q.a[2]);
+        /* never block kilnd: a FIFO would wait for its other end. The unit
+         * gets the fd with the O_NONBLOCK it asked for. */
+        r = kiln_vk_openat(vk, q.a[0], p0, l0, q.a[1] | O_NONBLOCK, (mode_t)q.a[2]);
+        if (r >= 0 && !(q.a[1] & O_NONBLOCK)) {
+            struct kiln_vk_fd *f = kiln__fd(vk, r);
+            int fl = fcntl(f->host, F_GETFL);
+            if (fl >= 0) fcntl(f->host, F_SETFL, fl & ~O_NONBLOCK);
+            f->oflags &= ~O_NONBLOCK;
+        }
         if (r >= 0) return reply_fd(s, c, &q.h, r) < 0 ? -1 : 0;
         break;
     case KILND_MKDIRAT:
@@ -429,8 +441,14 @@ static int handle_call(struct server *s, struct conn *c, long n, int *fds, int n
             r = t;
             break;
         }
-        if (q.h.op == KILND_CONNECT)
+        if (q.h.op == KILND_CONNECT) {
+            /* a blocking connect would stall every container: start it
+             * non-blocking; the unit waits for completion itself */
+            int fl = fcntl(vk->fds[t].host, F_GETFL);
+            if (fl >= 0 && !(fl & O_NONBLOCK)) fcntl(vk->fds[t].host, F_SETFL, fl | O_NONBLOCK);
             r = kiln_vk_connect(vk, t, (const struct sockaddr *)p0, l0);
+            if (fl >= 0 && !(fl & O_NONBLOCK)) fcntl(vk->fds[t].host, F_SETFL, fl);
+        }
         else if (q.h.op == KILND_BIND)
             r = kiln_vk_bind(vk, t, (const struct sockaddr *)p0, l0);
         else if (q.h.op == KILND_LISTEN)
