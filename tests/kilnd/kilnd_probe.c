@@ -7,6 +7,7 @@
  *   kilnd_probe SOCK CONTAINER garbage|oversized             expect kilnd to hang up
  *   kilnd_probe SOCK CONTAINER failclosed ABSPATH            attach, wait for a stdin line,
  *                                                            open (kilnd gone: EIO)
+ *   kilnd_probe SOCK CONTAINER unit FILE                     present FILE as the unit, exit 0
  * Prints one line per result, "ok" or the errno name; exit 0 unless the
  * probe itself failed (exit 3).
  */
@@ -145,6 +146,10 @@ int main(int argc, char **argv)
     hello.abi = "wasi_snapshot_preview1";
     hello.unit_name = "kilnd_probe";
     hello.unit_fd = -1;
+    if (!strcmp(mode, "unit") && argc - i >= 4) {
+        hello.unit_name = argv[i + 3];
+        hello.unit_fd = open(argv[i + 3], O_RDONLY | O_CLOEXEC);
+    }
     if (!strcmp(mode, "openrel") && argc - i >= 5) {
         paths[0] = argv[i + 3];
         hello.paths = paths;
@@ -170,6 +175,8 @@ int main(int argc, char **argv)
         printf("open %s: %s\n", argv[i + 3], r >= 0 ? "ok" : ename(-r));
         r = kiln_vk_mkdirat(vk, KILN_VK_AT_ROOT, "/d", 2, 0755);
         printf("mkdir /d: %s (lost callbacks: %d)\n", r >= 0 ? "ok" : ename(-r), lost_calls);
+    } else if (!strcmp(mode, "unit")) {
+        printf("unit accepted\n");
     } else {
         fprintf(stderr, "kilnd_probe: unknown mode %s\n", mode);
         return 3;

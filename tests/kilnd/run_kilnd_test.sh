@@ -30,7 +30,7 @@ sock=$tmp/kilnd.sock
 
 start_kilnd() {
     "$kilnd" serve --socket "$sock" --config "$tmp/cfg" --state "$tmp/state" \
-        --key "$tmp/node.pem" 2>>"$tmp/kilnd.log" &
+        --key "$tmp/node.pem" ${TRUST:+--trust "$TRUST"} 2>>"$tmp/kilnd.log" &
     kpid=$!
     i=0
     until [ -S "$sock" ]; do
@@ -279,6 +279,35 @@ PY
     [ $? -eq 1 ] || fail "wrong key accepted"
     cat "$tmp/v.err"
     alive
+    # a signed unit: kilnd verifies it against --trust and names the signer;
+    # a tampered unit is refused at HELLO
+    stop_kilnd
+    mkdir -p "$tmp/trust"
+    "$kiln" keygen -o "$tmp/signer" >/dev/null
+    cp "$tmp/signer.pub.pem" "$tmp/trust/"
+    "$kiln" sign --key "$tmp/signer.pem" --abi wasi_snapshot_preview1 "$wbin/t_stdio.wasm" \
+        -o "$tmp/app.unit" >/dev/null || fail "kiln sign"
+    cp "$tmp/app.unit" "$tmp/bad.unit"
+    printf 'X' | dd of="$tmp/bad.unit" bs=1 seek=100 conv=notrunc 2>/dev/null
+    "$kilnd" register --config "$tmp/cfg" --id signed --root "$tmp/r" --uid "$(id -u)" \
+        --require-signed || fail register
+    TRUST=$tmp/trust start_kilnd
+    out=$("$probe" "$sock" signed unit "$tmp/bad.unit"); echo "$out"
+    echo "$out" | grep -q "attach refused: .*unit does not verify" || fail "tampered unit accepted"
+    out=$("$probe" "$sock" signed unit "$wbin/t_stdio.wasm"); echo "$out"
+    echo "$out" | grep -q "attach refused: .*requires a signed unit" || fail "unsigned module accepted"
+    out=$("$probe" "$sock" signed unit "$tmp/app.unit"); echo "$out"
+    echo "$out" | grep -q "unit accepted" || fail "signed unit refused"
+    i=0
+    until ls "$tmp/state/signed/"run-*.json >/dev/null 2>&1; do
+        i=$((i + 1)); [ $i -gt 200 ] && fail "no run attestation for the signed unit"; sleep 0.02
+    done
+    keyid=$(python3 -c 'import hashlib,base64,sys; d=base64.b64decode("".join(l for l in open(sys.argv[1]) if not l.startswith("-----"))); print(hashlib.sha256(d).hexdigest())' "$tmp/signer.pub.pem")
+    "$kiln" verify-run --key "$tmp/node.pub.pem" "$tmp/state/signed/"run-*.json >"$tmp/v.out" \
+        || fail "signed run refused"
+    cat "$tmp/v.out"
+    grep -q "sha256:$(sha256sum "$tmp/app.unit" | cut -d' ' -f1) signer $keyid exit 0" "$tmp/v.out" \
+        || fail "signer not named"
     ;;
 *) fail "unknown test $t" ;;
 esac
