@@ -8,6 +8,11 @@
  *   kilnd_probe SOCK CONTAINER failclosed ABSPATH            attach, wait for a stdin line,
  *                                                            open (kilnd gone: EIO)
  *   kilnd_probe SOCK CONTAINER unit FILE                     present FILE as the unit, exit 0
+ *   kilnd_probe SOCK CONTAINER bench ROOT PATH N             latency of open+close of PATH
+ *                                                            (absolute in the container whose
+ *                                                            root is ROOT): native, embedded,
+ *                                                            kilnd; median and p99 in µs
+ *                                                            (a measurement, not a test)
  * Prints one line per result, "ok" or the errno name; exit 0 unless the
  * probe itself failed (exit 3).
  */
@@ -19,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kiln/kilnd.h"
@@ -75,6 +81,68 @@ static int raw_hello(int s, const char *id)
     if (n < (long)sizeof h) return -EIO;
     memcpy(&h, in, sizeof h);
     return h.result;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static uint64_t tick(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void report(const char *what, uint64_t *t, int n)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp_u64);
+    printf("%-9s open+close: median %.2f us, p99 %.2f us (n=%d)\n", what, t[n / 2] / 1000.0,
+           t[(n * 99) / 100] / 1000.0, n);
+}
+
+/* open+close of path: native (openat beneath root), embedded vkernel, kilnd. */
+static int bench(struct kiln_vk *dvk, const char *root, const char *path, int n)
+{
+    uint64_t *t = calloc((size_t)n, sizeof *t);
+    struct kiln_vk *evk = NULL;
+    struct kiln_error err;
+    char host[4096];
+    int k, r, rootfd = open(root, O_PATH | O_DIRECTORY);
+    if (t == NULL || rootfd < 0) return 3;
+    memset(&err, 0, sizeof err);
+    snprintf(host, sizeof host, "%s", path[0] == '/' ? path + 1 : path);
+    for (k = 0; k < n; k++) {
+        uint64_t t0 = tick();
+        r = openat(rootfd, host, O_RDONLY | O_CLOEXEC);
+        if (r >= 0) close(r);
+        t[k] = tick() - t0;
+        if (r < 0) return 3;
+    }
+    report("native", t, n);
+    if (kiln_vk_new(&evk, &err) < 0 || kiln_vk_mount(evk, root, "/", 0, &err) < 0) return 3;
+    for (k = 0; k < n; k++) {
+        uint64_t t0 = tick();
+        r = kiln_vk_openat(evk, KILN_VK_AT_ROOT, path, strlen(path), O_RDONLY, 0);
+        if (r >= 0) kiln_vk_close(evk, r);
+        t[k] = tick() - t0;
+        if (r < 0) return 3;
+    }
+    report("embedded", t, n);
+    for (k = 0; k < n; k++) {
+        uint64_t t0 = tick();
+        r = kiln_vk_openat(dvk, KILN_VK_AT_ROOT, path, strlen(path), O_RDONLY, 0);
+        if (r >= 0) kiln_vk_close(dvk, r);
+        t[k] = tick() - t0;
+        if (r < 0) return 3;
+    }
+    report("kilnd", t, n);
+    kiln_vk_free(evk);
+    close(rootfd);
+    free(t);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -175,6 +243,8 @@ int main(int argc, char **argv)
         printf("open %s: %s\n", argv[i + 3], r >= 0 ? "ok" : ename(-r));
         r = kiln_vk_mkdirat(vk, KILN_VK_AT_ROOT, "/d", 2, 0755);
         printf("mkdir /d: %s (lost callbacks: %d)\n", r >= 0 ? "ok" : ename(-r), lost_calls);
+    } else if (!strcmp(mode, "bench") && argc - i >= 6) {
+        if (bench(vk, argv[i + 3], argv[i + 4], atoi(argv[i + 5])) != 0) return 3;
     } else if (!strcmp(mode, "unit")) {
         printf("unit accepted\n");
     } else {
