@@ -7,6 +7,10 @@
  *   kilnd_probe SOCK CONTAINER garbage|oversized             expect kilnd to hang up
  *   kilnd_probe SOCK CONTAINER failclosed ABSPATH            attach, wait for a stdin line,
  *                                                            open (kilnd gone: EIO)
+ *   kilnd_probe SOCK CONTAINER confined ABSPATH HOSTPATH     confine the process (Landlock, no
+ *                                                            mounts) like kiln exec --kilnd: a
+ *                                                            host open of HOSTPATH fails, ABSPATH
+ *                                                            through kilnd still opens
  *   kilnd_probe SOCK CONTAINER unit FILE                     present FILE as the unit, exit 0
  *   kilnd_probe SOCK CONTAINER bench ROOT PATH N             latency of open+close of PATH
  *                                                            (absolute in the container whose
@@ -243,6 +247,16 @@ int main(int argc, char **argv)
         printf("open %s: %s\n", argv[i + 3], r >= 0 ? "ok" : ename(-r));
         r = kiln_vk_mkdirat(vk, KILN_VK_AT_ROOT, "/d", 2, 0755);
         printf("mkdir /d: %s (lost callbacks: %d)\n", r >= 0 ? "ok" : ename(-r), lost_calls);
+    } else if (!strcmp(mode, "confined") && argc - i >= 5) {
+        int h;
+        if (kiln_vk_confine(vk, &err) < 0) {
+            printf("confine: %s\n", err.msg);
+            return 3;
+        }
+        h = open(argv[i + 4], O_RDONLY);
+        printf("host open %s: %s\n", argv[i + 4], h >= 0 ? "ok" : ename(errno));
+        r = kiln_vk_openat(vk, KILN_VK_AT_ROOT, argv[i + 3], strlen(argv[i + 3]), O_RDONLY, 0);
+        printf("open %s: %s\n", argv[i + 3], r >= 0 ? "ok" : ename(-r));
     } else if (!strcmp(mode, "bench") && argc - i >= 6) {
         if (bench(vk, argv[i + 3], argv[i + 4], atoi(argv[i + 5])) != 0) return 3;
     } else if (!strcmp(mode, "unit")) {

@@ -102,6 +102,10 @@ isolation)
     EXP=": ENOENT" expect "$sock" ca open "/../b/data/b-only"
     ln -s "$tmp/b/data/b-only" "$tmp/a/data/abs-link"
     EXP=": EPERM\|: ENOENT" expect "$sock" ca open /data/abs-link
+    # the unit process itself holds no authority once confined
+    out=$("$probe" "$sock" ca confined /data/a-only "$tmp/a/data/a-only"); echo "$out"
+    echo "$out" | grep -q "host open .*: EACCES" || fail "confined unit opened a host file"
+    echo "$out" | grep -q "open /data/a-only: ok" || fail "kilnd path broken under confinement"
     grep -q '"event":"deny"' "$tmp/state/ca/audit.jsonl" || fail "escape not audited in ca's log"
     ! grep -q 'b-only' "$tmp/state/cb/audit.jsonl" || true
     grep -q 'abs-link\|\.\./' "$tmp/state/cb/audit.jsonl" && fail "ca's events in cb's log"
