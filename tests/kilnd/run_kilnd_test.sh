@@ -127,6 +127,10 @@ peercred)
     fi
     grep -q "refused pid .* uid $(id -u): container u4242: peer credentials" "$tmp/kilnd.log" \
         || fail "refusal not logged"
+    # re-registration takes effect at the container's next run
+    "$kilnd" register --config "$tmp/cfg" --id u4242 --root "$tmp/r" --uid "$(id -u)" || fail register
+    out=$("$probe" "$sock" u4242 open /d); echo "$out"
+    echo "$out" | grep -q "open /d: ok" || fail "re-registration not applied"
     alive
     ;;
 crash)

@@ -6,8 +6,8 @@
  *                  [--policy FILE] [--require-signed]
  *
  * serve runs the daemon until SIGTERM/SIGINT (log lines on stderr);
- * register writes DIR/ID.json (atomically), which kilnd reads the first time
- * a unit of that container connects.
+ * register writes DIR/ID.json (atomically), which kilnd reads at the start of
+ * every run of that container (its first unit connecting).
  */
 #include <getopt.h>
 #include <jansson.h>

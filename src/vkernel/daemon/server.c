@@ -4,7 +4,8 @@
  * docs/kilnd-protocol.md).
  *
  * Model. A container is registered by a file <config_dir>/<id>.json (root
- * directory, policy file, allowed peer uid/pid). Each connection is one unit
+ * directory, policy file, allowed peer uid/pid), read when its first unit
+ * connects and re-read at the start of every run. Each connection is one unit
  * process of one container; after HELLO (peer credentials checked with
  * SO_PEERCRED, grant = requested preopens/listeners that the policy allows)
  * kilnd holds a "shadow" struct kiln_vk for it: the container root mounted
@@ -202,8 +203,18 @@ static struct container *load_container(struct server *s, const char *id, const 
     json_error_t je;
     const char *root, *pol;
     static char msg[512];
-    for (ct = s->cts; ct != NULL; ct = ct->next)
-        if (strcmp(ct->id, id) == 0) return ct;
+    struct container **pp;
+    for (pp = &s->cts; *pp != NULL; pp = &(*pp)->next)
+        if (strcmp((*pp)->id, id) == 0) {
+            if ((*pp)->live > 0) return *pp;
+            /* between runs: re-read the registration (kilnd register may have
+             * changed it); nothing refers to an idle container */
+            ct = *pp;
+            *pp = ct->next;
+            free_container(ct);
+            ct = NULL;
+            break;
+        }
     snprintf(path, sizeof path, "%s/%s.json", s->cfg->config_dir, id);
     j = json_load_file(path, 0, &je);
     if (j == NULL) {
