@@ -27,13 +27,13 @@ struct kiln_kilnd;
 
 /* What the unit presents on connect (its verified manifest summary). */
 struct kiln_kilnd_hello {
-    const char *container;     /* container id kilnd knows (required) */
-    const char *abi;           /* guest ABI, e.g. "wasi_snapshot_preview1" */
-    const char *unit_name;     /* the unit's or module's name (for the record) */
-    int unit_fd;               /* fd of the unit/module file kilnd digests (and, for a
-                                  signed unit, verifies); -1 = none */
-    const char *const *paths;  /* requested preopens: guest paths, ":ro" suffix for
-                                  read-only */
+    const char *container;    /* container id kilnd knows (required) */
+    const char *abi;          /* guest ABI, e.g. "wasi_snapshot_preview1" */
+    const char *unit_name;    /* the unit's or module's name (for the record) */
+    int unit_fd;              /* fd of the unit/module file kilnd digests (and, for a
+                                 signed unit, verifies); -1 = none */
+    const char *const *paths; /* requested preopens: guest paths, ":ro" suffix for
+                                 read-only */
     int npaths;
     const char *const *listens; /* requested listeners "tcp:ADDR:PORT" */
     int nlistens;

@@ -86,7 +86,8 @@ static const char *check_statement(json_t *st, char *why, size_t n)
         }
         json_array_foreach(subj, k, s)
         {
-            const char *sd = json_string_value(json_object_get(json_object_get(s, "digest"), "sha256"));
+            const char *sd =
+                json_string_value(json_object_get(json_object_get(s, "digest"), "sha256"));
             found |= sd != NULL && strcmp(sd, d) == 0;
         }
         if (!found) {
@@ -134,10 +135,18 @@ static int cmd_verify_run(int argc, char **argv)
     optind = 0;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': keyp = optarg; break;
-        case 'q': quiet = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'k':
+            keyp = optarg;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (keyp == NULL || optind + 1 != argc) {
@@ -199,8 +208,7 @@ static int cmd_verify_run(int argc, char **argv)
                json_string_value(json_object_get(json_object_get(pred, "policy"), "name")),
                json_is_object(pd) ? " sha256:" : "",
                json_is_object(pd) ? json_string_value(json_object_get(pd, "sha256")) : "");
-        printf("  %s .. %s, %lld denial(s)\n",
-               json_string_value(json_object_get(pred, "started")),
+        printf("  %s .. %s, %lld denial(s)\n", json_string_value(json_object_get(pred, "started")),
                json_string_value(json_object_get(pred, "finished")),
                (long long)json_integer_value(json_object_get(pred, "denials")));
         json_array_foreach(json_object_get(pred, "processes"), i, p)

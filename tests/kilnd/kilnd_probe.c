@@ -44,15 +44,24 @@ static void on_lost(const char *msg)
 static const char *ename(int e)
 {
     switch (e) {
-    case EPERM: return "EPERM";
-    case ENOENT: return "ENOENT";
-    case EACCES: return "EACCES";
-    case EIO: return "EIO";
-    case EBADF: return "EBADF";
-    case ENOTDIR: return "ENOTDIR";
-    case EROFS: return "EROFS";
-    case ELOOP: return "ELOOP";
-    default: return "EOTHER";
+    case EPERM:
+        return "EPERM";
+    case ENOENT:
+        return "ENOENT";
+    case EACCES:
+        return "EACCES";
+    case EIO:
+        return "EIO";
+    case EBADF:
+        return "EBADF";
+    case ENOTDIR:
+        return "ENOTDIR";
+    case EROFS:
+        return "EROFS";
+    case ELOOP:
+        return "ELOOP";
+    default:
+        return "EOTHER";
     }
 }
 
@@ -79,7 +88,8 @@ static int raw_hello(int s, const char *id)
     long n;
     snprintf(body, sizeof body,
              "{\"protocol\":1,\"container\":\"%s\",\"abi\":\"wasi_snapshot_preview1\","
-             "\"unit\":\"probe\",\"paths\":[],\"listen\":[]}", id);
+             "\"unit\":\"probe\",\"paths\":[],\"listen\":[]}",
+             id);
     kiln__kilnd_send(s, &h, sizeof h, body, strlen(body), NULL, 0);
     n = kiln__kilnd_recv(s, in, sizeof in, fds, KILND_MAX_FDS, &nfds);
     if (n < (long)sizeof h) return -EIO;

@@ -30,13 +30,13 @@
 #include "vkernel/vk.h"
 
 struct kiln_kilnd {
-    int sock;                     /* SOCK_SEQPACKET connection, -1 when closed */
-    uint32_t seq;                 /* last request number */
-    bool lost;                    /* connection broken: fail closed */
-    bool exited;                  /* EXIT sent: releases are pointless */
+    int sock;     /* SOCK_SEQPACKET connection, -1 when closed */
+    uint32_t seq; /* last request number */
+    bool lost;    /* connection broken: fail closed */
+    bool exited;  /* EXIT sent: releases are pointless */
     void (*lost_cb)(const char *msg);
-    uint8_t out[KILND_MSG_MAX];     /* request being built */
-    uint8_t in[KILND_MSG_MAX + 1];  /* reply (one byte more detects oversize) */
+    uint8_t out[KILND_MSG_MAX];    /* request being built */
+    uint8_t in[KILND_MSG_MAX + 1]; /* reply (one byte more detects oversize) */
 };
 
 static struct kiln_kilnd *ctx(struct kiln_vk *vk)
@@ -62,8 +62,8 @@ static int fail_closed(struct kiln_kilnd *c, const char *what, int e)
  * result; *rep gets the reply header, *data its payload (inside c->in) and
  * *fd a received fd (or -1; the caller owns it). */
 static int rpc(struct kiln_kilnd *c, int op, struct kilnd_call *q, const void *d0, size_t l0,
-               const void *d1, size_t l1, int sendfd, struct kilnd_reply *rep,
-               const uint8_t **data, int *fd)
+               const void *d1, size_t l1, int sendfd, struct kilnd_reply *rep, const uint8_t **data,
+               int *fd)
 {
     long n;
     int fds[KILND_MAX_FDS], nfds = 0, r, i;
@@ -227,8 +227,8 @@ static int c_symlinkat(struct kiln_vk *vk, const char *target, size_t tlen, int 
     return r < 0 ? r : simple(vk, KILND_SYMLINKAT, h, 0, 0, path, len, target, tlen);
 }
 
-static ssize_t c_readlinkat(struct kiln_vk *vk, int dirfd, const char *path, size_t len,
-                            char *buf, size_t size)
+static ssize_t c_readlinkat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, char *buf,
+                            size_t size)
 {
     struct kilnd_call q;
     struct kilnd_reply rep;
@@ -341,7 +341,8 @@ static int c_connect(struct kiln_vk *vk, int fd, const struct sockaddr *sa, size
     socklen_t el = sizeof e;
     if (sa == NULL || len > 256) return -EINVAL;
     r = sock_call(vk, KILND_CONNECT, fd, 0, 0, sa, len);
-    if (r != -EINPROGRESS || (f = kiln__fd(vk, fd)) == NULL || (fcntl(f->host, F_GETFL) & O_NONBLOCK))
+    if (r != -EINPROGRESS || (f = kiln__fd(vk, fd)) == NULL ||
+        (fcntl(f->host, F_GETFL) & O_NONBLOCK))
         return r;
     for (;;) {
         struct pollfd p = {.fd = f->host, .events = POLLOUT};
@@ -379,7 +380,8 @@ static int c_accept(struct kiln_vk *vk, int fd, int flags)
     if ((f = sock_of(vk, fd, &r)) == NULL) return r;
     if (f->kind != KILN_VK_LISTENER) return f->kind == KILN_VK_SOCKET ? -EINVAL : -ENOTSOCK;
     if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
-    if (fcntl(f->host, F_GETFL) & O_NONBLOCK) return sock_call(vk, KILND_ACCEPT, fd, flags, 0, NULL, 0);
+    if (fcntl(f->host, F_GETFL) & O_NONBLOCK)
+        return sock_call(vk, KILND_ACCEPT, fd, flags, 0, NULL, 0);
     for (;;) {
         struct pollfd p = {.fd = f->host, .events = POLLIN};
         if (poll(&p, 1, -1) < 0) return -errno;
@@ -504,8 +506,8 @@ static int apply_grant(struct kiln_vk *vk, json_t *g, int *fds, int nfds, struct
     }
     if (json_is_string(pol)) {
         struct kiln_vk_policy *p = NULL;
-        if (kiln_vk_policy_parse(json_string_value(pol), json_string_length(pol), "kilnd grant",
-                                 &p, err) < 0)
+        if (kiln_vk_policy_parse(json_string_value(pol), json_string_length(pol), "kilnd grant", &p,
+                                 err) < 0)
             return -err->code;
         kiln_vk_set_policy(vk, p);
     }

@@ -65,13 +65,27 @@ static int cmd_serve(int argc, char **argv)
     cfg.log = log_line;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
-        case 's': cfg.socket_path = optarg; break;
-        case 'c': cfg.config_dir = optarg; break;
-        case 'd': cfg.state_dir = optarg; break;
-        case 'k': cfg.key_path = optarg; break;
-        case 't': cfg.trust_dir = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 's':
+            cfg.socket_path = optarg;
+            break;
+        case 'c':
+            cfg.config_dir = optarg;
+            break;
+        case 'd':
+            cfg.state_dir = optarg;
+            break;
+        case 'k':
+            cfg.key_path = optarg;
+            break;
+        case 't':
+            cfg.trust_dir = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (cfg.socket_path == NULL || cfg.config_dir == NULL || cfg.state_dir == NULL) {
@@ -93,14 +107,11 @@ static int cmd_serve(int argc, char **argv)
 
 static int cmd_register(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"id", required_argument, NULL, 'i'},
-                                         {"root", required_argument, NULL, 'r'},
-                                         {"uid", required_argument, NULL, 'u'},
-                                         {"pid", required_argument, NULL, 'p'},
-                                         {"policy", required_argument, NULL, 'P'},
-                                         {"require-signed", no_argument, NULL, 'S'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},   {"id", required_argument, NULL, 'i'},
+        {"root", required_argument, NULL, 'r'},     {"uid", required_argument, NULL, 'u'},
+        {"pid", required_argument, NULL, 'p'},      {"policy", required_argument, NULL, 'P'},
+        {"require-signed", no_argument, NULL, 'S'}, {NULL, 0, NULL, 0}};
     const char *dir = NULL, *id = NULL, *root = NULL, *policy = NULL;
     char path[4096], tmp[4200], rroot[4096], rpol[4096];
     long uid = -2, pid = -1;
@@ -108,14 +119,30 @@ static int cmd_register(int argc, char **argv)
     json_t *j;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 'c': dir = optarg; break;
-        case 'i': id = optarg; break;
-        case 'r': root = optarg; break;
-        case 'u': uid = strtol(optarg, NULL, 10); break;
-        case 'p': pid = strtol(optarg, NULL, 10); break;
-        case 'P': policy = optarg; break;
-        case 'S': signed_only = 1; break;
-        default: usage(stderr); return 2;
+        case 'c':
+            dir = optarg;
+            break;
+        case 'i':
+            id = optarg;
+            break;
+        case 'r':
+            root = optarg;
+            break;
+        case 'u':
+            uid = strtol(optarg, NULL, 10);
+            break;
+        case 'p':
+            pid = strtol(optarg, NULL, 10);
+            break;
+        case 'P':
+            policy = optarg;
+            break;
+        case 'S':
+            signed_only = 1;
+            break;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (dir == NULL || id == NULL || root == NULL || uid < -1 || strchr(id, '/') != NULL) {

@@ -67,13 +67,13 @@ struct kilnd_call {
 /* A call reply. */
 struct kilnd_reply {
     struct kilnd_hdr h;
-    int32_t handle;   /* kilnd's handle for a new directory, else -1 */
-    uint8_t kind;     /* enum kiln_vk_kind of the new fd */
-    uint8_t fdflags;  /* KILN_VK_FD_RO of the new fd */
-    uint16_t pad;     /* 0 */
-    int32_t oflags;   /* guest open flags of the new fd */
-    uint32_t len;     /* bytes that follow: a directory's guest path, a link
-                         target (readlinkat), a struct stat (fstatat) */
+    int32_t handle;  /* kilnd's handle for a new directory, else -1 */
+    uint8_t kind;    /* enum kiln_vk_kind of the new fd */
+    uint8_t fdflags; /* KILN_VK_FD_RO of the new fd */
+    uint16_t pad;    /* 0 */
+    int32_t oflags;  /* guest open flags of the new fd */
+    uint32_t len;    /* bytes that follow: a directory's guest path, a link
+                        target (readlinkat), a struct stat (fstatat) */
 };
 
 /* Sends one packet (iov of n parts) with up to nfds fds. Returns 0 or -errno. */

@@ -58,15 +58,15 @@
 /* One unit process in a container's process table. */
 struct proc {
     int pid, uid;
-    char unit[256];      /* name the unit gave */
-    char abi[64];        /* guest ABI it presented */
-    char sha256[65];     /* digest kilnd computed of the unit fd ("" = none given) */
-    char signer[65];     /* key id of the verified signer ("" = unsigned module) */
+    char unit[256];  /* name the unit gave */
+    char abi[64];    /* guest ABI it presented */
+    char sha256[65]; /* digest kilnd computed of the unit fd ("" = none given) */
+    char signer[65]; /* key id of the verified signer ("" = unsigned module) */
     int64_t start_ns, end_ns;
-    int code;            /* exit code (valid when exited) */
+    int code; /* exit code (valid when exited) */
     char reason[128];
-    bool exited;         /* EXIT received */
-    bool lost;           /* connection closed without EXIT */
+    bool exited; /* EXIT received */
+    bool lost;   /* connection closed without EXIT */
 };
 
 struct container {
@@ -459,8 +459,7 @@ static int handle_call(struct server *s, struct conn *c, long n, int *fds, int n
             if (fl >= 0 && !(fl & O_NONBLOCK)) fcntl(vk->fds[t].host, F_SETFL, fl | O_NONBLOCK);
             r = kiln_vk_connect(vk, t, (const struct sockaddr *)p0, l0);
             if (fl >= 0 && !(fl & O_NONBLOCK)) fcntl(vk->fds[t].host, F_SETFL, fl);
-        }
-        else if (q.h.op == KILND_BIND)
+        } else if (q.h.op == KILND_BIND)
             r = kiln_vk_bind(vk, t, (const struct sockaddr *)p0, l0);
         else if (q.h.op == KILND_LISTEN)
             r = kiln_vk_listen_fd(vk, t, q.a[0]);
@@ -544,9 +543,13 @@ static int handle_hello(struct server *s, struct conn *c, long n, int *fds, int 
     p.pid = c->pid;
     p.uid = c->uid;
     snprintf(p.unit, sizeof p.unit, "%s",
-             json_string_value(json_object_get(j, "unit")) ? json_string_value(json_object_get(j, "unit")) : "");
+             json_string_value(json_object_get(j, "unit"))
+                 ? json_string_value(json_object_get(j, "unit"))
+                 : "");
     snprintf(p.abi, sizeof p.abi, "%s",
-             json_string_value(json_object_get(j, "abi")) ? json_string_value(json_object_get(j, "abi")) : "");
+             json_string_value(json_object_get(j, "abi"))
+                 ? json_string_value(json_object_get(j, "abi"))
+                 : "");
     if (nfds > 1) {
         r = refuse(s, c, &q, EINVAL, "hello: more than one unit fd");
         goto out;
@@ -582,7 +585,8 @@ static int handle_hello(struct server *s, struct conn *c, long n, int *fds, int 
     json_object_set_new(grant, "protocol", json_integer(KILND_VERSION));
     json_object_set_new(grant, "container", json_string(id));
     json_object_set_new(grant, "policy",
-                        ct->policy_text ? json_stringn(ct->policy_text, ct->policy_len) : json_null());
+                        ct->policy_text ? json_stringn(ct->policy_text, ct->policy_len)
+                                        : json_null());
     json_array_foreach(json_object_get(j, "paths"), i, e)
     {
         const char *path = json_string_value(json_object_get(e, "path"));
@@ -598,9 +602,9 @@ static int handle_hello(struct server *s, struct conn *c, long n, int *fds, int 
             continue;
         }
         c->vk->fds[g].flags |= KILN_VK_FD_PREOPEN;
-        json_array_append_new(pre, json_pack("{s:s,s:i,s:b,s:i}", "path", path, "handle", g, "ro",
-                                             (c->vk->fds[g].flags & KILN_VK_FD_RO) != 0, "fd",
-                                             nsend));
+        json_array_append_new(pre,
+                              json_pack("{s:s,s:i,s:b,s:i}", "path", path, "handle", g, "ro",
+                                        (c->vk->fds[g].flags & KILN_VK_FD_RO) != 0, "fd", nsend));
         sendfds[nsend++] = c->vk->fds[g].host;
     }
     json_array_foreach(json_object_get(j, "listen"), i, e)
@@ -608,8 +612,7 @@ static int handle_hello(struct server *s, struct conn *c, long n, int *fds, int 
         const char *spec = json_string_value(e);
         int g;
         memset(&err, 0, sizeof err);
-        if (spec == NULL || nsend >= KILND_MAX_FDS ||
-            (g = kiln_vk_listen(c->vk, spec, &err)) < 0) {
+        if (spec == NULL || nsend >= KILND_MAX_FDS || (g = kiln_vk_listen(c->vk, spec, &err)) < 0) {
             json_array_append_new(den, json_pack("{s:s?,s:s}", "listen", spec, "error",
                                                  err.msg[0] ? err.msg : "refused"));
             continue;
@@ -699,7 +702,9 @@ static int handle_exit(struct server *s, struct conn *c, long n)
     p->end_ns = now_ns();
     p->code = (int)json_integer_value(json_object_get(j, "code"));
     snprintf(p->reason, sizeof p->reason, "%s",
-             json_string_value(json_object_get(j, "reason")) ? json_string_value(json_object_get(j, "reason")) : "exit");
+             json_string_value(json_object_get(j, "reason"))
+                 ? json_string_value(json_object_get(j, "reason"))
+                 : "exit");
     merge_sys(c->ct, json_object_get(j, "syscalls"));
     c->ct->denials += (uint64_t)json_integer_value(json_object_get(j, "denials"));
     json_object_foreach(json_object_get(j, "abi"), k, v)
@@ -733,16 +738,15 @@ static void write_attestation(struct server *s, struct container *ct)
         for (k = 0; k < i; k++)
             dup |= strcmp(ct->procs[k].sha256, p->sha256) == 0;
         if (p->sha256[0] && !dup)
-            json_array_append_new(subj, json_pack("{s:s,s:{s:s}}", "name", p->unit, "digest",
-                                                  "sha256", p->sha256));
+            json_array_append_new(
+                subj, json_pack("{s:s,s:{s:s}}", "name", p->unit, "digest", "sha256", p->sha256));
         rfc3339(p->start_ns, a, sizeof a);
         rfc3339(p->end_ns ? p->end_ns : end, b, sizeof b);
         o = json_pack("{s:i,s:i,s:s,s:s,s:s,s:s,s:s}", "pid", p->pid, "uid", p->uid, "unit",
                       p->unit, "abi", p->abi, "sha256", p->sha256, "started", a, "finished", b);
         json_object_set_new(o, "signer", p->signer[0] ? json_string(p->signer) : json_null());
         json_object_set_new(o, "exitCode", p->exited ? json_integer(p->code) : json_null());
-        json_object_set_new(o, "reason",
-                            json_string(p->exited ? p->reason : "connection lost"));
+        json_object_set_new(o, "reason", json_string(p->exited ? p->reason : "connection lost"));
         json_array_append_new(procs, o);
     }
     for (i = 0; i < KILN_VK_SYS__COUNT; i++)
