@@ -319,4 +319,7 @@ PY
     ;;
 *) fail "unknown test $t" ;;
 esac
+# a clean stop; sanitizer builds report leaks and errors in kilnd's log
+[ -n "$kpid" ] && stop_kilnd
+grep -q "Sanitizer\|runtime error" "$tmp/kilnd.log" && fail "sanitizer report from kilnd"
 echo "ok: kilnd.$t"
