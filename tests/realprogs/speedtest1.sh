@@ -1,7 +1,7 @@
 #!/bin/sh
-# speedtest1.sh KILN WORKDIR — sqlite's speedtest1 (test/speedtest1.c from
+# speedtest1.sh KILN WORKDIR [SIZE] — sqlite's speedtest1 (test/speedtest1.c from
 # Debian's sqlite3 3.40 source) runs its 30-odd test cases on a database in
-# a preopened directory under kiln, at a small size (--size 5) with
+# a preopened directory under kiln, at a small size (--size SIZE, default 5) with
 # --verify, for the test sets main, cte, orm and fp: the verification hash
 # over every query result must equal the native build's and node's WASI
 # run's, and the same test cases must run.
@@ -9,13 +9,13 @@
 # lives on a tmpfs when one is writable (/dev/shm): the unix-dotfile VFS
 # makes and removes a lock directory per transaction, which costs ~4 ms on
 # an ext4 mounted with discard. Timing is bench/realprogs/run's business.
+size=${3:-5}
 . "$(dirname "$0")/common.sh"
 rp_build sqlite3
 cd "$WORK" || exit 1
 tmp=$(mktemp -d /dev/shm/kiln-speedtest1.XXXXXX 2>/dev/null) || tmp=$(mktemp -d "$WORK/db.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/k" "$tmp/n" "$tmp/d"
-size=5
 
 total=0
 for set in main cte orm fp; do
