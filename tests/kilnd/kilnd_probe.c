@@ -11,6 +11,9 @@
  *                                                            mounts) like kiln exec --kilnd: a
  *                                                            host open of HOSTPATH fails, ABSPATH
  *                                                            through kilnd still opens
+ *   kilnd_probe SOCK CONTAINER random N SEED                 after HELLO, N packets with a valid
+ *                                                            header and random ops, arguments and
+ *                                                            bytes (reconnects when dropped)
  *   kilnd_probe SOCK CONTAINER unit FILE                     present FILE as the unit, exit 0
  *   kilnd_probe SOCK CONTAINER bench ROOT PATH N             latency of open+close of PATH
  *                                                            (absolute in the container whose
@@ -201,6 +204,52 @@ int main(int argc, char **argv)
         kiln__kilnd_send(s, &m, sizeof m.q + 2, NULL, 0, NULL, 0);
         raise(SIGKILL); /* dies with the request in flight */
         return 3;
+    }
+    if (!strcmp(mode, "random") && argc - i >= 5) {
+        static const int ops[] = {KILND_RELEASE,   KILND_OPENAT,     KILND_MKDIRAT,
+                                  KILND_UNLINKAT,  KILND_RENAMEAT,   KILND_LINKAT,
+                                  KILND_SYMLINKAT, KILND_READLINKAT, KILND_FSTATAT,
+                                  KILND_UTIMENSAT, KILND_SOCKET,     KILND_CONNECT,
+                                  KILND_BIND,      KILND_LISTEN,     KILND_ACCEPT,
+                                  KILND_EXIT,      KILND_HELLO,      77};
+        static char pkt[4096], in[KILND_MSG_MAX + 1];
+        int count = atoi(argv[i + 3]), k, s = -1, drops = 0, fds[KILND_MAX_FDS], nfds, j;
+        srand((unsigned)atoi(argv[i + 4]));
+        for (k = 0; k < count; k++) {
+            struct kilnd_call q;
+            size_t n, extra = (size_t)(rand() % 64);
+            if (s < 0) {
+                s = raw_connect(sock);
+                if (raw_hello(s, id) < 0) return 3;
+            }
+            memset(&q, 0, sizeof q);
+            q.h = (struct kilnd_hdr){KILND_MAGIC, KILND_VERSION,
+                                     (uint16_t)ops[rand() % (int)(sizeof ops / sizeof ops[0])],
+                                     (uint32_t)k + 2, 0};
+            for (j = 0; j < 6; j++)
+                q.a[j] = rand() % 3 == 0 ? rand() : rand() % 8 - 2;
+            for (j = 0; j < 4; j++)
+                q.x[j] = rand();
+            q.len[0] = (uint32_t)(rand() % 4 == 0 ? rand() : rand() % (int)(extra + 1));
+            q.len[1] = (uint32_t)(extra - (q.len[0] <= extra ? q.len[0] : 0));
+            memcpy(pkt, &q, sizeof q);
+            for (n = 0; n < extra; n++) /* path-ish bytes: letters, '/', '.', NUL */
+                pkt[sizeof q + n] = "ab./\0..x/"[rand() % 10];
+            if (kiln__kilnd_send(s, pkt, sizeof q + extra, NULL, 0, (int[]){0}, rand() % 4 == 0) <
+                0) {
+                close(s), s = -1, drops++;
+                continue;
+            }
+            if (q.h.op == KILND_RELEASE) continue;
+            if (kiln__kilnd_recv(s, in, sizeof in, fds, KILND_MAX_FDS, &nfds) <= 0) {
+                close(s), s = -1, drops++;
+                continue;
+            }
+            while (nfds > 0)
+                close(fds[--nfds]);
+        }
+        printf("random: %d packets, %d drops\n", count, drops);
+        return 0;
     }
     if (!strcmp(mode, "garbage") || !strcmp(mode, "oversized")) {
         int s = raw_connect(sock), fds[KILND_MAX_FDS], nfds;

@@ -146,6 +146,17 @@ crash)
     alive
     out=$("$probe" "$sock" c open /d); echo "$out"
     echo "$out" | grep -q "open /d: ok" || fail "kilnd did not serve the next client"
+    # random well-framed packets (random ops, arguments, paths, stray fds) under
+    # a policy allowing nothing on the network: kilnd survives and nothing
+    # appears outside the container root
+    printf '{"kilnPolicy":1,"filesystem":[{"path":"/","mode":"rw"}]}' >"$tmp/p.json"
+    "$kilnd" register --config "$tmp/cfg" --id rnd --root "$tmp/r" --uid "$(id -u)" \
+        --policy "$tmp/p.json" || fail register
+    before=$(ls -A "$tmp")
+    out=$("$probe" "$sock" rnd random 3000 7); echo "$out"
+    echo "$out" | grep -q "random: 3000 packets" || fail "random probe"
+    alive
+    [ "$before" = "$(ls -A "$tmp")" ] || fail "random packets changed things outside the root"
     mkfifo "$tmp/r/d/fifo"
     out=$("$probe" "$sock" c open /d/fifo); echo "$out"
     echo "$out" | grep -q "open /d/fifo: ok" || fail "FIFO open"
