@@ -17,16 +17,32 @@ extern KX_HIDDEN const struct kiln_aot_rt *kx_rt;
 
 #define KX_TRAP(kind, arg) kx_rt->trap(ex, (kind), (arg))
 
-/* interruption and fuel, at function entry and loop back-edges */
+/* Interruption and fuel, at function entry and loop back-edges. Every
+ * function starts with KX_PROLOGUE, which keeps the interrupt flag's
+ * address and whether fuel is metered (fixed for the whole exec: unlimited
+ * fuel is UINT64_MAX and never decremented) in locals, so a check is one
+ * load and a register test. */
+#define KX_PROLOGUE()                                                                              \
+    atomic_int *const kx_intr = &ex->store->interrupt;                                             \
+    const int kx_fuel = ex->fuel != UINT64_MAX;                                                    \
+    (void)kx_intr;                                                                                 \
+    (void)kx_fuel
 #define KX_CHECK()                                                                                 \
     do {                                                                                           \
-        if (KX_UNLIKELY(atomic_load_explicit(&ex->store->interrupt, memory_order_relaxed) != 0))   \
-            KX_TRAP(KILN_TRAP_INTERRUPTED, ~0u);                                                   \
-        if (KX_UNLIKELY(ex->fuel != UINT64_MAX)) {                                                 \
-            if (ex->fuel == 0) KX_TRAP(KILN_TRAP_OUT_OF_FUEL, ~0u);                                \
-            ex->fuel--;                                                                            \
-        }                                                                                          \
+        if (KX_UNLIKELY((atomic_load_explicit(kx_intr, memory_order_relaxed) | kx_fuel) != 0))     \
+            kx_check_slow(ex);                                                                     \
     } while (0)
+
+/* the rare path of KX_CHECK: interrupted, or fuel metered */
+static void __attribute__((noinline, cold, unused)) kx_check_slow(struct kiln__exec *ex)
+{
+    if (atomic_load_explicit(&ex->store->interrupt, memory_order_relaxed) != 0)
+        KX_TRAP(KILN_TRAP_INTERRUPTED, ~0u);
+    if (ex->fuel != UINT64_MAX) {
+        if (ex->fuel == 0) KX_TRAP(KILN_TRAP_OUT_OF_FUEL, ~0u);
+        ex->fuel--;
+    }
+}
 
 #define KX_ENTER()                                                                                 \
     do {                                                                                           \
@@ -36,7 +52,8 @@ extern KX_HIDDEN const struct kiln_aot_rt *kx_rt;
         ex->depth++;                                                                               \
         KX_CHECK();                                                                                \
     } while (0)
-#define KX_LEAVE() (ex->depth--)
+/* kx_leaf is a per-function constant (enum) emitted by the translator */
+#define KX_LEAVE() (kx_leaf ? (void)0 : (void)ex->depth--)
 
 #define KX_DIVU(a, b)                                                                              \
     ({                                                                                             \

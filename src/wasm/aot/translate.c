@@ -1330,7 +1330,10 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
     for (i = 0; i < mod->nglobals; i++)
         if (t->globals_used[i])
             kiln__sb_printf(out, "struct kiln_global *g%u = inst->globals[%u];\n", i, i);
-    kiln__sb_printf(out, "KX_ENTER();\n");
+    /* a leaf (no calls) cannot deepen the stack: no depth accounting; its
+     * loops still check interruption and fuel on every back-edge */
+    kiln__sb_printf(out, "enum { kx_leaf = %d };\nKX_PROLOGUE();\n", t->has_calls ? 0 : 1);
+    if (t->has_calls) kiln__sb_printf(out, "KX_ENTER();\n");
     kiln__sb_put(out, t->body.s ? t->body.s : "", t->body.len);
     kiln__sb_printf(out, "}\n\n");
     return 0;
