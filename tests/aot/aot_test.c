@@ -13,6 +13,9 @@
  *                                 of another module are refused; a missing
  *                                 payload falls back (or is refused when AOT
  *                                 is required)
+ *   aot-test unit UNIT TRUSTDIR   a unit signed with `kiln sign --aot`: verify
+ *                                 it, load its module.aot region against the
+ *                                 signed subject digest (AOT required), run
  *   aot-test noexec DIR CACHE     load, then harden (seccomp no-JIT filter):
  *                                 AOT code still runs, but no new executable
  *                                 mapping (anonymous or a second object) can
@@ -352,12 +355,65 @@ static int t_noexec(const char *dir, const char *cache)
     return failures ? 1 : 0;
 }
 
+/* ---- signed unit ------------------------------------------------------------------- */
+
+static int t_unit(const char *unit, const char *trustdir)
+{
+    struct kiln_trust_store *ts = NULL;
+    struct kiln_unit *u = NULL;
+    struct kiln_module *mod = NULL;
+    struct kiln_aot_handle *h = NULL;
+    struct kiln_error err = {0};
+    enum kiln_refusal why;
+    char note[256];
+    const char *dig = NULL;
+    if (kiln_trust_store_new(&ts, &err) < 0 || kiln_trust_store_load_dir(ts, trustdir, &err) < 0 ||
+        kiln_unit_verify_file(unit, ts, &u, &why, &err) < 0) {
+        fprintf(stderr, "unit: %s\n", err.msg);
+        return 1;
+    }
+    CHECK(u->aot != NULL, "unit has no module.aot region");
+    for (size_t i = 0; i < u->statement.nregions; i++)
+        if (u->statement.regions[i].kind == KILN_REGION_AOT) dig = u->statement.sha256[i];
+    CHECK(dig != NULL, "no signed digest for module.aot");
+    CHECK(kiln_module_new(u->wasm, u->wasm_len, NULL, &mod, &err) == 0, "module: %s", err.msg);
+    if (failures) return 1;
+    CHECK(kiln_aot_attach_payload(mod, u->aot, u->aot_len, dig, true, &h, note, sizeof note,
+                                  &err) == 0 && h,
+          "signed payload refused: %s", err.msg);
+    {
+        struct kiln_store *store = kiln_store_new(NULL);
+        uint8_t t2[3] = {KILN_I32, KILN_I32, KILN_I32};
+        struct kiln_functype ft = {2, 1, t2};
+        struct kiln_extern imp, e;
+        struct kiln_instance *inst;
+        struct kiln_trap trap;
+        struct kiln_val a = {.type = KILN_I32, .of.i32 = 5}, r;
+        imp.kind = KILN_EXTERN_FUNC;
+        imp.of.func = kiln_func_new_host(store, &ft, host_add, NULL);
+        CHECK(kiln_instance_new(store, mod, &imp, 1, &inst, &trap, &err) == 0, "inst: %s",
+              err.msg);
+        kiln_instance_export(inst, "other", &e);
+        CHECK(kiln_func_call(store, e.of.func, &a, 1, &r, 1, &trap) == 0 && r.of.i32 == 16,
+              "call: %d", r.of.i32);
+        kiln_store_free(store);
+    }
+    if (!failures) printf("unit: signed module.aot verified, loaded and run (signer %s)\n",
+                          u->signer_keyid);
+    kiln_module_free(mod);
+    kiln_aot_free(h);
+    kiln_unit_free(u);
+    kiln_trust_store_free(ts);
+    return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
         fprintf(stderr, "usage: aot-test semantics|tamper|noexec WASM_DIR CACHE_DIR\n");
         return 2;
     }
+    if (!strcmp(argv[1], "unit")) return t_unit(argv[2], argv[3]);
     if (mkdir(argv[3], 0755) < 0 && errno != EEXIST) {
         perror(argv[3]);
         return 1;
