@@ -52,6 +52,16 @@ int kiln_kilnd_attach(struct kiln_vk *vk, const char *socket_path,
                       const struct kiln_kilnd_hello *hello, void (*lost)(const char *msg),
                       struct kiln_kilnd **out, struct kiln_error *err);
 
+/* Seals the calling process for the daemon placement: sets no_new_privs and
+ * loads a seccomp filter (synchronized to all threads) under which every host
+ * call that would gain authority by itself fails with EPERM — open, openat,
+ * openat2, creat, socket, connect, bind, listen, accept, accept4, mkdir*,
+ * unlink*, rename*, link*, symlink*, mknod*, truncate, chmod/chown by path,
+ * execve*, io_uring_setup (and every x32 call). Descriptors already held and
+ * the kilnd connection keep working. Irreversible. Returns 0 or -errno
+ * (-ENOSYS on architectures without a filter here). */
+int kiln_kilnd_seal(void);
+
 /* True once the connection to kilnd broke. */
 bool kiln_kilnd_lost(const struct kiln_kilnd *c);
 

@@ -11,7 +11,9 @@
  * calls go to kilnd, which applies the container's policy beneath its root
  * (docs/kilnd-protocol.md); --dir names guest paths of the container to
  * preopen. The process then confines itself (Landlock) to no filesystem and
- * no network at all. (The loader stub can attach the same way later.)
+ * no network at all, and seals itself (seccomp, kiln_kilnd_seal) against
+ * every call that would gain authority by itself. (The loader stub can
+ * attach the same way later.)
  *
  * The guest's stdin/stdout/stderr are the process's; its exit status is
  * ours (a trap exits 134 with the trap message on stderr). Without --policy
@@ -293,6 +295,12 @@ static int cmd_exec(int argc, char **argv)
     /* the second wall: from here on the process reaches only the mounts */
     if (getenv("KILN_NO_LANDLOCK") == NULL && kiln_vk_confine(vk, &err) < 0)
         memset(&err, 0, sizeof err); /* unavailable: the vkernel's own checks remain */
+    /* daemon placement: the process cannot gain authority by itself either
+     * (seccomp); everything it may use arrives from kilnd */
+    if (kc != NULL && getenv("KILN_NO_SEAL") == NULL && (r = kiln_kilnd_seal()) < 0) {
+        kiln_error_sys(&err, -r, "kilnd: sealing the process");
+        goto fail;
+    }
     g_vk = vk;
     g_store = store;
     {

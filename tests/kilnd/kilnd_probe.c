@@ -314,6 +314,14 @@ int main(int argc, char **argv)
         }
         h = open(argv[i + 4], O_RDONLY);
         printf("host open %s: %s\n", argv[i + 4], h >= 0 ? "ok" : ename(errno));
+        if ((r = kiln_kilnd_seal()) < 0) {
+            printf("seal: %s\n", strerror(-r));
+            return 3;
+        }
+        h = socket(AF_INET, SOCK_DGRAM, 0);
+        printf("host socket: %s\n", h >= 0 ? "ok" : ename(errno));
+        r = kiln_vk_socket(vk, AF_INET, SOCK_DGRAM, 0);
+        printf("kilnd socket: %s\n", r >= 0 ? "ok" : ename(-r));
         r = kiln_vk_openat(vk, KILN_VK_AT_ROOT, argv[i + 3], strlen(argv[i + 3]), O_RDONLY, 0);
         printf("open %s: %s\n", argv[i + 3], r >= 0 ? "ok" : ename(-r));
     } else if (!strcmp(mode, "bench") && argc - i >= 6) {

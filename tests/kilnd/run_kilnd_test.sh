@@ -105,6 +105,8 @@ isolation)
     # the unit process itself holds no authority once confined
     out=$("$probe" "$sock" ca confined /data/a-only "$tmp/a/data/a-only"); echo "$out"
     echo "$out" | grep -q "host open .*: EACCES" || fail "confined unit opened a host file"
+    echo "$out" | grep -q "host socket: EPERM" || fail "sealed unit created a socket itself"
+    echo "$out" | grep -q "kilnd socket: ok" || fail "kilnd socket under the seal"
     echo "$out" | grep -q "open /data/a-only: ok" || fail "kilnd path broken under confinement"
     grep -q '"event":"deny"' "$tmp/state/ca/audit.jsonl" || fail "escape not audited in ca's log"
     ! grep -q 'b-only' "$tmp/state/cb/audit.jsonl" || true

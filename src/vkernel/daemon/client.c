@@ -17,11 +17,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -629,6 +635,73 @@ fail:
     if (c->sock >= 0) close(c->sock);
     free(c);
     return r < 0 ? r : -KILN_E_IO;
+}
+
+/* Seals the process (seccomp deny-list of authority-gaining calls); see kilnd.h. */
+int kiln_kilnd_seal(void)
+{
+#if defined(__x86_64__)
+    static const int deny[] = {__NR_open,
+                               __NR_openat,
+                               __NR_openat2,
+                               __NR_creat,
+                               __NR_socket,
+                               __NR_connect,
+                               __NR_bind,
+                               __NR_listen,
+                               __NR_accept,
+                               __NR_accept4,
+                               __NR_mkdir,
+                               __NR_mkdirat,
+                               __NR_unlink,
+                               __NR_unlinkat,
+                               __NR_rmdir,
+                               __NR_rename,
+                               __NR_renameat,
+                               __NR_renameat2,
+                               __NR_link,
+                               __NR_linkat,
+                               __NR_symlink,
+                               __NR_symlinkat,
+                               __NR_mknod,
+                               __NR_mknodat,
+                               __NR_truncate,
+                               __NR_chmod,
+                               __NR_fchmodat,
+                               __NR_chown,
+                               __NR_lchown,
+                               __NR_fchownat,
+                               __NR_execve,
+                               __NR_execveat,
+                               __NR_io_uring_setup,
+                               __NR_open_by_handle_at,
+                               __NR_name_to_handle_at};
+    enum { N = sizeof deny / sizeof deny[0] };
+    struct sock_filter f[N + 7];
+    struct sock_fprog prog;
+    int i, k = 0;
+    f[k++] =
+        (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+    f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+    f[k++] =
+        (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    /* x32 calls (nr | 0x40000000): refused */
+    f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, N + 1, 0);
+    for (i = 0; i < N; i++)
+        f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)deny[i],
+                                              (unsigned char)(N - i), 0);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+    prog.len = (unsigned short)k;
+    prog.filter = f;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return -errno;
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
+        return errno ? -errno : -ESRCH;
+    return 0;
+#else
+    return -ENOSYS;
+#endif
 }
 
 /* See kilnd.h. */
