@@ -215,11 +215,15 @@ static int cmd_verify_run(int argc, char **argv)
         {
             json_t *code = json_object_get(p, "exitCode");
             const char *sg = json_string_value(json_object_get(p, "signer"));
-            printf("  pid %lld %s sha256:%s signer %s exit %s%lld (%s)\n",
+            char ec[32];
+            if (json_is_null(code))
+                snprintf(ec, sizeof ec, "none");
+            else
+                snprintf(ec, sizeof ec, "%lld", (long long)json_integer_value(code));
+            printf("  pid %lld %s sha256:%s signer %s exit %s (%s)\n",
                    (long long)json_integer_value(json_object_get(p, "pid")),
                    json_string_value(json_object_get(p, "unit")),
-                   json_string_value(json_object_get(p, "sha256")), sg ? sg : "(unsigned)",
-                   json_is_null(code) ? "none" : "", (long long)json_integer_value(code),
+                   json_string_value(json_object_get(p, "sha256")), sg ? sg : "(unsigned)", ec,
                    json_string_value(json_object_get(p, "reason")));
         }
     }

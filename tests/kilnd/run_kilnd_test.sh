@@ -329,6 +329,27 @@ PY
     cat "$tmp/v.out"
     grep -q "sha256:$(sha256sum "$tmp/app.unit" | cut -d' ' -f1) signer $keyid exit 0" "$tmp/v.out" \
         || fail "signer not named"
+    # kilnd stopped (SIGTERM) under a running unit: the run is closed and
+    # attested with the process recorded as lost
+    rm -f "$tmp/fifo"; mkfifo "$tmp/fifo"
+    "$probe" "$sock" app failclosed /w <"$tmp/fifo" >"$tmp/p2.out" 2>&1 &
+    ppid=$!
+    exec 3>"$tmp/fifo"
+    i=0
+    until grep -q attached "$tmp/p2.out" 2>/dev/null; do
+        i=$((i + 1)); [ $i -gt 200 ] && fail "probe did not attach"; sleep 0.02
+    done
+    n0=$(ls "$tmp/state/app/"run-*.json | wc -l)
+    stop_kilnd
+    echo go >&3; exec 3>&-
+    wait $ppid
+    grep -q "open /w: EIO" "$tmp/p2.out" || fail "unit did not fail closed after kilnd stopped"
+    [ "$(ls "$tmp/state/app/"run-*.json | wc -l)" -eq $((n0 + 1)) ] || fail "no attestation at stop"
+    last=$(ls -t "$tmp/state/app/"run-*.json | head -1)
+    "$kiln" verify-run --key "$tmp/node.pub.pem" "$last" >"$tmp/v.out" || fail "stop attestation refused"
+    cat "$tmp/v.out"
+    grep -q "exit none.*(connection lost)" "$tmp/v.out" || fail "lost process not recorded"
+    ls "$tmp/state/app/" | grep -q '\.tmp$' && fail "half-written attestation left"
     ;;
 *) fail "unknown test $t" ;;
 esac
