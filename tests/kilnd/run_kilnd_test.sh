@@ -241,6 +241,22 @@ PY
     grep -q '"event":"bind"' "$a" || fail "bind event in kilnd's log"
     echo "ok: t_sock through kilnd (2 connections accepted by kilnd)"
     alive
+    # kiln exec fails closed: kilnd dies while the guest waits in accept; the
+    # next connection makes the guest's accept fail, kiln exec says why and exits 125
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    "$kiln" exec --kilnd "$sock" --container net --listen "tcp:127.0.0.1:$port" \
+        "$wbin/t_sock.wasm" 2 >"$tmp/out" 2>"$tmp/err" &
+    spid=$!
+    i=0
+    until grep -q "pid $spid attached" "$tmp/kilnd.log"; do
+        i=$((i + 1)); [ $i -gt 200 ] && fail "t_sock did not attach"; sleep 0.02
+    done
+    kill -9 "$kpid"; wait "$kpid" 2>/dev/null; kpid=
+    python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.close()' "$port"
+    wait "$spid"; rc=$?
+    cat "$tmp/err"
+    [ $rc -eq 125 ] || fail "kiln exec exit $rc after kilnd died"
+    grep -q "kiln exec: kilnd connection lost (.*): failing closed" "$tmp/err" || fail "no clear message"
     ;;
 attest)
     mkdir -p "$tmp/r/w"
