@@ -26,6 +26,15 @@ if [ "$(id -u)" != 0 ]; then
     echo "SKIP: kiln-oci needs root (namespaces, cgroups, a root-owned trust store)"
     exit 77
 fi
+# units carry kiln-stub, which must be static to run in a bare rootfs
+case $MODE in
+run|refuse|exit|kill|exec|pause|limits|seccomp)
+    if [ "${KILN_STUB_STATIC:-ON}" = OFF ]; then
+        echo "SKIP: kiln-stub is linked dynamically (sanitizer build): units cannot run in a container"
+        exit 77
+    fi
+    ;;
+esac
 W=$(mktemp -d /tmp/kiln-oci-test.XXXXXX)
 ROOT=$W/state
 LOG=$W/log.json
