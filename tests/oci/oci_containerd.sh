@@ -214,6 +214,17 @@ rc=$?
 set -e
 [ $rc != 0 ] || fail "exec of a native program ran"
 grep -q "not a verified kiln unit" x2.err || fail "exec refusal: $(cat x2.err)"
+if command -v script >/dev/null; then
+    set +e
+    script -qec "ctr -a $W/c.sock -n $NS tasks exec -t --exec-id x3 d1 /usr/bin/hello 6" \
+        x3.typescript </dev/null >/dev/null 2>&1
+    rc=$?
+    set -e
+    [ $rc = 6 ] || fail "ctr task exec -t: exit $rc: $(cat x3.typescript)"
+    grep -q "arg 1: 6" x3.typescript || fail "exec -t output: $(cat x3.typescript)"
+    grep -q -- "exec --process .* --console-socket .* d1$" calls.log ||
+        grep -q -- "exec .*--console-socket" calls.log || fail "exec -t without a console socket"
+fi
 ctr tasks ps d1 >ps.txt || fail "ctr task ps"
 pid=$(ctr tasks ls | awk '$1 == "d1" {print $2}')
 grep -q "^$pid " ps.txt || fail "ps: $(cat ps.txt)"

@@ -474,6 +474,31 @@ probe)
     expect pr1.out "cgroup memory: /"
     expect pr1.out "cgroup pids: /"
     oci delete pr1
+    # namespaces joined by path, as a pod's containers join its sandbox's
+    hold_stdin
+    bundle pa hello.unit '["hello", "wait"]'
+    create pa "$HOLDFIFO" || fail "create pa: $(tail -1 "$LOG")"
+    oci start pa
+    apid=$(cat pa.pid)
+    bundle pb "$NATIVE" '["hello", "probe"]' '{"dev.kiln.allow-native": "true"}'
+    jq --arg p "/proc/$apid/ns" '.linux.namespaces = [{"type": "mount"},
+        {"type": "pid", "path": ($p + "/pid")}, {"type": "network", "path": ($p + "/net")},
+        {"type": "ipc", "path": ($p + "/ipc")}, {"type": "uts", "path": ($p + "/uts")}]' \
+        pb/config.json >c.tmp
+    mv c.tmp pb/config.json
+    create pb || fail "create pb: $(tail -1 "$LOG")"
+    bpid=$(cat pb.pid)
+    for ns in pid_for_children net ipc uts; do
+        [ "$(readlink /proc/"$bpid"/ns/$ns)" = "$(readlink /proc/"$apid"/ns/${ns%_for_children})" ] ||
+            fail "pb did not join pa's $ns namespace"
+    done
+    oci start pb
+    r=$(reaped "$bpid")
+    [ "$r" = "exit 0" ] || fail "pb: $r $(cat pb.err)"
+    expect pb.out "hostname: kiln-pa"
+    grep -qx "pid: 1" pb.out && fail "pb is pid 1 in pa's pid namespace"
+    oci delete pb
+    oci delete --force pa
     # the host's network namespace (sysfs then comes from the host, read-only):
     # Landlock scoping keeps the host's abstract unix sockets out of reach
     abi=$("$OCI" features | jq -r '.annotations["dev.kiln.oci.landlock-abi"]')
