@@ -393,6 +393,14 @@ int kiln_wasi_link(struct kiln_wasi *w, struct kiln_store *store, const struct k
 int kiln_wasi_run(struct kiln_wasi *w, struct kiln_store *store, const struct kiln_module *mod,
                   struct kiln_trap *trap, struct kiln_error *err);
 
+/* kiln_wasi_run() under the wall-time and CPU-time limits in *lim (NULL or
+ * zeros = none): one-shot timers interrupt the guest, which then stops with
+ * KILN_TRAP_INTERRUPTED. One limited run at a time per process. Returns what
+ * kiln_wasi_run() returns. */
+int kiln_wasi_run_limited(struct kiln_wasi *w, struct kiln_store *store,
+                          const struct kiln_module *mod, const struct kiln_vk_limits *lim,
+                          struct kiln_trap *trap, struct kiln_error *err);
+
 /* Number of functions in the WASI table and their names (for docs, tests). */
 int kiln_wasi_function_count(void);
 const char *kiln_wasi_function_name(int i);

@@ -78,30 +78,6 @@ static void on_stop(int sig)
     if (g_store) kiln_store_interrupt(g_store);
 }
 
-static void on_limit(int sig)
-{
-    (void)sig;
-    if (g_store) kiln_store_interrupt(g_store);
-}
-
-static int arm_timer(clockid_t clk, uint64_t ms, int sig, timer_t *t)
-{
-    struct sigevent ev;
-    struct itimerspec its;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_limit;
-    sigaction(sig, &sa, NULL);
-    memset(&ev, 0, sizeof ev);
-    ev.sigev_notify = SIGEV_SIGNAL;
-    ev.sigev_signo = sig;
-    if (timer_create(clk, &ev, t) < 0) return -errno;
-    memset(&its, 0, sizeof its);
-    its.it_value.tv_sec = (time_t)(ms / 1000);
-    its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
-    return timer_settime(*t, 0, &its, NULL) < 0 ? -errno : 0;
-}
-
 static uint8_t *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -174,8 +150,6 @@ static int cmd_exec(int argc, char **argv)
     struct kiln_trap trap;
     uint8_t *bytes = NULL;
     size_t len = 0;
-    timer_t wall_t, cpu_t;
-    bool wall_armed = false, cpu_armed = false;
 
     memset(&err, 0, sizeof err);
     memset(&trap, 0, sizeof trap);
@@ -311,15 +285,8 @@ static int cmd_exec(int argc, char **argv)
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGHUP, &sa, NULL);
     }
-    if (pol != NULL && kiln_vk_policy_limits(pol)->wall_ms)
-        wall_armed =
-            arm_timer(CLOCK_MONOTONIC, kiln_vk_policy_limits(pol)->wall_ms, SIGALRM, &wall_t) == 0;
-    if (pol != NULL && kiln_vk_policy_limits(pol)->cpu_ms)
-        cpu_armed = arm_timer(CLOCK_PROCESS_CPUTIME_ID, kiln_vk_policy_limits(pol)->cpu_ms,
-                              SIGVTALRM, &cpu_t) == 0;
-    r = kiln_wasi_run(w, store, mod, &trap, &err);
-    if (wall_armed) timer_delete(wall_t);
-    if (cpu_armed) timer_delete(cpu_t);
+    r = kiln_wasi_run_limited(w, store, mod, pol ? kiln_vk_policy_limits(pol) : NULL, &trap,
+                              &err);
     g_store = NULL;
     g_vk = NULL;
     if (r < 0) goto fail;

@@ -64,32 +64,7 @@ static void usage(FILE *f)
 
 #ifdef KILN_HAVE_WASI
 
-static struct kiln_store *volatile g_store;
 static int g_child; /* this process is the child that runs the guest */
-
-static void on_limit(int sig)
-{
-    (void)sig;
-    if (g_store) kiln_store_interrupt(g_store);
-}
-
-static int arm_timer(clockid_t clk, uint64_t ms, int sig, timer_t *t)
-{
-    struct sigevent ev;
-    struct itimerspec its;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_limit;
-    sigaction(sig, &sa, NULL);
-    memset(&ev, 0, sizeof ev);
-    ev.sigev_notify = SIGEV_SIGNAL;
-    ev.sigev_signo = sig;
-    if (timer_create(clk, &ev, t) < 0) return -errno;
-    memset(&its, 0, sizeof its);
-    its.it_value.tv_sec = (time_t)(ms / 1000);
-    its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
-    return timer_settime(*t, 0, &its, NULL) < 0 ? -errno : 0;
-}
 
 static int open_in_root(int rootfd, const char *path, int flags)
 {
@@ -546,19 +521,8 @@ static int cmd_run(int argc, char **argv)
         memset(&err, 0, sizeof err);
     {
         const struct kiln_vk_policy *vp = kiln_vk_policy(vk);
-        timer_t wall_t, cpu_t;
-        bool wall = false, cpu = false;
-        g_store = store;
-        if (vp && kiln_vk_policy_limits(vp)->wall_ms)
-            wall = arm_timer(CLOCK_MONOTONIC, kiln_vk_policy_limits(vp)->wall_ms, SIGALRM,
-                             &wall_t) == 0;
-        if (vp && kiln_vk_policy_limits(vp)->cpu_ms)
-            cpu = arm_timer(CLOCK_PROCESS_CPUTIME_ID, kiln_vk_policy_limits(vp)->cpu_ms, SIGVTALRM,
-                            &cpu_t) == 0;
-        int r = kiln_wasi_run(w, store, mod, &trap, &err);
-        if (wall) timer_delete(wall_t);
-        if (cpu) timer_delete(cpu_t);
-        g_store = NULL;
+        int r = kiln_wasi_run_limited(w, store, mod, vp ? kiln_vk_policy_limits(vp) : NULL,
+                                      &trap, &err);
         if (r < 0) goto fail;
         if (trap.kind != KILN_TRAP_NONE && trap.kind != KILN_TRAP_EXIT)
             fprintf(stderr, "kiln run: %s: trap: %s%s\n", entry_guest, trap.msg,

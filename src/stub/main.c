@@ -138,33 +138,6 @@ static int open_trust_store(struct kiln_trust_store **ts, struct kiln_error *err
 #endif
 }
 
-static struct kiln_store *volatile g_store;
-
-static void on_limit(int sig)
-{
-    (void)sig;
-    if (g_store) kiln_store_interrupt(g_store);
-}
-
-/* A one-shot timer on clk that interrupts the guest after ms. */
-static int arm_timer(clockid_t clk, uint64_t ms, int sig, timer_t *t)
-{
-    struct sigevent ev;
-    struct itimerspec its;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_limit;
-    sigaction(sig, &sa, NULL);
-    memset(&ev, 0, sizeof ev);
-    ev.sigev_notify = SIGEV_SIGNAL;
-    ev.sigev_signo = sig;
-    if (timer_create(clk, &ev, t) < 0) return -errno;
-    memset(&its, 0, sizeof its);
-    its.it_value.tv_sec = (time_t)(ms / 1000);
-    its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
-    return timer_settime(*t, 0, &its, NULL) < 0 ? -errno : 0;
-}
-
 /* Steps 1 and 2: config, trust store, verification, hardening. Returns 0 or
  * the exit status of a refusal (already reported). */
 static int verify_and_harden(struct stub *s)
@@ -277,21 +250,11 @@ static int run(struct stub *s)
     const struct kiln_vk_limits *lim = pol ? kiln_vk_policy_limits(pol) : NULL;
     struct kiln_error err = {0};
     struct kiln_trap trap;
-    timer_t wall_t, cpu_t;
-    bool wall = false, cpu = false;
     int r;
 
     memset(&trap, 0, sizeof trap);
-    g_store = s->store;
-    if (lim != NULL && lim->wall_ms)
-        wall = arm_timer(CLOCK_MONOTONIC, lim->wall_ms, SIGALRM, &wall_t) == 0;
-    if (lim != NULL && lim->cpu_ms)
-        cpu = arm_timer(CLOCK_PROCESS_CPUTIME_ID, lim->cpu_ms, SIGVTALRM, &cpu_t) == 0;
     s->timing.run_start_ns = now_ns();
-    r = kiln_wasi_run(s->wasi, s->store, s->mod, &trap, &err);
-    if (wall) timer_delete(wall_t);
-    if (cpu) timer_delete(cpu_t);
-    g_store = NULL;
+    r = kiln_wasi_run_limited(s->wasi, s->store, s->mod, lim, &trap, &err);
     if (r < 0) {
         fprintf(stderr, "kiln-stub: cannot run: %s\n", err.msg[0] ? err.msg : "failed");
         return EXIT_REFUSED;
