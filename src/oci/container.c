@@ -552,6 +552,8 @@ static void init_main(struct init_ctx *c)
     ns_fd_join(c->sync, s, false);
     if (has_new_ns(s, CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
         die(c->sync, "new cgroup namespace: %s", strerror(errno));
+    /* namespaces and cgroup exist: the parent runs prestart/createRuntime */
+    if (write(c->sync, "H", 1) != 1 || read(c->sync, &go, 1) != 1) _exit(1);
     if (!has_new_ns(s, CLONE_NEWNS)) die(c->sync, "kiln-oci needs a new mount namespace");
     setup_rootfs(c->sync, s);
     harden_paths(c->sync, s);
@@ -720,6 +722,29 @@ int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts, str
         goto fail;
     }
     if ((rc = oci_cgroup_setup(cg, &s.res, pid, err)) < 0) goto fail;
+    if (write(sv[0], "G", 1) != 1) {
+        rc = kiln_error_sys(err, errno, "sync with the container process");
+        goto fail;
+    }
+    /* the hook point: 'H' from the child, or its error */
+    {
+        char msg[1100];
+        ssize_t n = read(sv[0], msg, sizeof msg - 1);
+        if (n != 1 || msg[0] != 'H') {
+            if (n > 1 && msg[0] == 'E') {
+                msg[n] = 0;
+                rc = kiln_error_set(err, KILN_E_IO, "container init: %s", msg + 1);
+            } else {
+                rc = kiln_error_set(err, KILN_E_IO, "container init: died during setup");
+            }
+            goto fail;
+        }
+    }
+    if ((rc = oci_hooks_run(&s.hooks, OCI_HOOK_PRESTART, o->id, pid, "created", o->bundle,
+                            s.annotations, err)) < 0 ||
+        (rc = oci_hooks_run(&s.hooks, OCI_HOOK_CREATE_RUNTIME, o->id, pid, "creating", o->bundle,
+                            s.annotations, err)) < 0)
+        goto fail;
     if (write(sv[0], "G", 1) != 1) {
         rc = kiln_error_sys(err, errno, "sync with the container process");
         goto fail;

@@ -51,37 +51,55 @@ static const char *g_log;
 static bool g_log_json;
 static bool g_systemd;
 
-/* Logs one error line the way runc does and returns 1. */
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
+/* Logs one line at level the way runc does. */
+static void log_msg(const char *level, const char *msg)
 {
-    char msg[2048], tbuf[64], ts[96];
+    char tbuf[64], ts[96];
     struct timespec now;
     struct tm tm;
-    va_list ap;
     FILE *f = NULL;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
     strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(ts, sizeof ts, "%s.%09ldZ", tbuf, now.tv_nsec);
     if (g_log) f = fopen(g_log, "ae");
     if (f && g_log_json) {
-        json_t *j = json_pack("{s:s, s:s, s:s}", "level", "error", "msg", msg, "time", ts);
+        json_t *j = json_pack("{s:s, s:s, s:s}", "level", level, "msg", msg, "time", ts);
         char *line = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         if (line) fprintf(f, "%s\n", line);
         free(line);
         json_decref(j);
     } else if (f) {
-        fprintf(f, "time=\"%s\" level=error msg=\"%s\"\n", ts, msg);
+        fprintf(f, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level, msg);
     }
     if (f)
         fclose(f);
     else
-        fprintf(stderr, "kiln-oci: %s\n", msg);
+        fprintf(stderr, "kiln-oci: %s%s\n", strcmp(level, "error") ? "warning: " : "", msg);
+}
+
+/* Logs one error line and returns 1 (the exit status). */
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_msg("error", msg);
     return 1;
+}
+
+/* Runs the config's hooks of kind for st; a failure is a warning. */
+static void hooks_warn(const struct oci_state *st, int kind, const char *status)
+{
+    struct oci_spec s;
+    struct kiln_error e = {0};
+    if (oci_spec_load(st->bundle, &s, NULL) < 0) return;
+    if (oci_hooks_run(&s.hooks, kind, st->id, st->pid, status, st->bundle, st->annotations, &e) < 0)
+        log_msg("warning", e.msg);
+    oci_spec_free(&s);
 }
 
 static int open_trust(struct kiln_trust_store **ts, struct kiln_error *err)
@@ -197,14 +215,19 @@ static int cmd_start(const char *id)
     }
     snprintf(fifo, sizeof fifo, "%s/%s/exec.fifo", g_root, id);
     fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-    oci_state_free(&st);
-    if (fd < 0) return fail("start %s: the container process is gone (%s)", id, strerror(errno));
+    if (fd < 0) {
+        oci_state_free(&st);
+        return fail("start %s: the container process is gone (%s)", id, strerror(errno));
+    }
     if (write(fd, "S", 1) != 1) {
         close(fd);
+        oci_state_free(&st);
         return fail("start %s: %s", id, strerror(errno));
     }
     close(fd);
     unlink(fifo);
+    hooks_warn(&st, OCI_HOOK_POSTSTART, "running");
+    oci_state_free(&st);
     return 0;
 }
 
@@ -319,6 +342,7 @@ static int cmd_delete(int argc, char **argv)
     snprintf(p, sizeof p, "%s/state.json", dir);
     unlink(p);
     if (rmdir(dir) < 0 && errno != ENOENT) rc = fail("rmdir %s: %s", dir, strerror(errno));
+    if (rc == 0) hooks_warn(&st, OCI_HOOK_POSTSTOP, "stopped");
 out:
     oci_state_free(&st);
     return rc;

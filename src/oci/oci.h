@@ -91,6 +91,26 @@ struct oci_resources {
     size_t ndevices;
 };
 
+/* Lifecycle hooks (hooks.c). */
+enum {
+    OCI_HOOK_PRESTART,
+    OCI_HOOK_CREATE_RUNTIME,
+    OCI_HOOK_CREATE_CONTAINER,
+    OCI_HOOK_START_CONTAINER,
+    OCI_HOOK_POSTSTART,
+    OCI_HOOK_POSTSTOP,
+    OCI_HOOK_KINDS
+};
+struct oci_hook {
+    char *path;
+    char **args, **env; /* NULL-terminated */
+    int timeout;        /* seconds, 0 = none */
+};
+struct oci_hooks {
+    struct oci_hook *h[OCI_HOOK_KINDS];
+    size_t n[OCI_HOOK_KINDS];
+};
+
 /* The parts of config.json kiln-oci applies. */
 struct oci_spec {
     char *root; /* absolute rootfs path */
@@ -105,7 +125,8 @@ struct oci_spec {
     char *cgroups_path;        /* may be NULL */
     unsigned long rootfs_prop; /* default MS_SLAVE|MS_REC */
     struct oci_resources res;
-    void *seccomp;     /* compiled linux.seccomp (libseccomp filter) or NULL */
+    void *seccomp; /* compiled linux.seccomp (libseccomp filter) or NULL */
+    struct oci_hooks hooks;
     bool allow_native; /* annotation dev.kiln.allow-native == "true", or a CRI
                           sandbox (io.kubernetes.cri.container-type ==
                           "sandbox", CRI-O's ContainerType likewise) */
@@ -125,6 +146,16 @@ int oci_seccomp_build(struct json_t *sc, void **out, struct kiln_error *err);
  * NULL is a no-op. */
 int oci_seccomp_load(void *filter);
 void oci_seccomp_free(void *filter);
+
+/* Parses config.json's "hooks" (createContainer/startContainer refused). */
+int oci_hooks_parse(struct json_t *hooks, struct oci_hooks *out, struct kiln_error *err);
+void oci_hooks_free(struct oci_hooks *h);
+/* Runs every hook of kind with the state {ociVersion, id, status, pid,
+ * bundle, annotations} on stdin, in order; stops at the first failure
+ * (negative, err names the hook). */
+int oci_hooks_run(const struct oci_hooks *h, int kind, const char *id, pid_t pid,
+                  const char *status, const char *bundle, const char *annotations,
+                  struct kiln_error *err);
 
 /* Parses a process object from a file (`exec --process`). */
 int oci_process_load(const char *path, struct oci_process *out, struct kiln_error *err);

@@ -457,6 +457,7 @@ int oci_spec_load(const char *bundle, struct oci_spec *out, struct kiln_error *e
         }
     }
     if ((rc = parse_linux(json_object_get(j, "linux"), out, err)) < 0) goto fail;
+    if ((rc = oci_hooks_parse(json_object_get(j, "hooks"), &out->hooks, err)) < 0) goto fail;
     ann = json_object_get(j, "annotations");
     if (json_is_object(ann)) {
         const char *n = json_string_value(json_object_get(ann, KILN_OCI_ANNOTATION_NATIVE));
@@ -531,5 +532,6 @@ void oci_spec_free(struct oci_spec *s)
     free(s->res.devices);
     free(s->annotations);
     oci_seccomp_free(s->seccomp);
+    oci_hooks_free(&s->hooks);
     memset(s, 0, sizeof *s);
 }

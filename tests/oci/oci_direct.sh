@@ -10,7 +10,7 @@
 # own stub. Bundles: rootfs with the signed unit at /usr/bin/hello and a
 # runc-spec-like config.json written here.
 #
-# Modes: run refuse exit kill exec pause limits errors seccomp probe.
+# Modes: run refuse exit kill exec pause limits errors seccomp probe hooks.
 # Exit 0 pass, 1 fail, 77 skipped (not root).
 set -eu
 MODE=$1
@@ -28,7 +28,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 # units carry kiln-stub, which must be static to run in a bare rootfs
 case $MODE in
-run|refuse|exit|kill|exec|pause|limits|seccomp)
+run|refuse|exit|kill|exec|pause|limits|seccomp|hooks)
     if [ "${KILN_STUB_STATIC:-ON}" = OFF ]; then
         echo "SKIP: kiln-stub is linked dynamically (sanitizer build): units cannot run in a container"
         exit 77
@@ -524,6 +524,43 @@ probe)
         echo "note: Landlock ABI $abi < 6: no scoping to check"
     fi
     oci delete pr2
+    ;;
+hooks)
+    {
+        echo '#!/bin/sh'
+        echo 's=$(cat)'
+        echo "echo \"\$1 \$(echo \"\$s\" | jq -r '.status + \" \" + (.pid | tostring) + \" \" + .id')\" >>$W/hooks.txt"
+        echo '[ "$1" != fail ] || exit 3'
+    } >hook.sh
+    chmod 755 hook.sh
+    h() { printf '{"path": "%s/hook.sh", "args": ["hook.sh", "%s"]}' "$W" "$1"; }
+    bundle h1 hello.unit '["hello"]'
+    jq ".hooks = {\"prestart\": [$(h prestart)], \"createRuntime\": [$(h createRuntime)],
+                  \"poststart\": [$(h poststart)], \"poststop\": [$(h poststop)]}" \
+        h1/config.json >c.tmp
+    mv c.tmp h1/config.json
+    create h1 || fail "create: $(tail -1 "$LOG")"
+    pid=$(cat h1.pid)
+    oci start h1
+    reaped "$pid" >/dev/null
+    oci delete h1
+    printf 'prestart created %s h1\ncreateRuntime creating %s h1\npoststart running %s h1\npoststop stopped %s h1\n' \
+        "$pid" "$pid" "$pid" "$pid" >want.txt
+    cmp -s want.txt hooks.txt || fail "hooks: $(cat hooks.txt)"
+    # a failing createRuntime hook fails create
+    bundle h2 hello.unit '["hello"]'
+    jq ".hooks = {\"createRuntime\": [$(h fail)]}" h2/config.json >c.tmp
+    mv c.tmp h2/config.json
+    ! create h2 || fail "create with a failing hook succeeded"
+    tail -1 "$LOG" | jq -r .msg | grep -q "createRuntime hook: $W/hook.sh: exit status 3" ||
+        fail "$(tail -1 "$LOG")"
+    [ ! -e "$ROOT/h2" ] || fail "state left"
+    # hooks inside the container's namespaces are refused, not skipped
+    bundle h3 hello.unit '["hello"]'
+    jq ".hooks = {\"createContainer\": [$(h cc)]}" h3/config.json >c.tmp
+    mv c.tmp h3/config.json
+    ! create h3 || fail "createContainer accepted"
+    tail -1 "$LOG" | jq -r .msg | grep -q "hooks.createContainer: not supported" || fail "$(tail -1 "$LOG")"
     ;;
 seccomp)
     # the config's filter is installed (stacked under the stub's own)
