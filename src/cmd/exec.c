@@ -153,7 +153,7 @@ static int cmd_exec(int argc, char **argv)
 
     memset(&err, 0, sizeof err);
     memset(&trap, 0, sizeof trap);
-    for (i = 1; i < argc; i++) {
+    for (i = 1; i < argc; i += 2) { /* every option takes one value */
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -188,7 +188,6 @@ static int cmd_exec(int argc, char **argv)
             usage(stderr);
             return 2;
         }
-        i++;
     }
     if (i < argc && !strcmp(argv[i], "--")) i++;
     if (i >= argc) {
