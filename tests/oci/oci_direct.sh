@@ -441,6 +441,13 @@ errors)
     echo '{"process": ' >"$W/bad/config.json"
     ! oci create --bundle "$W/bad" bad 2>/dev/null || fail "broken config accepted"
     tail -1 "$LOG" | jq -r .msg | grep -q "config.json" || fail "$(tail -1 "$LOG")"
+    # a trust store others can write is no trust store: units are refused
+    chmod 777 "$T/trust"
+    bundle d2 hello.unit '["hello"]'
+    ! create d2 || fail "create with a world-writable trust store"
+    tail -1 "$LOG" | jq -r .msg | grep -q "cannot verify units: trust store: .*not writable by group or others" ||
+        fail "$(tail -1 "$LOG")"
+    chmod 755 "$T/trust"
     oci delete --force d1
     ;;
 probe)
