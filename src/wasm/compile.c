@@ -179,6 +179,8 @@ struct comp {
     long last_op;          /* first word of the last op if nothing (no label)
                               came after it, or -1 */
     uint32_t last_height;  /* stack size right after that op */
+    uint32_t *starts;      /* word offset of every op in the code, ascending */
+    uint32_t nstarts, capstarts;
     bool oom;
 };
 
@@ -229,7 +231,57 @@ static void op(struct comp *c, int iop)
     if (!code_reserve(c, 8))
         return;
     c->last_op = (long)c->ncode;
+    /* ops rewound by a fusion (ncode moved back) are dropped here */
+    while (c->nstarts && c->starts[c->nstarts - 1] >= c->ncode)
+        c->nstarts--;
+    if (c->nstarts == c->capstarts &&
+        !grow((void **)&c->starts, &c->capstarts, c->nstarts + 1, sizeof *c->starts)) {
+        c->oom = true;
+        return;
+    }
+    c->starts[c->nstarts++] = (uint32_t)c->ncode;
     c->code[c->ncode++] = (uint32_t)c->h[iop];
+}
+
+/* Last pass: an op A directly followed by op B, (A, B) in KILN__PAIRS,
+ * gets the pair handler P_A__B (the layout is unchanged, see compile.h).
+ * Every op starts through op(), so starts[] lists them all. */
+static void fuse_pairs(struct comp *c)
+{
+    static const struct {
+        int a, b, ab;
+    } pairs[] = {
+#define PAIR_ENTRY(X_, a, b) {KILN__I_##a, KILN__I_##b, KILN__I_P_##a##__##b},
+        KILN__PAIRS(PAIR_ENTRY, _)
+#undef PAIR_ENTRY
+    };
+    static const struct {
+        int a;
+        uint32_t len;
+    } heads[] = {
+#define HEAD_ENTRY(a, n) {KILN__I_##a, n},
+        KILN__PAIR_HEADS(HEAD_ENTRY)
+#undef HEAD_ENTRY
+    };
+    for (uint32_t i = 0; i < c->nstarts; i++) {
+        uint32_t s = c->starts[i], len = 0;
+        int a = -1;
+        if (s >= c->ncode)
+            break;
+        for (size_t k = 0; k < sizeof heads / sizeof heads[0]; k++)
+            if (c->code[s] == (uint32_t)c->h[heads[k].a]) {
+                a = heads[k].a;
+                len = heads[k].len;
+                break;
+            }
+        if (a < 0 || s + len >= c->ncode)
+            continue;
+        for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++)
+            if (pairs[k].a == a && c->code[s + len] == (uint32_t)c->h[pairs[k].b]) {
+                c->code[s] = (uint32_t)c->h[pairs[k].ab];
+                break;
+            }
+    }
 }
 
 static void w(struct comp *c, uint32_t v)
@@ -1810,6 +1862,7 @@ int kiln__func_compile(struct kiln_module *mod, uint32_t fidx, struct kiln_error
     rc = compile_body(&c, fidx, err);
     if (rc < 0)
         goto fail;
+    fuse_pairs(&c);
     code = malloc(sizeof *code + c.ncode * sizeof(uint32_t));
     if (!code) {
         rc = kiln_error_set(err, KILN_E_NOMEM, "code section, function %u: out of memory", fidx);
@@ -1831,6 +1884,7 @@ fail:
     free(c.vs);
     free(c.cf);
     free(c.pt);
+    free(c.starts);
     return rc;
 }
 

@@ -166,6 +166,68 @@ struct kiln__code {
     X(F64_ADD_K) X(F64_SUB_K) X(F64_MUL_K) X(F64_DIV_K) /* dst a k.. */                          \
     X(F32_RSUB_K) X(F32_RDIV_K) X(F64_RSUB_K) X(F64_RDIV_K) /* dst a k..: k - a, k / a */
 
+/* Pair ops (superinstructions): P_<A>__<B> replaces the handler word of an
+ * op A directly followed by op B (the last pass of compile.c; the pairs are
+ * the most frequent dispatch pairs of sqlite's speedtest1). The layout does
+ * not change: A's operands, then B's complete instruction, handler word
+ * included, so a branch to B still runs B alone. The pair handler runs A,
+ * steps over A and jumps straight to B's handler (a direct jump): one
+ * indirect dispatch fewer. A is always a straight-line op of fixed length.
+ * KILN__PAIRS(P, X) calls P(X, A, B) for each pair. */
+#define KILN__PAIRS(P, X)                                                                         \
+    P(X, LD32, LD32)                                                                             \
+    P(X, LD8U_A, ST8_A)                                                                          \
+    P(X, LD8U, LD8U)                                                                             \
+    P(X, I32_ADD_I2, I32_ADDI_BR_NZ)                                                             \
+    P(X, ST8_A, LD8U_A)                                                                          \
+    P(X, LD8U, BR_I32_NE)                                                                        \
+    P(X, I32_ADD_I, GLOBAL_SET)                                                                  \
+    P(X, LD8U, BR_IF_NZ)                                                                         \
+    P(X, LD8U, ST8)                                                                              \
+    P(X, COPY, RETURN1)                                                                          \
+    P(X, I32_MUL_I, I32_ADD)                                                                     \
+    P(X, COPY, BR)                                                                               \
+    P(X, I32_ADD, CONST32)                                                                       \
+    P(X, LD8U, I32_SHL_I)                                                                        \
+    P(X, I32_SHL_I, I32_ADD)                                                                     \
+    P(X, I32_ADD, I32_ADD)                                                                       \
+    P(X, I32_ADD_I, BR)                                                                          \
+    P(X, I32_ADD_I, ST32)                                                                        \
+    P(X, I32_ADD, I32_ADD_I)                                                                     \
+    P(X, I32_ADD, LD32)                                                                          \
+    P(X, LD32, I32_MUL_I)                                                                        \
+    P(X, LD32, BR_IF_Z)                                                                          \
+    P(X, LD32, I32_SHL_I)                                                                        \
+    P(X, LD8U, BR_TABLE)                                                                         \
+    P(X, I32_ADD, LD8U)                                                                          \
+    P(X, I32_ADD_I, LD8U)                                                                        \
+    P(X, LD32, LD8U)                                                                             \
+    P(X, LD8U, I32_OR)                                                                           \
+    P(X, LD8U, BR_IF_Z)                                                                          \
+    P(X, I32_SHL_I, LD8U)                                                                        \
+    P(X, GLOBAL_GET, I32_ADD_I)                                                                  \
+    P(X, COPY, CALL)                                                                             \
+    P(X, I32_AND, I32_ADD)                                                                       \
+    P(X, I32_ADD, LD8U_A)                                                                        \
+    P(X, LD32, ST32)                                                                             \
+    P(X, I32_ADD_I, LD32)                                                                        \
+    P(X, I64_ADD_I, LD8U)                                                                        \
+    P(X, COPY, I64_ADD_I)                                                                        \
+    P(X, LD8U, I32_AND_I)                                                                        \
+    P(X, CONST32, I32_ADD)                                                                       \
+    P(X, LD8S32, I32_AND_I)                                                                      \
+    P(X, ST8_A, LD8U)                                                                            \
+    P(X, ST8, I32_ADDI_BR_NZ)                                                                    \
+    P(X, COPY_COPY, COPY)                                                                        \
+    P(X, LD32, I32_ADD_I)
+#define KILN__PAIR_AS_IOP(X, a, b) X(P_##a##__##b)
+
+/* The first ops of the pairs and their lengths in words (handler included). */
+#define KILN__PAIR_HEADS(H)                                                                       \
+    H(LD32, 4) H(LD8U, 4) H(LD8S32, 4) H(LD8U_A, 5) H(ST8_A, 5) H(ST8, 4) H(I32_ADD_I2, 7)         \
+    H(I32_ADD_I, 4) H(I32_MUL_I, 4) H(I32_ADD, 4) H(I32_SHL_I, 4) H(I32_AND, 4)                   \
+    H(GLOBAL_GET, 3) H(CONST32, 3) H(COPY, 3) H(COPY_COPY, 5) H(I64_ADD_I, 4)
+
 /* The complete list of internal ops, in enum order. */
 #define KILN__IOPS(X)                                                                             \
     KILN__IOP_MISC(X)                                                                             \
@@ -173,7 +235,8 @@ struct kiln__code {
     KILN__NUM_BINARY(X)                                                                           \
     KILN__IOPS_IMM(X)                                                                             \
     KILN__IOPS_BRCMP(X)                                                                           \
-    KILN__IOPS_SIMD(X)
+    KILN__IOPS_SIMD(X)                                                                            \
+    KILN__PAIRS(KILN__PAIR_AS_IOP, X)
 
 /* The _I forms of KILN__NUM_IMM, spelled out (same order). */
 #define KILN__IOPS_IMM(X)                                                                       \

@@ -244,6 +244,84 @@ static int64_t table_grow(struct kiln_table *t, uint32_t n, void *init)
 
 static const int32_t *_Atomic g_handlers;
 
+#ifdef KILN_OPSTATS
+/* Profiling build only (-DKILN_OPSTATS): counts dispatches per internal op
+ * and per (previous, next) pair, printed to stderr at exit. */
+static const char *const g_opnames[] = {
+#define X(id) #id,
+    KILN__IOPS(X)
+#undef X
+};
+static uint64_t g_opcnt[KILN__I__COUNT], g_oppair[KILN__I__COUNT][KILN__I__COUNT];
+static int32_t g_hkey[8192];
+static uint16_t g_hval[8192];
+static unsigned g_prevop;
+
+static void opstats_dump(void)
+{
+    static struct {
+        uint64_t n;
+        unsigned a, b;
+    } top[200];
+    uint64_t tot = 0;
+    for (unsigned i = 0; i < KILN__I__COUNT; i++)
+        tot += g_opcnt[i];
+    fprintf(stderr, "opstats: %llu dispatches\n", (unsigned long long)tot);
+    for (unsigned i = 0; i < KILN__I__COUNT; i++)
+        for (unsigned j = 0; j < KILN__I__COUNT; j++) {
+            uint64_t n = g_oppair[i][j];
+            unsigned k = 200;
+            if (!n || n <= top[199].n)
+                continue;
+            while (k > 0 && top[k - 1].n < n) {
+                if (k < 200)
+                    top[k] = top[k - 1];
+                k--;
+            }
+            top[k].n = n;
+            top[k].a = i;
+            top[k].b = j;
+        }
+    for (unsigned i = 0; i < KILN__I__COUNT; i++)
+        if (g_opcnt[i] * 1000 >= tot)
+            fprintf(stderr, "op %-20s %12llu %5.2f%%\n", g_opnames[i],
+                    (unsigned long long)g_opcnt[i], 100.0 * g_opcnt[i] / tot);
+    for (unsigned k = 0; k < 200 && top[k].n; k++)
+        fprintf(stderr, "pair %-20s %-20s %12llu %5.2f%%\n", g_opnames[top[k].a],
+                g_opnames[top[k].b], (unsigned long long)top[k].n, 100.0 * top[k].n / tot);
+}
+
+static void opstats_note(const int32_t *table, int32_t h)
+{
+    unsigned k = ((uint32_t)h * 2654435761u) >> 19;
+    while (g_hkey[k] != h || g_hval[k] == 0) {
+        if (g_hval[k] == 0) {
+            static bool registered;
+            unsigned i = 0;
+            if (!registered) {
+                registered = true;
+                atexit(opstats_dump);
+            }
+            while (table[i] != h)
+                i++;
+            g_hkey[k] = h;
+            g_hval[k] = (uint16_t)(i + 1);
+            break;
+        }
+        k = (k + 1) & 8191;
+    }
+    {
+        unsigned op = g_hval[k] - 1u;
+        g_opcnt[op]++;
+        g_oppair[g_prevop][op]++;
+        g_prevop = op;
+    }
+}
+#define OPSTAT() opstats_note(table, (int32_t)ip[0])
+#else
+#define OPSTAT() (void)0
+#endif
+
 /* Where a wasm-to-wasm call returns to. */
 struct rec {
     const uint32_t *ip;
@@ -280,7 +358,11 @@ static int run(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
         return 0;
     }
 
-#define NEXT() goto *(const void *)((const char *)&&L__base + (int32_t)ip[0])
+#define NEXT()                                                                                     \
+    do {                                                                                           \
+        OPSTAT();                                                                                  \
+        goto *(const void *)((const char *)&&L__base + (int32_t)ip[0]);                            \
+    } while (0)
 #define R(k) fp[ip[k]]
 #define U32(k) ((uint32_t)fp[ip[k]])
 #define I32(k) ((int32_t)(uint32_t)fp[ip[k]])
@@ -1214,6 +1296,37 @@ L_F64_COPYSIGN:
     NEXT();
 
 #include "wasm/interp_simd.inc" /* SIMD handlers (simd helper) */
+
+    /* ---- pair ops (compile.h KILN__PAIRS) -------------------------------------- */
+    /* PA_<A>: the effect of op A without advancing ip; PLEN_<A>: its length */
+#define PA_LD32 { uint32_t v_; memcpy(&v_, EA(2, 3), 4); R(1) = v_; }
+#define PA_LD8U { uint8_t v_; memcpy(&v_, EA(2, 3), 1); R(1) = v_; }
+#define PA_LD8S32 { int8_t v_; memcpy(&v_, EA(2, 3), 1); R(1) = (uint32_t)(int32_t)v_; }
+#define PA_LD8U_A { uint8_t v_; memcpy(&v_, EA_A(2, 3, 4), 1); R(1) = v_; }
+#define PA_ST8_A { uint8_t v_ = (uint8_t)R(2); memcpy(EA_A(1, 3, 4), &v_, 1); }
+#define PA_ST8 { uint8_t v_ = (uint8_t)R(2); memcpy(EA(1, 3), &v_, 1); }
+#define PA_I32_ADD_I2 { R(1) = (uint32_t)(U32(2) + ip[3]); R(4) = (uint32_t)(U32(5) + ip[6]); }
+#define PA_I32_ADD_I { R(1) = (uint32_t)(U32(2) + ip[3]); }
+#define PA_I32_MUL_I { R(1) = (uint32_t)(U32(2) * ip[3]); }
+#define PA_I32_ADD { R(1) = (uint32_t)(U32(2) + U32(3)); }
+#define PA_I32_SHL_I { R(1) = (uint32_t)(U32(2) << (ip[3] & 31)); }
+#define PA_I32_AND { R(1) = U32(2) & U32(3); }
+#define PA_GLOBAL_GET { R(1) = globals[ip[2]]->val[0]; }
+#define PA_CONST32 { R(1) = ip[2]; }
+#define PA_COPY { R(1) = R(2); }
+#define PA_COPY_COPY { uint64_t x_ = fp[ip[2]]; fp[ip[1]] = x_; x_ = fp[ip[4]]; fp[ip[3]] = x_; }
+#define PA_I64_ADD_I { R(1) = R(2) + (uint64_t)(int64_t)(int32_t)ip[3]; }
+#define PLEN_(a, n) PLEN_##a = n,
+    enum { KILN__PAIR_HEADS(PLEN_) PLEN__END };
+#undef PLEN_
+#define PAIR_HANDLER(X_, a, b)                                                                      \
+    L_P_##a##__##b:                                                                                \
+    PA_##a;                                                                                        \
+    ip += PLEN_##a;                                                                                \
+    goto L_##b;
+    KILN__PAIRS(PAIR_HANDLER, _)
+#undef PAIR_HANDLER
+
 
     /* ---- exits ---------------------------------------------------------------- */
 L__base:
