@@ -5,7 +5,7 @@
  * speedtest1 benchmark: the same program, the same vkernel, only the
  * engine mode differs.
  *
- *   kiln-aot-exec [--aot DIR] [--dir HOST::GUEST]... MODULE.wasm [ARGS...]
+ *   kiln-aot-exec [--aot DIR] [--dir HOST::GUEST]... [--env K=V]... MODULE.wasm [ARGS...]
  *
  * Exit status: the guest's, or 1 with a message on stderr.
  */
@@ -45,7 +45,8 @@ static uint8_t *read_file(const char *path, size_t *len)
 int main(int argc, char **argv)
 {
     const char *aot = NULL, *dirs[16];
-    int ndirs = 0, i = 1, r, code = 1;
+    char *envs[16];
+    int ndirs = 0, nenv = 0, i = 1, r, code = 1;
     struct kiln_error err;
     struct kiln_vk *vk = NULL;
     struct kiln_wasi *w = NULL;
@@ -60,6 +61,7 @@ int main(int argc, char **argv)
     for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
         if (!strcmp(argv[i], "--aot")) aot = argv[i + 1];
         else if (!strcmp(argv[i], "--dir") && ndirs < 16) dirs[ndirs++] = argv[i + 1];
+        else if (!strcmp(argv[i], "--env") && nenv < 16) envs[nenv++] = argv[i + 1];
         else break;
     }
     if (i >= argc) {
@@ -88,7 +90,7 @@ int main(int argc, char **argv)
     if (aot && kiln_aot_compile_cached(mod, aot, NULL, &err) < 0) goto fail;
     store = kiln_store_new(NULL);
     if (!store) goto fail;
-    if (kiln_wasi_new(vk, argc - i, argv + i, 0, NULL, &w, &err) < 0) goto fail;
+    if (kiln_wasi_new(vk, argc - i, argv + i, nenv, envs, &w, &err) < 0) goto fail;
     r = kiln_wasi_run(w, store, mod, &trap, &err);
     if (r < 0) goto fail;
     if (trap.kind != KILN_TRAP_NONE && trap.kind != KILN_TRAP_EXIT)
