@@ -243,9 +243,32 @@ static void op(struct comp *c, int iop)
     c->code[c->ncode++] = (uint32_t)c->h[iop];
 }
 
+/* Length in words of op h if it is a pair head (KILN__PAIR_HEADS), else 0;
+ * *iop gets the op. */
+static uint32_t head_len(const struct comp *c, uint32_t h, int *iop)
+{
+    static const struct {
+        int a;
+        uint32_t len;
+    } heads[] = {
+#define HEAD_ENTRY(a, n) {KILN__I_##a, n},
+        KILN__PAIR_HEADS(HEAD_ENTRY)
+#undef HEAD_ENTRY
+    };
+    for (size_t k = 0; k < sizeof heads / sizeof heads[0]; k++)
+        if (h == (uint32_t)c->h[heads[k].a]) {
+            *iop = heads[k].a;
+            return heads[k].len;
+        }
+    return 0;
+}
+
 /* Last pass: an op A directly followed by op B, (A, B) in KILN__PAIRS,
- * gets the pair handler P_A__B (the layout is unchanged, see compile.h).
- * Every op starts through op(), so starts[] lists them all. */
+ * gets the pair handler P_A__B; A, B, C in KILN__TRIPLES gets P3_A__B__C
+ * (the layout is unchanged, see compile.h). Every op starts through op(),
+ * so starts[] lists them all; a handler word is only rewritten at its own
+ * step and only words of later ops are read, so every test sees the
+ * original ops. */
 static void fuse_pairs(struct comp *c)
 {
     static const struct {
@@ -256,30 +279,35 @@ static void fuse_pairs(struct comp *c)
 #undef PAIR_ENTRY
     };
     static const struct {
-        int a;
-        uint32_t len;
-    } heads[] = {
-#define HEAD_ENTRY(a, n) {KILN__I_##a, n},
-        KILN__PAIR_HEADS(HEAD_ENTRY)
-#undef HEAD_ENTRY
+        int a, b, c, abc;
+    } triples[] = {
+#define TRIPLE_ENTRY(X_, a, b, c) {KILN__I_##a, KILN__I_##b, KILN__I_##c, KILN__I_P3_##a##__##b##__##c},
+        KILN__TRIPLES(TRIPLE_ENTRY, _)
+#undef TRIPLE_ENTRY
     };
-    for (uint32_t i = 0; i < c->nstarts; i++) {
-        uint32_t s = c->starts[i], len = 0;
-        int a = -1;
-        if (s >= c->ncode)
+    for (uint32_t i = 0; i + 1 < c->nstarts; i++) {
+        uint32_t s = c->starts[i], t = c->starts[i + 1], len, lenb;
+        int a = -1, b = -1;
+        bool done = false;
+        if (t >= c->ncode)
             break;
-        for (size_t k = 0; k < sizeof heads / sizeof heads[0]; k++)
-            if (c->code[s] == (uint32_t)c->h[heads[k].a]) {
-                a = heads[k].a;
-                len = heads[k].len;
-                break;
-            }
-        if (a < 0 || s + len >= c->ncode)
+        len = head_len(c, c->code[s], &a);
+        if (!len || s + len != t)
             continue;
-        for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++)
-            if (pairs[k].a == a && c->code[s + len] == (uint32_t)c->h[pairs[k].b]) {
+        lenb = head_len(c, c->code[t], &b);
+        if (lenb && i + 2 < c->nstarts && c->starts[i + 2] == t + lenb && t + lenb < c->ncode) {
+            for (size_t k = 0; k < sizeof triples / sizeof triples[0]; k++)
+                if (triples[k].a == a && triples[k].b == b &&
+                    c->code[t + lenb] == (uint32_t)c->h[triples[k].c]) {
+                    c->code[s] = (uint32_t)c->h[triples[k].abc];
+                    done = true;
+                    break;
+                }
+        }
+        for (size_t k = 0; !done && k < sizeof pairs / sizeof pairs[0]; k++)
+            if (pairs[k].a == a && c->code[t] == (uint32_t)c->h[pairs[k].b]) {
                 c->code[s] = (uint32_t)c->h[pairs[k].ab];
-                break;
+                done = true;
             }
     }
 }

@@ -219,14 +219,58 @@ struct kiln__code {
     P(X, ST8_A, LD8U)                                                                            \
     P(X, ST8, I32_ADDI_BR_NZ)                                                                    \
     P(X, COPY_COPY, COPY)                                                                        \
-    P(X, LD32, I32_ADD_I)
+    P(X, LD32, I32_ADD_I)                                                                         \
+    P(X, I32_SHR_U_I, I32_OR)                                                                     \
+    P(X, LD32, LD16U)                                                                             \
+    P(X, I32_SHL_I, LD32_AA)                                                                      \
+    P(X, I32_SHR_U, BR_AND_NZ)                                                                    \
+    P(X, I32_SHRU_AND_I, LD32_AA)                                                                 \
+    P(X, LD32_AA, I32_SHR_U)                                                                      \
+    P(X, LD16U, I32_AND)                                                                          \
+    P(X, LD32_A, I32_SHL_I)                                                                       \
+    P(X, I32_SHL_I, I32_SHR_U_I)                                                                  \
+    P(X, COPY, I32_ADD_I)                                                                         \
+    P(X, LD8U_A, I32_OR)                                                                          \
+    P(X, I32_ADD_I, CONST32)                                                                      \
+    P(X, LD64, ST64)                                                                              \
+    P(X, COPY_COPY, CALL)                                                                         \
+    P(X, CONST32, ST16)                                                                           \
+    P(X, CONST32, SELECT)                                                                         \
+    P(X, I32_AND_I, I32_ADD)                                                                      \
+    P(X, LD8U_A, BR_AND_Z)                                                                        \
+    P(X, I32_ADD_I2, BR_AND_Z)                                                                    \
+    P(X, ST32, ST32)                                                                              \
+    P(X, I32_OR, ST32_A)                                                                          \
+    P(X, I32_ADD_I2, I32_ADD_I)                                                                   \
+    P(X, I32_AND_I, BR_IF_NZ)                                                                     \
+    P(X, COPY, BR_IF_NZ)                                                                          \
+    P(X, LD16U, I32_ADD_I)                                                                        \
+    P(X, I32_SHL_I, LD8U_A)                                                                       \
+    P(X, I32_OR, LD16U)                                                                           \
+    P(X, LD32, COPY)                                                                              \
+    P(X, I32_ADD, BR)                                                                             \
+    P(X, CONST32, ST8)                                                                            \
+    P(X, ST32, CONST32)
 #define KILN__PAIR_AS_IOP(X, a, b) X(P_##a##__##b)
+
+/* Triples: P3_<A>__<B>__<C> on an op A followed by B then C (A and B heads
+ * below): runs A and B, jumps to C. Chosen over the pair (A, B) when both
+ * match. KILN__TRIPLES(T, X) calls T(X, A, B, C). */
+#define KILN__TRIPLES(T, X)                                                                       \
+    T(X, LD8U, LD8U, BR_I32_NE)                                                                   \
+    T(X, GLOBAL_GET, I32_ADD_I, GLOBAL_SET)                                                       \
+    T(X, LD8U, ST8, I32_ADDI_BR_NZ)                                                               \
+    T(X, I32_SHL_I, LD8U, I32_OR)                                                                 \
+    T(X, I32_ADD_I, LD8U, BR_IF_NZ)
+#define KILN__TRIPLE_AS_IOP(X, a, b, c) X(P3_##a##__##b##__##c)
 
 /* The first ops of the pairs and their lengths in words (handler included). */
 #define KILN__PAIR_HEADS(H)                                                                       \
     H(LD32, 4) H(LD8U, 4) H(LD8S32, 4) H(LD8U_A, 5) H(ST8_A, 5) H(ST8, 4) H(I32_ADD_I2, 7)         \
     H(I32_ADD_I, 4) H(I32_MUL_I, 4) H(I32_ADD, 4) H(I32_SHL_I, 4) H(I32_AND, 4)                   \
-    H(GLOBAL_GET, 3) H(CONST32, 3) H(COPY, 3) H(COPY_COPY, 5) H(I64_ADD_I, 4)
+    H(GLOBAL_GET, 3) H(CONST32, 3) H(COPY, 3) H(COPY_COPY, 5) H(I64_ADD_I, 4)                     \
+    H(I32_SHR_U_I, 4) H(I32_SHR_U, 4) H(LD32_AA, 5) H(I32_SHRU_AND_I, 5) H(LD32_A, 5)              \
+    H(LD16U, 4) H(LD64, 4) H(I32_OR, 4) H(ST32, 4) H(I32_AND_I, 4)
 
 /* The complete list of internal ops, in enum order. */
 #define KILN__IOPS(X)                                                                             \
@@ -236,7 +280,8 @@ struct kiln__code {
     KILN__IOPS_IMM(X)                                                                             \
     KILN__IOPS_BRCMP(X)                                                                           \
     KILN__IOPS_SIMD(X)                                                                            \
-    KILN__PAIRS(KILN__PAIR_AS_IOP, X)
+    KILN__PAIRS(KILN__PAIR_AS_IOP, X)                                                             \
+    KILN__TRIPLES(KILN__TRIPLE_AS_IOP, X)
 
 /* The _I forms of KILN__NUM_IMM, spelled out (same order). */
 #define KILN__IOPS_IMM(X)                                                                       \

@@ -1316,6 +1316,16 @@ L_F64_COPYSIGN:
 #define PA_COPY { R(1) = R(2); }
 #define PA_COPY_COPY { uint64_t x_ = fp[ip[2]]; fp[ip[1]] = x_; x_ = fp[ip[4]]; fp[ip[3]] = x_; }
 #define PA_I64_ADD_I { R(1) = R(2) + (uint64_t)(int64_t)(int32_t)ip[3]; }
+#define PA_I32_SHR_U_I { R(1) = U32(2) >> (ip[3] & 31); }
+#define PA_I32_SHR_U { R(1) = U32(2) >> (U32(3) & 31); }
+#define PA_LD32_AA { uint32_t v_; memcpy(&v_, EA_AA(2, 3, 4), 4); R(1) = v_; }
+#define PA_I32_SHRU_AND_I { R(1) = (U32(2) >> (ip[3] & 31)) & ip[4]; }
+#define PA_LD32_A { uint32_t v_; memcpy(&v_, EA_A(2, 3, 4), 4); R(1) = v_; }
+#define PA_LD16U { uint16_t v_; memcpy(&v_, EA(2, 3), 2); R(1) = v_; }
+#define PA_LD64 { uint64_t v_; memcpy(&v_, EA(2, 3), 8); R(1) = v_; }
+#define PA_I32_OR { R(1) = U32(2) | U32(3); }
+#define PA_ST32 { uint32_t v_ = (uint32_t)R(2); memcpy(EA(1, 3), &v_, 4); }
+#define PA_I32_AND_I { R(1) = U32(2) & ip[3]; }
 #define PLEN_(a, n) PLEN_##a = n,
     enum { KILN__PAIR_HEADS(PLEN_) PLEN__END };
 #undef PLEN_
@@ -1326,6 +1336,15 @@ L_F64_COPYSIGN:
     goto L_##b;
     KILN__PAIRS(PAIR_HANDLER, _)
 #undef PAIR_HANDLER
+#define TRIPLE_HANDLER(X_, a, b, c)                                                                 \
+    L_P3_##a##__##b##__##c:                                                                        \
+    PA_##a;                                                                                        \
+    ip += PLEN_##a;                                                                                \
+    PA_##b;                                                                                        \
+    ip += PLEN_##b;                                                                                \
+    goto L_##c;
+    KILN__TRIPLES(TRIPLE_HANDLER, _)
+#undef TRIPLE_HANDLER
 
 
     /* ---- exits ---------------------------------------------------------------- */
