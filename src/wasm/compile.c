@@ -265,7 +265,8 @@ static uint32_t head_len(const struct comp *c, uint32_t h, int *iop)
 
 /* Last pass: an op A directly followed by op B, (A, B) in KILN__PAIRS,
  * gets the pair handler P_A__B; A, B, C in KILN__TRIPLES gets P3_A__B__C
- * (the layout is unchanged, see compile.h). Every op starts through op(),
+ * and A, B, C, D in KILN__QUADS P4_A__B__C__D, longest first (the layout is
+ * unchanged, see compile.h). Every op starts through op(),
  * so starts[] lists them all; a handler word is only rewritten at its own
  * step and only words of later ops are read, so every test sees the
  * original ops. */
@@ -285,9 +286,17 @@ static void fuse_pairs(struct comp *c)
         KILN__TRIPLES(TRIPLE_ENTRY, _)
 #undef TRIPLE_ENTRY
     };
+    static const struct {
+        int a, b, c, d, abcd;
+    } quads[] = {
+#define QUAD_ENTRY(X_, a, b, c, d)                                                                 \
+    {KILN__I_##a, KILN__I_##b, KILN__I_##c, KILN__I_##d, KILN__I_P4_##a##__##b##__##c##__##d},
+        KILN__QUADS(QUAD_ENTRY, _)
+#undef QUAD_ENTRY
+    };
     for (uint32_t i = 0; i + 1 < c->nstarts; i++) {
-        uint32_t s = c->starts[i], t = c->starts[i + 1], len, lenb;
-        int a = -1, b = -1;
+        uint32_t s = c->starts[i], t = c->starts[i + 1], len, lenb, lenc;
+        int a = -1, b = -1, cc = -1;
         bool done = false;
         if (t >= c->ncode)
             break;
@@ -296,7 +305,17 @@ static void fuse_pairs(struct comp *c)
             continue;
         lenb = head_len(c, c->code[t], &b);
         if (lenb && i + 2 < c->nstarts && c->starts[i + 2] == t + lenb && t + lenb < c->ncode) {
-            for (size_t k = 0; k < sizeof triples / sizeof triples[0]; k++)
+            uint32_t u = t + lenb;
+            lenc = head_len(c, c->code[u], &cc);
+            if (lenc && i + 3 < c->nstarts && c->starts[i + 3] == u + lenc && u + lenc < c->ncode)
+                for (size_t k = 0; k < sizeof quads / sizeof quads[0]; k++)
+                    if (quads[k].a == a && quads[k].b == b && quads[k].c == cc &&
+                        c->code[u + lenc] == (uint32_t)c->h[quads[k].d]) {
+                        c->code[s] = (uint32_t)c->h[quads[k].abcd];
+                        done = true;
+                        break;
+                    }
+            for (size_t k = 0; !done && k < sizeof triples / sizeof triples[0]; k++)
                 if (triples[k].a == a && triples[k].b == b &&
                     c->code[t + lenb] == (uint32_t)c->h[triples[k].c]) {
                     c->code[s] = (uint32_t)c->h[triples[k].abc];

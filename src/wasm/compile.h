@@ -264,6 +264,13 @@ struct kiln__code {
     T(X, I32_ADD_I, LD8U, BR_IF_NZ)
 #define KILN__TRIPLE_AS_IOP(X, a, b, c) X(P3_##a##__##b##__##c)
 
+/* Quads: P4_<A>__<B>__<C>__<D> runs heads A, B, C and jumps to D; chosen
+ * before a triple or a pair. KILN__QUADS(Q, X) calls Q(X, A, B, C, D). */
+#define KILN__QUADS(Q, X)                                                                         \
+    Q(X, LD8U_A, ST8_A, LD8U_A, ST8_A)                                                            \
+    Q(X, COPY, I64_ADD_I, LD8U, BR_TABLE)
+#define KILN__QUAD_AS_IOP(X, a, b, c, d) X(P4_##a##__##b##__##c##__##d)
+
 /* The first ops of the pairs and their lengths in words (handler included). */
 #define KILN__PAIR_HEADS(H)                                                                       \
     H(LD32, 4) H(LD8U, 4) H(LD8S32, 4) H(LD8U_A, 5) H(ST8_A, 5) H(ST8, 4) H(I32_ADD_I2, 7)         \
@@ -281,7 +288,8 @@ struct kiln__code {
     KILN__IOPS_BRCMP(X)                                                                           \
     KILN__IOPS_SIMD(X)                                                                            \
     KILN__PAIRS(KILN__PAIR_AS_IOP, X)                                                             \
-    KILN__TRIPLES(KILN__TRIPLE_AS_IOP, X)
+    KILN__TRIPLES(KILN__TRIPLE_AS_IOP, X)                                                         \
+    KILN__QUADS(KILN__QUAD_AS_IOP, X)
 
 /* The _I forms of KILN__NUM_IMM, spelled out (same order). */
 #define KILN__IOPS_IMM(X)                                                                       \

@@ -1345,6 +1345,17 @@ L_F64_COPYSIGN:
     goto L_##c;
     KILN__TRIPLES(TRIPLE_HANDLER, _)
 #undef TRIPLE_HANDLER
+#define QUAD_HANDLER(X_, a, b, c, d)                                                                \
+    L_P4_##a##__##b##__##c##__##d:                                                                 \
+    PA_##a;                                                                                        \
+    ip += PLEN_##a;                                                                                \
+    PA_##b;                                                                                        \
+    ip += PLEN_##b;                                                                                \
+    PA_##c;                                                                                        \
+    ip += PLEN_##c;                                                                                \
+    goto L_##d;
+    KILN__QUADS(QUAD_HANDLER, _)
+#undef QUAD_HANDLER
 
 
     /* ---- exits ---------------------------------------------------------------- */
