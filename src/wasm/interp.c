@@ -93,42 +93,6 @@ static inline uint64_t bits64(double d)
     return u;
 }
 
-static inline float fmin32(float a, float b)
-{
-    if (a != a || b != b)
-        return a + b;
-    if (a == b)
-        return signbit(a) ? a : b;
-    return a < b ? a : b;
-}
-
-static inline float fmax32(float a, float b)
-{
-    if (a != a || b != b)
-        return a + b;
-    if (a == b)
-        return signbit(a) ? b : a;
-    return a > b ? a : b;
-}
-
-static inline double fmin64(double a, double b)
-{
-    if (a != a || b != b)
-        return a + b;
-    if (a == b)
-        return signbit(a) ? a : b;
-    return a < b ? a : b;
-}
-
-static inline double fmax64(double a, double b)
-{
-    if (a != a || b != b)
-        return a + b;
-    if (a == b)
-        return signbit(a) ? b : a;
-    return a > b ? a : b;
-}
-
 /* Rounding that quiets signalling NaNs, as the spec requires (the libm
  * and builtin versions may return a NaN operand unchanged). */
 #define ROUND_FN(name, T, builtin)                                                                 \
@@ -1252,8 +1216,8 @@ L_I64_REM_U: {
     FBIN32(F32_SUB, bits32(a - b))
     FBIN32(F32_MUL, bits32(a * b))
     FBIN32(F32_DIV, bits32(a / b))
-    FBIN32(F32_MIN, bits32(fmin32(a, b)))
-    FBIN32(F32_MAX, bits32(fmax32(a, b)))
+    FBIN32(F32_MIN, bits32(kiln__simd_fmin32(a, b)))
+    FBIN32(F32_MAX, bits32(kiln__simd_fmax32(a, b)))
 #define FK32(name, expr)                                                                           \
     L_##name##_K: {                                                                                \
         float a = F32(2), b = f32_of(ip[3]);                                                       \
@@ -1288,8 +1252,8 @@ L_F32_COPYSIGN:
     FBIN64(F64_SUB, bits64(a - b))
     FBIN64(F64_MUL, bits64(a * b))
     FBIN64(F64_DIV, bits64(a / b))
-    FBIN64(F64_MIN, bits64(fmin64(a, b)))
-    FBIN64(F64_MAX, bits64(fmax64(a, b)))
+    FBIN64(F64_MIN, bits64(kiln__simd_fmin64(a, b)))
+    FBIN64(F64_MAX, bits64(kiln__simd_fmax64(a, b)))
 L_F64_COPYSIGN:
     R(1) = (R(2) & 0x7fffffffffffffffull) | (R(3) & 0x8000000000000000ull);
     ip += 4;
