@@ -176,6 +176,10 @@ int kiln_vk_policy_load(const char *path, struct kiln_vk_policy **out, struct ki
 void kiln_vk_policy_free(struct kiln_vk_policy *p);
 /* The policy's limits (zeros = unlimited). */
 const struct kiln_vk_limits *kiln_vk_policy_limits(const struct kiln_vk_policy *p);
+/* True when the policy says "engine": {"requireAot": true}: a unit must run
+ * its signed AOT object, never the interpreter (kiln_unit_module_load,
+ * kiln/unit_load.h). NULL (the built-in policy) -> false. */
+bool kiln_vk_policy_require_aot(const struct kiln_vk_policy *p);
 
 /* ---- syscalls (Linux semantics, -errno) -------------------------------- */
 

@@ -9,7 +9,8 @@
  *     "network":    [ {"direction": "listen|connect", "proto": "tcp|udp",
  *                      "address": "127.0.0.1|::|*", "port": N | "ports": [lo, hi]} ],
  *     "limits":     { "memoryBytes", "openFiles", "outputBytes", "wallTimeMs",
- *                     "cpuTimeMs" } }
+ *                     "cpuTimeMs" },
+ *     "engine":     { "requireAot": bool } }
  * Everything absent is denied: no seccomp part = every call fails with EPERM,
  * no filesystem rule = no path is reachable, no network rule = no socket.
  *
@@ -85,6 +86,7 @@ struct kiln_vk_policy {
     struct kiln_vk_limits limits;
     int audit_level; /* enum kiln__audit_level */
     int nexec;       /* "exec" entries (validated; enforced by spawning ABIs) */
+    bool require_aot; /* "engine.requireAot": refuse to interpret units */
 };
 
 /* Linux names that map onto a core call (the core id's own name included). */
@@ -507,6 +509,21 @@ static int parse_limits(struct ctx *c, json_t *o, struct kiln_vk_policy *p)
     return get_uint(c, o, "cpuTimeMs", "$.limits", UINT64_MAX >> 1, &p->limits.cpu_ms);
 }
 
+/* "engine": how the guest's code may run (kiln_unit_module_load reads it). */
+static int parse_engine(struct ctx *c, json_t *o, struct kiln_vk_policy *p)
+{
+    static const char *const keys[] = {"requireAot", "comment", NULL};
+    json_t *v;
+    int r;
+    if (!json_is_object(o)) return bad(c, "$.engine", "expected an object");
+    if ((r = known_keys(c, o, "$.engine", keys)) < 0) return r;
+    if ((v = json_object_get(o, "requireAot")) != NULL) {
+        if (!json_is_boolean(v)) return bad(c, "$.engine.requireAot", "expected true or false");
+        p->require_aot = json_is_true(v);
+    }
+    return 0;
+}
+
 /* Precomputes one decision per core id. */
 static void compile(struct kiln_vk_policy *p)
 {
@@ -537,7 +554,7 @@ int kiln_vk_policy_parse(const char *json, size_t len, const char *name,
                          struct kiln_vk_policy **out, struct kiln_error *err)
 {
     static const char *const keys[] = {"kilnPolicy", "seccomp", "filesystem", "network", "limits",
-                                       "exec",       "audit",   "comment",    NULL};
+                                       "exec",       "audit",   "engine",     "comment", NULL};
     struct ctx c = {name ? name : "policy", err};
     struct kiln_vk_policy *p;
     json_error_t je;
@@ -578,6 +595,8 @@ int kiln_vk_policy_parse(const char *json, size_t len, const char *name,
         if ((v = json_object_get(root, "network")) != NULL && (r = parse_net(&c, v, p)) < 0)
             goto fail;
         if ((v = json_object_get(root, "limits")) != NULL && (r = parse_limits(&c, v, p)) < 0)
+            goto fail;
+        if ((v = json_object_get(root, "engine")) != NULL && (r = parse_engine(&c, v, p)) < 0)
             goto fail;
         if ((v = json_object_get(root, "exec")) != NULL) {
             size_t i;
@@ -675,6 +694,12 @@ int kiln__policy_audit_level(const struct kiln_vk_policy *p)
 const struct kiln_vk_limits *kiln_vk_policy_limits(const struct kiln_vk_policy *p)
 {
     return &p->limits;
+}
+
+/* Whether the policy demands AOT; see vkernel.h. */
+bool kiln_vk_policy_require_aot(const struct kiln_vk_policy *p)
+{
+    return p != NULL && p->require_aot;
 }
 
 /* ---- evaluation ---- */
