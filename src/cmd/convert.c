@@ -12,6 +12,16 @@
  *   and /.kiln/report.json; the attestation also as an OCI 1.1 referrer.
  *
  * Each unit is verified against the signing keys before it is emitted.
+ *
+ * --aot: every module that becomes a unit is also compiled ahead of time
+ * (kiln_aot_compile: wasm -> C -> cc -O2 -> shared object) and the object is
+ * packed into the unit as its module.aot region, with the target triple and
+ * the compiler identity in the signed manifest (docs/aot.md "AOT in units").
+ * Objects are cached in DIR/<module sha256>-<fingerprint>.so, where the
+ * fingerprint covers this kiln binary (translator), the AOT ABI, the target
+ * and the compiler identity, so a second convert reuses them and any change
+ * of tool or compiler recompiles. The cache must be a directory owned by
+ * this user and not writable by others: its objects get signed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,13 +34,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <spawn.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd/command.h"
 #include "cmd/image_cmd.h"
+#include "kiln/aot.h"
 #include "kiln/image.h"
 #include "kiln/unit.h"
+#include "kiln/wasm.h"
 
 #define MAX_KEYS 8
 #define TOOL_VERSION "kiln 0.1.0"
@@ -53,6 +68,10 @@ static void usage(FILE *f)
             "  --policy FILE        policy to embed (default: the draft from kiln analyze)\n"
             "  --stub FILE          loader stub (default: kiln-stub next to this kiln)\n"
             "  --allow-native       emit the image even if the entrypoint stays native\n"
+            "  --aot                also compile every unit's module ahead of time (cc -O2) and\n"
+            "                       sign the native object into the unit (docs/aot.md)\n"
+            "  --aot-cache DIR      AOT object cache (default: $XDG_CACHE_HOME/kiln/aot or\n"
+            "                       ~/.cache/kiln/aot)\n"
             "  --json               print the conversion report as JSON\n" KILN_IMAGE_OPTIONS_HELP);
 }
 
@@ -130,6 +149,163 @@ static const char *why_native(const struct kiln_analysis_file *f, char *buf, siz
     return buf;
 }
 
+/* ---- --aot ---------------------------------------------------------------- */
+
+extern char **environ;
+
+/* State of --aot for one conversion. */
+struct aot_ctx {
+    int on;
+    int tty;                /* progress on stderr */
+    char dir[PATH_MAX];     /* the object cache */
+    char compiler[256];     /* "cc (Debian 12.2.0-14) 12.2.0 -O2", for the manifest */
+    char fp[17];            /* cache key part: tool, ABI, target, compiler */
+    const char *path;       /* the file being compiled (progress) */
+    double compile_s;       /* cold compile time, seconds */
+    size_t compiled, cached;
+};
+
+/* The first line of `cc --version` (run with an argument vector, no shell). */
+static int compiler_identity(char *out, size_t n)
+{
+    char *const av[] = {(char *)"cc", (char *)"--version", NULL};
+    posix_spawn_file_actions_t fa;
+    int p[2], st = 0;
+    pid_t pid;
+    size_t got = 0;
+    out[0] = 0;
+    if (pipe2(p, O_CLOEXEC) < 0) return -1;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    if (posix_spawnp(&pid, "cc", &fa, NULL, av, environ) != 0) {
+        posix_spawn_file_actions_destroy(&fa);
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    close(p[1]);
+    while (got + 1 < n) {
+        ssize_t r = read(p[0], out + got, n - 1 - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    out[got] = 0;
+    close(p[0]);
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    out[strcspn(out, "\n")] = 0;
+    return out[0] && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* Makes (if needed) and checks the cache directory: ours, not writable by
+ * others, since what it holds gets signed. */
+static int aot_cache_dir(struct aot_ctx *a, const char *opt)
+{
+    struct stat st;
+    char tmp[PATH_MAX], *q;
+    if (opt)
+        snprintf(a->dir, sizeof a->dir, "%s", opt);
+    else {
+        const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+        if (x && *x)
+            snprintf(a->dir, sizeof a->dir, "%s/kiln/aot", x);
+        else
+            snprintf(a->dir, sizeof a->dir, "%s/.cache/kiln/aot", home && *home ? home : "/tmp");
+    }
+    snprintf(tmp, sizeof tmp, "%s", a->dir);
+    for (q = tmp + 1; *q; q++)
+        if (*q == '/') {
+            *q = 0;
+            (void)mkdir(tmp, 0700);
+            *q = '/';
+        }
+    if (mkdir(tmp, 0700) < 0 && errno != EEXIST) {
+        fprintf(stderr, "kiln convert: --aot-cache %s: %s\n", a->dir, strerror(errno));
+        return -1;
+    }
+    if (lstat(a->dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & 022)) {
+        fprintf(stderr,
+                "kiln convert: --aot-cache %s: must be a directory owned by this user and not "
+                "writable by group or others (its objects get signed)\n",
+                a->dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* Sets up --aot: compiler identity, cache directory, cache fingerprint. */
+static int aot_init(struct aot_ctx *a, const char *cache, struct kiln_error *err)
+{
+    char id[200], self[65], key[1024];
+    uint8_t *exe = NULL;
+    size_t exe_len = 0;
+    if (compiler_identity(id, sizeof id) < 0) {
+        fprintf(stderr, "kiln convert: --aot needs a C compiler: `cc --version` failed\n");
+        return -1;
+    }
+    snprintf(a->compiler, sizeof a->compiler, "%s -O2", id);
+    if (aot_cache_dir(a, cache) < 0) return -1;
+    /* the translator is part of this binary: its digest keys the cache */
+    if (kiln_trust_read_file("/proc/self/exe", (uint64_t)1 << 30, &exe, &exe_len, err) < 0) {
+        fprintf(stderr, "kiln convert: %s\n", err->msg);
+        return -1;
+    }
+    kiln_sha256_hex(exe, exe_len, self);
+    free(exe);
+    snprintf(key, sizeof key, "kiln-aot-cache 1\nabi %u\ntarget %s\ncompiler %s\nkiln %s\n",
+             (unsigned)kiln_aot_abi(), kiln_aot_target(), a->compiler, self);
+    kiln_sha256_hex((const uint8_t *)key, strlen(key), self);
+    snprintf(a->fp, sizeof a->fp, "%.16s", self);
+    return 0;
+}
+
+static void aot_progress(void *arg, const char *msg)
+{
+    struct aot_ctx *a = arg;
+    if (a->tty) fprintf(stderr, "\r%-70.70s\r  aot %.40s: %.25s", "", a->path, msg);
+}
+
+/* The AOT object of one module: from the cache, or compiled into it.
+ * Returns 0 and a malloc'd object, or -1 after printing why. */
+static int aot_object(struct aot_ctx *a, const char *path, const uint8_t *wasm, size_t wasm_len,
+                      uint8_t **obj, size_t *obj_len, struct kiln_error *err)
+{
+    char digest[65], file[PATH_MAX + 100];
+    kiln_sha256_hex(wasm, wasm_len, digest);
+    snprintf(file, sizeof file, "%s/%s-%s.so", a->dir, digest, a->fp);
+    if (access(file, R_OK) != 0) {
+        struct kiln_module *mod = NULL;
+        struct kiln_aot_opts o;
+        struct timespec t0, t1;
+        int r;
+        memset(&o, 0, sizeof o);
+        o.progress = aot_progress;
+        o.progress_arg = a;
+        a->path = path;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (kiln_module_new(wasm, wasm_len, NULL, &mod, err) < 0) {
+            kiln_error_prefix(err, "%s", path);
+            return -1;
+        }
+        r = kiln_aot_compile(mod, file, &o, err); /* temp file + rename */
+        kiln_module_free(mod);
+        if (r < 0) {
+            kiln_error_prefix(err, "%s: --aot", path);
+            return -1;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        a->compile_s += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        a->compiled++;
+    } else {
+        a->cached++;
+    }
+    if (kiln_trust_read_file(file, (uint64_t)1 << 31, obj, obj_len, err) < 0) return -1;
+    return 0;
+}
+
 struct unit_out {
     char *path;
     uint8_t *data;
@@ -142,7 +318,7 @@ struct unit_out {
 
 static int cmd_convert(int argc, char **argv)
 {
-    enum { O_KEY = 300, O_FORMAT, O_TAG, O_POLICY, O_STUB, O_NATIVE, O_JSON };
+    enum { O_KEY = 300, O_FORMAT, O_TAG, O_POLICY, O_STUB, O_NATIVE, O_JSON, O_AOT, O_AOTCACHE };
     static const struct option opts[] = {KILN_IMAGE_LONGOPTS,
                                          {"output", required_argument, NULL, 'o'},
                                          {"key", required_argument, NULL, O_KEY},
@@ -152,6 +328,8 @@ static int cmd_convert(int argc, char **argv)
                                          {"stub", required_argument, NULL, O_STUB},
                                          {"allow-native", no_argument, NULL, O_NATIVE},
                                          {"json", no_argument, NULL, O_JSON},
+                                         {"aot", no_argument, NULL, O_AOT},
+                                         {"aot-cache", required_argument, NULL, O_AOTCACHE},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct kiln_image_options opt;
@@ -160,6 +338,8 @@ static int cmd_convert(int argc, char **argv)
     struct kiln_analysis *an = NULL;
     struct kiln_error err = {0};
     struct kiln_cmd_progress prog = {0};
+    struct aot_ctx aot = {0};
+    const char *aot_cache = NULL;
     struct kiln_seckey keys[MAX_KEYS];
     const struct kiln_seckey *keyp[MAX_KEYS];
     struct kiln_trust_store *ts = NULL;
@@ -222,6 +402,12 @@ static int cmd_convert(int argc, char **argv)
         case O_JSON:
             json = 1;
             break;
+        case O_AOT:
+            aot.on = 1;
+            break;
+        case O_AOTCACHE:
+            aot_cache = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -257,6 +443,7 @@ static int cmd_convert(int argc, char **argv)
         fprintf(stderr, "kiln convert: %s\n", err.msg);
         goto out;
     }
+    if (aot.on && aot_init(&aot, aot_cache, &err) < 0) goto out;
     if (kiln_trust_store_new(&ts, &err) < 0) goto fail_err;
     for (i = 0; i < nkeys; i++)
         if (kiln_trust_store_add(ts, &keys[i].pub, keyfiles[i], &err) < 0) goto fail_err;
@@ -266,6 +453,7 @@ static int cmd_convert(int argc, char **argv)
     if (!path) goto nomem;
     if (!tag) tag = opt.ref;
     prog.tty = isatty(2) && !json;
+    aot.tty = prog.tty;
     opt.progress = kiln_cmd_progress;
     opt.progress_ctx = &prog;
     if (kiln_image_open(path, &opt, &img, &err) < 0) goto fail_err;
@@ -316,13 +504,17 @@ static int cmd_convert(int argc, char **argv)
             struct kiln_manifest m;
             struct kiln_unit_input in;
             struct kiln_unit *vu = NULL;
-            uint8_t *wasm = NULL;
-            size_t wasm_len = 0;
+            uint8_t *wasm = NULL, *obj = NULL;
+            size_t wasm_len = 0, obj_len = 0;
             if (prog.tty) fprintf(stderr, "\r%-70.70s", f.path); /* per-file progress */
             int r = read_beneath(rootfd, f.path, &wasm, &wasm_len);
             if (r < 0) {
                 fprintf(stderr, "kiln convert: %s: %s\n", f.path, strerror(-r));
                 goto out;
+            }
+            if (aot.on && aot_object(&aot, f.path, wasm, wasm_len, &obj, &obj_len, &err) < 0) {
+                free(wasm);
+                goto fail_err;
             }
             memset(&m, 0, sizeof m);
             m.format_version = KILN_FORMAT_VERSION;
@@ -339,11 +531,19 @@ static int cmd_convert(int argc, char **argv)
             in.wasm_len = wasm_len;
             in.policy = (const uint8_t *)policy;
             in.policy_len = policy_len;
+            if (obj != NULL) {
+                in.aot = obj;
+                in.aot_len = obj_len;
+                m.has_aot = true;
+                m.aot_target = (char *)kiln_aot_target();
+                m.aot_compiler = aot.compiler;
+            }
             in.manifest = &m;
             in.keys = keyp;
             in.nkeys = nkeys;
             r = kiln_unit_build(&in, &u->data, &u->len, &err);
             free(wasm);
+            free(obj);
             if (r < 0) {
                 kiln_error_prefix(&err, "%s", f.path);
                 goto fail_err;
@@ -376,9 +576,9 @@ static int cmd_convert(int argc, char **argv)
             snprintf(u->source_sha256, sizeof u->source_sha256, "%s", f.sha256);
             nunits++;
             if (entry && strcmp(entry, f.path) == 0) entry_converted = 1;
-            json_array_append_new(unitsj,
-                                  json_pack("{s:s,s:s,s:s,s:s}", "path", f.path, "sha256",
-                                            u->sha256, "sourceSha256", f.sha256, "abi", f.abi));
+            json_array_append_new(unitsj, json_pack("{s:s,s:s,s:s,s:s,s:b}", "path", f.path,
+                                                    "sha256", u->sha256, "sourceSha256", f.sha256,
+                                                    "abi", f.abi, "aot", obj_len != 0));
             json_array_append_new(subjects, json_pack("{s:s,s:{s:s}}", "name", f.path, "digest",
                                                       "sha256", u->sha256));
         } else if (f.executable || f.kind == KILN_KIND_WASM || f.entrypoint) {
@@ -506,8 +706,13 @@ static int cmd_convert(int argc, char **argv)
                kiln_image_format_name(format),
                json_string_value(json_object_get(json_object_get(report, "output"), "manifest")));
         json_array_foreach(unitsj, k, v)
-            printf("  unit   %s (%s)\n", json_string_value(json_object_get(v, "path")),
-                   json_string_value(json_object_get(v, "abi")));
+            printf("  unit   %s (%s%s%s)\n", json_string_value(json_object_get(v, "path")),
+                   json_string_value(json_object_get(v, "abi")),
+                   json_is_true(json_object_get(v, "aot")) ? ", aot " : "",
+                   json_is_true(json_object_get(v, "aot")) ? kiln_aot_target() : "");
+        if (aot.on)
+            printf("aot: %zu compiled (%.2f s), %zu from the cache %s\n", aot.compiled,
+                   aot.compile_s, aot.cached, aot.dir);
         json_array_foreach(notconv, k, v)
             printf("  kept   %s: %s\n", json_string_value(json_object_get(v, "path")),
                    json_string_value(json_object_get(v, "reason")));
