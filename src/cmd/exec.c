@@ -20,6 +20,13 @@
  * the built-in policy allows every call, and the filesystem is exactly the
  * --dir mounts; with --policy, the policy's rules apply as well (the
  * stricter of mount mode and rule wins).
+ *
+ * --aot-cache DIR runs the module's native code: compiled ahead of time on
+ * first use into DIR (keyed by module digest and translator fingerprint,
+ * kiln_aot_compile_cached) and loaded from a sealed memfd before the process
+ * confines itself. A policy with "engine": {"requireAot": true} is refused
+ * without it. (Signed units run their signed AOT payload under `kiln run`
+ * and kiln-stub, through kiln_unit_module_load.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +39,7 @@
 #include <unistd.h>
 
 #include "cmd/command.h"
+#include "kiln/aot.h"
 #include "kiln/kilnd.h"
 #include "kiln/vkernel.h"
 #include "kiln/wasm.h"
@@ -49,6 +57,8 @@ static void usage(FILE *f)
                "  --listen tcp:ADDR:PORT  preopen a listening socket (for sock_accept)\n"
                "  --policy FILE           vkernel policy (docs/policy.md)\n"
                "  --audit FILE            append audit events (docs/audit.md)\n"
+               "  --aot-cache DIR         run native code: compile the module ahead of time\n"
+               "                          into DIR on first use (cc -O2), then reuse it\n"
                "  --kilnd SOCKET          daemon placement: attach to kilnd (with --container;\n"
                "                          --dir then names container paths to preopen)\n"
                "  --container ID          the container this process belongs to (with --kilnd)\n");
@@ -136,7 +146,7 @@ static int add_dir(struct kiln_vk *vk, const char *spec, struct kiln_error *err)
 static int cmd_exec(int argc, char **argv)
 {
     const char *dirs[MAX_OPTS], *listens[MAX_OPTS], *policy = NULL, *audit = NULL, *modpath;
-    const char *kilnd = NULL, *container = NULL;
+    const char *kilnd = NULL, *container = NULL, *aot_cache = NULL;
     struct kiln_kilnd *kc = NULL;
     char *envs[MAX_OPTS];
     int ndirs = 0, nlist = 0, nenv = 0, i, code = 1, r;
@@ -181,6 +191,8 @@ static int cmd_exec(int argc, char **argv)
             audit = v;
         else if (!strcmp(a, "--kilnd"))
             kilnd = v;
+        else if (!strcmp(a, "--aot-cache"))
+            aot_cache = v;
         else if (!strcmp(a, "--container"))
             container = v;
         else {
@@ -241,6 +253,18 @@ static int cmd_exec(int argc, char **argv)
     }
     if (kiln_module_new(bytes, len, NULL, &mod, &err) < 0) {
         kiln_error_prefix(&err, "%s", modpath);
+        goto fail;
+    }
+    if (aot_cache != NULL) {
+        if (kiln_aot_compile_cached(mod, aot_cache, NULL, &err) < 0) {
+            kiln_error_prefix(&err, "%s: --aot-cache %s", modpath, aot_cache);
+            goto fail;
+        }
+    } else if (kiln_vk_policy_require_aot(pol)) {
+        kiln_error_set(&err, KILN_E_DENIED,
+                       "%s: the policy requires AOT ($.engine.requireAot); run with --aot-cache "
+                       "DIR",
+                       modpath);
         goto fail;
     }
     kiln_store_config_default(&sc);
