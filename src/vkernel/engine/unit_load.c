@@ -98,8 +98,9 @@ int kiln_unit_module_load(const struct kiln_unit *unit, const struct kiln_vk_pol
         if (rc < 0) {
             if (local.code != KILN_E_UNSUPPORTED) {
                 /* digest mismatch, another module, not an object: always refuse */
-                rc = kiln_error_set(err, local.code ? local.code : KILN_E_VERIFY,
-                                    "module.aot: %s", local.msg);
+                bool named = strncmp(local.msg, "module.aot", 10) == 0;
+                rc = kiln_error_set(err, local.code ? local.code : KILN_E_VERIFY, "%s%s",
+                                    named ? "" : "module.aot: ", local.msg);
                 goto fail;
             }
             snprintf(why, sizeof why, "the AOT payload is not usable here: %s", local.msg);

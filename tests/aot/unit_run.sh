@@ -1,0 +1,189 @@
+#!/bin/sh
+# unit_run.sh MODE KILN STUB LAYOUT HELLO.wasm WORKDIR STOREBASE
+#
+# AOT in units, end to end through the real runners (kiln run, kiln-stub),
+# which load units with kiln_unit_module_load (include/kiln/unit_load.h):
+#
+#   run      `kiln convert --aot` of the example image (LAYOUT): `kiln run`
+#            prints the greeting, its audit log has "aot" status "attached"
+#            and no fallback note, `kiln inspect` of the unit shows the
+#            module.aot region and the manifest's aot target/compiler;
+#            converted without --aot: same output, audit "interpreter" with
+#            the reason
+#   require  a signed policy with "engine": {"requireAot": true}: the image
+#            converted without --aot is refused with a message naming
+#            $.engine.requireAot; converted with --aot it runs natively
+#   tamper   a byte of module.aot changed in kiln run's cached rootfs: the
+#            run is refused (digest mismatch)
+#   stub     a unit signed with `kiln sign --aot` and STUB (kiln-stub built
+#            with a trust store under STOREBASE, like the production one):
+#            run as a program it prints its line with audit "attached";
+#            a changed module.aot byte is refused (exit 126, digest
+#            mismatch); without a payload it falls back ("interpreter");
+#            with a signed requireAot policy and no payload it is refused
+#
+# Exit 0 pass, 1 fail, 77 skipped (stub mode needs root: the stub's store must
+# be owned by root).
+set -eu
+MODE=$1
+KILN=$2
+STUB=$3
+LAYOUT=$4
+HELLO=$5
+W=$6
+T=$7
+
+fail() {
+    echo "FAIL ($MODE): $*"
+    exit 1
+}
+rm -rf "$W"
+mkdir -p "$W/trust"
+cd "$W"
+"$KILN" keygen -o key >/dev/null
+cp key.pub.pem trust/
+CACHE=$W/aot-cache
+
+# flip_aot UNIT: changes one byte in the middle of the unit's module.aot region
+flip_aot() {
+    python3 - "$1" <<'EOF'
+import struct, sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+foot = len(b) - 256
+count = struct.unpack_from('<I', b, foot + 20)[0]
+for i in range(count):
+    kind, = struct.unpack_from('<I', b, foot + 40 + 24 * i)
+    off, length = struct.unpack_from('<QQ', b, foot + 48 + 24 * i)
+    if kind == 3:
+        b[off + length // 2] ^= 1
+        open(p, 'wb').write(b)
+        sys.exit(0)
+sys.exit('no module.aot region in ' + p)
+EOF
+}
+
+# the draft policy of the example image plus "engine": {"requireAot": true}
+require_policy() {
+    "$KILN" convert "$LAYOUT" -o draft-img --key key.pem >/dev/null || fail "convert (draft)"
+    "$KILN" run --trust trust --cache rc-draft draft-img -- greeting >/dev/null ||
+        fail "kiln run (draft)"
+    python3 - rc-draft/rootfs-*/.kiln/policy.json >require.json <<'EOF'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["engine"] = {"requireAot": True}
+print(json.dumps(p))
+EOF
+}
+
+case $MODE in
+run)
+    "$KILN" convert "$LAYOUT" -o img-aot --key key.pem --aot --aot-cache "$CACHE" >convert.out ||
+        fail "convert --aot: $(cat convert.out)"
+    grep -q "aot x86_64\|aot aarch64\|, aot " convert.out || fail "convert does not report AOT: $(cat convert.out)"
+    "$KILN" convert "$LAYOUT" -o img-aot2 --key key.pem --aot --aot-cache "$CACHE" --json \
+        >convert.json || fail "second convert --aot"
+    grep -q '"aot": true' convert.json || fail "--json lacks \"aot\": true: $(cat convert.json)"
+    grep -q "1 compiled" convert.out || fail "first convert did not compile: $(cat convert.out)"
+    "$KILN" run --trust trust --cache rc --audit audit.jsonl img-aot -- greeting >out.txt 2>err.txt ||
+        fail "kiln run (aot): $(cat err.txt)"
+    grep -q "hello from a signed, JIT-free image" out.txt || fail "output: $(cat out.txt)"
+    grep -q '"event":"aot","status":"attached"' audit.jsonl ||
+        fail "no aot attached event (does src/cmd/run.c call kiln_unit_module_load?): $(cat audit.jsonl)"
+    if grep -q '"status":"interpreter"' audit.jsonl; then fail "fallback note: $(cat audit.jsonl)"; fi
+    unit=$(ls rc/rootfs-*/app/kv)
+    "$KILN" inspect "$unit" >inspect.txt || fail "inspect"
+    grep -q "module.aot" inspect.txt || fail "inspect shows no module.aot: $(cat inspect.txt)"
+    "$KILN" inspect --json "$unit" | grep -q '"compiler"' || fail "inspect: no aot compiler"
+    # without --aot: the same output, interpreted, with an audit note
+    "$KILN" convert "$LAYOUT" -o img-int --key key.pem >/dev/null || fail "convert"
+    "$KILN" run --trust trust --cache rc --audit audit2.jsonl img-int -- greeting >out2.txt ||
+        fail "kiln run (interpreted)"
+    cmp -s out.txt out2.txt || fail "outputs differ: $(cat out.txt) / $(cat out2.txt)"
+    grep -q '"event":"aot","status":"interpreter","reason":"the unit has no AOT payload' \
+        audit2.jsonl || fail "no fallback note: $(cat audit2.jsonl)"
+    echo "run: native code attached; interpreted run has the fallback note"
+    ;;
+require)
+    require_policy
+    "$KILN" convert "$LAYOUT" -o img-req --key key.pem --policy require.json >/dev/null ||
+        fail "convert --policy"
+    if "$KILN" run --trust trust --cache rc img-req -- greeting >out.txt 2>err.txt; then
+        fail "a unit without AOT ran under requireAot"
+    fi
+    grep -q 'requireAot' err.txt || fail "message does not name requireAot: $(cat err.txt)"
+    echo "require: refused: $(cat err.txt)"
+    "$KILN" convert "$LAYOUT" -o img-req-aot --key key.pem --policy require.json --aot \
+        --aot-cache "$CACHE" >/dev/null || fail "convert --aot --policy"
+    "$KILN" run --trust trust --cache rc --audit audit.jsonl img-req-aot -- greeting >out.txt 2>err.txt ||
+        fail "AOT unit under requireAot: $(cat err.txt)"
+    grep -q "hello from a signed, JIT-free image" out.txt || fail "output: $(cat out.txt)"
+    grep -q '"event":"aot","status":"attached"' audit.jsonl || fail "no attached event"
+    echo "require: AOT unit runs"
+    ;;
+tamper)
+    "$KILN" convert "$LAYOUT" -o img-aot --key key.pem --aot --aot-cache "$CACHE" >/dev/null ||
+        fail "convert --aot"
+    "$KILN" run --trust trust --cache rc img-aot -- greeting >/dev/null || fail "first run"
+    unit=$(ls rc/rootfs-*/app/kv)
+    chmod u+w "$unit"
+    flip_aot "$unit"
+    if "$KILN" run --trust trust --cache rc img-aot -- greeting >out.txt 2>err.txt; then
+        fail "a unit with a changed module.aot byte ran: $(cat out.txt)"
+    fi
+    grep -qi "digest\|mismatch" err.txt || fail "unexpected refusal: $(cat err.txt)"
+    echo "tamper: kiln run refused: $(cat err.txt)"
+    ;;
+stub)
+    if [ "$(id -u)" != 0 ]; then
+        echo "SKIP: the stub's trust store must be owned by root"
+        exit 77
+    fi
+    trap 'rm -rf "$T"' EXIT
+    rm -rf "$T"
+    mkdir -p "$T/trust"
+    chmod 755 "$T" "$T/trust"
+    cp key.pub.pem "$T/trust/"
+    printf 'audit = %s/stub-audit.jsonl\n' "$W" >"$T/stub.conf"
+    chmod 644 "$T/stub.conf"
+    target="$(uname -m)-linux-gnu"
+    "$KILN" compile -q "$HELLO" -o hello.so || fail "kiln compile"
+    "$KILN" sign --key key.pem --stub "$STUB" --abi wasi_snapshot_preview1 --aot hello.so \
+        --aot-target "$target" --aot-compiler "cc -O2" "$HELLO" -o hello-aot >/dev/null ||
+        fail "sign --aot"
+    "$KILN" sign --key key.pem --stub "$STUB" --abi wasi_snapshot_preview1 "$HELLO" \
+        -o hello-int >/dev/null || fail "sign"
+    printf '{"engine":{"requireAot":true},"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"}}\n' >req.json
+    "$KILN" sign --key key.pem --stub "$STUB" --abi wasi_snapshot_preview1 --policy req.json \
+        "$HELLO" -o hello-req >/dev/null || fail "sign --policy"
+    cp hello-aot hello-bad
+    flip_aot hello-bad
+    chmod 755 hello-aot hello-int hello-req hello-bad
+    ./hello-aot >out.txt 2>err.txt || fail "AOT unit: $(cat err.txt)"
+    [ "$(cat out.txt)" = "aot unit ok" ] || fail "output: $(cat out.txt)"
+    grep -q '"event":"aot","status":"attached"' stub-audit.jsonl ||
+        fail "no aot attached event (does src/stub/main.c call kiln_unit_module_load?): $(cat stub-audit.jsonl)"
+    : >stub-audit.jsonl
+    ./hello-int >out.txt 2>err.txt || fail "unit without AOT: $(cat err.txt)"
+    [ "$(cat out.txt)" = "aot unit ok" ] || fail "output: $(cat out.txt)"
+    grep -q '"event":"aot","status":"interpreter"' stub-audit.jsonl ||
+        fail "no fallback note: $(cat stub-audit.jsonl)"
+    set +e
+    ./hello-bad >out.txt 2>err.txt
+    rc=$?
+    set -e
+    [ $rc = 126 ] || fail "tampered module.aot: exit $rc: $(cat err.txt)"
+    grep -q "digest mismatch" err.txt || fail "tampered: $(cat err.txt)"
+    echo "stub: tampered refused: $(cat err.txt)"
+    set +e
+    ./hello-req >out.txt 2>err.txt
+    rc=$?
+    set -e
+    [ $rc != 0 ] || fail "a unit without AOT ran under a signed requireAot policy"
+    grep -q "requireAot" err.txt || fail "requireAot refusal: $(cat err.txt)"
+    echo "stub: requireAot without payload refused: $(cat err.txt)"
+    ;;
+*)
+    fail "unknown mode"
+    ;;
+esac
