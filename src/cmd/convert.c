@@ -156,12 +156,12 @@ extern char **environ;
 /* State of --aot for one conversion. */
 struct aot_ctx {
     int on;
-    int tty;                /* progress on stderr */
-    char dir[PATH_MAX];     /* the object cache */
-    char compiler[256];     /* "cc (Debian 12.2.0-14) 12.2.0 -O2", for the manifest */
-    char fp[17];            /* cache key part: tool, ABI, target, compiler */
-    const char *path;       /* the file being compiled (progress) */
-    double compile_s;       /* cold compile time, seconds */
+    int tty;            /* progress on stderr */
+    char dir[PATH_MAX]; /* the object cache */
+    char compiler[256]; /* "cc (Debian 12.2.0-14) 12.2.0 -O2", for the manifest */
+    char fp[17];        /* cache key part: tool, ABI, target, compiler */
+    const char *path;   /* the file being compiled (progress) */
+    double compile_s;   /* cold compile time, seconds */
     size_t compiled, cached;
 };
 

@@ -84,8 +84,8 @@ struct kiln_vk_policy {
     struct net_rule *net;
     int nnet;
     struct kiln_vk_limits limits;
-    int audit_level; /* enum kiln__audit_level */
-    int nexec;       /* "exec" entries (validated; enforced by spawning ABIs) */
+    int audit_level;  /* enum kiln__audit_level */
+    int nexec;        /* "exec" entries (validated; enforced by spawning ABIs) */
     bool require_aot; /* "engine.requireAot": refuse to interpret units */
 };
 

@@ -12,7 +12,8 @@
  *              with the reason; the guest still runs
  *   require    the same unit under {"engine":{"requireAot":true}}: refused
  *              (KILN_E_DENIED) with a message naming $.engine.requireAot,
- *              audit "refused"; the AOT unit under the same policy loads
+ *              audit "refused"; the policy member's accessor and its errors
+ *              (JSON path named)
  *   target     a unit whose signed manifest says another CPU: falls back
  *              with the reason; refused under requireAot
  *   othermod   a properly signed unit whose AOT object was compiled from
@@ -208,8 +209,10 @@ static struct kiln_vk_policy *policy(const char *json)
     return p;
 }
 
-#define REQUIRE "{\"engine\":{\"requireAot\":true},\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}"
-#define PREFER "{\"engine\":{\"requireAot\":false},\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}"
+#define REQUIRE                                                                                    \
+    "{\"engine\":{\"requireAot\":true},\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}"
+#define PREFER                                                                                     \
+    "{\"engine\":{\"requireAot\":false},\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}"
 
 /* Loads u under pol_json (NULL: no policy) and checks the outcome:
  * want_rc 0 -> loads, aot says whether native code is attached, the guest
@@ -238,8 +241,9 @@ static void expect(const char *name, struct kiln_unit *u, const char *pol_json, 
     } else {
         CHECK(rc == -want_rc, "%s: expected error %d, got %d (%s)", name, want_rc, rc, err.msg);
         CHECK(mod == NULL && h == NULL, "%s: outputs set on failure", name);
-        if (msg_part) CHECK(strstr(err.msg, msg_part) != NULL, "%s: message '%s' lacks '%s'", name,
-                            err.msg, msg_part);
+        if (msg_part)
+            CHECK(strstr(err.msg, msg_part) != NULL, "%s: message '%s' lacks '%s'", name, err.msg,
+                  msg_part);
         printf("%s: refused: %s\n", name, err.msg);
     }
     kiln_module_free(mod);
@@ -303,8 +307,35 @@ int main(int argc, char **argv)
         struct kiln_unit *u = make_unit(hello, hello_len, NULL, 0, NULL, NULL, 0);
         expect("require", u, REQUIRE, KILN_E_DENIED, false, "refused", "$.engine.requireAot");
         kiln_unit_free(u);
+        /* the policy member: accessor and errors naming the JSON path */
+        {
+            static const struct {
+                const char *json, *msg;
+            } bad[] = {
+                {"{\"engine\":{\"requireAot\":1}}", "$.engine.requireAot: expected true or false"},
+                {"{\"engine\":{\"requireAOT\":true}}", "$.engine.requireAOT: unknown member"},
+                {"{\"engine\":true}", "$.engine: expected an object"},
+            };
+            struct kiln_vk_policy *p = policy(REQUIRE);
+            CHECK(kiln_vk_policy_require_aot(p), "requireAot true not seen");
+            kiln_vk_policy_free(p);
+            p = policy(PREFER);
+            CHECK(!kiln_vk_policy_require_aot(p) && !kiln_vk_policy_require_aot(NULL),
+                  "requireAot false / no policy");
+            kiln_vk_policy_free(p);
+            for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                p = NULL;
+                memset(&err, 0, sizeof err);
+                CHECK(kiln_vk_policy_parse(bad[i].json, strlen(bad[i].json), "p.json", &p, &err) <
+                              0 &&
+                          strstr(err.msg, bad[i].msg) != NULL,
+                      "policy %s: '%s'", bad[i].json, err.msg);
+                kiln_vk_policy_free(p);
+            }
+        }
     } else if (!strcmp(sc, "target")) {
-        struct kiln_unit *u = make_unit(hello, hello_len, obj, obj_len, "aarch64-linux-gnu", NULL, 0);
+        struct kiln_unit *u =
+            make_unit(hello, hello_len, obj, obj_len, "aarch64-linux-gnu", NULL, 0);
         expect("target", u, NULL, 0, false, "interpreter", NULL);
         expect("target-require", u, REQUIRE, KILN_E_DENIED, false, "refused", "aarch64-linux-gnu");
         kiln_unit_free(u);
@@ -319,8 +350,8 @@ int main(int argc, char **argv)
     } else if (!strcmp(sc, "tamper")) {
         uint8_t *file = NULL, *copy;
         size_t flen = 0;
-        struct kiln_unit *u = make_unit(hello, hello_len, obj, obj_len, kiln_aot_target(), &file,
-                                        &flen);
+        struct kiln_unit *u =
+            make_unit(hello, hello_len, obj, obj_len, kiln_aot_target(), &file, &flen);
         struct kiln_unit *bad = NULL;
         enum kiln_refusal why = KILN_REFUSAL_NONE;
         /* the bytes handed to the loader no longer match the signed digest */
@@ -366,8 +397,7 @@ int main(int argc, char **argv)
             p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             CHECK(p == MAP_FAILED && errno == EPERM, "anonymous PROT_EXEC mapping allowed");
             p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-            CHECK(p != MAP_FAILED && mprotect(p, 4096, PROT_READ | PROT_EXEC) < 0 &&
-                      errno == EPERM,
+            CHECK(p != MAP_FAILED && mprotect(p, 4096, PROT_READ | PROT_EXEC) < 0 && errno == EPERM,
                   "RW->RX mprotect allowed");
             /* a second unit load cannot map its object any more: refused,
              * never silently interpreted when AOT is required */
@@ -383,7 +413,8 @@ int main(int argc, char **argv)
         kiln_aot_free(h);
         kiln_vk_free(vk);
         kiln_unit_free(u);
-        if (!failures) printf("noexec: native code runs after hardening; no new executable memory\n");
+        if (!failures)
+            printf("noexec: native code runs after hardening; no new executable memory\n");
     } else {
         fprintf(stderr, "unknown scenario %s\n", sc);
         return 2;

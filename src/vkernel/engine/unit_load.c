@@ -42,7 +42,8 @@ static void audit_aot(struct kiln_vk *vk, const struct kiln_unit *u, const char 
     kiln__json_str(jc, sizeof jc, m->has_aot && m->aot_compiler ? m->aot_compiler : "");
     kiln__json_str(jd, sizeof jd, digest ? digest : "");
     if (reason != NULL)
-        kiln__audit(vk, "aot", "\"status\":\"%s\",\"reason\":%s,\"object\":%s%s,\"target\":%s%s,"
+        kiln__audit(vk, "aot",
+                    "\"status\":\"%s\",\"reason\":%s,\"object\":%s%s,\"target\":%s%s,"
                     "\"compiler\":%s%s,\"host_target\":\"%s\"",
                     status, kiln__json_str(jr, sizeof jr, reason), digest ? "" : "null",
                     digest ? jd : "", m->has_aot ? "" : "null", m->has_aot ? jt : "",
