@@ -297,6 +297,39 @@ ssize_t kiln_vk_send(struct kiln_vk *vk, int fd, const struct iovec *iov, int n,
 /* implements Linux shutdown(2). */
 int kiln_vk_shutdown(struct kiln_vk *vk, int fd, int how);
 
+/* ---- processes (sys/sys_proc.c; docs/guest-proc.md) ----------------------
+ * Guest processes exist in the daemon placement: kilnd keeps one process
+ * table (pid namespace) per container. Embedded, the guest is pid 1 alone:
+ * spawn fails with -ENOSYS, wait with -ECHILD, kill of pid 1 with -ENOSYS
+ * and of any other pid with -ESRCH. */
+
+/* implements a posix_spawn-like execve(2) (no fork): starts a new guest
+ * process of the same container running the unit at the absolute guest path
+ * (path, len), with argv[0..argc) and env[0..nenv) ("K=V"), whose stdin,
+ * stdout and stderr are the caller's guest fds stdio[0..2] (-1: the caller's
+ * own fd of that number). kilnd checks the policy's "exec" list and the
+ * unit's signature first. Returns the child's pid (> 0) or -errno (-EACCES
+ * not allowed or unit refused, -ENOENT, -ENOEXEC not a module, -EBADF,
+ * -EAGAIN too many processes, -ENOSYS embedded). */
+int kiln_vk_spawn(struct kiln_vk *vk, const char *path, size_t len, int argc, char *const *argv,
+                  int nenv, char *const *env, const int stdio[3]);
+/* Option of kiln_vk_wait: do not block (WNOHANG). */
+#define KILN_VK_WNOHANG 1
+/* implements Linux wait4(2) without rusage for children spawned by the
+ * caller: pid > 0 one child, -1 any. Blocks unless KILN_VK_WNOHANG. Returns
+ * the child's pid (0: WNOHANG and none exited) and sets *status (Linux
+ * encoding: exit code << 8, or the signal number), or -ECHILD / -EINVAL. */
+int kiln_vk_wait(struct kiln_vk *vk, int pid, int *status, int options);
+/* implements Linux kill(2) for one pid of the caller's container (pid > 0;
+ * sig 0..31): -ESRCH when no such live process (another container's pids do
+ * not exist here; audited), -EINVAL for a bad signal or pid <= 0. */
+int kiln_vk_kill(struct kiln_vk *vk, int pid, int sig);
+/* implements Linux getpid(2): the pid in the container's pid namespace. */
+int kiln_vk_getpid(struct kiln_vk *vk);
+/* True when this vkernel can spawn processes (daemon placement and the
+ * container policy allows exec). ABIs offer process calls only then. */
+bool kiln_vk_can_spawn(const struct kiln_vk *vk);
+
 /* A guest asked for executable memory (mmap/mprotect with PROT_EXEC): always
  * -EPERM, audited. call names the guest call ("mmap", "mprotect"). */
 int kiln_vk_exec_memory(struct kiln_vk *vk, const char *call, uint64_t addr, uint64_t len,
@@ -358,6 +391,12 @@ struct kiln_vk_backend {
     int (*accept)(struct kiln_vk *vk, int fd, int flags);
     void (*release)(struct kiln_vk *vk, int32_t remote);
     void (*exit)(struct kiln_vk *vk, int code, const char *reason);
+    /* processes (sys_proc.c); spawn == NULL means exec is not allowed */
+    int (*spawn)(struct kiln_vk *vk, const char *path, size_t len, int argc, char *const *argv,
+                 int nenv, char *const *env, const int stdio[3]);
+    int (*wait)(struct kiln_vk *vk, int pid, int *status, int options);
+    int (*kill)(struct kiln_vk *vk, int pid, int sig);
+    int (*getpid)(struct kiln_vk *vk);
 };
 
 /* Installs (be != NULL) or removes the backend; ctx is the backend's own

@@ -29,6 +29,7 @@
 
 #include "kiln/vkernel.h"
 #include "kiln/wasm.h"
+#include "vkernel/abi/kiln_proc.h"
 
 /* ---- WASI constants ---- */
 enum {
@@ -1454,6 +1455,10 @@ int kiln_wasi_link(struct kiln_wasi *w, struct kiln_store *store, const struct k
         int k, found = -1;
         size_t np, nr, j;
         kiln_module_import(mod, i, &d);
+        if (strcmp(d.module, KILN_PROC_MODULE) == 0) { /* guest processes (kiln_proc.c) */
+            if (kiln__proc_link(w->vk, store, &d, &ex[i], err) < 0) goto fail;
+            continue;
+        }
         if (strcmp(d.module, "wasi_snapshot_preview1") != 0 || d.kind != KILN_EXTERN_FUNC) {
             kiln_error_set(err, KILN_E_LINK,
                            "import %s.%s: unknown import (only "

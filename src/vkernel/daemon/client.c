@@ -40,6 +40,7 @@ struct kiln_kilnd {
     uint32_t seq; /* last request number */
     bool lost;    /* connection broken: fail closed */
     bool exited;  /* EXIT sent: releases are pointless */
+    int pid;      /* this process's pid in the container (grant), 0 = unknown */
     void (*lost_cb)(const char *msg);
     uint8_t out[KILND_MSG_MAX];    /* request being built */
     uint8_t in[KILND_MSG_MAX + 1]; /* reply (one byte more detects oversize) */
@@ -67,12 +68,13 @@ static int fail_closed(struct kiln_kilnd *c, const char *what, int e)
  * it. sendfd >= 0 travels with the request. On success returns the reply's
  * result; *rep gets the reply header, *data its payload (inside c->in) and
  * *fd a received fd (or -1; the caller owns it). */
+static int rpc_reply(struct kiln_kilnd *c, int op, struct kilnd_reply *rep, const uint8_t **data,
+                     int *fd);
 static int rpc(struct kiln_kilnd *c, int op, struct kilnd_call *q, const void *d0, size_t l0,
                const void *d1, size_t l1, int sendfd, struct kilnd_reply *rep, const uint8_t **data,
                int *fd)
 {
-    long n;
-    int fds[KILND_MAX_FDS], nfds = 0, r, i;
+    int r;
     *fd = -1;
     if (c->lost) return -EIO;
     if (sizeof *q + l0 + l1 > KILND_MSG_MAX) return -ENAMETOOLONG;
@@ -88,6 +90,16 @@ static int rpc(struct kiln_kilnd *c, int op, struct kilnd_call *q, const void *d
     if (l1) memcpy(c->out + sizeof *q + l0, d1, l1);
     r = kiln__kilnd_send(c->sock, c->out, sizeof *q + l0 + l1, NULL, 0, &sendfd, sendfd >= 0);
     if (r < 0) return fail_closed(c, "send", r);
+    return rpc_reply(c, op, rep, data, fd);
+}
+
+/* Receives the reply to request c->seq of op; see rpc. */
+static int rpc_reply(struct kiln_kilnd *c, int op, struct kilnd_reply *rep, const uint8_t **data,
+                     int *fd)
+{
+    long n;
+    int fds[KILND_MAX_FDS], nfds = 0, i;
+    *fd = -1;
     n = kiln__kilnd_recv(c->sock, c->in, sizeof c->in, fds, KILND_MAX_FDS, &nfds);
     if (n <= 0) return fail_closed(c, "receive", n == 0 ? ECONNRESET : (int)-n);
     if (kiln__kilnd_check(c->in, n, sizeof *rep) < 0) goto proto;
@@ -453,6 +465,110 @@ out:
     json_decref(o);
 }
 
+/* ---- processes (docs/guest-proc.md) ---- */
+
+/* Host fd to pass for guest fd g as stdio slot k (-1: the caller's fd k). */
+static int stdio_host(struct kiln_vk *vk, int g, int k, int *e)
+{
+    const struct kiln_vk_fd *f = kiln__fd(vk, g < 0 ? k : g);
+    *e = 0;
+    if (f == NULL || f->host < 0) {
+        *e = -EBADF;
+        return -1;
+    }
+    return f->host;
+}
+
+static int c_spawn(struct kiln_vk *vk, const char *path, size_t len, int argc, char *const *argv,
+                   int nenv, char *const *env, const int stdio[3])
+{
+    struct kiln_kilnd *c = ctx(vk);
+    struct kilnd_call q;
+    struct kilnd_reply rep;
+    const uint8_t *d;
+    char *blob = NULL;
+    size_t bl = 0, k;
+    int fds[3], i, r, fd;
+    if (argc < 0 || nenv < 0 || argc + nenv > 60) return -E2BIG;
+    for (i = 0; i < 3; i++)
+        if ((fds[i] = stdio_host(vk, stdio ? stdio[i] : -1, i, &r)) < 0) return r;
+    for (i = 0; i < argc + nenv; i++)
+        bl += strlen(i < argc ? argv[i] : env[i - argc]) + 1;
+    if (sizeof q + len + bl > KILND_MSG_MAX) return -E2BIG;
+    if ((blob = malloc(bl ? bl : 1)) == NULL) return -ENOMEM;
+    for (i = 0, k = 0; i < argc + nenv; i++) {
+        const char *z = i < argc ? argv[i] : env[i - argc];
+        size_t zl = strlen(z) + 1;
+        memcpy(blob + k, z, zl);
+        k += zl;
+    }
+    memset(&q, 0, sizeof q);
+    for (i = 0; i < 3; i++)
+        q.a[i] = stdio ? stdio[i] : -1;
+    q.a[3] = argc;
+    q.a[4] = nenv;
+    /* rpc sends one fd; SPAWN carries three: build the packet here */
+    if (c->lost) {
+        free(blob);
+        return -EIO;
+    }
+    q.h.magic = KILND_MAGIC;
+    q.h.version = KILND_VERSION;
+    q.h.op = KILND_SPAWN;
+    q.h.seq = ++c->seq;
+    q.len[0] = (uint32_t)len;
+    q.len[1] = (uint32_t)bl;
+    memcpy(c->out, &q, sizeof q);
+    memcpy(c->out + sizeof q, path, len);
+    memcpy(c->out + sizeof q + len, blob, bl);
+    free(blob);
+    r = kiln__kilnd_send(c->sock, c->out, sizeof q + len + bl, NULL, 0, fds, 3);
+    if (r < 0) return fail_closed(c, "send", r);
+    r = rpc_reply(c, KILND_SPAWN, &rep, &d, &fd);
+    if (fd >= 0) close(fd);
+    return r;
+}
+
+static int c_wait(struct kiln_vk *vk, int pid, int *status, int options)
+{
+    struct kilnd_call q;
+    struct kilnd_reply rep;
+    const uint8_t *d;
+    int fd, r;
+    int32_t st;
+    memset(&q, 0, sizeof q);
+    q.a[0] = pid;
+    q.a[1] = options;
+    r = rpc(ctx(vk), KILND_WAIT, &q, NULL, 0, NULL, 0, -1, &rep, &d, &fd);
+    if (fd >= 0) close(fd);
+    if (r < 0) return r;
+    if (rep.len != sizeof st) return fail_closed(ctx(vk), "protocol", EPROTO);
+    memcpy(&st, d, sizeof st);
+    if (status != NULL) *status = st;
+    return r;
+}
+
+static int c_kill(struct kiln_vk *vk, int pid, int sig)
+{
+    return simple(vk, KILND_KILL, pid, sig, 0, NULL, 0, NULL, 0);
+}
+
+static int c_getpid(struct kiln_vk *vk)
+{
+    vk->sys[KILN_VK_SYS_getpid].calls++;
+    return ctx(vk)->pid > 0 ? ctx(vk)->pid : 1;
+}
+
+#define KILND_BACKEND_COMMON                                                                       \
+    .openat = c_openat, .mkdirat = c_mkdirat, .unlinkat = c_unlinkat, .renameat = c_renameat,      \
+    .linkat = c_linkat, .symlinkat = c_symlinkat, .readlinkat = c_readlinkat,                      \
+    .fstatat = c_fstatat, .utimensat = c_utimensat, .socket = c_socket, .connect = c_connect,      \
+    .bind = c_bind, .listen_fd = c_listen_fd, .accept = c_accept, .release = c_release,            \
+    .exit = c_exit, .wait = c_wait, .kill = c_kill, .getpid = c_getpid
+
+/* Exec allowed by the container's policy: spawn too. */
+static const struct kiln_vk_backend kilnd_backend_exec = {KILND_BACKEND_COMMON, .spawn = c_spawn};
+
 static const struct kiln_vk_backend kilnd_backend = {
     .openat = c_openat,
     .mkdirat = c_mkdirat,
@@ -470,6 +586,9 @@ static const struct kiln_vk_backend kilnd_backend = {
     .accept = c_accept,
     .release = c_release,
     .exit = c_exit,
+    .wait = c_wait,
+    .kill = c_kill,
+    .getpid = c_getpid,
 };
 
 static json_t *hello_json(const struct kiln_kilnd_hello *h)
@@ -567,17 +686,33 @@ int kiln_kilnd_attach(struct kiln_vk *vk, const char *socket_path,
         r = kiln_error_set(err, KILN_E_ARG, "kilnd: no container id");
         goto fail;
     }
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    if (strlen(socket_path) >= sizeof sa.sun_path) {
-        r = kiln_error_set(err, KILN_E_ARG, "kilnd socket %s: path too long", socket_path);
-        goto fail;
-    }
-    strcpy(sa.sun_path, socket_path);
-    c->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (c->sock < 0 || connect(c->sock, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        r = kiln_error_sys(err, errno, "kilnd socket %s", socket_path);
-        goto fail;
+    if (strncmp(socket_path, "fd:", 3) == 0) {
+        /* a connection kilnd made for a unit it spawned (inherited fd) */
+        char *end;
+        long v = strtol(socket_path + 3, &end, 10);
+        int type = 0;
+        socklen_t tl = sizeof type;
+        if (*end != 0 || v < 0 || v > INT32_MAX ||
+            getsockopt((int)v, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_SEQPACKET) {
+            r = kiln_error_set(err, KILN_E_ARG, "kilnd %s: not an inherited kilnd connection",
+                               socket_path);
+            goto fail;
+        }
+        c->sock = (int)v;
+        fcntl(c->sock, F_SETFD, FD_CLOEXEC);
+    } else {
+        memset(&sa, 0, sizeof sa);
+        sa.sun_family = AF_UNIX;
+        if (strlen(socket_path) >= sizeof sa.sun_path) {
+            r = kiln_error_set(err, KILN_E_ARG, "kilnd socket %s: path too long", socket_path);
+            goto fail;
+        }
+        strcpy(sa.sun_path, socket_path);
+        c->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (c->sock < 0 || connect(c->sock, (struct sockaddr *)&sa, sizeof sa) < 0) {
+            r = kiln_error_sys(err, errno, "kilnd socket %s", socket_path);
+            goto fail;
+        }
     }
     hj = hello_json(hello);
     txt = json_dumps(hj, JSON_COMPACT);
@@ -620,7 +755,10 @@ int kiln_kilnd_attach(struct kiln_vk *vk, const char *socket_path,
     if ((r = apply_grant(vk, g, fds, nfds, err)) < 0) goto fail;
     for (i = 0; i < nfds; i++)
         if (fds[i] >= 0) close(fds[i]);
-    kiln_vk_set_backend(vk, &kilnd_backend, c);
+    c->pid = (int)json_integer_value(json_object_get(g, "pid"));
+    kiln_vk_set_backend(vk, json_is_true(json_object_get(g, "exec")) ? &kilnd_backend_exec
+                                                                      : &kilnd_backend,
+                        c);
     json_decref(hj);
     json_decref(g);
     free(txt);

@@ -11,9 +11,25 @@
 
 #include "vkernel/daemon/proto.h"
 
+static int send_packet(int sock, const void *a, size_t alen, const void *b, size_t blen,
+                       const int *fds, int nfds, size_t max);
+
 /* Sends one packet; see proto.h. */
 int kiln__kilnd_send(int sock, const void *a, size_t alen, const void *b, size_t blen,
                      const int *fds, int nfds)
+{
+    return send_packet(sock, a, alen, b, blen, fds, nfds, KILND_MSG_MAX);
+}
+
+/* Sends one control packet; see proto.h. */
+int kiln__kilnd_send_ctl(int sock, const void *a, size_t alen, const void *b, size_t blen,
+                         const int *fds, int nfds)
+{
+    return send_packet(sock, a, alen, b, blen, fds, nfds, KILND_CTL_MAX);
+}
+
+static int send_packet(int sock, const void *a, size_t alen, const void *b, size_t blen,
+                       const int *fds, int nfds, size_t max)
 {
     struct iovec iov[2];
     struct msghdr mh;
@@ -22,7 +38,7 @@ int kiln__kilnd_send(int sock, const void *a, size_t alen, const void *b, size_t
         struct cmsghdr align;
     } u;
     ssize_t r;
-    if (alen + blen > KILND_MSG_MAX || nfds > KILND_MAX_FDS) return -EMSGSIZE;
+    if (alen + blen > max || nfds > KILND_MAX_FDS) return -EMSGSIZE;
     memset(&mh, 0, sizeof mh);
     iov[0].iov_base = (void *)a;
     iov[0].iov_len = alen;

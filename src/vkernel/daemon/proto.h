@@ -44,7 +44,16 @@ enum kilnd_op {
     KILND_BIND = 32,
     KILND_LISTEN = 33,
     KILND_ACCEPT = 34,
+    /* processes (docs/guest-proc.md) */
+    KILND_SPAWN = 40, /* a[0..2] guest stdio fds (their host fds attached, in order),
+                         a[3] argc, a[4] nenv; data: path, then argv and env strings
+                         each NUL-terminated; reply: result = pid */
+    KILND_WAIT = 41,  /* a[0] pid (-1 any child), a[1] options (KILN_VK_WNOHANG);
+                         reply: result = pid (0: none yet), data = int32 status.
+                         kilnd answers when a child has exited (never blocks) */
+    KILND_KILL = 42,  /* a[0] pid, a[1] signal; reply: result */
 };
+
 
 /* Every packet starts with this header. */
 struct kilnd_hdr {
@@ -76,11 +85,44 @@ struct kilnd_reply {
                         target (readlinkat), a struct stat (fstatat) */
 };
 
+/* Control channel between kilnd's parent and one per-container worker (a
+ * socketpair, never a unit socket; a worker drops any unit packet with one of
+ * these ops). Packets: struct kilnd_ctl + len bytes, at most KILND_CTL_MAX. */
+#define KILND_CTL_MAX (2 * KILND_MSG_MAX + 256)
+enum kilnd_ctl_op {
+    KILND_C_CONN = 100,   /* parent->worker: a connection and its HELLO packet (body);
+                             fds: socket, peer pidfd (a[3] = 1) or none, HELLO's fds;
+                             a[0] peer pid, a[1] uid, a[2] gid, a[4] HELLO fd count */
+    KILND_C_EXEC = 101,   /* worker->parent: start a spawned unit; fds: module memfd,
+                             the unit's end of its kilnd connection, stdin, stdout,
+                             stderr; a[0] pid in the container, a[1] uid, a[2] gid;
+                             body: JSON {"argv":[],"env":[],"dirs":[]} */
+    KILND_C_EXECED = 102, /* parent->worker: a[0] pid in the container, a[1] host pid or
+                             -errno; fd: its pidfd */
+    KILND_C_REAPED = 103, /* parent->worker: a[0] pid in the container, a[1] host pid,
+                             a[2] wait status */
+    KILND_C_ATTEST = 104, /* worker->parent: x[0] run start (ns); body: the run's
+                             in-toto statement to sign and write */
+    KILND_C_IDLE = 105,   /* worker->parent: no process left; a[0] = C_CONNs received */
+    KILND_C_STOP = 106,   /* parent->worker: kilnd stops; drop everything, attest, exit */
+};
+
+struct kilnd_ctl {
+    struct kilnd_hdr h; /* op = enum kilnd_ctl_op */
+    int32_t a[6];
+    int64_t x[2];
+    uint32_t len; /* bytes that follow */
+    uint32_t pad;
+};
+
 /* Sends one packet (iov of n parts) with up to nfds fds. Returns 0 or -errno. */
 int kiln__kilnd_send(int sock, const void *a, size_t alen, const void *b, size_t blen,
                      const int *fds, int nfds);
+/* Same for the parent-worker control channel (packets up to KILND_CTL_MAX). */
+int kiln__kilnd_send_ctl(int sock, const void *a, size_t alen, const void *b, size_t blen,
+                         const int *fds, int nfds);
 /* Receives one packet into buf (cap bytes; cap must be KILND_MSG_MAX + 1 so an
- * oversized packet is detected). Received fds go to fds[] (at most maxfds,
+ * oversized packet is detected; KILND_CTL_MAX + 1 on the control channel). Received fds go to fds[] (at most maxfds,
  * *nfds set; extra ones are closed). Returns the packet length, 0 at EOF, or
  * -errno (-EMSGSIZE for a truncated packet or control data; its fds are
  * closed). */
