@@ -303,6 +303,18 @@ static int aot_object(struct aot_ctx *a, const char *path, const uint8_t *wasm, 
         a->cached++;
     }
     if (kiln_trust_read_file(file, (uint64_t)1 << 31, obj, obj_len, err) < 0) return -1;
+    /* a cheap sanity check before signing: an ELF object whose descriptor
+     * names this module (the loader checks it fully at run time) */
+    if (*obj_len < 64 || memcmp(*obj, "\177ELF", 4) != 0 ||
+        memmem(*obj, *obj_len, digest, 64) == NULL) {
+        free(*obj);
+        *obj = NULL;
+        kiln_error_set(err, KILN_E_MALFORMED,
+                       "%s: --aot: cached object %s is not an AOT object of this module; remove "
+                       "it and convert again",
+                       path, file);
+        return -1;
+    }
     return 0;
 }
 
