@@ -21,6 +21,8 @@
 #            a changed module.aot byte is refused (exit 126, digest
 #            mismatch); without a payload it falls back ("interpreter");
 #            with a signed requireAot policy and no payload it is refused
+#   exec     kiln exec --aot-cache DIR of HELLO prints its line; a requireAot
+#            policy is refused without --aot-cache and runs with it
 #
 # Exit 0 pass, 1 fail, 77 skipped (stub mode needs root: the stub's store must
 # be owned by root).
@@ -182,6 +184,21 @@ stub)
     [ $rc != 0 ] || fail "a unit without AOT ran under a signed requireAot policy"
     grep -q "requireAot" err.txt || fail "requireAot refusal: $(cat err.txt)"
     echo "stub: requireAot without payload refused: $(cat err.txt)"
+    ;;
+exec)
+    # kiln exec (raw modules): --aot-cache runs native code; requireAot needs it
+    printf '{"engine":{"requireAot":true},"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"}}\n' >req.json
+    "$KILN" exec --aot-cache "$CACHE" "$HELLO" >out.txt 2>err.txt || fail "exec --aot-cache: $(cat err.txt)"
+    [ "$(cat out.txt)" = "aot unit ok" ] || fail "output: $(cat out.txt)"
+    ls "$CACHE"/*.so >/dev/null 2>&1 || fail "nothing cached in $CACHE"
+    if "$KILN" exec --policy req.json "$HELLO" >out.txt 2>err.txt; then
+        fail "kiln exec interpreted under requireAot"
+    fi
+    grep -q "requireAot" err.txt || fail "exec refusal: $(cat err.txt)"
+    "$KILN" exec --policy req.json --aot-cache "$CACHE" "$HELLO" >out.txt 2>err.txt ||
+        fail "exec --aot-cache under requireAot: $(cat err.txt)"
+    [ "$(cat out.txt)" = "aot unit ok" ] || fail "output: $(cat out.txt)"
+    echo "exec: --aot-cache runs; requireAot without it refused"
     ;;
 *)
     fail "unknown mode"
