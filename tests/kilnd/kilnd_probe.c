@@ -15,6 +15,8 @@
  *                                                            header and random ops, arguments and
  *                                                            bytes (reconnects when dropped)
  *   kilnd_probe SOCK CONTAINER unit FILE                     present FILE as the unit, exit 0
+ *   kilnd_probe SOCK CONTAINER spawn FILE GUESTPATH [ARG..]  present FILE as the unit, spawn
+ *                                                            GUESTPATH (stdio: ours), wait
  *   kilnd_probe SOCK CONTAINER bench ROOT PATH N             latency of open+close of PATH
  *                                                            (absolute in the container whose
  *                                                            root is ROOT): native, embedded,
@@ -63,6 +65,10 @@ static const char *ename(int e)
         return "EROFS";
     case ELOOP:
         return "ELOOP";
+    case ENOEXEC:
+        return "ENOEXEC";
+    case ESRCH:
+        return "ESRCH";
     default:
         return "EOTHER";
     }
@@ -277,7 +283,7 @@ int main(int argc, char **argv)
     hello.abi = "wasi_snapshot_preview1";
     hello.unit_name = "kilnd_probe";
     hello.unit_fd = -1;
-    if (!strcmp(mode, "unit") && argc - i >= 4) {
+    if ((!strcmp(mode, "unit") || !strcmp(mode, "spawn")) && argc - i >= 4) {
         hello.unit_name = argv[i + 3];
         hello.unit_fd = open(argv[i + 3], O_RDONLY | O_CLOEXEC);
     }
@@ -287,6 +293,8 @@ int main(int argc, char **argv)
         hello.npaths = 1;
     }
     if (kiln_vk_new(&vk, &err) < 0) return 3;
+    for (r = 0; r < 3; r++) /* stdio, for spawn */
+        kiln_vk_install_fd(vk, r, r, KILN_VK_FD_NOCLOSE);
     if (kiln_kilnd_attach(vk, sock, &hello, on_lost, &kc, &err) < 0) {
         printf("attach refused: %s\n", err.msg);
         kiln_vk_free(vk);
@@ -326,6 +334,17 @@ int main(int argc, char **argv)
         printf("open %s: %s\n", argv[i + 3], r >= 0 ? "ok" : ename(-r));
     } else if (!strcmp(mode, "bench") && argc - i >= 6) {
         if (bench(vk, argv[i + 3], argv[i + 4], atoi(argv[i + 5])) != 0) return 3;
+    } else if (!strcmp(mode, "spawn") && argc - i >= 5) {
+        char *args[32];
+        int n = 0, st = 0, k;
+        for (k = i + 4; k < argc && n < 31; k++)
+            args[n++] = argv[k];
+        r = kiln_vk_spawn(vk, argv[i + 4], strlen(argv[i + 4]), n, args, 0, NULL, NULL);
+        printf("spawn %s: %s\n", argv[i + 4], r > 0 ? "ok" : ename(-r));
+        if (r > 0) {
+            k = kiln_vk_wait(vk, r, &st, 0);
+            printf("wait: pid %d status %d\n", k, st);
+        }
     } else if (!strcmp(mode, "unit")) {
         printf("unit accepted\n");
     } else {

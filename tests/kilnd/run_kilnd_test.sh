@@ -19,8 +19,22 @@
 #                embedded and through kilnd
 #   attest       the run attestation verifies with the node key; a tampered
 #                one, a re-signed-by-another-key one and a wrong key are refused
+# Guest processes (t_proc.wasm, kiln_proc imports; docs/guest-proc.md):
+#   spawn        spawn + wait with an exit code; pids per container; the
+#                attestation records both processes and the child's exit code
+#   pipe         producer | consumer through a pipe the guest made
+#   kill         a guest kills a sibling (SIGTERM, SIGKILL); wait reports it
+#   crosskill    a pid of another container (or a host pid) does not exist:
+#                ESRCH, audited in the killer's log; the target lives on
+#   refused      spawn refused by the exec list, of an unsigned module when
+#                signed units are required, of a tampered unit; a signed unit
+#                runs; no exec in the policy: no kiln_proc module
+#   workers      per-container workers are confined (seccomp, no_new_privs,
+#                capabilities); a killed worker fails its container's units
+#                closed while another container works; kilnd killed: units
+#                fail closed, workers go with it, a restarted kilnd serves
 set -u
-t=$1 kiln=$2 kilnd=$3 probe=$4 wbin=$5 src=$6
+t=$1 kiln=$2 kilnd=$3 probe=$4 wbin=$5 src=$6 tproc=${7:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kilnd-XXXXXX")
 chmod 755 "$tmp"
 kpid=
@@ -385,6 +399,213 @@ PY
     cat "$tmp/v.out"
     grep -q "exit none.*(connection lost)" "$tmp/v.out" || fail "lost process not recorded"
     ls "$tmp/state/app/" | grep -q '\.tmp$' && fail "half-written attestation left"
+    ;;
+spawn | pipe | kill | crosskill)
+    [ -f "$tproc" ] || { echo "skip: no t_proc.wasm"; exit 77; }
+    printf '%s' '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},
+      "filesystem":[{"path":"/","mode":"ro"},{"path":"/w","mode":"rw"}],
+      "exec":["/bin/t_proc.wasm"]}' >"$tmp/p.json"
+    for c in p q; do
+        mkdir -p "$tmp/$c/bin" "$tmp/$c/w"
+        cp "$tproc" "$tmp/$c/bin/t_proc.wasm"
+        "$kilnd" register --config "$tmp/cfg" --id "$c" --root "$tmp/$c" --uid "$(id -u)" \
+            --policy "$tmp/p.json" || fail register
+    done
+    start_kilnd
+    run() { c=$1; shift; "$kiln" exec --kilnd "$sock" --container "$c" --dir /w "$tproc" "$@"; }
+    expect() { echo "$out" | grep -q "$1" || fail "expected '$1' in: $out"; }
+    case $t in
+    spawn)
+        out=$(run p spawnwait /bin/t_proc.wasm 7 2>&1); rc=$?; echo "$out"
+        [ $rc -eq 0 ] || fail "t_proc exit $rc"
+        expect "spawn: ok (parent pid 1, child pid 2)"
+        expect "wait: ok"
+        expect "child pid 2 exited with code 7"
+        expect "wait again: ECHILD"
+        out=$(run p wait 2>&1); echo "$out"
+        expect "wait: ECHILD"
+        grep -q '"event":"spawn","path":"/bin/t_proc.wasm"' "$tmp/state/p/audit.jsonl" \
+            || fail "spawn not audited"
+        i=0
+        until [ "$(ls "$tmp/state/p/"run-*.json 2>/dev/null | wc -l)" -ge 2 ]; do
+            i=$((i + 1)); [ $i -gt 200 ] && fail "no run attestations"; sleep 0.02
+        done
+        run1=$(ls "$tmp/state/p/"run-*.json | sort | head -1)
+        "$kiln" verify-run --key "$tmp/node.pub.pem" "$run1" >"$tmp/v.out" || fail "attestation refused"
+        cat "$tmp/v.out"
+        grep -q "container p, 2 process(es)" "$tmp/v.out" || fail "not 2 processes"
+        grep -q "exit 7 (exit)" "$tmp/v.out" || fail "child's exit code not attested"
+        python3 - "$run1" <<'PY' || fail "process table in the attestation"
+import base64, json, sys
+st = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+ps = sorted((p["pid"], p["ppid"], p["exitCode"]) for p in st["predicate"]["processes"])
+assert ps == [(1, 0, 0), (2, 1, 7)], ps
+PY
+        ;;
+    pipe)
+        out=$(run p pipeline /bin/t_proc.wasm 5 2>&1); rc=$?; echo "$out"
+        [ $rc -eq 0 ] || fail "t_proc exit $rc"
+        expect "spawn producer: ok"
+        expect "^LINE 4 FROM PID 2$"
+        expect "consumer pid 3: 5 lines, 90 bytes"
+        expect "producer pid 2 exited with code 0"
+        expect "consumer pid 3 exited with code 0"
+        [ "$(echo "$out" | grep -c '^LINE ')" -eq 5 ] || fail "lines lost in the pipe"
+        ;;
+    kill)
+        out=$(run p killsibling /bin/t_proc.wasm 15 2>&1); rc=$?; echo "$out"
+        [ $rc -eq 0 ] || fail "t_proc exit $rc"
+        expect "wait WNOHANG: ok, 0"
+        expect "kill: ok"
+        expect "sleeper pid 2 killed by signal 15"
+        expect "kill again: ESRCH"
+        out=$(run p killsibling /bin/t_proc.wasm 9 2>&1); echo "$out"
+        expect "sleeper pid 2 killed by signal 9"
+        grep -q '"event":"signal","target":2,"signal":9' "$tmp/state/p/audit.jsonl" \
+            || fail "signal not audited"
+        ;;
+    crosskill)
+        # q: two sleepers (pids 1 and 2 in q); p: only itself (pid 1 in p)
+        run q sleep >"$tmp/q1.out" 2>&1 &
+        q1=$!
+        i=0; until grep -q "sleeper pid 1" "$tmp/q1.out"; do
+            i=$((i + 1)); [ $i -gt 300 ] && fail "q sleeper 1"; sleep 0.02; done
+        run q sleep >"$tmp/q2.out" 2>&1 &
+        q2=$!
+        i=0; until grep -q "sleeper pid 2" "$tmp/q2.out"; do
+            i=$((i + 1)); [ $i -gt 300 ] && fail "q sleeper 2"; sleep 0.02; done
+        out=$(run p kill 2 9 2>&1); echo "$out"
+        expect "kill 2: ESRCH"
+        out=$(run p kill "$q2" 9 2>&1); echo "$out"
+        expect "kill $q2: ESRCH"
+        out=$(run p kill 1 0 2>&1); echo "$out"
+        expect "kill 1: ok"
+        kill -0 "$q1" 2>/dev/null && kill -0 "$q2" 2>/dev/null || fail "q's processes were hit"
+        grep -q '"event":"deny","call":"kill","path":"pid 2","errno":"ESRCH"' \
+            "$tmp/state/p/audit.jsonl" || fail "cross-container kill not audited in p's log"
+        grep -q '"call":"kill"' "$tmp/state/q/audit.jsonl" && fail "p's kill in q's log"
+        # within q the same pid is a real process
+        out=$(run q kill 2 15 2>&1); echo "$out"
+        expect "kill 2: ok"
+        wait "$q2"; rc=$?
+        [ $rc -eq 143 ] || fail "q's sleeper 2 exit $rc"
+        kill "$q1"; wait "$q1"
+        ;;
+    esac
+    alive
+    ;;
+refused)
+    [ -f "$tproc" ] || { echo "skip: no t_proc.wasm"; exit 77; }
+    mkdir -p "$tmp/r/bin" "$tmp/r/w" "$tmp/trust"
+    cp "$tproc" "$tmp/r/bin/t_proc.wasm"; cp "$tproc" "$tmp/r/bin/other.wasm"
+    cp "$tproc" "$tmp/r/bin/bydigest.wasm"
+    printf 'x' >>"$tmp/r/bin/other.wasm" # another digest
+    echo "not wasm" >"$tmp/r/bin/text.wasm"
+    "$kiln" keygen -o "$tmp/signer" >/dev/null
+    cp "$tmp/signer.pub.pem" "$tmp/trust/"
+    "$kiln" sign --key "$tmp/signer.pem" --abi wasi_snapshot_preview1 "$tproc" \
+        -o "$tmp/r/bin/app.unit" >/dev/null || fail "kiln sign"
+    cp "$tmp/r/bin/app.unit" "$tmp/r/bin/bad.unit"
+    printf 'X' | dd of="$tmp/r/bin/bad.unit" bs=1 seek=100 conv=notrunc 2>/dev/null
+    d=$(sha256sum "$tproc" | cut -d' ' -f1)
+    printf '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},
+      "filesystem":[{"path":"/","mode":"ro"},{"path":"/w","mode":"rw"}],
+      "exec":["/bin/t_proc.wasm","/bin/text.wasm","/bin/app.unit","/bin/bad.unit","sha256:%s"]}' \
+        "$d" >"$tmp/p.json"
+    printf '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},
+      "filesystem":[{"path":"/","mode":"ro"}]}' >"$tmp/noexec.json"
+    "$kilnd" register --config "$tmp/cfg" --id open --root "$tmp/r" --uid "$(id -u)" \
+        --policy "$tmp/p.json" || fail register
+    "$kilnd" register --config "$tmp/cfg" --id signed --root "$tmp/r" --uid "$(id -u)" \
+        --policy "$tmp/p.json" --require-signed || fail register
+    "$kilnd" register --config "$tmp/cfg" --id noexec --root "$tmp/r" --uid "$(id -u)" \
+        --policy "$tmp/noexec.json" || fail register
+    TRUST=$tmp/trust start_kilnd
+    run() { c=$1; shift; "$kiln" exec --kilnd "$sock" --container "$c" --dir /w "$tproc" "$@"; }
+    expect() { echo "$out" | grep -q "$1" || fail "expected '$1' in: $out"; }
+    out=$(run open spawn /bin/other.wasm 2>&1); echo "$out"
+    expect "spawn /bin/other.wasm: EACCES"
+    grep -q '"event":"deny","call":"execve","path":"/bin/other.wasm","errno":"EACCES","rule":"\$.exec"' \
+        "$tmp/state/open/audit.jsonl" || fail "exec-list refusal not audited"
+    out=$(run open spawn /bin/bydigest.wasm 2>&1); echo "$out"
+    expect "spawn /bin/bydigest.wasm: ok"
+    expect "child pid 2 exited with code 0"
+    out=$(run open spawn /bin/text.wasm 2>&1); echo "$out"
+    expect "spawn /bin/text.wasm: ENOEXEC"
+    out=$(run open spawn /bin/missing.wasm 2>&1); echo "$out"
+    expect "spawn /bin/missing.wasm: EACCES\|spawn /bin/missing.wasm: ENOENT"
+    out=$(run open spawn /bin/bad.unit 2>&1); echo "$out"
+    expect "spawn /bin/bad.unit: EACCES"
+    grep -q "spawn of /bin/bad.unit refused: unit does not verify" "$tmp/kilnd.log" \
+        || fail "tampered unit refusal not logged"
+    # a signed unit runs (its verified wasm payload), in a container that requires signing
+    out=$("$probe" "$sock" signed spawn "$tmp/r/bin/app.unit" /bin/app.unit exit 5 2>&1); echo "$out"
+    expect "spawn /bin/app.unit: ok"
+    expect "wait: pid 2 status 1280"
+    out=$("$probe" "$sock" signed spawn "$tmp/r/bin/app.unit" /bin/t_proc.wasm exit 0 2>&1); echo "$out"
+    expect "spawn /bin/t_proc.wasm: EACCES"
+    grep -q "spawn of /bin/t_proc.wasm refused: container requires a signed unit" "$tmp/kilnd.log" \
+        || fail "unsigned spawn refusal not logged"
+    out=$("$probe" "$sock" signed spawn "$tmp/r/bin/app.unit" /bin/bad.unit exit 0 2>&1); echo "$out"
+    expect "spawn /bin/bad.unit: EACCES"
+    # no exec in the policy: the kiln_proc module is absent
+    out=$(run noexec getpid 2>&1); rc=$?; echo "$out"
+    [ $rc -ne 0 ] || fail "kiln_proc linked without exec"
+    expect "kiln_proc module is not available"
+    alive
+    ;;
+workers)
+    mkdir -p "$tmp/a/d" "$tmp/b/d"
+    for c in a b; do
+        "$kilnd" register --config "$tmp/cfg" --id "$c" --root "$tmp/$c" --uid "$(id -u)" \
+            || fail register
+    done
+    start_kilnd
+    attach() { # container fifo out: a probe waiting for a line before its open
+        rm -f "$2"; mkfifo "$2"
+        "$probe" "$sock" "$1" failclosed /d <"$2" >"$3" 2>&1 &
+    }
+    waitfor() { i=0; until grep -q "$1" "$2" 2>/dev/null; do
+        i=$((i + 1)); [ $i -gt 300 ] && fail "waiting for $1 in $2"; sleep 0.02; done; }
+    attach a "$tmp/fa" "$tmp/pa.out"; pa=$!; exec 3>"$tmp/fa"
+    attach b "$tmp/fb" "$tmp/pb.out"; pb=$!; exec 4>"$tmp/fb"
+    waitfor attached "$tmp/pa.out"; waitfor attached "$tmp/pb.out"
+    wa=$(sed -n 's/.*container a: worker \([0-9]*\) started.*/\1/p' "$tmp/kilnd.log")
+    wb=$(sed -n 's/.*container b: worker \([0-9]*\) started.*/\1/p' "$tmp/kilnd.log")
+    [ -n "$wa" ] && [ -n "$wb" ] && [ "$wa" != "$wb" ] || fail "one worker per container"
+    for w in $wa $wb; do
+        [ "$(awk '/^PPid:/{print $2}' /proc/$w/status)" = "$kpid" ] || fail "worker $w not kilnd's child"
+        grep -q "^Seccomp:[[:space:]]*2" /proc/$w/status || fail "worker $w: no seccomp filter"
+        grep -q "^NoNewPrivs:[[:space:]]*1" /proc/$w/status || fail "worker $w: no no_new_privs"
+        if [ "$(id -u)" -eq 0 ]; then
+            # bounding set: CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL NET_BIND_SERVICE
+            grep -q "^CapBnd:[[:space:]]*000000000000043f" /proc/$w/status \
+                || fail "worker $w capabilities: $(grep CapBnd /proc/$w/status)"
+        fi
+    done
+    echo "ok: workers $wa (a) and $wb (b) confined"
+    # a worker dies (say a bug in a's handling): a's unit fails closed, b works
+    kill -9 "$wa"
+    echo go >&3; exec 3>&-; wait $pa
+    cat "$tmp/pa.out"
+    grep -q "open /d: EIO" "$tmp/pa.out" || fail "a's unit did not fail closed"
+    out=$("$probe" "$sock" b open /d); echo "$out"
+    echo "$out" | grep -q "open /d: ok" || fail "b broken by a's worker"
+    out=$("$probe" "$sock" a open /d); echo "$out"
+    echo "$out" | grep -q "open /d: ok" || fail "a not served again by a new worker"
+    alive
+    # kilnd itself killed while b's worker serves: units fail closed, workers die
+    kill -9 "$kpid"; wait "$kpid" 2>/dev/null; kpid=
+    echo go >&4; exec 4>&-; wait $pb
+    cat "$tmp/pb.out"
+    grep -q "open /d: EIO" "$tmp/pb.out" || fail "b's unit did not fail closed"
+    i=0; while kill -0 "$wb" 2>/dev/null; do
+        i=$((i + 1)); [ $i -gt 200 ] && fail "worker $wb outlived kilnd"; sleep 0.02; done
+    rm -f "$sock"; start_kilnd
+    out=$("$probe" "$sock" b open /d); echo "$out"
+    echo "$out" | grep -q "open /d: ok" || fail "restarted kilnd does not serve"
+    grep -q "not a kilnd protocol 1 packet\|oversized" "$tmp/kilnd.log" && true
+    alive
     ;;
 *) fail "unknown test $t" ;;
 esac
