@@ -293,7 +293,7 @@ int main(int argc, char **argv)
         hello.npaths = 1;
     }
     if (kiln_vk_new(&vk, &err) < 0) return 3;
-    for (r = 0; r < 3; r++) /* stdio, for spawn */
+    for (r = 0; r < 3 && !strcmp(mode, "spawn"); r++) /* stdio for the child */
         kiln_vk_install_fd(vk, r, r, KILN_VK_FD_NOCLOSE);
     if (kiln_kilnd_attach(vk, sock, &hello, on_lost, &kc, &err) < 0) {
         printf("attach refused: %s\n", err.msg);
