@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -331,6 +332,8 @@ static int start_worker(struct server *s, struct pct *pc)
         _exit(kiln__kilnd_worker(s->cfg, &pc->ct, sv[1], s->trust));
     }
     close(sv[1]);
+    close(pc->ct.audit_fd); /* the worker writes the audit log; reopened next run */
+    pc->ct.audit_fd = -1;
     fcntl(sv[0], F_SETFL, O_NONBLOCK);
     pc->ctl = sv[0];
     pc->wpid = pid;
@@ -752,6 +755,14 @@ int kiln__kilnd_serve(const struct kiln_kilnd_config *cfg, volatile sig_atomic_t
     s->cfg = cfg;
     s->ls = s->sigfd = -1;
     find_runner(s);
+    {
+        /* one control socket per live container, one fd per pending connection */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+    }
     if (sodium_init() < 0) {
         r = kiln_error_set(err, KILN_E_IO, "kilnd: libsodium init failed");
         goto out;
