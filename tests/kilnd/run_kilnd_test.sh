@@ -438,7 +438,8 @@ spawn | pipe | kill | crosskill)
         python3 - "$run1" <<'PY' || fail "process table in the attestation"
 import base64, json, sys
 st = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
-ps = sorted((p["pid"], p["ppid"], p["exitCode"]) for p in st["predicate"]["processes"])
+ps = sorted((p["vpid"], p["ppid"], p["exitCode"]) for p in st["predicate"]["processes"])
+assert all(p["pid"] > 1 for p in st["predicate"]["processes"]), "host pids"
 assert ps == [(1, 0, 0), (2, 1, 7)], ps
 PY
         ;;

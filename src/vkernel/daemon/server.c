@@ -315,20 +315,17 @@ static int start_worker(struct server *s, struct pct *pc)
     if (pid == 0) {
         sigset_t all;
         int keep[2] = {sv[1], pc->ct.audit_fd};
-        struct pct *o;
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGCHLD, SIG_DFL);
         close_except(keep, 2);
-        /* nothing of the node key or the other containers stays here */
+        /* the node key does not stay here. The other containers' records
+         * (paths, policies: no authority, their fds are closed) are left
+         * alone: writing to them would copy a page per container into every
+         * worker */
         kiln_key_wipe(&s->key);
-        for (o = s->cts; o != NULL; o = o->next)
-            if (o != pc) {
-                free(o->ct.policy_text);
-                o->ct.policy_text = NULL;
-            }
         _exit(kiln__kilnd_worker(s->cfg, &pc->ct, sv[1], s->trust));
     }
     close(sv[1]);
@@ -482,8 +479,8 @@ static void on_exec(struct server *s, struct pct *pc, const struct kilnd_ctl *m,
     const char **argv = NULL;
     size_t i, na = 0;
     int32_t a[2] = {m->a[0], -EINVAL};
-    int k, uid = m->a[1], gid = m->a[2], pidfd = -1;
-    pid_t pid;
+    int k, uid = m->a[1], gid = m->a[2], pidfd = -1, gate[2] = {-1, -1};
+    pid_t pid = 0;
     if (nfds != 5 || j == NULL) goto reply;
     for (k = 0; k < pc->nuids; k++)
         if (pc->uids[k][0] == uid && pc->uids[k][1] == gid) break;
@@ -519,6 +516,12 @@ static void on_exec(struct server *s, struct pct *pc, const struct kilnd_ctl *m,
     json_array_foreach(json_object_get(j, "argv"), i, e) if (i > 0 && json_string_value(e))
         argv[na++] = json_string_value(e);
     argv[na] = NULL;
+    /* the unit starts only after its worker has C_EXECED (with its host pid)
+     * queued: a gate pipe the parent opens after sending it */
+    if (pipe2(gate, O_CLOEXEC) < 0) {
+        a[1] = -errno;
+        goto reply;
+    }
     pid = fork();
     if (pid < 0) {
         a[1] = -errno;
@@ -527,6 +530,9 @@ static void on_exec(struct server *s, struct pct *pc, const struct kilnd_ctl *m,
     if (pid == 0) {
         sigset_t all;
         int t[5];
+        char b;
+        close(gate[1]);
+        if (read(gate[0], &b, 1) != 1) _exit(126);
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
         signal(SIGTERM, SIG_DFL);
@@ -564,6 +570,9 @@ static void on_exec(struct server *s, struct pct *pc, const struct kilnd_ctl *m,
     logf_(s, "container %s: pid %d started as host pid %d", pc->ct.id, m->a[0], (int)pid);
 reply:
     ctl_send(pc, KILND_C_EXECED, a, 2, NULL, 0, &pidfd, pidfd >= 0);
+    if (pid > 0 && write(gate[1], "x", 1) != 1) kill(pid, SIGKILL);
+    if (gate[0] >= 0) close(gate[0]);
+    if (gate[1] >= 0) close(gate[1]);
     if (pidfd >= 0) close(pidfd);
     free(argv);
     json_decref(j);

@@ -916,7 +916,7 @@ static int handle_hello(struct worker *w, struct wconn *c, const uint8_t *pkt, l
     memset(&err, 0, sizeof err);
     if (kiln_vk_new(&c->vk, &err) < 0) goto nomem;
     kiln_vk_set_audit_fd(c->vk, dup(ct->audit_fd));
-    c->vk->audit_pid = c->prebound ? 0 : c->pid;
+    c->vk->audit_pid = c->prebound ? w->procs[c->proc].pid : c->pid;
     if (ct->policy_text != NULL) {
         if (kiln_vk_policy_parse(ct->policy_text, ct->policy_len, ct->policy_path, &pol, &err) < 0)
             goto nomem;
@@ -998,7 +998,7 @@ static int handle_hello(struct worker *w, struct wconn *c, const uint8_t *pkt, l
         p = np;
     }
     c->proc = (int)(p - w->procs);
-    c->vk->audit_pid = p->vpid;
+    c->vk->audit_pid = p->pid; /* a spawned unit's host pid may come later (C_EXECED) */
     json_object_set_new(grant, "pid", json_integer(p->vpid));
     json_object_set_new(grant, "exec", json_boolean(w->exec_any || json_array_size(w->exec) > 0));
     txt = json_dumps(grant, JSON_COMPACT);
@@ -1098,8 +1098,8 @@ static void end_run(struct worker *w)
                 subj, json_pack("{s:s,s:{s:s}}", "name", p->unit, "digest", "sha256", p->sha256));
         rfc3339(p->start_ns, a, sizeof a);
         rfc3339(p->end_ns ? p->end_ns : end, b, sizeof b);
-        o = json_pack("{s:i,s:i,s:i,s:i,s:s,s:s,s:s,s:s,s:s}", "pid", p->vpid, "ppid", p->ppid,
-                      "hostPid", p->pid, "uid", p->uid, "unit", p->unit, "abi", p->abi, "sha256",
+        o = json_pack("{s:i,s:i,s:i,s:i,s:s,s:s,s:s,s:s,s:s}", "pid", p->pid, "vpid", p->vpid,
+                      "ppid", p->ppid, "uid", p->uid, "unit", p->unit, "abi", p->abi, "sha256",
                       p->sha256, "started", a, "finished", b);
         json_object_set_new(o, "signer", p->signer[0] ? json_string(p->signer) : json_null());
         known = p->exited || p->reaped;
@@ -1292,6 +1292,8 @@ static void on_execed(struct worker *w, const struct kilnd_ctl *m, int *fds, int
         return;
     }
     p->pid = m->a[1];
+    c = conn_of_proc(w, p);
+    if (c != NULL && c->vk != NULL) c->vk->audit_pid = p->pid;
     if (nfds == 1) p->pidfd = fds[0];
     for (i = 1; i < nfds; i++)
         close(fds[i]);
@@ -1397,6 +1399,13 @@ int kiln__kilnd_worker(const struct kiln_kilnd_config *cfg, struct kiln__kilnd_c
             pf[i + 1].revents = 0;
         }
         if (poll(pf, (nfds_t)n + 1, -1) < 0) continue;
+        /* control first: a spawned unit's C_EXECED (its host pid) is queued
+         * before the unit can send its HELLO. The control message may change
+         * the connection table: poll again before serving connections. */
+        if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            if (on_ctl(w) < 0) break;
+            continue;
+        }
         /* back to front: drop() moves the last connection into slot i */
         for (i = n - 1; i >= 0; i--) {
             if (pf[i + 1].revents & POLLIN)
@@ -1404,7 +1413,6 @@ int kiln__kilnd_worker(const struct kiln_kilnd_config *cfg, struct kiln__kilnd_c
             else if (pf[i + 1].revents & (POLLHUP | POLLERR | POLLNVAL))
                 drop(w, i, NULL);
         }
-        if ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) && on_ctl(w) < 0) break;
     }
     /* stopping (or the parent is gone): every process still here is lost */
     while (w->nconns > 0)
