@@ -2,6 +2,7 @@
  * kilnd_main.c — the kilnd executable.
  *
  *   kilnd serve --socket PATH --config DIR --state DIR [--key NODE.pem] [--trust DIR]
+ *               [--runner KILN]
  *   kilnd register --config DIR --id ID --root DIR --uid UID [--pid PID]
  *                  [--policy FILE] [--require-signed]
  *
@@ -41,7 +42,7 @@ static void log_line(const char *line)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kilnd serve --socket PATH --config DIR --state DIR [--key NODE.pem]\n"
-               "                   [--trust DIR]\n"
+               "                   [--trust DIR] [--runner KILN]\n"
                "       kilnd register --config DIR --id ID --root DIR --uid UID [--pid PID]\n"
                "                   [--policy FILE] [--require-signed]\n\n"
                "The shared vkernel daemon (docs/kilnd-protocol.md).\n");
@@ -54,6 +55,7 @@ static int cmd_serve(int argc, char **argv)
                                          {"state", required_argument, NULL, 'd'},
                                          {"key", required_argument, NULL, 'k'},
                                          {"trust", required_argument, NULL, 't'},
+                                         {"runner", required_argument, NULL, 'r'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct kiln_kilnd_config cfg;
@@ -79,6 +81,9 @@ static int cmd_serve(int argc, char **argv)
             break;
         case 't':
             cfg.trust_dir = optarg;
+            break;
+        case 'r':
+            cfg.runner = optarg;
             break;
         case 'h':
             usage(stdout);
