@@ -401,6 +401,40 @@ int kiln_unit_verify_file(const char *path, const struct kiln_trust_store *ts,
 
 void kiln_unit_free(struct kiln_unit *u);
 
+/* Units inside a signed image (kiln run): the image attestation, a DSSE
+ * envelope the caller has verified with kiln_dsse_verify_trusted against the
+ * same store ts, names the unit file with the SHA-256 of ALL its bytes. Once
+ * the file's bytes are bound to that signed digest, hashing every region
+ * again proves nothing more, so kiln_unit_verify_attested checks, in order:
+ * the whole-file SHA-256 equals whole_sha256 (hashed here, once) -> footer
+ * sane -> envelope parses -> a trusted, non-revoked signature verifies ->
+ * the footer's layout equals the signed layout (and the policy subject its
+ * manifest digest) -> versions supported. Only the per-region hashing of
+ * kiln_unit_verify is left out; the unit's own signature is still checked.
+ * Flags:
+ *   KILN_UNIT_ATTESTED_KNOWN   the caller vouches that data are the bytes
+ *       whose SHA-256 it already checked against whole_sha256 (kiln run's
+ *       verified-cache index, docs/image.md "Run"): no hashing at all;
+ *   KILN_UNIT_ATTESTED_NO_STUB (only with _KNOWN; the _fd variant) the stub
+ *       region is not read: u->stub is NULL and its bytes in u->data are 0.
+ * Ownership and refusals as kiln_unit_verify (whole-file mismatch:
+ * KILN_REFUSAL_DIGEST_MISMATCH); bad flags or whole_sha256 NULL: KILN_E_ARG. */
+#define KILN_UNIT_ATTESTED_KNOWN 0x1u
+#define KILN_UNIT_ATTESTED_NO_STUB 0x2u
+int kiln_unit_verify_attested(uint8_t *data, size_t size, const struct kiln_trust_store *ts,
+                              const char whole_sha256[65], unsigned flags, struct kiln_unit **out,
+                              enum kiln_refusal *refusal, struct kiln_error *err);
+
+/* Reads the unit on fd (pread, once; without its stub region when flags has
+ * KILN_UNIT_ATTESTED_NO_STUB) and calls kiln_unit_verify_attested. A file
+ * that changes between the footer read and the rest is refused. Does not
+ * close fd. */
+int kiln_unit_verify_fd_attested(int fd, const struct kiln_trust_store *ts,
+                                 const char whole_sha256[65], unsigned flags,
+                                 struct kiln_unit **out, enum kiln_refusal *refusal,
+                                 struct kiln_error *err);
+
+
 /* An unverified view for `kiln inspect`: the footer and, when they parse, the
  * envelope and statement. Nothing here is trusted. */
 struct kiln_unit_info {

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -347,15 +348,55 @@ static int check_versions(const struct kiln_unit_footer *f, const struct kiln_st
     return 0;
 }
 
-int kiln_unit_verify(uint8_t *data, size_t size, const struct kiln_trust_store *ts,
-                     struct kiln_unit **out, enum kiln_refusal *refusal, struct kiln_error *err)
+/* Step 5 for a unit whose whole-file digest was already checked against a
+ * signed subject (kiln_unit_verify_attested): the same layout checks as
+ * check_digests, with the signed subject digests standing in for hashes of
+ * bytes that the whole-file digest already covers. */
+static int check_layout(const struct kiln_unit_footer *f, const struct kiln_statement *st,
+                        enum kiln_refusal *why, struct kiln_error *err)
+{
+    uint32_t i;
+    if (st->nregions != f->region_count)
+        return refuse(err, why, KILN_REFUSAL_DIGEST_MISMATCH, KILN_E_VERIFY,
+                      "the statement has %zu subjects, the footer %u regions", st->nregions,
+                      f->region_count);
+    for (i = 0; i < f->region_count; i++) {
+        const struct kiln_unit_region *r = &f->regions[i];
+        if (st->regions[i].kind != r->kind)
+            return refuse(err, why, KILN_REFUSAL_DIGEST_MISMATCH, KILN_E_VERIFY,
+                          "region %u is %s but signed subject %u is another kind", i,
+                          kiln_region_name(r->kind), i);
+        if (!st->has_manifest ||
+            st->regions[i].offset != r->offset || st->regions[i].length != r->length)
+            return refuse(err, why, KILN_REFUSAL_DIGEST_MISMATCH, KILN_E_VERIFY,
+                          "region %u (%s): footer says offset %llu length %llu, signed layout "
+                          "says %llu/%llu",
+                          i, kiln_region_name(r->kind), (unsigned long long)r->offset,
+                          (unsigned long long)r->length, (unsigned long long)st->regions[i].offset,
+                          (unsigned long long)st->regions[i].length);
+        if (r->kind == KILN_REGION_POLICY &&
+            (!st->manifest.has_policy || strcmp(st->sha256[i], st->manifest.policy_sha256) != 0))
+            return refuse(err, why, KILN_REFUSAL_DIGEST_MISMATCH, KILN_E_VERIFY,
+                          "policy region digest differs from predicate.policy.digest");
+    }
+    return 0;
+}
+
+/* The verifier behind kiln_unit_verify and kiln_unit_verify_attested.
+ * whole == NULL: every region is hashed (check_digests). Otherwise the file's
+ * bytes are bound to the signed digest whole[] (hashed here once unless the
+ * caller vouches with KILN_UNIT_ATTESTED_KNOWN) and only the layout is
+ * compared (check_layout). Owns data from the start. */
+static int verify(uint8_t *data, size_t size, const struct kiln_trust_store *ts, const char *whole,
+                  unsigned flags, struct kiln_unit **out, enum kiln_refusal *refusal,
+                  struct kiln_error *err)
 {
     struct kiln_unit *u = NULL;
     struct kiln_dsse *env = NULL;
     const char *label = NULL;
     int rc, which;
     uint32_t i;
-    uint64_t t0 = now_ns(), t1, t2;
+    uint64_t t0 = now_ns(), t1, t2, th = 0;
 
     u = calloc(1, sizeof *u);
     if (!u) {
@@ -366,6 +407,18 @@ int kiln_unit_verify(uint8_t *data, size_t size, const struct kiln_trust_store *
     u->size = size;
     data = NULL; /* owned by u from here on */
 
+    /* 0. (attested) the whole file against its signed digest */
+    if (whole && !(flags & KILN_UNIT_ATTESTED_KNOWN)) {
+        char hex[65];
+        kiln_sha256_hex(u->data, u->size, hex);
+        th = now_ns() - t0;
+        if (!kiln__is_hex64(whole) || strcmp(hex, whole) != 0) {
+            rc = refuse(err, refusal, KILN_REFUSAL_DIGEST_MISMATCH, KILN_E_VERIFY,
+                        "the file's sha256 %.16s... differs from the attested %.16s...", hex,
+                        whole);
+            goto fail;
+        }
+    }
     /* 1. footer sane */
     rc = kiln_unit_footer_parse(u->data, u->size, &u->footer, err);
     if (rc < 0) {
@@ -408,7 +461,8 @@ int kiln_unit_verify(uint8_t *data, size_t size, const struct kiln_trust_store *
         goto fail;
     }
     /* 4. every region's digest (and the layout) matches the signed subjects */
-    rc = check_digests(u->data, &u->footer, &u->statement, refusal, err);
+    rc = whole ? check_layout(&u->footer, &u->statement, refusal, err)
+               : check_digests(u->data, &u->footer, &u->statement, refusal, err);
     if (rc < 0) goto fail;
     /* 5. versions supported */
     rc = check_versions(&u->footer, &u->statement, refusal, err);
@@ -419,7 +473,7 @@ int kiln_unit_verify(uint8_t *data, size_t size, const struct kiln_trust_store *
         const uint8_t *p = u->data + r->offset;
         switch (r->kind) {
         case KILN_REGION_STUB:
-            u->stub = p, u->stub_len = (size_t)r->length;
+            if (!(flags & KILN_UNIT_ATTESTED_NO_STUB)) u->stub = p, u->stub_len = (size_t)r->length;
             break;
         case KILN_REGION_WASM:
             u->wasm = p, u->wasm_len = (size_t)r->length;
@@ -433,9 +487,9 @@ int kiln_unit_verify(uint8_t *data, size_t size, const struct kiln_trust_store *
         }
     }
     kiln_dsse_free(env);
-    u->timing.parse_ns = t1 - t0;
+    u->timing.parse_ns = t1 - t0 - th;
     u->timing.sig_ns = t2 - t1;
-    u->timing.hash_ns = now_ns() - t2;
+    u->timing.hash_ns = now_ns() - t2 + th;
     if (refusal) *refusal = KILN_REFUSAL_NONE;
     *out = u;
     return 0;
@@ -444,6 +498,102 @@ fail:
     kiln_unit_free(u);
     free(data);
     return rc;
+}
+
+int kiln_unit_verify(uint8_t *data, size_t size, const struct kiln_trust_store *ts,
+                     struct kiln_unit **out, enum kiln_refusal *refusal, struct kiln_error *err)
+{
+    return verify(data, size, ts, NULL, 0, out, refusal, err);
+}
+
+int kiln_unit_verify_attested(uint8_t *data, size_t size, const struct kiln_trust_store *ts,
+                              const char whole_sha256[65], unsigned flags, struct kiln_unit **out,
+                              enum kiln_refusal *refusal, struct kiln_error *err)
+{
+    if (!whole_sha256 || (flags & ~(KILN_UNIT_ATTESTED_KNOWN | KILN_UNIT_ATTESTED_NO_STUB)) ||
+        ((flags & KILN_UNIT_ATTESTED_NO_STUB) && !(flags & KILN_UNIT_ATTESTED_KNOWN))) {
+        free(data);
+        return refuse(err, refusal, KILN_REFUSAL_IO, KILN_E_ARG,
+                      "kiln_unit_verify_attested: bad arguments");
+    }
+    return verify(data, size, ts, whole_sha256, flags, out, refusal, err);
+}
+
+/* Reads the unit on fd for kiln_unit_verify_fd_attested without its stub
+ * region: a zero-filled buffer of the file's size, the footer read first, then
+ * every byte from the end of the stub region to the end of the file (once,
+ * with pread). The footer is parsed again by the verifier on the whole buffer. */
+static int read_without_stub(int fd, uint8_t **out, size_t *len, size_t *from,
+                             struct kiln_error *err)
+{
+    struct stat st;
+    struct kiln_unit_footer f;
+    uint8_t *buf = NULL;
+    size_t size, off, want;
+    int rc;
+    if (fstat(fd, &st) != 0) return kiln_error_sys(err, errno, "unit: fstat");
+    if (!S_ISREG(st.st_mode)) return kiln_error_set(err, KILN_E_ARG, "unit: not a regular file");
+    if (st.st_size < KILN_UNIT_FOOTER_SIZE || (uint64_t)st.st_size > KILN_UNIT_MAX_SIZE)
+        return kiln_error_set(err, KILN_E_MALFORMED, "unit: %lld bytes: no room for a footer or "
+                              "over the size limit", (long long)st.st_size);
+    size = (size_t)st.st_size;
+    buf = calloc(1, size + 1); /* large: fresh zero pages, the stub's are never touched */
+    if (!buf) return kiln_error_set(err, KILN_E_NOMEM, "unit: out of memory for %zu bytes", size);
+    off = size - KILN_UNIT_FOOTER_SIZE;
+    for (;;) {
+        want = size - off;
+        ssize_t r = pread(fd, buf + off, want, (off_t)off);
+        if (r < 0 && errno == EINTR) continue;
+        if (r != (ssize_t)want) {
+            rc = r < 0 ? kiln_error_sys(err, errno, "unit: read at offset %zu", off)
+                       : kiln_error_set(err, KILN_E_IO, "unit: short read at offset %zu", off);
+            goto fail;
+        }
+        if (off != size - KILN_UNIT_FOOTER_SIZE) break;
+        rc = kiln_unit_footer_parse(buf, size, &f, err);
+        if (rc < 0) goto fail;
+        off = f.region_count > 1 ? (size_t)f.regions[1].offset : 0;
+        if (off >= size - KILN_UNIT_FOOTER_SIZE) break;
+    }
+    *out = buf;
+    *len = size;
+    *from = off;
+    return 0;
+fail:
+    free(buf);
+    return rc;
+}
+
+int kiln_unit_verify_fd_attested(int fd, const struct kiln_trust_store *ts,
+                                 const char whole_sha256[65], unsigned flags,
+                                 struct kiln_unit **out, enum kiln_refusal *refusal,
+                                 struct kiln_error *err)
+{
+    uint8_t *data;
+    size_t n, from = 0;
+    uint64_t t0 = now_ns(), t1;
+    int rc = (flags & KILN_UNIT_ATTESTED_NO_STUB)
+                 ? read_without_stub(fd, &data, &n, &from, err)
+                 : kiln__read_fd(fd, "unit", KILN_UNIT_MAX_SIZE, &data, &n, err);
+    if (rc < 0) {
+        char m[sizeof err->msg];
+        snprintf(m, sizeof m, "%s", err ? err->msg : "");
+        return refuse(err, refusal,
+                      rc == -KILN_E_MALFORMED ? KILN_REFUSAL_BAD_FOOTER : KILN_REFUSAL_IO, -rc,
+                      "%s", m);
+    }
+    t1 = now_ns();
+    rc = kiln_unit_verify_attested(data, n, ts, whole_sha256, flags, out, refusal, err);
+    if (rc < 0) return rc;
+    /* the file changed between the two reads: bytes before `from` were not read */
+    if ((*out)->footer.region_count > 1 && (*out)->footer.regions[1].offset < from) {
+        kiln_unit_free(*out);
+        *out = NULL;
+        return refuse(err, refusal, KILN_REFUSAL_IO, KILN_E_IO,
+                      "the unit changed while it was being read");
+    }
+    (*out)->timing.read_ns = t1 - t0;
+    return 0;
 }
 
 int kiln_unit_verify_fd(int fd, const struct kiln_trust_store *ts, struct kiln_unit **out,

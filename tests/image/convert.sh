@@ -92,7 +92,26 @@ rc=$?
 set -e
 [ $rc = 2 ] || fail "exit status not passed through ($rc)"
 [ "$out" = "$(printf 'hello from the image\narg one\narg two')" ] || fail "args: $out"
-[ "$(ls cache | wc -l)" = 1 ] || fail "cache"
+[ "$(ls -d cache/rootfs-* | wc -l)" = 1 ] || fail "cache"
+# the verified-cache index: once the files are older than the racy window, a
+# warm run stats the signed files instead of hashing them (--json says which)
+sleep 0.2
+"$KILN" run --trust trust --cache cache --json=run1.json C:t >/dev/null
+[ -f cache/verified-* ] || fail "no verified-cache index"
+"$KILN" run --trust trust --cache cache --json=run2.json C:t >/dev/null
+python3 - run1.json run2.json <<'PY' || fail "run --json summary"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a["command"] == "run" and a["exitCode"] == 0 and a["outcome"] == "exited", a
+assert a["unit"]["path"] == "/app/greet.wasm" and a["unit"]["sha256"].startswith("sha256:"), a
+assert a["cache"]["state"] == "hit" and a["cache"]["subjects"] == 2, a
+assert b["cache"]["hashed"] == 0 and b["cache"]["unchanged"] == 2, b
+assert b["audit"]["byEvent"]["exit"] == 1 and b["audit"]["exitReason"] == "exit", b
+assert b["timesMs"]["totalMs"] > 0, b
+PY
+out=$("$KILN" run --trust trust --cache cache --rehash --json C:t 2>&1 >/dev/null)
+echo "$out" | grep -q '"hashed":2,"unchanged":0' || fail "--rehash: $out"
+echo "ok: verified-cache index used on warm runs, --rehash hashes again, --json summary"
 
 # oci-archive output
 "$KILN" convert L:t -o C.tar --format oci-archive --key k.pem >/dev/null
@@ -186,10 +205,28 @@ PY
 refuses "forged attestation" "attestation" "$KILN" run --trust trust --cache cache8 T3:t
 grep -q "bad signature\|bad envelope" err.txt || fail "forged attestation: not a signature refusal"
 # tampered cache: the unit, then the attestation copy
+# (the index lists the unit as verified: a change must still be seen)
 root=$(ls -d cache/rootfs-*)
 cp "$root/app/greet.wasm" saved.unit
 python3 -c "import sys;p=sys.argv[1];b=bytearray(open(p,'rb').read());b[len(b)-300]^=1;open(p,'wb').write(b)" "$root/app/greet.wasm"
 refuses "tampered unit in the cache" "digest mismatch with the attestation" "$KILN" run --trust trust --cache cache C:t
+# same size, same mtime (set back), one byte of the stub flipped in place
+cp saved.unit "$root/app/greet.wasm"
+sleep 0.2
+"$KILN" run --trust trust --cache cache C:t >/dev/null || fail "run after restoring the unit"
+python3 -c "
+import os, sys
+p = sys.argv[1]; st = os.stat(p)
+with open(p, 'r+b') as f:
+    f.seek(100); b = f.read(1); f.seek(100); f.write(bytes([b[0] ^ 1]))
+os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))" "$root/app/greet.wasm"
+refuses "stub byte flipped in the cache, mtime kept" "digest mismatch with the attestation" \
+  "$KILN" run --trust trust --cache cache C:t
+cp saved.unit "$root/app/greet.wasm"
+python3 -c "import sys;p=sys.argv[1];b=bytearray(open(p,'rb').read());b[100]^=1;open(p,'wb').write(b)" "$root/app/greet.wasm"
+sed -i 's/^\([0-9a-f]\{64\}\) [0-9 ]* \/app\/greet.wasm$/\1 0 0 0 0 0 0 0 \/app\/greet.wasm/' cache/verified-*
+refuses "tampered unit with a stale index" "digest mismatch with the attestation" \
+  "$KILN" run --trust trust --cache cache C:t
 cp saved.unit "$root/app/greet.wasm"
 echo ' ' >> "$root/.kiln/attestation.json"
 refuses "tampered attestation copy" "differs from the signed referrer" "$KILN" run --trust trust --cache cache C:t

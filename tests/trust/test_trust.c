@@ -1050,6 +1050,121 @@ static void test_verify_fd(void)
     free(unit);
 }
 
+/* kiln_unit_verify_attested / _fd_attested (kiln run: a unit bound to the
+ * whole-file digest in a verified image attestation): every byte still
+ * matters when the digest is checked here; the unit's own signature, layout
+ * and versions are checked in every mode; _KNOWN skips only hashing. */
+static void test_verify_attested(void)
+{
+    struct kiln_seckey k, other;
+    const struct kiln_seckey *keys[1] = {&k}, *okeys[1] = {&other};
+    struct kiln_trust_store *ts;
+    struct kiln_unit *u = NULL;
+    struct kiln_error err = {0};
+    enum kiln_refusal why;
+    char path[] = "/tmp/kiln-unit-test.XXXXXX", hex[65], zero[65];
+    uint8_t *unit, *ounit;
+    size_t len, olen, i;
+    int fd;
+    CHECK(kiln_key_generate(&k, NULL) == 0);
+    CHECK(kiln_key_generate(&other, NULL) == 0);
+    unit = build_unit(keys, 1, true, NULL, 0, &len);
+    ounit = build_unit(okeys, 1, true, NULL, 0, &olen);
+    ts = store_with(&k.pub);
+    kiln_sha256_hex(unit, len, hex);
+    memset(zero, '0', 64);
+    zero[64] = 0;
+    /* good: hashed once here */
+    uint8_t *copy = malloc(len);
+    REQUIRE(copy);
+    memcpy(copy, unit, len);
+    CHECK(kiln_unit_verify_attested(copy, len, ts, hex, 0, &u, &why, &err) == 0);
+    CHECK(u && u->wasm_len == sizeof wasm_bytes && memcmp(u->wasm, wasm_bytes, u->wasm_len) == 0);
+    CHECK(u && u->stub_len == sizeof stub_bytes && u->policy_len == strlen(policy_text));
+    kiln_unit_free(u);
+    u = NULL;
+    /* every flipped byte: refused (whole-file digest, or earlier checks) */
+    for (i = 0; i < len; i++) {
+        copy = malloc(len);
+        REQUIRE(copy);
+        memcpy(copy, unit, len);
+        copy[i] ^= 0x01;
+        CHECK_MSG(kiln_unit_verify_attested(copy, len, ts, hex, 0, &u, &why, &err) < 0,
+                  "byte %zu flipped: accepted", i);
+    }
+    /* another digest: refused */
+    copy = malloc(len);
+    REQUIRE(copy);
+    memcpy(copy, unit, len);
+    CHECK(kiln_unit_verify_attested(copy, len, ts, zero, 0, &u, &why, &err) < 0 &&
+          why == KILN_REFUSAL_DIGEST_MISMATCH);
+    /* _KNOWN: no hashing, but the unit's own signature still counts */
+    copy = malloc(len);
+    REQUIRE(copy);
+    memcpy(copy, unit, len);
+    CHECK(kiln_unit_verify_attested(copy, len, ts, zero, KILN_UNIT_ATTESTED_KNOWN, &u, &why,
+                                    &err) == 0);
+    kiln_unit_free(u);
+    u = NULL;
+    copy = malloc(olen);
+    REQUIRE(copy);
+    memcpy(copy, ounit, olen);
+    CHECK(kiln_unit_verify_attested(copy, olen, ts, zero, KILN_UNIT_ATTESTED_KNOWN, &u, &why,
+                                    &err) < 0 &&
+          why == KILN_REFUSAL_UNKNOWN_KEY);
+    /* bad flags: NO_STUB without KNOWN, unknown bits, no digest */
+    copy = malloc(len);
+    REQUIRE(copy);
+    CHECK(kiln_unit_verify_attested(copy, len, ts, hex, KILN_UNIT_ATTESTED_NO_STUB, &u, &why,
+                                    &err) == -KILN_E_ARG);
+    copy = malloc(len);
+    REQUIRE(copy);
+    CHECK(kiln_unit_verify_attested(copy, len, ts, hex, 0x80, &u, &why, &err) == -KILN_E_ARG);
+    copy = malloc(len);
+    REQUIRE(copy);
+    CHECK(kiln_unit_verify_attested(copy, len, ts, NULL, 0, &u, &why, &err) == -KILN_E_ARG);
+    /* from a file, without the stub */
+    fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    REQUIRE(write(fd, unit, len) == (ssize_t)len);
+    CHECK(kiln_unit_verify_fd_attested(fd, ts, hex, 0, &u, &why, &err) == 0);
+    CHECK(u && u->stub && u->stub_len == sizeof stub_bytes);
+    kiln_unit_free(u);
+    u = NULL;
+    CHECK(kiln_unit_verify_fd_attested(fd, ts, hex,
+                                       KILN_UNIT_ATTESTED_KNOWN | KILN_UNIT_ATTESTED_NO_STUB, &u,
+                                       &why, &err) == 0);
+    CHECK(u && !u->stub && u->wasm_len == sizeof wasm_bytes &&
+          memcmp(u->wasm, wasm_bytes, u->wasm_len) == 0);
+    kiln_unit_free(u);
+    u = NULL;
+    /* a changed stub byte is caught when hashing, whatever the mode of the last run */
+    REQUIRE(pwrite(fd, "\xff", 1, 3) == 1);
+    CHECK(kiln_unit_verify_fd_attested(fd, ts, hex, 0, &u, &why, &err) < 0 &&
+          why == KILN_REFUSAL_DIGEST_MISMATCH);
+    /* a changed envelope byte is caught even with _KNOWN (signature / parse) */
+    REQUIRE(pwrite(fd, unit + 3, 1, 3) == 1);
+    {
+        struct kiln_unit_footer f;
+        REQUIRE(kiln_unit_footer_parse(unit, len, &f, &err) == 0);
+        uint8_t b = unit[f.envelope_offset + 20] ^ 0x01;
+        REQUIRE(pwrite(fd, &b, 1, (off_t)f.envelope_offset + 20) == 1);
+        CHECK(kiln_unit_verify_fd_attested(fd, ts, hex,
+                                           KILN_UNIT_ATTESTED_KNOWN | KILN_UNIT_ATTESTED_NO_STUB,
+                                           &u, &why, &err) < 0);
+    }
+    /* a truncated file: refused */
+    REQUIRE(ftruncate(fd, 100) == 0);
+    CHECK(kiln_unit_verify_fd_attested(fd, ts, hex,
+                                       KILN_UNIT_ATTESTED_KNOWN | KILN_UNIT_ATTESTED_NO_STUB, &u,
+                                       &why, &err) < 0);
+    close(fd);
+    unlink(path);
+    kiln_trust_store_free(ts);
+    free(unit);
+    free(ounit);
+}
+
 static void test_inspect(void)
 {
     struct kiln_seckey k;
@@ -1097,6 +1212,7 @@ static const struct {
     {"trust_dir", test_trust_dir},
     {"system_store", test_system_store},
     {"verify_fd", test_verify_fd},
+    {"verify_attested", test_verify_attested},
     {"inspect", test_inspect},
 };
 
