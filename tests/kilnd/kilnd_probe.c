@@ -217,7 +217,8 @@ int main(int argc, char **argv)
                                   KILND_SYMLINKAT, KILND_READLINKAT, KILND_FSTATAT,
                                   KILND_UTIMENSAT, KILND_SOCKET,     KILND_CONNECT,
                                   KILND_BIND,      KILND_LISTEN,     KILND_ACCEPT,
-                                  KILND_EXIT,      KILND_HELLO,      77};
+                                  KILND_EXIT,      KILND_HELLO,      KILND_SPAWN,
+                                  KILND_WAIT,      77}; /* not KILL: pid 1 is the probe */
         static char pkt[4096], in[KILND_MSG_MAX + 1];
         int count = atoi(argv[i + 3]), k, s = -1, drops = 0, fds[KILND_MAX_FDS], nfds, j;
         srand((unsigned)atoi(argv[i + 4]));

@@ -464,6 +464,17 @@ PY
         expect "sleeper pid 2 killed by signal 9"
         grep -q '"event":"signal","target":2,"signal":9' "$tmp/state/p/audit.jsonl" \
             || fail "signal not audited"
+        # a parent blocked in wait still stops on SIGTERM (exit 143); its
+        # orphaned child lives on and can be killed by another process
+        run p waitsleeper /bin/t_proc.wasm >"$tmp/ws.out" 2>&1 &
+        ws=$!
+        i=0; until grep -q "sleeper pid 2" "$tmp/ws.out"; do
+            i=$((i + 1)); [ $i -gt 300 ] && fail "waitsleeper: $(cat "$tmp/ws.out")"; sleep 0.02; done
+        kill -TERM "$ws"; wait "$ws"; rc=$?
+        cat "$tmp/ws.out"
+        [ $rc -eq 143 ] || fail "waiting parent exit $rc after SIGTERM"
+        out=$(run p kill 2 9 2>&1); echo "$out"
+        expect "kill 2: ok"
         ;;
     crosskill)
         # q: two sleepers (pids 1 and 2 in q); p: only itself (pid 1 in p)

@@ -13,6 +13,7 @@
  *   spawnwait PATH N       spawn PATH "exit N", wait, print the status
  *   pipeline PATH N        PATH "produce N" | PATH "consume" through a pipe
  *   killsibling PATH SIG   spawn PATH "sleep", kill it with SIG, wait
+ *   waitsleeper PATH       spawn PATH "sleep" and wait for it (until stopped)
  *   kill PID SIG           kill PID, print the result
  *   spawn PATH             try to spawn PATH "exit 0", print the result
  *   wait                   wait with no child: ECHILD
@@ -182,6 +183,16 @@ int main(int argc, char **argv)
         status_line("sleeper", got, st);
         e = kp_kill(pid, atoi(argv[3]));
         printf("kill again: %s\n", ename(e));
+        return 0;
+    }
+    if (!strcmp(argv[1], "waitsleeper") && argc > 2) {
+        const char *args[] = {"sleep", NULL};
+        e = spawn(argv[2], args, own, &pid);
+        printf("spawn sleeper: %s, pid %d\n", ename(e), pid);
+        fflush(stdout);
+        if (e) return 1;
+        e = kp_wait(pid, 0, &st, &got); /* until we are stopped */
+        printf("wait: %s\n", ename(e));
         return 0;
     }
     if (!strcmp(argv[1], "kill") && argc > 3) {

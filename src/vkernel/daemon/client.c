@@ -41,6 +41,7 @@ struct kiln_kilnd {
     bool lost;    /* connection broken: fail closed */
     bool exited;  /* EXIT sent: releases are pointless */
     int pid;      /* this process's pid in the container (grant), 0 = unknown */
+    struct kiln_vk *vk; /* the vkernel attached (for its noted signal) */
     void (*lost_cb)(const char *msg);
     uint8_t out[KILND_MSG_MAX];    /* request being built */
     uint8_t in[KILND_MSG_MAX + 1]; /* reply (one byte more detects oversize) */
@@ -70,6 +71,21 @@ static int fail_closed(struct kiln_kilnd *c, const char *what, int e)
  * *fd a received fd (or -1; the caller owns it). */
 static int rpc_reply(struct kiln_kilnd *c, int op, struct kilnd_reply *rep, const uint8_t **data,
                      int *fd);
+
+/* A blocking WAIT's reply comes when a child is done. The embedder stopping
+ * the guest on a signal (kiln_vk_note_signal) must not wait for that: the
+ * wait returns -EINTR and the next request may only be EXIT (kilnd cancels
+ * the pending WAIT on EXIT). */
+static int wait_ready(struct kiln_kilnd *c)
+{
+    for (;;) {
+        struct pollfd p = {.fd = c->sock, .events = POLLIN};
+        if (poll(&p, 1, -1) > 0) return 0;
+        if (errno != EINTR) return fail_closed(c, "poll", errno);
+        if (c->vk != NULL && c->vk->signal_noted) return -EINTR;
+    }
+}
+
 static int rpc(struct kiln_kilnd *c, int op, struct kilnd_call *q, const void *d0, size_t l0,
                const void *d1, size_t l1, int sendfd, struct kilnd_reply *rep, const uint8_t **data,
                int *fd)
@@ -90,6 +106,7 @@ static int rpc(struct kiln_kilnd *c, int op, struct kilnd_call *q, const void *d
     if (l1) memcpy(c->out + sizeof *q + l0, d1, l1);
     r = kiln__kilnd_send(c->sock, c->out, sizeof *q + l0 + l1, NULL, 0, &sendfd, sendfd >= 0);
     if (r < 0) return fail_closed(c, "send", r);
+    if (op == KILND_WAIT && (r = wait_ready(c)) < 0) return r;
     return rpc_reply(c, op, rep, data, fd);
 }
 
@@ -756,6 +773,7 @@ int kiln_kilnd_attach(struct kiln_vk *vk, const char *socket_path,
     for (i = 0; i < nfds; i++)
         if (fds[i] >= 0) close(fds[i]);
     c->pid = (int)json_integer_value(json_object_get(g, "pid"));
+    c->vk = vk;
     kiln_vk_set_backend(vk, json_is_true(json_object_get(g, "exec")) ? &kilnd_backend_exec
                                                                       : &kilnd_backend,
                         c);

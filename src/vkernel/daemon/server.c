@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -532,6 +533,7 @@ static void on_exec(struct server *s, struct pct *pc, const struct kilnd_ctl *m,
         int t[5];
         char b;
         close(gate[1]);
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* kilnd gone: so are its units */
         if (read(gate[0], &b, 1) != 1) _exit(126);
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
@@ -706,9 +708,12 @@ static void stop_workers(struct server *s)
     struct pct *pc;
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    int k;
     for (pc = s->cts; pc != NULL; pc = pc->next)
         if (pc->ctl >= 0 && ctl_send(pc, KILND_C_STOP, NULL, 0, NULL, 0, NULL, 0) < 0)
             worker_gone(s, pc);
+    for (k = 0; k < s->nkids; k++) /* spawned units stop cleanly (exit summary) */
+        kill(s->kids[k].pid, SIGTERM);
     for (;;) {
         struct pollfd pf[256];
         struct pct *map[256];

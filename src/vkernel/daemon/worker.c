@@ -124,6 +124,7 @@ struct worker {
     json_t *abi;  /* ABI call name -> count */
     json_t *exec; /* the policy's "exec" array, NULL = none; exec_any: built-in policy */
     bool exec_any;
+    bool exec_digests; /* the exec list has "sha256:" entries */
     bool idle_sent;
     uint8_t *in; /* KILND_CTL_MAX + 1 */
 };
@@ -464,6 +465,12 @@ static int spawn_module(struct worker *w, struct wconn *c, const char *path, siz
         return -EINVAL;
     memcpy(gpath, path, len);
     gpath[len] = 0;
+    if (!w->exec_digests && !exec_allowed(w, gpath, NULL, &rule)) {
+        /* no digest entries: the path alone decides, before reading anything */
+        kiln__audit_deny(c->vk, "execve", gpath, EACCES, rule);
+        c->vk->denials++;
+        return -EACCES;
+    }
     g = kiln_vk_openat(c->vk, KILN_VK_AT_ROOT, path, len, O_RDONLY | O_NONBLOCK, 0);
     if (g < 0) return g;
     m = copy_sealed(c->vk->fds[g].host, "kiln-spawn", d, &size);
@@ -1215,8 +1222,11 @@ static void on_packet(struct worker *w, int i)
         return;
     }
     memcpy(&h, w->in, sizeof h);
-    if (c->wait_pending || c->spawn_pending)
-        r = -1; /* the unit waits for a deferred reply: nothing may arrive */
+    if (c->wait_pending && h.op == KILND_EXIT && nfds == 0) {
+        c->wait_pending = false; /* the unit stops while waiting: the wait is cancelled */
+        r = handle_exit(w, c, n);
+    } else if (c->wait_pending || c->spawn_pending)
+        r = -1; /* the unit waits for a deferred reply: nothing else may arrive */
     else if (!c->hello)
         r = h.op == KILND_HELLO ? handle_hello(w, c, w->in, n, fds, nfds) : -1;
     else if (h.op == KILND_EXIT && nfds == 0)
@@ -1380,7 +1390,12 @@ int kiln__kilnd_worker(const struct kiln_kilnd_config *cfg, struct kiln__kilnd_c
     else {
         json_t *pj = json_loadb(ct->policy_text, ct->policy_len, 0, NULL);
         json_t *ex = pj ? json_object_get(pj, "exec") : NULL;
+        size_t k;
+        json_t *e;
         if (json_is_array(ex)) w->exec = json_incref(ex);
+        json_array_foreach(w->exec, k, e) if (json_string_value(e) &&
+                                              strncmp(json_string_value(e), "sha256:", 7) == 0)
+            w->exec_digests = true;
         json_decref(pj);
     }
     if ((r = kiln__kilnd_confine_worker(ct, landlock, seal, &why)) < 0) {
