@@ -165,6 +165,8 @@ static void free_pct(struct pct *pc)
 {
     if (pc == NULL) return;
     free(pc->ct.policy_text);
+    free(pc->ct.root);
+    free(pc->ct.policy_path);
     if (pc->ct.audit_fd >= 0) close(pc->ct.audit_fd);
     if (pc->ctl >= 0) close(pc->ctl);
     free(pc);
@@ -218,7 +220,7 @@ static struct pct *load_container(struct server *s, const char *id, const char *
         snprintf(msg, sizeof msg, "%s: \"root\" and \"uid\" are required", path);
         goto bad_msg;
     }
-    if (realpath(root, ct->root) == NULL) {
+    if ((ct->root = realpath(root, NULL)) == NULL) {
         snprintf(msg, sizeof msg, "%s: root %s: %s", path, root, strerror(errno));
         goto bad_msg;
     }
@@ -231,7 +233,7 @@ static struct pct *load_container(struct server *s, const char *id, const char *
         struct kiln_vk_policy *p = NULL;
         struct kiln_error e;
         uint8_t d[32];
-        snprintf(ct->policy_path, sizeof ct->policy_path, "%s", pol);
+        if ((ct->policy_path = strdup(pol)) == NULL) goto bad;
         ct->policy_text = slurp(pol, &ct->policy_len);
         memset(&e, 0, sizeof e);
         if (ct->policy_text == NULL ||

@@ -38,8 +38,8 @@ struct kiln_kilnd_config {
  * starts. Owned by the parent; a worker gets its copy by fork. */
 struct kiln__kilnd_ct {
     char id[65];
-    char root[PATH_MAX];
-    char policy_path[PATH_MAX];
+    char *root;        /* realpath, owned */
+    char *policy_path; /* owned; NULL without a policy */
     char *policy_text; /* NULL = the permissive built-in policy */
     size_t policy_len;
     char policy_sha256[65];
