@@ -239,7 +239,42 @@ static bool dev_is_fresh(const struct oci_spec *s)
     return false;
 }
 
-static void setup_rootfs(int sync, const struct oci_spec *s)
+/* The daemon placement's files for kiln-stub (src/stub/kilnd.c): a
+ * read-only tmpfs at /run/kiln beneath the rootfs holding kilnd.id (root's,
+ * 0444) and kilnd.sock, a bind mount of kilnd's socket on the host. */
+static void kilnd_files(int sync, int rootfd, const char *sock, const char *kid)
+{
+    static const char dir[] = "/run/kiln";
+    char target[64], sockt[64];
+    int fd = mkpath_beneath(rootfd, dir, false), f, sfd;
+    size_t len = strlen(kid);
+    if (fd < 0) die(sync, "kilnd: create %s beneath the rootfs: %s", dir, strerror(-fd));
+    fdpath(target, sizeof target, fd);
+    if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k") < 0)
+        die(sync, "kilnd: tmpfs on %s: %s", dir, strerror(errno));
+    fd = reopen(sync, rootfd, dir, fd, target, sizeof target);
+    f = openat(fd, "kilnd.id", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444);
+    if (f < 0 || write(f, kid, len) != (ssize_t)len || write(f, "\n", 1) != 1 ||
+        fchown(f, 0, 0) < 0)
+        die(sync, "kilnd: write %s/kilnd.id: %s", dir, strerror(errno));
+    close(f);
+    f = openat(fd, "kilnd.sock", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (f < 0) die(sync, "kilnd: %s/kilnd.sock: %s", dir, strerror(errno));
+    close(f);
+    sfd = openat(fd, "kilnd.sock", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (sfd < 0) die(sync, "kilnd: %s/kilnd.sock: %s", dir, strerror(errno));
+    fdpath(sockt, sizeof sockt, sfd);
+    if (mount(sock, sockt, NULL, MS_BIND, NULL) < 0)
+        die(sync, "kilnd: bind the socket %s: %s", sock, strerror(errno));
+    close(sfd);
+    if (mount(NULL, target, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "mode=755,size=64k") < 0)
+        die(sync, "kilnd: remount %s read-only: %s", dir, strerror(errno));
+    close(fd);
+}
+
+static void setup_rootfs(int sync, const struct oci_spec *s, const char *kilnd_sock,
+                         const char *kilnd_id)
 {
     int rootfd;
     if (mount(NULL, "/", NULL, s->rootfs_prop, NULL) < 0)
@@ -251,6 +286,7 @@ static void setup_rootfs(int sync, const struct oci_spec *s)
     for (size_t i = 0; i < s->nmounts; i++)
         do_mount(sync, rootfd, &s->mounts[i]);
     if (dev_is_fresh(s)) default_devices(sync, rootfd);
+    if (kilnd_sock != NULL) kilnd_files(sync, rootfd, kilnd_sock, kilnd_id);
     if (fchdir(rootfd) < 0) die(sync, "chdir rootfs: %s", strerror(errno));
     if (syscall(SYS_pivot_root, ".", ".") < 0) die(sync, "pivot_root: %s", strerror(errno));
     if (umount2(".", MNT_DETACH) < 0) die(sync, "detach the old root: %s", strerror(errno));
@@ -376,9 +412,11 @@ static int open_entry(int sync, const struct oci_process *p, char *out, size_t l
 
 /* Verifies the entry as a kiln unit and returns a sealed memfd holding the
  * verified bytes; with allow_native and a file that does not verify,
- * returns the file's own fd. Dies with a clear message otherwise. */
+ * returns the file's own fd. Dies with a clear message otherwise. With
+ * policy non-NULL, *policy gets a malloc'd copy of the unit's signed policy
+ * (NULL when it has none) and *policy_len its length. */
 static int verified_entry(int sync, int fd, const char *path, struct kiln_trust_store *ts,
-                          bool allow_native)
+                          bool allow_native, char **policy, size_t *policy_len)
 {
     struct kiln_unit *u = NULL;
     struct kiln_error e = {0};
@@ -401,6 +439,16 @@ static int verified_entry(int sync, int fd, const char *path, struct kiln_trust_
         ssize_t n = write(mfd, u->data + off, u->size - off);
         if (n <= 0) die(sync, "memfd for %s: %s", path, strerror(errno));
         off += (size_t)n;
+    }
+    if (policy != NULL) {
+        *policy = NULL;
+        *policy_len = 0;
+        if (u->policy != NULL) {
+            *policy = malloc(u->policy_len);
+            if (*policy == NULL) die(sync, "out of memory");
+            memcpy(*policy, u->policy, u->policy_len);
+            *policy_len = u->policy_len;
+        }
     }
     kiln_unit_free(u);
     if (fchmod(mfd, 0555) < 0 ||
@@ -518,6 +566,8 @@ struct init_ctx {
     int console; /* console socket or -1 */
     int lastcap;
     int preserve_fds;
+    const char *kilnd_sock; /* daemon placement: kilnd's socket on the host, else NULL */
+    const char *kilnd_id;   /* the container's id in kilnd */
 };
 
 static int ns_fd_join(int sync, const struct oci_spec *s, bool pid)
@@ -545,7 +595,8 @@ static bool has_new_ns(const struct oci_spec *s, int flag)
 static void init_main(struct init_ctx *c)
 {
     const struct oci_spec *s = c->s;
-    char go, path[4096];
+    char go, path[4096], *policy = NULL;
+    size_t policy_len = 0;
     int fd;
     bool native;
     if (read(c->sync, &go, 1) != 1) _exit(1); /* the parent died or gave up */
@@ -555,7 +606,7 @@ static void init_main(struct init_ctx *c)
     /* namespaces and cgroup exist: the parent runs prestart/createRuntime */
     if (write(c->sync, "H", 1) != 1 || read(c->sync, &go, 1) != 1) _exit(1);
     if (!has_new_ns(s, CLONE_NEWNS)) die(c->sync, "kiln-oci needs a new mount namespace");
-    setup_rootfs(c->sync, s);
+    setup_rootfs(c->sync, s, c->kilnd_sock, c->kilnd_id);
     harden_paths(c->sync, s);
     if (s->hostname && has_new_ns(s, CLONE_NEWUTS) &&
         sethostname(s->hostname, strlen(s->hostname)) < 0)
@@ -566,8 +617,18 @@ static void init_main(struct init_ctx *c)
         setup_console(c->sync, c->console);
     }
     fd = open_entry(c->sync, &s->proc, path, sizeof path);
-    fd = verified_entry(c->sync, fd, path, c->ts, s->allow_native);
+    fd = verified_entry(c->sync, fd, path, c->ts, s->allow_native, &policy, &policy_len);
     native = s->allow_native && fd >= 0 && !(fcntl(fd, F_GET_SEALS) > 0);
+    if (c->kilnd_sock != NULL && policy != NULL) {
+        /* the parent registers the unit's signed policy with kilnd */
+        char *m = malloc(policy_len + 1);
+        if (m == NULL || policy_len > OCI_POLICY_MAX) die(c->sync, "kilnd: policy too large");
+        m[0] = 'P';
+        memcpy(m + 1, policy, policy_len);
+        if (write(c->sync, m, policy_len + 1) != (ssize_t)(policy_len + 1)) _exit(1);
+        free(m);
+    }
+    free(policy);
     landlock_scope();
     setup_process(c->sync, &s->proc, c->lastcap, s->seccomp);
     if (chdir(s->proc.cwd) < 0) die(c->sync, "chdir %s: %s", s->proc.cwd, strerror(errno));
@@ -611,11 +672,21 @@ static int connect_console(const char *path, struct kiln_error *err)
     return fd;
 }
 
-/* Reads the child's verdict: 0 on "K", else copies its message to err. */
-static int read_verdict(int sync, const char *what, struct kiln_error *err)
+/* Reads the child's verdict: 0 on "K", else copies its message to err. A
+ * policy message ("P" + the unit's policy) before it goes to *policy
+ * (malloc'd) when policy is non-NULL. */
+static int read_verdict(int sync, const char *what, char **policy, size_t *policy_len,
+                        struct kiln_error *err)
 {
-    char msg[1100];
+    static char msg[OCI_POLICY_MAX + 2];
     ssize_t n = read(sync, msg, sizeof msg - 1);
+    if (n > 1 && msg[0] == 'P' && policy != NULL && *policy == NULL) {
+        *policy = malloc((size_t)n - 1);
+        if (*policy == NULL) return kiln_error_set(err, KILN_E_NOMEM, "out of memory");
+        memcpy(*policy, msg + 1, (size_t)n - 1);
+        *policy_len = (size_t)n - 1;
+        n = read(sync, msg, sizeof msg - 1);
+    }
     if (n == 1 && msg[0] == 'K') return 0;
     if (n > 1 && msg[0] == 'E') {
         msg[n] = 0;
@@ -635,8 +706,8 @@ static int write_pidfile(const char *path, pid_t pid, struct kiln_error *err)
 static void rm_statedir(const char *dir)
 {
     char p[4200];
-    const char *files[] = {"exec.fifo", "state.json"};
-    for (size_t i = 0; i < 2; i++) {
+    const char *files[] = {"exec.fifo", "state.json", "policy.json"};
+    for (size_t i = 0; i < 3; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, files[i]);
         unlink(p);
     }
@@ -662,12 +733,17 @@ int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts, str
 {
     struct oci_spec s;
     struct oci_state st = {0};
-    char dir[4096], fifo[4200];
+    char dir[4096], fifo[4200], kid[OCI_KILND_ID_MAX + 1] = "", *policy = NULL;
     int sv[2] = {-1, -1}, fifofd = -1, console = -1, rc, flags = 0;
-    bool dir_made = false;
+    bool dir_made = false, kilnd, registered = false;
+    size_t policy_len = 0;
     pid_t pid = -1;
     char *cg = NULL;
     if ((rc = oci_spec_load(o->bundle, &s, err)) < 0) return rc;
+    /* the daemon placement: units only (a native process must not reach
+     * kilnd as this container), unless the annotation opts out */
+    kilnd = o->config != NULL && o->config->kilnd_socket[0] && !s.allow_native && !s.no_kilnd;
+    if (kilnd) oci_kilnd_id(o->root, o->id, kid);
     if (!ts && !s.allow_native) {
         rc = kiln_error_set(err, KILN_E_VERIFY, "cannot verify units: trust store: %s",
                             o->ts_error ? o->ts_error : "not loaded");
@@ -710,7 +786,10 @@ int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts, str
         goto fail;
     }
     if (pid == 0) {
-        struct init_ctx c = {&s, ts, sv[1], fifofd, console, last_cap(), o->preserve_fds};
+        struct init_ctx c = {
+            &s,      ts,         sv[1],           fifofd,
+            console, last_cap(), o->preserve_fds, kilnd ? o->config->kilnd_socket : NULL,
+            kid};
         close(sv[0]);
         init_main(&c);
     }
@@ -749,7 +828,17 @@ int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts, str
         rc = kiln_error_sys(err, errno, "sync with the container process");
         goto fail;
     }
-    if ((rc = read_verdict(sv[0], "container init", err)) < 0) goto fail;
+    if ((rc = read_verdict(sv[0], "container init", kilnd ? &policy : NULL, &policy_len, err)) < 0)
+        goto fail;
+    if (kilnd) {
+        /* before the pid file: once the shim has it, `start` may come */
+        if ((rc = oci_kilnd_register(o->config, kid, s.root, s.proc.uid, policy, policy_len, dir,
+                                     err)) < 0)
+            goto fail;
+        registered = true;
+        st.kilnd_id = kid;
+        st.kilnd_config = (char *)o->config->kilnd_config;
+    }
     st.id = (char *)o->id;
     st.pid = pid;
     st.start_time = oci_pid_start_time(pid);
@@ -766,9 +855,12 @@ int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts, str
     close(fifofd);
     if (console >= 0) close(console);
     free(cg);
+    free(policy);
     oci_spec_free(&s);
     return 0;
 fail:
+    if (registered) oci_kilnd_unregister(o->config->kilnd_config, kid);
+    free(policy);
     if (pid > 0) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
@@ -867,7 +959,7 @@ int oci_exec(const struct oci_exec_opts *o, struct kiln_trust_store *ts, struct 
             setup_console(sync, console);
         }
         fd = open_entry(sync, &p, entry, sizeof entry);
-        fd = verified_entry(sync, fd, entry, ts, st.allow_native);
+        fd = verified_entry(sync, fd, entry, ts, st.allow_native, NULL, NULL);
         native = st.allow_native && !(fcntl(fd, F_GET_SEALS) > 0);
         landlock_scope();
         setup_process(sync, &p, lastcap, spec.seccomp);
@@ -884,7 +976,7 @@ int oci_exec(const struct oci_exec_opts *o, struct kiln_trust_store *ts, struct 
         rc = kiln_error_sys(err, errno, "sync with the exec process");
         goto fail;
     }
-    if ((rc = read_verdict(sv[0], "exec", err)) < 0) goto fail;
+    if ((rc = read_verdict(sv[0], "exec", NULL, NULL, err)) < 0) goto fail;
     if ((rc = write_pidfile(o->pid_file, pid, err)) < 0) goto fail;
     rc = 0;
     if (!o->detach) {

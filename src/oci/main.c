@@ -22,6 +22,11 @@
  * container is set up. The test build (tests/oci) fixes other paths at
  * build time (KILN_OCI_TRUST_DIR, KILN_OCI_TRUST_CONFIG) with the same
  * ownership rules, like kiln-stub-test.
+ *
+ * kilnd: kiln-oci's config file (KILN_OCI_CONFIG, default /etc/kiln/oci.json,
+ * format in kilnd.c) may name a kilnd; containers whose entry is a verified
+ * unit then run in the daemon placement (registered at create, unregistered
+ * at delete; docs/containerd.md "kilnd").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +49,10 @@
 
 #ifdef KILN_OCI_TRUST_DIR
 #include "trust/trust_internal.h"
+#endif
+
+#ifndef KILN_OCI_CONFIG
+#define KILN_OCI_CONFIG "/etc/kiln/oci.json"
 #endif
 
 static const char *g_root = "/run/kiln-oci";
@@ -155,6 +164,7 @@ static int cmd_create(int argc, char **argv)
                                        {"preserve-fds", required_argument, 0, 'f'},
                                        {0, 0, 0, 0}};
     struct oci_create_opts o = {.root = g_root, .systemd_cgroup = g_systemd};
+    static struct oci_config cfg;
     struct kiln_trust_store *ts = NULL;
     struct kiln_error e = {0}, te = {0};
     char bundle[PATH_MAX], pidfile[PATH_MAX];
@@ -194,6 +204,8 @@ static int cmd_create(int argc, char **argv)
         o.pid_file = pidfile;
     }
     if (chdir(bundle) < 0) return fail("chdir %s: %s", bundle, strerror(errno));
+    if (oci_config_load(KILN_OCI_CONFIG, &cfg, &e) < 0) return fail("%s", e.msg);
+    o.config = &cfg;
     if (open_trust(&ts, &te) < 0) o.ts_error = te.msg;
     rc = oci_create(&o, ts, &e);
     kiln_trust_store_free(ts);
@@ -339,6 +351,11 @@ static int cmd_delete(int argc, char **argv)
     snprintf(dir, sizeof dir, "%s/%s", g_root, st.id);
     snprintf(p, sizeof p, "%s/exec.fifo", dir);
     unlink(p);
+    snprintf(p, sizeof p, "%s/policy.json", dir);
+    unlink(p);
+    /* kilnd forgets the container; it attested the run when its last unit
+     * disconnected */
+    oci_kilnd_unregister(st.kilnd_config, st.kilnd_id);
     snprintf(p, sizeof p, "%s/state.json", dir);
     unlink(p);
     if (rmdir(dir) < 0 && errno != ENOENT) rc = fail("rmdir %s: %s", dir, strerror(errno));

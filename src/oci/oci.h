@@ -28,6 +28,7 @@
 #define KILN_OCI_VERSION "0.1.0"
 #define KILN_OCI_SPEC_VERSION "1.0.2"
 #define KILN_OCI_ANNOTATION_NATIVE "dev.kiln.allow-native"
+#define KILN_OCI_ANNOTATION_KILND "dev.kiln.kilnd"
 
 struct kiln_trust_store;
 
@@ -131,6 +132,7 @@ struct oci_spec {
                           sandbox (io.kubernetes.cri.container-type ==
                           "sandbox", CRI-O's ContainerType likewise) */
     char *annotations; /* JSON text of the annotations object (or "{}") */
+    bool no_kilnd;     /* annotation dev.kiln.kilnd == "false" */
 };
 
 /* Parses bundle/config.json into *out (bundle: absolute). root.path is made
@@ -173,6 +175,8 @@ struct oci_state {
     char *cgroup;      /* cgroup path relative to each hierarchy's root */
     char *annotations; /* JSON text */
     bool allow_native;
+    char *kilnd_id;     /* the container's id in kilnd ("" = not attached) */
+    char *kilnd_config; /* kilnd's registration directory ("" = not attached) */
 };
 
 /* Reads ROOT/ID/state.json. KILN_E_ARG with "container does not exist" when
@@ -194,6 +198,36 @@ bool oci_id_valid(const char *id);
 
 /* Writes data to path atomically (temporary + rename), mode 0644. */
 int oci_write_atomic(const char *path, const char *data, struct kiln_error *err);
+
+/* -------------------------------------------------------------- kilnd --- */
+
+#define OCI_KILND_ID_MAX 64
+#define OCI_POLICY_MAX 60000 /* a unit policy kiln-oci passes on to kilnd */
+
+/* kiln-oci's config file (kilnd.c has the format). */
+struct oci_config {
+    char kilnd_socket[4096]; /* kilnd's socket on the host, "" = no kilnd */
+    char kilnd_config[4096]; /* kilnd's registration directory */
+    char kilnd_state[4096];  /* kilnd's state directory, "" = not given */
+};
+
+/* Loads the config at path into *out; a missing file is all defaults (no
+ * kilnd). Errors: KILN_E_DENIED (not a root-owned regular file only root may
+ * write), KILN_E_MALFORMED (naming the JSON field), KILN_E_IO. */
+int oci_config_load(const char *path, struct oci_config *out, struct kiln_error *err);
+
+/* The container's id in kilnd for (--root, id); see kilnd.c. */
+void oci_kilnd_id(const char *root, const char *id, char out[OCI_KILND_ID_MAX + 1]);
+
+/* Registers the container with kilnd: writes STATEDIR/policy.json (policy,
+ * when non-NULL: the unit's signed policy) and CONFIG/KID.json atomically.
+ * Errors name the file. */
+int oci_kilnd_register(const struct oci_config *c, const char *kid, const char *rootfs, uid_t uid,
+                       const char *policy, size_t policy_len, const char *statedir,
+                       struct kiln_error *err);
+
+/* Removes CONFIG/KID.json (no error if it is gone). */
+void oci_kilnd_unregister(const char *config_dir, const char *kid);
 
 /* ------------------------------------------------------------ cgroups --- */
 
@@ -227,7 +261,8 @@ struct oci_create_opts {
     const char *console_socket;
     int preserve_fds; /* fds 3..3+N-1 pass into the container */
     bool systemd_cgroup;
-    const char *ts_error; /* why the trust store did not open (ts NULL) */
+    const char *ts_error;            /* why the trust store did not open (ts NULL) */
+    const struct oci_config *config; /* kiln-oci's config (kilnd), may be NULL */
 };
 
 /* `create`: sets up the container whose init waits for `start`. */

@@ -467,8 +467,10 @@ int oci_spec_load(const char *bundle, struct oci_spec *out, struct kiln_error *e
             json_string_value(json_object_get(ann, "io.kubernetes.cri.container-type"));
         const char *t2 =
             json_string_value(json_object_get(ann, "io.kubernetes.cri-o.ContainerType"));
+        const char *kd = json_string_value(json_object_get(ann, KILN_OCI_ANNOTATION_KILND));
         out->allow_native = (n && strcmp(n, "true") == 0) || (t1 && strcmp(t1, "sandbox") == 0) ||
                             (t2 && strcmp(t2, "sandbox") == 0);
+        out->no_kilnd = kd && strcmp(kd, "false") == 0;
         out->annotations = json_dumps(ann, JSON_COMPACT | JSON_SORT_KEYS);
     } else {
         out->annotations = strdup("{}");

@@ -69,6 +69,11 @@ int oci_state_save(const char *root, const struct oci_state *st, struct kiln_err
     if (!j) return kiln_error_set(err, KILN_E_NOMEM, "state: out of memory");
     json_object_set_new(j, "annotations",
                         json_loads(st->annotations ? st->annotations : "{}", 0, NULL));
+    if (st->kilnd_id && st->kilnd_id[0]) {
+        json_object_set_new(j, "kilnd_id", json_string(st->kilnd_id));
+        json_object_set_new(j, "kilnd_config",
+                            json_string(st->kilnd_config ? st->kilnd_config : ""));
+    }
     text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     if (!text) return kiln_error_set(err, KILN_E_NOMEM, "state: out of memory");
@@ -101,11 +106,13 @@ int oci_state_load(const char *root, const char *id, struct oci_state *out, stru
     out->created = strdup(json_string_value(json_object_get(j, "created")) ?: "");
     out->cgroup = strdup(json_string_value(json_object_get(j, "cgroup")) ?: "");
     out->allow_native = json_is_true(json_object_get(j, "allow_native"));
+    out->kilnd_id = strdup(json_string_value(json_object_get(j, "kilnd_id")) ?: "");
+    out->kilnd_config = strdup(json_string_value(json_object_get(j, "kilnd_config")) ?: "");
     a = json_object_get(j, "annotations");
     out->annotations = a ? json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
     json_decref(j);
     if (!out->id || !out->bundle || !out->rootfs || !out->created || !out->cgroup ||
-        !out->annotations) {
+        !out->annotations || !out->kilnd_id || !out->kilnd_config) {
         oci_state_free(out);
         return kiln_error_set(err, KILN_E_NOMEM, "state: out of memory");
     }
@@ -121,6 +128,8 @@ void oci_state_free(struct oci_state *st)
     free(st->created);
     free(st->cgroup);
     free(st->annotations);
+    free(st->kilnd_id);
+    free(st->kilnd_config);
     memset(st, 0, sizeof *st);
 }
 

@@ -8,15 +8,25 @@
  *      it (kiln_unit_verify_fd) against the system trust store — whose place
  *      is fixed at build time or by a root-owned config file, never by the
  *      environment or argv, which belong to the guest;
- *   2. only then hardens the process (harden.c: no_new_privs, MDWE, the
- *      no-JIT seccomp filter), and, once the guest's mounts are set up,
- *      confines it with Landlock to them (kiln_vk_confine);
- *   3. runs the verified module on the engine with the embedded vkernel and
- *      the unit's signed policy, passing argv, the environment and the exit
- *      status through.
+ *   2. sets up the guest's kernel: embedded (the unit's signed policy, the
+ *      process's root mounted at "/") or, when the runtime put kilnd's files
+ *      at KILN_STUB_KILND_DIR (kilnd.c), the daemon placement: it connects
+ *      to kilnd, presents its verified unit (HELLO with the fd of
+ *      /proc/self/exe) and installs the grant and kilnd's policy;
+ *   3. creates the module with kiln_unit_module_load (the unit's signed AOT
+ *      object, mapped read+exec from a sealed memfd, or the interpreter) —
+ *      before hardening, which forbids PROT_EXEC from then on;
+ *   4. only then hardens the process (harden.c: no_new_privs, MDWE, the
+ *      no-JIT seccomp filter), confines it with Landlock to its mounts
+ *      (kiln_vk_confine; none at all in the daemon placement) and, in the
+ *      daemon placement, seals it (kiln_kilnd_seal: no open, socket, exec
+ *      ... of its own) and watches the kilnd connection;
+ *   5. runs the verified module on the engine, passing argv, the
+ *      environment and the exit status through.
  *
- * Nothing the guest controls is interpreted before step 3: every argument,
- * including options that look like ours, goes to the guest.
+ * Nothing the guest controls is interpreted before step 5: every argument,
+ * including options that look like ours, goes to the guest; the environment
+ * never selects the placement.
  *
  * A refusal exits 126 with exactly one line on stderr,
  *     kiln-stub: refused: <reason>: <detail>
@@ -25,7 +35,9 @@
  * "revoked key", "bad signature", "digest mismatch", "unsupported version",
  * ...) or one of the stub's own: "config" (stub config unsafe or wrong),
  * "trust store" (the system store cannot be opened), "harden" (a hardening
- * step failed), "bad policy" (the signed policy does not parse), "internal". A guest
+ * step failed), "bad policy" (the signed policy does not parse), "kilnd"
+ * (the daemon placement is set up wrong, or kilnd refused or cannot be
+ * reached: fail closed, never a fallback to embedded), "internal". A guest
  * that cannot be started after verification (link error, no _start) exits
  * 126 with "kiln-stub: cannot run: <detail>". A trap exits 134 (as `kiln
  * exec`) with "kiln-stub: trap: <message>".
@@ -45,12 +57,17 @@
  *                           real store) instead of kiln_trust_store_open_default;
  *   KILN_STUB_TIMING        benchmark build: one "kiln-stub-timing" line on
  *                           stderr at exit (bench/startup/run);
- *   KILN_STUB_MDWE_OPTIONAL run on kernels without PR_SET_MDWE (< 6.3).
+ *   KILN_STUB_MDWE_OPTIONAL run on kernels without PR_SET_MDWE (< 6.3);
+ *   KILN_STUB_KILND_DIR     where the runtime puts kilnd.sock and kilnd.id
+ *                           (default /run/kiln; a test build's own).
  *
  * The guest's view: stdin/stdout/stderr are the process's. A unit with a
  * policy region gets the process's root directory mounted at "/" and the
  * policy decides what is reachable (its default is nothing); a unit without
- * one gets the permissive built-in policy and no filesystem at all.
+ * one gets the permissive built-in policy and no filesystem at all. In the
+ * daemon placement the same unit asks kilnd for "/" (with a policy) or for
+ * nothing (without), and kilnd's policy for the container is the one in
+ * force (kiln-oci registers the unit's signed policy as that policy).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -65,7 +82,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kiln/kilnd.h"
 #include "kiln/unit.h"
+#include "kiln/unit_load.h"
 #include "kiln/vkernel.h"
 #include "kiln/wasm.h"
 #include "platform/linux/harden.h"
@@ -79,8 +98,13 @@
 #define KILN_STUB_CONFIG "/etc/kiln/stub.conf"
 #endif
 
+#ifndef KILN_STUB_KILND_DIR
+#define KILN_STUB_KILND_DIR "/run/kiln"
+#endif
+
 #define EXIT_REFUSED 126
 #define EXIT_TRAP 134
+#define EXIT_KILND_LOST 125
 
 extern char **environ;
 
@@ -88,12 +112,32 @@ extern char **environ;
 struct stub {
     struct kiln_vk *vk;             /* the guest's kernel; also our audit sink */
     struct kiln_trust_store *ts;    /* the system trust store */
-    struct kiln_unit *unit;         /* the verified unit (freed once decoded) */
-    struct kiln_module *mod;        /* the decoded module */
+    struct kiln_unit *unit;         /* the verified unit (freed once hardened) */
+    int exe_fd;                     /* /proc/self/exe, for kilnd's HELLO (-1: closed) */
+    struct kiln_kilnd *kc;          /* daemon placement: the connection, else NULL */
+    struct kiln_module *mod;        /* the module (owns its AOT object, if any) */
     struct kiln_store *store;       /* the engine store */
     struct kiln_wasi *wasi;         /* the WASI preview1 adapter */
     struct kiln_stub_timing timing; /* phase times (printed by timing builds) */
 };
+
+/* The daemon placement's fail-closed state: set when the kilnd connection
+ * hangs up (watcher thread) or a forwarded call finds it broken (client). */
+static volatile sig_atomic_t g_lost;
+static struct kiln_store *volatile g_store;
+
+static void on_lost(const char *msg)
+{
+    fprintf(stderr, "kiln-stub: %s\n", msg);
+    g_lost = 1;
+    if (g_store) kiln_store_interrupt(g_store);
+}
+
+static void on_hup(void)
+{
+    g_lost = 1;
+    if (g_store) kiln_store_interrupt(g_store);
+}
 
 static uint64_t now_ns(void)
 {
@@ -138,18 +182,15 @@ static int open_trust_store(struct kiln_trust_store **ts, struct kiln_error *err
 #endif
 }
 
-/* Steps 1 and 2: config, trust store, verification, hardening. Returns 0 or
- * the exit status of a refusal (already reported). */
-static int verify_and_harden(struct stub *s)
+/* Step 1: config, trust store, verification. Keeps the fd of
+ * /proc/self/exe open for kilnd. Returns 0 or the exit status of a refusal
+ * (already reported). */
+static int verify(struct stub *s)
 {
     struct kiln_error err = {0};
     struct kiln_stub_config cfg;
-    struct kiln_harden_result hr;
-    struct kiln_harden_status st;
     enum kiln_refusal why = KILN_REFUSAL_NONE;
-    unsigned flags = KILN_HARDEN_ALL;
-    uint64_t t;
-    int fd, rc;
+    int rc;
 
     if (kiln_vk_new(&s->vk, &err) < 0) return refuse(s, "internal", "%s", err.msg);
     if (kiln_stub_config_load(KILN_STUB_CONFIG, &cfg, &err) < 0)
@@ -157,16 +198,12 @@ static int verify_and_harden(struct stub *s)
     if (cfg.audit[0] && kiln_vk_open_audit(s->vk, cfg.audit, &err) < 0)
         return refuse(s, "config", "audit: %s", err.msg);
 
-    fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    s->exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (s->exe_fd < 0)
         return refuse(s, kiln_refusal_name(KILN_REFUSAL_IO), "/proc/self/exe: %s", strerror(errno));
-    if (open_trust_store(&s->ts, &err) < 0) {
-        close(fd);
-        return refuse(s, "trust store", "%s", err.msg);
-    }
+    if (open_trust_store(&s->ts, &err) < 0) return refuse(s, "trust store", "%s", err.msg);
     s->timing.setup_ns = now_ns() - s->timing.main_ns;
-    rc = kiln_unit_verify_fd(fd, s->ts, &s->unit, &why, &err);
-    close(fd);
+    rc = kiln_unit_verify_fd(s->exe_fd, s->ts, &s->unit, &why, &err);
     if (rc < 0) {
         const char *reason = kiln_refusal_name(why != KILN_REFUSAL_NONE ? why : KILN_REFUSAL_IO);
         return refuse(s, reason, "%s", detail_of(&err, reason));
@@ -175,8 +212,84 @@ static int verify_and_harden(struct stub *s)
     s->timing.parse_ns = s->unit->timing.parse_ns;
     s->timing.sig_ns = s->unit->timing.sig_ns;
     s->timing.hash_ns = s->unit->timing.hash_ns;
+    return 0;
+}
 
-    t = now_ns();
+/* The daemon placement: connects to kilnd and installs its grant. Returns 0
+ * or the exit status of a refusal. */
+static int attach(struct stub *s, const char *sock, const char *id)
+{
+    const struct kiln_manifest *m = &s->unit->statement.manifest;
+    static const char *const root[] = {"/"};
+    struct kiln_kilnd_hello h;
+    struct kiln_error err = {0};
+    memset(&h, 0, sizeof h);
+    h.container = id;
+    h.abi = m->guest_abi ? m->guest_abi : "wasi_snapshot_preview1";
+    h.unit_name = m->source_path ? m->source_path : "unit";
+    h.unit_fd = s->exe_fd;
+    /* as embedded: a unit with a policy gets "/" (the policy decides what is
+     * reachable), one without gets no filesystem */
+    h.paths = s->unit->policy != NULL ? root : NULL;
+    h.npaths = s->unit->policy != NULL ? 1 : 0;
+    if (kiln_kilnd_attach(s->vk, sock, &h, on_lost, &s->kc, &err) < 0)
+        return refuse(s, "kilnd", "%s", err.msg);
+    return 0;
+}
+
+/* Steps 2 and 3: the guest's kernel (embedded or kilnd) and the module, AOT
+ * object mapped before hardening. Returns 0 or an exit status. */
+static int load(struct stub *s)
+{
+    struct kiln_error err = {0};
+    struct kiln_vk_policy *pol = NULL;
+    char sock[PATH_MAX], id[80];
+    uint64_t t = now_ns();
+    int fd, daemon;
+
+    daemon = kiln_stub_kilnd_find(KILN_STUB_KILND_DIR, sock, sizeof sock, id, sizeof id, &err);
+    if (daemon < 0) return refuse(s, "kilnd", "%s", err.msg);
+    if (!daemon && s->unit->policy != NULL) {
+        if (kiln_vk_policy_parse((const char *)s->unit->policy, s->unit->policy_len, "policy.json",
+                                 &pol, &err) < 0)
+            return refuse(s, "bad policy", "%s", err.msg);
+        kiln_vk_set_policy(s->vk, pol);
+    }
+    for (fd = 0; fd < 3; fd++)
+        (void)kiln_vk_install_fd(s->vk, fd, fd, KILN_VK_FD_NOCLOSE | (fd ? KILN_VK_FD_STDOUT : 0));
+    if (daemon) {
+        int lowest = fcntl(s->exe_fd, F_DUPFD_CLOEXEC, 0), rc;
+        if (lowest >= 0) close(lowest); /* kiln_kilnd_attach's socket() gets this number */
+        if ((rc = attach(s, sock, id)) != 0) return rc;
+        fd = kiln_stub_kilnd_sock_fd(lowest);
+        if (fd < 0 || kiln_stub_kilnd_watch(fd, on_hup) < 0)
+            fprintf(stderr, "kiln-stub: warning: kilnd connection not watched: a guest blocked "
+                            "in a host call notices a lost kilnd only at its next call\n");
+    } else if (pol != NULL && kiln_vk_mount(s->vk, "/", "/", 0, &err) < 0) {
+        return refuse(s, "internal", "mount /: %s", err.msg);
+    }
+    close(s->exe_fd);
+    s->exe_fd = -1;
+
+    if (kiln_unit_module_load(s->unit, kiln_vk_policy(s->vk), s->vk, &s->mod, NULL, &err) < 0) {
+        fprintf(stderr, "kiln-stub: cannot run: %s\n", err.msg);
+        return EXIT_REFUSED;
+    }
+    s->timing.decode_ns = now_ns() - t;
+    return 0;
+}
+
+/* Step 4: hardening, checked against what the kernel reports, and the
+ * "unit" audit event; then the unit's file image is freed. Returns 0 or the
+ * exit status of a refusal. */
+static int harden(struct stub *s)
+{
+    struct kiln_harden_result hr;
+    struct kiln_harden_status st;
+    unsigned flags = KILN_HARDEN_ALL;
+    uint64_t t = now_ns();
+    int rc;
+
 #ifdef KILN_STUB_MDWE_OPTIONAL
     flags |= KILN_HARDEN_MDWE_OPTIONAL;
 #endif
@@ -190,38 +303,21 @@ static int verify_and_harden(struct stub *s)
         return refuse(s, "harden", "the kernel reports seccomp mode %d, no_new_privs %d, mdwe %d",
                       st.seccomp_mode, st.no_new_privs, st.mdwe);
     kiln_stub_audit_unit(s->vk, s->unit, &st);
-    return 0;
-}
-
-/* Step 3 up to the guest's first instruction: the vkernel, the policy, the
- * module, the store and the WASI adapter. Returns 0 or an exit status. */
-static int prepare(struct stub *s, int argc, char **argv)
-{
-    struct kiln_error err = {0};
-    struct kiln_vk_policy *pol = NULL;
-    struct kiln_store_config sc;
-    int nenv = 0, fd;
-    uint64_t t = now_ns();
-
-    if (s->unit->policy != NULL) {
-        if (kiln_vk_policy_parse((const char *)s->unit->policy, s->unit->policy_len, "policy.json",
-                                 &pol, &err) < 0)
-            return refuse(s, "bad policy", "%s", err.msg);
-        kiln_vk_set_policy(s->vk, pol);
-    }
-    for (fd = 0; fd < 3; fd++)
-        (void)kiln_vk_install_fd(s->vk, fd, fd, KILN_VK_FD_NOCLOSE | (fd ? KILN_VK_FD_STDOUT : 0));
-    if (pol != NULL && kiln_vk_mount(s->vk, "/", "/", 0, &err) < 0)
-        return refuse(s, "internal", "mount /: %s", err.msg);
-
-    if (kiln_module_new(s->unit->wasm, s->unit->wasm_len, NULL, &s->mod, &err) < 0) {
-        fprintf(stderr, "kiln-stub: cannot run: module.wasm: %s\n", err.msg);
-        return EXIT_REFUSED;
-    }
     /* the module holds its own copy: the file image is no longer needed */
     kiln_unit_free(s->unit);
     s->unit = NULL;
-    s->timing.decode_ns = now_ns() - t;
+    return 0;
+}
+
+/* Step 4 (rest) up to the guest's first instruction: the store, the WASI
+ * adapter, Landlock and, in the daemon placement, the seal. Returns 0 or an
+ * exit status. */
+static int prepare(struct stub *s, int argc, char **argv)
+{
+    struct kiln_error err = {0};
+    const struct kiln_vk_policy *pol = kiln_vk_policy(s->vk);
+    struct kiln_store_config sc;
+    int nenv = 0, rc;
 
     kiln_store_config_default(&sc);
     if (pol != NULL && kiln_vk_policy_limits(pol)->memory_bytes)
@@ -238,8 +334,13 @@ static int prepare(struct stub *s, int argc, char **argv)
         return EXIT_REFUSED;
     }
     /* the second wall (Landlock): from here on the process reaches only the
-     * mounts; where the kernel lacks it the vkernel's own checks remain */
+     * mounts (none in the daemon placement); where the kernel lacks it the
+     * vkernel's own checks remain */
     if (kiln_vk_confine(s->vk, &err) < 0) memset(&err, 0, sizeof err);
+    /* daemon placement: no authority of its own either — everything the
+     * guest may use arrives from kilnd as descriptors */
+    if (s->kc != NULL && (rc = kiln_kilnd_seal()) < 0)
+        return refuse(s, "harden", "kilnd seal: %s", strerror(-rc));
     return 0;
 }
 
@@ -254,7 +355,15 @@ static int run(struct stub *s)
 
     memset(&trap, 0, sizeof trap);
     s->timing.run_start_ns = now_ns();
+    g_store = s->store;
+    if (g_lost) kiln_store_interrupt(s->store); /* lost before the first instruction */
     r = kiln_wasi_run_limited(s->wasi, s->store, s->mod, lim, &trap, &err);
+    g_store = NULL;
+    if (s->kc != NULL &&
+        (kiln_kilnd_lost(s->kc) || (g_lost && trap.kind == KILN_TRAP_INTERRUPTED))) {
+        fprintf(stderr, "kiln-stub: stopped: the kilnd connection was lost\n");
+        return EXIT_KILND_LOST;
+    }
     if (r < 0) {
         fprintf(stderr, "kiln-stub: cannot run: %s\n", err.msg[0] ? err.msg : "failed");
         return EXIT_REFUSED;
@@ -271,19 +380,24 @@ int main(int argc, char **argv)
     int code;
 
     memset(&s, 0, sizeof s);
+    s.exe_fd = -1;
     s.timing.main_ns = now_ns();
-    code = verify_and_harden(&s);
+    code = verify(&s);
+    if (code == 0) code = load(&s);
+    if (code == 0) code = harden(&s);
     if (code == 0) code = prepare(&s, argc, argv);
     if (code == 0) code = run(&s);
 #ifdef KILN_STUB_TIMING
     kiln_stub_timing_print(&s.timing);
 #endif
+    fflush(stdout);
     kiln_wasi_free(s.wasi);
     kiln_store_free(s.store);
     kiln_module_free(s.mod);
     kiln_unit_free(s.unit);
     kiln_trust_store_free(s.ts);
     kiln_vk_free(s.vk);
-    fflush(stdout);
+    kiln_kilnd_free(s.kc); /* after vk, as kilnd.h says */
+    if (s.exe_fd >= 0) close(s.exe_fd);
     return code;
 }

@@ -7,6 +7,8 @@
 #define KILN_STUB_STUB_H
 
 #include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kiln/error.h"
@@ -36,6 +38,25 @@ void kiln_stub_audit_refused(struct kiln_vk *vk, const char *reason, const char 
  * source and the hardening in force as the kernel reports it (st). */
 void kiln_stub_audit_unit(struct kiln_vk *vk, const struct kiln_unit *unit,
                           const struct kiln_harden_status *st);
+
+/* The daemon placement (kilnd.c). Looks for DIR/kilnd.id and DIR/kilnd.sock:
+ * returns 0 without kilnd.id (embedded placement), 1 with the socket path
+ * in sock and the container id in id when both exist, negative with *err
+ * filled when kilnd.sock is missing (KILN_E_DENIED) or not a socket or
+ * kilnd.id is not a root-owned regular file that only root may write
+ * (KILN_E_DENIED), or holds no valid container id (KILN_E_MALFORMED). */
+int kiln_stub_kilnd_find(const char *dir, char *sock, size_t socklen, char *id, size_t idlen,
+                         struct kiln_error *err);
+
+/* Returns fd if it is a connected SOCK_SEQPACKET pathname unix socket (the
+ * kilnd connection kiln_kilnd_attach made), else -1. */
+int kiln_stub_kilnd_sock_fd(int fd);
+
+/* Starts a detached thread that waits for the kilnd connection fd to hang
+ * up, then calls on_hup (which must be async-safe enough to run on another
+ * thread: set a flag, kiln_store_interrupt) and, if the process still runs
+ * one second later, prints one line and exits 125. Returns 0 or -errno. */
+int kiln_stub_kilnd_watch(int fd, void (*on_hup)(void));
 
 /* Where the stub spent its time (CLOCK_MONOTONIC ns). */
 struct kiln_stub_timing {

@@ -1,7 +1,8 @@
 #!/bin/sh
-# oci_containerd.sh KILN STUB OCI REAPER NATIVE GUEST STOREBASE
+# oci_containerd.sh MODE KILN STUB OCI REAPER NATIVE GUEST STOREBASE FILES KILND
 #
-# kiln-oci under Debian's containerd 1.6 and its io.containerd.runc.v2 shim:
+# kiln-oci under Debian's containerd 1.6 and its io.containerd.runc.v2 shim.
+# MODE basic:
 #  - a private containerd (root, state, grpc and ttrpc sockets under a
 #    temporary directory, CRI plugin disabled) started here and stopped at
 #    the end, even on failure;
@@ -14,17 +15,36 @@
 #  - the runtime entry of docs/containerd.md (runc shim + BinaryName) loaded
 #    by a containerd with the CRI plugin on (config dump shows it; running
 #    a pod needs a CRI client, which Debian does not ship).
+# MODE kilnd: kiln-oci's config (STOREBASE/oci.json, compiled into
+#  kiln-oci-test) names a kilnd started here (KILND serve, node key made
+#  here): units attach to it (kiln-stub finds /run/kiln/kilnd.sock and
+#  kilnd.id, which kiln-oci mounts); output and exit status pass through;
+#  `--rm` unregisters and kilnd's run attestation verifies (kiln verify-run);
+#  two containers on the one kilnd (FILES, a unit with a policy giving it
+#  "/" rw) cannot see each other's files (by name or by the other's host
+#  path), processes (/proc) or audit events; `ctr task exec` of a unit
+#  attaches too; kilnd killed with -9 under a running unit makes it fail
+#  closed (exit 125, "kilnd connection lost"); kilnd restarted, new
+#  containers run.
+# MODE aot: a unit with a signed AOT object (kiln compile + sign --aot) runs
+#  in the bare rootfs; the stub's audit log (a stub.conf bind-mounted at
+#  /etc/kiln/stub.conf) says the object was attached, not interpreted.
 # The trust store (STOREBASE/trust, compiled into kiln-oci-test) is
 # bind-mounted read-only at /etc/kiln/trust in every container, as the docs
 # say for /etc/kiln/trust.
 # Exit 0 pass, 1 fail, 77 skipped (not root, or containerd/ctr/umoci missing).
 set -eu
+MODE=$1
+shift
 KILN=$1
 STUB=$2
 OCI=$3
 NATIVE=$5
 GUEST=$6
 T=$7
+FILES=$8
+KILND=$9
+KPID=""
 
 if [ "$(id -u)" != 0 ]; then
     echo "SKIP: containerd and kiln-oci need root"
@@ -54,6 +74,10 @@ cleanup() {
         kill "$CPID" 2>/dev/null || true
         wait "$CPID" 2>/dev/null || true
     fi
+    if [ -n "$KPID" ]; then
+        kill "$KPID" 2>/dev/null || true
+        wait "$KPID" 2>/dev/null || true
+    fi
     if [ -d /run/containerd/runc/$NS ]; then
         for id in $(ls /run/containerd/runc/$NS); do
             "$OCI" --root /run/containerd/runc/$NS delete --force "$id" >/dev/null 2>&1 || true
@@ -68,11 +92,15 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() {
-    echo "FAIL (containerd): $*"
+    echo "FAIL (containerd $MODE): $*"
     echo "--- kiln-oci calls"
     cat "$W/calls.log" 2>/dev/null || true
     echo "--- containerd log (tail)"
     tail -20 "$W/containerd.log" 2>/dev/null || true
+    if [ -f "$W/kilnd.log" ]; then
+        echo "--- kilnd log (tail)"
+        tail -20 "$W/kilnd.log"
+    fi
     exit 1
 }
 
@@ -84,6 +112,16 @@ cd "$W"
 cp key.pub.pem "$T/trust/"
 "$KILN" sign --key key.pem --stub "$STUB" --abi wasi_snapshot_preview1 "$GUEST" -o hello.unit \
     >/dev/null || fail "kiln sign"
+printf '{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},"filesystem":[{"path":"/","mode":"rw"}]}\n' \
+    >files-policy.json
+"$KILN" sign --key key.pem --stub "$STUB" --abi wasi_snapshot_preview1 --policy files-policy.json \
+    --source-path /usr/bin/files "$FILES" -o files.unit >/dev/null || fail "kiln sign files"
+if [ "$MODE" = aot ]; then
+    "$KILN" compile -q "$GUEST" -o hello.so || fail "kiln compile"
+    "$KILN" sign --key key.pem --stub "$STUB" --abi wasi_snapshot_preview1 --aot hello.so \
+        --aot-target "$(uname -m)-linux-gnu" --aot-compiler "cc -O2" "$GUEST" -o hello-aot.unit \
+        >/dev/null || fail "kiln sign --aot"
+fi
 
 # the runtime binary: logs its arguments, then runs kiln-oci
 cat >kiln-oci-wrap <<EOF
@@ -99,8 +137,10 @@ umoci new --image L:t >/dev/null
 umoci unpack --image L:t B >/dev/null
 mkdir -p B/rootfs/usr/bin B/rootfs/etc/kiln/trust
 cp hello.unit B/rootfs/usr/bin/hello
+cp files.unit B/rootfs/usr/bin/files
 cp "$NATIVE" B/rootfs/usr/bin/native
-chmod 755 B/rootfs/usr/bin/hello B/rootfs/usr/bin/native
+[ ! -f hello-aot.unit ] || cp hello-aot.unit B/rootfs/usr/bin/hello-aot
+chmod 755 B/rootfs/usr/bin/*
 umoci repack --image L:t B >/dev/null
 umoci config --image L:t --config.entrypoint /usr/bin/hello --config.cmd from-image \
     --config.env KILN_OCI_TEST=containerd >/dev/null
@@ -136,6 +176,163 @@ ctr images ls -q | grep -qx "$IMG" || fail "image not imported: $(ctr images ls)
 TRUST="type=bind,src=$T/trust,dst=/etc/kiln/trust,options=rbind:ro"
 RUN="run --snapshotter native --runc-binary $W/kiln-oci-wrap --mount $TRUST"
 
+# ---- MODE aot: a unit with a signed AOT object, in the bare rootfs
+aot_mode() {
+    mkdir -p "$W/stublog"
+    printf 'audit = /var/log/kiln/audit.jsonl\n' >"$W/stub.conf"
+    chmod 644 "$W/stub.conf"
+    set +e
+    ctr $RUN --rm --mount "type=bind,src=$W/stub.conf,dst=/etc/kiln/stub.conf,options=rbind:ro" \
+        --mount "type=bind,src=$W/stublog,dst=/var/log/kiln,options=rbind:rw" \
+        $IMG a1 /usr/bin/hello-aot 6 >a1.out 2>a1.err
+    rc=$?
+    set -e
+    [ $rc = 6 ] || fail "AOT unit: exit $rc: $(cat a1.out) $(cat a1.err)"
+    grep -qx "hello from kiln-oci" a1.out || fail "AOT unit output: $(cat a1.out)"
+    grep -q '"event":"aot","status":"attached"' "$W/stublog/audit.jsonl" ||
+        fail "AOT object not attached: $(cat "$W/stublog/audit.jsonl")"
+    echo "PASS (containerd aot)"
+}
+
+# ---- MODE kilnd: the daemon placement
+start_kilnd() {
+    rm -f "$W/kilnd.sock"
+    "$KILND" serve --socket "$W/kilnd.sock" --config "$W/kcfg" --state "$W/kstate" \
+        --key "$W/node.pem" --trust "$T/trust" >>"$W/kilnd.log" 2>&1 &
+    KPID=$!
+    i=0
+    while [ ! -S "$W/kilnd.sock" ]; do
+        i=$((i + 1))
+        [ $i -lt 100 ] || fail "kilnd did not start"
+        sleep 0.1
+    done
+}
+# state ID WANT: waits until ctr reports task ID in state WANT
+wait_state() {
+    i=0
+    while [ "$(ctr tasks ls | awk -v id="$1" '$1 == id {print $3}')" != "$2" ]; do
+        i=$((i + 1))
+        [ $i -lt 200 ] || fail "$1 not $2: $(ctr tasks ls)"
+        sleep 0.1
+    done
+}
+kilnd_mode() {
+    "$KILN" keygen -o node >/dev/null
+    mkdir -p kcfg kstate
+    printf '{"kilnd": {"socket": "%s", "config": "%s", "state": "%s"}}\n' \
+        "$W/kilnd.sock" "$W/kcfg" "$W/kstate" >"$T/oci.json"
+    chmod 644 "$T/oci.json"
+    start_kilnd
+
+    # a unit without a policy: output and exit status through kilnd
+    set +e
+    ctr $RUN --rm $IMG k0 /usr/bin/hello 3 >k0.out 2>k0.err
+    rc=$?
+    set -e
+    [ $rc = 3 ] || fail "unit under kilnd: exit $rc: $(cat k0.out) $(cat k0.err)"
+    grep -qx "hello from kiln-oci" k0.out || fail "output under kilnd: $(cat k0.out)"
+    K0=$NS.k0
+    grep -q "container $K0: pid [0-9]* attached" kilnd.log || fail "k0 did not attach to kilnd"
+    [ ! -e "kcfg/$K0.json" ] || fail "k0 still registered after delete"
+    att=$(ls kstate/$K0/run-*.json 2>/dev/null | head -1)
+    [ -n "$att" ] || fail "no run attestation for $K0: $(ls -R kstate)"
+    "$KILN" verify-run --key node.pub.pem "$att" >vr.txt 2>&1 || fail "verify-run: $(cat vr.txt)"
+    grep -q "exit 3" vr.txt || fail "attestation: $(cat vr.txt)"
+
+    # two containers on one kilnd: ka runs (and is joined by an exec'd unit), kb looks
+    ctr $RUN --rm $IMG ka /usr/bin/files spin </dev/null >ka.out 2>ka.err &
+    KA=$!
+    wait_state ka RUNNING
+    i=0
+    until grep -q spinning ka.out; do
+        i=$((i + 1))
+        [ $i -lt 200 ] || fail "ka does not spin: $(cat ka.out ka.err)"
+        sleep 0.1
+    done
+    ctr tasks exec --exec-id w1 ka /usr/bin/files write /marker-a secret-a >w1.out 2>&1 ||
+        fail "exec'd unit under kilnd: $(cat w1.out)"
+    grep -qx "wrote /marker-a" w1.out || fail "exec write: $(cat w1.out)"
+    ctr tasks exec --exec-id w2 ka /usr/bin/files cat /marker-a >w2.out 2>&1 ||
+        fail "exec'd cat: $(cat w2.out)"
+    grep -qx "secret-a" w2.out || fail "exec cat: $(cat w2.out)"
+    AROOT=$W/state/io.containerd.runtime.v2.task/$NS/ka/rootfs
+    [ -f "$AROOT/marker-a" ] || fail "marker-a not in ka's rootfs ($AROOT)"
+    ctr $RUN --rm $IMG kb /usr/bin/files ls / >kb.out 2>&1 || fail "kb ls: $(cat kb.out)"
+    grep -qx "ent usr" kb.out || fail "kb ls /: $(cat kb.out)"
+    ! grep -q marker-a kb.out || fail "kb sees ka's file: $(cat kb.out)"
+    for p in /marker-a "/../../../../../../$AROOT/marker-a" "$AROOT/marker-a" \
+        "$W/kstate/$NS.ka/audit.jsonl"; do
+        set +e
+        ctr $RUN --rm $IMG kb1 /usr/bin/files cat "$p" >kb1.out 2>&1
+        rc=$?
+        set -e
+        [ $rc = 2 ] || fail "kb read $p: exit $rc: $(cat kb1.out)"
+        grep -q "^error: cat" kb1.out || fail "kb read $p: $(cat kb1.out)"
+    done
+    ctr $RUN --rm $IMG kb2 /usr/bin/files ls /proc >kb2.out 2>&1 || true
+    ! grep -q "^ent [0-9]" kb2.out || fail "kb sees processes: $(cat kb2.out)"
+    grep -q marker-a "kstate/$NS.ka/audit.jsonl" || fail "ka's audit log lacks its own calls"
+    for c in kb kb1 kb2; do
+        [ -s "kstate/$NS.$c/audit.jsonl" ] || fail "no audit log for $c"
+        ! grep -q "marker-a\\|secret-a" "kstate/$NS.$c/audit.jsonl" 2>/dev/null ||
+            [ $c = kb1 ] || fail "$c's audit log holds ka's events"
+    done
+    ! grep 'marker-a' "kstate/$NS.kb1/audit.jsonl" | grep -q '"fd":' ||
+        fail "kb1 opened a marker-a: $(cat "kstate/$NS.kb1/audit.jsonl")"
+    grep 'marker-a' "kstate/$NS.ka/audit.jsonl" | grep -q '"fd":' ||
+        fail "ka's audit log lacks its open of marker-a: $(cat "kstate/$NS.ka/audit.jsonl")"
+
+    # kilnd killed under a running unit: it fails closed
+    kill -9 "$KPID"
+    wait "$KPID" 2>/dev/null || true
+    KPID=""
+    set +e
+    wait "$KA"
+    rc=$?
+    set -e
+    [ $rc = 125 ] || fail "ka after kilnd died: exit $rc: $(cat ka.out ka.err)"
+    grep -q "kilnd connection lost" ka.err || fail "ka's message: $(cat ka.err)"
+    echo "fail closed: $(grep -m1 'kilnd connection lost' ka.err)"
+
+    # a unit cannot start without kilnd: refused, not run embedded
+    set +e
+    ctr $RUN --rm $IMG kd /usr/bin/hello 5 >kd.out 2>kd.err
+    rc=$?
+    set -e
+    [ $rc = 126 ] || fail "unit without kilnd: exit $rc: $(cat kd.out kd.err)"
+    grep -q "refused: kilnd" kd.err || fail "refusal without kilnd: $(cat kd.err)"
+
+    # kilnd restarted: new containers run
+    start_kilnd
+    set +e
+    ctr $RUN --rm $IMG kc /usr/bin/hello 4 >kc.out 2>kc.err
+    rc=$?
+    set -e
+    [ $rc = 4 ] || fail "after kilnd restart: exit $rc: $(cat kc.out kc.err)"
+    grep -qx "hello from kiln-oci" kc.out || fail "after restart: $(cat kc.out)"
+    # an opted-out container runs embedded
+    set +e
+    ctr $RUN --rm --annotation dev.kiln.kilnd=false $IMG ke /usr/bin/hello 2 >ke.out 2>&1
+    rc=$?
+    set -e
+    [ $rc = 2 ] || fail "opted out of kilnd: exit $rc: $(cat ke.out)"
+    ! grep -q "container $NS.ke" kilnd.log || fail "an opted-out container attached"
+    rm -f "$T/oci.json"
+    echo "PASS (containerd kilnd)"
+}
+
+case $MODE in
+kilnd)
+    kilnd_mode
+    exit 0
+    ;;
+aot)
+    aot_mode
+    exit 0
+    ;;
+esac
+
+# ---- MODE basic
 # ---- ctr run --rm: output and exit status
 set +e
 ctr $RUN --rm $IMG c1 >c1.out 2>c1.err
@@ -267,4 +464,4 @@ EOF
 command containerd -c cri.toml config dump >dump.txt 2>&1 || fail "config dump: $(cat dump.txt)"
 grep -q "BinaryName = \"$OCI\"" dump.txt || fail "BinaryName not in the merged config"
 grep -q 'runtime_type = "io.containerd.runc.v2"' dump.txt || fail "runtime_type"
-echo "PASS (containerd)"
+echo "PASS (containerd basic)"

@@ -1,0 +1,172 @@
+/*
+ * kilnd.c — kiln-stub in the daemon placement (docs/kilnd-protocol.md,
+ * DESIGN.md §4): how the stub learns that it runs under kilnd, and the
+ * watcher that makes a unit fail closed when kilnd goes away while the guest
+ * makes no authority call.
+ *
+ * The runtime (kiln-oci) says "daemon placement" with two files in a fixed
+ * directory, KILN_STUB_KILND_DIR (default /run/kiln; kiln-oci mounts a
+ * read-only tmpfs there):
+ *     kilnd.sock   kilnd's socket (a bind mount of the host's socket)
+ *     kilnd.id     the container id kilnd knows, one line
+ * Never the environment or argv: they belong to the guest. kilnd.id selects
+ * the placement: it must be a regular file owned by root and not writable by
+ * group or others (the same rule as the stub config), and kilnd.id without
+ * kilnd.sock is an error, so a half-set-up container cannot silently fall
+ * back to the embedded placement. kilnd.sock alone (a host where kilnd's own
+ * socket lives at /run/kiln/kilnd.sock, dist/systemd/kilnd.service) means
+ * nothing.
+ *
+ * Invariants: nothing here runs after the process is sealed except the
+ * watcher thread, which only polls the connection and, on hangup, prints one
+ * line and ends the process with status 125.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stddef.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stub/stub.h"
+
+#define ID_MAX 64
+
+/* See stub.h. */
+int kiln_stub_kilnd_find(const char *dir, char *sock, size_t socklen, char *id, size_t idlen,
+                         struct kiln_error *err)
+{
+    char idpath[PATH_MAX], buf[ID_MAX + 2];
+    struct stat ss, is;
+    bool have_sock, have_id;
+    ssize_t n;
+    int fd, rc;
+
+    if (snprintf(sock, socklen, "%s/kilnd.sock", dir) >= (int)socklen ||
+        snprintf(idpath, sizeof idpath, "%s/kilnd.id", dir) >= (int)sizeof idpath)
+        return kiln_error_set(err, KILN_E_ARG, "kilnd directory %s: path too long", dir);
+    fd = open(idpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    have_id = fd >= 0;
+    if (!have_id && errno != ENOENT && errno != ENOTDIR)
+        return kiln_error_sys(err, errno, "%s", idpath);
+    if (!have_id) return 0; /* kilnd.sock alone: a host's own kilnd socket */
+    have_sock = lstat(sock, &ss) == 0;
+    if (!have_sock) {
+        rc = kiln_error_set(err, KILN_E_DENIED, "%s: kilnd.id without kilnd.sock (%s)", dir,
+                            strerror(errno));
+        goto fail;
+    }
+    if (!S_ISSOCK(ss.st_mode)) {
+        rc = kiln_error_set(err, KILN_E_DENIED, "%s: not a socket", sock);
+        goto fail;
+    }
+    if (fstat(fd, &is) != 0) {
+        rc = kiln_error_sys(err, errno, "%s", idpath);
+        goto fail;
+    }
+    if (!S_ISREG(is.st_mode) || is.st_uid != 0 || (is.st_mode & 022)) {
+        rc = kiln_error_set(err, KILN_E_DENIED,
+                            "%s: must be a regular file owned by root and not writable by group "
+                            "or others",
+                            idpath);
+        goto fail;
+    }
+    n = read(fd, buf, sizeof buf - 1);
+    if (n < 0) {
+        rc = kiln_error_sys(err, errno, "%s", idpath);
+        goto fail;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    buf[n] = 0;
+    if (n == 0 || n > ID_MAX || (size_t)n >= idlen || buf[0] == '.' ||
+        strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+            (size_t)n) {
+        rc = kiln_error_set(err, KILN_E_MALFORMED,
+                            "%s: not a container id (1-64 of [A-Za-z0-9._-], not starting "
+                            "with '.')",
+                            idpath);
+        goto fail;
+    }
+    memcpy(id, buf, (size_t)n + 1);
+    close(fd);
+    return 1;
+fail:
+    if (fd >= 0) close(fd);
+    return rc;
+}
+
+/* See stub.h. */
+int kiln_stub_kilnd_sock_fd(int lowest)
+{
+    struct sockaddr_un peer;
+    socklen_t len = sizeof peer;
+    int type = 0;
+    socklen_t tl = sizeof type;
+    struct stat st;
+    if (lowest < 0 || fstat(lowest, &st) != 0 || !S_ISSOCK(st.st_mode)) return -1;
+    if (getsockopt(lowest, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_SEQPACKET)
+        return -1;
+    memset(&peer, 0, sizeof peer);
+    if (getpeername(lowest, (struct sockaddr *)&peer, &len) != 0 || peer.sun_family != AF_UNIX)
+        return -1;
+    /* the peer's bound name is kilnd's path on the host, which may differ from
+     * ours (a bind mount): a pathname socket is all we can require */
+    if (len <= offsetof(struct sockaddr_un, sun_path) || peer.sun_path[0] == 0) return -1;
+    return lowest;
+}
+
+static int g_watch_fd = -1;
+static void (*g_on_hup)(void);
+
+/* Waits for the connection to hang up; then lets the main thread stop the
+ * guest (on_hup) and, if it has not ended the process a second later (the
+ * guest is blocked in a host call), ends it here. */
+static void *watch(void *arg)
+{
+    static const char msg[] = "kiln-stub: kilnd connection lost (hangup): failing closed\n";
+    struct pollfd p;
+    struct timespec grace = {1, 0};
+    (void)arg;
+    p.fd = g_watch_fd;
+    p.events = POLLRDHUP;
+    for (;;) {
+        p.revents = 0;
+        if (poll(&p, 1, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (p.revents & POLLNVAL) return NULL; /* closed by the main thread at exit */
+        if (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) break;
+    }
+    if (g_on_hup != NULL) g_on_hup();
+    while (nanosleep(&grace, &grace) < 0 && errno == EINTR) {
+    }
+    if (write(2, msg, sizeof msg - 1) < 0) {
+    }
+    _exit(125);
+    return NULL;
+}
+
+/* See stub.h. */
+int kiln_stub_kilnd_watch(int fd, void (*on_hup)(void))
+{
+    pthread_t t;
+    pthread_attr_t a;
+    int rc;
+    if (fd < 0) return -EBADF;
+    g_watch_fd = fd;
+    g_on_hup = on_hup;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&a, 64 * 1024);
+    rc = pthread_create(&t, &a, watch, NULL);
+    pthread_attr_destroy(&a);
+    return -rc;
+}
