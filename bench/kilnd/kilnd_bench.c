@@ -85,16 +85,33 @@ static void mem_kilnd(int kpid, long *prss, long *ppss, long *wrss, long *wpss, 
     }
 }
 
+/* System-wide kernel memory of processes (kB): kernel stacks, page tables. */
+static long kernel_kb(void)
+{
+    char line[256];
+    long v, sum = 0;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f == NULL) return 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "KernelStack: %ld kB", &v) == 1 || sscanf(line, "PageTables: %ld kB", &v) == 1)
+            sum += v;
+    fclose(f);
+    return sum;
+}
+
+static long kernel0;
+
 static void report_mem(const char *when, int kpid, int ncont)
 {
-    long prss, ppss, wrss, wpss;
+    long prss, ppss, wrss, wpss, k = kernel_kb();
     int nw;
     mem_kilnd(kpid, &prss, &ppss, &wrss, &wpss, &nw);
+    if (ncont == 0) kernel0 = k;
     printf("bench: when=%s containers=%d workers=%d parent_rss_kb=%ld parent_pss_kb=%ld "
            "workers_rss_kb=%ld workers_pss_kb=%ld per_container_pss_kb=%.1f "
-           "per_container_rss_kb=%.1f\n",
+           "per_container_rss_kb=%.1f kernel_stack_pagetables_delta_kb=%ld\n",
            when, ncont, nw, prss, ppss, wrss, wpss, nw ? (double)(wpss + ppss) / nw : 0.0,
-           nw ? (double)wrss / nw : 0.0);
+           nw ? (double)wrss / nw : 0.0, k - kernel0);
 }
 
 static int attach(const char *sock, const char *id, struct kiln_vk **vk, struct kiln_kilnd **kc)

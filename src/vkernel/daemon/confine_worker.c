@@ -19,8 +19,10 @@
  *      scoped (ABI 6+);
  *   4. seccomp (deny list, EPERM; x32 and foreign architectures killed):
  *      execve/execveat, fork/vfork/clone/clone3, ptrace,
- *      process_vm_readv/writev, pidfd_getfd, kill/tkill/tgkill and the
- *      sigqueue calls (signals only through pidfds it was given), mount,
+ *      process_vm_readv/writev, pidfd_getfd, pidfd_open, kcmp,
+ *      process_madvise, kill/tkill/tgkill and the sigqueue calls (signals
+ *      only through the pidfds the parent handed it; /proc/PID is outside
+ *      its Landlock domain), mount,
  *      umount2, pivot_root, chroot, setns, unshare, bpf, perf_event_open,
  *      module and kexec calls, reboot, swap, keyctl & co,
  *      open_by_handle_at, name_to_handle_at, io_uring, userfaultfd,
@@ -167,7 +169,8 @@ static int seccomp(void)
         __NR_execve,         __NR_execveat,        __NR_fork,
         __NR_vfork,          __NR_clone,           __NR_clone3,
         __NR_ptrace,         __NR_process_vm_readv, __NR_process_vm_writev,
-        __NR_pidfd_getfd,    __NR_kill,            __NR_tkill,
+        __NR_pidfd_getfd,    __NR_pidfd_open,      __NR_kcmp,
+        __NR_process_madvise, __NR_kill,           __NR_tkill,
         __NR_tgkill,         __NR_rt_sigqueueinfo, __NR_rt_tgsigqueueinfo,
         __NR_mount,          __NR_umount2,         __NR_pivot_root,
         __NR_chroot,         __NR_setns,           __NR_unshare,
