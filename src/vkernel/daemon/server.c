@@ -652,6 +652,9 @@ static void on_worker(struct server *s, struct pct *pc)
     if (n == -EAGAIN) return;
     if (n <= 0) {
         logf_(s, "container %s: worker %d ended", pc->ct.id, (int)pc->wpid);
+        /* its spawned units lost their connections: stop them too */
+        for (k = 0; k < s->nkids; k++)
+            if (strcmp(s->kids[k].id, pc->ct.id) == 0) kill(s->kids[k].pid, SIGTERM);
         worker_gone(s, pc);
         return;
     }
