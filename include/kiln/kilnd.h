@@ -39,11 +39,15 @@ struct kiln_kilnd_hello {
     int nlistens;
 };
 
-/* Connects to kilnd at socket_path, presents hello and installs the grant in
+/* Connects to kilnd at socket_path (or, for "fd:N", uses the inherited
+ * connection N that kilnd made for a unit it spawned — docs/guest-proc.md),
+ * presents hello and installs the grant in
  * vk: the granted preopens become the lowest free guest fds in the order
  * requested, then the listeners; the container's policy (sent by kilnd) is
  * installed as vk's policy (for the hot-path rules and limits); the backend
- * is switched to kilnd. A requested path or port kilnd refuses is an error
+ * is switched to kilnd (with the process calls kiln_vk_spawn/wait/kill/getpid;
+ * spawn only when the grant says the policy allows exec). A requested path
+ * or port kilnd refuses is an error
  * (KILN_E_DENIED naming it). Errors: KILN_E_IO (cannot connect),
  * KILN_E_DENIED (refused: unknown container, peer credentials, policy),
  * KILN_E_MALFORMED (bad grant). *out is set only on success; free it with
