@@ -466,15 +466,35 @@ PY
             || fail "signal not audited"
         # a parent blocked in wait still stops on SIGTERM (exit 143); its
         # orphaned child lives on and can be killed by another process
-        run p waitsleeper /bin/t_proc.wasm >"$tmp/ws.out" 2>&1 &
+        # (as root with a v1 pids hierarchy, in a cgroup of its own: the
+        # child kilnd starts joins the spawner's cgroups)
+        cg=
+        if [ "$(id -u)" -eq 0 ] && [ -w /sys/fs/cgroup/pids/cgroup.procs ] &&
+            mkdir "/sys/fs/cgroup/pids/kilnd-test-$$" 2>/dev/null; then
+            cg=/sys/fs/cgroup/pids/kilnd-test-$$
+        fi
+        (if [ -n "$cg" ]; then echo 0 >"$cg/cgroup.procs"; fi
+         exec "$kiln" exec --kilnd "$sock" --container p --dir /w "$tproc" waitsleeper \
+            /bin/t_proc.wasm) >"$tmp/ws.out" 2>&1 &
         ws=$!
         i=0; until grep -q "sleeper pid 2" "$tmp/ws.out"; do
             i=$((i + 1)); [ $i -gt 300 ] && fail "waitsleeper: $(cat "$tmp/ws.out")"; sleep 0.02; done
+        if [ -n "$cg" ]; then
+            hp=$(sed -n 's/.*container p: pid 2 started as host pid \([0-9]*\).*/\1/p' "$tmp/kilnd.log" | tail -1)
+            grep -q "pids:/kilnd-test-$$\$" "/proc/$hp/cgroup" \
+                || fail "spawned unit $hp not in the spawner's cgroup: $(grep pids /proc/$hp/cgroup)"
+            echo "ok: spawned unit joined the spawner's pids cgroup"
+        fi
         kill -TERM "$ws"; wait "$ws"; rc=$?
         cat "$tmp/ws.out"
         [ $rc -eq 143 ] || fail "waiting parent exit $rc after SIGTERM"
         out=$(run p kill 2 9 2>&1); echo "$out"
         expect "kill 2: ok"
+        if [ -n "$cg" ]; then
+            i=0; while [ -s "$cg/cgroup.procs" ]; do
+                i=$((i + 1)); [ $i -gt 300 ] && fail "cgroup not emptied"; sleep 0.02; done
+            rmdir "$cg"
+        fi
         ;;
     crosskill)
         # q: two sleepers (pids 1 and 2 in q); p: only itself (pid 1 in p)

@@ -95,7 +95,8 @@ enum kilnd_ctl_op {
                              a[0] peer pid, a[1] uid, a[2] gid, a[4] HELLO fd count */
     KILND_C_EXEC = 101,   /* worker->parent: start a spawned unit; fds: module memfd,
                              the unit's end of its kilnd connection, stdin, stdout,
-                             stderr; a[0] pid in the container, a[1] uid, a[2] gid;
+                             stderr; a[0] pid in the container, a[1] uid, a[2] gid,
+                             a[3] the spawner's host pid (its cgroups are joined);
                              body: JSON {"argv":[],"env":[],"dirs":[]} */
     KILND_C_EXECED = 102, /* parent->worker: a[0] pid in the container, a[1] host pid or
                              -errno; fd: its pidfd */

@@ -71,6 +71,9 @@ struct pct {
     uint32_t sent;  /* C_CONNs sent to the current worker */
     int uids[MAX_UIDS][2]; /* peer uid/gid pairs routed to it: spawns run as one of them */
     int nuids;
+    pid_t *pids; /* host pids of its processes (routed peers, spawned units): a
+                    spawn's cgroups are those of one of them */
+    int npids, cappids;
     struct pct *next;
 };
 
@@ -167,6 +170,7 @@ static void free_pct(struct pct *pc)
     free(pc->ct.policy_text);
     free(pc->ct.root);
     free(pc->ct.policy_path);
+    free(pc->pids);
     if (pc->ct.audit_fd >= 0) close(pc->ct.audit_fd);
     if (pc->ctl >= 0) close(pc->ctl);
     free(pc);
@@ -303,6 +307,85 @@ static void close_except(const int *keep, int n)
     }
 }
 
+static void add_pid(struct pct *pc, pid_t pid)
+{
+    if (pc->npids == pc->cappids) {
+        int cap = pc->cappids ? pc->cappids * 2 : 8;
+        pid_t *np = realloc(pc->pids, (size_t)cap * sizeof *np);
+        if (np == NULL) return;
+        pc->pids = np;
+        pc->cappids = cap;
+    }
+    pc->pids[pc->npids++] = pid;
+}
+
+/* The mount point of the cgroup hierarchy with controllers ctrls (v1: "memory",
+ * "cpu,cpuacct", "name=systemd"; "" = the v2 hierarchy), from mountinfo. */
+static bool cgroup_mount(const char *ctrls, char *out, size_t n)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    char line[4096];
+    bool found = false;
+    if (f == NULL) return false;
+    while (!found && fgets(line, sizeof line, f) != NULL) {
+        char mnt[PATH_MAX], *sep = strstr(line, " - "), fstype[32], src[256], opts[1024];
+        if (sep == NULL || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+            sscanf(sep + 3, "%31s %255s %1023s", fstype, src, opts) != 3)
+            continue;
+        if (ctrls[0] == 0) {
+            found = strcmp(fstype, "cgroup2") == 0;
+        } else if (strcmp(fstype, "cgroup") == 0) {
+            /* every controller of ctrls among the super options */
+            char want[256], *save = NULL, *t;
+            found = true;
+            snprintf(want, sizeof want, "%s", ctrls);
+            for (t = strtok_r(want, ",", &save); t && found; t = strtok_r(NULL, ",", &save)) {
+                char pat[300];
+                snprintf(pat, sizeof pat, ",%s,", t);
+                snprintf(src, sizeof src, ",%s,", opts);
+                found = strstr(src, pat) != NULL;
+            }
+        }
+        if (found) snprintf(out, n, "%s", mnt);
+    }
+    fclose(f);
+    return found;
+}
+
+/* Moves pid into every cgroup of spawner that differs from kilnd's own
+ * (a kiln-oci container's memory, pids, cpu limits then cover the units it
+ * spawns). Returns 0 or -errno. */
+static int join_cgroups(pid_t spawner, pid_t pid)
+{
+    char path[64], line[4096], mine[8192] = "";
+    FILE *f;
+    int r = 0;
+    size_t n;
+    if ((f = fopen("/proc/self/cgroup", "r")) != NULL) {
+        n = fread(mine, 1, sizeof mine - 1, f);
+        mine[n] = 0;
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "/proc/%d/cgroup", (int)spawner);
+    if ((f = fopen(path, "r")) == NULL) return -ESRCH;
+    while (r == 0 && fgets(line, sizeof line, f) != NULL) {
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, mnt[PATH_MAX];
+        char procs[PATH_MAX * 2], num[24];
+        int fd;
+        if (c2 == NULL || strstr(mine, line) != NULL) continue; /* same as kilnd's */
+        *c2 = 0;
+        c2[1 + strcspn(c2 + 1, "\n")] = 0;
+        if (!cgroup_mount(c1 + 1, mnt, sizeof mnt)) continue; /* not mounted here */
+        snprintf(procs, sizeof procs, "%s%s/cgroup.procs", mnt, c2 + 1);
+        snprintf(num, sizeof num, "%d\n", (int)pid);
+        fd = open(procs, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, num, strlen(num)) != (ssize_t)strlen(num)) r = -errno;
+        if (fd >= 0) close(fd);
+    }
+    fclose(f);
+    return r;
+}
+
 /* Forks pc's worker. Returns 0 or -errno. */
 static int start_worker(struct server *s, struct pct *pc)
 {
@@ -339,6 +422,7 @@ static int start_worker(struct server *s, struct pct *pc)
     pc->wpid = pid;
     pc->sent = 0;
     pc->nuids = 0;
+    pc->npids = 0;
     logf_(s, "container %s: worker %d started", pc->ct.id, (int)pid);
     return 0;
 }
@@ -442,6 +526,7 @@ static void on_hello(struct server *s, int i)
         pc->uids[k][1] = p->gid;
         pc->nuids++;
     }
+    add_pid(pc, p->pid);
     drop_pend(s, i, NULL); /* the worker holds it now */
 out:
     for (k = 0; k < nfds; k++)
@@ -482,7 +567,7 @@ static void on_exec(struct server *s, struct pct *pc, const struct kilnd_ctl *m,
     const char **argv = NULL;
     size_t i, na = 0;
     int32_t a[2] = {m->a[0], -EINVAL};
-    int k, uid = m->a[1], gid = m->a[2], pidfd = -1, gate[2] = {-1, -1};
+    int k, r = 0, uid = m->a[1], gid = m->a[2], pidfd = -1, gate[2] = {-1, -1};
     pid_t pid = 0;
     if (nfds != 5 || j == NULL) goto reply;
     for (k = 0; k < pc->nuids; k++)
@@ -555,7 +640,20 @@ static void on_exec(struct server *s, struct pct *pc, const struct kilnd_ctl *m,
         execv(s->runner, (char *const *)argv);
         _exit(127);
     }
+    for (k = 0; k < pc->npids; k++)
+        if (pc->pids[k] == (pid_t)m->a[3]) break;
+    if (k == pc->npids || (r = join_cgroups((pid_t)m->a[3], pid)) < 0) {
+        logf_(s, "container %s: pid %d not started: %s", pc->ct.id, m->a[0],
+              k == pc->npids ? "unknown spawner" : strerror(-r));
+        kill(pid, SIGKILL); /* still waiting at the gate */
+        close(gate[1]);
+        gate[1] = -1;
+        pid = 0;
+        a[1] = k == pc->npids ? -EPERM : r;
+        goto reply;
+    }
     pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    add_pid(pc, pid);
     if (s->nkids == s->capkids) {
         int cap = s->capkids ? s->capkids * 2 : 16;
         struct kid *nk = realloc(s->kids, (size_t)cap * sizeof *nk);
@@ -703,7 +801,7 @@ static void reap(struct server *s)
             continue;
         }
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-            logf_(s, "process %d (a worker) ended with status %d", (int)pid, st);
+            logf_(s, "process %d ended with status %d", (int)pid, st);
     }
 }
 

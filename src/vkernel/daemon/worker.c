@@ -618,9 +618,9 @@ static int handle_spawn(struct worker *w, struct wconn *c, const struct kilnd_ca
         goto undo;
     }
     {
-        int32_t a[3] = {p->vpid, p->uid, p->gid};
+        int32_t a[4] = {p->vpid, p->uid, p->gid, par->pid};
         int xf[5] = {mod, sp[1], fds[0], fds[1], fds[2]};
-        if (ctl_send(w, KILND_C_EXEC, a, 3, 0, txt, strlen(txt), xf, 5) < 0) {
+        if (ctl_send(w, KILND_C_EXEC, a, 4, 0, txt, strlen(txt), xf, 5) < 0) {
             r = -EAGAIN;
             goto undo;
         }
