@@ -468,4 +468,19 @@ int kiln_trust_write_file(const char *path, const void *data, size_t len, unsign
 /* Lowercase hex SHA-256 of data into hex[65]. */
 void kiln_sha256_hex(const uint8_t *data, size_t len, char hex[65]);
 
+/* Incremental SHA-256, same implementation (SHA extensions when the CPU has
+ * them, else libsodium). init, any number of updates, then final (which
+ * wipes the state; init again to reuse). No allocation, cannot fail. */
+struct kiln_sha256 {
+    union {
+        uint64_t align;
+        unsigned char opaque[112];
+    } u;
+    int ni; /* the SHA-extensions path */
+};
+void kiln_sha256_init(struct kiln_sha256 *s);
+void kiln_sha256_update(struct kiln_sha256 *s, const void *data, size_t len);
+void kiln_sha256_final(struct kiln_sha256 *s, uint8_t out[32]);
+void kiln_sha256_final_hex(struct kiln_sha256 *s, char hex[65]);
+
 #endif

@@ -118,7 +118,7 @@ struct xctx {
     /* current layer */
     const char *lname; /* digest (or diff_id / member name) for messages */
     struct kiln__blob blob;
-    crypto_hash_sha256_state blob_hash, diff_hash;
+    struct kiln_sha256 blob_hash, diff_hash;
     struct archive *raw; /* decompressor */
     uint64_t layer_bytes;
     int stream_rc;        /* set by tar_read_cb when it fails */
@@ -613,7 +613,7 @@ static la_ssize_t raw_read_cb(struct archive *a, void *ud, const void **buf)
         archive_set_error(a, (int)-n, "read layer blob: %s", strerror((int)-n));
         return -1;
     }
-    crypto_hash_sha256_update(&x->blob_hash, x->blobbuf, (size_t)n);
+    kiln_sha256_update(&x->blob_hash, x->blobbuf, (size_t)n);
     x->st.blob_bytes += (uint64_t)n;
     *buf = x->blobbuf;
     return n;
@@ -643,7 +643,7 @@ static la_ssize_t tar_read_cb(struct archive *a, void *ud, const void **buf)
         archive_set_error(a, EFBIG, "size bound");
         return -1;
     }
-    crypto_hash_sha256_update(&x->diff_hash, x->rawbuf, (size_t)n);
+    kiln_sha256_update(&x->diff_hash, x->rawbuf, (size_t)n);
     *buf = x->rawbuf;
     return n;
 }
@@ -672,8 +672,8 @@ static int extract_layer(struct xctx *x, size_t li)
                            x->lname, (unsigned long long)l->size, (unsigned long long)x->blob.size);
         goto fail;
     }
-    crypto_hash_sha256_init(&x->blob_hash);
-    crypto_hash_sha256_init(&x->diff_hash);
+    kiln_sha256_init(&x->blob_hash);
+    kiln_sha256_init(&x->diff_hash);
     x->raw = archive_read_new();
     t = archive_read_new();
     if (!x->raw || !t) {
@@ -735,16 +735,16 @@ static int extract_layer(struct xctx *x, size_t li)
             goto fail;
         }
         if (n == 0) break;
-        crypto_hash_sha256_update(&x->blob_hash, x->blobbuf, (size_t)n);
+        kiln_sha256_update(&x->blob_hash, x->blobbuf, (size_t)n);
         x->st.blob_bytes += (uint64_t)n;
     }
-    kiln__sha256_final_hex(&x->blob_hash, hex);
+    kiln_sha256_final_hex(&x->blob_hash, hex);
     if (l->digest[0] && strcmp(hex, l->digest + 7) != 0) {
         rc = kiln_error_set(x->err, KILN_E_VERIFY,
                             "layer %s: digest mismatch: blob hashes to sha256:%s", x->lname, hex);
         goto fail;
     }
-    kiln__sha256_final_hex(&x->diff_hash, hex);
+    kiln_sha256_final_hex(&x->diff_hash, hex);
     if (l->diff_id[0] && strcmp(hex, l->diff_id + 7) != 0) {
         rc = kiln_error_set(x->err, KILN_E_VERIFY,
                             "layer %s: diff_id mismatch: uncompressed tar hashes to sha256:%s, "

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "kiln/image.h"
+#include "kiln/unit.h" /* kiln_sha256_* */
 
 struct kiln__tar_member {
     char *name;      /* normalized: no leading "./" */
@@ -62,10 +63,8 @@ void kiln__blob_close(struct kiln__blob *b);
 int kiln__source_read_all(struct kiln_image_source *src, const char *name, uint64_t max,
                           uint8_t **out, size_t *len, char hex[65], struct kiln_error *err);
 
-/* Lowercase hex of a finished SHA-256 state. */
-void kiln__sha256_final_hex(crypto_hash_sha256_state *st, char hex[65]);
-
-/* Lowercase hex SHA-256 of data. */
+/* Lowercase hex SHA-256 of data (streams use kiln_sha256_init/update/
+ * final_hex from kiln/unit.h: SHA extensions when the CPU has them). */
 void kiln__sha256_hex(const void *data, size_t len, char hex[65]);
 
 #endif

@@ -34,20 +34,10 @@ static int openat2_beneath(int dirfd, const char *path, int flags)
     return r < 0 ? -errno : (int)r;
 }
 
-void kiln__sha256_final_hex(crypto_hash_sha256_state *st, char hex[65])
-{
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(st, h);
-    sodium_bin2hex(hex, 65, h, sizeof h);
-}
-
 /* Contract in image_internal.h. */
 void kiln__sha256_hex(const void *data, size_t len, char hex[65])
 {
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, data, len);
-    kiln__sha256_final_hex(&st, hex);
+    kiln_sha256_hex(data, len, hex);
 }
 
 /* Contract in image_internal.h. */

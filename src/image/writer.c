@@ -112,7 +112,7 @@ static int copy_layer(struct wctx *w, struct kiln_image *img, const struct kiln_
 {
     uint8_t magic[4] = {0};
     struct kiln__blob b;
-    crypto_hash_sha256_state st;
+    struct kiln_sha256 st;
     char hex[65], tmpname[64];
     static uint8_t chunk[1 << 16];
     const char *want = l->digest[0] ? l->digest : l->diff_id;
@@ -126,7 +126,7 @@ static int copy_layer(struct wctx *w, struct kiln_image *img, const struct kiln_
         rc = kiln_error_sys(w->err, errno, "layer %s: copy", want);
         goto fail;
     }
-    crypto_hash_sha256_init(&st);
+    kiln_sha256_init(&st);
     for (;;) {
         ssize_t n = kiln__blob_read(&b, chunk, sizeof chunk);
         if (n < 0) {
@@ -135,7 +135,7 @@ static int copy_layer(struct wctx *w, struct kiln_image *img, const struct kiln_
         }
         if (n == 0) break;
         if (b.pos == (uint64_t)n) memcpy(magic, chunk, n < 4 ? (size_t)n : 4);
-        crypto_hash_sha256_update(&st, chunk, (size_t)n);
+        kiln_sha256_update(&st, chunk, (size_t)n);
         for (ssize_t off = 0; off < n;) {
             ssize_t m = write(fd, chunk + off, (size_t)(n - off));
             if (m < 0) {
@@ -152,7 +152,7 @@ static int copy_layer(struct wctx *w, struct kiln_image *img, const struct kiln_
         goto fail;
     }
     fd = -1;
-    kiln__sha256_final_hex(&st, hex);
+    kiln_sha256_final_hex(&st, hex);
     /* a legacy docker-archive layer has no blob digest, only a diff_id: an
        uncompressed one must hash to it; a compressed one (Docker 25+ files read
        through manifest.json) was checked against it when it was extracted */

@@ -5,7 +5,10 @@
  *
  * Invariant: both paths compute FIPS 180-4 SHA-256 bit for bit; the choice
  * is made once from CPUID (SHA, SSE4.1, SSSE3) and tests/trust compares the
- * result with libsodium on many lengths.
+ * result with libsodium on many lengths (one-shot and incremental in pieces
+ * of every size). The incremental form (kiln_sha256_init/update/final) keeps
+ * either our state or libsodium's in struct kiln_sha256, so kiln_image can
+ * hash layers while streaming them at the same speed.
  */
 #include <stdint.h>
 #include <string.h>
@@ -127,5 +130,100 @@ void kiln_sha256_hex(const uint8_t *data, size_t len, char hex[65])
 {
     uint8_t d[32];
     kiln__sha256(data, len, d);
+    sodium_bin2hex(hex, 65, d, sizeof d);
+}
+
+/* ------------------------------------------------------ incremental --- */
+
+/* The state behind struct kiln_sha256 with the SHA extensions. */
+struct ni_state {
+    uint32_t h[8];
+    uint64_t bytes; /* total length so far */
+    uint8_t buf[64];
+};
+
+_Static_assert(sizeof(struct ni_state) <= sizeof(((struct kiln_sha256 *)0)->u.opaque),
+               "kiln_sha256 too small");
+_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(((struct kiln_sha256 *)0)->u.opaque),
+               "kiln_sha256 too small for libsodium's state");
+
+void kiln_sha256_init(struct kiln_sha256 *s)
+{
+    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memset(s, 0, sizeof *s);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (have_shani()) {
+        struct ni_state *n = (struct ni_state *)s->u.opaque;
+        memcpy(n->h, iv, sizeof iv);
+        s->ni = 1;
+        return;
+    }
+#endif
+    (void)iv;
+    crypto_hash_sha256_init((crypto_hash_sha256_state *)s->u.opaque);
+}
+
+void kiln_sha256_update(struct kiln_sha256 *s, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (s->ni) {
+        struct ni_state *n = (struct ni_state *)s->u.opaque;
+        size_t have = (size_t)(n->bytes % 64);
+        n->bytes += len;
+        if (have) {
+            size_t take = 64 - have < len ? 64 - have : len;
+            memcpy(n->buf + have, p, take);
+            p += take;
+            len -= take;
+            if (have + take < 64) return;
+            shani_blocks(n->h, n->buf, 1);
+        }
+        if (len >= 64) {
+            shani_blocks(n->h, p, len / 64);
+            p += len / 64 * 64;
+            len %= 64;
+        }
+        if (len) memcpy(n->buf, p, len);
+        return;
+    }
+#endif
+    crypto_hash_sha256_update((crypto_hash_sha256_state *)s->u.opaque, p, len);
+}
+
+void kiln_sha256_final(struct kiln_sha256 *s, uint8_t out[32])
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (s->ni) {
+        struct ni_state *n = (struct ni_state *)s->u.opaque;
+        uint8_t tail[128];
+        size_t rest = (size_t)(n->bytes % 64), tlen = rest < 56 ? 64 : 128;
+        uint64_t bits = n->bytes * 8;
+        int i;
+        memset(tail, 0, sizeof tail);
+        memcpy(tail, n->buf, rest);
+        tail[rest] = 0x80;
+        for (i = 0; i < 8; i++)
+            tail[tlen - 1 - i] = (uint8_t)(bits >> (8 * i));
+        shani_blocks(n->h, tail, tlen / 64);
+        for (i = 0; i < 8; i++) {
+            out[4 * i] = (uint8_t)(n->h[i] >> 24);
+            out[4 * i + 1] = (uint8_t)(n->h[i] >> 16);
+            out[4 * i + 2] = (uint8_t)(n->h[i] >> 8);
+            out[4 * i + 3] = (uint8_t)n->h[i];
+        }
+        sodium_memzero(s, sizeof *s);
+        return;
+    }
+#endif
+    crypto_hash_sha256_final((crypto_hash_sha256_state *)s->u.opaque, out);
+    sodium_memzero(s, sizeof *s);
+}
+
+void kiln_sha256_final_hex(struct kiln_sha256 *s, char hex[65])
+{
+    uint8_t d[32];
+    kiln_sha256_final(s, d);
     sodium_bin2hex(hex, 65, d, sizeof d);
 }

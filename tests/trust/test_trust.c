@@ -342,6 +342,35 @@ static void test_sha256(void)
         kiln_sha256_hex(buf, n, got);
         CHECK_MSG(strcmp(want, got) == 0, "length %zu", n);
     }
+    /* incremental: lengths 0..300 cut into pieces of every size 1..130, and
+       1 MiB in uneven pieces */
+    for (n = 0; n <= 300; n++) {
+        crypto_hash_sha256(d, buf, n);
+        sodium_bin2hex(want, sizeof want, d, sizeof d);
+        for (size_t piece = 1; piece <= 130; piece++) {
+            struct kiln_sha256 st;
+            kiln_sha256_init(&st);
+            for (i = 0; i < n; i += piece)
+                kiln_sha256_update(&st, buf + i, n - i < piece ? n - i : piece);
+            kiln_sha256_final_hex(&st, got);
+            CHECK_MSG(strcmp(want, got) == 0, "incremental length %zu piece %zu", n, piece);
+        }
+    }
+    {
+        struct kiln_sha256 st;
+        size_t off = 0, step = 1;
+        crypto_hash_sha256(d, buf, sizeof buf);
+        sodium_bin2hex(want, sizeof want, d, sizeof d);
+        kiln_sha256_init(&st);
+        while (off < sizeof buf) {
+            size_t k = sizeof buf - off < step ? sizeof buf - off : step;
+            kiln_sha256_update(&st, buf + off, k);
+            off += k;
+            step = step * 3 + 1;
+        }
+        kiln_sha256_final_hex(&st, got);
+        CHECK_MSG(strcmp(want, got) == 0, "incremental 1 MiB");
+    }
 }
 
 static void test_pae(void)
