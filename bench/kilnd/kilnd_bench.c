@@ -93,7 +93,8 @@ static long kernel_kb(void)
     FILE *f = fopen("/proc/meminfo", "r");
     if (f == NULL) return 0;
     while (fgets(line, sizeof line, f) != NULL)
-        if (sscanf(line, "KernelStack: %ld kB", &v) == 1 || sscanf(line, "PageTables: %ld kB", &v) == 1)
+        if (sscanf(line, "KernelStack: %ld kB", &v) == 1 ||
+            sscanf(line, "PageTables: %ld kB", &v) == 1)
             sum += v;
     fclose(f);
     return sum;

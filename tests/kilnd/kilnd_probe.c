@@ -212,12 +212,15 @@ int main(int argc, char **argv)
         return 3;
     }
     if (!strcmp(mode, "random") && argc - i >= 5) {
-        static const int ops[] = {KILND_RELEASE,   KILND_OPENAT,     KILND_MKDIRAT,
-                                  KILND_UNLINKAT,  KILND_RENAMEAT,   KILND_LINKAT,
-                                  KILND_SYMLINKAT, KILND_READLINKAT, KILND_FSTATAT,
-                                  KILND_UTIMENSAT, KILND_SOCKET,     KILND_CONNECT,
-                                  KILND_BIND,      KILND_LISTEN,     KILND_ACCEPT,
-                                  KILND_EXIT,      KILND_HELLO,      KILND_SPAWN,
+        static const int ops[] = {KILND_RELEASE,   KILND_OPENAT,
+                                  KILND_MKDIRAT,   KILND_UNLINKAT,
+                                  KILND_RENAMEAT,  KILND_LINKAT,
+                                  KILND_SYMLINKAT, KILND_READLINKAT,
+                                  KILND_FSTATAT,   KILND_UTIMENSAT,
+                                  KILND_SOCKET,    KILND_CONNECT,
+                                  KILND_BIND,      KILND_LISTEN,
+                                  KILND_ACCEPT,    KILND_EXIT,
+                                  KILND_HELLO,     KILND_SPAWN,
                                   KILND_WAIT,      77}; /* not KILL: pid 1 is the probe */
         static char pkt[4096], in[KILND_MSG_MAX + 1];
         int count = atoi(argv[i + 3]), k, s = -1, drops = 0, fds[KILND_MAX_FDS], nfds, j;

@@ -169,8 +169,9 @@ static const struct {
     const char *params; /* one 'i' per i32 */
     kiln_host_fn fn;
 } table[] = {
-    {"spawn", "iiiiiiiiii", p_spawn}, {"wait", "iiii", p_wait}, {"kill", "ii", p_kill},
-    {"pipe", "i", p_pipe},            {"getpid", "", p_getpid},
+    {"spawn", "iiiiiiiiii", p_spawn}, {"wait", "iiii", p_wait},
+    {"kill", "ii", p_kill},           {"pipe", "i", p_pipe},
+    {"getpid", "", p_getpid},
 };
 
 /* Links one kiln_proc import; see kiln_proc.h. */
@@ -198,8 +199,8 @@ int kiln__proc_link(struct kiln_vk *vk, struct kiln_store *store, const struct k
     ft.types = types;
     if (d->functype.nparams != ft.nparams || d->functype.nresults != 1 ||
         memcmp(d->functype.types, types, np + 1) != 0)
-        return kiln_error_set(err, KILN_E_LINK, "import %s.%s: incompatible import type",
-                              d->module, d->name);
+        return kiln_error_set(err, KILN_E_LINK, "import %s.%s: incompatible import type", d->module,
+                              d->name);
     out->kind = KILN_EXTERN_FUNC;
     out->of.func = kiln_func_new_host(store, &ft, table[i].fn, vk);
     if (out->of.func == NULL) return kiln_error_set(err, KILN_E_NOMEM, "kiln_proc: out of memory");

@@ -36,11 +36,11 @@
 #include "vkernel/vk.h"
 
 struct kiln_kilnd {
-    int sock;     /* SOCK_SEQPACKET connection, -1 when closed */
-    uint32_t seq; /* last request number */
-    bool lost;    /* connection broken: fail closed */
-    bool exited;  /* EXIT sent: releases are pointless */
-    int pid;      /* this process's pid in the container (grant), 0 = unknown */
+    int sock;           /* SOCK_SEQPACKET connection, -1 when closed */
+    uint32_t seq;       /* last request number */
+    bool lost;          /* connection broken: fail closed */
+    bool exited;        /* EXIT sent: releases are pointless */
+    int pid;            /* this process's pid in the container (grant), 0 = unknown */
     struct kiln_vk *vk; /* the vkernel attached (for its noted signal) */
     void (*lost_cb)(const char *msg);
     uint8_t out[KILND_MSG_MAX];    /* request being built */
@@ -774,9 +774,8 @@ int kiln_kilnd_attach(struct kiln_vk *vk, const char *socket_path,
         if (fds[i] >= 0) close(fds[i]);
     c->pid = (int)json_integer_value(json_object_get(g, "pid"));
     c->vk = vk;
-    kiln_vk_set_backend(vk, json_is_true(json_object_get(g, "exec")) ? &kilnd_backend_exec
-                                                                      : &kilnd_backend,
-                        c);
+    kiln_vk_set_backend(
+        vk, json_is_true(json_object_get(g, "exec")) ? &kilnd_backend_exec : &kilnd_backend, c);
     json_decref(hj);
     json_decref(g);
     free(txt);

@@ -74,8 +74,8 @@ struct ll_beneath {
 
 static int drop_caps(void)
 {
-    static const int keep[] = {CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER,
-                               CAP_FSETID, CAP_KILL, CAP_NET_BIND_SERVICE};
+    static const int keep[] = {CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER,
+                               CAP_FSETID, CAP_KILL,         CAP_NET_BIND_SERVICE};
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct d[2];
     uint64_t mask = 0, eff, perm;
@@ -166,29 +166,75 @@ static int seccomp(void)
 {
 #if defined(__x86_64__)
     static const int deny[] = {
-        __NR_execve,         __NR_execveat,        __NR_fork,
-        __NR_vfork,          __NR_clone,           __NR_clone3,
-        __NR_ptrace,         __NR_process_vm_readv, __NR_process_vm_writev,
-        __NR_pidfd_getfd,    __NR_pidfd_open,      __NR_kcmp,
-        __NR_process_madvise, __NR_kill,           __NR_tkill,
-        __NR_tgkill,         __NR_rt_sigqueueinfo, __NR_rt_tgsigqueueinfo,
-        __NR_mount,          __NR_umount2,         __NR_pivot_root,
-        __NR_chroot,         __NR_setns,           __NR_unshare,
-        __NR_bpf,            __NR_perf_event_open, __NR_init_module,
-        __NR_finit_module,   __NR_delete_module,   __NR_kexec_load,
-        __NR_kexec_file_load, __NR_reboot,         __NR_swapon,
-        __NR_swapoff,        __NR_keyctl,          __NR_add_key,
-        __NR_request_key,    __NR_open_by_handle_at, __NR_name_to_handle_at,
-        __NR_io_uring_setup, __NR_io_uring_enter,  __NR_io_uring_register,
-        __NR_userfaultfd,    __NR_setuid,          __NR_setgid,
-        __NR_setreuid,       __NR_setregid,        __NR_setresuid,
-        __NR_setresgid,      __NR_setgroups,       __NR_capset,
-        __NR_mknod,          __NR_mknodat,         __NR_personality,
-        __NR_fsopen,         __NR_fsmount,         __NR_move_mount,
-        __NR_open_tree,      __NR_quotactl,        __NR_acct,
-        __NR_syslog,         __NR_iopl,            __NR_ioperm,
-        __NR_fanotify_init,  __NR_settimeofday,    __NR_clock_settime,
-        __NR_adjtimex,       __NR_clock_adjtime,   __NR_sethostname,
+        __NR_execve,
+        __NR_execveat,
+        __NR_fork,
+        __NR_vfork,
+        __NR_clone,
+        __NR_clone3,
+        __NR_ptrace,
+        __NR_process_vm_readv,
+        __NR_process_vm_writev,
+        __NR_pidfd_getfd,
+        __NR_pidfd_open,
+        __NR_kcmp,
+        __NR_process_madvise,
+        __NR_kill,
+        __NR_tkill,
+        __NR_tgkill,
+        __NR_rt_sigqueueinfo,
+        __NR_rt_tgsigqueueinfo,
+        __NR_mount,
+        __NR_umount2,
+        __NR_pivot_root,
+        __NR_chroot,
+        __NR_setns,
+        __NR_unshare,
+        __NR_bpf,
+        __NR_perf_event_open,
+        __NR_init_module,
+        __NR_finit_module,
+        __NR_delete_module,
+        __NR_kexec_load,
+        __NR_kexec_file_load,
+        __NR_reboot,
+        __NR_swapon,
+        __NR_swapoff,
+        __NR_keyctl,
+        __NR_add_key,
+        __NR_request_key,
+        __NR_open_by_handle_at,
+        __NR_name_to_handle_at,
+        __NR_io_uring_setup,
+        __NR_io_uring_enter,
+        __NR_io_uring_register,
+        __NR_userfaultfd,
+        __NR_setuid,
+        __NR_setgid,
+        __NR_setreuid,
+        __NR_setregid,
+        __NR_setresuid,
+        __NR_setresgid,
+        __NR_setgroups,
+        __NR_capset,
+        __NR_mknod,
+        __NR_mknodat,
+        __NR_personality,
+        __NR_fsopen,
+        __NR_fsmount,
+        __NR_move_mount,
+        __NR_open_tree,
+        __NR_quotactl,
+        __NR_acct,
+        __NR_syslog,
+        __NR_iopl,
+        __NR_ioperm,
+        __NR_fanotify_init,
+        __NR_settimeofday,
+        __NR_clock_settime,
+        __NR_adjtimex,
+        __NR_clock_adjtime,
+        __NR_sethostname,
         __NR_setdomainname,
     };
     enum { N = sizeof deny / sizeof deny[0] };
@@ -237,8 +283,8 @@ static int seccomp(void)
 }
 
 /* Confines the worker; see server.h. */
-int kiln__kilnd_confine_worker(const struct kiln__kilnd_ct *ct, bool use_landlock,
-                               bool use_seccomp, const char **why)
+int kiln__kilnd_confine_worker(const struct kiln__kilnd_ct *ct, bool use_landlock, bool use_seccomp,
+                               const char **why)
 {
     pid_t parent = getppid();
     int r;

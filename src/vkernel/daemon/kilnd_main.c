@@ -50,14 +50,11 @@ static void usage(FILE *f)
 
 static int cmd_serve(int argc, char **argv)
 {
-    static const struct option opts[] = {{"socket", required_argument, NULL, 's'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"state", required_argument, NULL, 'd'},
-                                         {"key", required_argument, NULL, 'k'},
-                                         {"trust", required_argument, NULL, 't'},
-                                         {"runner", required_argument, NULL, 'r'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"socket", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
+        {"state", required_argument, NULL, 'd'},  {"key", required_argument, NULL, 'k'},
+        {"trust", required_argument, NULL, 't'},  {"runner", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     struct kiln_kilnd_config cfg;
     struct kiln_error err;
     struct sigaction sa;

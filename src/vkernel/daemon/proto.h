@@ -54,7 +54,6 @@ enum kilnd_op {
     KILND_KILL = 42,  /* a[0] pid, a[1] signal; reply: result */
 };
 
-
 /* Every packet starts with this header. */
 struct kilnd_hdr {
     uint32_t magic;   /* KILND_MAGIC */
@@ -123,8 +122,8 @@ int kiln__kilnd_send(int sock, const void *a, size_t alen, const void *b, size_t
 int kiln__kilnd_send_ctl(int sock, const void *a, size_t alen, const void *b, size_t blen,
                          const int *fds, int nfds);
 /* Receives one packet into buf (cap bytes; cap must be KILND_MSG_MAX + 1 so an
- * oversized packet is detected; KILND_CTL_MAX + 1 on the control channel). Received fds go to fds[] (at most maxfds,
- * *nfds set; extra ones are closed). Returns the packet length, 0 at EOF, or
+ * oversized packet is detected; KILND_CTL_MAX + 1 on the control channel). Received fds go to fds[]
+ * (at most maxfds, *nfds set; extra ones are closed). Returns the packet length, 0 at EOF, or
  * -errno (-EMSGSIZE for a truncated packet or control data; its fds are
  * closed). */
 long kiln__kilnd_recv(int sock, void *buf, size_t cap, int *fds, int maxfds, int *nfds);

@@ -66,9 +66,9 @@
 /* A container as the parent sees it: its registration and its worker. */
 struct pct {
     struct kiln__kilnd_ct ct;
-    pid_t wpid;     /* worker pid, 0 = none */
-    int ctl;        /* control socket to the worker, -1 = none */
-    uint32_t sent;  /* C_CONNs sent to the current worker */
+    pid_t wpid;            /* worker pid, 0 = none */
+    int ctl;               /* control socket to the worker, -1 = none */
+    uint32_t sent;         /* C_CONNs sent to the current worker */
     int uids[MAX_UIDS][2]; /* peer uid/gid pairs routed to it: spawns run as one of them */
     int nuids;
     pid_t *pids; /* host pids of its processes (routed peers, spawned units): a
@@ -914,8 +914,8 @@ int kiln__kilnd_serve(const struct kiln_kilnd_config *cfg, volatile sig_atomic_t
     strcpy(sa.sun_path, cfg->socket_path);
     unlink(cfg->socket_path);
     s->ls = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (s->ls < 0 || bind(s->ls, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-        listen(s->ls, 512) < 0 || chmod(cfg->socket_path, 0666) < 0) {
+    if (s->ls < 0 || bind(s->ls, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s->ls, 512) < 0 ||
+        chmod(cfg->socket_path, 0666) < 0) {
         r = kiln_error_sys(err, errno, "kilnd: socket %s", cfg->socket_path);
         goto out;
     }

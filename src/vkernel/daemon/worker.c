@@ -62,28 +62,28 @@
 #include "vkernel/vk.h"
 
 #define MAX_CONNS 1024
-#define MAX_PROCS 4096            /* processes per run */
-#define MAX_SPAWN_ARGS 60         /* argv + env strings of one spawn */
-#define MAX_MODULE (256u << 20)   /* largest unit a guest may spawn */
+#define MAX_PROCS 4096          /* processes per run */
+#define MAX_SPAWN_ARGS 60       /* argv + env strings of one spawn */
+#define MAX_MODULE (256u << 20) /* largest unit a guest may spawn */
 
 /* One guest process of the container's current run. */
 struct wproc {
-    int vpid, ppid;      /* pid in the container; ppid 0 = started from outside */
-    int pid, uid, gid;   /* host */
-    int pidfd;           /* -1 = none yet */
-    char unit[256];      /* name the unit gave, or the spawned guest path */
-    char abi[64];        /* guest ABI it presented */
-    char sha256[65];     /* digest kilnd computed ("" = none given) */
-    char signer[65];     /* key id of the verified signer ("" = unsigned module) */
+    int vpid, ppid;    /* pid in the container; ppid 0 = started from outside */
+    int pid, uid, gid; /* host */
+    int pidfd;         /* -1 = none yet */
+    char unit[256];    /* name the unit gave, or the spawned guest path */
+    char abi[64];      /* guest ABI it presented */
+    char sha256[65];   /* digest kilnd computed ("" = none given) */
+    char signer[65];   /* key id of the verified signer ("" = unsigned module) */
     int64_t start_ns, end_ns;
-    int code;            /* exit code (valid when exited or reaped) */
-    int sig;             /* terminating signal, 0 = none */
+    int code; /* exit code (valid when exited or reaped) */
+    int sig;  /* terminating signal, 0 = none */
     char reason[128];
-    bool exited;         /* EXIT received */
-    bool conn_open;      /* a connection (or a pre-bound one) is open */
-    bool spawned;        /* started by kilnd: done only once reaped */
+    bool exited;    /* EXIT received */
+    bool conn_open; /* a connection (or a pre-bound one) is open */
+    bool spawned;   /* started by kilnd: done only once reaped */
     bool reaped;
-    bool failed;         /* spawn failed: not a process of the record */
+    bool failed; /* spawn failed: not a process of the record */
     bool waited;
     bool done;
 };
@@ -364,8 +364,7 @@ static int temp_socket(struct wconn *c, int *fds, int nfds)
 /* ---- processes: spawn, wait, kill ---- */
 
 /* Does the policy's exec list allow the unit at guest path with digest? */
-static bool exec_allowed(struct worker *w, const char *path, const char *sha256,
-                         const char **rule)
+static bool exec_allowed(struct worker *w, const char *path, const char *sha256, const char **rule)
 {
     static char jp[40];
     size_t i;
@@ -515,8 +514,8 @@ static int spawn_module(struct worker *w, struct wconn *c, const char *path, siz
         close(m);
         m = pm;
     } else if (w->ct->require_signed) {
-        logf_(w, "container %s: spawn of %s refused: container requires a signed unit",
-              w->ct->id, gpath);
+        logf_(w, "container %s: spawn of %s refused: container requires a signed unit", w->ct->id,
+              gpath);
         kiln__audit_deny(c->vk, "execve", gpath, EACCES, "trust:requireSigned");
         c->vk->denials++;
         e = -EACCES;
@@ -719,8 +718,8 @@ static int handle_kill(struct worker *w, struct wconn *c, const struct kilnd_cal
     }
     r = syscall(SYS_pidfd_send_signal, p->pidfd, q->a[1], NULL, 0) < 0 ? -errno : 0;
     if (kiln__audit_grants(c->vk))
-        kiln__audit(c->vk, "signal", "\"target\":%d,\"signal\":%d,\"result\":%d", q->a[0],
-                    q->a[1], r);
+        kiln__audit(c->vk, "signal", "\"target\":%d,\"signal\":%d,\"result\":%d", q->a[0], q->a[1],
+                    r);
 reply:
     if (r < 0) c->vk->sys[KILN_VK_SYS_kill].errors++;
     return send_reply(c, &q->h, r, NULL, -1, NULL, 0) < 0 ? -1 : 0;
@@ -1014,8 +1013,8 @@ static int handle_hello(struct worker *w, struct wconn *c, const uint8_t *pkt, l
     if (kiln__kilnd_send(c->sock, &q, sizeof q, txt, strlen(txt), sendfds, nsend) < 0) goto out;
     c->hello = true;
     logf_(w, "container %s: pid %d attached (unit %s sha256:%s%s%s, %zu preopens)", ct->id,
-          c->prebound ? p->pid : c->pid, p->unit, p->sha256[0] ? p->sha256 : "-", p->signer[0] ? " signer " : "",
-          p->signer, json_array_size(pre));
+          c->prebound ? p->pid : c->pid, p->unit, p->sha256[0] ? p->sha256 : "-",
+          p->signer[0] ? " signer " : "", p->signer, json_array_size(pre));
     r = 0;
     goto out;
 nomem:
@@ -1112,11 +1111,13 @@ static void end_run(struct worker *w)
         known = p->exited || p->reaped;
         json_object_set_new(o, "exitCode", known ? json_integer(p->code) : json_null());
         json_object_set_new(o, "signal", p->sig ? json_integer(p->sig) : json_null());
-        json_object_set_new(o, "reason", json_string(p->exited ? p->reason
-                                                     : p->reaped ? (p->sig ? "killed" : "exit "
-                                                                                        "without "
-                                                                                        "report")
-                                                                 : "connection lost"));
+        json_object_set_new(o, "reason",
+                            json_string(p->exited   ? p->reason
+                                        : p->reaped ? (p->sig ? "killed"
+                                                              : "exit "
+                                                                "without "
+                                                                "report")
+                                                    : "connection lost"));
         json_array_append_new(procs, o);
     }
     for (i = 0; i < KILN_VK_SYS__COUNT; i++)
@@ -1150,8 +1151,8 @@ static void end_run(struct worker *w)
     payload = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
     if (n > 0 && payload != NULL &&
         (strlen(payload) > KILND_CTL_MAX - sizeof(struct kilnd_ctl) ||
-         ctl_send(w, KILND_C_ATTEST, NULL, 0, w->run_start_ns, payload, strlen(payload), NULL,
-                  0) < 0))
+         ctl_send(w, KILND_C_ATTEST, NULL, 0, w->run_start_ns, payload, strlen(payload), NULL, 0) <
+             0))
         logf_(w, "container %s: run record not sent to the parent (%zu bytes)", w->ct->id,
               strlen(payload));
     free(payload);
@@ -1399,8 +1400,8 @@ int kiln__kilnd_worker(const struct kiln_kilnd_config *cfg, struct kiln__kilnd_c
         json_decref(pj);
     }
     if ((r = kiln__kilnd_confine_worker(ct, landlock, seal, &why)) < 0) {
-        logf_(w, "container %s: worker cannot confine itself (%s: %s); refusing to serve",
-              ct->id, why, strerror(-r));
+        logf_(w, "container %s: worker cannot confine itself (%s: %s); refusing to serve", ct->id,
+              why, strerror(-r));
         return 1;
     }
     for (;;) {
