@@ -2,10 +2,13 @@
  * compile.c — `kiln compile MODULE.wasm -o OUT.so [--cc CC] [--keep-c DIR]
  * [-O LEVEL] [--parts N] [--jobs N]`: ahead-of-time compilation of a wasm
  * module to a native shared object (include/kiln/aot.h). The output is
- * written to a temporary file and renamed; progress goes to stderr.
+ * written to a temporary file and renamed; progress goes to stderr (none
+ * with -q or --json; --json prints one JSON object on stdout at the end,
+ * also when compilation fails).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +22,11 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kiln compile MODULE.wasm -o OUT.so [--cc CC] [--keep-c DIR] [-O LEVEL]\n"
-               "                    [--parts N] [--jobs N] [-q]\n"
+               "                    [--parts N] [--jobs N] [-q] [--json]\n"
                "\n"
                "Translates the validated module to C and compiles it with the system C\n"
-               "compiler into a shared object that `kiln sign --aot` can pack into a unit.\n");
+               "compiler into a shared object that `kiln sign --aot` can pack into a unit.\n"
+               "--json: one JSON object on stdout (ok, module, output, sizes, seconds, target).\n");
 }
 
 static double now(void)
@@ -76,12 +80,27 @@ static int read_file(const char *path, uint8_t **out, size_t *len)
     return 0;
 }
 
+/* --json result: ok, module, output, sizes, seconds, target/ABI, error. */
+static void print_json(const char *module, const char *out, size_t wasm_len, long long out_len,
+                       double secs, const char *error)
+{
+    json_t *j = json_pack("{s:b,s:s,s:s,s:I,s:o?,s:f,s:s,s:i,s:s?}", "ok", error == NULL, "module",
+                          module, "output", out, "wasmBytes", (json_int_t)wasm_len, "outputBytes",
+                          out_len >= 0 ? json_integer(out_len) : NULL, "seconds", secs, "target",
+                          kiln_aot_target(), "abi", (int)kiln_aot_abi(), "error", error);
+    char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    if (s) puts(s);
+    free(s);
+    json_decref(j);
+}
+
 static int cmd_compile(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"cc", required_argument, NULL, 'c'},
         {"keep-c", required_argument, NULL, 'k'}, {"parts", required_argument, NULL, 'p'},
         {"jobs", required_argument, NULL, 'j'},   {"quiet", no_argument, NULL, 'q'},
+        {"json", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     struct kiln_aot_opts opts;
@@ -93,7 +112,7 @@ static int cmd_compile(int argc, char **argv)
     uint8_t *bytes = NULL;
     size_t len = 0;
     struct stat st;
-    int c, rc = 1;
+    int c, rc = 1, json = 0;
 
     memset(&opts, 0, sizeof opts);
     memset(&err, 0, sizeof err);
@@ -110,6 +129,7 @@ static int cmd_compile(int argc, char **argv)
             opts.opt = optflag;
             break;
         case 'q': prog.quiet = 1; break;
+        case 'J': json = prog.quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -122,17 +142,23 @@ static int cmd_compile(int argc, char **argv)
     opts.progress_arg = &prog;
     if (read_file(argv[optind], &bytes, &len) < 0) {
         fprintf(stderr, "kiln compile: %s: %s\n", argv[optind], strerror(errno));
+        if (json) print_json(argv[optind], out, 0, -1, now() - prog.t0, strerror(errno));
         return 1;
     }
     if (kiln_module_new(bytes, len, NULL, &mod, &err) < 0) {
         fprintf(stderr, "kiln compile: %s: %s\n", argv[optind], err.msg);
+        if (json) print_json(argv[optind], out, len, -1, now() - prog.t0, err.msg);
         goto out;
     }
     on_progress(&prog, "module decoded and validated");
     if (kiln_aot_compile(mod, out, &opts, &err) < 0) {
         fprintf(stderr, "kiln compile: %s: %s\n", argv[optind], err.msg);
+        if (json) print_json(argv[optind], out, len, -1, now() - prog.t0, err.msg);
         goto out;
     }
+    if (json)
+        print_json(argv[optind], out, len, stat(out, &st) == 0 ? (long long)st.st_size : -1,
+                   now() - prog.t0, NULL);
     if (stat(out, &st) == 0 && !prog.quiet)
         fprintf(stderr,
                 "kiln compile: wrote %s (%lld bytes, %.2f MB/MB of wasm) in %.2fs (%s, ABI %u)\n",

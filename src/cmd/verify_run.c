@@ -11,7 +11,8 @@
  * and predicate type are right; the predicate is complete (container, policy,
  * times in order, at least one process, calls); the subjects are exactly the
  * distinct unit digests of the processes. Exit 0 valid (a summary is
- * printed), 1 refused with one line naming the reason, 2 usage.
+ * printed), 1 refused with one line naming the reason, 2 usage. --json
+ * prints one JSON object on stdout for both outcomes instead of the summary.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -27,10 +28,12 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: kiln verify-run --key NODE.pub.pem [--quiet] RUN.json\n\n"
+    fprintf(f, "usage: kiln verify-run --key NODE.pub.pem [--quiet] [--json] RUN.json\n\n"
                "Verifies a kilnd run attestation: the node key's signature, the statement\n"
                "and predicate types, the record's completeness and that its subjects are the\n"
                "unit digests of the processes that ran.\n\n"
+               "  --json    one JSON object on stdout (verified or refused): the predicate's\n"
+               "            container, policy, times, denials and processes\n\n"
                "Exit status: 0 valid, 1 refused (one line with the reason), 2 usage.\n");
 }
 
@@ -120,6 +123,7 @@ static int cmd_verify_run(int argc, char **argv)
 {
     static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
                                          {"quiet", no_argument, NULL, 'q'},
+                                         {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *keyp = NULL, *path, *reason = NULL;
@@ -129,7 +133,7 @@ static int cmd_verify_run(int argc, char **argv)
     json_t *st = NULL;
     char *text = NULL, why[256];
     size_t len = 0, i;
-    bool quiet = false, sig_ok = false;
+    bool quiet = false, sig_ok = false, json = false;
     int c, rc = 1;
     FILE *f;
     optind = 0;
@@ -140,6 +144,9 @@ static int cmd_verify_run(int argc, char **argv)
             break;
         case 'q':
             quiet = true;
+            break;
+        case 'j':
+            json = true;
             break;
         case 'h':
             usage(stdout);
@@ -198,7 +205,22 @@ static int cmd_verify_run(int argc, char **argv)
     st = json_loadb((const char *)env->payload, env->payload_len, 0, NULL);
     if ((reason = check_statement(st, why, sizeof why)) != NULL) goto out;
     rc = 0;
-    if (!quiet) {
+    if (json) {
+        json_t *pred = json_object_get(st, "predicate");
+        json_t *j = json_pack("{s:s,s:b,s:s,s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:O?}", "path", path,
+                              "verified", 1, "nodeKey", key.keyid, "container",
+                              json_object_get(pred, "container"), "policy",
+                              json_object_get(pred, "policy"), "started",
+                              json_object_get(pred, "started"), "finished",
+                              json_object_get(pred, "finished"), "denials",
+                              json_object_get(pred, "denials"), "processes",
+                              json_object_get(pred, "processes"), "calls",
+                              json_object_get(pred, "calls"));
+        char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        if (s) puts(s);
+        free(s);
+        json_decref(j);
+    } else if (!quiet) {
         json_t *pred = json_object_get(st, "predicate"), *p;
         json_t *pd = json_object_get(json_object_get(pred, "policy"), "digest");
         printf("run attestation OK: container %s, %zu process(es), signed by node key %.16s...\n",
@@ -228,7 +250,16 @@ static int cmd_verify_run(int argc, char **argv)
         }
     }
 out:
-    if (reason != NULL) fprintf(stderr, "kiln verify-run: %s: refused: %s\n", path, reason);
+    if (reason != NULL) {
+        fprintf(stderr, "kiln verify-run: %s: refused: %s\n", path, reason);
+        if (json) {
+            json_t *j = json_pack("{s:s,s:b,s:s}", "path", path, "verified", 0, "error", reason);
+            char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+            if (s) puts(s);
+            free(s);
+            json_decref(j);
+        }
+    }
     json_decref(st);
     kiln_dsse_free(env);
     free(text);

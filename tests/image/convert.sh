@@ -80,6 +80,24 @@ skopeo inspect oci:C:t > inspect.json || fail "skopeo inspect"
 grep -q '"Architecture"' inspect.json || fail "skopeo inspect output"
 umoci unpack --rootless --image C:t U >/dev/null || fail "umoci unpack"
 "$KILN" verify --trust trust U/rootfs/app/greet.wasm >/dev/null || fail "unit does not verify"
+# --json on the reporting commands: verify (both outcomes), verify-run (refusal), compile
+"$KILN" verify --trust trust --json U/rootfs/app/greet.wasm > v.json || fail "verify --json"
+cp U/rootfs/app/greet.wasm flipped.unit
+python3 -c "import sys;p=sys.argv[1];b=bytearray(open(p,'rb').read());b[len(b)//2]^=1;open(p,'wb').write(b)" flipped.unit
+if "$KILN" verify --trust trust --json flipped.unit > vbad.json 2>/dev/null; then fail "flipped unit verified"; fi
+echo '{"payload":""}' > run.json
+if "$KILN" verify-run --key k.pub.pem --json run.json > vr.json 2>/dev/null; then fail "verify-run accepted garbage"; fi
+"$KILN" compile --json greet.wasm -o greet.so > c.json || fail "compile --json"
+python3 - <<'PY' || fail "--json output"
+import json
+v, b, r, c = (json.load(open(p)) for p in ("v.json", "vbad.json", "vr.json", "c.json"))
+assert v["verified"] is True and v["manifest"]["source"]["path"] == "/app/greet.wasm", v
+assert [x["name"] for x in v["regions"]][:2] == ["stub", "module.wasm"], v
+assert b["verified"] is False and b["refusal"] == "digest mismatch", b
+assert r["verified"] is False and "envelope" in r["error"], r
+assert c["ok"] is True and c["outputBytes"] > 0 and c["output"] == "greet.so", c
+PY
+echo "ok: --json of verify, verify-run, compile"
 [ -f U/rootfs/.kiln/attestation.json ] && [ -f U/rootfs/.kiln/policy.json ] || fail "kiln files missing"
 grep -q 'dev.kiln.converted' C/blobs/sha256/* || fail "annotation missing"
 
