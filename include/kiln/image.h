@@ -71,6 +71,11 @@ struct kiln_image_options {
     bool allow_devices;              /* skip device nodes instead of refusing them */
     bool allow_fifos;                /* create FIFOs instead of refusing them */
     bool keep_owner;                 /* chown entries to their uid/gid (root only) */
+    bool sparse_data;                /* kiln_image_extract writes the bytes only of files that
+                                        may be code (an execute bit, a .wasm name, or ELF, wasm
+                                        or #! magic); other regular files become holes of their
+                                        size. For analysis/conversion, never for a rootfs that
+                                        runs. Digests are checked the same way. */
     kiln_image_progress_fn progress; /* may be NULL */
     void *progress_ctx;
 };

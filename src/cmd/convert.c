@@ -466,6 +466,7 @@ static int cmd_convert(int argc, char **argv)
     if (!tag) tag = opt.ref;
     prog.tty = isatty(2) && !json;
     aot.tty = prog.tty;
+    opt.sparse_data = true; /* the rootfs is only analyzed: data files stay holes */
     opt.progress = kiln_cmd_progress;
     opt.progress_ctx = &prog;
     if (kiln_image_open(path, &opt, &img, &err) < 0) goto fail_err;

@@ -26,6 +26,10 @@
  *   - directory modes are applied in a final pass (children first), so
  *     read-only directories do not block extraction; the pass opens each
  *     directory with O_NOFOLLOW beneath the root and fchmods the fd.
+ *   - with opt.sparse_data (kiln convert's analysis tree) a regular file that
+ *     cannot be code (no execute bit, no .wasm name, no ELF/wasm/#! magic in
+ *     its first block) is still read and hashed in full but not written: it
+ *     becomes a hole of its size. Never used for a rootfs that runs.
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -358,11 +362,24 @@ out:
     return rc;
 }
 
-static int write_data(struct xctx *x, struct archive *a, int fd, const char *path, int64_t size)
+/* True when the first bytes of a file say it may be code (sparse_data). */
+static bool code_magic(const uint8_t *p, size_t len)
+{
+    return (len >= 4 && (!memcmp(p, "\x7f" "ELF", 4) || !memcmp(p, "\0asm", 4))) ||
+           (len >= 2 && p[0] == '#' && p[1] == '!');
+}
+
+/* Writes the entry's data (holes stay holes); with maybe_data (sparse_data and
+ * neither an execute bit nor a .wasm name), a file whose first bytes are not
+ * code magic is read through (the layer digests need every byte) but not
+ * written: it becomes a hole of its size. */
+static int write_data(struct xctx *x, struct archive *a, int fd, const char *path, int64_t size,
+                      bool maybe_data)
 {
     const void *buf;
     size_t len;
     la_int64_t off;
+    bool first = true, skip = false;
     for (;;) {
         int r = archive_read_data_block(a, &buf, &len, &off);
         if (r == ARCHIVE_EOF) break;
@@ -372,6 +389,9 @@ static int write_data(struct xctx *x, struct archive *a, int fd, const char *pat
                                   path, archive_error_string(a));
         }
         const uint8_t *p = buf;
+        if (first && maybe_data && len) skip = off != 0 || !code_magic(p, len);
+        if (len) first = false;
+        if (skip) continue;
         while (len) {
             ssize_t w = pwrite(fd, p, len, off);
             if (w < 0) {
@@ -561,7 +581,12 @@ static int apply(struct xctx *x, struct archive *a, struct archive_entry *e)
             rc = sysfail(x, raw, "create", errno);
             goto out;
         }
-        rc = write_data(x, a, fd, raw, archive_entry_size(e));
+        {
+            size_t bl = strlen(base);
+            bool maybe_data = x->img->opt.sparse_data && !(mode & 0111) &&
+                              !(bl >= 5 && !strcmp(base + bl - 5, ".wasm"));
+            rc = write_data(x, a, fd, raw, archive_entry_size(e), maybe_data);
+        }
         if (rc < 0) goto out;
         /* owner first: chown clears setuid/setgid bits */
         if (x->img->opt.keep_owner && geteuid() == 0)
