@@ -616,6 +616,13 @@ workers)
                 || fail "worker $w capabilities: $(grep CapBnd /proc/$w/status)"
         fi
     done
+    # a worker holds its own container's audit log and nothing of the other's
+    for pair in "$wa a b" "$wb b a"; do
+        set -- $pair
+        fdl=$(ls -l /proc/$1/fd 2>/dev/null)
+        echo "$fdl" | grep -q "state/$2/audit.jsonl" || fail "worker $1 without its audit log"
+        echo "$fdl" | grep -q "state/$3/\|node.pem\|kilnd.sock" && fail "worker $1 holds: $fdl"
+    done
     echo "ok: workers $wa (a) and $wb (b) confined"
     # a worker dies (say a bug in a's handling): a's unit fails closed, b works
     kill -9 "$wa"
