@@ -552,6 +552,8 @@ refused)
         --policy "$tmp/p.json" --require-signed || fail register
     "$kilnd" register --config "$tmp/cfg" --id noexec --root "$tmp/r" --uid "$(id -u)" \
         --policy "$tmp/noexec.json" || fail register
+    "$kilnd" register --config "$tmp/cfg" --id one --root "$tmp/r" --uid "$(id -u)" \
+        --policy "$tmp/p.json" --max-processes 1 || fail register
     TRUST=$tmp/trust start_kilnd
     run() { c=$1; shift; "$kiln" exec --kilnd "$sock" --container "$c" --dir /w "$tproc" "$@"; }
     expect() { echo "$out" | grep -q "$1" || fail "expected '$1' in: $out"; }
@@ -580,6 +582,9 @@ refused)
         || fail "unsigned spawn refusal not logged"
     out=$("$probe" "$sock" signed spawn "$tmp/r/bin/app.unit" /bin/bad.unit exit 0 2>&1); echo "$out"
     expect "spawn /bin/bad.unit: EACCES"
+    # maxProcesses 1: the caller is the one process, a spawn is EAGAIN
+    out=$(run one spawn /bin/t_proc.wasm 2>&1); echo "$out"
+    expect "spawn /bin/t_proc.wasm: EAGAIN"
     # no exec in the policy: the kiln_proc module is absent
     out=$(run noexec getpid 2>&1); rc=$?; echo "$out"
     [ $rc -ne 0 ] || fail "kiln_proc linked without exec"

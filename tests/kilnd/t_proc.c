@@ -42,6 +42,8 @@ static const char *ename(int e)
         return "ok";
     case 2:
         return "EACCES";
+    case 6:
+        return "EAGAIN";
     case 8:
         return "EBADF";
     case 12:

@@ -232,6 +232,15 @@ static struct pct *load_container(struct server *s, const char *id, const char *
     v = json_object_get(j, "pid");
     ct->pid = json_is_integer(v) ? (long)json_integer_value(v) : -1;
     ct->require_signed = json_is_true(json_object_get(j, "requireSigned"));
+    v = json_object_get(j, "maxProcesses");
+    ct->max_procs = 256;
+    if (v != NULL) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 4096) {
+            snprintf(msg, sizeof msg, "%s: \"maxProcesses\": expected 1..4096", path);
+            goto bad_msg;
+        }
+        ct->max_procs = (int)json_integer_value(v);
+    }
     pol = json_string_value(json_object_get(j, "policy"));
     if (pol != NULL) {
         struct kiln_vk_policy *p = NULL;

@@ -45,7 +45,8 @@ struct kiln__kilnd_ct {
     char policy_sha256[65];
     long uid, pid; /* allowed peer; -1 = any */
     bool require_signed;
-    int audit_fd; /* <state>/<id>/audit.jsonl, append */
+    int max_procs; /* live guest processes at once ("maxProcesses", default 256) */
+    int audit_fd;  /* <state>/<id>/audit.jsonl, append */
 };
 
 /* Serves until *stop becomes non-zero (a signal handler sets it). Returns 0

@@ -573,8 +573,8 @@ static int handle_spawn(struct worker *w, struct wconn *c, const struct kilnd_ca
         r = -EINVAL; /* not UTF-8, or trailing bytes */
         goto reply;
     }
-    if (w->nconns >= MAX_CONNS) {
-        r = -EAGAIN;
+    if (w->nconns >= MAX_CONNS || w->live >= w->ct->max_procs) {
+        r = -EAGAIN; /* like fork(2) at RLIMIT_NPROC */
         goto reply;
     }
     pi = c->proc;
