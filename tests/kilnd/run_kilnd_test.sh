@@ -29,6 +29,7 @@
 #   refused      spawn refused by the exec list, of an unsigned module when
 #                signed units are required, of a tampered unit; a signed unit
 #                runs; no exec in the policy: no kiln_proc module
+#   netns        units in their own network namespace: the worker joins it
 #   workers      per-container workers are confined (seccomp, no_new_privs,
 #                capabilities); a killed worker fails its container's units
 #                closed while another container works; kilnd killed: units
@@ -650,6 +651,39 @@ workers)
     out=$("$probe" "$sock" b open /d); echo "$out"
     echo "$out" | grep -q "open /d: ok" || fail "restarted kilnd does not serve"
     grep -q "not a kilnd protocol 1 packet\|oversized" "$tmp/kilnd.log" && true
+    alive
+    ;;
+netns)
+    # a container whose units live in their own network namespace (as under
+    # kiln-oci): its worker joins it, so the listener kilnd creates is there,
+    # not in kilnd's (the host's) network
+    [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && command -v ip >/dev/null \
+        || { echo "skip: needs root, unshare and ip"; exit 77; }
+    unshare -n true 2>/dev/null || { echo "skip: no network namespaces"; exit 77; }
+    mkdir -p "$tmp/r"
+    "$kilnd" register --config "$tmp/cfg" --id ns --root "$tmp/r" --uid 0 || fail register
+    start_kilnd
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    cat >"$tmp/inside.sh" <<EOS
+ip link set lo up
+"$kiln" exec --kilnd "$sock" --container ns --listen tcp:127.0.0.1:$port "$wbin/t_sock.wasm" 1 \
+    >"$tmp/sock.out" 2>&1 &
+i=0
+until python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1", $port)); s.sendall(b"inside\n"); print(s.recv(100).decode(), end="")' >"$tmp/answer" 2>/dev/null; do
+    i=\$((i + 1)); [ \$i -gt 200 ] && exit 1; sleep 0.05
+done
+wait
+EOS
+    unshare -n sh "$tmp/inside.sh" &
+    ns=$!
+    i=0; until grep -q "attached" "$tmp/kilnd.log"; do
+        i=$((i + 1)); [ $i -gt 300 ] && fail "no unit attached"; sleep 0.02; done
+    # from kilnd's network the port is closed while the unit listens inside
+    python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)' \
+        "$port" 2>/dev/null && fail "the listener is in kilnd's network namespace"
+    wait $ns || fail "inside: $(cat "$tmp/sock.out")"
+    [ "$(cat "$tmp/answer")" = "INSIDE" ] || fail "answer '$(cat "$tmp/answer")': $(cat "$tmp/sock.out")"
+    echo "ok: the listener lives in the container's network namespace"
     alive
     ;;
 *) fail "unknown test $t" ;;

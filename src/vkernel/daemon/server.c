@@ -34,6 +34,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -395,8 +396,24 @@ static int join_cgroups(pid_t spawner, pid_t pid)
     return r;
 }
 
-/* Forks pc's worker. Returns 0 or -errno. */
-static int start_worker(struct server *s, struct pct *pc)
+/* In a new worker: joins the network namespace of the container's first
+ * process (peer pid, pidfd) when it differs from kilnd's, so the sockets the
+ * worker creates for the container (socket, bind, listen, --listen) live in
+ * the container's network, e.g. a kiln-oci container's own. Returns 0 or
+ * -errno. */
+static int join_netns(int peer, int pidfd)
+{
+    char path[64];
+    struct stat a, b;
+    snprintf(path, sizeof path, "/proc/%d/ns/net", peer);
+    if (pidfd < 0 || stat("/proc/self/ns/net", &a) < 0 || stat(path, &b) < 0) return 0;
+    if (a.st_dev == b.st_dev && a.st_ino == b.st_ino) return 0;
+    return setns(pidfd, CLONE_NEWNET) < 0 ? -errno : 0;
+}
+
+/* Forks pc's worker for the connection of peer (pid, pidfd or -1). Returns 0
+ * or -errno. */
+static int start_worker(struct server *s, struct pct *pc, int peer, int pidfd)
 {
     int sv[2];
     pid_t pid;
@@ -409,12 +426,17 @@ static int start_worker(struct server *s, struct pct *pc)
     }
     if (pid == 0) {
         sigset_t all;
-        int keep[2] = {sv[1], pc->ct.audit_fd};
+        int keep[2] = {sv[1], pc->ct.audit_fd}, r;
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGCHLD, SIG_DFL);
+        if ((r = join_netns(peer, pidfd)) < 0) {
+            logf_(s, "container %s: worker cannot join the network namespace of pid %d: %s",
+                  pc->ct.id, peer, strerror(-r));
+            _exit(1);
+        }
         close_except(keep, 2);
         /* the node key does not stay here. The other containers' records
          * (paths, policies: no authority, their fds are closed) are left
@@ -513,7 +535,7 @@ static void on_hello(struct server *s, int i)
         refuse(s, i, &q, EACCES, msg);
         goto out;
     }
-    if (pc->ctl < 0 && start_worker(s, pc) < 0) {
+    if (pc->ctl < 0 && start_worker(s, pc, p->pid, p->pidfd) < 0) {
         refuse(s, i, &q, EAGAIN, "cannot start the container's worker");
         goto out;
     }
