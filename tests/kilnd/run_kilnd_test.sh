@@ -463,6 +463,25 @@ PY
         expect "kill again: ESRCH"
         out=$(run p killsibling /bin/t_proc.wasm 9 2>&1); echo "$out"
         expect "sleeper pid 2 killed by signal 9"
+        # the run's attestation records the signals (SIGTERM: the unit's own
+        # clean stop; SIGKILL: reaped by kilnd)
+        i=0
+        until [ "$(ls "$tmp/state/p/"run-*.json 2>/dev/null | wc -l)" -ge 2 ]; do
+            i=$((i + 1)); [ $i -gt 200 ] && fail "no run attestations"; sleep 0.02
+        done
+        for f in "$tmp/state/p/"run-*.json; do
+            "$kiln" verify-run --key "$tmp/node.pub.pem" "$f" >/dev/null || fail "$f refused"
+        done
+        python3 - "$tmp/state/p" <<'PY' || fail "signals in the attestations"
+import base64, glob, json, sys
+seen = set()
+for f in glob.glob(sys.argv[1] + "/run-*.json"):
+    st = json.loads(base64.b64decode(json.load(open(f))["payload"]))
+    for p in st["predicate"]["processes"]:
+        if p["vpid"] == 2:
+            seen.add((p["signal"], p["exitCode"], p["reason"]))
+assert (15, 143, "signal 15") in seen and (9, 137, "killed") in seen, seen
+PY
         grep -q '"event":"signal","target":2,"signal":9' "$tmp/state/p/audit.jsonl" \
             || fail "signal not audited"
         # a parent blocked in wait still stops on SIGTERM (exit 143); its
