@@ -4,7 +4,8 @@
  *   kilnd_probe [--as UID] SOCK CONTAINER open ABSPATH       attach, open, print result
  *   kilnd_probe [--as UID] SOCK CONTAINER openrel DIR REL    preopen DIR, open REL under it
  *   kilnd_probe SOCK CONTAINER crash                         HELLO + OPENAT, then SIGKILL
- *   kilnd_probe SOCK CONTAINER garbage|oversized             expect kilnd to hang up
+ *   kilnd_probe SOCK CONTAINER garbage|oversized[-after]     expect kilnd to hang up (-after:
+ *                                                            after a HELLO, in the worker)
  *   kilnd_probe SOCK CONTAINER failclosed ABSPATH            attach, wait for a stdin line,
  *                                                            open (kilnd gone: EIO)
  *   kilnd_probe SOCK CONTAINER confined ABSPATH HOSTPATH     confine the process (Landlock, no
@@ -261,15 +262,17 @@ int main(int argc, char **argv)
         printf("random: %d packets, %d drops\n", count, drops);
         return 0;
     }
-    if (!strcmp(mode, "garbage") || !strcmp(mode, "oversized")) {
+    if (!strncmp(mode, "garbage", 7) || !strncmp(mode, "oversized", 9)) {
+        /* "...-after": after a HELLO (the container's worker sees it) */
         int s = raw_connect(sock), fds[KILND_MAX_FDS], nfds;
+        if (strstr(mode, "-after") != NULL && raw_hello(s, id) < 0) return 3;
         static char big[KILND_MSG_MAX + 4096], in[KILND_MSG_MAX + 1];
-        size_t n = !strcmp(mode, "garbage") ? 40 : sizeof big;
+        size_t n = !strncmp(mode, "garbage", 7) ? 40 : sizeof big;
         int sz = (int)sizeof big * 2;
         long got;
         setsockopt(s, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
         memset(big, 'x', sizeof big);
-        if (!strcmp(mode, "oversized")) {
+        if (!strncmp(mode, "oversized", 9)) {
             struct kilnd_hdr h = {KILND_MAGIC, KILND_VERSION, KILND_HELLO, 1, 0};
             memcpy(big, &h, sizeof h);
         }

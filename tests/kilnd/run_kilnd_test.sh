@@ -164,6 +164,16 @@ crash)
     out=$("$probe" "$sock" c oversized); echo "$out"
     echo "$out" | grep -q "disconnected" || fail "oversized packet not disconnected"
     alive
+    # the same after HELLO: the container's worker drops and logs them
+    n0=$(grep -c "not a kilnd protocol 1 packet" "$tmp/kilnd.log")
+    n1=$(grep -c "oversized packet" "$tmp/kilnd.log")
+    for m in garbage-after oversized-after; do
+        out=$("$probe" "$sock" c $m); echo "$out"
+        echo "$out" | grep -q "disconnected" || fail "$m not disconnected"
+    done
+    [ "$(grep -c "not a kilnd protocol 1 packet" "$tmp/kilnd.log")" -gt "$n0" ] || fail "worker: garbage not logged"
+    [ "$(grep -c "oversized packet" "$tmp/kilnd.log")" -gt "$n1" ] || fail "worker: oversized not logged"
+    alive
     out=$("$probe" "$sock" c open /d); echo "$out"
     echo "$out" | grep -q "open /d: ok" || fail "kilnd did not serve the next client"
     # 1000 random well-framed packets (ops, arguments, paths, stray fds) under
