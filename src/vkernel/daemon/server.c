@@ -579,7 +579,8 @@ static void on_accept(struct server *s)
     /* blocking again: the worker's sends wait for a slow unit's buffer like before */
     fcntl(fd, F_SETFL, 0);
     l = sizeof pidfd;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &l) < 0) pidfd = -1;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &l) < 0) /* before Linux 6.5 */
+        pidfd = (int)syscall(SYS_pidfd_open, cr.pid, 0);
     s->pend[s->npend].sock = fd;
     s->pend[s->npend].pid = (int)cr.pid;
     s->pend[s->npend].uid = (int)cr.uid;
