@@ -480,6 +480,7 @@ PY
     kill)
         out=$(run p killsibling /bin/t_proc.wasm 15 2>&1); rc=$?; echo "$out"
         [ $rc -eq 0 ] || fail "t_proc exit $rc"
+        expect "from the sleeper: sleeper pid 2"
         expect "wait WNOHANG: ok, 0"
         expect "kill: ok"
         expect "sleeper pid 2 killed by signal 15"

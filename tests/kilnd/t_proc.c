@@ -166,18 +166,22 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "killsibling") && argc > 3) {
         const char *args[] = {"sleep", NULL};
-        int32_t wn = 0;
-        e = spawn(argv[2], args, own, &pid);
+        int32_t wn = 0, fds[2];
+        char line[64] = "";
+        ssize_t n;
+        /* the sleeper's stdout is a pipe: its first line says it runs */
+        if (kp_pipe(fds) != 0) return 1;
+        int32_t out[3] = {-1, fds[1], -1};
+        e = spawn(argv[2], args, out, &pid);
         printf("spawn sleeper: %s\n", ename(e));
         fflush(stdout);
+        close(fds[1]);
         if (e) return 1;
-        /* not exited yet: WNOHANG finds nothing */
+        n = read(fds[0], line, sizeof line - 1);
+        printf("from the sleeper: %s", n > 0 ? line : "nothing\n");
+        /* not exited: WNOHANG finds nothing */
         e = kp_wait(pid, 1, &st, &wn);
         printf("wait WNOHANG: %s, %d\n", ename(e), wn);
-        {
-            struct timespec ts = {0, 300000000};
-            nanosleep(&ts, NULL);
-        }
         e = kp_kill(pid, atoi(argv[3]));
         printf("kill: %s\n", ename(e));
         e = kp_wait(pid, 0, &st, &got);
