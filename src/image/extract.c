@@ -1,10 +1,16 @@
 /*
  * extract.c — layers -> root filesystem, safely.
  *
- * Pipeline per layer:
- *   blob bytes (pread) --sha256--> libarchive "raw" reader with the gzip and
- *   zstd filters (decompression) --sha256 (diff_id), byte bound--> libarchive
- *   tar reader -> one entry at a time -> apply().
+ * Pipeline per layer, in two threads:
+ *   [decompressor thread] blob bytes (pread) --sha256--> libarchive "raw"
+ *   reader with the gzip and zstd filters (decompression) -> a ring of
+ *   RING_N buffers ->
+ *   [calling thread] --sha256 (diff_id), byte bound--> libarchive tar reader
+ *   -> one entry at a time -> apply().
+ *   The decompressor thread owns the blob, its hash and the raw reader while
+ *   it runs; the calling thread owns everything else. A failure on either
+ *   side stops both (the ring's `stop` / `done` flags) before the layer's
+ *   result is decided, and the thread is always joined before return.
  *
  * Invariants:
  *   - the output root is a temporary directory beside the target, created by
@@ -36,6 +42,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <libgen.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -127,8 +134,8 @@ struct xctx {
     uint64_t layer_bytes;
     int stream_rc;        /* set by tar_read_cb when it fails */
     char stream_msg[300]; /* and why */
-    uint8_t rawbuf[1 << 16];
     uint8_t blobbuf[1 << 16];
+    struct ring *ring; /* decompressed data between the threads */
     struct pathset layer_paths; /* names written by this layer */
     struct dirfix *dirs;
     size_t ndirs, capdirs;
@@ -630,6 +637,26 @@ out:
 
 /* ------------------------------------------------------------ streams --- */
 
+/* Decompressed buffers handed from the decompressor thread to the tar
+ * reader: slots [head, head + count) are full; the consumer keeps the slot it
+ * returned last until its next read (libarchive reads from it until then). */
+#define RING_N 8
+#define RING_BUF (256u << 10)
+struct ring {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint8_t *buf[RING_N];
+    size_t len[RING_N];
+    unsigned head, count;
+    bool held;    /* the consumer holds slot head - 1 (released at its next read) */
+    bool done;    /* the producer finished (EOF or error) */
+    bool stop;    /* the consumer gives up: the producer must end */
+    int err;      /* producer: 0, or KILN_E_* (message in msg) */
+    char msg[300];
+    uint64_t pos; /* blob bytes read so far (progress) */
+};
+
 static la_ssize_t raw_read_cb(struct archive *a, void *ud, const void **buf)
 {
     struct xctx *x = ud;
@@ -644,14 +671,88 @@ static la_ssize_t raw_read_cb(struct archive *a, void *ud, const void **buf)
     return n;
 }
 
+/* The decompressor thread: fills ring slots until EOF, an error or stop,
+ * then reads (and hashes) the rest of the blob. */
+static void *decompress_main(void *arg)
+{
+    struct xctx *x = arg;
+    struct ring *r = x->ring;
+    int err = 0;
+    char msg[300] = "";
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        while (!r->stop && r->count + (r->held ? 1u : 0u) >= RING_N)
+            pthread_cond_wait(&r->cv, &r->mu);
+        unsigned slot = (r->head + r->count) % RING_N;
+        bool stop = r->stop;
+        r->pos = x->blob.pos;
+        pthread_mutex_unlock(&r->mu);
+        if (stop) {
+            err = -1; /* stopped: the result no longer matters */
+            break;
+        }
+        la_ssize_t n = archive_read_data(x->raw, r->buf[slot], RING_BUF);
+        if (n < 0) {
+            err = KILN_E_MALFORMED;
+            snprintf(msg, sizeof msg, "%s", archive_error_string(x->raw));
+            break;
+        }
+        if (n == 0) break;
+        pthread_mutex_lock(&r->mu);
+        r->len[slot] = (size_t)n;
+        r->count++;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+    }
+    /* the rest of the blob after the compressed stream: hashed too */
+    while (!err) {
+        ssize_t n = kiln__blob_read(&x->blob, x->blobbuf, sizeof x->blobbuf);
+        if (n < 0) {
+            err = KILN_E_IO;
+            snprintf(msg, sizeof msg, "read: %s", strerror((int)-n));
+        }
+        if (n <= 0) break;
+        kiln_sha256_update(&x->blob_hash, x->blobbuf, (size_t)n);
+        x->st.blob_bytes += (uint64_t)n;
+    }
+    pthread_mutex_lock(&r->mu);
+    r->done = true;
+    r->err = err < 0 ? 0 : err;
+    snprintf(r->msg, sizeof r->msg, "%s", msg);
+    r->pos = x->blob.pos;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
 static la_ssize_t tar_read_cb(struct archive *a, void *ud, const void **buf)
 {
     struct xctx *x = ud;
-    la_ssize_t n = archive_read_data(x->raw, x->rawbuf, sizeof x->rawbuf);
+    struct ring *r = x->ring;
+    la_ssize_t n;
+    pthread_mutex_lock(&r->mu);
+    if (r->held) { /* the previous slot is free again */
+        r->held = false;
+        pthread_cond_broadcast(&r->cv);
+    }
+    while (!r->count && !r->done)
+        pthread_cond_wait(&r->cv, &r->mu);
+    if (r->count) {
+        unsigned slot = r->head;
+        r->head = (r->head + 1) % RING_N;
+        r->count--;
+        r->held = true;
+        n = (la_ssize_t)r->len[slot];
+        *buf = r->buf[slot];
+    } else {
+        n = r->err ? -1 : 0;
+    }
+    pthread_mutex_unlock(&r->mu);
     if (n < 0) {
         x->stream_rc =
-            kiln_error_set(x->err, KILN_E_MALFORMED, "layer %s: decompression failed: %s", x->lname,
-                           archive_error_string(x->raw));
+            kiln_error_set(x->err, r->err == KILN_E_IO ? KILN_E_IO : KILN_E_MALFORMED,
+                           "layer %s: %s%s", x->lname,
+                           r->err == KILN_E_IO ? "" : "decompression failed: ", r->msg);
         archive_set_error(a, EIO, "decompression failed");
         return -1;
     }
@@ -668,9 +769,54 @@ static la_ssize_t tar_read_cb(struct archive *a, void *ud, const void **buf)
         archive_set_error(a, EFBIG, "size bound");
         return -1;
     }
-    kiln_sha256_update(&x->diff_hash, x->rawbuf, (size_t)n);
-    *buf = x->rawbuf;
+    if (n) kiln_sha256_update(&x->diff_hash, *buf, (size_t)n);
     return n;
+}
+
+/* Starts the decompressor thread for the current layer (x->raw open). */
+static int ring_start(struct xctx *x)
+{
+    struct ring *r = calloc(1, sizeof *r);
+    if (!r) return kiln_error_set(x->err, KILN_E_NOMEM, "out of memory");
+    for (int i = 0; i < RING_N; i++)
+        if (!(r->buf[i] = malloc(RING_BUF))) goto nomem;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    x->ring = r;
+    if (pthread_create(&r->th, NULL, decompress_main, x) != 0) {
+        pthread_mutex_destroy(&r->mu);
+        pthread_cond_destroy(&r->cv);
+        x->ring = NULL;
+        goto nomem;
+    }
+    return 0;
+nomem:
+    for (int i = 0; i < RING_N; i++)
+        free(r->buf[i]);
+    free(r);
+    return kiln_error_set(x->err, KILN_E_NOMEM, "out of memory for the decompressor");
+}
+
+/* Stops (if still running) and joins the decompressor; an I/O error it met
+ * after the compressed stream becomes x->stream_rc. No-op without a ring. */
+static void ring_stop(struct xctx *x)
+{
+    struct ring *r = x->ring;
+    if (!r) return;
+    pthread_mutex_lock(&r->mu);
+    r->stop = true;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->th, NULL);
+    if (r->err && !x->stream_rc)
+        x->stream_rc = kiln_error_set(x->err, r->err, "layer %s: %s%s", x->lname,
+                                      r->err == KILN_E_IO ? "" : "decompression failed: ", r->msg);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    for (int i = 0; i < RING_N; i++)
+        free(r->buf[i]);
+    free(r);
+    x->ring = NULL;
 }
 
 static int extract_layer(struct xctx *x, size_t li)
@@ -714,6 +860,8 @@ static int extract_layer(struct xctx *x, size_t li)
                             archive_error_string(x->raw));
         goto fail;
     }
+    rc = ring_start(x);
+    if (rc < 0) goto fail;
     archive_read_support_format_tar(t);
     archive_read_support_format_gnutar(t);
     if (archive_read_open(t, x, NULL, tar_read_cb, NULL) != ARCHIVE_OK) {
@@ -739,9 +887,12 @@ static int extract_layer(struct xctx *x, size_t li)
         }
         rc = apply(x, t, e);
         if (rc < 0) goto fail;
-        if (x->img->opt.progress)
-            x->img->opt.progress(x->img->opt.progress_ctx, "layer", x->lname, x->blob.pos,
-                                 x->blob.size);
+        if (x->img->opt.progress) {
+            pthread_mutex_lock(&x->ring->mu);
+            uint64_t pos = x->ring->pos;
+            pthread_mutex_unlock(&x->ring->mu);
+            x->img->opt.progress(x->img->opt.progress_ctx, "layer", x->lname, pos, x->blob.size);
+        }
     }
     /* the rest of the decompressed stream (tar padding), then the rest of the blob */
     for (;;) {
@@ -753,15 +904,11 @@ static int extract_layer(struct xctx *x, size_t li)
         }
         if (n == 0) break;
     }
-    for (;;) {
-        ssize_t n = kiln__blob_read(&x->blob, x->blobbuf, sizeof x->blobbuf);
-        if (n < 0) {
-            rc = kiln_error_sys(x->err, (int)-n, "layer %s: read", x->lname);
-            goto fail;
-        }
-        if (n == 0) break;
-        kiln_sha256_update(&x->blob_hash, x->blobbuf, (size_t)n);
-        x->st.blob_bytes += (uint64_t)n;
+    /* the decompressor has read (and hashed) the rest of the blob */
+    ring_stop(x);
+    if (x->stream_rc) {
+        rc = x->stream_rc;
+        goto fail;
     }
     kiln_sha256_final_hex(&x->blob_hash, hex);
     if (l->digest[0] && strcmp(hex, l->digest + 7) != 0) {
@@ -779,6 +926,7 @@ static int extract_layer(struct xctx *x, size_t li)
     }
     rc = 0;
 fail:
+    ring_stop(x);
     if (t) archive_read_free(t);
     if (x->raw) archive_read_free(x->raw);
     x->raw = NULL;
