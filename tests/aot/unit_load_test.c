@@ -253,6 +253,10 @@ static void expect(const char *name, struct kiln_unit *u, const char *pol_json, 
     log = slurp(name, "audit");
     snprintf(want, sizeof want, "\"event\":\"aot\",\"status\":\"%s\"", audit_status);
     CHECK(strstr(log, want) != NULL, "%s: audit log lacks %s:\n%s", name, want, log);
+    if (want_rc == KILN_E_DENIED)
+        CHECK(strstr(log, "\"event\":\"deny\",\"call\":\"aot\",\"errno\":\"EACCES\","
+                          "\"rule\":\"$.engine.requireAot\"") != NULL,
+              "%s: no deny event for the requireAot refusal:\n%s", name, log);
     if (strcmp(audit_status, "attached") == 0)
         CHECK(strstr(log, "\"status\":\"interpreter\"") == NULL, "%s: fallback note in %s", name,
               log);

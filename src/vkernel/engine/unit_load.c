@@ -10,11 +10,14 @@
  *     is then mapped, so nothing can change between check and map;
  *   - a digest mismatch (KILN_E_VERIFY) refuses whatever the policy says;
  *   - with "engine.requireAot" no path ends in the interpreter;
- *   - every outcome writes exactly one "aot" audit event.
+ *   - every outcome writes exactly one "aot" audit event; a refusal by
+ *     "engine.requireAot" also writes a "deny" event (call "aot", rule
+ *     "$.engine.requireAot"), which the audit level "denials" keeps.
  *
  * Part of kiln_vkernel (it needs the engine, the AOT loader and the vkernel's
  * audit sink); not in kiln_vkernel_core.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -111,6 +114,8 @@ int kiln_unit_module_load(const struct kiln_unit *unit, const struct kiln_vk_pol
 
     if (h == NULL) {
         if (require) {
+            /* a policy denial: also a "deny" event, kept at audit level "denials" */
+            if (vk != NULL) kiln__audit_deny(vk, "aot", NULL, EACCES, "$.engine.requireAot");
             rc = kiln_error_set(err, KILN_E_DENIED,
                                 "the policy requires AOT ($.engine.requireAot) but %s; refusing "
                                 "to interpret (convert the image with --aot on this host's "
