@@ -44,7 +44,10 @@ mkdir -p "$W/trust"
 cd "$W"
 "$KILN" keygen -o key >/dev/null
 cp key.pub.pem trust/
-CACHE=$W/aot-cache
+# "run" checks a cold and a cached convert in its own cache; the other modes
+# share one (objects are written to a temporary file and renamed)
+CACHE=$(dirname "$W")/unit-run-aot-cache
+[ "$MODE" != run ] || CACHE=$W/aot-cache
 
 # flip_aot UNIT: changes one byte in the middle of the unit's module.aot region
 flip_aot() {
