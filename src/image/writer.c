@@ -136,6 +136,8 @@ static int copy_layer(struct wctx *w, struct kiln_image *img, const struct kiln_
         if (n == 0) break;
         if (b.pos == (uint64_t)n) memcpy(magic, chunk, n < 4 ? (size_t)n : 4);
         kiln_sha256_update(&st, chunk, (size_t)n);
+        if (img->opt.progress && (b.pos & ((4u << 20) - 1)) < (uint64_t)n) /* every 4 MiB */
+            img->opt.progress(img->opt.progress_ctx, "copy", want, b.pos, b.size);
         for (ssize_t off = 0; off < n;) {
             ssize_t m = write(fd, chunk + off, (size_t)(n - off));
             if (m < 0) {
@@ -436,7 +438,7 @@ int kiln_image_write(struct kiln_image *img, const struct kiln_image_write_spec 
         rc = copy_layer(&w, img, l, dg, &size, &r.bytes_copied, &mt);
         if (rc < 0) goto fail;
         if (img->opt.progress)
-            img->opt.progress(img->opt.progress_ctx, "copy", dg, r.bytes_copied, r.bytes_copied);
+            img->opt.progress(img->opt.progress_ctx, "copy", dg, size, size);
         json_array_append_new(layers, desc(mt, dg, size));
     }
     rc = make_layer(&w, spec, &gz, r.layer_diff_id);

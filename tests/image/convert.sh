@@ -65,6 +65,15 @@ mkdir trust && cp k.pub.pem trust/
 
 # ---- convert ----
 "$KILN" convert --json L:t -o C --key k.pem > report.json
+# progress: per layer on a terminal (script(1) gives one), nothing otherwise
+"$KILN" convert L:t -o P1 --key k.pem > /dev/null 2> notty.txt
+! grep -q "layer sha256\|copy sha256" notty.txt || fail "progress written to a non-terminal"
+if command -v script >/dev/null; then
+  script -q -c "'$KILN' convert L:t -o P2 --key k.pem" tty.txt > /dev/null 2>&1 || fail "convert on a tty"
+  grep -q "layer sha256" tty.txt && grep -q "copy sha256" tty.txt || fail "no progress on a terminal"
+  echo "ok: progress on a terminal only"
+fi
+rm -rf P1 P2
 python3 - report.json <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
