@@ -23,9 +23,10 @@
  *
  * --aot-cache DIR runs the module's native code: compiled ahead of time on
  * first use into DIR (keyed by module digest and translator fingerprint,
- * kiln_aot_compile_cached) and loaded from a sealed memfd before the process
- * confines itself. A policy with "engine": {"requireAot": true} is refused
- * without it. (Signed units run their signed AOT payload under `kiln run`
+ * kiln_aot_compile_cached) and loaded from a sealed memfd; right after, the
+ * process hardens itself (no_new_privs, MDWE, the seccomp no-JIT filter), so
+ * nothing further can become executable. A policy with "engine":
+ * {"requireAot": true} is refused without it. (Signed units run their signed AOT payload under `kiln run`
  * and kiln-stub, through kiln_unit_module_load.)
  */
 #include <errno.h>
@@ -43,6 +44,7 @@
 #include "kiln/kilnd.h"
 #include "kiln/vkernel.h"
 #include "kiln/wasm.h"
+#include "platform/linux/harden.h"
 
 #define MAX_OPTS 64
 
@@ -259,6 +261,17 @@ static int cmd_exec(int argc, char **argv)
         if (kiln_aot_compile_cached(mod, aot_cache, NULL, &err) < 0) {
             kiln_error_prefix(&err, "%s: --aot-cache %s", modpath, aot_cache);
             goto fail;
+        }
+        /* the object is mapped: from here on nothing may become executable */
+        {
+            struct kiln_harden_result hr;
+            memset(&hr, 0, sizeof hr);
+            r = kiln_platform_harden(KILN_HARDEN_ALL | KILN_HARDEN_MDWE_OPTIONAL, &hr);
+            if (r < 0) {
+                kiln_error_sys(&err, -r, "hardening after loading the AOT object (%s)",
+                               hr.failed ? hr.failed : "?");
+                goto fail;
+            }
         }
     } else if (kiln_vk_policy_require_aot(pol)) {
         kiln_error_set(&err, KILN_E_DENIED,
