@@ -16,6 +16,9 @@
  *              (JSON path named)
  *   target     a unit whose signed manifest says another CPU: falls back
  *              with the reason; refused under requireAot
+ *   abi        a signed object built for another engine AOT ABI (the kept C
+ *              recompiled with another ABI number): falls back with the
+ *              loader's reason; refused under requireAot
  *   othermod   a properly signed unit whose AOT object was compiled from
  *              another module: refused (KILN_E_VERIFY) even without
  *              requireAot
@@ -198,6 +201,57 @@ static int run(struct kiln_vk *vk, const struct kiln_module *mod)
     return r;
 }
 
+/* The AOT object of wasm built for AOT ABI 999: kiln_aot_compile keeps its
+ * C, which is recompiled with the descriptor's ABI number changed. */
+static uint8_t *other_abi_object(const uint8_t *wasm, size_t wasm_len, size_t *len)
+{
+    static const char marker[] = "KILN_AOT_MAGIC, KILN_AOT_ABI,";
+    char keep[4096], c[4200], c2[4200], so[4200], out[4200], cmd[20000];
+    struct kiln_module *m = NULL;
+    struct kiln_aot_opts o;
+    struct kiln_error err = {0};
+    size_t clen;
+    char *text, *at;
+    FILE *f;
+    memset(&o, 0, sizeof o);
+    snprintf(keep, sizeof keep, "%s/keep", work);
+    snprintf(c, sizeof c, "%s/part0.c", keep);
+    snprintf(c2, sizeof c2, "%s/abi999.c", keep);
+    snprintf(so, sizeof so, "%s/ref.so", work);
+    snprintf(out, sizeof out, "%s/abi999.so", work);
+    o.keep_c_dir = keep;
+    o.parts = 1;
+    if (kiln_module_new(wasm, wasm_len, NULL, &m, &err) < 0 ||
+        kiln_aot_compile(m, so, &o, &err) < 0) {
+        fprintf(stderr, "compile: %s\n", err.msg);
+        exit(1);
+    }
+    kiln_module_free(m);
+    text = (char *)read_file(c, &clen);
+    at = strstr(text, marker);
+    if (at == NULL) {
+        fprintf(stderr, "%s: the descriptor initializer '%s' is not there (translator changed?)\n",
+                c, marker);
+        exit(1);
+    }
+    f = fopen(c2, "w");
+    if (f == NULL) {
+        perror(c2);
+        exit(1);
+    }
+    fprintf(f, "%.*sKILN_AOT_MAGIC, 999u,%s", (int)(at - text), text, at + strlen(marker));
+    fclose(f);
+    free(text);
+    snprintf(cmd, sizeof cmd,
+             "cc -O0 -fPIC -shared -fvisibility=hidden -I'%s/include' '%s' -o '%s' -lm", keep, c2,
+             out);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "failed: %s\n", cmd);
+        exit(1);
+    }
+    return read_file(out, len);
+}
+
 static struct kiln_vk_policy *policy(const char *json)
 {
     struct kiln_vk_policy *p = NULL;
@@ -343,6 +397,14 @@ int main(int argc, char **argv)
         expect("target", u, NULL, 0, false, "interpreter", NULL);
         expect("target-require", u, REQUIRE, KILN_E_DENIED, false, "refused", "aarch64-linux-gnu");
         kiln_unit_free(u);
+    } else if (!strcmp(sc, "abi")) {
+        size_t alen;
+        uint8_t *aobj = other_abi_object(hello, hello_len, &alen);
+        struct kiln_unit *u = make_unit(hello, hello_len, aobj, alen, kiln_aot_target(), NULL, 0);
+        expect("abi", u, NULL, 0, false, "interpreter", NULL);
+        expect("abi-require", u, REQUIRE, KILN_E_DENIED, false, "refused", "not usable here");
+        kiln_unit_free(u);
+        free(aobj);
     } else if (!strcmp(sc, "othermod")) {
         struct kiln_unit *u;
         oobj = aot_object(other, other_len, &oobj_len);

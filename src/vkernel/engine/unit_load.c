@@ -118,8 +118,8 @@ int kiln_unit_module_load(const struct kiln_unit *unit, const struct kiln_vk_pol
             if (vk != NULL) kiln__audit_deny(vk, "aot", NULL, EACCES, "$.engine.requireAot");
             rc = kiln_error_set(err, KILN_E_DENIED,
                                 "the policy requires AOT ($.engine.requireAot) but %s; refusing "
-                                "to interpret (convert the image with --aot on this host's "
-                                "target)",
+                                "to interpret (convert the image with --aot, by this kiln, "
+                                "for this host's target)",
                                 why);
             goto fail;
         }
