@@ -275,6 +275,10 @@ static int check_subjects(struct run_ctx *c, struct kiln_error *err)
                                   "sha256 digest", i);
         c->nsubjects++;
         if (!strcmp(name, c->entry_guest)) {
+            if (c->entry_sha256[0] && strcmp(c->entry_sha256, want))
+                return kiln_error_set(err, KILN_E_VERIFY,
+                                      "attestation: %s is a subject twice, with two digests",
+                                      name);
             snprintf(c->entry_sha256, sizeof c->entry_sha256, "%s", want);
             continue;
         }
