@@ -161,22 +161,23 @@ static void write_summary(struct run_ctx *c, FILE *out, int code, const char *ou
                             json_real(ms(c->t_verified - c->t0 - c->t_unpack_ns)));
         json_object_set_new(times, "unpackMs", json_real(ms(c->t_unpack_ns)));
     }
-    if (c->t_loaded) json_object_set_new(times, "loadMs", json_real(ms(c->t_loaded - c->t_verified)));
+    if (c->t_loaded)
+        json_object_set_new(times, "loadMs", json_real(ms(c->t_loaded - c->t_verified)));
     if (c->t_ran) json_object_set_new(times, "runMs", json_real(ms(c->t_ran - c->t_loaded)));
     j = json_pack("{s:s,s:i,s:s,s:s?,s:s?,s:o}", "command", "run", "exitCode", code, "outcome",
-                  outcome, "error", err && err->msg[0] ? err->msg : NULL, "image",
-                  c->o.image_arg, "timesMs", times);
+                  outcome, "error", err && err->msg[0] ? err->msg : NULL, "image", c->o.image_arg,
+                  "timesMs", times);
     if (!j) return;
     if (c->img && c->img->manifest_digest[0])
         json_object_set_new(j, "manifest", json_string(c->img->manifest_digest));
     if (c->unit) {
         char d[80];
         snprintf(d, sizeof d, "sha256:%s", c->entry_sha256);
-        json_object_set_new(
-            j, "unit",
-            json_pack("{s:s,s:s,s:s,s:s?,s:s?}", "path", c->entry_guest, "sha256", d, "signer",
-                      c->unit->signer_keyid, "signerLabel", c->unit->signer_label, "abi",
-                      c->unit->statement.manifest.guest_abi));
+        json_object_set_new(j, "unit",
+                            json_pack("{s:s,s:s,s:s,s:s?,s:s?}", "path", c->entry_guest, "sha256",
+                                      d, "signer", c->unit->signer_keyid, "signerLabel",
+                                      c->unit->signer_label, "abi",
+                                      c->unit->statement.manifest.guest_abi));
     }
     if (c->rootfd >= 0)
         json_object_set_new(j, "cache",

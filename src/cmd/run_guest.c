@@ -78,7 +78,8 @@ static int mount_volume(struct kiln_vk *vk, const char *spec, struct kiln_error 
     unsigned fl = 0;
     snprintf(host, sizeof host, "%s", spec);
     guest = strchr(host, ':');
-    if (!guest) return kiln_error_set(err, KILN_E_ARG, "--volume %s: expected HOST:GUEST[:ro]", spec);
+    if (!guest)
+        return kiln_error_set(err, KILN_E_ARG, "--volume %s: expected HOST:GUEST[:ro]", spec);
     *guest++ = 0;
     ro = strrchr(guest, ':');
     if (ro && !strcmp(ro, ":ro")) {

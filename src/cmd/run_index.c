@@ -139,8 +139,8 @@ static bool same_identity(const struct run_index_entry *e, const struct stat *st
 {
     return e->dev == (uint64_t)st->st_dev && e->ino == (uint64_t)st->st_ino &&
            e->size == (uint64_t)st->st_size && e->mtime_s == (int64_t)st->st_mtim.tv_sec &&
-           e->mtime_ns == (int64_t)st->st_mtim.tv_nsec && e->ctime_s == (int64_t)st->st_ctim.tv_sec &&
-           e->ctime_ns == (int64_t)st->st_ctim.tv_nsec;
+           e->mtime_ns == (int64_t)st->st_mtim.tv_nsec &&
+           e->ctime_s == (int64_t)st->st_ctim.tv_sec && e->ctime_ns == (int64_t)st->st_ctim.tv_nsec;
 }
 
 /* Contract in run_internal.h. */
@@ -150,7 +150,7 @@ const struct run_index_entry *kiln__run_index_match(const struct run_index *ix, 
     for (size_t i = 0; i < ix->n; i++)
         if (!strcmp(ix->e[i].name, name))
             return !strcmp(ix->e[i].sha256, sha256) && same_identity(&ix->e[i], st) ? &ix->e[i]
-                                                                                  : NULL;
+                                                                                    : NULL;
     return NULL;
 }
 
@@ -198,9 +198,9 @@ void kiln__run_index_save(struct run_index *ix)
     for (size_t i = 0; i < ix->n; i++) {
         const struct run_index_entry *e = &ix->e[i];
         fprintf(f, "%s %llu %llu %llu %lld %lld %lld %lld %s\n", e->sha256,
-                (unsigned long long)e->dev, (unsigned long long)e->ino,
-                (unsigned long long)e->size, (long long)e->mtime_s, (long long)e->mtime_ns,
-                (long long)e->ctime_s, (long long)e->ctime_ns, e->name);
+                (unsigned long long)e->dev, (unsigned long long)e->ino, (unsigned long long)e->size,
+                (long long)e->mtime_s, (long long)e->mtime_ns, (long long)e->ctime_s,
+                (long long)e->ctime_ns, e->name);
     }
     if (fclose(f) != 0 || rename(tmp, ix->path) != 0) unlink(tmp);
     ix->dirty = false;

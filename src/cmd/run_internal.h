@@ -120,11 +120,10 @@ void kiln__run_index_load(struct run_index *ix, const char *path, const char att
 /* The entry for name whose digest is sha256 and whose stat identity equals
  * st's, or NULL. */
 const struct run_index_entry *kiln__run_index_match(const struct run_index *ix, const char *name,
-                                                    const char sha256[65],
-                                                    const struct stat *st);
+                                                    const char sha256[65], const struct stat *st);
 /* Records that name (stat identity st, taken before its bytes were read;
- * before = CLOCK_REALTIME read before that fstat) hashed to sha256. Skipped when the file changed too recently
- * for its ctime to tell a later change apart ("racy", see run_index.c). */
+ * before = CLOCK_REALTIME read before that fstat) hashed to sha256. Skipped when the file changed
+ * too recently for its ctime to tell a later change apart ("racy", see run_index.c). */
 void kiln__run_index_add(struct run_index *ix, const char *name, const char sha256[65],
                          const struct stat *st, const struct timespec *before);
 /* Writes the index atomically (mode 0600) when entries were added; errors

@@ -133,8 +133,9 @@ static int verify_attestation(struct run_ctx *c, struct kiln_error *err)
         ok = d && (!strcmp(d, l->diff_id) || !strcmp(d, l->digest));
     }
     if (!ok)
-        return kiln_error_set(err, KILN_E_VERIFY,
-                              "attestation: the image's layers are not the ones it was signed over");
+        return kiln_error_set(
+            err, KILN_E_VERIFY,
+            "attestation: the image's layers are not the ones it was signed over");
     return 0;
 }
 
@@ -271,14 +272,15 @@ static int check_subjects(struct run_ctx *c, struct kiln_error *err)
         const char *want =
             json_string_value(json_object_get(json_object_get(s, "digest"), "sha256"));
         if (!name || !want || strlen(want) != 64)
-            return kiln_error_set(err, KILN_E_VERIFY, "attestation: subject %zu: no name or "
-                                  "sha256 digest", i);
+            return kiln_error_set(err, KILN_E_VERIFY,
+                                  "attestation: subject %zu: no name or "
+                                  "sha256 digest",
+                                  i);
         c->nsubjects++;
         if (!strcmp(name, c->entry_guest)) {
             if (c->entry_sha256[0] && strcmp(c->entry_sha256, want))
                 return kiln_error_set(err, KILN_E_VERIFY,
-                                      "attestation: %s is a subject twice, with two digests",
-                                      name);
+                                      "attestation: %s is a subject twice, with two digests", name);
             snprintf(c->entry_sha256, sizeof c->entry_sha256, "%s", want);
             continue;
         }
@@ -299,13 +301,14 @@ static int check_subjects(struct run_ctx *c, struct kiln_error *err)
     if (fstat(c->efd, &st) != 0) return kiln_error_sys(err, errno, "%s", c->entry_guest);
     if (!c->o.rehash && kiln__run_index_match(&c->index, c->entry_guest, c->entry_sha256, &st))
         flags = KILN_UNIT_ATTESTED_KNOWN | KILN_UNIT_ATTESTED_NO_STUB;
-    if (kiln_unit_verify_fd_attested(c->efd, c->ts, c->entry_sha256, flags, &c->unit, &why,
-                                     err) < 0) {
+    if (kiln_unit_verify_fd_attested(c->efd, c->ts, c->entry_sha256, flags, &c->unit, &why, err) <
+        0) {
         if (why == KILN_REFUSAL_DIGEST_MISMATCH && !flags && strstr(err->msg, "attested")) {
             char m[sizeof err->msg];
             snprintf(m, sizeof m, "%s", err->msg);
-            return kiln_error_set(err, KILN_E_VERIFY, "%s: digest mismatch with the attestation (%s)",
-                                  c->entry_guest, m);
+            return kiln_error_set(err, KILN_E_VERIFY,
+                                  "%s: digest mismatch with the attestation (%s)", c->entry_guest,
+                                  m);
         }
         kiln_error_prefix(err, "%s", c->entry_guest);
         return -1;

@@ -48,26 +48,25 @@ static void print_json(const char *path, const struct kiln_unit *u, enum kiln_re
         const struct kiln_manifest *m = &u->statement.manifest;
         json_t *regions = json_array();
         for (size_t i = 0; i < u->statement.nregions; i++)
-            json_array_append_new(
-                regions, json_pack("{s:s,s:s,s:I,s:I}", "name",
-                                   kiln_region_name(u->statement.regions[i].kind), "sha256",
-                                   u->statement.sha256[i], "offset",
-                                   (json_int_t)u->statement.regions[i].offset, "length",
-                                   (json_int_t)u->statement.regions[i].length));
-        j = json_pack(
-            "{s:s,s:b,s:{s:s,s:s?},s:I,s:{s:s,s:i,s:i,s:s,s:{s:s,s:s,s:s},s:o},s:o,"
-            "s:{s:f,s:f,s:f,s:f}}",
-            "path", path, "verified", 1, "signer", "keyid", u->signer_keyid, "label",
-            u->signer_label, "signatures", (json_int_t)u->nsigs, "manifest", "guestAbi",
-            m->guest_abi, "engineVersion", m->engine_version, "formatVersion", m->format_version,
-            "tool", m->tool_version, "source", "path", m->source_path, "kind", m->source_kind,
-            "sha256", m->source_sha256, "aot",
-            m->has_aot ? json_pack("{s:s,s:s}", "target", m->aot_target, "compiler",
-                                   m->aot_compiler)
-                       : json_null(),
-            "regions", regions, "timingMs", "read", u->timing.read_ns / 1e6, "parse",
-            u->timing.parse_ns / 1e6, "signature", u->timing.sig_ns / 1e6, "digests",
-            u->timing.hash_ns / 1e6);
+            json_array_append_new(regions,
+                                  json_pack("{s:s,s:s,s:I,s:I}", "name",
+                                            kiln_region_name(u->statement.regions[i].kind),
+                                            "sha256", u->statement.sha256[i], "offset",
+                                            (json_int_t)u->statement.regions[i].offset, "length",
+                                            (json_int_t)u->statement.regions[i].length));
+        j = json_pack("{s:s,s:b,s:{s:s,s:s?},s:I,s:{s:s,s:i,s:i,s:s,s:{s:s,s:s,s:s},s:o},s:o,"
+                      "s:{s:f,s:f,s:f,s:f}}",
+                      "path", path, "verified", 1, "signer", "keyid", u->signer_keyid, "label",
+                      u->signer_label, "signatures", (json_int_t)u->nsigs, "manifest", "guestAbi",
+                      m->guest_abi, "engineVersion", m->engine_version, "formatVersion",
+                      m->format_version, "tool", m->tool_version, "source", "path", m->source_path,
+                      "kind", m->source_kind, "sha256", m->source_sha256, "aot",
+                      m->has_aot ? json_pack("{s:s,s:s}", "target", m->aot_target, "compiler",
+                                             m->aot_compiler)
+                                 : json_null(),
+                      "regions", regions, "timingMs", "read", u->timing.read_ns / 1e6, "parse",
+                      u->timing.parse_ns / 1e6, "signature", u->timing.sig_ns / 1e6, "digests",
+                      u->timing.hash_ns / 1e6);
     }
     s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     if (s) puts(s);

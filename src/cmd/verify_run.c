@@ -207,15 +207,13 @@ static int cmd_verify_run(int argc, char **argv)
     rc = 0;
     if (json) {
         json_t *pred = json_object_get(st, "predicate");
-        json_t *j = json_pack("{s:s,s:b,s:s,s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:O?}", "path", path,
-                              "verified", 1, "nodeKey", key.keyid, "container",
-                              json_object_get(pred, "container"), "policy",
-                              json_object_get(pred, "policy"), "started",
-                              json_object_get(pred, "started"), "finished",
-                              json_object_get(pred, "finished"), "denials",
-                              json_object_get(pred, "denials"), "processes",
-                              json_object_get(pred, "processes"), "calls",
-                              json_object_get(pred, "calls"));
+        json_t *j = json_pack(
+            "{s:s,s:b,s:s,s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:O?}", "path", path, "verified", 1,
+            "nodeKey", key.keyid, "container", json_object_get(pred, "container"), "policy",
+            json_object_get(pred, "policy"), "started", json_object_get(pred, "started"),
+            "finished", json_object_get(pred, "finished"), "denials",
+            json_object_get(pred, "denials"), "processes", json_object_get(pred, "processes"),
+            "calls", json_object_get(pred, "calls"));
         char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         if (s) puts(s);
         free(s);

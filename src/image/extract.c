@@ -135,7 +135,7 @@ struct xctx {
     int stream_rc;        /* set by tar_read_cb when it fails */
     char stream_msg[300]; /* and why */
     uint8_t blobbuf[1 << 16];
-    struct ring *ring; /* decompressed data between the threads */
+    struct ring *ring;          /* decompressed data between the threads */
     struct pathset layer_paths; /* names written by this layer */
     struct dirfix *dirs;
     size_t ndirs, capdirs;
@@ -372,7 +372,11 @@ out:
 /* True when the first bytes of a file say it may be code (sparse_data). */
 static bool code_magic(const uint8_t *p, size_t len)
 {
-    return (len >= 4 && (!memcmp(p, "\x7f" "ELF", 4) || !memcmp(p, "\0asm", 4))) ||
+    return (len >= 4 && (!memcmp(p,
+                                 "\x7f"
+                                 "ELF",
+                                 4) ||
+                         !memcmp(p, "\0asm", 4))) ||
            (len >= 2 && p[0] == '#' && p[1] == '!');
 }
 
@@ -649,10 +653,10 @@ struct ring {
     uint8_t *buf[RING_N];
     size_t len[RING_N];
     unsigned head, count;
-    bool held;    /* the consumer holds slot head - 1 (released at its next read) */
-    bool done;    /* the producer finished (EOF or error) */
-    bool stop;    /* the consumer gives up: the producer must end */
-    int err;      /* producer: 0, or KILN_E_* (message in msg) */
+    bool held; /* the consumer holds slot head - 1 (released at its next read) */
+    bool done; /* the producer finished (EOF or error) */
+    bool stop; /* the consumer gives up: the producer must end */
+    int err;   /* producer: 0, or KILN_E_* (message in msg) */
     char msg[300];
     uint64_t pos; /* blob bytes read so far (progress) */
 };
@@ -749,10 +753,9 @@ static la_ssize_t tar_read_cb(struct archive *a, void *ud, const void **buf)
     }
     pthread_mutex_unlock(&r->mu);
     if (n < 0) {
-        x->stream_rc =
-            kiln_error_set(x->err, r->err == KILN_E_IO ? KILN_E_IO : KILN_E_MALFORMED,
-                           "layer %s: %s%s", x->lname,
-                           r->err == KILN_E_IO ? "" : "decompression failed: ", r->msg);
+        x->stream_rc = kiln_error_set(x->err, r->err == KILN_E_IO ? KILN_E_IO : KILN_E_MALFORMED,
+                                      "layer %s: %s%s", x->lname,
+                                      r->err == KILN_E_IO ? "" : "decompression failed: ", r->msg);
         archive_set_error(a, EIO, "decompression failed");
         return -1;
     }

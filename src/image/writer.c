@@ -437,8 +437,7 @@ int kiln_image_write(struct kiln_image *img, const struct kiln_image_write_spec 
             if (strcmp(mt, layer_map[k][0]) == 0) mt = layer_map[k][1];
         rc = copy_layer(&w, img, l, dg, &size, &r.bytes_copied, &mt);
         if (rc < 0) goto fail;
-        if (img->opt.progress)
-            img->opt.progress(img->opt.progress_ctx, "copy", dg, size, size);
+        if (img->opt.progress) img->opt.progress(img->opt.progress_ctx, "copy", dg, size, size);
         json_array_append_new(layers, desc(mt, dg, size));
     }
     rc = make_layer(&w, spec, &gz, r.layer_diff_id);

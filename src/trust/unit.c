@@ -366,8 +366,8 @@ static int check_layout(const struct kiln_unit_footer *f, const struct kiln_stat
             return refuse(err, why, KILN_REFUSAL_DIGEST_MISMATCH, KILN_E_VERIFY,
                           "region %u is %s but signed subject %u is another kind", i,
                           kiln_region_name(r->kind), i);
-        if (!st->has_manifest ||
-            st->regions[i].offset != r->offset || st->regions[i].length != r->length)
+        if (!st->has_manifest || st->regions[i].offset != r->offset ||
+            st->regions[i].length != r->length)
             return refuse(err, why, KILN_REFUSAL_DIGEST_MISMATCH, KILN_E_VERIFY,
                           "region %u (%s): footer says offset %llu length %llu, signed layout "
                           "says %llu/%llu",
@@ -413,9 +413,9 @@ static int verify(uint8_t *data, size_t size, const struct kiln_trust_store *ts,
         kiln_sha256_hex(u->data, u->size, hex);
         th = now_ns() - t0;
         if (!kiln__is_hex64(whole) || strcmp(hex, whole) != 0) {
-            rc = refuse(err, refusal, KILN_REFUSAL_DIGEST_MISMATCH, KILN_E_VERIFY,
-                        "the file's sha256 %.16s... differs from the attested %.16s...", hex,
-                        whole);
+            rc =
+                refuse(err, refusal, KILN_REFUSAL_DIGEST_MISMATCH, KILN_E_VERIFY,
+                       "the file's sha256 %.16s... differs from the attested %.16s...", hex, whole);
             goto fail;
         }
     }
@@ -534,8 +534,10 @@ static int read_without_stub(int fd, uint8_t **out, size_t *len, size_t *from,
     if (fstat(fd, &st) != 0) return kiln_error_sys(err, errno, "unit: fstat");
     if (!S_ISREG(st.st_mode)) return kiln_error_set(err, KILN_E_ARG, "unit: not a regular file");
     if (st.st_size < KILN_UNIT_FOOTER_SIZE || (uint64_t)st.st_size > KILN_UNIT_MAX_SIZE)
-        return kiln_error_set(err, KILN_E_MALFORMED, "unit: %lld bytes: no room for a footer or "
-                              "over the size limit", (long long)st.st_size);
+        return kiln_error_set(err, KILN_E_MALFORMED,
+                              "unit: %lld bytes: no room for a footer or "
+                              "over the size limit",
+                              (long long)st.st_size);
     size = (size_t)st.st_size;
     buf = calloc(1, size + 1); /* large: fresh zero pages, the stub's are never touched */
     if (!buf) return kiln_error_set(err, KILN_E_NOMEM, "unit: out of memory for %zu bytes", size);
