@@ -204,6 +204,15 @@ class Client:
         return {"version": _s(m, 1), "runtime_name": _s(m, 2), "runtime_version": _s(m, 3),
                 "runtime_api_version": _s(m, 4)}
 
+    def status(self):
+        """StatusRequest{verbose 1} -> status 1 {conditions 1 {type 1, status 2,
+        reason 3, message 4}}: {type: (status, reason, message)}."""
+        m = self.rt("Status", b"")
+        out = {}
+        for cd in map(decode, _m(m, 1).get(1, [])):
+            out[_s(cd, 1)] = (bool(_i(cd, 2)), _s(cd, 3), _s(cd, 4))
+        return out
+
     def run_pod_sandbox(self, config, runtime_handler=""):
         """RunPodSandboxRequest{config 1, runtime_handler 2} -> pod_sandbox_id (1)."""
         return _s(self.rt("RunPodSandbox", f_msg(1, config) + f_str(2, runtime_handler),

@@ -164,6 +164,9 @@ state = "$W/state"
   conf_dir = "$W/cni-conf"
 [plugins."io.containerd.grpc.v1.cri".containerd]
   snapshotter = "native"
+# the default runtime (default_runtime_name "runc") must be declared too:
+# with only runtimes.kiln in the file, containerd 1.6 does not load the CRI
+# plugin ("no corresponding runtime configured in containerd.runtimes")
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
   runtime_type = "io.containerd.runc.v2"
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kiln]

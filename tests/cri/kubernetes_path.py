@@ -81,6 +81,14 @@ def ns(pid, kind):
     return os.readlink("/proc/%d/ns/%s" % (pid, kind))
 
 
+def exe_of(pid):
+    """The program pid runs once kiln-oci's init has exec'd it: `start`
+    returns after releasing the init, which execs a moment later (as runc's)."""
+    return wait_for("pid %d to exec" % pid,
+                    lambda: (lambda e: e if e != os.path.realpath(OCI) else None)(
+                        os.readlink("/proc/%d/exe" % pid)))
+
+
 def cri_log(path):
     """The CRI log file: 'TIMESTAMP STREAM TAG TEXT' lines -> [(stream, text)]."""
     out = []
@@ -209,11 +217,17 @@ def phase_unit(c):
           "Version: %s" % v)
     say("CRI Version: %s %s, API %s" % (v["runtime_name"], v["runtime_version"],
                                        v["runtime_api_version"]))
+    # no CNI configured: the runtime is ready, its network is not -- pods in
+    # the host network run anyway (RunPodSandbox sets up no network for them)
+    cond = c.status()
+    check(cond.get("RuntimeReady", (False,))[0] and not cond.get("NetworkReady", (True,))[0],
+          "Status conditions: %s" % cond)
+    say("CRI Status: RuntimeReady, NetworkReady false (%s)" % cond["NetworkReady"][1])
     for img in (PAUSE_IMG, KV_IMG, NATIVE_IMG):
         check(c.image_status(img) is not None, "ImageStatus: %s unknown to the CRI" % img)
 
     pod, cfg, logdir, ppid, s = run_pod(c, "kiln-pod")
-    exe = os.readlink("/proc/%d/exe" % ppid)
+    exe = exe_of(ppid)
     check(exe.startswith("/memfd:kiln-unit:pause"),
           "the sandbox is not the verified pause unit: exe %s" % exe)
     say("pod %s: sandbox run by kiln-oci (handler kiln), pid %d is the pod's pid-1, "
@@ -242,7 +256,7 @@ def phase_unit(c):
           and ss["annotations"].get("io.kubernetes.cri.sandbox-id") == pod,
           "sleeper annotations: %s" % ss["annotations"])
     spid = ss["pid"]
-    exe = os.readlink("/proc/%d/exe" % spid)
+    exe = exe_of(spid)
     check(exe.startswith("/memfd:kiln-unit:pause"), "sleeper exe %s" % exe)
     nspid = proc_status(spid, "NSpid")
     check(len(nspid) == 2 and nspid[1] != "1", "sleeper NSpid %s" % nspid)
@@ -316,7 +330,7 @@ def phase_unit(c):
 
 def phase_native(c):
     pod, cfg, logdir, ppid, s = run_pod(c, "native-pause")
-    exe = os.readlink("/proc/%d/exe" % ppid)
+    exe = exe_of(ppid)
     check(not exe.startswith("/memfd:") and s["allow_native"],
           "native sandbox: exe %s, state %s" % (exe, s))
     with open("/proc/%d/cmdline" % ppid, "rb") as f:
