@@ -971,6 +971,10 @@ int kiln_image_extract(struct kiln_image *img, const char *outdir, struct kiln_i
     size_t i;
 
     if (!x) return kiln_error_set(err, KILN_E_NOMEM, "out of memory");
+    if ((rc = kiln__archive_load(err)) < 0) {
+        free(x);
+        return rc;
+    }
     x->img = img;
     x->lim = &img->opt.limits;
     x->err = err;

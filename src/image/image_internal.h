@@ -63,6 +63,10 @@ void kiln__blob_close(struct kiln__blob *b);
 int kiln__source_read_all(struct kiln_image_source *src, const char *name, uint64_t max,
                           uint8_t **out, size_t *len, char hex[65], struct kiln_error *err);
 
+/* Loads libarchive (archive_dl.c) once; every entry point that uses
+ * archive_* calls it first. Returns 0 or KILN_E_IO naming what failed. */
+int kiln__archive_load(struct kiln_error *err);
+
 /* Lowercase hex SHA-256 of data (streams use kiln_sha256_init/update/
  * final_hex from kiln/unit.h: SHA extensions when the CPU has them). */
 void kiln__sha256_hex(const void *data, size_t len, char hex[65]);

@@ -76,6 +76,7 @@ static const char *strip_dot_slash(const char *name)
 static int index_tar(struct kiln_image_source *src, const struct kiln_image_limits *lim,
                      const char *path, struct kiln_error *err)
 {
+    if (kiln__archive_load(err) < 0) return -1;
     struct archive *a = archive_read_new();
     struct archive_entry *e;
     size_t cap = 0;

@@ -402,6 +402,8 @@ int kiln_image_write(struct kiln_image *img, const struct kiln_image_write_spec 
         rc = kiln_error_set(err, KILN_E_NOMEM, "out of memory");
         goto fail;
     }
+    rc = kiln__archive_load(err);
+    if (rc < 0) goto fail;
     bname = basename(bcopy);
     parentfd = open(dirname(dcopy), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (parentfd < 0) {
