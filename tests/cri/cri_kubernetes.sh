@@ -1,5 +1,5 @@
 #!/bin/sh
-# cri_kubernetes.sh KILN STUB OCI NATIVE PAUSE.wasm EXAMPLE-LAYOUT MKIMAGE STOREBASE
+# cri_kubernetes.sh KILN STUB OCI NATIVE PAUSE.wasm EXAMPLE-LAYOUT MKIMAGE STOREBASE [KILND]
 #
 # cri.kubernetes_path: the Kubernetes path of docs/kubernetes.md, for real.
 # A private containerd (Debian's 1.6; root, state, sockets under a temporary
@@ -17,8 +17,11 @@
 #   kv     the example image (examples/image), converted by `kiln convert`
 #   native NATIVE at /native (not converted; also the native pause)
 # kubernetes_path.py (via cri.py, python3-grpcio) then plays the kubelet:
-# phase "unit" with the unit sandbox, then containerd is restarted with the
-# native image as sandbox_image for phase "native". At the end: no mounts
+# phase "unit" with the unit sandbox; phase "kilnd" (when KILND is given):
+# kiln-oci's config (STOREBASE/oci.json, compiled into kiln-oci-cri) names a
+# kilnd started here, pods' unit containers run in the daemon placement;
+# then containerd is restarted with the native image as sandbox_image for
+# phase "native". At the end: no mounts
 # left under the work directory, kiln-oci's root empty, the cgroups gone,
 # containerd and its shims stopped -- also on failure (trap).
 # Exit 0 pass, 1 fail, 77 skipped (not root, or python3-grpcio missing).
@@ -31,6 +34,8 @@ PAUSE=$5
 EXAMPLE=$6
 MKIMAGE=$7
 T=$8
+KILND=${9:-}
+KPID=""
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 if [ "$(id -u)" != 0 ]; then
@@ -91,6 +96,10 @@ cleanup() {
             ctr tasks delete -f "$c" >/dev/null 2>&1
         done
         stop_containerd
+    fi
+    if [ -n "$KPID" ]; then
+        kill "$KPID" 2>/dev/null
+        wait "$KPID" 2>/dev/null
     fi
     for id in $(ls "$KROOT/k8s.io" 2>/dev/null); do
         "$OCI" --root "$KROOT/k8s.io" delete --force "$id" >/dev/null 2>&1
@@ -206,6 +215,32 @@ done
 # ---- the kubelet's part
 "$PY" "$HERE/kubernetes_path.py" unit "$W/c.sock" "$OCI" "$KROOT" "$W" "$T/trust" "$CGP" \
     $PAUSE_IMG $KV_IMG $NATIVE_IMG || fail "phase unit"
+
+# ---- pods whose units run in kilnd's daemon placement
+if [ -n "$KILND" ]; then
+    "$KILN" keygen -o node >/dev/null
+    mkdir -p kcfg kstate
+    "$KILND" serve --socket "$W/kilnd.sock" --config "$W/kcfg" --state "$W/kstate" \
+        --key "$W/node.pem" --trust "$T/trust" >kilnd.log 2>&1 &
+    KPID=$!
+    i=0
+    while [ ! -S "$W/kilnd.sock" ]; do
+        i=$((i + 1))
+        [ $i -lt 100 ] || fail "kilnd did not start: $(cat kilnd.log)"
+        sleep 0.1
+    done
+    printf '{"kilnd": {"socket": "%s", "config": "%s", "state": "%s"}}\n' \
+        "$W/kilnd.sock" "$W/kcfg" "$W/kstate" >"$T/oci.json"
+    chmod 644 "$T/oci.json"
+    KILN=$KILN KILND_STATE=$W/kstate KILND_CONFIG=$W/kcfg KILND_LOG=$W/kilnd.log \
+        NODE_PUB=$W/node.pub.pem "$PY" "$HERE/kubernetes_path.py" kilnd "$W/c.sock" "$OCI" \
+        "$KROOT" "$W" "$T/trust" "$CGP" $PAUSE_IMG $KV_IMG $NATIVE_IMG ||
+        fail "phase kilnd: kilnd log: $(tail -20 kilnd.log)"
+    rm -f "$T/oci.json"
+    kill "$KPID"
+    wait "$KPID" 2>/dev/null || true
+    KPID=""
+fi
 
 # ---- again with a native pause as the sandbox image
 stop_containerd

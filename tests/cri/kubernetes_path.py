@@ -12,14 +12,22 @@ PHASE unit:   containerd's sandbox_image is PAUSE-IMAGE, a converted kiln unit
               with the sandbox, limits, ExecSync, StopContainer), a native
               image refused, a pod annotation allowing native programs, and
               the teardown.
+PHASE kilnd:  kiln-oci's config names a kilnd the shell script started
+              (environment: KILN, KILND_STATE, KILND_CONFIG, KILND_LOG,
+              NODE_PUB): unit containers of a pod attach to it, the sandbox
+              does not; kilnd's signed run attestations verify with the
+              exit codes.
 PHASE native: sandbox_image is NATIVE-IMAGE (a native pause, as registry
               pause images are): kiln-oci lets the sandbox run natively
               because containerd marks it, and still refuses native workloads
               in that pod.
 Exit 0 pass, 1 fail (one "FAIL: ..." line first).
 """
+import hashlib
 import json
 import os
+import re
+import subprocess
 import sys
 import time
 
@@ -79,6 +87,14 @@ def proc_status(pid, key):
 
 def ns(pid, kind):
     return os.readlink("/proc/%d/ns/%s" % (pid, kind))
+
+
+def wait_line(c, cid, logfile, line):
+    """Waits for (stream, text) line in a running container's CRI log."""
+    try:
+        return wait_for("%s in %s" % (line, logfile), lambda: line in cri_log(logfile))
+    except Fail as e:
+        raise Fail("%s; log %s; status %s" % (e, cri_log(logfile), c.container_status(cid)))
 
 
 def exe_of(pid):
@@ -248,8 +264,7 @@ def phase_unit(c):
     sid = c.create_container(pod, scfg, cfg)
     c.start_container(sid)
     check(c.container_status(sid)["state"] == cri.CONTAINER_RUNNING, "sleeper not running")
-    wait_for("sleeper's first line", lambda: ("stdout", "pause: ready")
-             in cri_log(os.path.join(logdir, "sleeper.log")))
+    wait_line(c, sid, os.path.join(logdir, "sleeper.log"), ("stdout", "pause: ready"))
     ss = oci_state_file(sid)
     check(ss is not None and not ss["allow_native"], "sleeper's kiln-oci state: %s" % ss)
     check(ss["annotations"].get("io.kubernetes.cri.container-type") == "container"
@@ -328,6 +343,56 @@ def phase_unit(c):
     say("StopPodSandbox/RemovePodSandbox: pods gone, sandboxes stopped, kiln-oci's state removed")
 
 
+def kilnd_id(cid):
+    """The container's id in kilnd (src/oci/kilnd.c): CRI ids are 64 hex
+    digits, so "k8s.io.<id>" is too long and kiln-oci uses "oci-" + the
+    first 40 hex digits of SHA-256(root NUL id)."""
+    return "oci-" + hashlib.sha256((KROOT + "\0" + cid).encode()).hexdigest()[:40]
+
+
+def check_attested(kid, want_exit):
+    """kilnd wrote and signed the run attestation of kid with want_exit."""
+    state = os.environ["KILND_STATE"]
+    att = wait_for("run attestation of %s" % kid, lambda: sorted(
+        f for f in (os.listdir(os.path.join(state, kid)) if os.path.isdir(os.path.join(state, kid))
+                    else []) if f.startswith("run-") and f.endswith(".json")))
+    r = subprocess.run([os.environ["KILN"], "verify-run", "--key", os.environ["NODE_PUB"],
+                        os.path.join(state, kid, att[0])], capture_output=True, text=True)
+    check(r.returncode == 0 and "exit %d" % want_exit in r.stdout,
+          "verify-run %s: %d %s %s" % (kid, r.returncode, r.stdout, r.stderr))
+    return r.stdout.strip().splitlines()[0] if r.stdout.strip() else ""
+
+
+def attached(kid):
+    with open(os.environ["KILND_LOG"]) as f:
+        return re.search(r"container %s: pid [0-9]+ attached" % re.escape(kid), f.read())
+
+
+def phase_kilnd(c):
+    """kiln-oci's config names a kilnd (docs/containerd.md "kilnd"): pods'
+    unit containers run in the daemon placement (the converted example image:
+    its draft policy allows opening files, which the stub's request for "/"
+    needs through kilnd); the sandbox does not attach."""
+    pod, cfg, logdir, ppid, s = run_pod(c, "kilnd-pod")
+    check(not s.get("kilnd_id"), "the sandbox registered with kilnd: %s" % s)
+    say("pod %s under kilnd: the sandbox is not registered (runs embedded)" % pod[:12])
+    cid, log = kv_container(c, pod, cfg, logdir, "kv", ["greeting"], 0,
+                            [("stdout", "hello from a signed, JIT-free image")])
+    check(attached(kilnd_id(cid)), "kv did not attach to kilnd")
+    line = check_attested(kilnd_id(cid), 0)
+    check(not os.path.exists(os.path.join(os.environ["KILND_CONFIG"], kilnd_id(cid) + ".json")),
+          "kv still registered with kilnd after it exited")
+    say("kv through kilnd: exit 0, CRI log %s; attestation verifies: %s" % (log, line))
+    cid2, log2 = kv_container(c, pod, cfg, logdir, "kv-missing", ["nope"], 1,
+                              [("stderr", "kv: nope: no such key")])
+    line = check_attested(kilnd_id(cid2), 1)
+    say("kv nope through kilnd: exit 1; attestation verifies: %s" % line)
+    for x in (cid, cid2):
+        c.remove_container(x)
+    teardown_pod(c, pod, ppid)
+    say("pod removed")
+
+
 def phase_native(c):
     pod, cfg, logdir, ppid, s = run_pod(c, "native-pause")
     exe = exe_of(ppid)
@@ -349,7 +414,7 @@ def phase_native(c):
 def main():
     c = cri.Client(SOCK)
     try:
-        (phase_unit if PHASE == "unit" else phase_native)(c)
+        {"unit": phase_unit, "kilnd": phase_kilnd, "native": phase_native}[PHASE](c)
     except Fail as e:
         print("FAIL: %s" % e, flush=True)
         return 1
