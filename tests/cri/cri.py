@@ -154,11 +154,12 @@ def pod_sandbox_config(name, uid, namespace="default", log_directory="", hostnam
 
 def container_config(name, image, command=None, args=None, envs=None, mounts=None,
                      log_path="", labels=None, annotations=None, restricted=False,
-                     memory_limit=0):
+                     memory_limit=0, cpu_period=0, cpu_quota=0, cpu_shares=0):
     """ContainerConfig: metadata(1){name 1}, image 2 {image 1}, command 3,
     args 4, envs 6 {key 1, value 2}, mounts 7 {container_path 1, host_path 2,
     readonly 3}, labels 9, annotations 10, log_path 11, linux 15 {resources 1
-    {memory_limit_in_bytes 4}, security_context 2}.
+    {cpu_period 1, cpu_quota 2, cpu_shares 3, memory_limit_in_bytes 4},
+    security_context 2}.
     mounts: [(container_path, host_path, readonly)]. restricted: what a pod's
     securityContext {capabilities: drop ALL, readOnlyRootFilesystem,
     allowPrivilegeEscalation: false, seccompProfile: RuntimeDefault} becomes:
@@ -167,8 +168,9 @@ def container_config(name, image, command=None, args=None, envs=None, mounts=Non
     env = b"".join(f_msg(6, f_str(1, k) + f_str(2, v)) for k, v in (envs or []))
     mnt = b"".join(f_msg(7, f_str(1, c) + f_str(2, h) + f_int(3, ro)) for c, h, ro in mounts or [])
     linux = b""
-    if memory_limit:
-        linux += f_msg(1, f_int(4, memory_limit))
+    res = f_int(1, cpu_period) + f_int(2, cpu_quota) + f_int(3, cpu_shares) + f_int(4, memory_limit)
+    if res:
+        linux += f_msg(1, res)
     if restricted:
         linux += f_msg(2, f_msg(1, f_strs(2, ["ALL"])) + f_int(7, True) + f_int(11, True)
                        + f_msg(15, b""))

@@ -105,6 +105,29 @@ def exe_of(pid):
                         os.readlink("/proc/%d/exe" % pid)))
 
 
+def cgroup_of(pid, controller):
+    """pid's cgroup path in the v1 hierarchy holding controller."""
+    with open("/proc/%d/cgroup" % pid) as f:
+        for line in f:
+            _, ctl, path = line.rstrip("\n").split(":", 2)
+            if controller in ctl.split(","):
+                return path
+    return None
+
+
+def cgroup_value(pid, controller, name):
+    """A control file of pid's cgroup (cgroup v1, as on this hybrid host)."""
+    path = cgroup_of(pid, controller)
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            opts = fields[-1].split(",")
+            if fields[fields.index("-") + 1] == "cgroup" and controller in opts:
+                with open(os.path.join(fields[4] + path, name)) as cf:
+                    return cf.read().strip()
+    return None
+
+
 def cri_log(path):
     """The CRI log file: 'TIMESTAMP STREAM TAG TEXT' lines -> [(stream, text)]."""
     out = []
@@ -259,8 +282,10 @@ def phase_unit(c):
     say("kv engine nope: exit 1, CRI log %s" % log2)
 
     # a long-running unit: shares the pod's namespaces, limits applied
+    # resources of `limits: {memory: 64Mi, cpu: 500m}` as the kubelet sends them
     scfg = cri.container_config("sleeper", PAUSE_IMG, mounts=trust_mount(),
-                                log_path="sleeper.log", restricted=True, memory_limit=64 * MIB)
+                                log_path="sleeper.log", restricted=True, memory_limit=64 * MIB,
+                                cpu_period=100000, cpu_quota=50000, cpu_shares=512)
     sid = c.create_container(pod, scfg, cfg)
     c.start_container(sid)
     check(c.container_status(sid)["state"] == cri.CONTAINER_RUNNING, "sleeper not running")
@@ -290,28 +315,49 @@ def phase_unit(c):
     check(spec["process"].get("noNewPrivileges") and spec["root"].get("readonly")
           and spec["process"]["capabilities"].get("bounding", []) == []
           and "seccomp" in spec["linux"], "restricted securityContext not in config.json")
-    mem = None
-    with open("/proc/%d/cgroup" % spid) as f:
-        for line in f:
-            h, ctl, path = line.rstrip("\n").split(":", 2)
-            if "memory" in ctl.split(","):
-                mem = path
+    mem = cgroup_of(spid, "memory")
     check(mem == "%s/%s" % (CGP, sid), "sleeper's memory cgroup %s" % mem)
-    with open("/sys/fs/cgroup/memory%s/memory.limit_in_bytes" % mem) as f:
-        check(int(f.read()) == 64 * MIB, "memory.limit_in_bytes")
+    check(cgroup_value(spid, "memory", "memory.limit_in_bytes") == str(64 * MIB),
+          "memory.limit_in_bytes")
+    for k, want in (("cpu.cfs_quota_us", "50000"), ("cpu.cfs_period_us", "100000"),
+                    ("cpu.shares", "512")):
+        v = cgroup_value(spid, "cpu", k)
+        check(v == want, "sleeper's %s: %s (want %s)" % (k, v, want))
     eff = proc_status(spid, "CapEff")
     check(eff == ["0000000000000000"], "sleeper's effective capabilities %s" % eff)
     check(proc_status(spid, "NoNewPrivs") == ["1"], "sleeper without no_new_privs")
     check(proc_status(spid, "Seccomp") == ["2"], "sleeper without a seccomp filter")
     say("sleeper %s: a verified unit in the pod's pid and IPC namespaces (NSpid %s), host network, "
-        "memory cgroup %s limited to 64 MiB, no capabilities, seccomp" % (sid[:12], nspid, mem))
+        "memory cgroup %s limited to 64 MiB, cpu quota 50000/100000 shares 512, no capabilities, "
+        "no_new_privs, seccomp" % (sid[:12], nspid, mem))
     r = c.exec_sync(sid, ["/pause", "exit", "3", "exec'd in the pod"], 30)
     check(r["exit_code"] == 3 and r["stdout"] == b"exec'd in the pod\n",
           "ExecSync: %s" % r)
     say("ExecSync of a unit in the running container: exit 3, stdout %r" % r["stdout"])
+    # a unit past its memory limit is OOM-killed; the CRI says so; the
+    # sleeper next to it keeps running
+    hcfg = cri.container_config("hog", PAUSE_IMG, args=["alloc", "256"], mounts=trust_mount(),
+                                log_path="hog.log", memory_limit=32 * MIB)
+    hid = c.create_container(pod, hcfg, cfg)
+    c.start_container(hid)
+    st = wait_exited(c, hid)
+    if st["exit_code"] == 137:
+        # the shim's OOM event and its exit event are separate: the reason
+        # may come a moment after the exit
+        try:
+            st = wait_for("hog's reason OOMKilled", lambda: (lambda x: x if x["reason"] ==
+                          "OOMKilled" else None)(c.container_status(hid)), timeout=30)
+        except Fail:
+            st = c.container_status(hid)
+    log = cri_log(os.path.join(logdir, "hog.log"))
+    check(st["exit_code"] == 137 and st["reason"] == "OOMKilled"
+          and ("stdout", "allocated 256 MiB") not in log, "hog: %s, log %s" % (st, log))
+    check(c.container_status(sid)["state"] == cri.CONTAINER_RUNNING, "sleeper died with the hog")
+    say("a unit past its 32 MiB limit: exit 137, reason OOMKilled; its neighbour keeps running")
     names = {x["name"]: x["state"] for x in c.list_containers(pod)}
     check(names == {"kv": cri.CONTAINER_EXITED, "kv-missing": cri.CONTAINER_EXITED,
-                    "sleeper": cri.CONTAINER_RUNNING}, "ListContainers: %s" % names)
+                    "hog": cri.CONTAINER_EXITED, "sleeper": cri.CONTAINER_RUNNING},
+          "ListContainers: %s" % names)
     c.stop_container(sid, 2)
     st = c.container_status(sid)
     check(st["state"] == cri.CONTAINER_EXITED, "sleeper after StopContainer: %s" % st)
@@ -336,7 +382,7 @@ def phase_unit(c):
           "native with dev.kiln.allow-native: %s %s" % (st, log))
     say("pod annotation dev.kiln.allow-native=true: the native image ran (exit 5)")
 
-    for cid in (cid1, cid2, sid):
+    for cid in (cid1, cid2, hid, sid):
         c.remove_container(cid)
     teardown_pod(c, pod2, ppid2)
     teardown_pod(c, pod, ppid)
