@@ -20,11 +20,13 @@
 # phase "unit" with the unit sandbox; phase "kilnd" (when KILND is given):
 # kiln-oci's config (STOREBASE/oci.json, compiled into kiln-oci-cri) names a
 # kilnd started here, pods' unit containers run in the daemon placement;
-# then containerd is restarted with the native image as sandbox_image for
-# phase "native". At the end: no mounts
-# left under the work directory, kiln-oci's root empty, the cgroups gone,
-# containerd and its shims stopped -- also on failure (trap).
-# Exit 0 pass, 1 fail, 77 skipped (not root, or python3-grpcio missing).
+# phase "keep" leaves a pod with a running unit, containerd is restarted
+# (with the native image as sandbox_image) and phase "survived" finds it
+# running, execs in it and removes it; then phase "native". At the end: no
+# mounts left under the work directory, kiln-oci's root empty, the cgroups
+# gone, containerd and its shims stopped -- also on failure (trap).
+# Exit 0 pass, 1 fail, 77 skipped (not root, python3-grpcio missing, or a
+# sanitizer build whose kiln-stub is not static).
 set -eu
 KILN=$1
 STUB=$2
@@ -242,10 +244,14 @@ if [ -n "$KILND" ]; then
     KPID=""
 fi
 
-# ---- again with a native pause as the sandbox image
+# ---- a pod that lives through a containerd restart; then the native pause
+"$PY" "$HERE/kubernetes_path.py" keep "$W/c.sock" "$OCI" "$KROOT" "$W" "$T/trust" "$CGP" \
+    $PAUSE_IMG $KV_IMG $NATIVE_IMG || fail "phase keep"
 stop_containerd
 write_config $NATIVE_IMG
 start_containerd
+"$PY" "$HERE/kubernetes_path.py" survived "$W/c.sock" "$OCI" "$KROOT" "$W" "$T/trust" "$CGP" \
+    $PAUSE_IMG $KV_IMG $NATIVE_IMG || fail "phase survived"
 "$PY" "$HERE/kubernetes_path.py" native "$W/c.sock" "$OCI" "$KROOT" "$W" "$T/trust" "$CGP" \
     $PAUSE_IMG $KV_IMG $NATIVE_IMG || fail "phase native"
 

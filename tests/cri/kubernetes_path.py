@@ -17,6 +17,9 @@ PHASE kilnd:  kiln-oci's config names a kilnd the shell script started
               NODE_PUB): unit containers of a pod attach to it, the sandbox
               does not; kilnd's signed run attestations verify with the
               exit codes.
+PHASE keep / survived: a pod with a running unit is left running while the
+              shell script restarts containerd; afterwards the CRI still
+              knows it, exec and stop work (kiln-oci under the old shim).
 PHASE native: sandbox_image is NATIVE-IMAGE (a native pause, as registry
               pause images are): kiln-oci lets the sandbox run natively
               because containerd marks it, and still refuses native workloads
@@ -439,6 +442,45 @@ def phase_kilnd(c):
     say("pod removed")
 
 
+def phase_keep(c):
+    """A pod with a running unit, left running across a containerd restart
+    (WORKDIR/survivor.json says which)."""
+    pod, cfg, logdir, ppid, s = run_pod(c, "survivor")
+    scfg = cri.container_config("sleeper", PAUSE_IMG, mounts=trust_mount(), log_path="sleeper.log")
+    sid = c.create_container(pod, scfg, cfg)
+    c.start_container(sid)
+    wait_line(c, sid, os.path.join(logdir, "sleeper.log"), ("stdout", "pause: ready"))
+    spid = oci_state_file(sid)["pid"]
+    with open(os.path.join(W, "survivor.json"), "w") as f:
+        json.dump({"pod": pod, "sid": sid, "ppid": ppid, "spid": spid}, f)
+    say("pod %s with a running unit %s left for the restart" % (pod[:12], sid[:12]))
+
+
+def phase_survived(c):
+    """After containerd restarted: the CRI recovered the pod and its running
+    unit from the shims; exec, stop and removal still go through kiln-oci."""
+    with open(os.path.join(W, "survivor.json")) as f:
+        k = json.load(f)
+    pod, sid, ppid, spid = k["pod"], k["sid"], k["ppid"], k["spid"]
+    st = c.pod_sandbox_status(pod)
+    check(st["state"] == cri.SANDBOX_READY and st["runtime_handler"] == HANDLER,
+          "pod after the restart: %s" % st)
+    cs = c.container_status(sid)
+    check(cs["state"] == cri.CONTAINER_RUNNING, "unit after the restart: %s" % cs)
+    check(oci_state_file(sid)["pid"] == spid and os.path.exists("/proc/%d" % spid),
+          "the unit's process changed across the restart")
+    r = c.exec_sync(sid, ["/pause", "exit", "4", "after the restart"], 30)
+    check(r["exit_code"] == 4 and r["stdout"] == b"after the restart\n", "ExecSync: %s" % r)
+    c.stop_container(sid, 2)
+    cs = c.container_status(sid)
+    check(cs["state"] == cri.CONTAINER_EXITED and cs["exit_code"] == 143,
+          "StopContainer after the restart: %s" % cs)
+    c.remove_container(sid)
+    teardown_pod(c, pod, ppid)
+    say("containerd restarted: pod and unit recovered (same pid), ExecSync exit 4, "
+        "StopContainer 143, pod removed")
+
+
 def phase_native(c):
     pod, cfg, logdir, ppid, s = run_pod(c, "native-pause")
     exe = exe_of(ppid)
@@ -459,18 +501,19 @@ def phase_native(c):
 
 def main():
     c = cri.Client(SOCK)
+    ok = False
     try:
-        {"unit": phase_unit, "kilnd": phase_kilnd, "native": phase_native}[PHASE](c)
+        {"unit": phase_unit, "kilnd": phase_kilnd, "keep": phase_keep,
+         "survived": phase_survived, "native": phase_native}[PHASE](c)
+        ok = True
     except Fail as e:
         print("FAIL: %s" % e, flush=True)
-        return 1
     except grpc.RpcError as e:
         print("FAIL: CRI call failed: %s: %s" % (e.code(), e.details()), flush=True)
-        return 1
     finally:
         # what a failed run left: the kubelet's garbage collection
         try:
-            for p in c.list_pod_sandbox():
+            for p in [] if ok else c.list_pod_sandbox():
                 try:
                     c.stop_pod_sandbox(p["id"])
                     c.remove_pod_sandbox(p["id"])
@@ -479,7 +522,7 @@ def main():
         except grpc.RpcError:
             pass
         c.close()
-    return 0
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
