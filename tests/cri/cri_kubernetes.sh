@@ -103,8 +103,8 @@ cleanup() {
         kill "$KPID" 2>/dev/null
         wait "$KPID" 2>/dev/null
     fi
-    for id in $(ls "$KROOT/k8s.io" 2>/dev/null); do
-        "$OCI" --root "$KROOT/k8s.io" delete --force "$id" >/dev/null 2>&1
+    for id in "$KROOT"/k8s.io/*; do
+        [ ! -d "$id" ] || "$OCI" --root "$KROOT/k8s.io" delete --force "${id##*/}" >/dev/null 2>&1
     done
     for p in $(our_shims); do
         kill "$p" 2>/dev/null
@@ -112,7 +112,7 @@ cleanup() {
     for m in $(our_mounts | sort -r); do
         umount -l "$m" 2>/dev/null
     done
-    for d in /sys/fs/cgroup/*$CGP /sys/fs/cgroup/*/*$CGP; do
+    for d in /sys/fs/cgroup/*"$CGP" /sys/fs/cgroup/*/*"$CGP"; do
         [ -d "$d" ] || continue
         for s in "$d"/*/; do
             [ ! -d "$s" ] || rmdir "$s" 2>/dev/null
