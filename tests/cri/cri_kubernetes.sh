@@ -39,6 +39,8 @@ T=$8
 KILND=${9:-}
 KPID=""
 HERE=$(cd "$(dirname "$0")" && pwd)
+# no __pycache__ in the source tree
+export PYTHONDONTWRITEBYTECODE=1
 
 if [ "$(id -u)" != 0 ]; then
     echo "SKIP: containerd's CRI plugin and kiln-oci need root"
