@@ -19,6 +19,7 @@ Command line (for poking a runtime by hand):
     python3 cri.py SOCKET version
     python3 cri.py SOCKET pods | containers
 """
+import os
 import sys
 
 import grpc
@@ -183,7 +184,7 @@ class Client:
     """One gRPC channel to a CRI endpoint (a unix socket path)."""
 
     def __init__(self, socket_path, timeout=60):
-        self.ch = grpc.insecure_channel("unix://" + socket_path)
+        self.ch = grpc.insecure_channel("unix://" + os.path.abspath(socket_path))
         self.timeout = timeout
 
     def close(self):
