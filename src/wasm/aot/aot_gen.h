@@ -18,23 +18,23 @@ extern KX_HIDDEN const struct kiln_aot_rt *kx_rt;
 #define KX_TRAP(kind, arg) kx_rt->trap(ex, (kind), (arg))
 
 /* Interruption and fuel, at function entry and loop back-edges. Every
- * function starts with KX_PROLOGUE, which keeps the interrupt flag's
- * address and whether fuel is metered (fixed for the whole exec: unlimited
- * fuel is UINT64_MAX and never decremented) in locals, so a check is one
- * load and a register test. */
+ * function starts with KX_PROLOGUE, which computes the one word a check
+ * reads: the store's interrupt flag, or, when fuel is metered (fixed for
+ * the whole exec: unlimited fuel is UINT64_MAX and never decremented), a
+ * constant 1 so that every check takes the slow path that counts fuel.
+ * On x86-64 a check is exactly `cmpl $0, (reg); jne cold` (an asm goto:
+ * a volatile C load would cost a separate load and test), and the cold
+ * path calls kx_check_slow through kx_check_stub, which preserves every
+ * register, so the check does not make the compiler save live values
+ * around a call on the hot path. */
+static const int kx_always = 1;
 #define KX_PROLOGUE()                                                                              \
-    atomic_int *const kx_intr = &ex->store->interrupt;                                             \
-    const int kx_fuel = ex->fuel != UINT64_MAX;                                                    \
-    (void)kx_intr;                                                                                 \
-    (void)kx_fuel
-#define KX_CHECK()                                                                                 \
-    do {                                                                                           \
-        if (KX_UNLIKELY((atomic_load_explicit(kx_intr, memory_order_relaxed) | kx_fuel) != 0))     \
-            kx_check_slow(ex);                                                                     \
-    } while (0)
+    const int *const kx_poll =                                                                     \
+        ex->fuel != UINT64_MAX ? &kx_always : (const int *)&ex->store->interrupt;                 \
+    (void)kx_poll
 
 /* the rare path of KX_CHECK: interrupted, or fuel metered */
-static void __attribute__((noinline, cold, unused)) kx_check_slow(struct kiln__exec *ex)
+static void __attribute__((noinline, cold, used)) kx_check_slow(struct kiln__exec *ex)
 {
     if (atomic_load_explicit(&ex->store->interrupt, memory_order_relaxed) != 0)
         KX_TRAP(KILN_TRAP_INTERRUPTED, ~0u);
@@ -44,16 +44,60 @@ static void __attribute__((noinline, cold, unused)) kx_check_slow(struct kiln__e
     }
 }
 
-#define KX_ENTER()                                                                                 \
+#if defined(__x86_64__)
+/* kx_check_stub(rdi = ex): kx_check_slow with all caller-saved general
+ * and vector registers preserved and the stack aligned for the call. */
+__asm__(".text\n.p2align 4\n.type kx_check_stub,@function\nkx_check_stub:\n"
+        "push %rax\npush %rcx\npush %rdx\npush %rsi\npush %rdi\npush %r8\npush %r9\n"
+        "push %r10\npush %r11\npush %rbp\nmov %rsp,%rbp\nand $-16,%rsp\nsub $256,%rsp\n"
+        "movdqa %xmm0,0(%rsp)\nmovdqa %xmm1,16(%rsp)\nmovdqa %xmm2,32(%rsp)\n"
+        "movdqa %xmm3,48(%rsp)\nmovdqa %xmm4,64(%rsp)\nmovdqa %xmm5,80(%rsp)\n"
+        "movdqa %xmm6,96(%rsp)\nmovdqa %xmm7,112(%rsp)\nmovdqa %xmm8,128(%rsp)\n"
+        "movdqa %xmm9,144(%rsp)\nmovdqa %xmm10,160(%rsp)\nmovdqa %xmm11,176(%rsp)\n"
+        "movdqa %xmm12,192(%rsp)\nmovdqa %xmm13,208(%rsp)\nmovdqa %xmm14,224(%rsp)\n"
+        "movdqa %xmm15,240(%rsp)\ncall kx_check_slow\n"
+        "movdqa 0(%rsp),%xmm0\nmovdqa 16(%rsp),%xmm1\nmovdqa 32(%rsp),%xmm2\n"
+        "movdqa 48(%rsp),%xmm3\nmovdqa 64(%rsp),%xmm4\nmovdqa 80(%rsp),%xmm5\n"
+        "movdqa 96(%rsp),%xmm6\nmovdqa 112(%rsp),%xmm7\nmovdqa 128(%rsp),%xmm8\n"
+        "movdqa 144(%rsp),%xmm9\nmovdqa 160(%rsp),%xmm10\nmovdqa 176(%rsp),%xmm11\n"
+        "movdqa 192(%rsp),%xmm12\nmovdqa 208(%rsp),%xmm13\nmovdqa 224(%rsp),%xmm14\n"
+        "movdqa 240(%rsp),%xmm15\nmov %rbp,%rsp\npop %rbp\npop %r11\npop %r10\npop %r9\n"
+        "pop %r8\npop %rdi\npop %rsi\npop %rdx\npop %rcx\npop %rax\nret\n"
+        ".size kx_check_stub,.-kx_check_stub\n.previous\n");
+/* the stub's call skips the red zone a leaf function may be using */
+#define KX_CHECK()                                                                                 \
     do {                                                                                           \
-        if (KX_UNLIKELY(ex->depth >= ex->max_depth ||                                             \
+        __label__ kx_slow, kx_done;                                                                \
+        __asm__ goto("cmpl $0, %0\n\tjne %l[kx_slow]" ::"m"(*kx_poll) : "cc" : kx_slow);          \
+        goto kx_done;                                                                              \
+    kx_slow: __attribute__((cold));                                                                \
+        __asm__ volatile("lea -128(%%rsp), %%rsp\n\tcall kx_check_stub\n\tlea 128(%%rsp), %%rsp"  \
+                         ::"D"(ex) : "memory", "cc");                                             \
+    kx_done:;                                                                                      \
+    } while (0)
+#else
+#define KX_CHECK()                                                                                 \
+    do {                                                                                           \
+        if (KX_UNLIKELY(*(const volatile int *)kx_poll != 0)) kx_check_slow(ex);                  \
+    } while (0)
+#endif
+
+/* Entry of a function that calls others: the interpreter's depth limit and
+ * the native stack limit, then a check. The depth on entry is kept in a
+ * local, and KX_LEAVE stores it back (callees restore what they raised,
+ * so this equals a decrement, without the read-modify-write). */
+#define KX_ENTER()                                                                                 \
+    const uint32_t kx_depth = ex->depth;                                                           \
+    do {                                                                                           \
+        if (KX_UNLIKELY(kx_depth >= ex->max_depth ||                                              \
                         (uintptr_t)__builtin_frame_address(0) < ex->aot_stack_limit))              \
             KX_TRAP(KILN_TRAP_STACK_EXHAUSTED, ~0u);                                               \
-        ex->depth++;                                                                               \
+        ex->depth = kx_depth + 1;                                                                  \
         KX_CHECK();                                                                                \
     } while (0)
-/* kx_leaf is a per-function constant (enum) emitted by the translator */
-#define KX_LEAVE() (kx_leaf ? (void)0 : (void)ex->depth--)
+/* kx_leaf is a per-function constant (enum) emitted by the translator;
+ * leaf functions (no calls) have no KX_ENTER and no kx_depth */
+#define KX_LEAVE() (kx_leaf ? (void)0 : (void)(ex->depth = kx_depth))
 
 #define KX_DIVU(a, b)                                                                              \
     ({                                                                                             \
@@ -93,6 +137,35 @@ static void __attribute__((noinline, cold, unused)) kx_check_slow(struct kiln__e
         if (KX_UNLIKELY(!((lo) && (hi)))) KX_TRAP(KILN_TRAP_INT_OVERFLOW, ~0u);                    \
         cast;                                                                                      \
     })
+
+/* Native fast paths of well-known libc functions (translate.c, "well-known
+ * libc functions"): taken only without fuel metering and for arguments
+ * entirely inside memory 0. */
+#define KX_LIKELY(x) __builtin_expect(!!(x), 1)
+KX_INL int kx_unmetered(const struct kiln__exec *ex) { return ex->fuel == UINT64_MAX; }
+KX_INL int kx_inb(const struct kiln_instance *inst, uint32_t p, uint32_t n)
+{
+    return (uint64_t)p + n <= inst->mem0->size;
+}
+/* musl's memcmp result: the difference of the first differing bytes */
+static uint32_t __attribute__((unused)) kx_memcmp_diff(const uint8_t *a, const uint8_t *b,
+                                                       uint32_t n)
+{
+    uint32_t i = 0;
+    if (memcmp(a, b, n) == 0) return 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y) {
+            i += (uint32_t)__builtin_ctzll(x ^ y) >> 3; /* little-endian: first differing byte */
+            return (uint32_t)((int32_t)a[i] - (int32_t)b[i]);
+        }
+    }
+    for (; i < n; i++)
+        if (a[i] != b[i]) return (uint32_t)((int32_t)a[i] - (int32_t)b[i]);
+    return 0;
+}
 
 /* table.init, as the interpreter does it */
 static void __attribute__((noinline, unused))

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kiln/unit.h" /* kiln_sha256_hex */
 #include "wasm/aot/aot_internal.h"
 #include "wasm/module.h"
 #include "wasm/opcodes.h"
@@ -448,6 +449,8 @@ struct tr {
     uint32_t nctl, ctl_cap;
     uint32_t next_label;
     uint8_t *globals_used; /* nglobals flags */
+    uint8_t *types_used;   /* ntypes flags: type ids read by call_indirect */
+    uint8_t *tables_used;  /* ntables flags: tables read by call_indirect */
     bool has_calls;
     bool oom;
 };
@@ -612,9 +615,14 @@ static void reset_stack(struct tr *t, uint32_t h, uint32_t n, const uint8_t *ts)
     for (uint32_t i = 0; i < n; i++) push(t, ts[i]);
 }
 
+static void skip_imm_r(struct kiln__reader *r, uint8_t imm);
 static void skip_imm(struct tr *t, uint8_t imm)
 {
-    struct kiln__reader *r = &t->r;
+    skip_imm_r(&t->r, imm);
+}
+
+static void skip_imm_r(struct kiln__reader *r, uint8_t imm)
+{
     uint32_t n;
     switch (imm) {
     case KILN__IMM_NONE: break;
@@ -684,6 +692,20 @@ static int read_op(struct tr *t)
         return c < 512 ? g_lookupfd[c] : -1;
     }
     return g_lookup0[b];
+}
+
+/* Globals of these types are kept in a local G<g> within a function. */
+static bool cached_global(uint8_t ty)
+{
+    return ty == KILN_I32 || ty == KILN_I64 || ty == KILN_F32 || ty == KILN_F64;
+}
+
+/* After a call: the callee (or a host function, or another instance) may
+ * have set any mutable global; KX_GR (defined per function) reloads the
+ * cached ones. */
+static void after_call(struct tr *t)
+{
+    P("KX_GR;\n");
 }
 
 static void global_ref(struct tr *t, uint32_t g, char *buf, size_t n)
@@ -888,6 +910,7 @@ static int translate_body(struct tr *t, struct kiln_error *err)
                 }
                 P("\n");
             }
+            after_call(t);
             t->sp = base;
             for (uint32_t i = 0; i < ft->nresults; i++) push(t, ft->types[ft->nparams + i]);
             break;
@@ -899,13 +922,16 @@ static int translate_body(struct tr *t, struct kiln_error *err)
             uint32_t idx = --t->sp;
             uint32_t base = t->sp - ft->nparams;
             t->has_calls = true;
-            P("{ struct kiln_table *t_ = inst->tables[%u]; uint32_t i_ = s%ui; struct kiln_func "
+            t->tables_used[tab] = 1;
+            t->types_used[ti] = 1;
+            P("{ struct kiln_table *t_ = T%u; uint32_t i_ = s%ui; struct kiln_func "
               "*c_; if (KX_UNLIKELY(i_ >= t_->size)) KX_TRAP(KILN_TRAP_UNDEFINED_ELEMENT, i_); "
               "c_ = t_->elems[i_]; if (KX_UNLIKELY(!c_)) KX_TRAP(KILN_TRAP_UNINIT_ELEMENT, i_); "
-              "if (KX_UNLIKELY(c_->type_id != inst->type_ids[%u])) "
+              "if (KX_UNLIKELY(c_->type_id != TY%u)) "
               "KX_TRAP(KILN_TRAP_INDIRECT_MISMATCH, ~0u);\n",
               tab, idx, ti);
             emit_call_ptr(t, ti, base);
+            after_call(t);
             t->sp = base;
             for (uint32_t i = 0; i < ft->nresults; i++) push(t, ft->types[ft->nparams + i]);
             break;
@@ -960,11 +986,11 @@ static int translate_body(struct tr *t, struct kiln_error *err)
                 break;
             }
             global_ref(t, g, b2, sizeof b2);
+            if (cached_global(ty)) {
+                P("%s = G%u;\n", b1, g);
+                break;
+            }
             switch (ty) {
-            case KILN_I32: P("%s = (uint32_t)%s->val[0];\n", b1, b2); break;
-            case KILN_I64: P("%s = %s->val[0];\n", b1, b2); break;
-            case KILN_F32: P("%s = kx_f32((uint32_t)%s->val[0]);\n", b1, b2); break;
-            case KILN_F64: P("%s = kx_f64(%s->val[0]);\n", b1, b2); break;
             case KILN_V128: P("%s = kx_v128_of(%s->val[0], %s->val[1]);\n", b1, b2, b2); break;
             default: P("%s = (void *)(uintptr_t)%s->val[0];\n", b1, b2); break;
             }
@@ -977,10 +1003,13 @@ static int translate_body(struct tr *t, struct kiln_error *err)
             sv(t, v, b1);
             global_ref(t, g, b2, sizeof b2);
             switch (ty) {
-            case KILN_I32: P("%s->val[0] = (uint64_t)%s;\n", b2, b1); break;
-            case KILN_I64: P("%s->val[0] = %s;\n", b2, b1); break;
-            case KILN_F32: P("%s->val[0] = kx_b32(%s);\n", b2, b1); break;
-            case KILN_F64: P("%s->val[0] = kx_b64(%s);\n", b2, b1); break;
+            /* write-through: the global's slot is always current (traps,
+             * host functions and other instances see it), and reads use
+             * the local copy, reloaded only after calls */
+            case KILN_I32: P("G%u = %s; %s->val[0] = (uint64_t)G%u;\n", g, b1, b2, g); break;
+            case KILN_I64: P("G%u = %s; %s->val[0] = G%u;\n", g, b1, b2, g); break;
+            case KILN_F32: P("G%u = %s; %s->val[0] = kx_b32(G%u);\n", g, b1, b2, g); break;
+            case KILN_F64: P("G%u = %s; %s->val[0] = kx_b64(G%u);\n", g, b1, b2, g); break;
             case KILN_V128:
                 P("%s->val[0] = %s.u64[0]; %s->val[1] = %s.u64[1];\n", b2, b1, b2, b1);
                 break;
@@ -1246,13 +1275,158 @@ static int translate_body(struct tr *t, struct kiln_error *err)
 
 /* ---- whole module --------------------------------------------------------------- */
 
+static void emit_proto_named(struct kiln__sb *b, const struct kiln_module *mod, uint32_t f,
+                             const char *storage, const char *prefix);
+
+/* ---- well-known libc functions ----------------------------------------------------
+ * A defined function whose body is byte for byte one of Debian wasi-libc's
+ * (musl) string functions below (SHA-256 of the body, with the immediates
+ * of its calls zeroed and each callee checked to be the expected known
+ * function) gets a native fast path: when fuel is not metered and every
+ * byte the function may touch is inside memory 0 (and, for memcpy, the
+ * ranges do not overlap), the C library does the work; in every other case
+ * the translated body runs (so traps, partial writes and fuel are exactly
+ * those of the wasm code). The result is the one the wasm code computes:
+ * these musl functions have one possible result for in-bounds arguments
+ * (memcmp returns the difference of the first differing bytes, as musl's
+ * does). */
+enum { KF_NONE, KF_MEMCPY, KF_MEMMOVE, KF_MEMSET, KF_MEMCMP, KF_STRLEN };
+struct known_fn {
+    uint8_t kind;
+    uint32_t len;       /* body length */
+    const char *sha256; /* of the body with call immediates zeroed */
+    uint8_t callee;     /* kind every call in the body must target (KF_NONE: no calls) */
+};
+static const struct known_fn g_known[] = {
+    /* wasi-libc 0.0~git20220510.9886d3d (Debian 12), clang 14 -O2 */
+    {KF_MEMCPY, 1296, "9309fc4b367619f4e757d7fa0e9f69b126204f97105475b70b80de24d38e9de8", KF_NONE},
+    {KF_MEMMOVE, 1287, "733e968ef9a068947a78b512a128301cae22c909fdc228995d8f0157e82cb256", KF_MEMCPY},
+    {KF_MEMSET, 379, "deff370dc7f59d36989adab2cc33cfb5301abdb1db79ba597b353842b2e299bb", KF_NONE},
+    {KF_MEMCMP, 73, "0c7dcc3ae4fa79ba231ede22d4305eed59eb0907f39aa455f713dc8ad552a3fb", KF_NONE},
+    {KF_STRLEN, 177, "438492c91b2de7468434ff17fc2084e84443d35b3f804a0930a7940eec88cf7a", KF_NONE},
+};
+static const char *const g_known_name[] = {"", "memcpy", "memmove", "memset", "memcmp", "strlen"};
+
+/* True when function f has type (i32 x np) -> i32. */
+static bool sig_i32(const struct kiln_module *mod, uint32_t f, uint32_t np)
+{
+    const struct kiln__functype *ft = &mod->types[mod->funcs[f].type_idx];
+    if (ft->nparams != np || ft->nresults != 1) return false;
+    for (uint32_t i = 0; i <= np; i++)
+        if (ft->types[i] != KILN_I32) return false;
+    return true;
+}
+
+/* The known kind of defined function f (KF_NONE if it is none of them). */
+static uint8_t known_kind(const struct kiln_module *mod, uint32_t f, unsigned depth)
+{
+    const struct kiln__func *fn = &mod->funcs[f];
+    uint32_t callees[4], ncallees = 0;
+    uint8_t *copy;
+    char hex[65];
+    struct kiln__reader r;
+    uint8_t kind = KF_NONE;
+    size_t k;
+
+    if (f < mod->nfunc_imports || mod->nmems == 0 || depth > 2) return KF_NONE;
+    for (k = 0; k < sizeof g_known / sizeof g_known[0]; k++)
+        if (g_known[k].len == fn->body_len) break;
+    if (k == sizeof g_known / sizeof g_known[0]) return KF_NONE;
+    copy = malloc(fn->body_len);
+    if (!copy) return KF_NONE;
+    memcpy(copy, mod->bytes + fn->body_off, fn->body_len);
+    /* zero the immediates of calls (function indices differ between
+     * modules), remembering the callees */
+    kiln__reader_init(&r, mod->bytes, mod->bytes + fn->code_off, mod->bytes + fn->body_off + fn->body_len);
+    while (!r.err && kiln__reader_off(&r) < fn->body_off + fn->body_len) {
+        uint8_t b = kiln__read_u8(&r);
+        int op = b == 0xfc ? (int)kiln__read_u32(&r) : 0;
+        if (b == 0xfc || b == 0xfd) {
+            int idx = b == 0xfc ? (op < 32 ? g_lookupfc[op] : -1) : -1;
+            if (b == 0xfd || idx < 0) goto out; /* SIMD or unknown: not one of ours */
+            skip_imm_r(&r, g_ops[idx].imm);
+            continue;
+        }
+        if (g_lookup0[b] < 0) goto out;
+        if (b == 0x10) {
+            size_t at = kiln__reader_off(&r) - fn->body_off;
+            uint32_t c = kiln__read_u32(&r);
+            size_t end = kiln__reader_off(&r) - fn->body_off;
+            if (ncallees == 4 || c >= mod->nfuncs) goto out;
+            callees[ncallees++] = c;
+            memset(copy + at, 0, end - at);
+            continue;
+        }
+        skip_imm_r(&r, g_ops[g_lookup0[b]].imm);
+    }
+    if (r.err) goto out;
+    kiln_sha256_hex(copy, fn->body_len, hex);
+    for (k = 0; k < sizeof g_known / sizeof g_known[0]; k++) {
+        const struct known_fn *kf = &g_known[k];
+        if (kf->len != fn->body_len || strcmp(kf->sha256, hex) != 0) continue;
+        for (uint32_t i = 0; i < ncallees; i++)
+            if (kf->callee == KF_NONE || known_kind(mod, callees[i], depth + 1) != kf->callee)
+                goto out;
+        if (!sig_i32(mod, f, kf->kind == KF_STRLEN ? 1 : 3)) goto out;
+        kind = kf->kind;
+        break;
+    }
+out:
+    free(copy);
+    return kind;
+}
+
+/* Emits the native fast path of known function f (named f<f>) around its
+ * translated body (named fw<f>). */
+static void emit_known(struct kiln__sb *b, uint8_t kind, uint32_t f)
+{
+    kiln__sb_printf(b, "KX_HIDDEN uint32_t f%u(struct kiln__exec *ex, struct kiln_instance *inst, "
+                       "uint32_t l0", f);
+    if (kind != KF_STRLEN) kiln__sb_printf(b, ", uint32_t l1, uint32_t l2");
+    kiln__sb_printf(b, ")\n{\n/* %s (wasi-libc): native when in bounds */\n"
+                       "uint8_t *mem = inst->mem0_base;\n"
+                       "if (KX_LIKELY(kx_unmetered(ex))) {\n", g_known_name[kind]);
+    switch (kind) {
+    case KF_MEMCPY:
+        kiln__sb_printf(b, "if (kx_inb(inst, l0, l2) && kx_inb(inst, l1, l2) && ((uint64_t)l0 + l2 "
+                           "<= l1 || (uint64_t)l1 + l2 <= l0)) { memcpy(mem + l0, mem + l1, l2); "
+                           "return l0; }\n");
+        break;
+    case KF_MEMMOVE:
+        kiln__sb_printf(b, "if (kx_inb(inst, l0, l2) && kx_inb(inst, l1, l2)) { memmove(mem + l0, "
+                           "mem + l1, l2); return l0; }\n");
+        break;
+    case KF_MEMSET:
+        kiln__sb_printf(b, "if (kx_inb(inst, l0, l2)) { memset(mem + l0, (int)(uint8_t)l1, l2); "
+                           "return l0; }\n");
+        break;
+    case KF_MEMCMP:
+        kiln__sb_printf(b, "if (kx_inb(inst, l0, l2) && kx_inb(inst, l1, l2)) return "
+                           "kx_memcmp_diff(mem + l0, mem + l1, l2);\n");
+        break;
+    default: /* strlen */
+        kiln__sb_printf(b, "uint64_t z_ = inst->mem0->size; if (l0 < z_) { const uint8_t *e_ = "
+                           "memchr(mem + l0, 0, z_ - l0); if (e_) return (uint32_t)(e_ - (mem + "
+                           "l0)); }\n");
+        break;
+    }
+    kiln__sb_printf(b, "}\nreturn fw%u(ex, inst, l0%s);\n}\n\n", f,
+                    kind == KF_STRLEN ? "" : ", l1, l2");
+}
+
 static void emit_proto(struct kiln__sb *b, const struct kiln_module *mod, uint32_t f)
+{
+    emit_proto_named(b, mod, f, "KX_HIDDEN", "f");
+}
+
+static void emit_proto_named(struct kiln__sb *b, const struct kiln_module *mod, uint32_t f,
+                             const char *storage, const char *prefix)
 {
     uint32_t ti = mod->funcs[f].type_idx;
     const struct kiln__functype *ft = &mod->types[ti];
-    kiln__sb_printf(b, "KX_HIDDEN ");
+    kiln__sb_printf(b, "%s ", storage);
     rettype(b, mod, ti);
-    kiln__sb_printf(b, " f%u(struct kiln__exec *ex, struct kiln_instance *inst", f);
+    kiln__sb_printf(b, " %s%u(struct kiln__exec *ex, struct kiln_instance *inst", prefix, f);
     for (uint32_t i = 0; i < ft->nparams; i++)
         kiln__sb_printf(b, ", %s l%u", ctype(ft->types[i]), i);
     kiln__sb_printf(b, ")");
@@ -1284,8 +1458,22 @@ static void emit_prelude(struct kiln__sb *b, const struct kiln_module *mod)
     kiln__sb_printf(b, "\n");
 }
 
+/* The C expression reading scalar global g from its slot (uses buf). */
+static const char *global_load(uint8_t ty, uint32_t g, char *buf)
+{
+    switch (ty) {
+    case KILN_I32: snprintf(buf, 64, "(uint32_t)g%u->val[0]", g); break;
+    case KILN_I64: snprintf(buf, 64, "g%u->val[0]", g); break;
+    case KILN_F32: snprintf(buf, 64, "kx_f32((uint32_t)g%u->val[0])", g); break;
+    default: snprintf(buf, 64, "kx_f64(g%u->val[0])", g); break;
+    }
+    return buf;
+}
+
 static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct kiln_error *err)
 {
+    char b[64];
+    uint8_t known;
     const struct kiln_module *mod = t->mod;
     const struct kiln__func *fn = &mod->funcs[f];
     const struct kiln__functype *ft = &mod->types[fn->type_idx];
@@ -1303,6 +1491,8 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
     t->has_calls = false;
     memset(t->maxpos, 0, sizeof t->maxpos);
     memset(t->globals_used, 0, mod->nglobals ? mod->nglobals : 1);
+    memset(t->types_used, 0, mod->ntypes ? mod->ntypes : 1);
+    memset(t->tables_used, 0, mod->ntables ? mod->ntables : 1);
     t->body.len = 0;
     if (t->body.s) t->body.s[0] = '\0';
     kiln__reader_init(&t->r, mod->bytes, mod->bytes + fn->code_off,
@@ -1315,7 +1505,9 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
     if (rc < 0) return rc;
     if (t->body.oom) return kiln_error_set(err, KILN_E_NOMEM, "out of memory translating");
 
-    emit_proto(out, mod, f);
+    known = known_kind(mod, f, 0);
+    if (known != KF_NONE) emit_proto_named(out, mod, f, "static", "fw");
+    else emit_proto(out, mod, f);
     kiln__sb_printf(out, "\n{\n");
     if (mod->nmems) kiln__sb_printf(out, "uint8_t *mem = inst->mem0_base; (void)mem;\n");
     for (i = ft->nparams; i < t->nlocals_all; i++)
@@ -1327,15 +1519,36 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
             kiln__sb_printf(out, "%s s%u%c", i ? "," : "", i, tletter(g_ltypes[k]));
         kiln__sb_printf(out, ";\n");
     }
-    for (i = 0; i < mod->nglobals; i++)
-        if (t->globals_used[i])
-            kiln__sb_printf(out, "struct kiln_global *g%u = inst->globals[%u];\n", i, i);
+    /* globals: the slot's address, and a local copy of scalar ones; KX_GR
+     * reloads the mutable ones after calls */
+    for (i = 0; i < mod->nglobals; i++) {
+        uint8_t ty = mod->globals[i].type;
+        if (!t->globals_used[i]) continue;
+        kiln__sb_printf(out, "struct kiln_global *const g%u = inst->globals[%u];\n", i, i);
+        if (cached_global(ty))
+            kiln__sb_printf(out, "%s G%u = %s;\n", ctype(ty), i, global_load(ty, i, b));
+    }
+    kiln__sb_printf(out, "#define KX_GR do { ");
+    for (i = 0; i < mod->nglobals; i++) {
+        uint8_t ty = mod->globals[i].type;
+        if (t->globals_used[i] && cached_global(ty) && mod->globals[i].mutable_)
+            kiln__sb_printf(out, "G%u = %s; ", i, global_load(ty, i, b));
+    }
+    kiln__sb_printf(out, "} while (0)\n");
+    for (i = 0; i < mod->ntables; i++)
+        if (t->tables_used[i])
+            kiln__sb_printf(out, "struct kiln_table *const T%u = inst->tables[%u];\n", i, i);
+    for (i = 0; i < mod->ntypes; i++)
+        if (t->types_used[i])
+            kiln__sb_printf(out, "const uint32_t TY%u = inst->type_ids[%u];\n", i, i);
     /* a leaf (no calls) cannot deepen the stack: no depth accounting; its
      * loops still check interruption and fuel on every back-edge */
-    kiln__sb_printf(out, "enum { kx_leaf = %d };\nKX_PROLOGUE();\n", t->has_calls ? 0 : 1);
-    if (t->has_calls) kiln__sb_printf(out, "KX_ENTER();\n");
+    kiln__sb_printf(out, "KX_PROLOGUE();\n");
+    if (t->has_calls) kiln__sb_printf(out, "enum { kx_leaf = 0 };\nKX_ENTER();\n");
+    else kiln__sb_printf(out, "enum { kx_leaf = 1, kx_depth = 0 };\n");
     kiln__sb_put(out, t->body.s ? t->body.s : "", t->body.len);
-    kiln__sb_printf(out, "}\n\n");
+    kiln__sb_printf(out, "#undef KX_GR\n}\n\n");
+    if (known != KF_NONE) emit_known(out, known, f);
     return 0;
 }
 
@@ -1352,7 +1565,12 @@ int kiln__aot_translate(const struct kiln_module *mod, const char *digest_hex, u
     memset(&t, 0, sizeof t);
     t.mod = mod;
     t.globals_used = calloc(mod->nglobals ? mod->nglobals : 1, 1);
-    if (!t.globals_used) return kiln_error_set(err, KILN_E_NOMEM, "out of memory translating");
+    t.types_used = calloc(mod->ntypes ? mod->ntypes : 1, 1);
+    t.tables_used = calloc(mod->ntables ? mod->ntables : 1, 1);
+    if (!t.globals_used || !t.types_used || !t.tables_used) {
+        rc = kiln_error_set(err, KILN_E_NOMEM, "out of memory translating");
+        goto out;
+    }
     for (i = 0; i < nparts; i++) emit_prelude(&parts[i], mod);
     for (i = mod->nfunc_imports; i < mod->nfuncs; i++) total += mod->funcs[i].body_len;
     for (i = mod->nfunc_imports; i < mod->nfuncs; i++) {
@@ -1418,6 +1636,8 @@ int kiln__aot_translate(const struct kiln_module *mod, const char *digest_hex, u
         }
 out:
     free(t.globals_used);
+    free(t.types_used);
+    free(t.tables_used);
     free(t.stk);
     free(t.ctl);
     kiln__sb_free(&t.body);
