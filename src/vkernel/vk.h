@@ -83,6 +83,13 @@ struct kiln_vk {
         if ((vk)->be != NULL && (vk)->be->fn != NULL) return (vk)->be->fn((vk), __VA_ARGS__);      \
     } while (0)
 
+/* ---- sys/sys_file.c ---- */
+/* Opens guest directory path (beneath the mounts) as a preopen the runtime grants at start:
+ * the filesystem rules apply, the policy's syscall rule for openat does not (a grant is a mount,
+ * not a guest call; the guest's own opens beneath it are checked as usual). Local vkernels
+ * only. Returns the guest fd or -errno. */
+int kiln__vk_open_grant(struct kiln_vk *vk, const char *path, size_t len);
+
 /* ---- fdtable.c ---- */
 /* Allocates the lowest free guest fd for host (ownership passes on success;
  * on failure the caller still owns host). Returns the fd or -EMFILE/-ENOMEM. */

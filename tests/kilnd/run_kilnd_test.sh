@@ -102,6 +102,35 @@ wasi)
     grep -q '"path":"/w/secret/key","errno":"EACCES"' "$a" || fail "no EACCES denial in kilnd's log"
     grep -q '"rule":"builtin:beneath"' "$a" || fail "no escape denial in kilnd's log"
     echo "ok: t_policy (policy enforced by kilnd, same output)"
+    # a policy that denies openat (a program that opens no files): its preopen is a mount, granted
+    # by kilnd as the embedded vkernel mounts it; the guest's own opens are still denied
+    cat >"$tmp/noopen.json" <<'P'
+{ "kilnPolicy": 1,
+  "seccomp": { "defaultAction": "SCMP_ACT_ALLOW",
+               "syscalls": [ { "names": ["openat"], "action": "SCMP_ACT_ERRNO" } ] },
+  "filesystem": [ { "path": "/w", "mode": "ro" } ] }
+P
+    "$kilnd" register --config "$tmp/cfg" --id noopen --root "$tmp/root" --uid "$(id -u)" \
+        --policy "$tmp/noopen.json" || fail register
+    "$kiln" exec --dir "$tmp/e::/w" --policy "$tmp/noopen.json" "$wbin/t_stdio.wasm" \
+        </dev/null >"$tmp/emb.out" 2>"$tmp/emb.err"
+    echo "exit $?" >>"$tmp/emb.out"
+    "$kiln" exec --kilnd "$sock" --container noopen --dir /w "$wbin/t_stdio.wasm" \
+        </dev/null >"$tmp/dmn.out" 2>"$tmp/dmn.err"
+    echo "exit $?" >>"$tmp/dmn.out"
+    grep -q "denied" "$tmp/dmn.err" && fail "noopen: $(cat "$tmp/dmn.err")"
+    cmp -s "$tmp/emb.out" "$tmp/dmn.out" \
+        || { diff -u "$tmp/emb.out" "$tmp/dmn.out" | head; cat "$tmp/dmn.err"; fail "noopen differs"; }
+    "$kiln" exec --dir "$tmp/e::/w" --policy "$tmp/noopen.json" "$wbin/t_files.wasm" /w \
+        >"$tmp/emb.out" 2>&1
+    "$kiln" exec --kilnd "$sock" --container noopen --dir /w "$wbin/t_files.wasm" /w \
+        >"$tmp/dmn.out" 2>&1
+    grep -q "^open a.txt: EPERM" "$tmp/dmn.out" || fail "noopen: t_files opened a file: $(head -3 "$tmp/dmn.out")"
+    cmp -s "$tmp/emb.out" "$tmp/dmn.out" \
+        || { diff -u "$tmp/emb.out" "$tmp/dmn.out" | head; fail "noopen: t_files differs"; }
+    grep -q '"sys":"openat"\|"syscall":"openat"\|openat' "$tmp/state/noopen/audit.jsonl" \
+        || fail "noopen: the denied openat is not in kilnd's log"
+    echo "ok: a policy denying openat gets its preopen through kilnd too; its opens are denied"
     alive
     ;;
 isolation)

@@ -41,17 +41,35 @@ static void flags_str(int flags, char *b, size_t n)
         }
 }
 
+static int do_openat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, int flags,
+                     mode_t mode, bool check_sys);
+
 /* implements Linux openat(2); see vkernel.h. */
 int kiln_vk_openat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, int flags,
                    mode_t mode)
 {
     KILN__FORWARD(vk, openat, dirfd, path, len, flags, mode);
+    return do_openat(vk, dirfd, path, len, flags, mode, true);
+}
+
+/* Opens a directory the runtime grants as a preopen (see vk.h). */
+int kiln__vk_open_grant(struct kiln_vk *vk, const char *path, size_t len)
+{
+    if (vk->be != NULL) return -EINVAL; /* grants are made where the policy lives (kilnd) */
+    return do_openat(vk, KILN_VK_AT_ROOT, path, len, O_RDONLY | O_DIRECTORY, 0, false);
+}
+
+/* openat's body; check_sys false skips the policy's syscall rule for openat (filesystem rules
+ * still apply): a preopen granted at start is a mount, not a guest call. */
+static int do_openat(struct kiln_vk *vk, int dirfd, const char *path, size_t len, int flags,
+                     mode_t mode, bool check_sys)
+{
     const int S = KILN_VK_SYS_openat;
     struct kiln__path p;
     int r, host = -1, gfd, want, kind;
     bool follow = (flags & O_NOFOLLOW) == 0;
     vk->sys[S].calls++;
-    if (vk->policy != NULL) {
+    if (vk->policy != NULL && check_sys) {
         uint64_t args[6] = {(uint64_t)(int64_t)dirfd, 0, (uint64_t)(unsigned)flags, mode, 0, 0};
         if ((r = kiln_vk_check(vk, S, args)) < 0) return kiln__ret(vk, S, r);
     }
