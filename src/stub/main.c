@@ -135,7 +135,7 @@ static void on_lost(const char *msg)
 
 static void on_hup(void)
 {
-    g_lost = 1;
+    if (!g_lost) g_lost = 2; /* seen by the watcher; the client has not reported it */
     if (g_store) kiln_store_interrupt(g_store);
 }
 
@@ -361,6 +361,8 @@ static int run(struct stub *s)
     g_store = NULL;
     if (s->kc != NULL &&
         (kiln_kilnd_lost(s->kc) || (g_lost && trap.kind == KILN_TRAP_INTERRUPTED))) {
+        if (g_lost == 2) /* the watcher's: the client's own line was not printed */
+            fprintf(stderr, "kiln-stub: kilnd connection lost (hangup): failing closed\n");
         fprintf(stderr, "kiln-stub: stopped: the kilnd connection was lost\n");
         return EXIT_KILND_LOST;
     }
