@@ -86,11 +86,22 @@ __asm__(".text\n.p2align 4\n.type kx_check_stub,@function\nkx_check_stub:\n"
  * the native stack limit, then a check. The depth on entry is kept in a
  * local, and KX_LEAVE stores it back (callees restore what they raised,
  * so this equals a decrement, without the read-modify-write). */
+#if defined(__x86_64__)
+/* the stack pointer, without making the function set up a frame pointer
+ * (as __builtin_frame_address(0) does, which costs rbp) */
+KX_INL uintptr_t kx_sp(void)
+{
+    uintptr_t sp;
+    __asm__("mov %%rsp, %0" : "=r"(sp));
+    return sp;
+}
+#else
+#define kx_sp() ((uintptr_t)__builtin_frame_address(0))
+#endif
 #define KX_ENTER()                                                                                 \
     const uint32_t kx_depth = ex->depth;                                                           \
     do {                                                                                           \
-        if (KX_UNLIKELY(kx_depth >= ex->max_depth ||                                              \
-                        (uintptr_t)__builtin_frame_address(0) < ex->aot_stack_limit))              \
+        if (KX_UNLIKELY(kx_depth >= ex->max_depth || kx_sp() < ex->aot_stack_limit))             \
             KX_TRAP(KILN_TRAP_STACK_EXHAUSTED, ~0u);                                               \
         ex->depth = kx_depth + 1;                                                                  \
         KX_CHECK();                                                                                \
