@@ -105,7 +105,26 @@ KX_INL uintptr_t kx_sp(void)
             KX_TRAP(KILN_TRAP_STACK_EXHAUSTED, ~0u);                                               \
         ex->depth = kx_depth + 1;                                                                  \
         KX_CHECK();                                                                                \
+    } while (0);                                                                                   \
+    const int kx_lslow = ex->fuel != UINT64_MAX || kx_depth + 1 >= ex->max_depth;                 \
+    (void)kx_lslow
+/* Entry checks of a leaf function (no calls) at callee depth d, as the
+ * interpreter makes them on every call: the depth limit, then interruption
+ * and fuel. A caller makes them only when its kx_lslow is set (fuel is
+ * metered, or the callee would be at the depth limit); the checked entry
+ * of a leaf (KX_LEAF_ENTRY: trampoline, call_indirect, imports) tests the
+ * same two conditions. */
+static void __attribute__((noinline, cold, unused)) kx_leaf_slow(struct kiln__exec *ex, uint32_t d)
+{
+    if (d >= ex->max_depth) KX_TRAP(KILN_TRAP_STACK_EXHAUSTED, ~0u);
+    kx_check_slow(ex);
+}
+#define KX_LEAF_ENTRY()                                                                            \
+    do {                                                                                           \
+        if (KX_UNLIKELY(ex->depth >= ex->max_depth || ex->fuel != UINT64_MAX))                    \
+            kx_leaf_slow(ex, ex->depth);                                                           \
     } while (0)
+
 /* kx_leaf is a per-function constant (enum) emitted by the translator;
  * leaf functions (no calls) have no KX_ENTER and no kx_depth */
 #define KX_LEAVE() (kx_leaf ? (void)0 : (void)(ex->depth = kx_depth))
