@@ -410,9 +410,25 @@ static int open_entry(int sync, const struct oci_process *p, char *out, size_t l
     return fd;
 }
 
+/* True when fd's file ends in a kiln unit footer (its magic in the last
+ * KILN_UNIT_FOOTER_SIZE bytes): the file claims to be a unit, whatever its
+ * verification says. */
+static bool claims_unit(int fd)
+{
+    uint8_t tail[KILN_UNIT_FOOTER_SIZE];
+    struct stat sb;
+    ssize_t n;
+    if (fstat(fd, &sb) < 0 || sb.st_size < (off_t)sizeof tail) return false;
+    n = pread(fd, tail, sizeof tail, sb.st_size - (off_t)sizeof tail);
+    return n == (ssize_t)sizeof tail &&
+           memmem(tail, sizeof tail, KILN_UNIT_MAGIC, sizeof KILN_UNIT_MAGIC - 1) != NULL;
+}
+
 /* Verifies the entry as a kiln unit and returns a sealed memfd holding the
- * verified bytes; with allow_native and a file that does not verify,
- * returns the file's own fd. Dies with a clear message otherwise. With
+ * verified bytes; with allow_native and a file that is not a unit (no unit
+ * footer), returns the file's own fd; a unit that does not verify is refused
+ * even then (without a trust store, where nothing can be verified, a file
+ * claiming to be a unit is refused too). Dies with a clear message otherwise. With
  * policy non-NULL, *policy gets a malloc'd copy of the unit's signed policy
  * (NULL when it has none) and *policy_len its length. */
 static int verified_entry(int sync, int fd, const char *path, struct kiln_trust_store *ts,
@@ -425,7 +441,12 @@ static int verified_entry(int sync, int fd, const char *path, struct kiln_trust_
     int mfd;
     size_t off = 0;
     if (!ts || kiln_unit_verify_fd(fd, ts, &u, &why, &e) < 0) {
-        if (allow_native) return fd;
+        /* native programs may run; a kiln unit that fails verification never does */
+        if (allow_native && ts && why == KILN_REFUSAL_BAD_FOOTER && !claims_unit(fd)) return fd;
+        if (allow_native && ts)
+            die(sync, "refusing to run %s: a kiln unit that does not verify (%s) is never run, "
+                      "not even where native programs are allowed", path, e.msg);
+        if (allow_native && !claims_unit(fd)) return fd;
         die(sync,
             "refusing to run %s: not a verified kiln unit (%s); only signed units run unless "
             "the annotation " KILN_OCI_ANNOTATION_NATIVE "=true allows native programs",
@@ -456,6 +477,21 @@ static int verified_entry(int sync, int fd, const char *path, struct kiln_trust_
         die(sync, "seal the memfd for %s: %s", path, strerror(errno));
     close(fd);
     return mfd;
+}
+
+/* Writes process.oomScoreAdj for the container's init (from here, as runc
+ * does). Lowering it needs CAP_SYS_RESOURCE; where the kernel refuses, the
+ * value is logged as not applied and the container still starts (the score
+ * only ranks processes for the OOM killer; it grants nothing). */
+static void set_oom_score_adj(pid_t pid, int adj)
+{
+    char path[64], val[16];
+    int fd, n = snprintf(val, sizeof val, "%d", adj), e = 0;
+    snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, val, (size_t)n) != n) e = errno;
+    if (fd >= 0) close(fd);
+    if (e) oci_warn("process.oomScoreAdj %d not applied: %s: %s", adj, path, strerror(e));
 }
 
 static int last_cap(void)
@@ -819,6 +855,7 @@ int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts, str
             goto fail;
         }
     }
+    if (s.proc.has_oom_score_adj) set_oom_score_adj(pid, s.proc.oom_score_adj);
     if ((rc = oci_hooks_run(&s.hooks, OCI_HOOK_PRESTART, o->id, pid, "created", o->bundle,
                             s.annotations, err)) < 0 ||
         (rc = oci_hooks_run(&s.hooks, OCI_HOOK_CREATE_RUNTIME, o->id, pid, "creating", o->bundle,

@@ -87,6 +87,17 @@ static void log_msg(const char *level, const char *msg)
         fprintf(stderr, "kiln-oci: %s%s\n", strcmp(level, "error") ? "warning: " : "", msg);
 }
 
+/* Logs one warning line; see oci.h. */
+void oci_warn(const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_msg("warning", msg);
+}
+
 /* Logs one error line and returns 1 (the exit status). */
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int fail(const char *fmt, ...)

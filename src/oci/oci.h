@@ -63,6 +63,8 @@ struct oci_process {
     struct oci_rlimit *rlimits;
     size_t nrlimits;
     bool no_new_privs;
+    bool has_oom_score_adj; /* process.oomScoreAdj present */
+    int oom_score_adj;      /* -1000..1000 */
     bool has_caps; /* capabilities object present */
     uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
 };
@@ -264,6 +266,10 @@ struct oci_create_opts {
     const char *ts_error;            /* why the trust store did not open (ts NULL) */
     const struct oci_config *config; /* kiln-oci's config (kilnd), may be NULL */
 };
+
+/* Logs a warning line to the --log file (runc's format), or stderr without
+ * one. Defined by the command-line front end (main.c). */
+void oci_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* `create`: sets up the container whose init waits for `start`. */
 int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts,

@@ -233,6 +233,14 @@ static int parse_process(json_t *p, struct oci_process *out, struct kiln_error *
     if (!out->cwd || out->cwd[0] != '/')
         return kiln_error_set(err, KILN_E_INVALID, "config: process.cwd: must be absolute");
     out->no_new_privs = json_is_true(json_object_get(p, "noNewPrivileges"));
+    v = json_object_get(p, "oomScoreAdj");
+    if (v != NULL) {
+        if (!json_is_integer(v) || json_integer_value(v) < -1000 || json_integer_value(v) > 1000)
+            return kiln_error_set(err, KILN_E_INVALID,
+                                  "config: process.oomScoreAdj: an integer in -1000..1000");
+        out->has_oom_score_adj = true;
+        out->oom_score_adj = (int)json_integer_value(v);
+    }
     rl = json_object_get(p, "rlimits");
     if (json_is_array(rl) && json_array_size(rl) > 0) {
         out->rlimits = calloc(json_array_size(rl), sizeof *out->rlimits);

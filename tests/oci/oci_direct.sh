@@ -237,6 +237,7 @@ cgroupv2)
     ;;
 run)
     bundle c1 hello.unit '["hello", "a b"]'
+    jq '.process.oomScoreAdj = 345' c1/config.json >c.tmp && mv c.tmp c1/config.json
     create c1 || fail "create: $(tail -1 "$LOG")"
     pid=$(cat c1.pid)
     [ -n "$pid" ] && [ -d "/proc/$pid" ] || fail "pid file"
@@ -258,6 +259,8 @@ run)
             fail "$ns namespace not new"
     done
     grep -q "^NoNewPrivs:[[:space:]]*1" /proc/"$pid"/status || fail "no_new_privs not set"
+    [ "$(cat /proc/"$pid"/oom_score_adj)" = 345 ] ||
+        fail "process.oomScoreAdj: $(cat /proc/"$pid"/oom_score_adj)"
     grep -q "^CapBnd:[[:space:]]*0000000020000420" /proc/"$pid"/status ||
         fail "capability bounding set: $(grep CapBnd /proc/"$pid"/status)"
     oci start c1 || fail "start"
@@ -307,6 +310,13 @@ refuse)
     [ "$r" = "exit 5" ] || fail "native with annotation: $r $(cat n2.err)"
     grep -qx "native hello" n2.out || fail "native output: $(cat n2.out)"
     oci delete n2
+    # ... but a kiln unit that does not verify never runs, not even as a native program
+    bundle t2 bad.unit '["hello"]' '{"dev.kiln.allow-native": "true"}'
+    ! create t2 || fail "tampered unit ran where native programs are allowed"
+    tail -1 "$LOG" | jq -r .msg | grep -q "a kiln unit that does not verify" || fail "$(tail -1 "$LOG")"
+    [ ! -s t2.out ] || fail "tampered unit ran: $(cat t2.out)"
+    bundle t3 bad.unit '["hello"]' '{"io.kubernetes.cri.container-type": "sandbox"}'
+    ! create t3 || fail "tampered unit ran as a pod sandbox"
     # without the host's store mounted at /etc/kiln/trust the unit's own stub
     # refuses (kiln-oci verified it; the stub's check inside fails closed)
     bundle s1 hello.unit '["hello"]'
