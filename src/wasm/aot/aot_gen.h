@@ -44,26 +44,39 @@ static void __attribute__((noinline, cold, used)) kx_check_slow(struct kiln__exe
     }
 }
 
+/* Entry checks of a leaf function (no calls) at callee depth d, as the
+ * interpreter makes them on every call: the depth limit, then interruption
+ * and fuel (see KX_ENTER, KX_LEAF_CALL and KX_LEAF_ENTRY). */
+static void __attribute__((noinline, cold, used)) kx_leaf_slow(struct kiln__exec *ex, uint32_t d)
+{
+    if (d >= ex->max_depth) KX_TRAP(KILN_TRAP_STACK_EXHAUSTED, ~0u);
+    kx_check_slow(ex);
+}
+
 #if defined(__x86_64__)
-/* kx_check_stub(rdi = ex): kx_check_slow with all caller-saved general
- * and vector registers preserved and the stack aligned for the call. */
-__asm__(".text\n.p2align 4\n.type kx_check_stub,@function\nkx_check_stub:\n"
-        "push %rax\npush %rcx\npush %rdx\npush %rsi\npush %rdi\npush %r8\npush %r9\n"
-        "push %r10\npush %r11\npush %rbp\nmov %rsp,%rbp\nand $-16,%rsp\nsub $256,%rsp\n"
-        "movdqa %xmm0,0(%rsp)\nmovdqa %xmm1,16(%rsp)\nmovdqa %xmm2,32(%rsp)\n"
-        "movdqa %xmm3,48(%rsp)\nmovdqa %xmm4,64(%rsp)\nmovdqa %xmm5,80(%rsp)\n"
-        "movdqa %xmm6,96(%rsp)\nmovdqa %xmm7,112(%rsp)\nmovdqa %xmm8,128(%rsp)\n"
-        "movdqa %xmm9,144(%rsp)\nmovdqa %xmm10,160(%rsp)\nmovdqa %xmm11,176(%rsp)\n"
-        "movdqa %xmm12,192(%rsp)\nmovdqa %xmm13,208(%rsp)\nmovdqa %xmm14,224(%rsp)\n"
-        "movdqa %xmm15,240(%rsp)\ncall kx_check_slow\n"
-        "movdqa 0(%rsp),%xmm0\nmovdqa 16(%rsp),%xmm1\nmovdqa 32(%rsp),%xmm2\n"
-        "movdqa 48(%rsp),%xmm3\nmovdqa 64(%rsp),%xmm4\nmovdqa 80(%rsp),%xmm5\n"
-        "movdqa 96(%rsp),%xmm6\nmovdqa 112(%rsp),%xmm7\nmovdqa 128(%rsp),%xmm8\n"
-        "movdqa 144(%rsp),%xmm9\nmovdqa 160(%rsp),%xmm10\nmovdqa 176(%rsp),%xmm11\n"
-        "movdqa 192(%rsp),%xmm12\nmovdqa 208(%rsp),%xmm13\nmovdqa 224(%rsp),%xmm14\n"
-        "movdqa 240(%rsp),%xmm15\nmov %rbp,%rsp\npop %rbp\npop %r11\npop %r10\npop %r9\n"
-        "pop %r8\npop %rdi\npop %rsi\npop %rdx\npop %rcx\npop %rax\nret\n"
-        ".size kx_check_stub,.-kx_check_stub\n.previous\n");
+/* KX_STUB(name, fn): name(rdi, rsi) calls fn(rdi, rsi) with every
+ * caller-saved general and vector register preserved and the stack
+ * aligned for the call. */
+#define KX_STUB(name, fn)                                                                          \
+    __asm__(".text\n.p2align 4\n.type " #name ",@function\n" #name ":\n"                         \
+            "push %rax\npush %rcx\npush %rdx\npush %rsi\npush %rdi\npush %r8\npush %r9\n"         \
+            "push %r10\npush %r11\npush %rbp\nmov %rsp,%rbp\nand $-16,%rsp\nsub $256,%rsp\n"      \
+            "movdqa %xmm0,0(%rsp)\nmovdqa %xmm1,16(%rsp)\nmovdqa %xmm2,32(%rsp)\n"               \
+            "movdqa %xmm3,48(%rsp)\nmovdqa %xmm4,64(%rsp)\nmovdqa %xmm5,80(%rsp)\n"              \
+            "movdqa %xmm6,96(%rsp)\nmovdqa %xmm7,112(%rsp)\nmovdqa %xmm8,128(%rsp)\n"            \
+            "movdqa %xmm9,144(%rsp)\nmovdqa %xmm10,160(%rsp)\nmovdqa %xmm11,176(%rsp)\n"         \
+            "movdqa %xmm12,192(%rsp)\nmovdqa %xmm13,208(%rsp)\nmovdqa %xmm14,224(%rsp)\n"        \
+            "movdqa %xmm15,240(%rsp)\ncall " #fn "\n"                                             \
+            "movdqa 0(%rsp),%xmm0\nmovdqa 16(%rsp),%xmm1\nmovdqa 32(%rsp),%xmm2\n"               \
+            "movdqa 48(%rsp),%xmm3\nmovdqa 64(%rsp),%xmm4\nmovdqa 80(%rsp),%xmm5\n"              \
+            "movdqa 96(%rsp),%xmm6\nmovdqa 112(%rsp),%xmm7\nmovdqa 128(%rsp),%xmm8\n"            \
+            "movdqa 144(%rsp),%xmm9\nmovdqa 160(%rsp),%xmm10\nmovdqa 176(%rsp),%xmm11\n"         \
+            "movdqa 192(%rsp),%xmm12\nmovdqa 208(%rsp),%xmm13\nmovdqa 224(%rsp),%xmm14\n"        \
+            "movdqa 240(%rsp),%xmm15\nmov %rbp,%rsp\npop %rbp\npop %r11\npop %r10\npop %r9\n"    \
+            "pop %r8\npop %rdi\npop %rsi\npop %rdx\npop %rcx\npop %rax\nret\n"                    \
+            ".size " #name ",.-" #name "\n.previous\n")
+KX_STUB(kx_check_stub, kx_check_slow);
+KX_STUB(kx_leaf_stub, kx_leaf_slow);
 /* the stub's call skips the red zone a leaf function may be using */
 #define KX_CHECK()                                                                                 \
     do {                                                                                           \
@@ -75,10 +88,27 @@ __asm__(".text\n.p2align 4\n.type kx_check_stub,@function\nkx_check_stub:\n"
                          ::"D"(ex) : "memory", "cc");                                             \
     kx_done:;                                                                                      \
     } while (0)
+/* before a direct call of a leaf: its entry checks, when the caller's poll
+ * word says so (KX_ENTER points it at a constant 1 when fuel is metered or
+ * the callee would be at the depth limit) */
+#define KX_LEAF_CALL()                                                                             \
+    do {                                                                                           \
+        __label__ kx_slow, kx_done;                                                                \
+        __asm__ goto("cmpl $0, %0\n\tjne %l[kx_slow]" ::"m"(*kx_poll) : "cc" : kx_slow);          \
+        goto kx_done;                                                                              \
+    kx_slow: __attribute__((cold));                                                                \
+        __asm__ volatile("lea -128(%%rsp), %%rsp\n\tcall kx_leaf_stub\n\tlea 128(%%rsp), %%rsp"   \
+                         ::"D"(ex), "S"(kx_depth + 1) : "memory", "cc");                          \
+    kx_done:;                                                                                      \
+    } while (0)
 #else
 #define KX_CHECK()                                                                                 \
     do {                                                                                           \
         if (KX_UNLIKELY(*(const volatile int *)kx_poll != 0)) kx_check_slow(ex);                  \
+    } while (0)
+#define KX_LEAF_CALL()                                                                             \
+    do {                                                                                           \
+        if (KX_UNLIKELY(*(const volatile int *)kx_poll != 0)) kx_leaf_slow(ex, kx_depth + 1);     \
     } while (0)
 #endif
 
@@ -104,21 +134,14 @@ KX_INL uintptr_t kx_sp(void)
         if (KX_UNLIKELY(kx_depth >= ex->max_depth || kx_sp() < ex->aot_stack_limit))             \
             KX_TRAP(KILN_TRAP_STACK_EXHAUSTED, ~0u);                                               \
         ex->depth = kx_depth + 1;                                                                  \
-        KX_CHECK();                                                                                \
     } while (0);                                                                                   \
-    const int kx_lslow = ex->fuel != UINT64_MAX || kx_depth + 1 >= ex->max_depth;                 \
-    (void)kx_lslow
-/* Entry checks of a leaf function (no calls) at callee depth d, as the
- * interpreter makes them on every call: the depth limit, then interruption
- * and fuel. A caller makes them only when its kx_lslow is set (fuel is
- * metered, or the callee would be at the depth limit); the checked entry
- * of a leaf (KX_LEAF_ENTRY: trampoline, call_indirect, imports) tests the
- * same two conditions. */
-static void __attribute__((noinline, cold, unused)) kx_leaf_slow(struct kiln__exec *ex, uint32_t d)
-{
-    if (d >= ex->max_depth) KX_TRAP(KILN_TRAP_STACK_EXHAUSTED, ~0u);
-    kx_check_slow(ex);
-}
+    const int *const kx_poll = ex->fuel != UINT64_MAX || kx_depth + 1 >= ex->max_depth             \
+                                   ? &kx_always                                                    \
+                                   : (const int *)&ex->store->interrupt;                           \
+    KX_CHECK()
+
+/* The checked entry of a leaf (trampoline, call_indirect, imports): the
+ * same checks as KX_LEAF_CALL, from the exec. */
 #define KX_LEAF_ENTRY()                                                                            \
     do {                                                                                           \
         if (KX_UNLIKELY(ex->depth >= ex->max_depth || ex->fuel != UINT64_MAX))                    \

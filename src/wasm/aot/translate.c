@@ -897,9 +897,9 @@ static int translate_body(struct tr *t, struct kiln_error *err)
                 emit_call_ptr(t, ti, base);
             } else {
                 /* a leaf callee's entry checks (depth, fuel) are made here,
-                 * on the caller's register flag kx_lslow, and its body
+                 * on the caller's poll word (KX_LEAF_CALL), and its body
                  * fl<f> is called directly */
-                if (t->leaf[f]) P("if (KX_UNLIKELY(kx_lslow)) kx_leaf_slow(ex, kx_depth + 1);\n");
+                if (t->leaf[f]) P("KX_LEAF_CALL();\n");
                 if (ft->nresults == 1)
                     P("s%u%c = ", base, tletter(ft->types[ft->nparams]));
                 else if (ft->nresults > 1) P("{ kxr%u r_ = ", ti);
@@ -1587,11 +1587,10 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
             kiln__sb_printf(out, "const uint32_t TY%u = inst->type_ids[%u];\n", i, i);
     /* a leaf (no calls) cannot deepen the stack: its entry checks (depth
      * limit, interruption and fuel, as the interpreter makes them on every
-     * call) are made by its callers (KX_ENTER's kx_lslow) or by its
+     * call) are made by its callers (KX_LEAF_CALL) or by its
      * checked entry f<f> below; its loops check on every back-edge */
-    kiln__sb_printf(out, "KX_PROLOGUE();\n");
     if (!t->leaf[f]) kiln__sb_printf(out, "enum { kx_leaf = 0 };\nKX_ENTER();\n");
-    else kiln__sb_printf(out, "enum { kx_leaf = 1, kx_depth = 0 };\n");
+    else kiln__sb_printf(out, "KX_PROLOGUE();\nenum { kx_leaf = 1, kx_depth = 0 };\n");
     kiln__sb_put(out, t->body.s ? t->body.s : "", t->body.len);
     kiln__sb_printf(out, "#undef KX_GR\n}\n\n");
     if (known != KF_NONE) emit_known(out, known, f, t->leaf[f] ? "fl" : "f");
