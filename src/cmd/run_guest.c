@@ -27,6 +27,7 @@
 #include "kiln/unit_load.h"
 #include "kiln/vkernel.h"
 #include "kiln/wasm.h"
+#include "platform/linux/harden.h"
 
 /* The guest's pieces, freed together. */
 struct guest {
@@ -172,7 +173,16 @@ static int setup_module(struct run_ctx *c, struct guest *g, struct kiln_error *e
 {
     const struct kiln_vk_policy *vp = kiln_vk_policy(g->vk);
     struct kiln_store_config sc;
+    struct kiln_harden_result hr;
+    int r;
     if (kiln_unit_module_load(c->unit, vp, g->vk, &g->mod, &g->aot, err) < 0) return -1;
+    /* the signed object (if any) is mapped: from here on nothing may become executable
+     * (no_new_privs, MDWE, the seccomp no-JIT filter), as in kiln-stub and kiln exec */
+    memset(&hr, 0, sizeof hr);
+    r = kiln_platform_harden(KILN_HARDEN_ALL | KILN_HARDEN_MDWE_OPTIONAL, &hr);
+    if (r < 0)
+        return kiln_error_sys(err, -r, "hardening after loading the module (%s)",
+                              hr.failed ? hr.failed : "?");
     kiln_store_config_default(&sc);
     if (vp && kiln_vk_policy_limits(vp)->memory_bytes)
         sc.max_memory_bytes = kiln_vk_policy_limits(vp)->memory_bytes;

@@ -30,9 +30,11 @@ refuses() { # WHAT EXPECTED-TEXT CMD...
 
 cat > greet.c <<'C'
 #include <stdio.h>
+#include <string.h>
 int main(int argc, char **argv)
 {
     char buf[128] = "";
+    if (argc > 1 && strcmp(argv[1], "wait") == 0 && !fgets(buf, sizeof buf, stdin)) return 98;
     FILE *f = fopen("/etc/greeting", "r");
     if (!f || !fgets(buf, sizeof buf, f)) { perror("/etc/greeting"); return 99; }
     printf("%s", buf);
@@ -113,6 +115,22 @@ grep -q 'dev.kiln.converted' C/blobs/sha256/* || fail "annotation missing"
 # ---- run ----
 out=$("$KILN" run --trust trust --cache cache C:t) || fail "kiln run"
 [ "$out" = "hello from the image" ] || fail "kiln run output: $out"
+# while the guest runs, kiln run is hardened: no_new_privs and the seccomp no-JIT filter
+rm -f wait.fifo && mkfifo wait.fifo
+"$KILN" run --trust trust --cache cache C:t -- wait <wait.fifo >wait.out 2>&1 &
+rpid=$!
+exec 9>wait.fifo
+i=0
+until grep -q "^Seccomp:[[:space:]]*2" /proc/$rpid/status 2>/dev/null; do
+  i=$((i + 1)); [ $i -lt 500 ] || { kill $rpid; fail "kiln run not under seccomp while the guest runs"; }
+  sleep 0.01
+done
+grep -q "^NoNewPrivs:[[:space:]]*1" /proc/$rpid/status || { kill $rpid; fail "kiln run: no_new_privs"; }
+echo go >&9
+exec 9>&-
+wait $rpid || [ $? = 1 ] || fail "kiln run wait: $(cat wait.out)"
+grep -q "arg wait" wait.out || fail "kiln run wait output: $(cat wait.out)"
+echo "ok: kiln run hardened (no_new_privs, seccomp) while the guest runs"
 set +e
 out=$("$KILN" run --trust trust --cache cache C:t -- one two)
 rc=$?
