@@ -63,7 +63,8 @@ static void usage(FILE *f)
                "                          into DIR on first use (cc -O2), then reuse it\n"
                "  --kilnd SOCKET          daemon placement: attach to kilnd (with --container;\n"
                "                          --dir then names container paths to preopen)\n"
-               "  --container ID          the container this process belongs to (with --kilnd)\n");
+               "  --container ID          the container this process belongs to (with --kilnd)\n"
+               "  --argv0 NAME            the guest's argv[0] (default: MODULE.wasm's path)\n");
 }
 
 #ifdef KILN_HAVE_WASI
@@ -148,7 +149,7 @@ static int add_dir(struct kiln_vk *vk, const char *spec, struct kiln_error *err)
 static int cmd_exec(int argc, char **argv)
 {
     const char *dirs[MAX_OPTS], *listens[MAX_OPTS], *policy = NULL, *audit = NULL, *modpath;
-    const char *kilnd = NULL, *container = NULL, *aot_cache = NULL;
+    const char *kilnd = NULL, *container = NULL, *aot_cache = NULL, *argv0 = NULL;
     struct kiln_kilnd *kc = NULL;
     char *envs[MAX_OPTS];
     int ndirs = 0, nlist = 0, nenv = 0, i, code = 1, r;
@@ -197,6 +198,8 @@ static int cmd_exec(int argc, char **argv)
             aot_cache = v;
         else if (!strcmp(a, "--container"))
             container = v;
+        else if (!strcmp(a, "--argv0"))
+            argv0 = v;
         else {
             fprintf(stderr, "kiln exec: unknown option %s\n\n", a);
             usage(stderr);
@@ -295,7 +298,7 @@ static int cmd_exec(int argc, char **argv)
             kiln_error_set(&err, KILN_E_NOMEM, "out of memory");
             goto fail;
         }
-        gargv[n++] = (char *)modpath;
+        gargv[n++] = (char *)(argv0 != NULL ? argv0 : modpath);
         while (i < argc)
             gargv[n++] = argv[i++];
         r = kiln_wasi_new(vk, n, gargv, nenv, envs, &w, &err);

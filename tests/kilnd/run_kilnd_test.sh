@@ -474,6 +474,7 @@ spawn | pipe | kill | crosskill)
         expect "spawn: ok (parent pid 1, child pid 2)"
         expect "wait: ok"
         expect "child pid 2 exited with code 7"
+        expect "argv0 /bin/t_proc.wasm"
         expect "wait again: ECHILD"
         out=$(run p wait 2>&1); echo "$out"
         expect "wait: ECHILD"

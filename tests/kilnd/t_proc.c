@@ -2,10 +2,10 @@
  * t_proc.c — a wasm32-wasi test guest for guest processes through kilnd
  * (docs/guest-proc.md): calls the "kiln_proc" import module directly.
  * Run by tests/kilnd/run_kilnd_test.sh under `kiln exec --kilnd`; the same
- * module is the child it spawns (argv[1] picks the role; argv[0] is the
- * runner's module path).
+ * module is the child it spawns (argv[1] picks the role; a spawned child's
+ * argv[0] is the spawn's path).
  *
- *   exit N                 exit with code N
+ *   exit N                 print argv[0], exit with code N
  *   produce N              write N lines to stdout
  *   consume                read stdin to EOF, print it upper-cased and a count
  *   sleep                  sleep until killed
@@ -96,7 +96,10 @@ int main(int argc, char **argv)
     int32_t pid = 0, st = 0, got = 0;
     int e;
     if (argc < 2) return 2;
-    if (!strcmp(argv[1], "exit") && argc > 2) return atoi(argv[2]);
+    if (!strcmp(argv[1], "exit") && argc > 2) {
+        printf("argv0 %s\n", argv[0]);
+        return atoi(argv[2]);
+    }
     if (!strcmp(argv[1], "produce") && argc > 2) {
         for (int i = 0; i < atoi(argv[2]); i++)
             printf("line %d from pid %d\n", i, kp_getpid());

@@ -631,6 +631,11 @@ static void on_exec(struct server *s, struct pct *pc, const struct kilnd_ctl *m,
         argv[na++] = "--env";
         argv[na++] = json_string_value(e) ? json_string_value(e) : "=";
     }
+    e = json_array_get(json_object_get(j, "argv"), 0);
+    if (json_string_value(e) != NULL) { /* the guest's argv[0], not the runner's fd path */
+        argv[na++] = "--argv0";
+        argv[na++] = json_string_value(e);
+    }
     argv[na++] = "/proc/self/fd/3";
     argv[na++] = "--";
     json_array_foreach(json_object_get(j, "argv"), i, e) if (i > 0 && json_string_value(e))
