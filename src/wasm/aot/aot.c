@@ -158,7 +158,7 @@ int kiln_aot_compile(const struct kiln_module *mod, const char *out_path,
                      const struct kiln_aot_opts *opts, struct kiln_error *err)
 {
     char dir[PATH_MAX], inc[PATH_MAX], path[PATH_MAX], errpath[PATH_MAX], tmp_out[PATH_MAX];
-    char digest[65], msg[512];
+    char digest[65], msg[512], libc_obj[PATH_MAX];
     const char *cc = opts && opts->cc ? opts->cc : "cc";
     const char *opt = opts && opts->opt ? opts->opt : "-O2";
     const char *tmpdir = getenv("TMPDIR");
@@ -239,7 +239,8 @@ int kiln_aot_compile(const struct kiln_module *mod, const char *out_path,
             snprintf(incflag, sizeof incflag, "-I%s", inc);
             snprintf(errpath, sizeof errpath, "%s/part%u.err", dir, next);
             char *argv[] = {(char *)cc, (char *)opt, "-fPIC", "-fvisibility=hidden",
-                            "-ffp-contract=off", "-fsignaling-nans", "-fno-strict-aliasing", "-std=gnu11", "-w",
+                            "-ffp-contract=off", "-fsignaling-nans", "-fno-strict-aliasing",
+                            "-fno-math-errno", "-fno-stack-protector", "-std=gnu11", "-w",
                             incflag, "-c", src, "-o", objs[next], NULL};
             progress(opts, "cc part %u/%u", next + 1, nparts);
             pids[next] = spawn(argv, errpath);
@@ -265,10 +266,27 @@ int kiln_aot_compile(const struct kiln_module *mod, const char *out_path,
         }
     }
 
-    /* link into a temporary file next to out_path, then rename */
+    /* the C library subset every object carries (aot_libc.c): objects need no shared library */
+    snprintf(path, sizeof path, "%s/wasm/aot/aot_libc.c", inc);
+    snprintf(libc_obj, sizeof libc_obj, "%s/aot_libc.o", dir);
+    snprintf(errpath, sizeof errpath, "%s/aot_libc.err", dir);
+    {
+        char *argv[] = {(char *)cc, "-O2", "-fPIC", "-ffreestanding", "-fno-builtin",
+                        "-fno-tree-loop-distribute-patterns", "-fno-stack-protector",
+                        "-fno-math-errno", "-std=gnu11", "-w", "-c", path, "-o", libc_obj, NULL};
+        pid_t pid = spawn(argv, errpath);
+        if (pid < 0 || wait_ok(pid) < 0) {
+            first_error(errpath, msg, sizeof msg);
+            rc = kiln_error_set(err, KILN_E_IO, "%s failed on aot_libc.c: %s", cc, msg);
+            goto fail;
+        }
+    }
+
+    /* link into a temporary file next to out_path, then rename; self-contained: no libc, no
+     * libm, nothing left undefined (kiln-stub is static and maps objects in bare rootfs) */
     snprintf(tmp_out, sizeof tmp_out, "%s.tmp-%d", out_path, (int)getpid());
     {
-        char **argv = calloc(nparts + 8, sizeof *argv);
+        char **argv = calloc(nparts + 12, sizeof *argv);
         unsigned a = 0;
         pid_t pid;
         if (!argv) {
@@ -277,11 +295,14 @@ int kiln_aot_compile(const struct kiln_module *mod, const char *out_path,
         }
         argv[a++] = (char *)cc;
         argv[a++] = "-shared";
+        argv[a++] = "-nostdlib";
+        argv[a++] = "-Wl,--no-undefined";
         argv[a++] = "-Wl,-z,noexecstack";
         argv[a++] = "-o";
         argv[a++] = tmp_out;
         for (i = 0; i < nparts; i++) argv[a++] = objs[i];
-        argv[a++] = "-lm";
+        argv[a++] = libc_obj;
+        argv[a++] = "-lgcc";
         argv[a] = NULL;
         snprintf(errpath, sizeof errpath, "%s/link.err", dir);
         progress(opts, "linking %s", out_path);

@@ -1,0 +1,141 @@
+/*
+ * aot_libc.c — the few C library functions compiled AOT code may call,
+ * linked into every AOT object (hidden), so an object needs no shared
+ * library at all: kiln-stub is static and its dlopen cannot load a libc or
+ * libm into a container whose rootfs has none. aot.c compiles this file
+ * with -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns (so
+ * none of these loops turns back into a call to itself) and links with
+ * -nostdlib -Wl,--no-undefined: a call the translator starts to emit that
+ * is missing here fails at `kiln compile`, not in a container.
+ *
+ * gcc emits memcpy/memmove/memset/memcmp for bulk memory and structure
+ * copies, and calls of the libm rounding functions for floor/ceil/trunc/
+ * rint without SSE4.1 (the wrappers in aot_rt.h handle NaN first, so these
+ * see numbers and infinities only; the results equal glibc's in the default
+ * rounding mode, signed zeros included). sqrt is inlined (-fno-math-errno).
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#define KX_LIBC __attribute__((visibility("hidden"), used))
+
+KX_LIBC void *memcpy(void *restrict d, const void *restrict s, size_t n)
+{
+#if defined(__x86_64__)
+    void *r = d;
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+    return r;
+#else
+    uint8_t *dp = d;
+    const uint8_t *sp = s;
+    while (n--) *dp++ = *sp++;
+    return d;
+#endif
+}
+
+KX_LIBC void *memmove(void *d, const void *s, size_t n)
+{
+    uint8_t *dp = d;
+    const uint8_t *sp = s;
+    if (dp <= sp || dp >= sp + n) return memcpy(d, s, n);
+    /* overlapping with d above s: copy from the end, 8 bytes at a time */
+    while (n >= 8) {
+        uint64_t w;
+        n -= 8;
+        __builtin_memcpy(&w, sp + n, 8);
+        __builtin_memcpy(dp + n, &w, 8);
+    }
+    while (n--) dp[n] = sp[n];
+    return d;
+}
+
+KX_LIBC void *memset(void *d, int c, size_t n)
+{
+#if defined(__x86_64__)
+    void *r = d;
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    return r;
+#else
+    uint8_t *dp = d;
+    while (n--) *dp++ = (uint8_t)c;
+    return d;
+#endif
+}
+
+KX_LIBC int memcmp(const void *a, const void *b, size_t n)
+{
+    const uint8_t *x = a, *y = b;
+    for (; n; n--, x++, y++)
+        if (*x != *y) return *x - *y;
+    return 0;
+}
+
+KX_LIBC void *memchr(const void *s, int c, size_t n)
+{
+    const uint8_t *p = s;
+    for (; n; n--, p++)
+        if (*p == (uint8_t)c) return (void *)p;
+    return NULL;
+}
+
+/* ---- rounding (finite or infinite arguments) ---- */
+
+static double kx_copysign(double x, double s) { return __builtin_copysign(x, s); }
+static float kx_copysignf(float x, float s) { return __builtin_copysignf(x, s); }
+
+KX_LIBC double trunc(double x)
+{
+    if (!(__builtin_fabs(x) < 0x1p52)) return x; /* integral already (or infinite) */
+    return kx_copysign((double)(int64_t)x, x);
+}
+
+KX_LIBC double floor(double x)
+{
+    double t = trunc(x);
+    return t > x ? t - 1.0 : t;
+}
+
+KX_LIBC double ceil(double x)
+{
+    double t = trunc(x);
+    return t < x ? t + 1.0 : t;
+}
+
+KX_LIBC double rint(double x)
+{
+    double a = __builtin_fabs(x);
+    if (!(a < 0x1p52)) return x;
+    return kx_copysign((a + 0x1p52) - 0x1p52, x); /* round to nearest, ties to even */
+}
+
+KX_LIBC double nearbyint(double x) { return rint(x); }
+
+KX_LIBC float truncf(float x)
+{
+    if (!(__builtin_fabsf(x) < 0x1p23f)) return x;
+    return kx_copysignf((float)(int32_t)x, x);
+}
+
+KX_LIBC float floorf(float x)
+{
+    float t = truncf(x);
+    return t > x ? t - 1.0f : t;
+}
+
+KX_LIBC float ceilf(float x)
+{
+    float t = truncf(x);
+    return t < x ? t + 1.0f : t;
+}
+
+KX_LIBC float rintf(float x)
+{
+    float a = __builtin_fabsf(x);
+    if (!(a < 0x1p23f)) return x;
+    return kx_copysignf((a + 0x1p23f) - 0x1p23f, x);
+}
+
+KX_LIBC float nearbyintf(float x) { return rintf(x); }
+
+KX_LIBC double sqrt(double x) { return __builtin_sqrt(x); }
+KX_LIBC float sqrtf(float x) { return __builtin_sqrtf(x); }
