@@ -21,26 +21,61 @@
 
 KX_LIBC void *memcpy(void *restrict d, const void *restrict s, size_t n)
 {
-#if defined(__x86_64__)
-    void *r = d;
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
-    return r;
-#else
     uint8_t *dp = d;
     const uint8_t *sp = s;
-    while (n--) *dp++ = *sp++;
-    return d;
+    uint64_t a, b;
+    if (n <= 16) { /* small copies (most of them): two overlapping loads and stores */
+        if (n >= 8) {
+            __builtin_memcpy(&a, sp, 8);
+            __builtin_memcpy(&b, sp + n - 8, 8);
+            __builtin_memcpy(dp, &a, 8);
+            __builtin_memcpy(dp + n - 8, &b, 8);
+        } else if (n >= 4) {
+            uint32_t x, y;
+            __builtin_memcpy(&x, sp, 4);
+            __builtin_memcpy(&y, sp + n - 4, 4);
+            __builtin_memcpy(dp, &x, 4);
+            __builtin_memcpy(dp + n - 4, &y, 4);
+        } else {
+            while (n--) *dp++ = *sp++;
+        }
+        return d;
+    }
+#if defined(__x86_64__)
+    if (n >= 256) {
+        __asm__ volatile("rep movsb" : "+D"(dp), "+S"(sp), "+c"(n) : : "memory");
+        return d;
+    }
 #endif
+    {
+        typedef uint8_t v16 __attribute__((vector_size(16)));
+        v16 x, y;
+        __builtin_memcpy(&y, sp + n - 16, 16); /* the last 16 bytes, stored after the loop */
+        for (; n > 16; dp += 16, sp += 16, n -= 16) {
+            __builtin_memcpy(&x, sp, 16);
+            __builtin_memcpy(dp, &x, 16);
+        }
+        __builtin_memcpy(dp + n - 16, &y, 16);
+    }
+    return d;
 }
 
 KX_LIBC void *memmove(void *d, const void *s, size_t n)
 {
     uint8_t *dp = d;
     const uint8_t *sp = s;
-    if (dp <= sp || dp >= sp + n) return memcpy(d, s, n);
-    /* overlapping with d above s: copy from the end, 8 bytes at a time */
+    uint64_t w;
+    if (dp + n <= sp || dp >= sp + n) return memcpy(d, s, n); /* disjoint */
+    if (dp < sp) { /* overlapping, d below s: forward, each word read before it is written */
+        for (; n >= 8; n -= 8, dp += 8, sp += 8) {
+            __builtin_memcpy(&w, sp, 8);
+            __builtin_memcpy(dp, &w, 8);
+        }
+        while (n--) *dp++ = *sp++;
+        return d;
+    }
+    /* overlapping with d above s: from the end */
     while (n >= 8) {
-        uint64_t w;
         n -= 8;
         __builtin_memcpy(&w, sp + n, 8);
         __builtin_memcpy(dp + n, &w, 8);
@@ -51,20 +86,32 @@ KX_LIBC void *memmove(void *d, const void *s, size_t n)
 
 KX_LIBC void *memset(void *d, int c, size_t n)
 {
-#if defined(__x86_64__)
-    void *r = d;
-    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
-    return r;
-#else
     uint8_t *dp = d;
-    while (n--) *dp++ = (uint8_t)c;
-    return d;
+    uint64_t w = 0x0101010101010101ull * (uint8_t)c;
+    if (n < 8) {
+        while (n--) *dp++ = (uint8_t)c;
+        return d;
+    }
+#if defined(__x86_64__)
+    if (n >= 256) {
+        __asm__ volatile("rep stosb" : "+D"(dp), "+c"(n) : "a"(c) : "memory");
+        return d;
+    }
 #endif
+    __builtin_memcpy(dp + n - 8, &w, 8); /* the tail first; the loop covers the rest */
+    for (; n >= 8; n -= 8, dp += 8) __builtin_memcpy(dp, &w, 8);
+    return d;
 }
 
 KX_LIBC int memcmp(const void *a, const void *b, size_t n)
 {
     const uint8_t *x = a, *y = b;
+    for (; n >= 8; n -= 8, x += 8, y += 8) { /* 8 bytes at a time up to the first difference */
+        uint64_t u, v;
+        __builtin_memcpy(&u, x, 8);
+        __builtin_memcpy(&v, y, 8);
+        if (u != v) break;
+    }
     for (; n; n--, x++, y++)
         if (*x != *y) return *x - *y;
     return 0;
@@ -73,6 +120,14 @@ KX_LIBC int memcmp(const void *a, const void *b, size_t n)
 KX_LIBC void *memchr(const void *s, int c, size_t n)
 {
     const uint8_t *p = s;
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    const uint64_t pat = ones * (uint8_t)c;
+    for (; n >= 8; n -= 8, p += 8) { /* a word holds c iff (w ^ pat) has a zero byte */
+        uint64_t w;
+        __builtin_memcpy(&w, p, 8);
+        w ^= pat;
+        if ((w - ones) & ~w & highs) break;
+    }
     for (; n; n--, p++)
         if (*p == (uint8_t)c) return (void *)p;
     return NULL;
