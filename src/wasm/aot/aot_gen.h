@@ -141,10 +141,13 @@ KX_INL uintptr_t kx_sp(void)
     KX_CHECK()
 
 /* The checked entry of a leaf (trampoline, call_indirect, imports): the
- * same checks as KX_LEAF_CALL, from the exec. */
+ * same checks as KX_LEAF_CALL, from the exec, including the interrupt
+ * flag (a pending request stops a leaf called from the host or through
+ * call_indirect at its entry, as in the interpreter). */
 #define KX_LEAF_ENTRY()                                                                            \
     do {                                                                                           \
-        if (KX_UNLIKELY(ex->depth >= ex->max_depth || ex->fuel != UINT64_MAX))                    \
+        if (KX_UNLIKELY(ex->depth >= ex->max_depth || ex->fuel != UINT64_MAX ||                   \
+                        atomic_load_explicit(&ex->store->interrupt, memory_order_relaxed) != 0))  \
             kx_leaf_slow(ex, ex->depth);                                                           \
     } while (0)
 

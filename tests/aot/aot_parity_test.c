@@ -1,0 +1,398 @@
+/*
+ * aot_parity_test.c — AOT vs interpreter parity of the run-time checks the
+ * AOT code generator optimises (interrupt polls, fuel, call depth, cached
+ * globals), on tests/aot/parity.wat. One case per process (CTest
+ * aot.parity.<case>):
+ *
+ *   aot-parity-test CASE WASM CACHE
+ *     interrupt  spin loop, call loop, call_indirect loop: stopped by
+ *                kiln_store_interrupt() from another thread after ~50 ms with
+ *                KILN_TRAP_INTERRUPTED, interpreted and AOT; after
+ *                kiln_store_clear_interrupt() the store runs calls again
+ *     fuel       leaf in a loop, recursion, CoreMark-like mixed code: the
+ *                minimum fuel with which each call completes (binary search)
+ *                is the same interpreted and AOT; with one less both trap
+ *                out of fuel; at fractions of it both trap with the same
+ *                globals (write-through of cached globals on a fuel trap)
+ *     depth      recursion through direct calls, call_indirect and a leaf at
+ *                the bottom: the depth reached (counted in globals) before
+ *                the stack-exhausted trap is the same, for several limits
+ *     globals    functions that set mutable globals and then trap
+ *                (unreachable, out-of-bounds load, division by zero in a
+ *                callee, in a loop): same trap and same globals afterwards
+ *
+ * The interpreted and AOT modules are two kiln_module objects of the same
+ * bytes; the AOT one gets its object from kiln_aot_compile_cached (CACHE).
+ * Every comparison prints both sides on failure.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kiln/aot.h"
+#include "kiln/wasm.h"
+
+static int failures;
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            failures++;                                                                            \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fprintf(stderr, "\n");                                                                 \
+        }                                                                                          \
+    } while (0)
+
+static struct kiln_module *mods[2]; /* [0] interpreted, [1] AOT */
+static const char *mode_name[2] = {"interp", "aot"};
+
+static struct kiln_module *load_mod(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *b;
+    long n;
+    struct kiln_module *m = NULL;
+    struct kiln_error err = {0};
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", path);
+        exit(1);
+    }
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b = malloc((size_t)n);
+    if (!b || fread(b, 1, (size_t)n, f) != (size_t)n ||
+        kiln_module_new(b, (size_t)n, NULL, &m, &err) < 0) {
+        fprintf(stderr, "cannot load %s: %s\n", path, err.msg);
+        exit(1);
+    }
+    fclose(f);
+    free(b);
+    return m;
+}
+
+/* Outcome of one call in a fresh store: rc, trap kind, result, globals. */
+struct outcome {
+    int rc;
+    int kind;
+    int32_t result;
+    int32_t depth, leafs, g;
+    int64_t g64;
+    uint64_t gf;
+};
+
+struct run {
+    struct kiln_store *store;
+    struct kiln_instance *inst;
+};
+
+static int host_interrupt(struct kiln_caller *c, const uint64_t *a, uint64_t *res, void *env)
+{
+    (void)a;
+    (void)res;
+    (void)env;
+    kiln_store_interrupt(kiln_caller_store(c));
+    return 0;
+}
+
+static void run_start(struct run *r, int aot, uint64_t fuel, uint32_t max_depth)
+{
+    struct kiln_functype ft = {0, 0, NULL};
+    struct kiln_extern imp;
+    struct kiln_store_config cfg;
+    struct kiln_trap trap;
+    struct kiln_error err = {0};
+    kiln_store_config_default(&cfg);
+    cfg.fuel = fuel;
+    cfg.max_call_depth = max_depth;
+    r->store = kiln_store_new(&cfg);
+    if (!r->store) exit(1);
+    imp.kind = KILN_EXTERN_FUNC;
+    imp.of.func = kiln_func_new_host(r->store, &ft, host_interrupt, NULL);
+    if (kiln_instance_new(r->store, mods[aot], &imp, 1, &r->inst, &trap, &err) < 0) {
+        fprintf(stderr, "instantiate (%s): %s\n", mode_name[aot], err.msg);
+        exit(1);
+    }
+}
+
+static int32_t global_i32(struct run *r, const char *name)
+{
+    struct kiln_extern e;
+    struct kiln_val v;
+    if (!kiln_instance_export(r->inst, name, &e)) exit(1);
+    kiln_global_get(e.of.global, &v);
+    return v.of.i32;
+}
+
+static void call_into(struct run *r, const char *fn, const int32_t *arg, struct outcome *o)
+{
+    struct kiln_extern e;
+    struct kiln_functype ft;
+    struct kiln_val a = {.type = KILN_I32}, res[1];
+    struct kiln_trap trap;
+    struct kiln_val v;
+    memset(o, 0, sizeof *o);
+    memset(&trap, 0, sizeof trap);
+    if (!kiln_instance_export(r->inst, fn, &e)) {
+        fprintf(stderr, "no export %s\n", fn);
+        exit(1);
+    }
+    kiln_func_type(e.of.func, &ft);
+    if (arg) a.of.i32 = *arg;
+    o->rc = kiln_func_call(r->store, e.of.func, &a, arg ? 1 : 0, res, ft.nresults, &trap);
+    o->kind = o->rc == 0 ? 0 : trap.kind;
+    if (o->rc == 0 && ft.nresults) o->result = res[0].of.i32;
+    o->depth = global_i32(r, "depth");
+    o->leafs = global_i32(r, "leafs");
+    o->g = global_i32(r, "g");
+    if (kiln_instance_export(r->inst, "g64", &e)) {
+        kiln_global_get(e.of.global, &v);
+        o->g64 = v.of.i64;
+    }
+    if (kiln_instance_export(r->inst, "gf", &e)) {
+        kiln_global_get(e.of.global, &v);
+        o->gf = v.of.f64;
+    }
+}
+
+/* Calls fn(arg) in a fresh store/instance. */
+static void run_call(int aot, uint64_t fuel, uint32_t max_depth, const char *fn,
+                     const int32_t *arg, struct outcome *o)
+{
+    struct run r;
+    run_start(&r, aot, fuel, max_depth);
+    call_into(&r, fn, arg, o);
+    kiln_store_free(r.store);
+}
+
+static void fmt(char *b, size_t n, const struct outcome *o)
+{
+    snprintf(b, n,
+             "rc %d kind %d (%s) result %" PRId32 " depth %" PRId32 " leafs %" PRId32
+             " g %" PRId32 " g64 %" PRId64 " gf %#" PRIx64,
+             o->rc, o->kind, o->kind ? kiln_trap_message(o->kind) : "-", o->result, o->depth,
+             o->leafs, o->g, o->g64, o->gf);
+}
+
+static bool same(const struct outcome *a, const struct outcome *b)
+{
+    return a->rc == b->rc && a->kind == b->kind && a->result == b->result &&
+           a->depth == b->depth && a->leafs == b->leafs && a->g == b->g && a->g64 == b->g64 &&
+           a->gf == b->gf;
+}
+
+/* Checks both modes give the same outcome; returns the interpreter's. */
+static struct outcome compare(const char *what, uint64_t fuel, uint32_t max_depth, const char *fn,
+                              const int32_t *arg)
+{
+    struct outcome o[2];
+    char b0[256], b1[256];
+    for (int m = 0; m < 2; m++) run_call(m, fuel, max_depth, fn, arg, &o[m]);
+    fmt(b0, sizeof b0, &o[0]);
+    fmt(b1, sizeof b1, &o[1]);
+    CHECK(same(&o[0], &o[1]), "%s: %s(%d) fuel %" PRIu64 " max depth %u:\n  interp: %s\n  aot:    %s",
+          what, fn, arg ? *arg : 0, fuel, max_depth, b0, b1);
+    return o[0];
+}
+
+/* ---- interrupt ------------------------------------------------------------------ */
+
+static void *interrupter(void *arg)
+{
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    kiln_store_interrupt(arg);
+    return NULL;
+}
+
+static int t_interrupt(void)
+{
+    static const char *fns[] = {"spin", "call_loop", "indirect_loop"};
+    for (int m = 0; m < 2; m++) {
+        for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+            struct run r;
+            struct outcome o;
+            pthread_t th;
+            run_start(&r, m, 0, 0);
+            if (pthread_create(&th, NULL, interrupter, r.store) != 0) exit(1);
+            call_into(&r, fns[i], NULL, &o);
+            pthread_join(th, NULL);
+            CHECK(o.rc != 0 && o.kind == KILN_TRAP_INTERRUPTED, "%s %s: rc %d kind %d",
+                  mode_name[m], fns[i], o.rc, o.kind);
+            /* the request stays until cleared */
+            call_into(&r, "ok", NULL, &o);
+            CHECK(o.kind == KILN_TRAP_INTERRUPTED, "%s %s: still interrupted: kind %d",
+                  mode_name[m], fns[i], o.kind);
+            kiln_store_clear_interrupt(r.store);
+            call_into(&r, "ok", NULL, &o);
+            CHECK(o.rc == 0 && o.result == 42, "%s %s: after clear: rc %d kind %d",
+                  mode_name[m], fns[i], o.rc, o.kind);
+            printf("%-6s %-14s interrupted\n", mode_name[m], fns[i]);
+            kiln_store_free(r.store);
+        }
+    }
+    /* interrupted by a host call: the next function entry (a leaf called
+     * directly or through call_indirect, or not a leaf) or loop back-edge
+     * traps; the global shows where */
+    {
+        static const char *hfns[] = {"host_leaf", "host_indirect_leaf", "host_nonleaf",
+                                     "host_loop"};
+        for (size_t i = 0; i < sizeof hfns / sizeof hfns[0]; i++) {
+            struct outcome o = compare("host interrupt", 0, 0, hfns[i], NULL);
+            CHECK(o.kind == KILN_TRAP_INTERRUPTED && o.g == 1, "%s: kind %d g %d", hfns[i],
+                  o.kind, o.g);
+            printf("interp+aot %-18s interrupted, g %d\n", hfns[i], o.g);
+        }
+    }
+    return failures ? 1 : 0;
+}
+
+/* ---- fuel ----------------------------------------------------------------------- */
+
+/* Smallest fuel with which fn(arg) runs to its end (a result, or a trap
+ * other than out of fuel) in mode m. */
+static uint64_t min_fuel(int m, const char *fn, int32_t arg)
+{
+    struct outcome o;
+    uint64_t lo = 0, hi = 1; /* lo fails (0 would be unlimited: treated as failing) */
+    for (;;) {
+        run_call(m, hi, 0, fn, &arg, &o);
+        if (o.kind != KILN_TRAP_OUT_OF_FUEL) break; /* ran to its end (or its own trap) */
+        if (hi > (1ull << 40)) {
+            fprintf(stderr, "%s %s(%d): kind %d with fuel %" PRIu64 "\n", mode_name[m], fn, arg,
+                    o.kind, hi);
+            exit(1);
+        }
+        lo = hi;
+        hi *= 2;
+    }
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        run_call(m, mid, 0, fn, &arg, &o);
+        if (o.kind != KILN_TRAP_OUT_OF_FUEL)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return hi;
+}
+
+static int t_fuel(void)
+{
+    static const struct {
+        const char *fn;
+        int32_t arg;
+    } cases[] = {{"leaf_loop", 1}, {"leaf_loop", 300}, {"fib", 1},   {"fib", 12},
+                 {"mixed", 1},     {"mixed", 200},     {"set_loop", 1000}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *fn = cases[i].fn;
+        int32_t arg = cases[i].arg;
+        uint64_t f[2];
+        struct outcome o;
+        for (int m = 0; m < 2; m++) f[m] = min_fuel(m, fn, arg);
+        CHECK(f[0] == f[1], "%s(%d): minimum fuel interp %" PRIu64 ", aot %" PRIu64, fn, arg,
+              f[0], f[1]);
+        printf("%-10s %5d  min fuel interp %8" PRIu64 "  aot %8" PRIu64 "\n", fn, arg, f[0],
+               f[1]);
+        o = compare("fuel", f[0], 0, fn, &arg);
+        CHECK(o.rc == 0 || o.kind == KILN_TRAP_DIV_ZERO, "%s(%d) with fuel %" PRIu64 ": kind %d",
+              fn, arg, f[0], o.kind);
+        if (f[0] > 1) {
+            o = compare("fuel-1", f[0] - 1, 0, fn, &arg);
+            CHECK(o.kind == KILN_TRAP_OUT_OF_FUEL, "%s(%d) with fuel %" PRIu64 ": kind %d", fn,
+                  arg, f[0] - 1, o.kind);
+        }
+        /* traps part-way: same globals (cached globals written back) */
+        for (uint64_t k = 1; k < 8; k++) {
+            uint64_t fuel = f[0] * k / 8;
+            if (fuel == 0) continue;
+            compare("fuel part-way", fuel, 0, fn, &arg);
+        }
+    }
+    return failures ? 1 : 0;
+}
+
+/* ---- depth ---------------------------------------------------------------------- */
+
+static int t_depth(void)
+{
+    static const char *fns[] = {"rec_direct", "rec_indirect", "rec_leaf"};
+    static const uint32_t limits[] = {0, 1000, 1001, 37};
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+        for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++) {
+            int32_t arg = 0;
+            struct outcome o =
+                compare("depth", 0, limits[l], fns[i], i == 2 ? &arg : NULL);
+            CHECK(o.kind == KILN_TRAP_STACK_EXHAUSTED, "%s: kind %d", fns[i], o.kind);
+            CHECK(o.depth > 0, "%s: depth %d", fns[i], o.depth);
+            printf("%-12s max depth %5u: depth %6d leafs %6d\n", fns[i], limits[l], o.depth,
+                   o.leafs);
+        }
+    }
+    /* a fuel trap deep in a recursion: depth counted the same */
+    {
+        int32_t arg = 18;
+        for (uint64_t fuel = 100; fuel < 3000; fuel += 373) compare("fib fuel", fuel, 0, "fib", &arg);
+    }
+    return failures ? 1 : 0;
+}
+
+/* ---- globals after a trap -------------------------------------------------------- */
+
+static int t_globals(void)
+{
+    static const struct {
+        const char *fn;
+        int32_t arg;
+        int kind;
+    } cases[] = {
+        {"set_unreach", 5, KILN_TRAP_UNREACHABLE}, {"set_unreach", -9, KILN_TRAP_UNREACHABLE},
+        {"set_oob", 100, KILN_TRAP_MEMORY_OOB},    {"set_oob", 2, 0},
+        {"set_callee", 0, KILN_TRAP_DIV_ZERO},     {"set_callee", 2, 0},
+        {"set_loop", 2, KILN_TRAP_DIV_ZERO},       {"set_loop", 57, KILN_TRAP_DIV_ZERO},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char b[256];
+        struct outcome o = compare("globals", 0, 0, cases[i].fn, &cases[i].arg);
+        fmt(b, sizeof b, &o);
+        CHECK(o.kind == cases[i].kind, "%s(%d): %s", cases[i].fn, cases[i].arg, b);
+        CHECK(o.g != 0, "%s(%d): global not set: %s", cases[i].fn, cases[i].arg, b);
+        printf("%-11s %4d  %s\n", cases[i].fn, cases[i].arg, b);
+    }
+    return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct kiln_error err = {0};
+    int rc;
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s interrupt|fuel|depth|globals WASM CACHE\n", argv[0]);
+        return 2;
+    }
+    mods[0] = load_mod(argv[2]);
+    mods[1] = load_mod(argv[2]);
+    if (kiln_aot_compile_cached(mods[1], argv[3], NULL, &err) < 0) {
+        fprintf(stderr, "aot: %s\n", err.msg);
+        return 1;
+    }
+    if (!strcmp(argv[1], "interrupt"))
+        rc = t_interrupt();
+    else if (!strcmp(argv[1], "fuel"))
+        rc = t_fuel();
+    else if (!strcmp(argv[1], "depth"))
+        rc = t_depth();
+    else if (!strcmp(argv[1], "globals"))
+        rc = t_globals();
+    else {
+        fprintf(stderr, "unknown case %s\n", argv[1]);
+        return 2;
+    }
+    kiln_module_free(mods[0]);
+    kiln_module_free(mods[1]);
+    if (failures) fprintf(stderr, "%d failure(s)\n", failures);
+    return rc;
+}
