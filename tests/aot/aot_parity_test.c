@@ -158,13 +158,18 @@ static void call_into(struct run *r, const char *fn, const int32_t *arg, struct 
     }
 }
 
+/* How many times run_call calls the function in the same store (the last
+ * outcome counts): a second call after a trap checks that the engine's
+ * state (depth, fuel, cached globals) was left consistent. */
+static int call_reps = 1;
+
 /* Calls fn(arg) in a fresh store/instance. */
 static void run_call(int aot, uint64_t fuel, uint32_t max_depth, const char *fn,
                      const int32_t *arg, struct outcome *o)
 {
     struct run r;
     run_start(&r, aot, fuel, max_depth);
-    call_into(&r, fn, arg, o);
+    for (int i = 0; i < call_reps; i++) call_into(&r, fn, arg, o);
     kiln_store_free(r.store);
 }
 
@@ -211,26 +216,28 @@ static void *interrupter(void *arg)
 static int t_interrupt(void)
 {
     static const char *fns[] = {"spin", "call_loop", "indirect_loop"};
-    for (int m = 0; m < 2; m++) {
+    for (int m = 0; m < 4; m++) {
         for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
             struct run r;
             struct outcome o;
             pthread_t th;
-            run_start(&r, m, 0, 0);
+            /* m & 2: fuel metered (never exhausted here), other AOT paths */
+            run_start(&r, m & 1, m & 2 ? 1ull << 50 : 0, 0);
             if (pthread_create(&th, NULL, interrupter, r.store) != 0) exit(1);
             call_into(&r, fns[i], NULL, &o);
             pthread_join(th, NULL);
             CHECK(o.rc != 0 && o.kind == KILN_TRAP_INTERRUPTED, "%s %s: rc %d kind %d",
-                  mode_name[m], fns[i], o.rc, o.kind);
+                  mode_name[m & 1], fns[i], o.rc, o.kind);
             /* the request stays until cleared */
             call_into(&r, "ok", NULL, &o);
             CHECK(o.kind == KILN_TRAP_INTERRUPTED, "%s %s: still interrupted: kind %d",
-                  mode_name[m], fns[i], o.kind);
+                  mode_name[m & 1], fns[i], o.kind);
             kiln_store_clear_interrupt(r.store);
             call_into(&r, "ok", NULL, &o);
             CHECK(o.rc == 0 && o.result == 42, "%s %s: after clear: rc %d kind %d",
-                  mode_name[m], fns[i], o.rc, o.kind);
-            printf("%-6s %-14s interrupted\n", mode_name[m], fns[i]);
+                  mode_name[m & 1], fns[i], o.rc, o.kind);
+            printf("%-6s %-14s%s interrupted\n", mode_name[m & 1], fns[i],
+                   m & 2 ? " (fuel metered)" : "");
             kiln_store_free(r.store);
         }
     }
@@ -319,17 +326,24 @@ static int t_fuel(void)
 
 static int t_depth(void)
 {
-    static const char *fns[] = {"rec_direct", "rec_indirect", "rec_leaf"};
-    static const uint32_t limits[] = {0, 1000, 1001, 37};
+    static const char *fns[] = {"rec_direct", "rec_indirect", "rec_leaf", "rec_leaf_ind"};
+    static const uint32_t limits[] = {0, 1000, 1001, 37, 2, 1};
+    /* unlimited fuel, then metered (AOT takes other paths at entries) */
+    static const uint64_t fuels[] = {0, 1ull << 40};
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++) {
-            int32_t arg = 0;
-            struct outcome o =
-                compare("depth", 0, limits[l], fns[i], i == 2 ? &arg : NULL);
-            CHECK(o.kind == KILN_TRAP_STACK_EXHAUSTED, "%s: kind %d", fns[i], o.kind);
-            CHECK(o.depth > 0, "%s: depth %d", fns[i], o.depth);
-            printf("%-12s max depth %5u: depth %6d leafs %6d\n", fns[i], limits[l], o.depth,
-                   o.leafs);
+            for (size_t f = 0; f < sizeof fuels / sizeof fuels[0]; f++) {
+                int32_t arg = 0;
+                for (call_reps = 1; call_reps <= 2; call_reps++) {
+                    struct outcome o =
+                        compare("depth", fuels[f], limits[l], fns[i], i >= 2 ? &arg : NULL);
+                    CHECK(o.kind == KILN_TRAP_STACK_EXHAUSTED, "%s: kind %d", fns[i], o.kind);
+                    if (f == 0)
+                        printf("%-12s max depth %5u, call %d: depth %6d leafs %6d\n", fns[i],
+                               limits[l], call_reps, o.depth, o.leafs);
+                }
+                call_reps = 1;
+            }
         }
     }
     /* a fuel trap deep in a recursion: depth counted the same */
