@@ -82,11 +82,15 @@ struct outcome {
     int32_t depth, leafs, g;
     int64_t g64;
     uint64_t gf;
+    int32_t hg;      /* the imported global */
+    uint64_t seen;   /* hash of what the host saw in "observe" */
 };
 
 struct run {
     struct kiln_store *store;
     struct kiln_instance *inst;
+    struct kiln_global *hg;
+    uint64_t seen;
 };
 
 static int host_interrupt(struct kiln_caller *c, const uint64_t *a, uint64_t *res, void *env)
@@ -98,10 +102,32 @@ static int host_interrupt(struct kiln_caller *c, const uint64_t *a, uint64_t *re
     return 0;
 }
 
+/* "observe": the host reads the instance's g and the imported hg while
+ * wasm code runs (both must be current), then sets them */
+static int host_observe(struct kiln_caller *c, const uint64_t *a, uint64_t *res, void *env)
+{
+    struct run *r = env;
+    struct kiln_extern e;
+    struct kiln_val g, hg;
+    (void)c;
+    (void)a;
+    (void)res;
+    if (!kiln_instance_export(r->inst, "g", &e)) exit(1);
+    kiln_global_get(e.of.global, &g);
+    kiln_global_get(r->hg, &hg);
+    r->seen = r->seen * 1000003u + (uint32_t)g.of.i32;
+    r->seen = r->seen * 1000003u + (uint32_t)hg.of.i32;
+    g.of.i32 += 1000;
+    hg.of.i32 = hg.of.i32 * 2 + 1;
+    if (!kiln_global_set(e.of.global, &g) || !kiln_global_set(r->hg, &hg)) exit(1);
+    return 0;
+}
+
 static void run_start(struct run *r, int aot, uint64_t fuel, uint32_t max_depth)
 {
     struct kiln_functype ft = {0, 0, NULL};
-    struct kiln_extern imp;
+    struct kiln_val zero = {.type = KILN_I32, .of.i32 = 0};
+    struct kiln_extern imp[3];
     struct kiln_store_config cfg;
     struct kiln_trap trap;
     struct kiln_error err = {0};
@@ -110,9 +136,16 @@ static void run_start(struct run *r, int aot, uint64_t fuel, uint32_t max_depth)
     cfg.max_call_depth = max_depth;
     r->store = kiln_store_new(&cfg);
     if (!r->store) exit(1);
-    imp.kind = KILN_EXTERN_FUNC;
-    imp.of.func = kiln_func_new_host(r->store, &ft, host_interrupt, NULL);
-    if (kiln_instance_new(r->store, mods[aot], &imp, 1, &r->inst, &trap, &err) < 0) {
+    r->seen = 0;
+    r->inst = NULL;
+    r->hg = kiln_global_new(r->store, &zero, true);
+    imp[0].kind = KILN_EXTERN_FUNC;
+    imp[0].of.func = kiln_func_new_host(r->store, &ft, host_interrupt, NULL);
+    imp[1].kind = KILN_EXTERN_FUNC;
+    imp[1].of.func = kiln_func_new_host(r->store, &ft, host_observe, r);
+    imp[2].kind = KILN_EXTERN_GLOBAL;
+    imp[2].of.global = r->hg;
+    if (kiln_instance_new(r->store, mods[aot], imp, 3, &r->inst, &trap, &err) < 0) {
         fprintf(stderr, "instantiate (%s): %s\n", mode_name[aot], err.msg);
         exit(1);
     }
@@ -156,6 +189,9 @@ static void call_into(struct run *r, const char *fn, const int32_t *arg, struct 
         kiln_global_get(e.of.global, &v);
         o->gf = v.of.f64;
     }
+    kiln_global_get(r->hg, &v);
+    o->hg = v.of.i32;
+    o->seen = r->seen;
 }
 
 /* How many times run_call calls the function in the same store (the last
@@ -177,16 +213,16 @@ static void fmt(char *b, size_t n, const struct outcome *o)
 {
     snprintf(b, n,
              "rc %d kind %d (%s) result %" PRId32 " depth %" PRId32 " leafs %" PRId32
-             " g %" PRId32 " g64 %" PRId64 " gf %#" PRIx64,
+             " g %" PRId32 " g64 %" PRId64 " gf %#" PRIx64 " hg %" PRId32 " seen %#" PRIx64,
              o->rc, o->kind, o->kind ? kiln_trap_message(o->kind) : "-", o->result, o->depth,
-             o->leafs, o->g, o->g64, o->gf);
+             o->leafs, o->g, o->g64, o->gf, o->hg, o->seen);
 }
 
 static bool same(const struct outcome *a, const struct outcome *b)
 {
     return a->rc == b->rc && a->kind == b->kind && a->result == b->result &&
            a->depth == b->depth && a->leafs == b->leafs && a->g == b->g && a->g64 == b->g64 &&
-           a->gf == b->gf;
+           a->gf == b->gf && a->hg == b->hg && a->seen == b->seen;
 }
 
 /* Checks both modes give the same outcome; returns the interpreter's. */
@@ -293,7 +329,8 @@ static int t_fuel(void)
         const char *fn;
         int32_t arg;
     } cases[] = {{"leaf_loop", 1}, {"leaf_loop", 300}, {"fib", 1},   {"fib", 12},
-                 {"mixed", 1},     {"mixed", 200},     {"set_loop", 1000}};
+                 {"mixed", 1},     {"mixed", 200},     {"set_loop", 1000},
+                 {"host_globals", 20}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *fn = cases[i].fn;
         int32_t arg = cases[i].arg;
@@ -367,6 +404,7 @@ static int t_globals(void)
         {"set_oob", 100, KILN_TRAP_MEMORY_OOB},    {"set_oob", 2, 0},
         {"set_callee", 0, KILN_TRAP_DIV_ZERO},     {"set_callee", 2, 0},
         {"set_loop", 2, KILN_TRAP_DIV_ZERO},       {"set_loop", 57, KILN_TRAP_DIV_ZERO},
+        {"host_globals", 1, KILN_TRAP_DIV_ZERO},   {"host_globals", 9, KILN_TRAP_DIV_ZERO},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char b[256];

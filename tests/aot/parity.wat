@@ -7,6 +7,9 @@
   (type $v (func))
   ;; the test's host function: kiln_store_interrupt() on the caller's store
   (import "env" "interrupt" (func $interrupt))
+  ;; reads "g" and "hg" (recording them), then sets g += 1000, hg = 2*hg + 1
+  (import "env" "observe" (func $observe))
+  (import "env" "hg" (global $hg (mut i32)))
   (memory 1)
   (table 8 funcref)
   (elem (i32.const 0) $leaf $ind_body $rec_indirect $work $counting_leaf)
@@ -139,6 +142,24 @@
     (drop (call $callee_trap (i32.const 1)))
     (global.set $g (i32.add (global.get $g) (i32.const 1)))
     (call $callee_trap (local.get $x)))
+  ;; globals cached in locals around host calls and calls that set them
+  (func $bump (global.set $g (i32.add (global.get $g) (i32.const 5))))
+  (func (export "host_globals") (param $n i32) (result i32) (local $i i32)
+    (global.set $g (i32.const 2))
+    (global.set $hg (i32.const 3))
+    (loop $l
+      (global.set $g (i32.mul (global.get $g) (i32.const 3)))
+      (global.set $hg (i32.add (global.get $hg) (global.get $g)))
+      (call $observe)
+      (global.set $g (i32.add (global.get $g) (global.get $hg)))
+      (call $bump)
+      (global.set $hg (i32.xor (global.get $hg) (global.get $g)))
+      (drop (call_indirect (type $ii) (global.get $g) (i32.const 1)))
+      (global.set $g64 (i64.add (global.get $g64) (i64.extend_i32_u (global.get $g))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (call $observe)
+    (i32.div_u (global.get $g) (i32.sub (global.get $hg) (global.get $hg))))
   (func (export "set_loop") (param $n i32) (result i32) (local $i i32)
     (loop $l
       (global.set $g (i32.add (global.get $g) (local.get $i)))
