@@ -7,8 +7,11 @@
  *   aot-parity-test CASE WASM CACHE
  *     interrupt  spin loop, call loop, call_indirect loop: stopped by
  *                kiln_store_interrupt() from another thread after ~50 ms with
- *                KILN_TRAP_INTERRUPTED, interpreted and AOT; after
- *                kiln_store_clear_interrupt() the store runs calls again
+ *                KILN_TRAP_INTERRUPTED, interpreted and AOT, fuel metered or
+ *                not; the request stays (a leaf called from the host traps)
+ *                until kiln_store_clear_interrupt(); a host function that
+ *                interrupts stops the next entry (leaf, call_indirect of a
+ *                leaf, non-leaf) or back-edge
  *     fuel       leaf in a loop, recursion, CoreMark-like mixed code: the
  *                minimum fuel with which each call completes (binary search)
  *                is the same interpreted and AOT; with one less both trap
@@ -16,10 +19,15 @@
  *                globals (write-through of cached globals on a fuel trap)
  *     depth      recursion through direct calls, call_indirect and a leaf at
  *                the bottom: the depth reached (counted in globals) before
- *                the stack-exhausted trap is the same, for several limits
+ *                the stack-exhausted trap is the same, for several limits,
+ *                fuel metered or not, and again in the same store; a known
+ *                difference is only printed: with large interpreter frames
+ *                the interpreter's value stack runs out first (rec_bigframe)
  *     globals    functions that set mutable globals and then trap
  *                (unreachable, out-of-bounds load, division by zero in a
- *                callee, in a loop): same trap and same globals afterwards
+ *                callee, in a loop): same trap and same globals afterwards;
+ *                a host function reading and setting a defined and an
+ *                imported mutable global mid-loop sees the same values
  *
  * The interpreted and AOT modules are two kiln_module objects of the same
  * bytes; the AOT one gets its object from kiln_aot_compile_cached (CACHE).
@@ -382,6 +390,20 @@ static int t_depth(void)
                 call_reps = 1;
             }
         }
+    }
+    /* KNOWN DIFFERENCE (reported, not checked): the interpreter also
+     * traps "call stack exhausted" when its value stack
+     * (kiln_store_config.value_stack_bytes, 8 MiB) cannot hold the next
+     * frame; AOT code counts only depth (and the native stack), so a
+     * recursion with large interpreter frames goes deeper AOT. */
+    {
+        struct outcome o[2];
+        for (int m = 0; m < 2; m++) run_call(m, 0, 0, "rec_bigframe", NULL, &o[m]);
+        CHECK(o[0].kind == KILN_TRAP_STACK_EXHAUSTED && o[1].kind == KILN_TRAP_STACK_EXHAUSTED,
+              "rec_bigframe: kinds %d %d", o[0].kind, o[1].kind);
+        printf("rec_bigframe (200 locals): depth interp %d, aot %d%s\n", o[0].depth, o[1].depth,
+               o[0].depth == o[1].depth ? " (now equal: make this a CHECK)"
+                                        : " (known difference: interpreter value stack)");
     }
     /* a fuel trap deep in a recursion: depth counted the same */
     {
