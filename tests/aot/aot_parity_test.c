@@ -125,8 +125,8 @@ static int host_observe(struct kiln_caller *c, const uint64_t *a, uint64_t *res,
     kiln_global_get(r->hg, &hg);
     r->seen = r->seen * 1000003u + (uint32_t)g.of.i32;
     r->seen = r->seen * 1000003u + (uint32_t)hg.of.i32;
-    g.of.i32 += 1000;
-    hg.of.i32 = hg.of.i32 * 2 + 1;
+    g.of.i32 = (int32_t)((uint32_t)g.of.i32 + 1000u); /* wasm i32 arithmetic wraps */
+    hg.of.i32 = (int32_t)((uint32_t)hg.of.i32 * 2u + 1u);
     if (!kiln_global_set(e.of.global, &g) || !kiln_global_set(r->hg, &hg)) exit(1);
     return 0;
 }
