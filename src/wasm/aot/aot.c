@@ -272,8 +272,8 @@ int kiln_aot_compile(const struct kiln_module *mod, const char *out_path,
     snprintf(errpath, sizeof errpath, "%s/aot_libc.err", dir);
     {
         char *argv[] = {(char *)cc, "-O2", "-fPIC", "-ffreestanding", "-fno-builtin",
-                        "-fno-tree-loop-distribute-patterns", "-fno-stack-protector",
-                        "-fno-math-errno", "-std=gnu11", "-w", "-c", path, "-o", libc_obj, NULL};
+                        "-fno-stack-protector", "-fno-math-errno", "-std=gnu11", "-w", "-c",
+                        path, "-o", libc_obj, NULL};
         pid_t pid = spawn(argv, errpath);
         if (pid < 0 || wait_ok(pid) < 0) {
             first_error(errpath, msg, sizeof msg);

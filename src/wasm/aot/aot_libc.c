@@ -3,8 +3,8 @@
  * linked into every AOT object (hidden), so an object needs no shared
  * library at all: kiln-stub is static and its dlopen cannot load a libc or
  * libm into a container whose rootfs has none. aot.c compiles this file
- * with -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns (so
- * none of these loops turns back into a call to itself) and links with
+ * with -ffreestanding -fno-builtin (and, for gcc, the pragma below) so none
+ * of these loops turns back into a call to itself, and links with
  * -nostdlib -Wl,--no-undefined: a call the translator starts to emit that
  * is missing here fails at `kiln compile`, not in a container.
  *
@@ -16,6 +16,12 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+
+#if defined(__GNUC__) && !defined(__clang__)
+/* gcc would turn the byte loops below into calls of the functions they define (clang does not
+ * with -fno-builtin) */
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
+#endif
 
 #define KX_LIBC __attribute__((visibility("hidden"), used))
 
