@@ -869,7 +869,7 @@ int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts, str
         goto fail;
     if (kilnd) {
         /* before the pid file: once the shim has it, `start` may come */
-        if ((rc = oci_kilnd_register(o->config, kid, s.root, s.proc.uid, policy, policy_len, dir,
+        if ((rc = oci_kilnd_register(o->config, kid, s.root, s.proc.uid, pid, policy, policy_len, dir,
                                      err)) < 0)
             goto fail;
         registered = true;

@@ -144,8 +144,8 @@ void oci_kilnd_id(const char *root, const char *id, char out[OCI_KILND_ID_MAX + 
 
 /* See oci.h. */
 int oci_kilnd_register(const struct oci_config *c, const char *kid, const char *rootfs, uid_t uid,
-                       const char *policy, size_t policy_len, const char *statedir,
-                       struct kiln_error *err)
+                       pid_t init_pid, const char *policy, size_t policy_len,
+                       const char *statedir, struct kiln_error *err)
 {
     char reg[PATH_MAX], pol[PATH_MAX];
     json_t *j = NULL;
@@ -156,6 +156,8 @@ int oci_kilnd_register(const struct oci_config *c, const char *kid, const char *
         return kiln_error_set(err, KILN_E_ARG, "kilnd registration: path too long");
     j = json_pack("{s:s,s:I,s:b}", "root", rootfs, "uid", (json_int_t)uid, "requireSigned", 1);
     if (j == NULL) return kiln_error_set(err, KILN_E_NOMEM, "out of memory");
+    /* only processes in the container's pid namespace (its init, `exec` units) may attach */
+    if (init_pid > 0) json_object_set_new(j, "pidnsOf", json_integer(init_pid));
     if (policy != NULL) {
         /* the unit's signed policy, as verified inside the container */
         char *copy = malloc(policy_len + 1);

@@ -223,10 +223,11 @@ void oci_kilnd_id(const char *root, const char *id, char out[OCI_KILND_ID_MAX + 
 
 /* Registers the container with kilnd: writes STATEDIR/policy.json (policy,
  * when non-NULL: the unit's signed policy) and CONFIG/KID.json atomically.
- * Errors name the file. */
+ * init_pid > 0: only processes in that process's pid namespace may attach
+ * ("pidnsOf"). Errors name the file. */
 int oci_kilnd_register(const struct oci_config *c, const char *kid, const char *rootfs, uid_t uid,
-                       const char *policy, size_t policy_len, const char *statedir,
-                       struct kiln_error *err);
+                       pid_t init_pid, const char *policy, size_t policy_len,
+                       const char *statedir, struct kiln_error *err);
 
 /* Removes CONFIG/KID.json (no error if it is gone). */
 void oci_kilnd_unregister(const char *config_dir, const char *kid);

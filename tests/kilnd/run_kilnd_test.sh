@@ -7,7 +7,8 @@
 #                policy applied by kilnd and its denials in kilnd's audit log
 #   isolation    two containers with different roots cannot see each other's
 #                files (absolute paths, ".." from a preopen)
-#   peercred     SO_PEERCRED: wrong uid or pid refused, the right uid served
+#   peercred     SO_PEERCRED: wrong uid or pid refused, the right uid served; with
+#                --pidns-of only peers in that pid namespace attach
 #   crash        a client killed mid-request and clients sending garbage or
 #                oversized packets are dropped; kilnd serves the next one
 #   failclosed   kilnd killed under a running unit: later authority calls fail
@@ -180,6 +181,24 @@ peercred)
     "$kilnd" register --config "$tmp/cfg" --id u4242 --root "$tmp/r" --uid "$(id -u)" || fail register
     out=$("$probe" "$sock" u4242 open /d); echo "$out"
     echo "$out" | grep -q "open /d: ok" || fail "re-registration not applied"
+    # --pidns-of (kiln-oci registers the container's init): only processes in that pid
+    # namespace may attach; same uid elsewhere (the host, another container) is refused
+    if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && command -v nsenter >/dev/null; then
+        unshare -p -f sleep 60 &
+        upid=$!
+        i=0
+        until nspid=$(pgrep -P "$upid" sleep); do
+            i=$((i + 1)); [ $i -gt 200 ] && fail "no process in a new pid namespace"; sleep 0.02
+        done
+        "$kilnd" register --config "$tmp/cfg" --id inns --root "$tmp/r" --uid 0 \
+            --pidns-of "$nspid" || fail register
+        out=$("$probe" "$sock" inns open /d); echo "$out"
+        echo "$out" | grep -q "attach refused: .*not in the container's pid namespace" \
+            || fail "a peer outside the container's pid namespace attached"
+        out=$(nsenter -t "$nspid" -p "$probe" "$sock" inns open /d); echo "$out"
+        echo "$out" | grep -q "open /d: ok" || fail "a peer in the container's pid namespace was refused"
+        kill "$upid" "$nspid" 2>/dev/null; wait "$upid" 2>/dev/null
+    fi
     alive
     ;;
 crash)

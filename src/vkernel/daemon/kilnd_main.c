@@ -4,7 +4,7 @@
  *   kilnd serve --socket PATH --config DIR --state DIR [--key NODE.pem] [--trust DIR]
  *               [--runner KILN]
  *   kilnd register --config DIR --id ID --root DIR --uid UID [--pid PID]
- *                  [--policy FILE] [--require-signed] [--max-processes N]
+ *                  [--policy FILE] [--require-signed] [--max-processes N] [--pidns-of PID]
  *
  * serve runs the daemon until SIGTERM/SIGINT (log lines on stderr);
  * register writes DIR/ID.json (atomically), which kilnd reads at the start of
@@ -44,7 +44,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: kilnd serve --socket PATH --config DIR --state DIR [--key NODE.pem]\n"
                "                   [--trust DIR] [--runner KILN]\n"
                "       kilnd register --config DIR --id ID --root DIR --uid UID [--pid PID]\n"
-               "                   [--policy FILE] [--require-signed] [--max-processes N]\n\n"
+               "                   [--policy FILE] [--require-signed] [--max-processes N]\n"
+               "                   [--pidns-of PID]  (peers must share PID's pid namespace)\n\n"
                "The shared vkernel daemon (docs/kilnd-protocol.md).\n");
 }
 
@@ -117,10 +118,11 @@ static int cmd_register(int argc, char **argv)
                                          {"policy", required_argument, NULL, 'P'},
                                          {"require-signed", no_argument, NULL, 'S'},
                                          {"max-processes", required_argument, NULL, 'm'},
+                                         {"pidns-of", required_argument, NULL, 'n'},
                                          {NULL, 0, NULL, 0}};
     const char *dir = NULL, *id = NULL, *root = NULL, *policy = NULL;
     char path[4096], tmp[4200], rroot[4096], rpol[4096];
-    long uid = -2, pid = -1, maxp = 0;
+    long uid = -2, pid = -1, maxp = 0, nsof = 0;
     int o, signed_only = 0;
     json_t *j;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -149,6 +151,9 @@ static int cmd_register(int argc, char **argv)
         case 'm':
             maxp = strtol(optarg, NULL, 10);
             break;
+        case 'n':
+            nsof = strtol(optarg, NULL, 10);
+            break;
         default:
             usage(stderr);
             return 2;
@@ -167,6 +172,7 @@ static int cmd_register(int argc, char **argv)
     if (policy != NULL) json_object_set_new(j, "policy", json_string(rpol));
     if (signed_only) json_object_set_new(j, "requireSigned", json_true());
     if (maxp > 0) json_object_set_new(j, "maxProcesses", json_integer(maxp));
+    if (nsof > 0) json_object_set_new(j, "pidnsOf", json_integer(nsof));
     snprintf(path, sizeof path, "%s/%s.json", dir, id);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 || rename(tmp, path) < 0) {

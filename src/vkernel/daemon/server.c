@@ -232,6 +232,19 @@ static struct pct *load_container(struct server *s, const char *id, const char *
     ct->uid = (long)json_integer_value(v);
     v = json_object_get(j, "pid");
     ct->pid = json_is_integer(v) ? (long)json_integer_value(v) : -1;
+    v = json_object_get(j, "pidnsOf");
+    if (v != NULL) {
+        char nsp[64];
+        struct stat nst;
+        snprintf(nsp, sizeof nsp, "/proc/%lld/ns/pid", (long long)json_integer_value(v));
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || stat(nsp, &nst) < 0) {
+            snprintf(msg, sizeof msg, "%s: \"pidnsOf\": not a live process's pid", path);
+            goto bad_msg;
+        }
+        ct->has_pidns = true;
+        ct->pidns_dev = (unsigned long long)nst.st_dev;
+        ct->pidns_ino = (unsigned long long)nst.st_ino;
+    }
     ct->require_signed = json_is_true(json_object_get(j, "requireSigned"));
     v = json_object_get(j, "maxProcesses");
     ct->max_procs = 256;
@@ -467,6 +480,20 @@ static void drop_pend(struct server *s, int i, const char *why)
     s->pend[i] = s->pend[--s->npend];
 }
 
+/* True when peer p lives in ct's pid namespace: /proc/PID/ns/pid of the peer names the
+ * registered namespace, and the peer is still the process SO_PEERCRED named (its pidfd still
+ * signals), so a reused pid cannot pass. */
+static bool in_pidns(const struct pend *p, const struct kiln__kilnd_ct *ct)
+{
+    char nsp[64];
+    struct stat st;
+    snprintf(nsp, sizeof nsp, "/proc/%d/ns/pid", p->pid);
+    if (stat(nsp, &st) < 0 || (unsigned long long)st.st_dev != ct->pidns_dev ||
+        (unsigned long long)st.st_ino != ct->pidns_ino)
+        return false;
+    return p->pidfd >= 0 && syscall(SYS_pidfd_send_signal, p->pidfd, 0, NULL, 0) == 0;
+}
+
 static void refuse(struct server *s, int i, const struct kilnd_hdr *q, int e, const char *why)
 {
     struct pend *p = &s->pend[i];
@@ -532,6 +559,12 @@ static void on_hello(struct server *s, int i)
         snprintf(msg, sizeof msg,
                  "container %s: peer credentials (uid %d, pid %d) not allowed (uid %ld%s)", id,
                  p->uid, p->pid, pc->ct.uid, pc->ct.pid >= 0 ? ", fixed pid" : "");
+        refuse(s, i, &q, EACCES, msg);
+        goto out;
+    }
+    if (pc->ct.has_pidns && !in_pidns(p, &pc->ct)) {
+        snprintf(msg, sizeof msg, "container %s: peer pid %d is not in the container's pid namespace",
+                 id, p->pid);
         refuse(s, i, &q, EACCES, msg);
         goto out;
     }

@@ -44,6 +44,10 @@ struct kiln__kilnd_ct {
     size_t policy_len;
     char policy_sha256[65];
     long uid, pid; /* allowed peer; -1 = any */
+    /* "pidnsOf": peers must share this pid namespace (st_dev/st_ino of /proc/PID/ns/pid of the
+     * registered process, read when the registration is loaded); has_pidns false = any */
+    bool has_pidns;
+    unsigned long long pidns_dev, pidns_ino;
     bool require_signed;
     int max_procs; /* live guest processes at once ("maxProcesses", default 256) */
     int audit_fd;  /* <state>/<id>/audit.jsonl, append */
