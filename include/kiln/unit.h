@@ -303,6 +303,12 @@ struct kiln_unit_footer {
 /* Serializes f into out (little-endian, see docs/formats.md). */
 void kiln_unit_footer_encode(const struct kiln_unit_footer *f, uint8_t out[KILN_UNIT_FOOTER_SIZE]);
 
+/* True when the file on fd ends with a unit footer's end magic: it claims to
+ * be a kiln unit (whether it verifies is kiln_unit_verify_fd's question), so
+ * a runtime must verify it rather than treat it as a plain program or module.
+ * Reads 8 bytes with pread; does not move or close fd. */
+bool kiln_unit_fd_claims_unit(int fd);
+
 /* Decodes and sanity-checks the footer at the end of a file of file_size
  * bytes (footer = the last KILN_UNIT_FOOTER_SIZE bytes of data): magics,
  * version, flags, zero padding, region count and kinds, every region inside

@@ -410,20 +410,6 @@ static int open_entry(int sync, const struct oci_process *p, char *out, size_t l
     return fd;
 }
 
-/* True when fd's file ends in a kiln unit footer (its magic in the last
- * KILN_UNIT_FOOTER_SIZE bytes): the file claims to be a unit, whatever its
- * verification says. */
-static bool claims_unit(int fd)
-{
-    uint8_t tail[KILN_UNIT_FOOTER_SIZE];
-    struct stat sb;
-    ssize_t n;
-    if (fstat(fd, &sb) < 0 || sb.st_size < (off_t)sizeof tail) return false;
-    n = pread(fd, tail, sizeof tail, sb.st_size - (off_t)sizeof tail);
-    return n == (ssize_t)sizeof tail &&
-           memmem(tail, sizeof tail, KILN_UNIT_MAGIC, sizeof KILN_UNIT_MAGIC - 1) != NULL;
-}
-
 /* Verifies the entry as a kiln unit and returns a sealed memfd holding the
  * verified bytes; with allow_native and a file that is not a unit (no unit
  * footer), returns the file's own fd; a unit that does not verify is refused
@@ -442,11 +428,12 @@ static int verified_entry(int sync, int fd, const char *path, struct kiln_trust_
     size_t off = 0;
     if (!ts || kiln_unit_verify_fd(fd, ts, &u, &why, &e) < 0) {
         /* native programs may run; a kiln unit that fails verification never does */
-        if (allow_native && ts && why == KILN_REFUSAL_BAD_FOOTER && !claims_unit(fd)) return fd;
+        if (allow_native && ts && why == KILN_REFUSAL_BAD_FOOTER && !kiln_unit_fd_claims_unit(fd))
+            return fd;
         if (allow_native && ts)
             die(sync, "refusing to run %s: a kiln unit that does not verify (%s) is never run, "
                       "not even where native programs are allowed", path, e.msg);
-        if (allow_native && !claims_unit(fd)) return fd;
+        if (allow_native && !kiln_unit_fd_claims_unit(fd)) return fd;
         die(sync,
             "refusing to run %s: not a verified kiln unit (%s); only signed units run unless "
             "the annotation " KILN_OCI_ANNOTATION_NATIVE "=true allows native programs",

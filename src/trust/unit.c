@@ -93,6 +93,15 @@ static bool all_zero(const uint8_t *p, size_t n)
     return true;
 }
 
+/* See unit.h. */
+bool kiln_unit_fd_claims_unit(int fd)
+{
+    uint8_t tail[8];
+    struct stat sb;
+    return fstat(fd, &sb) == 0 && sb.st_size >= KILN_UNIT_FOOTER_SIZE &&
+           pread(fd, tail, 8, sb.st_size - 8) == 8 && memcmp(tail, KILN_UNIT_END_MAGIC, 8) == 0;
+}
+
 int kiln_unit_footer_parse(const uint8_t *data, uint64_t file_size, struct kiln_unit_footer *out,
                            struct kiln_error *err)
 {

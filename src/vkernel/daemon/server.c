@@ -107,16 +107,19 @@ struct server {
     uint8_t in[KILND_CTL_MAX + 1];
 };
 
-static void logf_(struct server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(struct server *s, const char *fmt, ...)
+/* one log line through the daemon's log callback (kiln__kilnd_logf) */
+#define logf_(x, ...) kiln__kilnd_logf((x)->cfg, __VA_ARGS__)
+
+/* See server.h. */
+void kiln__kilnd_logf(const struct kiln_kilnd_config *cfg, const char *fmt, ...)
 {
     char line[1024];
     va_list ap;
-    if (s->cfg->log == NULL) return;
+    if (cfg->log == NULL) return;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    s->cfg->log(line);
+    cfg->log(line);
 }
 
 static void hex(const uint8_t *d, size_t n, char *out)

@@ -34,6 +34,11 @@ struct kiln_kilnd_config {
     void (*log)(const char *line); /* one line per event worth a log (no newline) */
 };
 
+/* Formats one log line (no newline) and passes it to cfg->log, if set; shared
+ * by the parent (server.c) and the workers (worker.c). */
+void kiln__kilnd_logf(const struct kiln_kilnd_config *cfg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* A registered container, as read from <config_dir>/<id>.json when its run
  * starts. Owned by the parent; a worker gets its copy by fork. */
 struct kiln__kilnd_ct {

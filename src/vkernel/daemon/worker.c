@@ -129,17 +129,8 @@ struct worker {
     uint8_t *in; /* KILND_CTL_MAX + 1 */
 };
 
-static void logf_(struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(struct worker *w, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    if (w->cfg->log == NULL) return;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    w->cfg->log(line);
-}
+/* one log line through the daemon's log callback (kiln__kilnd_logf) */
+#define logf_(x, ...) kiln__kilnd_logf((x)->cfg, __VA_ARGS__)
 
 static int64_t now_ns(void)
 {
@@ -275,7 +266,7 @@ static void proc_update(struct worker *w, struct wproc *p)
 static int digest_unit(struct worker *w, int fd, struct wproc *p, const char **why)
 {
     crypto_hash_sha256_state st;
-    uint8_t buf[65536], d[32], tail[8];
+    uint8_t buf[65536], d[32];
     struct stat sb;
     off_t off = 0;
     ssize_t n;
@@ -295,8 +286,7 @@ static int digest_unit(struct worker *w, int fd, struct wproc *p, const char **w
     crypto_hash_sha256_final(&st, d);
     hex(d, 32, p->sha256);
     /* a kiln unit ends with the footer's end magic */
-    if (sb.st_size >= 8 && pread(fd, tail, 8, sb.st_size - 8) == 8 &&
-        memcmp(tail, KILN_UNIT_END_MAGIC, 8) == 0) {
+    if (kiln_unit_fd_claims_unit(fd)) {
         struct kiln_unit *u = NULL;
         struct kiln_error e;
         memset(&e, 0, sizeof e);
@@ -455,7 +445,7 @@ static int sealed_bytes(const char *name, const uint8_t *data, size_t len)
 static int spawn_module(struct worker *w, struct wconn *c, const char *path, size_t len,
                         struct wproc *p)
 {
-    uint8_t d[32], tail[8], magic[4];
+    uint8_t d[32], magic[4];
     const char *rule = NULL, *why = NULL;
     off_t size = 0;
     int g, m, e;
@@ -484,8 +474,7 @@ static int spawn_module(struct worker *w, struct wconn *c, const char *path, siz
         e = -EACCES;
         goto fail;
     }
-    if (size >= 8 && pread(m, tail, 8, size - 8) == 8 &&
-        memcmp(tail, KILN_UNIT_END_MAGIC, 8) == 0) {
+    if (kiln_unit_fd_claims_unit(m)) {
         struct kiln_unit *u = NULL;
         struct kiln_error err;
         int pm;
