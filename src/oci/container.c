@@ -431,8 +431,10 @@ static int verified_entry(int sync, int fd, const char *path, struct kiln_trust_
         if (allow_native && ts && why == KILN_REFUSAL_BAD_FOOTER && !kiln_unit_fd_claims_unit(fd))
             return fd;
         if (allow_native && ts)
-            die(sync, "refusing to run %s: a kiln unit that does not verify (%s) is never run, "
-                      "not even where native programs are allowed", path, e.msg);
+            die(sync,
+                "refusing to run %s: a kiln unit that does not verify (%s) is never run, "
+                "not even where native programs are allowed",
+                path, e.msg);
         if (allow_native && !kiln_unit_fd_claims_unit(fd)) return fd;
         die(sync,
             "refusing to run %s: not a verified kiln unit (%s); only signed units run unless "
@@ -856,8 +858,8 @@ int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts, str
         goto fail;
     if (kilnd) {
         /* before the pid file: once the shim has it, `start` may come */
-        if ((rc = oci_kilnd_register(o->config, kid, s.root, s.proc.uid, pid, policy, policy_len, dir,
-                                     err)) < 0)
+        if ((rc = oci_kilnd_register(o->config, kid, s.root, s.proc.uid, pid, policy, policy_len,
+                                     dir, err)) < 0)
             goto fail;
         registered = true;
         st.kilnd_id = kid;

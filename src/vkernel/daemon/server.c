@@ -566,8 +566,8 @@ static void on_hello(struct server *s, int i)
         goto out;
     }
     if (pc->ct.has_pidns && !in_pidns(p, &pc->ct)) {
-        snprintf(msg, sizeof msg, "container %s: peer pid %d is not in the container's pid namespace",
-                 id, p->pid);
+        snprintf(msg, sizeof msg,
+                 "container %s: peer pid %d is not in the container's pid namespace", id, p->pid);
         refuse(s, i, &q, EACCES, msg);
         goto out;
     }
