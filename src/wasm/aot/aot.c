@@ -546,7 +546,8 @@ int kiln_aot_compile_cached(struct kiln_module *mod, const char *cache_dir,
     {
         struct kiln__sb k = {0};
         char fp[65];
-        kiln__sb_printf(&k, "%s\n%s\n%s\n", kiln__aot_translator_text,
+        kiln__sb_printf(&k, "%s\n%s\n%s\n%s\n", kiln__aot_translator_text,
+                        kiln__aot_translator_known_text,
                         opts && opts->cc ? opts->cc : "cc", opts && opts->opt ? opts->opt : "-O2");
         for (size_t i = 0; i < kiln__aot_nheaders; i++)
             kiln__sb_printf(&k, "%s\n", kiln__aot_headers[i].text);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kiln/error.h"
 #include "kiln/wasm.h"
@@ -29,6 +30,21 @@ void kiln__sb_free(struct kiln__sb *b);
 int kiln__aot_translate(const struct kiln_module *mod, const char *digest_hex, unsigned nparts,
                         struct kiln__sb *parts, struct kiln_error *err);
 
+/* translate.c, for translate_known.c: the immediate kind (KILN__IMM_*) of
+ * the opcode whose first byte is b (code: the sub-opcode after 0xfc/0xfd,
+ * else b), or -1 if unknown; and skipping the immediates of a kind. */
+struct kiln__reader;
+int kiln__aot_op_imm(uint8_t b, uint32_t code);
+void kiln__aot_skip_imm(struct kiln__reader *r, uint8_t imm);
+
+/* translate_known.c: well-known libc functions with native fast paths.
+ * kiln__aot_known_kind returns the kind of defined function f (0,
+ * KILN__AOT_KF_NONE, if it is not one); kiln__aot_emit_known writes the
+ * fast path wrapper <name><f> around the translated body fw<f>. */
+#define KILN__AOT_KF_NONE 0
+uint8_t kiln__aot_known_kind(const struct kiln_module *mod, uint32_t f);
+void kiln__aot_emit_known(struct kiln__sb *b, uint8_t kind, uint32_t f, const char *name);
+
 /* headers.c: the header files the generated C needs, embedded at build
  * time: name (path relative to the include directory) and text. */
 struct kiln__aot_header {
@@ -37,6 +53,7 @@ struct kiln__aot_header {
 };
 extern const struct kiln__aot_header kiln__aot_headers[];
 extern const size_t kiln__aot_nheaders;
-extern const char *const kiln__aot_translator_text;
+extern const char *const kiln__aot_translator_text;       /* translate.c */
+extern const char *const kiln__aot_translator_known_text; /* translate_known.c */
 
 #endif

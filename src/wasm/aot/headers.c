@@ -22,6 +22,7 @@ EMBED(kiln__aot_h_rt, "src/wasm/aot/aot_rt.h")
 EMBED(kiln__aot_h_gen, "src/wasm/aot/aot_gen.h")
 EMBED(kiln__aot_libc_src, "src/wasm/aot/aot_libc.c")
 EMBED(kiln__aot_translator_src, "src/wasm/aot/translate.c")
+EMBED(kiln__aot_translator_known_src, "src/wasm/aot/translate_known.c")
 
 const struct kiln__aot_header kiln__aot_headers[] = {
     {"kiln/wasm.h", kiln__aot_h_wasm},       {"kiln/error.h", kiln__aot_h_error},
@@ -32,6 +33,7 @@ const struct kiln__aot_header kiln__aot_headers[] = {
 };
 const size_t kiln__aot_nheaders = sizeof kiln__aot_headers / sizeof kiln__aot_headers[0];
 
-/* The translator's own source: part of the cache key of compiled objects,
+/* The translator's own sources: part of the cache key of compiled objects,
  * so a changed translator never reuses a stale object. */
 const char *const kiln__aot_translator_text = kiln__aot_translator_src;
+const char *const kiln__aot_translator_known_text = kiln__aot_translator_known_src;
