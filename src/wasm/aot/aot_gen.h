@@ -203,25 +203,7 @@ KX_INL int kx_inb(const struct kiln_instance *inst, uint32_t p, uint32_t n)
 {
     return (uint64_t)p + n <= inst->mem0->size;
 }
-/* musl's memcmp result: the difference of the first differing bytes */
-static uint32_t __attribute__((unused)) kx_memcmp_diff(const uint8_t *a, const uint8_t *b,
-                                                       uint32_t n)
-{
-    uint32_t i = 0;
-    if (memcmp(a, b, n) == 0) return 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x, y;
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        if (x != y) {
-            i += (uint32_t)__builtin_ctzll(x ^ y) >> 3; /* little-endian: first differing byte */
-            return (uint32_t)((int32_t)a[i] - (int32_t)b[i]);
-        }
-    }
-    for (; i < n; i++)
-        if (a[i] != b[i]) return (uint32_t)((int32_t)a[i] - (int32_t)b[i]);
-    return 0;
-}
+#include "wasm/aot/aot_known.h"
 
 /* table.init, as the interpreter does it */
 static void __attribute__((noinline, unused))

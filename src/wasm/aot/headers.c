@@ -20,6 +20,7 @@ EMBED(kiln__aot_h_runtime, "src/wasm/runtime.h")
 EMBED(kiln__aot_h_simd, "src/wasm/simd.h")
 EMBED(kiln__aot_h_rt, "src/wasm/aot/aot_rt.h")
 EMBED(kiln__aot_h_gen, "src/wasm/aot/aot_gen.h")
+EMBED(kiln__aot_h_known, "src/wasm/aot/aot_known.h")
 EMBED(kiln__aot_libc_src, "src/wasm/aot/aot_libc.c")
 EMBED(kiln__aot_translator_src, "src/wasm/aot/translate.c")
 EMBED(kiln__aot_translator_known_src, "src/wasm/aot/translate_known.c")
@@ -28,7 +29,7 @@ const struct kiln__aot_header kiln__aot_headers[] = {
     {"kiln/wasm.h", kiln__aot_h_wasm},       {"kiln/error.h", kiln__aot_h_error},
     {"wasm/module.h", kiln__aot_h_module},   {"wasm/runtime.h", kiln__aot_h_runtime},
     {"wasm/simd.h", kiln__aot_h_simd},       {"wasm/aot/aot_rt.h", kiln__aot_h_rt},
-    {"wasm/aot/aot_gen.h", kiln__aot_h_gen},
+    {"wasm/aot/aot_gen.h", kiln__aot_h_gen},     {"wasm/aot/aot_known.h", kiln__aot_h_known},
     {"wasm/aot/aot_libc.c", kiln__aot_libc_src}, /* compiled into every object (aot.c) */
 };
 const size_t kiln__aot_nheaders = sizeof kiln__aot_headers / sizeof kiln__aot_headers[0];
