@@ -577,8 +577,8 @@ static int read_blocktype(struct vstate *v, const uint8_t **params, uint32_t *np
 
 static int do_block(struct vstate *v, uint8_t kind)
 {
-    const uint8_t *params, *results;
-    uint32_t np, nr;
+    const uint8_t *params = NULL, *results = NULL;
+    uint32_t np = 0, nr = 0;
     if (read_blocktype(v, &params, &np, &results, &nr) < 0) return -1;
     if (kind == 0x04 && pop_expect(v, KILN_I32) < 0) return -1;
     if (pop_vals(v, params, np) < 0) return -1;
@@ -679,14 +679,14 @@ static int validate_code(struct vstate *v, const struct kiln__functype *ft)
             if (do_block(v, op) < 0) return -1;
             break;
         case 0x05: { /* else */
-            struct frame f;
+            struct frame f = {0};
             if (top_frame(v)->kind != 0x04) return MALFORMED(v, "END opcode expected");
             if (pop_frame(v, &f) < 0) return -1;
             if (push_frame(v, 0x05, f.params, f.nparams, f.results, f.nresults) < 0) return -1;
             break;
         }
         case 0x0b: { /* end */
-            struct frame f;
+            struct frame f = {0};
             if (pop_frame(v, &f) < 0) return -1;
             /* an if without else: the missing else passes its params on */
             if (f.kind == 0x04 && (f.nparams != f.nresults ||

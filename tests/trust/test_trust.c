@@ -503,9 +503,9 @@ static void test_statement(void)
     kiln_statement_clear(&st);
     /* missing required field */
     {
-        char *p = strstr(json, "\"engineVersion\"");
-        REQUIRE(p);
-        p[1] = 'E';
+        size_t at = strlen(json) - strlen(strstr(json, "\"engineVersion\"") ?: "");
+        REQUIRE(at < strlen(json));
+        json[at + 1] = 'E';
         CHECK(kiln_statement_parse((const uint8_t *)json, len, &st, &err) == -KILN_E_MALFORMED);
     }
     free(json);
