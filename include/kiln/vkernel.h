@@ -181,6 +181,44 @@ const struct kiln_vk_limits *kiln_vk_policy_limits(const struct kiln_vk_policy *
  * kiln/unit_load.h). NULL (the built-in policy) -> false. */
 bool kiln_vk_policy_require_aot(const struct kiln_vk_policy *p);
 
+/* The intersection of two policies: *out grants a thing only if both a and b
+ * grant it, so a unit started inside a container (kilnd's spawn, an exec'd
+ * unit attaching to kilnd) runs under intersect(container or spawner policy,
+ * the unit's own signed policy) and never gets more than either grants
+ * (docs/guest-proc.md, "Whose policy"). NULL stands for the permissive
+ * built-in policy: intersect(NULL, b) is a copy of b, intersect(NULL, NULL)
+ * sets *out to NULL (still permissive). Part by part:
+ *   - syscall rules: per call, the stricter decision of the two (ALLOW <
+ *     LOG < ERRNO/TRACE < KILL; LOG when either logs; when both fail the
+ *     call, a's errno). Exact, argument conditions included; a rule whose
+ *     joined conditions exceed what a rule holds becomes a denial (stricter);
+ *   - filesystem: at every path the weaker mode of the two (none < ro < rw),
+ *     noXdev where either sets it. Exact;
+ *   - network: what both allow (same direction and protocol, an address both
+ *     accept, the common port range). Exact;
+ *   - exec: the entries both lists hold (same path, or same digest). Stricter
+ *     than exact: a (path in a, digest in b) pair cannot be written as one
+ *     entry, so it is not granted;
+ *   - limits: the smaller of each (0 = unlimited counts as the larger);
+ *   - audit: the level recording more (all > denials > none);
+ *   - engine.requireAot: either.
+ * Rule names of the result say which side decided (kiln__policy_set_label).
+ * a and b are not changed and may be the same policy. Returns 0, or
+ * -KILN_E_NOMEM with *err filled; *out is set only on success; free it with
+ * kiln_vk_policy_free. */
+int kiln_vk_policy_intersect(const struct kiln_vk_policy *a, const struct kiln_vk_policy *b,
+                             struct kiln_vk_policy **out, struct kiln_error *err);
+
+/* The policy as a kiln policy document (docs/policy.md) that
+ * kiln_vk_policy_parse reads back into a policy deciding every call, path,
+ * address, exec entry and limit the same way (rule names become the new
+ * document's JSON paths). Canonical: compact, sorted keys, so equal policies
+ * built the same way give equal bytes (the effective policy's digest in audit
+ * events). Returns 0 and a malloc'd NUL-terminated text in *out (caller
+ * frees) and its length in *len, or -KILN_E_NOMEM. */
+int kiln_vk_policy_to_json(const struct kiln_vk_policy *p, char **out, size_t *len,
+                           struct kiln_error *err);
+
 /* ---- syscalls (Linux semantics, -errno) -------------------------------- */
 
 /* Directory base for *at calls: a guest fd, or KILN_VK_AT_ROOT for absolute

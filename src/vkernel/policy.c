@@ -31,7 +31,11 @@
 
 #include "vkernel/vk.h"
 
-#define MAX_ARGS 6
+/* Conditions per syscall rule. A document may give up to this many; a rule of an intersection
+ * (kiln_vk_policy_intersect) carries the conditions of both sides and is made stricter when they
+ * do not fit (see there). */
+#define MAX_ARGS 16
+#define RULE_NAME 96 /* "container:$.seccomp.syscalls[12]" */
 
 struct sys_arg {
     int index;
@@ -45,7 +49,7 @@ struct sys_rule {
     int errno_ret;
     int nargs;
     struct sys_arg args[MAX_ARGS];
-    char name[48];                             /* "$.seccomp.syscalls[3]" */
+    char name[RULE_NAME];                      /* "$.seccomp.syscalls[3]" */
     uint8_t ids[(KILN_VK_SYS__COUNT + 7) / 8]; /* core ids this rule names */
 };
 
@@ -54,7 +58,7 @@ struct fs_rule {
     size_t len;
     int mode;
     bool noxdev;
-    char name[40];
+    char name[RULE_NAME];
 };
 
 struct net_rule {
@@ -62,7 +66,7 @@ struct net_rule {
     char proto[4];
     char addr[64]; /* "" = any */
     int lo, hi;
-    char name[40];
+    char name[RULE_NAME];
 };
 
 struct sys_decision {
@@ -75,7 +79,7 @@ struct sys_decision {
 struct kiln_vk_policy {
     int default_action;
     int default_errno;
-    char default_rule[48]; /* "$.seccomp.defaultAction" or "default:deny" */
+    char default_rule[RULE_NAME]; /* "$.seccomp.defaultAction" or "default:deny" */
     struct sys_rule *rules;
     int nrules;
     struct sys_decision dec[KILN_VK_SYS__COUNT];
@@ -85,8 +89,11 @@ struct kiln_vk_policy {
     int nnet;
     struct kiln_vk_limits limits;
     int audit_level;  /* enum kiln__audit_level */
-    int nexec;        /* "exec" entries (validated; enforced by spawning ABIs) */
+    char **exec;      /* "exec" entries: guest paths and "sha256:<hex>" (owned) */
+    int nexec;        /* enforced by spawning placements (kilnd) */
     bool require_aot; /* "engine.requireAot": refuse to interpret units */
+    char label[32];   /* kiln__policy_set_label: prefix of this side's rule names in an
+                         intersection ("" = none) */
 };
 
 /* Linux names that map onto a core call (the core id's own name included). */
@@ -605,6 +612,11 @@ int kiln_vk_policy_parse(const char *json, size_t len, const char *name,
                 r = bad(&c, "$.exec", "expected an array of guest paths or sha256 digests");
                 goto fail;
             }
+            p->exec = calloc(json_array_size(v) + 1, sizeof *p->exec);
+            if (p->exec == NULL) {
+                r = kiln_error_set(err, KILN_E_NOMEM, "%s: out of memory", c.name);
+                goto fail;
+            }
             json_array_foreach(v, i, e)
             {
                 char jp[40];
@@ -614,8 +626,12 @@ int kiln_vk_policy_parse(const char *json, size_t len, const char *name,
                     r = bad(&c, jp, "expected an absolute guest path or \"sha256:<hex>\"");
                     goto fail;
                 }
+                if ((p->exec[p->nexec] = strdup(json_string_value(e))) == NULL) {
+                    r = kiln_error_set(err, KILN_E_NOMEM, "%s: out of memory", c.name);
+                    goto fail;
+                }
+                p->nexec++;
             }
-            p->nexec = (int)json_array_size(v);
         }
         if ((v = json_object_get(root, "audit")) != NULL) {
             const char *a = json_is_string(v) ? json_string_value(v) : "";
@@ -678,6 +694,9 @@ void kiln_vk_policy_free(struct kiln_vk_policy *p)
     if (p == NULL) return;
     for (i = 0; i < p->nfs; i++)
         free(p->fs[i].path);
+    for (i = 0; i < p->nexec; i++)
+        free(p->exec[i]);
+    free(p->exec);
     free(p->fs);
     free(p->net);
     free(p->rules);
@@ -813,4 +832,479 @@ int kiln__policy_net(const struct kiln_vk_policy *p, const char *dir, const char
     }
     *rule = "default:none";
     return -EACCES;
+}
+
+/* ---- the exec list ---- */
+
+/* Exec-list decision; see vk.h. */
+bool kiln__policy_exec_allowed(const struct kiln_vk_policy *p, const char *path, const char *sha256,
+                               int *rule)
+{
+    int i;
+    *rule = -1;
+    for (i = 0; i < p->nexec; i++) {
+        const char *s = p->exec[i];
+        if ((s[0] == '/' && path != NULL && strcmp(s, path) == 0) ||
+            (strncmp(s, "sha256:", 7) == 0 && sha256 != NULL && strcmp(s + 7, sha256) == 0)) {
+            *rule = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether the exec list names digests; see vk.h. */
+bool kiln__policy_exec_digests(const struct kiln_vk_policy *p)
+{
+    int i;
+    for (i = 0; i < p->nexec; i++)
+        if (strncmp(p->exec[i], "sha256:", 7) == 0) return true;
+    return false;
+}
+
+/* Number of exec entries; see vk.h. */
+int kiln__policy_exec_count(const struct kiln_vk_policy *p)
+{
+    return p->nexec;
+}
+
+/* Sets the label; see vk.h. */
+void kiln__policy_set_label(struct kiln_vk_policy *p, const char *label)
+{
+    snprintf(p->label, sizeof p->label, "%s", label ? label : "");
+}
+
+/* ---- intersection ----
+ *
+ * The result is built from the two parsed policies, never from their text, so
+ * it holds exactly what the evaluation functions above read:
+ *   - syscalls: per core id, the first-match list of each side (its rules that
+ *     name the id, up to the first one without conditions, then the default).
+ *     The product of the two lists in lexicographic order, each pair's
+ *     conditions joined (AND) and the stricter action, is again a first-match
+ *     list and decides exactly what "the stricter of both sides" decides: the
+ *     first pair that matches is (first match of a, first match of b).
+ *   - filesystem: one rule at every path either side names, with the weaker
+ *     mode of the two there; longest-prefix matching over that union gives
+ *     min(mode_a, mode_b) at every path (the longest rule of each side that
+ *     prefixes a path also prefixes the longest rule of the union).
+ *   - network: a rule per pair of rules with the same direction and protocol,
+ *     compatible addresses and overlapping ports: the rectangles' intersections.
+ * Rule names keep where a decision came from: "<label>:<rule of that side>". */
+
+/* Authority order of the seccomp actions: a larger rank is stricter. */
+static int act_rank(int a)
+{
+    switch (a) {
+    case KILN__ACT_ALLOW:
+        return 0;
+    case KILN__ACT_LOG:
+        return 1;
+    case KILN__ACT_KILL:
+        return 3;
+    default: /* ERRNO, TRACE: the call fails */
+        return 2;
+    }
+}
+
+static void side_name(char *out, size_t n, const struct kiln_vk_policy *p, const char *name)
+{
+    if (p->label[0])
+        snprintf(out, n, "%s:%s", p->label, name);
+    else
+        snprintf(out, n, "%s", name);
+}
+
+static int grow(void **arr, int *cap, int need, size_t elem)
+{
+    void *n;
+    int c;
+    if (need <= *cap) return 0;
+    c = *cap ? *cap * 2 : 16;
+    while (c < need)
+        c *= 2;
+    n = realloc(*arr, (size_t)c * elem);
+    if (n == NULL) return -1;
+    memset((char *)n + (size_t)*cap * elem, 0, (size_t)(c - *cap) * elem);
+    *arr = n;
+    *cap = c;
+    return 0;
+}
+
+/* Side p's first-match list for core id: pointers to its rules naming id, up
+ * to and including the first without conditions; NULL stands for the
+ * default. Returns the length (>= 1). */
+static int sys_list(const struct kiln_vk_policy *p, int id, const struct sys_rule **out)
+{
+    int i, n = 0;
+    for (i = 0; i < p->nrules; i++) {
+        const struct sys_rule *r = &p->rules[i];
+        if (!has_bit(r->ids, id)) continue;
+        out[n++] = r;
+        if (r->nargs == 0) return n;
+    }
+    out[n++] = NULL;
+    return n;
+}
+
+/* Adds condition c to r unless r has it already. Returns false when r is full. */
+static bool add_cond(struct sys_rule *r, const struct sys_arg *c)
+{
+    int k;
+    for (k = 0; k < r->nargs; k++)
+        if (r->args[k].index == c->index && r->args[k].op == c->op &&
+            r->args[k].value == c->value && r->args[k].value2 == c->value2)
+            return true;
+    if (r->nargs == MAX_ARGS) return false;
+    r->args[r->nargs++] = *c;
+    return true;
+}
+
+/* The product rule of (ra, rb) for id (NULL = that side's default). */
+static void pair_rule(struct sys_rule *out, const struct kiln_vk_policy *a,
+                      const struct sys_rule *ra, const struct kiln_vk_policy *b,
+                      const struct sys_rule *rb, int id)
+{
+    int xa = ra ? ra->action : a->default_action, xb = rb ? rb->action : b->default_action;
+    int ea = ra ? ra->errno_ret : a->default_errno, eb = rb ? rb->errno_ret : b->default_errno;
+    bool take_b = act_rank(xb) > act_rank(xa), fits = true;
+    int k;
+    memset(out, 0, sizeof *out);
+    set_bit(out->ids, id);
+    out->action = take_b ? xb : xa;
+    out->errno_ret = take_b ? eb : ea;
+    if (take_b)
+        side_name(out->name, sizeof out->name, b, rb ? rb->name : b->default_rule);
+    else
+        side_name(out->name, sizeof out->name, a, ra ? ra->name : a->default_rule);
+    for (k = 0; ra && k < ra->nargs && fits; k++)
+        fits = add_cond(out, &ra->args[k]);
+    for (k = 0; rb && k < rb->nargs && fits; k++)
+        fits = add_cond(out, &rb->args[k]);
+    if (!fits && act_rank(out->action) < 2) {
+        /* more conditions than a rule holds: keep the first MAX_ARGS (the rule then matches
+         * more calls) and make it a denial, so it can only refuse more, never allow more */
+        out->action = KILN__ACT_ERRNO;
+        out->errno_ret = EPERM;
+        snprintf(out->name, sizeof out->name, "builtin:intersection-conditions");
+    }
+}
+
+static bool same_static(const struct sys_rule *x, const struct sys_rule *y)
+{
+    return x->nargs == 0 && y->nargs == 0 && x->action == y->action &&
+           x->errno_ret == y->errno_ret && strcmp(x->name, y->name) == 0;
+}
+
+static int intersect_sys(const struct kiln_vk_policy *a, const struct kiln_vk_policy *b,
+                         struct kiln_vk_policy *o)
+{
+    const struct sys_rule **la = calloc((size_t)a->nrules + 1, sizeof *la);
+    const struct sys_rule **lb = calloc((size_t)b->nrules + 1, sizeof *lb);
+    int cap = 0, id, i, j, k, na, nb, r = -1;
+    bool take_b = act_rank(b->default_action) > act_rank(a->default_action);
+    if (la == NULL || lb == NULL) goto out;
+    o->default_action = take_b ? b->default_action : a->default_action;
+    o->default_errno = take_b ? b->default_errno : a->default_errno;
+    if (take_b)
+        side_name(o->default_rule, sizeof o->default_rule, b, b->default_rule);
+    else
+        side_name(o->default_rule, sizeof o->default_rule, a, a->default_rule);
+    for (id = 0; id < KILN_VK_SYS__COUNT; id++) {
+        na = sys_list(a, id, la);
+        nb = sys_list(b, id, lb);
+        if (na == 1 && nb == 1) {
+            /* a static decision: share one rule with other ids decided the same way */
+            struct sys_rule t;
+            pair_rule(&t, a, la[0], b, lb[0], id);
+            for (k = 0; k < o->nrules; k++)
+                if (same_static(&o->rules[k], &t)) {
+                    set_bit(o->rules[k].ids, id);
+                    break;
+                }
+            if (k < o->nrules) continue;
+        }
+        if (grow((void **)&o->rules, &cap, o->nrules + na * nb, sizeof *o->rules) < 0) goto out;
+        for (i = 0; i < na; i++)
+            for (j = 0; j < nb; j++)
+                pair_rule(&o->rules[o->nrules++], a, la[i], b, lb[j], id);
+    }
+    r = 0;
+out:
+    free(la);
+    free(lb);
+    return r;
+}
+
+static int intersect_fs(const struct kiln_vk_policy *a, const struct kiln_vk_policy *b,
+                        struct kiln_vk_policy *o)
+{
+    int i, k, n = a->nfs + b->nfs;
+    o->fs = calloc((size_t)n + 1, sizeof *o->fs);
+    if (o->fs == NULL) return -1;
+    for (i = 0; i < n; i++) {
+        const struct fs_rule *src = i < a->nfs ? &a->fs[i] : &b->fs[i - a->nfs];
+        struct fs_rule *f;
+        int ra, rb, ma, mb;
+        for (k = 0; k < o->nfs; k++)
+            if (strcmp(o->fs[k].path, src->path) == 0) break;
+        if (k < o->nfs) continue; /* already there */
+        f = &o->fs[o->nfs];
+        if ((f->path = strdup(src->path)) == NULL) return -1;
+        f->len = src->len;
+        o->nfs++;
+        ma = kiln__policy_fs(a, f->path, &ra);
+        mb = kiln__policy_fs(b, f->path, &rb);
+        f->mode = ma < mb ? ma : mb;
+        f->noxdev = kiln__policy_fs_noxdev(a, f->path) || kiln__policy_fs_noxdev(b, f->path);
+        if (mb < ma)
+            side_name(f->name, sizeof f->name, b, kiln__policy_fs_rule_name(b, rb));
+        else
+            side_name(f->name, sizeof f->name, a, kiln__policy_fs_rule_name(a, ra));
+    }
+    return 0;
+}
+
+static int intersect_net(const struct kiln_vk_policy *a, const struct kiln_vk_policy *b,
+                         struct kiln_vk_policy *o)
+{
+    int i, j;
+    o->net = calloc((size_t)a->nnet * (size_t)b->nnet + 1, sizeof *o->net);
+    if (o->net == NULL) return -1;
+    for (i = 0; i < a->nnet; i++)
+        for (j = 0; j < b->nnet; j++) {
+            const struct net_rule *x = &a->net[i], *y = &b->net[j];
+            struct net_rule *n = &o->net[o->nnet];
+            char nx[RULE_NAME], ny[RULE_NAME];
+            if (strcmp(x->dir, y->dir) != 0 || strcmp(x->proto, y->proto) != 0) continue;
+            if (x->addr[0] && y->addr[0] && strcmp(x->addr, y->addr) != 0) continue;
+            if ((x->lo > y->lo ? x->lo : y->lo) > (x->hi < y->hi ? x->hi : y->hi)) continue;
+            memcpy(n->dir, x->dir, sizeof n->dir);
+            memcpy(n->proto, x->proto, sizeof n->proto);
+            memcpy(n->addr, x->addr[0] ? x->addr : y->addr, sizeof n->addr);
+            n->lo = x->lo > y->lo ? x->lo : y->lo;
+            n->hi = x->hi < y->hi ? x->hi : y->hi;
+            side_name(nx, sizeof nx, a, x->name);
+            side_name(ny, sizeof ny, b, y->name);
+            if (strlen(nx) + 1 + strlen(ny) < sizeof n->name)
+                snprintf(n->name, sizeof n->name, "%s&%s", nx, ny);
+            else
+                memcpy(n->name, nx, sizeof n->name);
+            o->nnet++;
+        }
+    return 0;
+}
+
+static uint64_t min_limit(uint64_t x, uint64_t y)
+{
+    if (x == 0) return y; /* 0 = unlimited */
+    if (y == 0) return x;
+    return x < y ? x : y;
+}
+
+/* A copy of p whose rule names carry p's label (an intersection with the
+ * permissive built-in policy). Returns NULL when out of memory. */
+static struct kiln_vk_policy *relabeled_copy(const struct kiln_vk_policy *p)
+{
+    struct kiln_vk_policy *o = calloc(1, sizeof *o);
+    int i;
+    char t[RULE_NAME];
+    if (o == NULL) return NULL;
+    *o = *p;
+    o->rules = NULL;
+    o->fs = NULL;
+    o->net = NULL;
+    o->exec = NULL;
+    o->nrules = o->nfs = o->nnet = o->nexec = 0;
+    o->label[0] = 0;
+    side_name(o->default_rule, sizeof o->default_rule, p, p->default_rule);
+    if ((o->rules = calloc((size_t)p->nrules + 1, sizeof *o->rules)) == NULL ||
+        (o->fs = calloc((size_t)p->nfs + 1, sizeof *o->fs)) == NULL ||
+        (o->net = calloc((size_t)p->nnet + 1, sizeof *o->net)) == NULL ||
+        (o->exec = calloc((size_t)p->nexec + 1, sizeof *o->exec)) == NULL)
+        goto fail;
+    for (i = 0; i < p->nrules; i++, o->nrules++) {
+        o->rules[i] = p->rules[i];
+        side_name(t, sizeof t, p, p->rules[i].name);
+        memcpy(o->rules[i].name, t, sizeof t);
+    }
+    for (i = 0; i < p->nfs; i++, o->nfs++) {
+        o->fs[i] = p->fs[i];
+        if ((o->fs[i].path = strdup(p->fs[i].path)) == NULL) goto fail;
+        side_name(t, sizeof t, p, p->fs[i].name);
+        memcpy(o->fs[i].name, t, sizeof t);
+    }
+    for (i = 0; i < p->nnet; i++, o->nnet++) {
+        o->net[i] = p->net[i];
+        side_name(t, sizeof t, p, p->net[i].name);
+        memcpy(o->net[i].name, t, sizeof t);
+    }
+    for (i = 0; i < p->nexec; i++, o->nexec++)
+        if ((o->exec[i] = strdup(p->exec[i])) == NULL) goto fail;
+    compile(o);
+    return o;
+fail:
+    kiln_vk_policy_free(o);
+    return NULL;
+}
+
+/* The intersection of two policies; see vkernel.h. */
+int kiln_vk_policy_intersect(const struct kiln_vk_policy *a, const struct kiln_vk_policy *b,
+                             struct kiln_vk_policy **out, struct kiln_error *err)
+{
+    struct kiln_vk_policy *o = NULL;
+    int i, k;
+    if (a == NULL && b == NULL) { /* both permissive */
+        *out = NULL;
+        return 0;
+    }
+    if (a == NULL || b == NULL) {
+        o = relabeled_copy(a ? a : b);
+        if (o == NULL) goto nomem;
+        *out = o;
+        return 0;
+    }
+    if ((o = calloc(1, sizeof *o)) == NULL) goto nomem;
+    if (intersect_sys(a, b, o) < 0 || intersect_fs(a, b, o) < 0 || intersect_net(a, b, o) < 0)
+        goto nomem;
+    o->exec = calloc((size_t)a->nexec + 1, sizeof *o->exec);
+    if (o->exec == NULL) goto nomem;
+    for (i = 0; i < a->nexec; i++) /* entries both lists hold (see vkernel.h) */
+        for (k = 0; k < b->nexec; k++)
+            if (strcmp(a->exec[i], b->exec[k]) == 0) {
+                if ((o->exec[o->nexec] = strdup(a->exec[i])) == NULL) goto nomem;
+                o->nexec++;
+                break;
+            }
+    o->limits.memory_bytes = min_limit(a->limits.memory_bytes, b->limits.memory_bytes);
+    o->limits.open_fds = (uint32_t)min_limit(a->limits.open_fds, b->limits.open_fds);
+    o->limits.output_bytes = min_limit(a->limits.output_bytes, b->limits.output_bytes);
+    o->limits.wall_ms = min_limit(a->limits.wall_ms, b->limits.wall_ms);
+    o->limits.cpu_ms = min_limit(a->limits.cpu_ms, b->limits.cpu_ms);
+    /* audit: whatever either side asks to record (ALL < DENIALS < NONE) */
+    o->audit_level = a->audit_level < b->audit_level ? a->audit_level : b->audit_level;
+    o->require_aot = a->require_aot || b->require_aot;
+    compile(o);
+    *out = o;
+    return 0;
+nomem:
+    kiln_vk_policy_free(o);
+    return kiln_error_set(err, KILN_E_NOMEM, "policy intersection: out of memory");
+}
+
+/* ---- serialization ---- */
+
+static const char *act_json(int a)
+{
+    switch (a) {
+    case KILN__ACT_ALLOW:
+        return "SCMP_ACT_ALLOW";
+    case KILN__ACT_LOG:
+        return "SCMP_ACT_LOG";
+    case KILN__ACT_KILL:
+        return "SCMP_ACT_KILL_PROCESS";
+    case KILN__ACT_TRACE:
+        return "SCMP_ACT_TRACE";
+    default:
+        return "SCMP_ACT_ERRNO";
+    }
+}
+
+static int add(json_t *o, const char *k, json_t *v)
+{
+    return v == NULL ? -1 : json_object_set_new(o, k, v);
+}
+
+static json_t *seccomp_json(const struct kiln_vk_policy *p)
+{
+    json_t *s = json_object(), *calls = json_array();
+    int i, id, k, r = 0;
+    if (s == NULL || calls == NULL) goto fail;
+    r |= add(s, "defaultAction", json_string(act_json(p->default_action)));
+    r |= add(s, "defaultErrnoRet", json_integer(p->default_errno));
+    for (i = 0; i < p->nrules && r == 0; i++) {
+        const struct sys_rule *sr = &p->rules[i];
+        json_t *o = json_object(), *names = json_array(), *args = json_array();
+        r |= o == NULL || names == NULL || args == NULL ? -1 : 0;
+        for (id = 0; id < KILN_VK_SYS__COUNT && r == 0; id++)
+            if (has_bit(sr->ids, id))
+                r |= json_array_append_new(names, json_string(kiln_vk_sys_name(id)));
+        for (k = 0; k < sr->nargs && r == 0; k++)
+            r |= json_array_append_new(
+                args, json_pack("{s:i,s:I,s:I,s:s}", "index", sr->args[k].index, "value",
+                                (json_int_t)sr->args[k].value, "valueTwo",
+                                (json_int_t)sr->args[k].value2, "op", cmp_ops[sr->args[k].op]));
+        if (r == 0 && json_array_size(names) > 0) {
+            r |= add(o, "names", json_incref(names));
+            r |= add(o, "action", json_string(act_json(sr->action)));
+            r |= add(o, "errnoRet", json_integer(sr->errno_ret));
+            if (sr->nargs > 0) r |= add(o, "args", json_incref(args));
+            r |= json_array_append(calls, o);
+        }
+        json_decref(o);
+        json_decref(names);
+        json_decref(args);
+    }
+    if (r != 0) goto fail;
+    r = add(s, "syscalls", calls); /* takes calls, also on failure */
+    calls = NULL;
+    if (r != 0) goto fail;
+    return s;
+fail:
+    json_decref(calls);
+    json_decref(s);
+    return NULL;
+}
+
+/* The policy as a document; see vkernel.h. */
+int kiln_vk_policy_to_json(const struct kiln_vk_policy *p, char **out, size_t *len,
+                           struct kiln_error *err)
+{
+    static const char *const modes[] = {"none", "ro", "rw"};
+    static const char *const levels[] = {"all", "denials", "none"};
+    json_t *d = json_object(), *fs = json_array(), *net = json_array(), *ex = json_array();
+    json_t *lim = json_object();
+    char *txt = NULL;
+    int i, r = 0;
+    if (d == NULL || fs == NULL || net == NULL || ex == NULL || lim == NULL) r = -1;
+    for (i = 0; i < p->nfs && r == 0; i++) {
+        json_t *f = json_pack("{s:s,s:s}", "path", p->fs[i].path, "mode", modes[p->fs[i].mode]);
+        if (f != NULL && p->fs[i].noxdev) json_object_set_new(f, "noXdev", json_true());
+        r |= json_array_append_new(fs, f);
+    }
+    for (i = 0; i < p->nnet && r == 0; i++) {
+        const struct net_rule *n = &p->net[i];
+        r |= json_array_append_new(
+            net, json_pack("{s:s,s:s,s:s,s:[i,i]}", "direction", n->dir, "proto", n->proto,
+                           "address", n->addr[0] ? n->addr : "*", "ports", n->lo, n->hi));
+    }
+    for (i = 0; i < p->nexec && r == 0; i++)
+        r |= json_array_append_new(ex, json_string(p->exec[i]));
+    if (p->limits.memory_bytes)
+        r |= add(lim, "memoryBytes", json_integer((json_int_t)p->limits.memory_bytes));
+    if (p->limits.open_fds) r |= add(lim, "openFiles", json_integer(p->limits.open_fds));
+    if (p->limits.output_bytes)
+        r |= add(lim, "outputBytes", json_integer((json_int_t)p->limits.output_bytes));
+    if (p->limits.wall_ms) r |= add(lim, "wallTimeMs", json_integer((json_int_t)p->limits.wall_ms));
+    if (p->limits.cpu_ms) r |= add(lim, "cpuTimeMs", json_integer((json_int_t)p->limits.cpu_ms));
+    if (r == 0) {
+        r |= add(d, "kilnPolicy", json_integer(1));
+        r |= add(d, "seccomp", seccomp_json(p));
+        r |= json_object_set(d, "filesystem", fs);
+        r |= json_object_set(d, "network", net);
+        r |= json_object_set(d, "exec", ex);
+        r |= json_object_set(d, "limits", lim);
+        r |= add(d, "audit", json_string(levels[p->audit_level]));
+        r |= add(d, "engine", json_pack("{s:b}", "requireAot", p->require_aot));
+    }
+    if (r == 0) txt = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(d);
+    json_decref(fs);
+    json_decref(net);
+    json_decref(ex);
+    json_decref(lim);
+    if (txt == NULL) return kiln_error_set(err, KILN_E_NOMEM, "policy: out of memory");
+    *out = txt;
+    *len = strlen(txt);
+    return 0;
 }

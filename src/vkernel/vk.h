@@ -162,6 +162,18 @@ int kiln__policy_audit_level(const struct kiln_vk_policy *p);
 bool kiln__policy_fs_noxdev(const struct kiln_vk_policy *p, const char *guest);
 /* JSON path of filesystem rule i ("$.filesystem[i]"), static per policy. */
 const char *kiln__policy_fs_rule_name(const struct kiln_vk_policy *p, int i);
+/* Exec list: true when an entry names the guest path (absolute) or the content digest sha256
+ * (lowercase hex; NULL = not known yet); *rule gets the entry's index or -1. */
+bool kiln__policy_exec_allowed(const struct kiln_vk_policy *p, const char *path, const char *sha256,
+                               int *rule);
+/* True when the exec list has "sha256:" entries (the content must be read to decide). */
+bool kiln__policy_exec_digests(const struct kiln_vk_policy *p);
+/* Number of exec entries (0: this policy may spawn nothing). */
+int kiln__policy_exec_count(const struct kiln_vk_policy *p);
+/* Names p's side in an intersection: rule names of the result that come from p read
+ * "<label>:<rule>" ("container:$.filesystem[0]"). Labels do not change p's own rule names.
+ * label NULL or "" = none (an intersection's result has none; its names carry their sides). */
+void kiln__policy_set_label(struct kiln_vk_policy *p, const char *label);
 
 /* ---- audit.c ---- */
 /* Appends one event. fmt produces the event-specific members (without braces),
