@@ -34,6 +34,12 @@ struct kiln_aot_opts {
     /* progress messages ("translating", "cc part 2/4", ...); may be NULL */
     void (*progress)(void *arg, const char *msg);
     void *progress_arg;
+    /* Compile with interrupt and fuel polls at every function entry and
+     * loop back-edge (exact fuel parity with the interpreter; what a store
+     * with kiln_store_config.fuel needs). false (the default): no polls,
+     * interruption by signal; a store with fuel runs such an object's
+     * module interpreted. Recorded in the object (kiln_aot_metered). */
+    bool metered;
 };
 
 /* Translates the validated module to C and compiles it into a shared object
@@ -90,6 +96,12 @@ int kiln_aot_attach_payload(struct kiln_module *mod, const uint8_t *obj, size_t 
  * Returns 0 or negative with *err. */
 int kiln_aot_compile_cached(struct kiln_module *mod, const char *cache_dir,
                             const struct kiln_aot_opts *opts, struct kiln_error *err);
+
+/* Whether h was compiled with kiln_aot_opts.metered (interrupt and fuel
+ * polls). A store configured with fuel runs only metered objects: instances
+ * of a module whose attached object is unmetered are interpreted in such a
+ * store. h must not be NULL. */
+bool kiln_aot_metered(const struct kiln_aot_handle *h);
 
 /* The target triple this build runs AOT objects for ("x86_64-linux-gnu"). */
 const char *kiln_aot_target(void);

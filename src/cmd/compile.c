@@ -1,7 +1,7 @@
 /*
  * compile.c — `kiln compile MODULE.wasm -o OUT.so [--cc CC] [--keep-c DIR]
- * [-O LEVEL] [--parts N] [--jobs N]`: ahead-of-time compilation of a wasm
- * module to a native shared object (include/kiln/aot.h). The output is
+ * [-O LEVEL] [--parts N] [--jobs N] [--metered]`: ahead-of-time compilation
+ * of a wasm module to a native shared object (include/kiln/aot.h). The output is
  * written to a temporary file and renamed; progress goes to stderr (none
  * with -q or --json; --json prints one JSON object on stdout at the end,
  * also when compilation fails).
@@ -22,11 +22,15 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kiln compile MODULE.wasm -o OUT.so [--cc CC] [--keep-c DIR] [-O LEVEL]\n"
-               "                    [--parts N] [--jobs N] [-q] [--json]\n"
+               "                    [--parts N] [--jobs N] [--metered] [-q] [--json]\n"
                "\n"
                "Translates the validated module to C and compiles it with the system C\n"
                "compiler into a shared object that `kiln sign --aot` can pack into a unit.\n"
-               "--json: one JSON object on stdout (ok, module, output, sizes, seconds, target).\n");
+               "--metered: poll for interruption and count fuel at every function entry and\n"
+               "  loop back-edge, like the interpreter (needed to run with fuel; slower).\n"
+               "  Without it the code has no polls and is interrupted by a signal.\n"
+               "--json: one JSON object on stdout (ok, module, output, sizes, seconds, target,\n"
+               "  abi, metered).\n");
 }
 
 static double now(void)
@@ -80,14 +84,15 @@ static int read_file(const char *path, uint8_t **out, size_t *len)
     return 0;
 }
 
-/* --json result: ok, module, output, sizes, seconds, target/ABI, error. */
+/* --json result: ok, module, output, sizes, seconds, target/ABI, mode, error. */
 static void print_json(const char *module, const char *out, size_t wasm_len, long long out_len,
-                       double secs, const char *error)
+                       double secs, bool metered, const char *error)
 {
-    json_t *j = json_pack("{s:b,s:s,s:s,s:I,s:o?,s:f,s:s,s:i,s:s?}", "ok", error == NULL, "module",
-                          module, "output", out, "wasmBytes", (json_int_t)wasm_len, "outputBytes",
-                          out_len >= 0 ? json_integer(out_len) : NULL, "seconds", secs, "target",
-                          kiln_aot_target(), "abi", (int)kiln_aot_abi(), "error", error);
+    json_t *j = json_pack("{s:b,s:s,s:s,s:I,s:o?,s:f,s:s,s:i,s:b,s:s?}", "ok", error == NULL,
+                          "module", module, "output", out, "wasmBytes", (json_int_t)wasm_len,
+                          "outputBytes", out_len >= 0 ? json_integer(out_len) : NULL, "seconds",
+                          secs, "target", kiln_aot_target(), "abi", (int)kiln_aot_abi(),
+                          "metered", metered, "error", error);
     char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     if (s) puts(s);
     free(s);
@@ -100,7 +105,7 @@ static int cmd_compile(int argc, char **argv)
         {"output", required_argument, NULL, 'o'}, {"cc", required_argument, NULL, 'c'},
         {"keep-c", required_argument, NULL, 'k'}, {"parts", required_argument, NULL, 'p'},
         {"jobs", required_argument, NULL, 'j'},   {"quiet", no_argument, NULL, 'q'},
-        {"json", no_argument, NULL, 'J'},
+        {"json", no_argument, NULL, 'J'},         {"metered", no_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     struct kiln_aot_opts opts;
@@ -130,6 +135,7 @@ static int cmd_compile(int argc, char **argv)
             break;
         case 'q': prog.quiet = 1; break;
         case 'J': json = prog.quiet = 1; break;
+        case 'M': opts.metered = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -142,28 +148,30 @@ static int cmd_compile(int argc, char **argv)
     opts.progress_arg = &prog;
     if (read_file(argv[optind], &bytes, &len) < 0) {
         fprintf(stderr, "kiln compile: %s: %s\n", argv[optind], strerror(errno));
-        if (json) print_json(argv[optind], out, 0, -1, now() - prog.t0, strerror(errno));
+        if (json)
+            print_json(argv[optind], out, 0, -1, now() - prog.t0, opts.metered, strerror(errno));
         return 1;
     }
     if (kiln_module_new(bytes, len, NULL, &mod, &err) < 0) {
         fprintf(stderr, "kiln compile: %s: %s\n", argv[optind], err.msg);
-        if (json) print_json(argv[optind], out, len, -1, now() - prog.t0, err.msg);
+        if (json) print_json(argv[optind], out, len, -1, now() - prog.t0, opts.metered, err.msg);
         goto out;
     }
     on_progress(&prog, "module decoded and validated");
     if (kiln_aot_compile(mod, out, &opts, &err) < 0) {
         fprintf(stderr, "kiln compile: %s: %s\n", argv[optind], err.msg);
-        if (json) print_json(argv[optind], out, len, -1, now() - prog.t0, err.msg);
+        if (json) print_json(argv[optind], out, len, -1, now() - prog.t0, opts.metered, err.msg);
         goto out;
     }
     if (json)
         print_json(argv[optind], out, len, stat(out, &st) == 0 ? (long long)st.st_size : -1,
-                   now() - prog.t0, NULL);
+                   now() - prog.t0, opts.metered, NULL);
     if (stat(out, &st) == 0 && !prog.quiet)
         fprintf(stderr,
-                "kiln compile: wrote %s (%lld bytes, %.2f MB/MB of wasm) in %.2fs (%s, ABI %u)\n",
+                "kiln compile: wrote %s (%lld bytes, %.2f MB/MB of wasm) in %.2fs (%s, ABI %u%s)\n",
                 out, (long long)st.st_size, len ? (double)st.st_size / (double)len : 0.0,
-                now() - prog.t0, kiln_aot_target(), kiln_aot_abi());
+                now() - prog.t0, kiln_aot_target(), kiln_aot_abi(),
+                opts.metered ? ", metered" : "");
     rc = 0;
 out:
     kiln_module_free(mod);

@@ -43,11 +43,38 @@ static void trap_default_msg(struct kiln_trap *t, int kind)
     snprintf(t->msg, sizeof t->msg, "%s", kiln_trap_message(kind));
 }
 
+/* True if f's attached AOT code has no fuel polls. */
+static bool unmetered(const struct kiln_func *f)
+{
+    const struct kiln_aot_module *d = f->inst->mod->aot;
+    return d && !(d->flags & KILN_AOT_F_METERED);
+}
+
 /* Calls f (host or defined) with slot-form args/results (see runtime.h).
  * Returns 0 or a trap kind; ex->trap describes the trap. */
 int kiln__call(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args, uint64_t *res)
 {
     int rc;
+    if (f->aot && __builtin_expect(ex->fuel != UINT64_MAX, 0) && unmetered(f)) {
+        /* fuel is metered but the code has no fuel polls (a function of an
+         * instance made in a store without fuel, reached from one with
+         * fuel): interpret it, or refuse to run it unmetered */
+        struct kiln_func tmp = *f;
+        struct kiln_instance *saved = ex->inst;
+        tmp.aot = NULL;
+        tmp.host = NULL;
+        tmp.code = f->inst->mod->funcs[f->func_idx].code;
+        if (!tmp.code) {
+            snprintf(ex->trap->msg, sizeof ex->trap->msg,
+                     "unmetered AOT code cannot run with fuel metering");
+            ex->trap->kind = KILN_TRAP_HOST;
+            return KILN_TRAP_HOST;
+        }
+        ex->inst = f->inst;
+        rc = kiln__interp_call(ex, &tmp, args, res);
+        ex->inst = saved;
+        return rc;
+    }
     if (f->aot) {
         struct kiln_instance *saved = ex->inst;
         ex->inst = f->inst;
@@ -119,7 +146,7 @@ static int call_slots(struct kiln_store *store, struct kiln_func *f, const uint6
     struct kiln__exec *outer = store->exec;
     struct kiln__exec *saved_cur = kiln__current_exec;
     uint64_t *stack;
-    int rc;
+    int rc, saved_tid;
 
     memset(&ex, 0, sizeof ex);
     memset(trap, 0, sizeof *trap);
@@ -155,7 +182,10 @@ static int call_slots(struct kiln_store *store, struct kiln_func *f, const uint6
     ex.sp = ex.stack;
     store->exec = &ex;
     kiln__current_exec = &ex;
+    saved_tid = atomic_load_explicit(&store->aot_tid, memory_order_relaxed);
     rc = run_guarded(&ex, f, args, res);
+    /* a trap in AOT code skipped kiln__aot_enter's restore (rt.c) */
+    atomic_store_explicit(&store->aot_tid, saved_tid, memory_order_relaxed);
     kiln__current_exec = saved_cur;
     store->exec = outer;
     if (outer) outer->fuel = ex.fuel;
@@ -414,7 +444,16 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
         if (rc < 0) return rc;
     }
 
-    /* defined functions */
+    /* defined functions: native code when an object is attached, except
+     * that a store with fuel never runs an object without fuel polls
+     * (kiln compile --metered): its functions stay interpreted */
+    if (mod->aot && store->cfg.fuel && !(mod->aot->flags & KILN_AOT_F_METERED))
+        for (i = mod->nfunc_imports; i < mod->nfuncs; i++)
+            if (!mod->funcs[i].code)
+                return kiln_error_set(err, KILN_E_UNSUPPORTED,
+                                      "function %u: the store meters fuel, the module's AOT "
+                                      "object is unmetered and there is no interpreter code",
+                                      i);
     for (i = mod->nfunc_imports; i < mod->nfuncs; i++) {
         struct kiln_func *f = kiln__store_alloc(store, sizeof *f);
         if (!f) goto nomem;
@@ -423,7 +462,7 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
         f->inst = inst;
         f->code = mod->funcs[i].code;
         f->func_idx = i;
-        if (mod->aot) {
+        if (mod->aot && (!store->cfg.fuel || (mod->aot->flags & KILN_AOT_F_METERED))) {
             /* native code: the interpreter reaches it through kiln__call()
              * (it treats a function without code as a host function) */
             f->aot = &mod->aot->funcs[i - mod->nfunc_imports];

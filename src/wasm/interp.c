@@ -17,6 +17,11 @@
  * are called through kiln__call() with ex->sp above the current frame, so
  * they may re-enter the engine.
  *
+ * Interruption and fuel are polled at every function entry and loop
+ * back-edge (CHECK); the interrupt flag is also read right after every call
+ * through kiln__call() returns, so a request made by a host function stops
+ * its caller at the same point as in AOT code (docs/aot.md).
+ *
  * Traps from handlers return kind != 0 with ex->trap filled. Memory accesses
  * are not bounds-checked here: linear memory is a reservation with a guard
  * region (memory.c) and faults become KILN_TRAP_MEMORY_OOB through the
@@ -624,6 +629,10 @@ do_host_call: {
     memcpy(argp, hr, ft->nresult_slots * sizeof *hr);
     if (hr != hres)
         free(hr);
+    /* a request made during the call (by the host function, or while it
+     * ran) stops the caller right after it returns, as in AOT code */
+    if (__builtin_expect(atomic_load_explicit(&store->interrupt, memory_order_relaxed) != 0, 0))
+        TRAP(INTERRUPTED);
     NEXT();
 }
 L_RETURN:

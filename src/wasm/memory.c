@@ -15,6 +15,17 @@
  * running guest code (kiln__current_exec != NULL); if so it records
  * KILN_TRAP_MEMORY_OOB and siglongjmps to exec->trap_jmp. Otherwise it
  * returns and the platform layer lets the fault crash the process as usual.
+ *
+ * Interrupt signal → trap (AOT code without polls, docs/aot.md
+ * "Interruption"): the text ranges of loaded unmetered AOT objects are
+ * listed in a second registry of the same kind (filled by the loader,
+ * aot/aot.c). kiln_store_interrupt() sends the interrupt signal to the
+ * thread running the store's AOT code (store->aot_tid); the hook traps with
+ * KILN_TRAP_INTERRUPTED exactly like a fault when this thread runs guest
+ * code (kiln__current_exec), that exec's store has the request set and the
+ * interrupted PC lies in a registered text range. Otherwise it returns: the
+ * thread is in kiln code, which returns into AOT code through a check of
+ * the flag (trampolines, after runtime callbacks), or in host code.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -25,25 +36,32 @@
 
 #define KILN__MEM_RESERVE (((size_t)8 << 30) + KILN_WASM_PAGE_SIZE)
 #define REGISTRY_SLOTS 16384 /* 128 TiB of address space / 8 GiB */
+#define TEXT_SLOTS 1024      /* loaded AOT objects (a few segments each) */
 
 _Thread_local struct kiln__exec *kiln__current_exec;
 
-static struct {
-    _Atomic(uintptr_t) base; /* 0 = free slot */
+/* A lock-free list of [base, base+len) ranges; readable in signal context. */
+struct range {
+    _Atomic(uintptr_t) base; /* 0 = free slot, 1 = being filled */
     _Atomic(size_t) len;
-} registry[REGISTRY_SLOTS];
-static atomic_uint registry_high; /* slots [0, high) may be in use */
+};
 
-static int registry_add(void *base, size_t len)
+static struct range registry[REGISTRY_SLOTS]; /* linear memory reservations */
+static atomic_uint registry_high;            /* slots [0, high) may be in use */
+static struct range text_registry[TEXT_SLOTS]; /* text of unmetered AOT objects */
+static atomic_uint text_high;
+
+static int ranges_add(struct range *r, unsigned nslots, atomic_uint *high_p, uintptr_t base,
+                      size_t len)
 {
     unsigned i;
-    for (i = 0; i < REGISTRY_SLOTS; i++) {
+    for (i = 0; i < nslots; i++) {
         uintptr_t expect = 0;
-        if (atomic_compare_exchange_strong(&registry[i].base, &expect, (uintptr_t)1)) {
-            unsigned high = atomic_load(&registry_high);
-            atomic_store(&registry[i].len, len);
-            atomic_store(&registry[i].base, (uintptr_t)base);
-            while (high < i + 1 && !atomic_compare_exchange_weak(&registry_high, &high, i + 1)) {
+        if (atomic_compare_exchange_strong(&r[i].base, &expect, (uintptr_t)1)) {
+            unsigned high = atomic_load(high_p);
+            atomic_store(&r[i].len, len);
+            atomic_store(&r[i].base, base);
+            while (high < i + 1 && !atomic_compare_exchange_weak(high_p, &high, i + 1)) {
             }
             return 0;
         }
@@ -51,41 +69,91 @@ static int registry_add(void *base, size_t len)
     return -ENOMEM;
 }
 
-static void registry_remove(void *base)
+static void ranges_remove(struct range *r, atomic_uint *high_p, uintptr_t base)
 {
-    unsigned i, high = atomic_load(&registry_high);
+    unsigned i, high = atomic_load(high_p);
     for (i = 0; i < high; i++)
-        if (atomic_load(&registry[i].base) == (uintptr_t)base) {
-            atomic_store(&registry[i].len, 0);
-            atomic_store(&registry[i].base, 0);
+        if (atomic_load(&r[i].base) == base) {
+            atomic_store(&r[i].len, 0);
+            atomic_store(&r[i].base, 0);
             return;
         }
 }
 
-static bool registry_contains(uintptr_t addr)
+static bool ranges_contain(struct range *r, atomic_uint *high_p, uintptr_t addr)
 {
-    unsigned i, high = atomic_load(&registry_high);
+    unsigned i, high = atomic_load(high_p);
     for (i = 0; i < high; i++) {
-        uintptr_t b = atomic_load(&registry[i].base);
-        if (b > 1 && addr >= b && addr - b < atomic_load(&registry[i].len)) return true;
+        uintptr_t b = atomic_load(&r[i].base);
+        if (b > 1 && addr >= b && addr - b < atomic_load(&r[i].len)) return true;
     }
     return false;
+}
+
+static int registry_add(void *base, size_t len)
+{
+    return ranges_add(registry, REGISTRY_SLOTS, &registry_high, (uintptr_t)base, len);
+}
+
+static void registry_remove(void *base)
+{
+    ranges_remove(registry, &registry_high, (uintptr_t)base);
+}
+
+/* Registers AOT text where the interrupt signal traps (see runtime.h).
+ * Returns 0, -EINVAL or -ENOMEM. */
+int kiln__aot_text_add(uintptr_t start, size_t len)
+{
+    if (start <= 1 || !len) return -EINVAL;
+    return ranges_add(text_registry, TEXT_SLOTS, &text_high, start, len);
+}
+
+/* Unregisters the range starting at start (see runtime.h). */
+void kiln__aot_text_remove(uintptr_t start)
+{
+    ranges_remove(text_registry, &text_high, start);
 }
 
 /* The platform fault hook (signal context). */
 static void on_fault(void *addr)
 {
     struct kiln__exec *ex = kiln__current_exec;
-    if (!ex || !registry_contains((uintptr_t)addr)) return;
+    if (!ex || !ranges_contain(registry, &registry_high, (uintptr_t)addr)) return;
     ex->trap_kind = KILN_TRAP_MEMORY_OOB;
     siglongjmp(ex->trap_jmp, 1);
 }
 
-/* Installs the fault handler and this thread's alternate stack (see
- * runtime.h). Returns 0 or -errno. */
+/* The platform interrupt-signal hook (signal context): pc is where the
+ * thread was. run_guarded() (instance.c) fills the interpreter's message. */
+static void on_interrupt(uintptr_t pc)
+{
+    struct kiln__exec *ex = kiln__current_exec;
+    if (!ex || atomic_load_explicit(&ex->store->interrupt, memory_order_relaxed) == 0 ||
+        !ranges_contain(text_registry, &text_high, pc))
+        return;
+    ex->trap_kind = KILN_TRAP_INTERRUPTED;
+    siglongjmp(ex->trap_jmp, 1);
+}
+
+/* Installs the fault and interrupt-signal handlers and this thread's
+ * alternate stack (see runtime.h). Returns 0 or -errno. */
 int kiln__trap_handler_install(void)
 {
+    int rc = kiln_platform_interrupt_install(on_interrupt);
+    if (rc < 0) return rc;
     return kiln_platform_fault_install(on_fault);
+}
+
+/* Stops the AOT code of a store on thread tid (see runtime.h). */
+void kiln__aot_interrupt_send(int tid)
+{
+    kiln_platform_interrupt_send(tid);
+}
+
+/* This thread's id, as recorded in kiln_store.aot_tid (see runtime.h). */
+int kiln__thread_id(void)
+{
+    return kiln_platform_thread_id();
 }
 
 /* Reserves and registers the range for mem (see runtime.h). On failure mem

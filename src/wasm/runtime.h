@@ -119,6 +119,13 @@ struct kiln_store {
     struct kiln__exec *exec; /* the active outermost call, or NULL */
     uint64_t *stack_cache;   /* value stack kept between outermost calls
                                 (instance.c; cfg.value_stack_bytes); owned */
+    atomic_int aot_tid;      /* kernel thread id of the thread running this
+                                store's AOT code, 0 = none: set by the
+                                outermost kiln__aot_enter, cleared while AOT
+                                code calls out (host, interpreter), restored
+                                by call_slots after a trap. Read by
+                                kiln_store_interrupt() to signal the thread
+                                (docs/aot.md "Interruption"). */
 };
 
 /* The caller context handed to host functions. */
@@ -156,6 +163,19 @@ void kiln__memory_release(struct kiln_memory *mem);
 int kiln__trap_handler_install(void);
 /* memory.c: the exec active on this thread (set around interpreter runs). */
 extern _Thread_local struct kiln__exec *kiln__current_exec;
+/* memory.c: registers [start, start+len) as text of an unmetered AOT object
+ * (aot/aot.c, on load): the interrupt signal stops the store's code there
+ * (kiln__trap_handler_install also installs that signal's handler).
+ * Returns 0 or -errno (-ENOMEM: registry full). Lock-free, any thread. */
+int kiln__aot_text_add(uintptr_t start, size_t len);
+/* memory.c: unregisters the range added with this start (on unload). */
+void kiln__aot_text_remove(uintptr_t start);
+/* memory.c: sends the interrupt signal to thread tid of this process (also
+ * from a signal handler on that very thread: then it is delivered when the
+ * handler returns). Async-signal-safe. */
+void kiln__aot_interrupt_send(int tid);
+/* memory.c: the calling thread's kernel thread id (cached per thread). */
+int kiln__thread_id(void);
 
 /* interp.c: runs defined function f with args in args[] (slot form);
  * results are written to res[] (slot form). Returns 0 or a trap kind (and

@@ -54,6 +54,7 @@ struct kiln_store *kiln_store_new(const struct kiln_store_config *cfg)
     if (!s->cfg.max_call_depth) s->cfg.max_call_depth = DEFAULT_MAX_CALL_DEPTH;
     if (!s->cfg.value_stack_bytes) s->cfg.value_stack_bytes = DEFAULT_VALUE_STACK_BYTES;
     atomic_init(&s->interrupt, 0);
+    atomic_init(&s->aot_tid, 0);
     /* The fault handler is (re)installed at store creation and
      * instantiation, not on every call (see instance.c). */
     if (kiln__trap_handler_install() < 0) {
@@ -82,10 +83,18 @@ void kiln_store_free(struct kiln_store *store)
     free(store);
 }
 
-/* Requests an interrupt (async-signal-safe, any thread). */
+/* Requests an interrupt (async-signal-safe, any thread). The flag stops
+ * the interpreter and metered AOT code at their next poll; AOT code without
+ * polls is stopped by the interrupt signal, sent to the thread that runs
+ * it. Both accesses are sequentially consistent, pairing with the store of
+ * aot_tid and the flag check that follows it on the AOT side (rt.c): either
+ * that thread sees the flag, or this one sees its id. */
 void kiln_store_interrupt(struct kiln_store *store)
 {
+    int tid;
     atomic_store(&store->interrupt, 1);
+    tid = atomic_load(&store->aot_tid);
+    if (tid > 0) kiln__aot_interrupt_send(tid);
 }
 
 /* Withdraws an interrupt request. */

@@ -7,11 +7,11 @@
  *   aot-parity-test CASE WASM CACHE
  *     interrupt  spin loop, call loop, call_indirect loop: stopped by
  *                kiln_store_interrupt() from another thread after ~50 ms with
- *                KILN_TRAP_INTERRUPTED, interpreted and AOT, fuel metered or
+ *                KILN_TRAP_INTERRUPTED, in every mode, fuel metered or
  *                not; the request stays (a leaf called from the host traps)
  *                until kiln_store_clear_interrupt(); a host function that
- *                interrupts stops the next entry (leaf, call_indirect of a
- *                leaf, non-leaf) or back-edge
+ *                interrupts stops its caller right after the call returns
+ *                (before a leaf, call_indirect or non-leaf call, or a loop)
  *     fuel       leaf in a loop, recursion, CoreMark-like mixed code: the
  *                minimum fuel with which each call completes (binary search)
  *                is the same interpreted and AOT; with one less both trap
@@ -29,9 +29,13 @@
  *                a host function reading and setting a defined and an
  *                imported mutable global mid-loop sees the same values
  *
- * The interpreted and AOT modules are two kiln_module objects of the same
- * bytes; the AOT one gets its object from kiln_aot_compile_cached (CACHE).
- * Every comparison prints both sides on failure.
+ * Every case runs three modules of the same bytes: interpreted, AOT
+ * compiled without polls (the default: interrupted by signal; in a store
+ * with fuel its functions run interpreted, so fuel stays exact) and AOT
+ * compiled with --metered (fuel and interrupt polls), both objects from
+ * kiln_aot_compile_cached (CACHE). All three must agree; every comparison
+ * prints each side on failure. A host function that interrupts stops its
+ * caller right after it returns, in all three.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -54,8 +58,10 @@ static int failures;
         }                                                                                          \
     } while (0)
 
-static struct kiln_module *mods[2]; /* [0] interpreted, [1] AOT */
-static const char *mode_name[2] = {"interp", "aot"};
+#define NMODES 3
+/* [0] interpreted, [1] AOT without polls, [2] AOT metered */
+static struct kiln_module *mods[NMODES];
+static const char *mode_name[NMODES] = {"interp", "aot", "aot-metered"};
 
 static struct kiln_module *load_mod(const char *path)
 {
@@ -131,7 +137,7 @@ static int host_observe(struct kiln_caller *c, const uint64_t *a, uint64_t *res,
     return 0;
 }
 
-static void run_start(struct run *r, int aot, uint64_t fuel, uint32_t max_depth)
+static void run_start(struct run *r, int mode, uint64_t fuel, uint32_t max_depth)
 {
     struct kiln_functype ft = {0, 0, NULL};
     struct kiln_val zero = {.type = KILN_I32, .of.i32 = 0};
@@ -153,8 +159,8 @@ static void run_start(struct run *r, int aot, uint64_t fuel, uint32_t max_depth)
     imp[1].of.func = kiln_func_new_host(r->store, &ft, host_observe, r);
     imp[2].kind = KILN_EXTERN_GLOBAL;
     imp[2].of.global = r->hg;
-    if (kiln_instance_new(r->store, mods[aot], imp, 3, &r->inst, &trap, &err) < 0) {
-        fprintf(stderr, "instantiate (%s): %s\n", mode_name[aot], err.msg);
+    if (kiln_instance_new(r->store, mods[mode], imp, 3, &r->inst, &trap, &err) < 0) {
+        fprintf(stderr, "instantiate (%s): %s\n", mode_name[mode], err.msg);
         exit(1);
     }
 }
@@ -208,11 +214,11 @@ static void call_into(struct run *r, const char *fn, const int32_t *arg, struct 
 static int call_reps = 1;
 
 /* Calls fn(arg) in a fresh store/instance. */
-static void run_call(int aot, uint64_t fuel, uint32_t max_depth, const char *fn,
+static void run_call(int mode, uint64_t fuel, uint32_t max_depth, const char *fn,
                      const int32_t *arg, struct outcome *o)
 {
     struct run r;
-    run_start(&r, aot, fuel, max_depth);
+    run_start(&r, mode, fuel, max_depth);
     for (int i = 0; i < call_reps; i++) call_into(&r, fn, arg, o);
     kiln_store_free(r.store);
 }
@@ -237,13 +243,16 @@ static bool same(const struct outcome *a, const struct outcome *b)
 static struct outcome compare(const char *what, uint64_t fuel, uint32_t max_depth, const char *fn,
                               const int32_t *arg)
 {
-    struct outcome o[2];
+    struct outcome o[NMODES];
     char b0[256], b1[256];
-    for (int m = 0; m < 2; m++) run_call(m, fuel, max_depth, fn, arg, &o[m]);
+    for (int m = 0; m < NMODES; m++) run_call(m, fuel, max_depth, fn, arg, &o[m]);
     fmt(b0, sizeof b0, &o[0]);
-    fmt(b1, sizeof b1, &o[1]);
-    CHECK(same(&o[0], &o[1]), "%s: %s(%d) fuel %" PRIu64 " max depth %u:\n  interp: %s\n  aot:    %s",
-          what, fn, arg ? *arg : 0, fuel, max_depth, b0, b1);
+    for (int m = 1; m < NMODES; m++) {
+        fmt(b1, sizeof b1, &o[m]);
+        CHECK(same(&o[0], &o[m]),
+              "%s: %s(%d) fuel %" PRIu64 " max depth %u:\n  interp: %s\n  %s: %s", what, fn,
+              arg ? *arg : 0, fuel, max_depth, b0, mode_name[m], b1);
+    }
     return o[0];
 }
 
@@ -260,42 +269,50 @@ static void *interrupter(void *arg)
 static int t_interrupt(void)
 {
     static const char *fns[] = {"spin", "call_loop", "indirect_loop"};
-    for (int m = 0; m < 4; m++) {
-        for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-            struct run r;
-            struct outcome o;
-            pthread_t th;
-            /* m & 2: fuel metered (never exhausted here), other AOT paths */
-            run_start(&r, m & 1, m & 2 ? 1ull << 50 : 0, 0);
-            if (pthread_create(&th, NULL, interrupter, r.store) != 0) exit(1);
-            call_into(&r, fns[i], NULL, &o);
-            pthread_join(th, NULL);
-            CHECK(o.rc != 0 && o.kind == KILN_TRAP_INTERRUPTED, "%s %s: rc %d kind %d",
-                  mode_name[m & 1], fns[i], o.rc, o.kind);
-            /* the request stays until cleared */
-            call_into(&r, "ok", NULL, &o);
-            CHECK(o.kind == KILN_TRAP_INTERRUPTED, "%s %s: still interrupted: kind %d",
-                  mode_name[m & 1], fns[i], o.kind);
-            kiln_store_clear_interrupt(r.store);
-            call_into(&r, "ok", NULL, &o);
-            CHECK(o.rc == 0 && o.result == 42, "%s %s: after clear: rc %d kind %d",
-                  mode_name[m & 1], fns[i], o.rc, o.kind);
-            printf("%-6s %-14s%s interrupted\n", mode_name[m & 1], fns[i],
-                   m & 2 ? " (fuel metered)" : "");
-            kiln_store_free(r.store);
+    for (int f = 0; f < 2; f++) {
+        for (int m = 0; m < NMODES; m++) {
+            for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+                struct run r;
+                struct outcome o;
+                pthread_t th;
+                /* f: fuel metered (never exhausted here): the unmetered
+                 * object's functions then run interpreted */
+                run_start(&r, m, f ? 1ull << 50 : 0, 0);
+                if (pthread_create(&th, NULL, interrupter, r.store) != 0) exit(1);
+                call_into(&r, fns[i], NULL, &o);
+                pthread_join(th, NULL);
+                CHECK(o.rc != 0 && o.kind == KILN_TRAP_INTERRUPTED, "%s %s: rc %d kind %d",
+                      mode_name[m], fns[i], o.rc, o.kind);
+                /* the request stays until cleared */
+                call_into(&r, "ok", NULL, &o);
+                CHECK(o.kind == KILN_TRAP_INTERRUPTED, "%s %s: still interrupted: kind %d",
+                      mode_name[m], fns[i], o.kind);
+                kiln_store_clear_interrupt(r.store);
+                call_into(&r, "ok", NULL, &o);
+                CHECK(o.rc == 0 && o.result == 42, "%s %s: after clear: rc %d kind %d",
+                      mode_name[m], fns[i], o.rc, o.kind);
+                printf("%-11s %-14s%s interrupted\n", mode_name[m], fns[i],
+                       f ? " (fuel metered)" : "");
+                kiln_store_free(r.store);
+            }
         }
     }
-    /* interrupted by a host call: the next function entry (a leaf called
-     * directly or through call_indirect, or not a leaf) or loop back-edge
-     * traps; the global shows where */
+    /* interrupted by a host call: the caller traps right after the call
+     * returns (before the next entry or back-edge); the global shows where */
     {
-        static const char *hfns[] = {"host_leaf", "host_indirect_leaf", "host_nonleaf",
-                                     "host_loop"};
+        static const struct {
+            const char *fn;
+            int32_t g;
+        } hfns[] = {{"host_leaf", 1}, {"host_indirect_leaf", 1}, {"host_nonleaf", 1},
+                    {"host_loop", 0}};
         for (size_t i = 0; i < sizeof hfns / sizeof hfns[0]; i++) {
-            struct outcome o = compare("host interrupt", 0, 0, hfns[i], NULL);
-            CHECK(o.kind == KILN_TRAP_INTERRUPTED && o.g == 1, "%s: kind %d g %d", hfns[i],
-                  o.kind, o.g);
-            printf("interp+aot %-18s interrupted, g %d\n", hfns[i], o.g);
+            for (int f = 0; f < 2; f++) {
+                struct outcome o = compare("host interrupt", f ? 1ull << 40 : 0, 0, hfns[i].fn, NULL);
+                CHECK(o.kind == KILN_TRAP_INTERRUPTED && o.g == hfns[i].g, "%s: kind %d g %d",
+                      hfns[i].fn, o.kind, o.g);
+                printf("all modes %-18s interrupted, g %d%s\n", hfns[i].fn, o.g,
+                       f ? " (fuel metered)" : "");
+            }
         }
     }
     return failures ? 1 : 0;
@@ -342,13 +359,17 @@ static int t_fuel(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *fn = cases[i].fn;
         int32_t arg = cases[i].arg;
-        uint64_t f[2];
+        uint64_t f[NMODES];
         struct outcome o;
-        for (int m = 0; m < 2; m++) f[m] = min_fuel(m, fn, arg);
-        CHECK(f[0] == f[1], "%s(%d): minimum fuel interp %" PRIu64 ", aot %" PRIu64, fn, arg,
-              f[0], f[1]);
-        printf("%-10s %5d  min fuel interp %8" PRIu64 "  aot %8" PRIu64 "\n", fn, arg, f[0],
-               f[1]);
+        for (int m = 0; m < NMODES; m++) f[m] = min_fuel(m, fn, arg);
+        /* [1]: a store with fuel runs the unmetered object interpreted */
+        CHECK(f[0] == f[1] && f[0] == f[2],
+              "%s(%d): minimum fuel interp %" PRIu64 ", aot (unmetered object) %" PRIu64
+              ", aot metered %" PRIu64,
+              fn, arg, f[0], f[1], f[2]);
+        printf("%-12s %5d  min fuel interp %8" PRIu64 "  aot %8" PRIu64 "  aot-metered %8" PRIu64
+               "\n",
+               fn, arg, f[0], f[1], f[2]);
         o = compare("fuel", f[0], 0, fn, &arg);
         CHECK(o.rc == 0 || o.kind == KILN_TRAP_DIV_ZERO, "%s(%d) with fuel %" PRIu64 ": kind %d",
               fn, arg, f[0], o.kind);
@@ -399,6 +420,8 @@ static int t_depth(void)
     {
         struct outcome o[2];
         for (int m = 0; m < 2; m++) run_call(m, 0, 0, "rec_bigframe", NULL, &o[m]);
+        /* (the metered object counts depth the same way: checked by
+         * the cases above) */
         CHECK(o[0].kind == KILN_TRAP_STACK_EXHAUSTED && o[1].kind == KILN_TRAP_STACK_EXHAUSTED,
               "rec_bigframe: kinds %d %d", o[0].kind, o[1].kind);
         printf("rec_bigframe (200 locals): depth interp %d, aot %d%s\n", o[0].depth, o[1].depth,
@@ -447,11 +470,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s interrupt|fuel|depth|globals WASM CACHE\n", argv[0]);
         return 2;
     }
-    mods[0] = load_mod(argv[2]);
-    mods[1] = load_mod(argv[2]);
-    if (kiln_aot_compile_cached(mods[1], argv[3], NULL, &err) < 0) {
-        fprintf(stderr, "aot: %s\n", err.msg);
-        return 1;
+    for (int m = 0; m < NMODES; m++) mods[m] = load_mod(argv[2]);
+    for (int m = 1; m < NMODES; m++) {
+        struct kiln_aot_opts o;
+        memset(&o, 0, sizeof o);
+        o.metered = m == 2;
+        if (kiln_aot_compile_cached(mods[m], argv[3], &o, &err) < 0) {
+            fprintf(stderr, "aot (%s): %s\n", mode_name[m], err.msg);
+            return 1;
+        }
     }
     if (!strcmp(argv[1], "interrupt"))
         rc = t_interrupt();
@@ -465,8 +492,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "unknown case %s\n", argv[1]);
         return 2;
     }
-    kiln_module_free(mods[0]);
-    kiln_module_free(mods[1]);
+    for (int m = 0; m < NMODES; m++) kiln_module_free(mods[m]);
     if (failures) fprintf(stderr, "%d failure(s)\n", failures);
     return rc;
 }

@@ -5,6 +5,8 @@
  * Invariants: no mapping made here is ever executable. Whenever our handler
  * is (re)installed, the action it replaces is saved; a fault that is not ours
  * restores that action and re-executes, so it behaves as if we were absent.
+ * The interrupt signal's handler likewise passes a signal that is not ours
+ * to the handler it replaced (the default action of SIGURG is to ignore it).
  */
 #include "platform/linux/vmem.h"
 
@@ -15,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 /* See vmem.h. */
@@ -140,6 +144,93 @@ int kiln_platform_fault_install(kiln_platform_fault_fn hook)
     if (rc < 0) return rc;
     atomic_store(&installed, 1);
     return altstack_install();
+}
+
+/* ---- interrupt signal ------------------------------------------------------------ */
+
+static _Atomic(kiln_platform_interrupt_fn) interrupt_hook;
+static struct sigaction prev_interrupt;
+static _Thread_local int tls_tid;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* fork child: the surviving thread has a new id */
+static void tid_reset(void)
+{
+    tls_tid = 0;
+}
+
+static void atfork_init(void)
+{
+    pthread_atfork(NULL, NULL, tid_reset);
+}
+
+static uintptr_t interrupted_pc(const void *ucv)
+{
+    const ucontext_t *uc = ucv;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.pc;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
+static void interrupt_handler(int sig, siginfo_t *si, void *uc)
+{
+    kiln_platform_interrupt_fn hook = atomic_load(&interrupt_hook);
+    if (hook) hook(interrupted_pc(uc)); /* siglongjmps away when it stopped guest code */
+    /* not ours: the handler we replaced, if any */
+    if (prev_interrupt.sa_flags & SA_SIGINFO) {
+        if (prev_interrupt.sa_sigaction) prev_interrupt.sa_sigaction(sig, si, uc);
+    } else if (prev_interrupt.sa_handler != SIG_DFL && prev_interrupt.sa_handler != SIG_IGN) {
+        prev_interrupt.sa_handler(sig);
+    }
+}
+
+/* See vmem.h. */
+int kiln_platform_interrupt_install(kiln_platform_interrupt_fn hook)
+{
+    const int sig = KILN_PLATFORM_INTERRUPT_SIGNAL;
+    struct sigaction cur, sa;
+    int rc = 0;
+    atomic_store(&interrupt_hook, hook);
+    pthread_once(&atfork_once, atfork_init);
+    pthread_mutex_lock(&install_lock);
+    if (sigaction(sig, NULL, &cur) != 0) {
+        rc = -errno;
+    } else if (!((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == interrupt_handler)) {
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = interrupt_handler;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(sig, &sa, &prev_interrupt) != 0) rc = -errno;
+    }
+    pthread_mutex_unlock(&install_lock);
+    return rc;
+}
+
+/* See vmem.h. */
+int kiln_platform_thread_id(void)
+{
+    if (!tls_tid) tls_tid = (int)syscall(SYS_gettid);
+    return tls_tid;
+}
+
+/* See vmem.h. */
+void kiln_platform_interrupt_send(int tid)
+{
+    int saved = errno;
+    if (tid <= 0) return;
+    if (tid == (int)syscall(SYS_gettid)) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, KILN_PLATFORM_INTERRUPT_SIGNAL);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+    }
+    syscall(SYS_tgkill, (int)getpid(), tid, KILN_PLATFORM_INTERRUPT_SIGNAL);
+    errno = saved;
 }
 
 /* See vmem.h. */

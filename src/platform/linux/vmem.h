@@ -11,11 +11,19 @@
  * the action that was installed before it and returns, so the faulting
  * instruction runs again under the previous action (normally: a crash with
  * the usual core dump / sanitizer report).
+ *
+ * Interrupt signal (KILN_PLATFORM_INTERRUPT_SIGNAL, SIGURG: ignored by
+ * default, so a stray one is harmless): one process-wide handler calls the
+ * registered hook with the program counter the thread was interrupted at;
+ * the hook leaves with siglongjmp (it stopped guest code) or returns. It is
+ * how kiln_store_interrupt() stops AOT code that has no polls.
  */
 #ifndef KILN_PLATFORM_LINUX_VMEM_H
 #define KILN_PLATFORM_LINUX_VMEM_H
 
+#include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The system page size in bytes. */
 size_t kiln_platform_page_size(void);
@@ -50,5 +58,34 @@ int kiln_platform_fault_install(kiln_platform_fault_fn hook);
  * -errno. It cannot notice that someone replaced the handler since; callers
  * re-run kiln_platform_fault_install() at coarser points (store creation). */
 int kiln_platform_fault_ready(void);
+
+/* ---- interrupt signal ---------------------------------------------------------- */
+
+#define KILN_PLATFORM_INTERRUPT_SIGNAL SIGURG
+
+/* Called in signal context with the interrupted program counter. Must be
+ * async-signal-safe; may leave with siglongjmp. */
+typedef void (*kiln_platform_interrupt_fn)(uintptr_t pc);
+
+/* Makes the interrupt signal's handler (SA_SIGINFO | SA_ONSTACK |
+ * SA_NODEFER | SA_RESTART: a siglongjmp out of it leaves the signal
+ * unblocked, and system calls it interrupts in host code restart where the
+ * kernel allows) with `hook` the current action, unless it already is. A
+ * signal the hook returns from is passed to the handler installed before
+ * ours, if there was one. Thread-safe. Returns 0 or -errno. */
+int kiln_platform_interrupt_install(kiln_platform_interrupt_fn hook);
+
+/* The calling thread's kernel thread id, cached per thread (a fork child's
+ * cache is reset). Async-signal-safe. */
+int kiln_platform_thread_id(void);
+
+/* Sends the interrupt signal to thread tid of this process (tgkill). When
+ * tid is the calling thread — a signal handler running on the thread it
+ * interrupted — the signal is first blocked in the current mask, so that it
+ * is delivered when that handler returns (sigreturn restores the
+ * interrupted mask) with the interrupted program counter, instead of at
+ * once inside the handler. Only call it that way from a signal handler
+ * that returns normally. Async-signal-safe; errno is preserved. */
+void kiln_platform_interrupt_send(int tid);
 
 #endif

@@ -12,7 +12,9 @@
  */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -34,11 +36,15 @@
 
 extern char **environ;
 
+#define MAX_TEXT 4 /* executable PT_LOAD segments registered per object */
+
 struct kiln_aot_handle {
     void *dl;
     int fd;
     const struct kiln_aot_module *desc;
     const struct kiln_module *mod;
+    uintptr_t text[MAX_TEXT]; /* starts of the ranges registered with
+                                 kiln__aot_text_add (unmetered objects), 0 = none */
 };
 
 const char *kiln_aot_target(void)
@@ -214,7 +220,8 @@ int kiln_aot_compile(const struct kiln_module *mod, const char *out_path,
         rc = kiln_error_set(err, KILN_E_NOMEM, "out of memory");
         goto fail;
     }
-    rc = kiln__aot_translate(mod, digest, nparts, parts, err);
+    rc = kiln__aot_translate_flags(mod, digest, opts && opts->metered ? KILN_AOT_F_METERED : 0,
+                                   nparts, parts, err);
     if (rc < 0) goto fail;
     for (i = 0; i < nparts; i++) {
         snprintf(path, sizeof path, "%s/part%u.c", dir, i);
@@ -339,6 +346,54 @@ fail:
 
 /* ---- load ------------------------------------------------------------------------------ */
 
+/* Drops h's text ranges from the interrupt signal's registry. */
+static void unregister_text(struct kiln_aot_handle *h)
+{
+    for (unsigned i = 0; i < MAX_TEXT; i++)
+        if (h->text[i]) {
+            kiln__aot_text_remove(h->text[i]);
+            h->text[i] = 0;
+        }
+}
+
+/* Registers the executable segments of the mapped object (its program
+ * headers, read from the verified bytes obj[0..len), at the load address
+ * dlinfo reports) as AOT text: the interrupt signal traps code running
+ * there (memory.c). Returns 0 or negative with *err. */
+static int register_text(struct kiln_aot_handle *h, const uint8_t *obj, size_t len,
+                         struct kiln_error *err)
+{
+    Elf64_Ehdr eh;
+    struct link_map *lm = NULL;
+    unsigned n = 0;
+    if (len < sizeof eh) goto bad;
+    memcpy(&eh, obj, sizeof eh);
+    if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > len ||
+        (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > len - eh.e_phoff)
+        goto bad;
+    if (dlinfo(h->dl, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
+        return kiln_error_set(err, KILN_E_IO, "module.aot: no link map for the mapped object");
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        int rc;
+        memcpy(&ph, obj + eh.e_phoff + (size_t)i * sizeof ph, sizeof ph);
+        if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X) || !ph.p_memsz) continue;
+        if (n == MAX_TEXT) goto bad;
+        rc = kiln__aot_text_add((uintptr_t)lm->l_addr + (uintptr_t)ph.p_vaddr,
+                                (size_t)ph.p_memsz);
+        if (rc < 0) {
+            unregister_text(h);
+            return kiln_error_sys(err, -rc, "module.aot: registering its text");
+        }
+        h->text[n++] = (uintptr_t)lm->l_addr + (uintptr_t)ph.p_vaddr;
+    }
+    if (n) return 0;
+bad:
+    unregister_text(h);
+    return kiln_error_set(err, KILN_E_MALFORMED, "module.aot: no executable segment found");
+}
+
 /* Loads an AOT object for mod (see aot.h). */
 int kiln_aot_load(const struct kiln_module *mod, const uint8_t *obj, size_t len,
                   const char *expected_sha256, struct kiln_aot_handle **out,
@@ -417,6 +472,11 @@ int kiln_aot_load(const struct kiln_module *mod, const uint8_t *obj, size_t len,
                             d->target, KILN_AOT_TARGET);
         goto fail;
     }
+    if (d->flags & ~KILN_AOT_F_METERED) {
+        rc = kiln_error_set(err, KILN_E_UNSUPPORTED, "module.aot: unknown descriptor flags %#x",
+                            d->flags);
+        goto fail;
+    }
     kiln_sha256_hex(mod->bytes, mod->nbytes, moddig);
     if (strncmp(d->digest, moddig, 64) != 0 || d->nfuncs != mod->nfuncs - mod->nfunc_imports) {
         rc = kiln_error_set(err, KILN_E_VERIFY,
@@ -429,14 +489,20 @@ int kiln_aot_load(const struct kiln_module *mod, const uint8_t *obj, size_t len,
         rc = kiln_error_set(err, KILN_E_NOMEM, "out of memory");
         goto fail;
     }
-    *d->rt_slot = &kiln__aot_rt;
     h->dl = dl;
     h->fd = fd;
     h->desc = d;
     h->mod = mod;
+    if (!(d->flags & KILN_AOT_F_METERED)) {
+        rc = register_text(h, obj, len, err);
+        if (rc < 0) goto fail;
+    }
+    *d->rt_slot = &kiln__aot_rt;
     *out = h;
     return 0;
 fail:
+    if (h) unregister_text(h);
+    free(h);
     free(back);
     if (dl) dlclose(dl);
     if (fd >= 0) close(fd);
@@ -458,9 +524,16 @@ int kiln_module_attach_aot(struct kiln_module *mod, const struct kiln_aot_handle
 void kiln_aot_free(struct kiln_aot_handle *h)
 {
     if (!h) return;
+    unregister_text(h);
     dlclose(h->dl);
     close(h->fd);
     free(h);
+}
+
+/* Whether h's code polls (see aot.h). */
+bool kiln_aot_metered(const struct kiln_aot_handle *h)
+{
+    return (h->desc->flags & KILN_AOT_F_METERED) != 0;
 }
 
 /* Load-or-fall-back policy (see aot.h). */
@@ -546,9 +619,10 @@ int kiln_aot_compile_cached(struct kiln_module *mod, const char *cache_dir,
     {
         struct kiln__sb k = {0};
         char fp[65];
-        kiln__sb_printf(&k, "%s\n%s\n%s\n%s\n", kiln__aot_translator_text,
+        kiln__sb_printf(&k, "%s\n%s\n%s\n%s\n%s\n", kiln__aot_translator_text,
                         kiln__aot_translator_known_text,
-                        opts && opts->cc ? opts->cc : "cc", opts && opts->opt ? opts->opt : "-O2");
+                        opts && opts->cc ? opts->cc : "cc", opts && opts->opt ? opts->opt : "-O2",
+                        opts && opts->metered ? "metered" : "unmetered");
         for (size_t i = 0; i < kiln__aot_nheaders; i++)
             kiln__sb_printf(&k, "%s\n", kiln__aot_headers[i].text);
         if (k.oom || !k.s) {

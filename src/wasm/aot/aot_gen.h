@@ -17,16 +17,54 @@ extern KX_HIDDEN const struct kiln_aot_rt *kx_rt;
 
 #define KX_TRAP(kind, arg) kx_rt->trap(ex, (kind), (arg))
 
-/* Interruption and fuel, at function entry and loop back-edges. Every
- * function starts with KX_PROLOGUE, which computes the one word a check
- * reads: the store's interrupt flag, or, when fuel is metered (fixed for
- * the whole exec: unlimited fuel is UINT64_MAX and never decremented), a
- * constant 1 so that every check takes the slow path that counts fuel.
- * On x86-64 a check is exactly `cmpl $0, (reg); jne cold` (an asm goto:
- * a volatile C load would cost a separate load and test), and the cold
- * path calls kx_check_slow through kx_check_stub, which preserves every
- * register, so the check does not make the compiler save live values
- * around a call on the hot path. */
+/* KX_METERED (defined by the translator before this header, from
+ * kiln_aot_opts.metered; recorded as KILN_AOT_F_METERED in the descriptor)
+ * selects one of two sets of entry and back-edge macros:
+ *
+ *   metered   interruption and fuel are polled at every function entry and
+ *             loop back-edge, exactly where the interpreter polls, so fuel
+ *             use is the interpreter's to the step;
+ *   unmetered no polls at all. kiln_store_interrupt() stops the code with a
+ *             signal (memory.c: the handler traps when the interrupted PC is
+ *             in the text of an unmetered object); what remains are checks
+ *             in AOT text at the points where code outside the object
+ *             returns into it (trampoline entry, KX_AFTER_HOST, KX_AFTER_RT),
+ *             so a request that arrives while the thread runs kiln code is
+ *             seen before the object can loop again. A store with fuel
+ *             never runs unmetered code (instance.c interprets it).
+ *
+ * Both keep the interpreter's depth limit exactly (leaf callees included)
+ * and the native stack limit. */
+#ifndef KX_METERED
+#error "KX_METERED must be defined (0 or 1) before aot_gen.h"
+#endif
+
+/* the interrupt flag, read where code outside the object returns into it */
+#define KX_INTERRUPTED() (atomic_load_explicit(&ex->store->interrupt, memory_order_relaxed) != 0)
+
+/* After kx_rt->call (host and interpreted callees), in both modes: a
+ * request made during the call traps right after it returns, as in the
+ * interpreter (interp.c checks after every call through kiln__call). */
+#define KX_AFTER_HOST()                                                                            \
+    do {                                                                                           \
+        if (KX_UNLIKELY(KX_INTERRUPTED())) KX_TRAP(KILN_TRAP_INTERRUPTED, ~0u);                    \
+    } while (0)
+#define KX_RT_CALL(c, a, q)                                                                        \
+    do {                                                                                           \
+        kx_rt->call(ex, inst, (c), (a), (q));                                                      \
+        KX_AFTER_HOST();                                                                           \
+    } while (0)
+
+#if KX_METERED
+/* Every function starts with KX_PROLOGUE (leaves) or KX_ENTER, which
+ * computes the one word a check reads: the store's interrupt flag, or,
+ * when fuel is metered (fixed for the whole exec: unlimited fuel is
+ * UINT64_MAX and never decremented), a constant 1 so that every check takes
+ * the slow path that counts fuel. On x86-64 a check is exactly
+ * `cmpl $0, (reg); jne cold` (an asm goto: a volatile C load would cost a
+ * separate load and test), and the cold path calls kx_check_slow through
+ * kx_check_stub, which preserves every register, so the check does not make
+ * the compiler save live values around a call on the hot path. */
 static const int kx_always = 1;
 #define KX_PROLOGUE()                                                                              \
     const int *const kx_poll =                                                                     \
@@ -111,11 +149,12 @@ KX_STUB(kx_leaf_stub, kx_leaf_slow);
         if (KX_UNLIKELY(*(const volatile int *)kx_poll != 0)) kx_leaf_slow(ex, kx_depth + 1);     \
     } while (0)
 #endif
+#endif /* KX_METERED */
 
 /* Entry of a function that calls others: the interpreter's depth limit and
- * the native stack limit, then a check. The depth on entry is kept in a
- * local, and KX_LEAVE stores it back (callees restore what they raised,
- * so this equals a decrement, without the read-modify-write). */
+ * the native stack limit, then (metered) a check. The depth on entry is
+ * kept in a local, and KX_LEAVE stores it back (callees restore what they
+ * raised, so this equals a decrement, without the read-modify-write). */
 #if defined(__x86_64__)
 /* the stack pointer, without making the function set up a frame pointer
  * (as __builtin_frame_address(0) does, which costs rbp) */
@@ -128,13 +167,17 @@ KX_INL uintptr_t kx_sp(void)
 #else
 #define kx_sp() ((uintptr_t)__builtin_frame_address(0))
 #endif
-#define KX_ENTER()                                                                                 \
+#define KX_ENTER_DEPTH()                                                                           \
     const uint32_t kx_depth = ex->depth;                                                           \
     do {                                                                                           \
         if (KX_UNLIKELY(kx_depth >= ex->max_depth || kx_sp() < ex->aot_stack_limit))             \
             KX_TRAP(KILN_TRAP_STACK_EXHAUSTED, ~0u);                                               \
         ex->depth = kx_depth + 1;                                                                  \
-    } while (0);                                                                                   \
+    } while (0)
+
+#if KX_METERED
+#define KX_ENTER()                                                                                 \
+    KX_ENTER_DEPTH();                                                                              \
     const int *const kx_poll = ex->fuel != UINT64_MAX || kx_depth + 1 >= ex->max_depth             \
                                    ? &kx_always                                                    \
                                    : (const int *)&ex->store->interrupt;                           \
@@ -150,6 +193,52 @@ KX_INL uintptr_t kx_sp(void)
                         atomic_load_explicit(&ex->store->interrupt, memory_order_relaxed) != 0))  \
             kx_leaf_slow(ex, ex->depth);                                                           \
     } while (0)
+
+/* the entry polls see a pending request */
+#define KX_TRAMP_CHECK() ((void)0)
+/* memory.grow, table.grow: the polls see a request made meanwhile */
+#define KX_AFTER_RT() ((void)0)
+#else
+/* No prologue, no back-edge polls. A leaf's depth check is made by its
+ * caller: kx_deep (computed once per function) says whether a leaf callee
+ * would be at the depth limit. */
+#define KX_PROLOGUE() ((void)0)
+#define KX_CHECK() ((void)0)
+#define KX_ENTER()                                                                                 \
+    KX_ENTER_DEPTH();                                                                              \
+    const int kx_deep = kx_depth + 1 >= ex->max_depth;                                             \
+    (void)kx_deep
+#define KX_LEAF_CALL()                                                                             \
+    do {                                                                                           \
+        if (KX_UNLIKELY(kx_deep)) KX_TRAP(KILN_TRAP_STACK_EXHAUSTED, ~0u);                         \
+    } while (0)
+#define KX_LEAF_ENTRY()                                                                            \
+    do {                                                                                           \
+        if (KX_UNLIKELY(ex->depth >= ex->max_depth)) KX_TRAP(KILN_TRAP_STACK_EXHAUSTED, ~0u);     \
+    } while (0)
+/* Entry from kiln (kiln__aot_enter published this thread for signals
+ * first): a pending request traps here, in AOT text, before any loop. */
+#define KX_TRAMP_CHECK()                                                                           \
+    do {                                                                                           \
+        if (KX_UNLIKELY(KX_INTERRUPTED())) KX_TRAP(KILN_TRAP_INTERRUPTED, ~0u);                    \
+    } while (0)
+/* after memory.grow / table.grow (kiln code, where the signal is ignored) */
+#define KX_AFTER_RT() KX_AFTER_HOST()
+#endif
+
+/* memory.grow and table.grow through the runtime */
+#define KX_MEMORY_GROW(m, n)                                                                       \
+    ({                                                                                             \
+        int64_t g_ = kx_rt->memory_grow((m), (n));                                                 \
+        KX_AFTER_RT();                                                                             \
+        g_;                                                                                        \
+    })
+#define KX_TABLE_GROW(t, n, v)                                                                     \
+    ({                                                                                             \
+        int64_t g_ = kx_rt->table_grow((t), (n), (v));                                             \
+        KX_AFTER_RT();                                                                             \
+        g_;                                                                                        \
+    })
 
 /* kx_leaf is a per-function constant (enum) emitted by the translator;
  * leaf functions (no calls) have no KX_ENTER and no kx_depth */

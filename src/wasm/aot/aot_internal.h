@@ -29,6 +29,12 @@ void kiln__sb_free(struct kiln__sb *b);
  * KILN_E_UNSUPPORTED). */
 int kiln__aot_translate(const struct kiln_module *mod, const char *digest_hex, unsigned nparts,
                         struct kiln__sb *parts, struct kiln_error *err);
+/* The same with KILN_AOT_F_* flags (aot_rt.h): KILN_AOT_F_METERED emits
+ * interrupt and fuel polls (kiln_aot_opts.metered); kiln__aot_translate
+ * is flags 0 (no polls). The flags are recorded in the descriptor. */
+int kiln__aot_translate_flags(const struct kiln_module *mod, const char *digest_hex,
+                              uint32_t flags, unsigned nparts, struct kiln__sb *parts,
+                              struct kiln_error *err);
 
 /* translate.c, for translate_known.c: the immediate kind (KILN__IMM_*) of
  * the opcode whose first byte is b (code: the sub-opcode after 0xfc/0xfd,

@@ -14,6 +14,8 @@
  *   - native: the typed C function (ex, inst, params...) -> result (one
  *     value, or a struct of results for multi-value), called directly by
  *     other AOT code (call_indirect, imports) once the type id matched.
+ * The descriptor's flags say how the code was compiled (KILN_AOT_F_METERED:
+ * interrupt and fuel polls; 0: none, interruption by signal).
  * Invariants the generated code relies on: linear memory 0 never moves and
  * base + u32 + u32 offset + 16 is inside the reservation (guard region), so
  * loads and stores are unchecked; ex->depth counts wasm frames exactly like
@@ -32,7 +34,8 @@
 #include "wasm/runtime.h"
 #include "wasm/simd.h"
 
-#define KILN_AOT_ABI 1u
+/* 2: descriptor flags (KILN_AOT_F_METERED); unmetered code has no polls */
+#define KILN_AOT_ABI 2u
 
 /* Target triple, as seen by whichever compiler compiles this header. */
 #if defined(__x86_64__) && defined(__linux__)
@@ -81,7 +84,15 @@ struct kiln_aot_module {
     uint32_t nfuncs;      /* defined functions */
     const struct kiln_aot_func *funcs;
     const struct kiln_aot_rt **rt_slot; /* where the loader stores its callbacks */
+    uint32_t flags;       /* KILN_AOT_F_* the code was compiled with */
 };
+
+/* The code polls the interrupt flag and counts fuel at every function entry
+ * and loop back-edge, exactly where the interpreter does (kiln compile
+ * --metered). Without it the code has no polls: interruption is delivered
+ * by a signal (docs/aot.md, "Interruption"), and a store with fuel runs the
+ * module interpreted instead. */
+#define KILN_AOT_F_METERED 1u
 
 /* ---- helpers for generated code ------------------------------------------------ */
 #define KX_UNLIKELY(x) __builtin_expect(!!(x), 0)

@@ -15,6 +15,18 @@
  * Stack: ex->depth counts frames like the interpreter; in addition the
  * native stack pointer must stay above ex->aot_stack_limit, computed once
  * per thread from its stack bounds with a margin for host code.
+ *
+ * Interruption (unmetered code has no polls; docs/aot.md "Interruption"):
+ * while a thread runs a store's AOT code, store->aot_tid holds its id, so
+ * kiln_store_interrupt() can signal it. kiln__aot_enter publishes it (the
+ * outermost entry for the store on this thread) and restores the previous
+ * value on return; rt_call clears it while AOT code calls out (host and
+ * interpreted functions poll themselves, and a signal there could only
+ * interrupt host system calls) and restores it afterwards. A trap skips
+ * these restores; call_slots (instance.c) restores the value it found.
+ * After publishing, the thread fences and the code it returns to checks the
+ * flag in AOT text (trampoline entry, KX_AFTER_HOST), pairing with the
+ * flag-then-id order of kiln_store_interrupt: a request is never lost.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -64,9 +76,16 @@ static __attribute__((noreturn)) void rt_trap(struct kiln__exec *ex, int kind, u
 static void rt_call(struct kiln__exec *ex, struct kiln_instance *caller, struct kiln_func *f,
                     const uint64_t *args, uint64_t *res)
 {
-    int rc;
+    struct kiln_store *s = ex->store;
+    int rc, tid = atomic_load_explicit(&s->aot_tid, memory_order_relaxed);
     ex->inst = caller;
+    if (tid) atomic_store_explicit(&s->aot_tid, 0, memory_order_relaxed);
     rc = kiln__call(ex, f, args, res);
+    if (tid) {
+        /* republish, then the caller checks the flag (KX_AFTER_HOST) */
+        atomic_store_explicit(&s->aot_tid, tid, memory_order_relaxed);
+        atomic_thread_fence(memory_order_seq_cst);
+    }
     ex->inst = caller;
     if (rc != 0) {
         if (ex->trap && (ex->trap->kind != rc || !ex->trap->msg[0])) {
@@ -111,8 +130,19 @@ const struct kiln_aot_rt kiln__aot_rt = {
 int kiln__aot_enter(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
                     uint64_t *res)
 {
+    struct kiln_store *s = ex->store;
+    int self = kiln__thread_id();
+    int prev = atomic_load_explicit(&s->aot_tid, memory_order_relaxed);
+    int rc;
     if (!ex->aot_stack_limit) ex->aot_stack_limit = stack_limit();
-    return f->aot->tramp(ex, f->inst, args, res);
+    if (prev != self) {
+        /* publish, then the trampoline checks the flag (KX_TRAMP_CHECK) */
+        atomic_store_explicit(&s->aot_tid, self, memory_order_relaxed);
+        atomic_thread_fence(memory_order_seq_cst);
+    }
+    rc = f->aot->tramp(ex, f->inst, args, res);
+    if (prev != self) atomic_store_explicit(&s->aot_tid, prev, memory_order_relaxed);
+    return rc;
 }
 
 /* Host-function pointer of AOT functions; only reached by a caller that
