@@ -16,7 +16,9 @@
  * --aot: every module that becomes a unit is also compiled ahead of time
  * (kiln_aot_compile: wasm -> C -> cc -O2 -> shared object) and the object is
  * packed into the unit as its module.aot region, with the target triple and
- * the compiler identity in the signed manifest (docs/aot.md "AOT in units").
+ * the compiler identity in the signed manifest (docs/aot.md "AOT in units";
+ * --metered compiles objects with fuel and interrupt polls, and the
+ * identity then ends in " --metered").
  * Objects are cached in DIR/<module sha256>-<fingerprint>.so, where the
  * fingerprint covers this kiln binary (translator), the AOT ABI, the target
  * and the compiler identity, so a second convert reuses them and any change
@@ -72,6 +74,8 @@ static void usage(FILE *f)
             "                       sign the native object into the unit (docs/aot.md)\n"
             "  --aot-cache DIR      AOT object cache (default: $XDG_CACHE_HOME/kiln/aot or\n"
             "                       ~/.cache/kiln/aot)\n"
+            "  --metered            with --aot: objects poll for interruption and count fuel\n"
+            "                       like the interpreter (kiln compile --metered; slower)\n"
             "  --json               print the conversion report as JSON\n" KILN_IMAGE_OPTIONS_HELP);
 }
 
@@ -156,9 +160,11 @@ extern char **environ;
 /* State of --aot for one conversion. */
 struct aot_ctx {
     int on;
+    int metered;        /* kiln_aot_opts.metered (--metered) */
     int tty;            /* progress on stderr */
     char dir[PATH_MAX]; /* the object cache */
-    char compiler[256]; /* "cc (Debian 12.2.0-14) 12.2.0 -O2", for the manifest */
+    char compiler[256]; /* "cc (Debian 12.2.0-14) 12.2.0 -O2", for the manifest
+                           (+ " --metered" for objects with fuel polls) */
     char fp[17];        /* cache key part: tool, ABI, target, compiler */
     const char *path;   /* the file being compiled (progress) */
     double compile_s;   /* cold compile time, seconds */
@@ -246,7 +252,7 @@ static int aot_init(struct aot_ctx *a, const char *cache, struct kiln_error *err
         fprintf(stderr, "kiln convert: --aot needs a C compiler: `cc --version` failed\n");
         return -1;
     }
-    snprintf(a->compiler, sizeof a->compiler, "%s -O2", id);
+    snprintf(a->compiler, sizeof a->compiler, "%s -O2%s", id, a->metered ? " --metered" : "");
     if (aot_cache_dir(a, cache) < 0) return -1;
     /* the translator is part of this binary: its digest keys the cache */
     if (kiln_trust_read_file("/proc/self/exe", (uint64_t)1 << 30, &exe, &exe_len, err) < 0) {
@@ -282,6 +288,7 @@ static int aot_object(struct aot_ctx *a, const char *path, const uint8_t *wasm, 
         struct timespec t0, t1;
         int r;
         memset(&o, 0, sizeof o);
+        o.metered = a->metered != 0;
         o.progress = aot_progress;
         o.progress_arg = a;
         a->path = path;
@@ -330,7 +337,18 @@ struct unit_out {
 
 static int cmd_convert(int argc, char **argv)
 {
-    enum { O_KEY = 300, O_FORMAT, O_TAG, O_POLICY, O_STUB, O_NATIVE, O_JSON, O_AOT, O_AOTCACHE };
+    enum {
+        O_KEY = 300,
+        O_FORMAT,
+        O_TAG,
+        O_POLICY,
+        O_STUB,
+        O_NATIVE,
+        O_JSON,
+        O_AOT,
+        O_AOTCACHE,
+        O_METERED
+    };
     static const struct option opts[] = {KILN_IMAGE_LONGOPTS,
                                          {"output", required_argument, NULL, 'o'},
                                          {"key", required_argument, NULL, O_KEY},
@@ -342,6 +360,7 @@ static int cmd_convert(int argc, char **argv)
                                          {"json", no_argument, NULL, O_JSON},
                                          {"aot", no_argument, NULL, O_AOT},
                                          {"aot-cache", required_argument, NULL, O_AOTCACHE},
+                                         {"metered", no_argument, NULL, O_METERED},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct kiln_image_options opt;
@@ -420,6 +439,9 @@ static int cmd_convert(int argc, char **argv)
         case O_AOTCACHE:
             aot_cache = optarg;
             break;
+        case O_METERED:
+            aot.metered = 1;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -431,6 +453,10 @@ static int cmd_convert(int argc, char **argv)
     if (argc - optind != 1 || !out || !nkeys) {
         if (!out || !nkeys) fprintf(stderr, "kiln convert: -o OUT and --key KEY are required\n");
         usage(stderr);
+        return 2;
+    }
+    if (aot.metered && !aot.on) {
+        fprintf(stderr, "kiln convert: --metered needs --aot\n");
         return 2;
     }
     if (!notconv || !unitsj || !subjects) goto nomem;
