@@ -14,7 +14,9 @@
  *     an "aot" audit event with the reason — or refuse when the policy says
  *     "engine": {"requireAot": true} (docs/policy.md);
  *   - a digest mismatch or an object made from another module is always a
- *     refusal, whatever the policy.
+ *     refusal, whatever the policy;
+ *   - a store that meters fuel (kiln_unit_module_load_ex) needs an object
+ *     compiled with --metered; an unmetered one is another fallback.
  * Every outcome writes one "aot" audit event (status attached | interpreter
  * | refused, docs/audit.md) when vk has an audit sink.
  *
@@ -52,5 +54,22 @@
 int kiln_unit_module_load(const struct kiln_unit *unit, const struct kiln_vk_policy *pol,
                           struct kiln_vk *vk, struct kiln_module **mod_out,
                           struct kiln_aot_handle **aot_out, struct kiln_error *err);
+
+/* Options of kiln_unit_module_load_ex. Zero-initialise. */
+struct kiln_unit_load_opts {
+    /* the kiln_store_config.fuel the module will run with. Nonzero needs an
+     * AOT object compiled with fuel polls (kiln compile --metered): an
+     * unmetered one falls back to the interpreter like the other fallbacks
+     * (audit "aot" "interpreter" with the reason; refused under
+     * "engine.requireAot"), so metering is never lost. */
+    uint64_t fuel;
+};
+
+/* kiln_unit_module_load with options (NULL = all zero, the same as
+ * kiln_unit_module_load). */
+int kiln_unit_module_load_ex(const struct kiln_unit *unit, const struct kiln_vk_policy *pol,
+                             struct kiln_vk *vk, const struct kiln_unit_load_opts *opts,
+                             struct kiln_module **mod_out, struct kiln_aot_handle **aot_out,
+                             struct kiln_error *err);
 
 #endif

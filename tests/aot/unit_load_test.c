@@ -29,6 +29,11 @@
  *   noexec     load through the unit path, then harden (seccomp no-JIT):
  *              the native code still runs, nothing new can be mapped
  *              executable (anonymous, RW->RX, a second AOT object)
+ *   fuel       kiln_unit_module_load_ex for a store with fuel: an object
+ *              without fuel polls (the default) falls back to the
+ *              interpreter with the reason in the audit log, is refused
+ *              under requireAot; an object compiled --metered is attached;
+ *              the guest runs with fuel either way
  *
  * AOT objects are compiled once into WORKDIR/cache (keyed by module digest).
  */
@@ -75,25 +80,35 @@ static uint8_t *read_file(const char *path, size_t *len)
     return b;
 }
 
-/* The AOT object of wasm (compiled once into WORKDIR/cache). */
-static uint8_t *aot_object(const uint8_t *wasm, size_t wasm_len, size_t *len)
+/* The AOT object of wasm (compiled once into WORKDIR/cache, per engine
+ * AOT ABI), with fuel polls if metered. */
+static uint8_t *aot_object_mode(const uint8_t *wasm, size_t wasm_len, bool metered, size_t *len)
 {
     char dig[65], dir[4096], path[4200];
     struct kiln_error err = {0};
+    struct kiln_aot_opts o;
+    memset(&o, 0, sizeof o);
+    o.metered = metered;
     kiln_sha256_hex(wasm, wasm_len, dig);
     snprintf(dir, sizeof dir, "%s/cache", work);
     (void)mkdir(dir, 0755);
-    snprintf(path, sizeof path, "%s/%s.so", dir, dig);
+    snprintf(path, sizeof path, "%s/%s-abi%u%s.so", dir, dig, kiln_aot_abi(),
+             metered ? "-metered" : "");
     if (access(path, R_OK) != 0) {
         struct kiln_module *m = NULL;
         if (kiln_module_new(wasm, wasm_len, NULL, &m, &err) < 0 ||
-            kiln_aot_compile(m, path, NULL, &err) < 0) {
+            kiln_aot_compile(m, path, &o, &err) < 0) {
             fprintf(stderr, "compile: %s\n", err.msg);
             exit(1);
         }
         kiln_module_free(m);
     }
     return read_file(path, len);
+}
+
+static uint8_t *aot_object(const uint8_t *wasm, size_t wasm_len, size_t *len)
+{
+    return aot_object_mode(wasm, wasm_len, false, len);
 }
 
 /* Builds and verifies a unit of wasm with (optionally) obj as module.aot,
@@ -180,15 +195,22 @@ static char *slurp(const char *name, const char *ext)
     return (char *)read_file(p, &len);
 }
 
-/* Runs mod's _start on vk; returns the exit status. */
+/* The fuel the next expect() loads and runs with (0 = none). */
+static uint64_t g_fuel;
+
+/* Runs mod's _start on vk (with g_fuel); returns the exit status. */
 static int run(struct kiln_vk *vk, const struct kiln_module *mod)
 {
     struct kiln_wasi *w = NULL;
-    struct kiln_store *store = kiln_store_new(NULL);
+    struct kiln_store_config cfg;
+    struct kiln_store *store;
     struct kiln_error err = {0};
     struct kiln_trap trap;
     char *argv[] = {(char *)"hello", NULL};
     int r;
+    kiln_store_config_default(&cfg);
+    cfg.fuel = g_fuel;
+    store = kiln_store_new(&cfg);
     memset(&trap, 0, sizeof trap);
     if (kiln_wasi_new(vk, 1, argv, 0, NULL, &w, &err) < 0) {
         fprintf(stderr, "wasi: %s\n", err.msg);
@@ -280,7 +302,8 @@ static void expect(const char *name, struct kiln_unit *u, const char *pol_json, 
     struct kiln_aot_handle *h = NULL;
     struct kiln_error err = {0};
     char want[64], *log, *out;
-    int rc = kiln_unit_module_load(u, pol, vk, &mod, &h, &err);
+    struct kiln_unit_load_opts lo = {.fuel = g_fuel};
+    int rc = kiln_unit_module_load_ex(u, pol, vk, &lo, &mod, &h, &err);
     if (want_rc == 0) {
         CHECK(rc == 0, "%s: load failed: %s", name, err.msg);
         if (rc == 0) {
@@ -314,6 +337,8 @@ static void expect(const char *name, struct kiln_unit *u, const char *pol_json, 
     if (strcmp(audit_status, "attached") == 0)
         CHECK(strstr(log, "\"status\":\"interpreter\"") == NULL, "%s: fallback note in %s", name,
               log);
+    if (msg_part && want_rc == 0)
+        CHECK(strstr(log, msg_part) != NULL, "%s: audit log lacks '%s':\n%s", name, msg_part, log);
     if (!failures) printf("%s: ok; audit: %s", name, strstr(log, "\"event\":\"aot\""));
     free(log);
 }
@@ -356,6 +381,23 @@ int main(int argc, char **argv)
             kiln_module_free(mod);
         }
         kiln_unit_free(u);
+    } else if (!strcmp(sc, "fuel")) {
+        size_t mobj_len;
+        uint8_t *mobj = aot_object_mode(hello, hello_len, true, &mobj_len);
+        struct kiln_unit *u = make_unit(hello, hello_len, obj, obj_len, kiln_aot_target(), NULL, 0);
+        struct kiln_unit *mu =
+            make_unit(hello, hello_len, mobj, mobj_len, kiln_aot_target(), NULL, 0);
+        g_fuel = (uint64_t)1 << 40;
+        expect("fuel-unmetered", u, PREFER, 0, false, "interpreter", "no fuel polls");
+        expect("fuel-unmetered-require", u, REQUIRE, KILN_E_DENIED, false, "refused",
+               "no fuel polls");
+        expect("fuel-metered", mu, REQUIRE, 0, true, "attached", NULL);
+        g_fuel = 0;
+        expect("nofuel-unmetered", u, REQUIRE, 0, true, "attached", NULL);
+        expect("nofuel-metered", mu, NULL, 0, true, "attached", NULL);
+        kiln_unit_free(u);
+        kiln_unit_free(mu);
+        free(mobj);
     } else if (!strcmp(sc, "fallback")) {
         struct kiln_unit *u = make_unit(hello, hello_len, NULL, 0, NULL, NULL, 0);
         expect("fallback", u, NULL, 0, false, "interpreter", NULL);

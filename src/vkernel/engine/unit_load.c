@@ -10,6 +10,8 @@
  *     is then mapped, so nothing can change between check and map;
  *   - a digest mismatch (KILN_E_VERIFY) refuses whatever the policy says;
  *   - with "engine.requireAot" no path ends in the interpreter;
+ *   - a module that will run with fuel (kiln_unit_module_load_ex) never gets
+ *     an object without fuel polls attached: that is a fallback too;
  *   - every outcome writes exactly one "aot" audit event; a refusal by
  *     "engine.requireAot" also writes a "deny" event (call "aot", rule
  *     "$.engine.requireAot"), which the audit level "denials" keeps.
@@ -61,6 +63,15 @@ int kiln_unit_module_load(const struct kiln_unit *unit, const struct kiln_vk_pol
                           struct kiln_vk *vk, struct kiln_module **mod_out,
                           struct kiln_aot_handle **aot_out, struct kiln_error *err)
 {
+    return kiln_unit_module_load_ex(unit, pol, vk, NULL, mod_out, aot_out, err);
+}
+
+/* The same with options; see unit_load.h. */
+int kiln_unit_module_load_ex(const struct kiln_unit *unit, const struct kiln_vk_policy *pol,
+                             struct kiln_vk *vk, const struct kiln_unit_load_opts *opts,
+                             struct kiln_module **mod_out, struct kiln_aot_handle **aot_out,
+                             struct kiln_error *err)
+{
     const struct kiln_manifest *m;
     struct kiln_module *mod = NULL;
     struct kiln_aot_handle *h = NULL;
@@ -108,6 +119,14 @@ int kiln_unit_module_load(const struct kiln_unit *unit, const struct kiln_vk_pol
                 goto fail;
             }
             snprintf(why, sizeof why, "the AOT payload is not usable here: %s", local.msg);
+            h = NULL;
+        } else if (h != NULL && opts != NULL && opts->fuel != 0 && !kiln_aot_metered(h)) {
+            /* its code has no fuel polls: running it would lose metering */
+            snprintf(why, sizeof why,
+                     "the AOT payload has no fuel polls (compiled without --metered) and the "
+                     "store meters fuel");
+            kiln_module_attach_aot(mod, NULL, NULL);
+            kiln_aot_free(h);
             h = NULL;
         }
     }
