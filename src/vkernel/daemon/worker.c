@@ -13,7 +13,11 @@
  * directly.
  *
  * Connections: after HELLO each one has a "shadow" struct kiln_vk — the
- * container root mounted at "/", the container's policy, its audit log.
+ * container root mounted at "/", the process's policy, the container's audit
+ * log. A process's policy is the container's, intersected
+ * (kiln_vk_policy_intersect) with the unit's own signed policy when the unit
+ * has one: a unit never gets more than its author granted it, nor more than
+ * the container (or, for a spawned unit, its spawner) grants.
  * Forwarded calls run through the same core functions as in the embedded
  * placement; new fds go back by SCM_RIGHTS. Directory handles stay open in
  * the shadow table; files and sockets are released once sent.
@@ -26,11 +30,13 @@
  * (C_IDLE). The parent closes the control channel when no connection is in
  * flight, and the worker exits.
  *
- *   spawn:  guest SPAWN -> policy exec list, open beneath root, copy into a
- *           sealed memfd, digest, verify (trust store) -> pid allocated,
- *           socketpair; C_EXEC to the parent (memfd, unit's socket end,
- *           stdio) -> parent forks/execs `kiln exec --kilnd fd:4` ->
- *           C_EXECED (host pid, pidfd) -> reply pid to the guest.
+ *   spawn:  guest SPAWN -> the spawner's exec list, open beneath root, copy
+ *           into a sealed memfd, digest, verify (trust store) -> the child's
+ *           policy: intersect(spawner's policy, the unit's own signed
+ *           policy) -> pid allocated, socketpair; C_EXEC to the parent
+ *           (memfd, unit's socket end, stdio) -> parent forks/execs `kiln
+ *           exec --kilnd fd:4` -> C_EXECED (host pid, pidfd) -> reply pid to
+ *           the guest.
  *   wait:   answered at once if a child is done, else when one becomes done
  *           (deferred reply; kilnd never blocks).
  *   kill:   pidfd_send_signal to a live process of this container only.
@@ -75,6 +81,7 @@ struct wproc {
     char abi[64];      /* guest ABI it presented */
     char sha256[65];   /* digest kilnd computed ("" = none given) */
     char signer[65];   /* key id of the verified signer ("" = unsigned module) */
+    char policy[72];   /* the policy it ran under: "sha256:<hex>" or "builtin:permissive" */
     int64_t start_ns, end_ns;
     int code; /* exit code (valid when exited or reaped) */
     int sig;  /* terminating signal, 0 = none */
@@ -104,6 +111,10 @@ struct wconn {
     int wait_pid;
     bool spawn_pending;
     struct kilnd_hdr spawn_q;
+    /* the process's policy: prebound connections get it from the spawn (owned until HELLO);
+     * derived: an intersection, not the container's registered policy */
+    struct kiln_vk_policy *spawn_policy;
+    bool derived;
 };
 
 struct worker {
@@ -121,10 +132,7 @@ struct worker {
     int64_t run_start_ns;
     struct kiln__counter sys[KILN_VK_SYS__COUNT];
     uint64_t denials;
-    json_t *abi;  /* ABI call name -> count */
-    json_t *exec; /* the policy's "exec" array, NULL = none; exec_any: built-in policy */
-    bool exec_any;
-    bool exec_digests; /* the exec list has "sha256:" entries */
+    json_t *abi; /* ABI call name -> count */
     bool idle_sent;
     uint8_t *in; /* KILND_CTL_MAX + 1 */
 };
@@ -262,8 +270,10 @@ static void proc_update(struct worker *w, struct wproc *p)
 
 /* ---- the unit digest ---- */
 
-/* Digest of the unit file behind fd and, for a signed unit, its signer. */
-static int digest_unit(struct worker *w, int fd, struct wproc *p, const char **why)
+/* Digest of the unit file behind fd and, for a signed unit, its signer and a
+ * malloc'd copy of its signed policy (*pol, NULL when it has none). */
+static int digest_unit(struct worker *w, int fd, struct wproc *p, uint8_t **pol, size_t *pol_len,
+                       const char **why)
 {
     crypto_hash_sha256_state st;
     uint8_t buf[65536], d[32];
@@ -296,11 +306,85 @@ static int digest_unit(struct worker *w, int fd, struct wproc *p, const char **w
             return -EACCES;
         }
         snprintf(p->signer, sizeof p->signer, "%s", u->signer_keyid);
+        if (u->policy != NULL && (*pol = malloc(u->policy_len + 1)) != NULL) {
+            memcpy(*pol, u->policy, u->policy_len);
+            *pol_len = u->policy_len;
+        }
         free(u->data);
         kiln_statement_clear(&u->statement);
         free(u->signer_label);
         free(u);
+        if (*pol_len > 0 && *pol == NULL) {
+            *why = "out of memory";
+            return -ENOMEM;
+        }
     }
+    return 0;
+}
+
+/* ---- whose policy ---- */
+
+/* The policy a unit runs under (docs/guest-proc.md, "Whose policy"): outer (the container's
+ * or the spawner's, NULL = permissive; outer_derived: itself an intersection) intersected
+ * with the unit's own signed policy text own (NULL = none). *out (NULL = permissive) and
+ * *derived are set on success; *why names a refusal. Returns 0 or -errno. */
+static int unit_policy(const struct kiln__kilnd_ct *ct, struct kiln_vk_policy *outer,
+                       bool outer_derived, const uint8_t *own, size_t own_len,
+                       struct kiln_vk_policy **out, bool *derived, const char **why)
+{
+    struct kiln_vk_policy *up = NULL;
+    struct kiln_error err;
+    bool narrowed;
+    int r;
+    memset(&err, 0, sizeof err);
+    if (own != NULL && !outer_derived && ct->policy_text != NULL && own_len == ct->policy_len &&
+        memcmp(own, ct->policy_text, own_len) == 0)
+        own = NULL; /* the container's own policy (a kiln-oci entry unit): nothing to narrow */
+    if (own != NULL &&
+        kiln_vk_policy_parse((const char *)own, own_len, "unit policy.json", &up, &err) < 0) {
+        *why = "the unit's signed policy does not parse";
+        return -EACCES;
+    }
+    if (up != NULL) {
+        kiln__policy_set_label(up, "unit");
+        if (outer != NULL) kiln__policy_set_label(outer, outer_derived ? NULL : "container");
+    }
+    narrowed = up != NULL;
+    r = kiln_vk_policy_intersect(outer, up, out, &err);
+    if (outer != NULL) kiln__policy_set_label(outer, NULL);
+    kiln_vk_policy_free(up);
+    if (r < 0) {
+        *why = "out of memory";
+        return -ENOMEM;
+    }
+    *derived = outer_derived || narrowed;
+    return 0;
+}
+
+/* The document and identity of a process's policy: for the container's registered policy its
+ * text (not copied) and digest; for an intersection its canonical document (malloc'd in
+ * *owned) and that document's digest. id gets "sha256:<hex>" or "builtin:permissive". */
+static int policy_doc(const struct kiln__kilnd_ct *ct, const struct kiln_vk_policy *p, bool derived,
+                      const char **text, size_t *len, char **owned, char id[72])
+{
+    uint8_t d[32];
+    struct kiln_error err;
+    *owned = NULL;
+    if (!derived || p == NULL) {
+        *text = p ? ct->policy_text : NULL;
+        *len = p ? ct->policy_len : 0;
+        if (p)
+            snprintf(id, 72, "sha256:%s", ct->policy_sha256);
+        else
+            snprintf(id, 72, "builtin:permissive");
+        return 0;
+    }
+    memset(&err, 0, sizeof err);
+    if (kiln_vk_policy_to_json(p, owned, len, &err) < 0) return -ENOMEM;
+    *text = *owned;
+    crypto_hash_sha256(d, (const uint8_t *)*owned, *len);
+    memcpy(id, "sha256:", 7);
+    hex(d, 32, id + 7);
     return 0;
 }
 
@@ -353,29 +437,22 @@ static int temp_socket(struct wconn *c, int *fds, int nfds)
 
 /* ---- processes: spawn, wait, kill ---- */
 
-/* Does the policy's exec list allow the unit at guest path with digest? */
-static bool exec_allowed(struct worker *w, const char *path, const char *sha256, const char **rule)
+/* Does the spawner's policy (its exec list) allow the unit at guest path with digest? */
+static bool exec_allowed(const struct kiln_vk_policy *pol, const char *path, const char *sha256,
+                         const char **rule)
 {
     static char jp[40];
-    size_t i;
-    json_t *e;
-    if (w->exec_any) {
+    int i;
+    if (pol == NULL) {
         *rule = "builtin:permissive";
         return true;
     }
-    *rule = "default:none";
-    json_array_foreach(w->exec, i, e)
-    {
-        const char *s = json_string_value(e);
-        if (s == NULL) continue;
-        if ((s[0] == '/' && strcmp(s, path) == 0) ||
-            (strncmp(s, "sha256:", 7) == 0 && sha256 != NULL && strcmp(s + 7, sha256) == 0)) {
-            snprintf(jp, sizeof jp, "$.exec[%zu]", i);
-            *rule = jp;
-            return true;
-        }
+    if (kiln__policy_exec_allowed(pol, path, sha256, &i)) {
+        snprintf(jp, sizeof jp, "$.exec[%d]", i);
+        *rule = jp;
+        return true;
     }
-    if (w->exec != NULL) *rule = "$.exec";
+    *rule = kiln__policy_exec_count(pol) > 0 ? "$.exec" : "default:none";
     return false;
 }
 
@@ -439,14 +516,18 @@ static int sealed_bytes(const char *name, const uint8_t *data, size_t len)
 
 /* Prepares the module of a spawn: opens path beneath the root through the
  * shadow vk (filesystem rules apply), copies it into a sealed memfd, checks
- * the exec list, verifies a kiln unit (its wasm payload becomes the module)
- * or accepts a plain module (unless signed units are required). Fills
- * p->sha256/signer. Returns the module memfd or -errno (audited). */
+ * the spawner's exec list, verifies a kiln unit (its wasm payload becomes the
+ * module) or accepts a plain module (unless signed units are required), and
+ * works out the child's policy: intersect(the spawner's, the unit's own
+ * signed policy) into *eff (NULL = permissive) and *derived. Fills
+ * p->sha256/signer/policy. Returns the module memfd or -errno (audited). */
 static int spawn_module(struct worker *w, struct wconn *c, const char *path, size_t len,
-                        struct wproc *p)
+                        struct wproc *p, struct kiln_vk_policy **eff, bool *derived)
 {
-    uint8_t d[32], magic[4];
-    const char *rule = NULL, *why = NULL;
+    uint8_t d[32], magic[4], *own = NULL;
+    const char *rule = NULL, *why = NULL, *ptext;
+    char *pdoc = NULL, own_id[72] = "";
+    size_t own_len = 0, plen;
     off_t size = 0;
     int g, m, e;
     char gpath[PATH_MAX];
@@ -454,7 +535,8 @@ static int spawn_module(struct worker *w, struct wconn *c, const char *path, siz
         return -EINVAL;
     memcpy(gpath, path, len);
     gpath[len] = 0;
-    if (!w->exec_digests && !exec_allowed(w, gpath, NULL, &rule)) {
+    if ((c->vk->policy == NULL || !kiln__policy_exec_digests(c->vk->policy)) &&
+        !exec_allowed(c->vk->policy, gpath, NULL, &rule)) {
         /* no digest entries: the path alone decides, before reading anything */
         kiln__audit_deny(c->vk, "execve", gpath, EACCES, rule);
         c->vk->denials++;
@@ -468,7 +550,7 @@ static int spawn_module(struct worker *w, struct wconn *c, const char *path, siz
     hex(d, 32, p->sha256);
     snprintf(p->unit, sizeof p->unit, "%s", gpath);
     snprintf(p->abi, sizeof p->abi, "wasi_snapshot_preview1");
-    if (!exec_allowed(w, gpath, p->sha256, &rule)) {
+    if (!exec_allowed(c->vk->policy, gpath, p->sha256, &rule)) {
         kiln__audit_deny(c->vk, "execve", gpath, EACCES, rule);
         c->vk->denials++;
         e = -EACCES;
@@ -491,7 +573,20 @@ static int spawn_module(struct worker *w, struct wconn *c, const char *path, siz
         snprintf(p->signer, sizeof p->signer, "%s", u->signer_keyid);
         if (u->statement.has_manifest && u->statement.manifest.guest_abi)
             snprintf(p->abi, sizeof p->abi, "%s", u->statement.manifest.guest_abi);
+        if (u->policy != NULL) { /* the author's least privilege, covered by the signature */
+            crypto_hash_sha256(d, u->policy, u->policy_len);
+            memcpy(own_id, "sha256:", 7);
+            hex(d, 32, own_id + 7);
+            if ((own = malloc(u->policy_len + 1)) != NULL) {
+                memcpy(own, u->policy, u->policy_len);
+                own_len = u->policy_len;
+            }
+        }
         pm = u->wasm != NULL ? sealed_bytes("kiln-spawn-wasm", u->wasm, u->wasm_len) : -ENOEXEC;
+        if (u->policy != NULL && own == NULL && pm >= 0) {
+            close(pm);
+            pm = -ENOMEM;
+        }
         free(u->data);
         kiln_statement_clear(&u->statement);
         free(u->signer_label);
@@ -514,14 +609,34 @@ static int spawn_module(struct worker *w, struct wconn *c, const char *path, siz
         e = -ENOEXEC;
         goto fail;
     }
-    if (kiln__audit_grants(c->vk)) {
-        char jp[PATH_MAX + 16], sj[80];
-        snprintf(sj, sizeof sj, p->signer[0] ? "\"%s\"" : "null", p->signer);
-        kiln__audit(c->vk, "spawn", "\"path\":%s,\"sha256\":\"%s\",\"signer\":%s,\"rule\":\"%s\"",
-                    kiln__json_str(jp, sizeof jp, gpath), p->sha256, sj, rule);
+    /* the child's policy: never more than the spawner's, never more than its own */
+    e = unit_policy(w->ct, c->vk->policy, c->derived, own, own_len, eff, derived, &why);
+    if (e == -EACCES) {
+        logf_(w, "container %s: spawn of %s refused: %s", w->ct->id, gpath, why);
+        kiln__audit_deny(c->vk, "execve", gpath, EACCES, "trust:unit policy does not parse");
+        c->vk->denials++;
     }
+    if (e < 0) goto fail;
+    if (policy_doc(w->ct, *eff, *derived, &ptext, &plen, &pdoc, p->policy) < 0) {
+        kiln_vk_policy_free(*eff);
+        *eff = NULL;
+        e = -ENOMEM;
+        goto fail;
+    }
+    if (kiln__audit_grants(c->vk)) {
+        char jp[PATH_MAX + 16], sj[80], uj[80];
+        snprintf(sj, sizeof sj, p->signer[0] ? "\"%s\"" : "null", p->signer);
+        snprintf(uj, sizeof uj, own_id[0] ? "\"%s\"" : "null", own_id);
+        kiln__audit(c->vk, "spawn",
+                    "\"path\":%s,\"sha256\":\"%s\",\"signer\":%s,\"rule\":\"%s\","
+                    "\"policy\":\"%s\",\"unitPolicy\":%s",
+                    kiln__json_str(jp, sizeof jp, gpath), p->sha256, sj, rule, p->policy, uj);
+    }
+    free(pdoc);
+    free(own);
     return m;
 fail:
+    free(own);
     close(m);
     return e;
 }
@@ -533,6 +648,8 @@ static int handle_spawn(struct worker *w, struct wconn *c, const struct kilnd_ca
     struct wproc *par = &w->procs[c->proc], *p;
     json_t *o = NULL, *argv = NULL, *env = NULL, *dirs = NULL;
     char *txt = NULL;
+    struct kiln_vk_policy *eff = NULL;
+    bool derived = false;
     int r, mod = -1, sp[2] = {-1, -1}, k, pi;
     const char *s = p1, *end = p1 + l1;
     struct wconn *nc = NULL;
@@ -577,7 +694,7 @@ static int handle_spawn(struct worker *w, struct wconn *c, const struct kilnd_ca
     p->gid = c->gid;
     p->spawned = true;
     p->conn_open = true;
-    mod = spawn_module(w, c, p0, l0, p);
+    mod = spawn_module(w, c, p0, l0, p, &eff, &derived);
     if (mod < 0) {
         r = mod;
         mod = -1;
@@ -596,9 +713,17 @@ static int handle_spawn(struct worker *w, struct wconn *c, const struct kilnd_ca
     nc->pidfd = -1;
     nc->proc = (int)(p - w->procs);
     nc->prebound = true;
+    nc->spawn_policy = eff; /* installed at the child's HELLO */
+    nc->derived = derived;
+    eff = NULL;
     dirs = json_array();
-    for (k = 0; k < c->ndirs; k++)
+    for (k = 0; k < c->ndirs; k++) { /* the spawner's preopens its own policy grants */
+        int rule;
+        if (nc->spawn_policy != NULL &&
+            kiln__policy_fs(nc->spawn_policy, c->dirs[k], &rule) == KILN__FS_NONE)
+            continue;
         json_array_append_new(dirs, json_string(c->dirs[k]));
+    }
     o = json_pack("{s:O,s:O,s:O}", "argv", argv, "env", env, "dirs", dirs);
     txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
     if (txt == NULL) {
@@ -630,8 +755,10 @@ reply:
 out:
     if (nc != NULL) {
         close(nc->sock);
+        kiln_vk_policy_free(nc->spawn_policy);
         free(nc);
     }
+    kiln_vk_policy_free(eff);
     if (mod >= 0) close(mod);
     if (sp[0] >= 0) close(sp[0]);
     if (sp[1] >= 0) close(sp[1]);
@@ -866,8 +993,10 @@ static int handle_hello(struct worker *w, struct wconn *c, const uint8_t *pkt, l
     struct kiln_error err;
     struct kiln_vk_policy *pol = NULL;
     int sendfds[KILND_MAX_FDS], nsend = 0, r = -1, root;
-    size_t i;
-    char *txt = NULL;
+    size_t i, own_len = 0, plen = 0;
+    uint8_t *own = NULL;
+    const char *ptext = NULL;
+    char *txt = NULL, *pdoc = NULL;
     memcpy(&q, pkt, sizeof q);
     j = json_loadb((const char *)pkt + sizeof q, (size_t)n - sizeof q, 0, &je);
     id = json_string_value(json_object_get(j, "container"));
@@ -898,7 +1027,7 @@ static int handle_hello(struct worker *w, struct wconn *c, const uint8_t *pkt, l
             r = refuse(w, c, &q, EINVAL, "hello: more than one unit fd");
             goto out;
         }
-        if (nfds == 1 && digest_unit(w, fds[0], p, &why) < 0) {
+        if (nfds == 1 && digest_unit(w, fds[0], p, &own, &own_len, &why) < 0) {
             r = refuse(w, c, &q, EACCES, why);
             goto out;
         }
@@ -912,11 +1041,27 @@ static int handle_hello(struct worker *w, struct wconn *c, const uint8_t *pkt, l
     if (kiln_vk_new(&c->vk, &err) < 0) goto nomem;
     kiln_vk_set_audit_fd(c->vk, dup(ct->audit_fd));
     c->vk->audit_pid = c->prebound ? w->procs[c->proc].pid : c->pid;
-    if (ct->policy_text != NULL) {
-        if (kiln_vk_policy_parse(ct->policy_text, ct->policy_len, ct->policy_path, &pol, &err) < 0)
+    if (c->prebound) { /* worked out at the spawn */
+        pol = c->spawn_policy;
+        c->spawn_policy = NULL;
+    } else {
+        /* the container's policy, narrowed by the unit's own signed policy (an exec'd unit) */
+        struct kiln_vk_policy *ctp = NULL;
+        if (ct->policy_text != NULL &&
+            kiln_vk_policy_parse(ct->policy_text, ct->policy_len, ct->policy_path, &ctp, &err) < 0)
             goto nomem;
-        kiln_vk_set_policy(c->vk, pol);
+        if (own != NULL) {
+            r = unit_policy(ct, ctp, false, own, own_len, &pol, &c->derived, &why);
+            kiln_vk_policy_free(ctp);
+            if (r < 0) {
+                r = refuse(w, c, &q, -r, why);
+                goto out;
+            }
+        } else
+            pol = ctp;
     }
+    kiln_vk_set_policy(c->vk, pol);
+    if (policy_doc(ct, pol, c->derived, &ptext, &plen, &pdoc, p->policy) < 0) goto nomem;
     root = kiln_vk_mount(c->vk, ct->root, "/", 0, &err);
     if (root < 0) {
         r = refuse(w, c, &q, EIO, "container root cannot be opened");
@@ -929,9 +1074,7 @@ static int handle_hello(struct worker *w, struct wconn *c, const uint8_t *pkt, l
     den = json_array();
     json_object_set_new(grant, "protocol", json_integer(KILND_VERSION));
     json_object_set_new(grant, "container", json_string(ct->id));
-    json_object_set_new(grant, "policy",
-                        ct->policy_text ? json_stringn(ct->policy_text, ct->policy_len)
-                                        : json_null());
+    json_object_set_new(grant, "policy", ptext ? json_stringn(ptext, plen) : json_null());
     json_array_foreach(json_object_get(j, "paths"), i, e)
     {
         const char *path = json_string_value(json_object_get(e, "path"));
@@ -995,15 +1138,22 @@ static int handle_hello(struct worker *w, struct wconn *c, const uint8_t *pkt, l
     c->proc = (int)(p - w->procs);
     c->vk->audit_pid = p->pid; /* a spawned unit's host pid may come later (C_EXECED) */
     json_object_set_new(grant, "pid", json_integer(p->vpid));
-    json_object_set_new(grant, "exec", json_boolean(w->exec_any || json_array_size(w->exec) > 0));
+    json_object_set_new(grant, "exec",
+                        json_boolean(pol == NULL || kiln__policy_exec_count(pol) > 0));
     txt = json_dumps(grant, JSON_COMPACT);
     if (txt == NULL || strlen(txt) + sizeof q > KILND_MSG_MAX) goto nomem;
     q.result = 0;
     if (kiln__kilnd_send(c->sock, &q, sizeof q, txt, strlen(txt), sendfds, nsend) < 0) goto out;
     c->hello = true;
-    logf_(w, "container %s: pid %d attached (unit %s sha256:%s%s%s, %zu preopens)", ct->id,
-          c->prebound ? p->pid : c->pid, p->unit, p->sha256[0] ? p->sha256 : "-",
-          p->signer[0] ? " signer " : "", p->signer, json_array_size(pre));
+    if (c->derived && !c->prebound && kiln__audit_grants(c->vk)) {
+        char uj[300];
+        kiln__audit(c->vk, "policy", "\"unit\":%s,\"sha256\":\"%s\",\"policy\":\"%s\"",
+                    kiln__json_str(uj, sizeof uj, p->unit), p->sha256, p->policy);
+    }
+    logf_(w, "container %s: pid %d attached (unit %s sha256:%s%s%s, policy %s%s, %zu preopens)",
+          ct->id, c->prebound ? p->pid : c->pid, p->unit, p->sha256[0] ? p->sha256 : "-",
+          p->signer[0] ? " signer " : "", p->signer, p->policy, c->derived ? " (intersection)" : "",
+          json_array_size(pre));
     r = 0;
     goto out;
 nomem:
@@ -1018,6 +1168,8 @@ out:
         }
     }
     free(txt);
+    free(own);
+    free(pdoc);
     json_decref(grant);
     json_decref(j);
     return r;
@@ -1097,6 +1249,9 @@ static void end_run(struct worker *w)
                       "ppid", p->ppid, "uid", p->uid, "unit", p->unit, "abi", p->abi, "sha256",
                       p->sha256, "started", a, "finished", b);
         json_object_set_new(o, "signer", p->signer[0] ? json_string(p->signer) : json_null());
+        /* the policy the process ran under: the container's, or its intersection with the
+         * unit's own signed policy (docs/guest-proc.md) */
+        if (p->policy[0]) json_object_set_new(o, "policy", json_string(p->policy));
         known = p->exited || p->reaped;
         json_object_set_new(o, "exitCode", known ? json_integer(p->code) : json_null());
         json_object_set_new(o, "signal", p->sig ? json_integer(p->sig) : json_null());
@@ -1170,6 +1325,7 @@ static void drop(struct worker *w, int i, const char *why)
         w->denials += c->vk->denials;
     }
     kiln_vk_free(c->vk);
+    kiln_vk_policy_free(c->spawn_policy);
     close(c->sock);
     if (c->pidfd >= 0) close(c->pidfd);
     for (k = 0; k < c->ndirs; k++)
@@ -1375,19 +1531,6 @@ int kiln__kilnd_worker(const struct kiln_kilnd_config *cfg, struct kiln__kilnd_c
     w->ct = ct;
     w->ctl = ctl;
     w->trust = trust;
-    if (ct->policy_text == NULL)
-        w->exec_any = true;
-    else {
-        json_t *pj = json_loadb(ct->policy_text, ct->policy_len, 0, NULL);
-        json_t *ex = pj ? json_object_get(pj, "exec") : NULL;
-        size_t k;
-        json_t *e;
-        if (json_is_array(ex)) w->exec = json_incref(ex);
-        json_array_foreach(w->exec, k, e) if (json_string_value(e) &&
-                                              strncmp(json_string_value(e), "sha256:", 7) == 0)
-            w->exec_digests = true;
-        json_decref(pj);
-    }
     if ((r = kiln__kilnd_confine_worker(ct, landlock, seal, &why)) < 0) {
         logf_(w, "container %s: worker cannot confine itself (%s: %s); refusing to serve", ct->id,
               why, strerror(-r));
@@ -1428,7 +1571,6 @@ int kiln__kilnd_worker(const struct kiln_kilnd_config *cfg, struct kiln__kilnd_c
         proc_update(w, p);
     }
     json_decref(w->abi);
-    json_decref(w->exec);
     free(w->procs);
     free(w->in);
     free(pf);
