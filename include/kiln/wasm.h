@@ -131,6 +131,13 @@ const char *kiln_trap_message(int kind);
 struct kiln_module_config {
     bool simd;
     uint64_t max_module_bytes; /* 0 = no limit beyond memory */
+    /* Validate every function body, but compile the bodies for the
+     * interpreter only when an instance first needs them (an instance
+     * made without native code attached, or a fallback from it). For
+     * modules that will run AOT code: saves the interpreter's compile time
+     * at start-up, and a body the interpreter cannot run (KILN_E_UNSUPPORTED)
+     * is reported by kiln_instance_new instead of kiln_module_new. */
+    bool defer_compile;
 };
 
 void kiln_module_config_default(struct kiln_module_config *cfg);

@@ -924,6 +924,7 @@ int kiln__decode(struct kiln_module *mod, struct kiln_error *err)
         if (!mod->declared_funcs) return nomem(&d);
     }
     for (i = mod->nfunc_imports; i < mod->nfuncs; i++)
-        TRY(kiln__func_validate_compile(mod, i, err));
+        TRY(mod->cfg.defer_compile ? kiln__func_validate(mod, i, err)
+                                   : kiln__func_validate_compile(mod, i, err));
     return 0;
 }

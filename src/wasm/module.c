@@ -6,6 +6,7 @@
  * validate + compile every section in one pass) or not at all; after that it
  * is immutable, so the queries below need no locking.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,23 @@ int kiln_module_new(const uint8_t *bytes, size_t len, const struct kiln_module_c
     return 0;
 fail:
     kiln__module_destroy(mod);
+    return rc;
+}
+
+/* Deferred compiles of every module take this lock: they happen once per
+ * module, at instantiation, so one lock for all is enough. */
+static pthread_mutex_t g_compile_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Compiles what cfg.defer_compile left uncompiled (see module.h). */
+int kiln__module_compile(struct kiln_module *mod, struct kiln_error *err)
+{
+    int rc = 0;
+    if (!mod->cfg.defer_compile) return 0;
+    pthread_mutex_lock(&g_compile_mu);
+    for (uint32_t i = mod->nfunc_imports; !mod->compiled && i < mod->nfuncs && rc == 0; i++)
+        if (!mod->funcs[i].code) rc = kiln__func_compile(mod, i, err);
+    if (rc == 0) mod->compiled = true;
+    pthread_mutex_unlock(&g_compile_mu);
     return rc;
 }
 

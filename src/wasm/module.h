@@ -170,6 +170,9 @@ struct kiln_module {
     uint8_t *declared_funcs;
 
     struct kiln_module_config cfg;
+    /* With cfg.defer_compile: set once every defined function has its
+     * interpreter code (kiln__module_compile, under module.c's lock). */
+    bool compiled;
 
     /* Native code for the defined functions (aot/aot_rt.h), attached by
      * kiln_module_attach_aot() after verification, or NULL. Instances
@@ -203,9 +206,16 @@ static inline bool kiln__is_valtype(uint8_t t, bool simd)
 
 /* decode.c: decodes and validates all sections of bytes[0..len) into *mod
  * (already zeroed, bytes already copied into mod->bytes). For each defined
- * function body it calls kiln__func_validate_compile(). Returns 0 or a
+ * function body it calls kiln__func_validate_compile() (kiln__func_validate()
+ * alone with cfg.defer_compile). Returns 0 or a
  * negative kiln_error code with *err filled ("section code, offset 0x..: ..."). */
 int kiln__decode(struct kiln_module *mod, struct kiln_error *err);
+
+/* module.c: gives every defined function of mod its interpreter code, if
+ * cfg.defer_compile left any without (thread-safe; a no-op afterwards and
+ * for modules compiled at creation). Returns 0 or negative with *err
+ * (KILN_E_NOMEM, KILN_E_UNSUPPORTED: "code section, function N: ..."). */
+int kiln__module_compile(struct kiln_module *mod, struct kiln_error *err);
 
 /* validate.c + compile.c: validates the body of defined function `fidx` and
  * compiles it into mod->funcs[fidx].code. Everything the body refers to
