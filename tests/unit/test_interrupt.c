@@ -3,18 +3,45 @@
  * another thread ends an endless loop with KILN_TRAP_INTERRUPTED; the
  * request is sticky until cleared; fuel ends the loop with OUT_OF_FUEL;
  * unbounded recursion ends with "call stack exhausted".
+ *
+ * With AOT (tests/unit/test_interrupt.cmake defines KILN_TEST_AOT_CACHE),
+ * every interrupt case also runs the module compiled without polls (the
+ * default: the request arrives as a signal, docs/aot.md "Interruption") and
+ * compiled --metered (polls), and checks:
+ *   - a call-free loop stops when interrupted from another thread, from a
+ *     POSIX timer's signal handler on the running thread itself (what
+ *     wasi_run.c does for wall/CPU limits), from a host function, and from a
+ *     timer that fires while a host function sleeps;
+ *   - nesting: AOT -> host -> AOT of the same store, and of another store:
+ *     each request stops the code of its own store, and the store's record
+ *     of the thread running its AOT code (aot_tid) is back to 0 after traps;
+ *   - stray interrupt signals (no request pending) do not stop anything;
+ *   - a store with fuel runs an unmetered object's functions interpreted:
+ *     the loop ends out of fuel.
+ * The latency from the request to kiln_func_call returning is printed
+ * (median of several runs; no threshold).
  */
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "kiln/wasm.h"
+#include "wasm/runtime.h"
 #include "wbuild.h"
+#ifdef KILN_TEST_AOT_CACHE
+#include "kiln/aot.h"
+#endif
 
 /* (func (export "spin") (loop br 0)) (func (export "nop"))
  * (func (export "rec") call 2) */
@@ -47,6 +74,48 @@ static struct kiln_module *build(void)
     return m;
 }
 
+/* (import "env" "host" (func 0))
+ * 1 spin: (loop br 0)      2 nop      3 rec: call 3
+ * 4 host_spin: call 0 (loop br 0)      5 host_nop: call 0 */
+static struct kiln_module *build_host(void)
+{
+    struct kiln_module *m = NULL;
+    struct kiln_error err;
+    struct wb w, c;
+    static const char *names[] = {"spin", "nop", "rec", "host_spin", "host_nop"};
+    wb_header(&w);
+    c.n = 0;
+    WB_RAW(&c, 0x01, 0x60, 0x00, 0x00);
+    wb_section(&w, 1, &c);
+    c.n = 0;
+    wb_uleb(&c, 1);
+    wb_name(&c, "env");
+    wb_name(&c, "host");
+    WB_RAW(&c, 0x00, 0x00);
+    wb_section(&w, 2, &c);
+    c.n = 0;
+    WB_RAW(&c, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00);
+    wb_section(&w, 3, &c);
+    c.n = 0;
+    wb_uleb(&c, 5);
+    for (unsigned i = 0; i < 5; i++) {
+        wb_name(&c, names[i]);
+        WB_RAW(&c, 0x00);
+        wb_uleb(&c, i + 1);
+    }
+    wb_section(&w, 7, &c);
+    c.n = 0;
+    WB_RAW(&c, 0x05,                                           /* 5 bodies */
+           0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b,     /* spin */
+           0x02, 0x00, 0x0b,                                   /* nop */
+           0x04, 0x00, 0x10, 0x03, 0x0b,                       /* rec */
+           0x09, 0x00, 0x10, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b, /* host_spin */
+           0x04, 0x00, 0x10, 0x00, 0x0b);                      /* host_nop */
+    wb_section(&w, 10, &c);
+    if (kiln_module_new(w.b, w.n, NULL, &m, &err) != 0) fail_msg("%s", err.msg);
+    return m;
+}
+
 static struct kiln_func *export(struct kiln_instance *inst, const char *name)
 {
     struct kiln_extern x;
@@ -54,10 +123,23 @@ static struct kiln_func *export(struct kiln_instance *inst, const char *name)
     return x.of.func;
 }
 
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
 static void *interrupter(void *arg)
 {
-    struct timespec ts = {0, 50 * 1000 * 1000};
-    nanosleep(&ts, NULL);
+    sleep_ms(50);
     kiln_store_interrupt(arg);
     return NULL;
 }
@@ -124,12 +206,462 @@ static void test_stack_exhausted(void **state)
     kiln_module_free(m);
 }
 
+/* ---- every mode: interpreted, AOT without polls, AOT metered ------------------------------ */
+
+enum { M_INTERP, M_AOT, M_METERED, NMODES };
+static const char *mode_name[NMODES] = {"interp", "aot", "aot-metered"};
+static struct kiln_module *mods[NMODES]; /* build_host() in each mode; NULL = unavailable */
+
+static int setup_modes(void **state)
+{
+    (void)state;
+    for (int m = 0; m < NMODES; m++) {
+        mods[m] = NULL;
+#ifndef KILN_TEST_AOT_CACHE
+        if (m != M_INTERP) continue;
+#endif
+        mods[m] = build_host();
+#ifdef KILN_TEST_AOT_CACHE
+        if (m != M_INTERP) {
+            struct kiln_aot_opts o;
+            struct kiln_error err;
+            memset(&o, 0, sizeof o);
+            o.metered = m == M_METERED;
+            if (kiln_aot_compile_cached(mods[m], KILN_TEST_AOT_CACHE, &o, &err) < 0) {
+                fprintf(stderr, "aot (%s): %s\n", mode_name[m], err.msg);
+                return -1;
+            }
+        }
+#endif
+    }
+    return 0;
+}
+
+static int teardown_modes(void **state)
+{
+    (void)state;
+    for (int m = 0; m < NMODES; m++) kiln_module_free(mods[m]);
+    return 0;
+}
+
+/* What the host import "env" "host" does. */
+enum host_mode { H_NONE, H_INTERRUPT, H_NESTED, H_OTHER_STORE, H_SLEEP };
+
+struct run {
+    struct kiln_store *store;
+    struct kiln_instance *inst;
+    enum host_mode hmode;
+    struct run *other;       /* H_OTHER_STORE: whose "spin" the host runs */
+    int inner_rc, inner_kind; /* outcome of the host's nested call */
+    int host_calls;
+};
+
+static int host(struct kiln_caller *c, const uint64_t *a, uint64_t *res, void *env)
+{
+    struct run *r = env;
+    struct kiln_trap t;
+    (void)a;
+    (void)res;
+    r->host_calls++;
+    switch (r->hmode) {
+    case H_NONE: break;
+    case H_INTERRUPT: kiln_store_interrupt(kiln_caller_store(c)); break;
+    case H_NESTED: /* the same store, re-entered */
+        memset(&t, 0, sizeof t);
+        r->inner_rc = kiln_func_call(r->store, export(r->inst, "spin"), NULL, 0, NULL, 0, &t);
+        r->inner_kind = t.kind;
+        break;
+    case H_OTHER_STORE:
+        memset(&t, 0, sizeof t);
+        r->inner_rc = kiln_func_call(r->other->store, export(r->other->inst, "spin"), NULL, 0,
+                                     NULL, 0, &t);
+        r->inner_kind = t.kind;
+        break;
+    case H_SLEEP: {
+        /* a timer's signal interrupts this sleep (EINTR): sleep once */
+        struct timespec ts = {0, 300 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        break;
+    }
+    }
+    return 0;
+}
+
+static void run_start(struct run *r, int mode, uint64_t fuel)
+{
+    struct kiln_store_config cfg;
+    struct kiln_functype ft = {0, 0, NULL};
+    struct kiln_extern imp;
+    struct kiln_error err;
+    memset(r, 0, sizeof *r);
+    kiln_store_config_default(&cfg);
+    cfg.fuel = fuel;
+    r->store = kiln_store_new(&cfg);
+    assert_non_null(r->store);
+    imp.kind = KILN_EXTERN_FUNC;
+    imp.of.func = kiln_func_new_host(r->store, &ft, host, r);
+    assert_non_null(imp.of.func);
+    if (kiln_instance_new(r->store, mods[mode], &imp, 1, &r->inst, NULL, &err) != 0)
+        fail_msg("instantiate (%s): %s", mode_name[mode], err.msg);
+}
+
+static int call(struct run *r, const char *fn, struct kiln_trap *trap)
+{
+    memset(trap, 0, sizeof *trap);
+    return kiln_func_call(r->store, export(r->inst, fn), NULL, 0, NULL, 0, trap);
+}
+
+/* after any call: no thread recorded as running the store's AOT code */
+static void assert_idle(struct run *r)
+{
+    assert_int_equal(atomic_load(&r->store->aot_tid), 0);
+    assert_null(r->store->exec);
+}
+
+#define FOR_MODES(m)                                                                               \
+    for (int m = 0; m < NMODES; m++)                                                               \
+        if (mods[m])
+
+/* another thread: the loop stops; the request is sticky */
+static void test_modes_thread(void **state)
+{
+    (void)state;
+    FOR_MODES(m)
+    {
+        struct run r;
+        struct kiln_trap t;
+        pthread_t th;
+        run_start(&r, m, 0);
+        assert_int_equal(pthread_create(&th, NULL, interrupter, r.store), 0);
+        assert_int_equal(call(&r, "spin", &t), -KILN_E_TRAP);
+        pthread_join(th, NULL);
+        assert_int_equal(t.kind, KILN_TRAP_INTERRUPTED);
+        assert_string_equal(t.msg, "interrupted");
+        assert_idle(&r);
+        assert_int_equal(call(&r, "nop", &t), -KILN_E_TRAP); /* a leaf entered from the host */
+        assert_int_equal(t.kind, KILN_TRAP_INTERRUPTED);
+        kiln_store_clear_interrupt(r.store);
+        assert_int_equal(call(&r, "nop", &t), 0);
+        assert_idle(&r);
+        kiln_store_free(r.store);
+    }
+}
+
+/* ---- a POSIX timer's signal on the running thread (wasi_run.c's way) --------------------- */
+
+static struct kiln_store *volatile g_timer_store;
+static volatile double g_timer_at; /* when the handler requested the interrupt */
+
+static void on_timer(int sig)
+{
+    (void)sig;
+    g_timer_at = now_us();
+    if (g_timer_store) kiln_store_interrupt(g_timer_store);
+}
+
+/* Arms a one-shot CLOCK_MONOTONIC timer that sends SIGALRM to this thread
+ * after ms, handled like wasi_run.c does (sa_flags 0). */
+static timer_t arm_timer(long ms)
+{
+    struct sigaction sa;
+    struct sigevent ev;
+    struct itimerspec its;
+    timer_t t;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_timer;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = SIGALRM;
+    ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    assert_int_equal(timer_create(CLOCK_MONOTONIC, &ev, &t), 0);
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = ms / 1000;
+    its.it_value.tv_nsec = (ms % 1000) * 1000000L;
+    assert_int_equal(timer_settime(t, 0, &its, NULL), 0);
+    return t;
+}
+
+static void test_modes_timer_same_thread(void **state)
+{
+    (void)state;
+    FOR_MODES(m)
+    {
+        struct run r;
+        struct kiln_trap t;
+        timer_t tm;
+        run_start(&r, m, 0);
+        g_timer_store = r.store;
+        tm = arm_timer(30);
+        assert_int_equal(call(&r, "spin", &t), -KILN_E_TRAP);
+        timer_delete(tm);
+        g_timer_store = NULL;
+        assert_int_equal(t.kind, KILN_TRAP_INTERRUPTED);
+        assert_idle(&r);
+        /* the interrupt signal is not left blocked on this thread */
+        {
+            sigset_t cur;
+            pthread_sigmask(SIG_SETMASK, NULL, &cur);
+            assert_false(sigismember(&cur, SIGURG));
+        }
+        kiln_store_free(r.store);
+    }
+}
+
+/* a timer that fires while a host function sleeps: the caller traps as soon
+ * as the host function returns (the loop after it never runs) */
+static void test_modes_timer_in_host_call(void **state)
+{
+    (void)state;
+    FOR_MODES(m)
+    {
+        struct run r;
+        struct kiln_trap t;
+        timer_t tm;
+        run_start(&r, m, 0);
+        r.hmode = H_SLEEP;
+        g_timer_store = r.store;
+        tm = arm_timer(30);
+        assert_int_equal(call(&r, "host_spin", &t), -KILN_E_TRAP);
+        timer_delete(tm);
+        g_timer_store = NULL;
+        assert_int_equal(t.kind, KILN_TRAP_INTERRUPTED);
+        assert_int_equal(r.host_calls, 1);
+        assert_idle(&r);
+        kiln_store_free(r.store);
+    }
+}
+
+/* a host function requests the interrupt: its caller stops right after it
+ * returns, in every mode */
+static void test_modes_host_interrupt(void **state)
+{
+    (void)state;
+    FOR_MODES(m)
+    {
+        static const char *fns[] = {"host_nop", "host_spin"};
+        for (int i = 0; i < 2; i++) {
+            struct run r;
+            struct kiln_trap t;
+            run_start(&r, m, 0);
+            r.hmode = H_INTERRUPT;
+            assert_int_equal(call(&r, fns[i], &t), -KILN_E_TRAP);
+            assert_int_equal(t.kind, KILN_TRAP_INTERRUPTED);
+            assert_int_equal(r.host_calls, 1);
+            assert_idle(&r);
+            kiln_store_free(r.store);
+        }
+    }
+}
+
+/* AOT -> host -> AOT of the same store: the inner loop stops (the request
+ * stays), then the outer call stops when the host function returns */
+static void test_modes_nested(void **state)
+{
+    (void)state;
+    FOR_MODES(m)
+    {
+        struct run r;
+        struct kiln_trap t;
+        pthread_t th;
+        run_start(&r, m, 0);
+        r.hmode = H_NESTED;
+        assert_int_equal(pthread_create(&th, NULL, interrupter, r.store), 0);
+        assert_int_equal(call(&r, "host_spin", &t), -KILN_E_TRAP);
+        pthread_join(th, NULL);
+        assert_int_equal(r.inner_rc, -KILN_E_TRAP);
+        assert_int_equal(r.inner_kind, KILN_TRAP_INTERRUPTED);
+        assert_int_equal(t.kind, KILN_TRAP_INTERRUPTED);
+        assert_idle(&r);
+        kiln_store_free(r.store);
+    }
+}
+
+struct two {
+    struct kiln_store *a, *b;
+};
+
+static void *interrupt_b_then_a(void *arg)
+{
+    struct two *x = arg;
+    sleep_ms(50);
+    kiln_store_interrupt(x->b);
+    sleep_ms(50);
+    kiln_store_interrupt(x->a);
+    return NULL;
+}
+
+/* store A's code calls a host function that runs store B's loop on the
+ * same thread: interrupting B stops only B; A runs on (its own loop) until
+ * A is interrupted */
+static void test_modes_other_store(void **state)
+{
+    (void)state;
+    FOR_MODES(m)
+    {
+        struct run a, b;
+        struct kiln_trap t;
+        struct two x;
+        pthread_t th;
+        run_start(&a, m, 0);
+        run_start(&b, m, 0);
+        a.hmode = H_OTHER_STORE;
+        a.other = &b;
+        x.a = a.store;
+        x.b = b.store;
+        assert_int_equal(pthread_create(&th, NULL, interrupt_b_then_a, &x), 0);
+        assert_int_equal(call(&a, "host_spin", &t), -KILN_E_TRAP);
+        pthread_join(th, NULL);
+        assert_int_equal(a.inner_rc, -KILN_E_TRAP);
+        assert_int_equal(a.inner_kind, KILN_TRAP_INTERRUPTED);
+        assert_int_equal(t.kind, KILN_TRAP_INTERRUPTED);
+        assert_idle(&a);
+        assert_idle(&b);
+        kiln_store_free(a.store);
+        kiln_store_free(b.store);
+    }
+}
+
+struct stray {
+    pthread_t target;
+    struct kiln_store *store;
+};
+
+static void *stray_signals(void *arg)
+{
+    struct stray *s = arg;
+    for (int i = 0; i < 20; i++) {
+        sleep_ms(5);
+        pthread_kill(s->target, SIGURG);
+    }
+    kiln_store_interrupt(s->store);
+    return NULL;
+}
+
+/* interrupt signals without a pending request are ignored */
+static void test_modes_stray_signals(void **state)
+{
+    (void)state;
+    FOR_MODES(m)
+    {
+        struct run r;
+        struct kiln_trap t;
+        struct stray s;
+        pthread_t th;
+        double t0 = now_us();
+        run_start(&r, m, 0);
+        s.target = pthread_self();
+        s.store = r.store;
+        assert_int_equal(pthread_create(&th, NULL, stray_signals, &s), 0);
+        assert_int_equal(call(&r, "spin", &t), -KILN_E_TRAP);
+        pthread_join(th, NULL);
+        assert_int_equal(t.kind, KILN_TRAP_INTERRUPTED);
+        assert_true(now_us() - t0 >= 100e3); /* not before the 20 stray signals */
+        kiln_store_free(r.store);
+    }
+}
+
+static void *watchdog(void *arg)
+{
+    sleep_ms(10000);
+    kiln_store_interrupt(arg); /* only if fuel did not end the loop (a failure) */
+    return NULL;
+}
+
+/* a store with fuel never runs the unmetered object: out of fuel, exactly */
+static void test_modes_fuel(void **state)
+{
+    (void)state;
+    FOR_MODES(m)
+    {
+        struct run r;
+        struct kiln_trap t;
+        pthread_t th;
+        run_start(&r, m, 100000);
+        assert_int_equal(pthread_create(&th, NULL, watchdog, r.store), 0);
+        assert_int_equal(call(&r, "spin", &t), -KILN_E_TRAP);
+        assert_int_equal(t.kind, KILN_TRAP_OUT_OF_FUEL);
+        pthread_cancel(th);
+        pthread_join(th, NULL);
+        kiln_store_free(r.store);
+    }
+}
+
+/* ---- latency ------------------------------------------------------------------------------ */
+
+struct lat {
+    struct kiln_store *store;
+    double at;
+};
+
+static void *interrupt_timed(void *arg)
+{
+    struct lat *l = arg;
+    sleep_ms(20);
+    l->at = now_us();
+    kiln_store_interrupt(l->store);
+    return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* request -> kiln_func_call returned, microseconds (median of N): printed */
+static void test_modes_latency(void **state)
+{
+    enum { N = 15 };
+    (void)state;
+    FOR_MODES(m)
+    {
+        double thr[N], tmr[N];
+        for (int i = 0; i < N; i++) {
+            struct run r;
+            struct kiln_trap t;
+            struct lat l;
+            pthread_t th;
+            timer_t tm;
+            run_start(&r, m, 0);
+            l.store = r.store;
+            assert_int_equal(pthread_create(&th, NULL, interrupt_timed, &l), 0);
+            assert_int_equal(call(&r, "spin", &t), -KILN_E_TRAP);
+            thr[i] = now_us() - l.at;
+            pthread_join(th, NULL);
+            kiln_store_clear_interrupt(r.store);
+            g_timer_store = r.store;
+            tm = arm_timer(10);
+            assert_int_equal(call(&r, "spin", &t), -KILN_E_TRAP);
+            tmr[i] = now_us() - g_timer_at;
+            timer_delete(tm);
+            g_timer_store = NULL;
+            kiln_store_free(r.store);
+        }
+        qsort(thr, N, sizeof thr[0], cmp_double);
+        qsort(tmr, N, sizeof tmr[0], cmp_double);
+        printf("interrupt latency %-11s other thread: median %.1f us (min %.1f, max %.1f); "
+               "timer signal on the thread: median %.1f us (min %.1f, max %.1f)\n",
+               mode_name[m], thr[N / 2], thr[0], thr[N - 1], tmr[N / 2], tmr[0], tmr[N - 1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_interrupt_from_thread),
         cmocka_unit_test(test_fuel),
         cmocka_unit_test(test_stack_exhausted),
+        cmocka_unit_test(test_modes_thread),
+        cmocka_unit_test(test_modes_timer_same_thread),
+        cmocka_unit_test(test_modes_timer_in_host_call),
+        cmocka_unit_test(test_modes_host_interrupt),
+        cmocka_unit_test(test_modes_nested),
+        cmocka_unit_test(test_modes_other_store),
+        cmocka_unit_test(test_modes_stray_signals),
+        cmocka_unit_test(test_modes_fuel),
+        cmocka_unit_test(test_modes_latency),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup_modes, teardown_modes);
 }
