@@ -16,6 +16,10 @@
  *                                                            header and random ops, arguments and
  *                                                            bytes (reconnects when dropped)
  *   kilnd_probe SOCK CONTAINER unit FILE                     present FILE as the unit, exit 0
+ *   kilnd_probe SOCK CONTAINER unitopen FILE ABSPATH [w]     present FILE as the unit (its own
+ *                                                            signed policy narrows the
+ *                                                            container's), open ABSPATH (w: for
+ *                                                            writing, created)
  *   kilnd_probe SOCK CONTAINER spawn FILE GUESTPATH [ARG..]  present FILE as the unit, spawn
  *                                                            GUESTPATH (stdio: ours), wait
  *   kilnd_probe SOCK CONTAINER bench ROOT PATH N             latency of open+close of PATH
@@ -290,7 +294,8 @@ int main(int argc, char **argv)
     hello.abi = "wasi_snapshot_preview1";
     hello.unit_name = "kilnd_probe";
     hello.unit_fd = -1;
-    if ((!strcmp(mode, "unit") || !strcmp(mode, "spawn")) && argc - i >= 4) {
+    if ((!strcmp(mode, "unit") || !strcmp(mode, "spawn") || !strcmp(mode, "unitopen")) &&
+        argc - i >= 4) {
         hello.unit_name = argv[i + 3];
         hello.unit_fd = open(argv[i + 3], O_RDONLY | O_CLOEXEC);
     }
@@ -352,6 +357,10 @@ int main(int argc, char **argv)
             k = kiln_vk_wait(vk, r, &st, 0);
             printf("wait: pid %d status %d\n", k, st);
         }
+    } else if (!strcmp(mode, "unitopen") && argc - i >= 5) {
+        int fl = argc - i >= 6 && !strcmp(argv[i + 5], "w") ? O_WRONLY | O_CREAT : O_RDONLY;
+        r = kiln_vk_openat(vk, KILN_VK_AT_ROOT, argv[i + 4], strlen(argv[i + 4]), fl, 0644);
+        printf("open %s: %s\n", argv[i + 4], r >= 0 ? "ok" : ename(-r));
     } else if (!strcmp(mode, "unit")) {
         printf("unit accepted\n");
     } else {

@@ -31,6 +31,13 @@
 #                signed units are required, of a tampered unit; a signed unit
 #                runs; no exec in the policy: no kiln_proc module
 #   netns        units in their own network namespace: the worker joins it
+#   policy       whose policy (docs/guest-proc.md): a spawned unit runs under
+#                intersect(spawner's policy, its own signed policy) — a path its
+#                own policy denies is refused although the container allows it,
+#                and a unit whose own policy allows more than the container gets
+#                only the container's grants (files, writes, its exec list);
+#                the same for a unit attaching by itself (kiln-oci's exec);
+#                audited (spawn event, rule names, run attestation)
 #   workers      per-container workers are confined (seccomp, no_new_privs,
 #                capabilities); a killed worker fails its container's units
 #                closed while another container works; kilnd killed: units
@@ -743,6 +750,118 @@ workers)
     out=$("$probe" "$sock" b open /d); echo "$out"
     echo "$out" | grep -q "open /d: ok" || fail "restarted kilnd does not serve"
     grep -q "not a kilnd protocol 1 packet\|oversized" "$tmp/kilnd.log" && true
+    alive
+    ;;
+policy)
+    [ -f "$tproc" ] || { echo "skip: no t_proc.wasm"; exit 77; }
+    r=$tmp/r
+    mkdir -p "$r/bin" "$r/w/secret" "$r/w/private" "$r/w/pub" "$tmp/trust"
+    cp "$tproc" "$r/bin/plain.wasm"
+    echo readme >"$r/w/readme"; echo key >"$r/w/secret/key"; echo priv >"$r/w/private/x"
+    # the container: / ro, /w rw, /w/private none; may spawn the units below
+    printf '%s' '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},
+      "filesystem":[{"path":"/","mode":"ro"},{"path":"/w","mode":"rw"},
+                    {"path":"/w/private","mode":"none"}],
+      "exec":["/bin/narrow.unit","/bin/wide.unit","/bin/plain.wasm","/bin/same.unit"]}' \
+        >"$tmp/ct.json"
+    # narrow: its author grants itself /w read-only, without /w/secret (and an exec list, so
+    # that the kiln_proc module t_proc imports is offered)
+    printf '%s' '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},
+      "filesystem":[{"path":"/w","mode":"ro"},{"path":"/w/secret","mode":"none"}],
+      "exec":["/bin/narrow.unit"]}' \
+        >"$tmp/narrow.json"
+    # wide: asks for everything, but may spawn only narrow.unit
+    printf '%s' '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},
+      "filesystem":[{"path":"/","mode":"rw"}],"exec":["/bin/narrow.unit"]}' >"$tmp/wide.json"
+    "$kiln" keygen -o "$tmp/signer" >/dev/null
+    cp "$tmp/signer.pub.pem" "$tmp/trust/"
+    for u in narrow wide; do
+        "$kiln" sign --key "$tmp/signer.pem" --abi wasi_snapshot_preview1 \
+            --policy "$tmp/$u.json" "$tproc" -o "$r/bin/$u.unit" >/dev/null || fail "kiln sign $u"
+    done
+    "$kiln" sign --key "$tmp/signer.pem" --abi wasi_snapshot_preview1 --policy "$tmp/ct.json" \
+        "$tproc" -o "$r/bin/same.unit" >/dev/null || fail "kiln sign same"
+    "$kilnd" register --config "$tmp/cfg" --id pc --root "$r" --uid "$(id -u)" \
+        --policy "$tmp/ct.json" || fail register
+    TRUST=$tmp/trust start_kilnd
+    a=$tmp/state/pc/audit.jsonl
+    run() { "$kiln" exec --kilnd "$sock" --container pc --dir /w "$tproc" "$@"; }
+    expect() { echo "$out" | grep -q "$1" || fail "expected '$1' in: $out"; }
+    # the container's own process reads and writes what the container grants
+    out=$(run cat /w/secret/key 2>&1); echo "$out"
+    expect "cat /w/secret/key: ok key"
+    # narrow, spawned: its own policy denies what the container allows
+    out=$(run spawnrun /bin/narrow.unit cat /w/secret/key 2>&1); echo "$out"
+    expect "spawnrun /bin/narrow.unit: ok"
+    expect "cat /w/secret/key: EACCES"
+    expect "child pid [0-9]* exited with code 0"
+    grep -q '"event":"deny","call":"openat","path":"/w/secret/key","errno":"EACCES","rule":"unit:$.filesystem\[1\]"' \
+        "$a" || fail "narrow's denial not audited with the unit's rule"
+    out=$(run spawnrun /bin/narrow.unit cat /w/readme 2>&1); echo "$out"
+    expect "cat /w/readme: ok readme"
+    out=$(run spawnrun /bin/narrow.unit write /w/new 2>&1); echo "$out"
+    expect "write /w/new: EROFS"
+    [ ! -e "$r/w/new" ] || fail "narrow wrote beneath its own read-only rule"
+    # wide, spawned: gets no more than the container grants
+    out=$(run spawnrun /bin/wide.unit cat /w/private/x 2>&1); echo "$out"
+    expect "cat /w/private/x: EACCES"
+    grep -q '"path":"/w/private/x","errno":"EACCES","rule":"container:$.filesystem\[2\]"' "$a" \
+        || fail "wide's denial not audited with the container's rule"
+    out=$(run spawnrun /bin/wide.unit write /w/wide-ok 2>&1); echo "$out"
+    expect "write /w/wide-ok: ok"
+    [ -f "$r/w/wide-ok" ] || fail "wide could not write what both grant"
+    # ... and its exec list is the intersection: plain.wasm is the container's, not its own
+    out=$(run spawnrun /bin/wide.unit spawn /bin/plain.wasm 2>&1); echo "$out"
+    expect "spawn /bin/plain.wasm: EACCES"
+    out=$(run spawnrun /bin/wide.unit spawnrun /bin/narrow.unit cat /w/secret/key 2>&1); echo "$out"
+    expect "spawnrun /bin/narrow.unit: ok"
+    expect "cat /w/secret/key: EACCES"
+    # a plain module has no policy of its own: the spawner's applies
+    out=$(run spawnrun /bin/plain.wasm cat /w/secret/key 2>&1); echo "$out"
+    expect "cat /w/secret/key: ok key"
+    # the spawn events name the child's effective policy and the unit's own
+    nd=$(sha256sum "$tmp/narrow.json" | cut -d' ' -f1)
+    cd_=$(sha256sum "$tmp/ct.json" | cut -d' ' -f1)
+    grep '"event":"spawn","path":"/bin/narrow.unit"' "$a" | head -1 >"$tmp/ev"
+    grep -q "\"unitPolicy\":\"sha256:$nd\"" "$tmp/ev" || fail "spawn event: $(cat "$tmp/ev")"
+    grep -q '"policy":"sha256:[0-9a-f]\{64\}"' "$tmp/ev" || fail "spawn event: $(cat "$tmp/ev")"
+    grep -q "\"policy\":\"sha256:$cd_\"" "$tmp/ev" && fail "narrow ran under the container's policy"
+    grep '"event":"spawn","path":"/bin/plain.wasm"' "$a" | head -1 >"$tmp/ev"
+    grep -q "\"policy\":\"sha256:$cd_\",\"unitPolicy\":null" "$tmp/ev" \
+        || fail "plain spawn event: $(cat "$tmp/ev")"
+    # the run attestation records each process's policy
+    i=0
+    until [ "$(ls "$tmp/state/pc/"run-*.json 2>/dev/null | wc -l)" -ge 9 ]; do
+        i=$((i + 1)); [ $i -gt 300 ] && fail "no run attestations"; sleep 0.02
+    done
+    python3 - "$nd" "$cd_" "$tmp/state/pc/"run-*.json <<'PY' || fail "policies in the attestation"
+import base64, json, sys
+ct = "sha256:" + sys.argv[2]
+seen = set()
+for f in sys.argv[3:]:
+    st = json.loads(base64.b64decode(json.load(open(f))["payload"]))
+    for p in st["predicate"]["processes"]:
+        seen.add((p["vpid"] == 1, p["policy"] == ct))
+assert (True, True) in seen and (False, False) in seen, seen
+PY
+    # a unit attaching by itself (kiln-oci's `exec`, as kiln-stub does): HELLO with the unit
+    out=$("$probe" "$sock" pc unitopen "$r/bin/narrow.unit" /w/secret/key 2>&1); echo "$out"
+    expect "open /w/secret/key: EACCES"
+    out=$("$probe" "$sock" pc unitopen "$r/bin/narrow.unit" /w/readme 2>&1); echo "$out"
+    expect "open /w/readme: ok"
+    out=$("$probe" "$sock" pc unitopen "$r/bin/narrow.unit" /w/probe-new w 2>&1); echo "$out"
+    expect "open /w/probe-new: EROFS"
+    out=$("$probe" "$sock" pc unitopen "$r/bin/wide.unit" /w/private/x 2>&1); echo "$out"
+    expect "open /w/private/x: EACCES"
+    out=$("$probe" "$sock" pc unitopen "$r/bin/wide.unit" /etc-new w 2>&1); echo "$out"
+    expect "open /etc-new: EROFS"
+    grep -q '"event":"policy","unit":"'"$r"'/bin/narrow.unit"' "$a" \
+        || fail "narrowed attach not audited"
+    # the entry unit carrying the container's own policy runs under it unchanged
+    out=$("$probe" "$sock" pc unitopen "$r/bin/same.unit" /w/secret/key 2>&1); echo "$out"
+    expect "open /w/secret/key: ok"
+    grep "unit $r/bin/same.unit" "$tmp/kilnd.log" | grep -q "policy sha256:$cd_, " \
+        || fail "same.unit: $(grep same.unit "$tmp/kilnd.log")"
     alive
     ;;
 netns)

@@ -17,7 +17,11 @@
  *   kill PID SIG           kill PID, print the result
  *   spawn PATH             try to spawn PATH "exit 0", print the result
  *   wait                   wait with no child: ECHILD
+ *   cat PATH               read PATH's first line, print it or the errno
+ *   write PATH             create PATH and write to it, print the result
+ *   spawnrun PATH ARGS...  spawn PATH with ARGS (stdio: ours), wait, print the status
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,8 +62,12 @@ static const char *ename(int e)
         return "ENOSYS";
     case 63:
         return "EPERM";
+    case 69:
+        return "EROFS";
     case 71:
         return "ESRCH";
+    case 76:
+        return "ENOTCAPABLE";
     default:
         return "EOTHER";
     }
@@ -214,6 +222,39 @@ int main(int argc, char **argv)
         e = spawn(argv[2], args, own, &pid);
         printf("spawn %s: %s\n", argv[2], ename(e));
         if (e == 0 && kp_wait(pid, 0, &st, &got) == 0) status_line("child", got, st);
+        return 0;
+    }
+    if (!strcmp(argv[1], "cat") && argc > 2) {
+        char line[128] = "";
+        FILE *f = fopen(argv[2], "r");
+        if (f == NULL) {
+            printf("cat %s: %s\n", argv[2], ename(errno));
+            return 0;
+        }
+        if (fgets(line, sizeof line, f) == NULL) line[0] = 0;
+        line[strcspn(line, "\n")] = 0;
+        printf("cat %s: ok %s\n", argv[2], line);
+        fclose(f);
+        return 0;
+    }
+    if (!strcmp(argv[1], "write") && argc > 2) {
+        FILE *f = fopen(argv[2], "w");
+        if (f == NULL) {
+            printf("write %s: %s\n", argv[2], ename(errno));
+            return 0;
+        }
+        e = fputs("written\n", f) < 0 ? errno : 0;
+        if (fclose(f) != 0 && e == 0) e = errno;
+        printf("write %s: %s\n", argv[2], ename(e));
+        return 0;
+    }
+    if (!strcmp(argv[1], "spawnrun") && argc > 2) {
+        e = spawn(argv[2], (const char *const *)argv + 3, own, &pid);
+        printf("spawnrun %s: %s\n", argv[2], ename(e));
+        fflush(stdout);
+        if (e) return 1;
+        e = kp_wait(pid, 0, &st, &got);
+        if (e == 0) status_line("child", got, st);
         return 0;
     }
     if (!strcmp(argv[1], "wait")) {
