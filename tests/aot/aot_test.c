@@ -3,12 +3,15 @@
  * process (CTest runs each):
  *
  *   aot-test semantics DIR CACHE  main.wasm + other.wasm (DIR) in all four
- *                                 interp/AOT combinations: every call's
- *                                 outcome (values or trap message) must equal
- *                                 the all-interpreted run; covers host calls,
- *                                 AOT<->interpreter calls across instances,
- *                                 call_indirect traps, stack exhaustion, fuel,
- *                                 memory growth, NaN bits, multi-value
+ *                                 interp/AOT combinations, with objects
+ *                                 compiled without polls and --metered: every
+ *                                 call's outcome (values or trap message) must
+ *                                 equal the all-interpreted run; covers host
+ *                                 calls, AOT<->interpreter calls across
+ *                                 instances, call_indirect traps, stack
+ *                                 exhaustion, fuel (a store with fuel runs an
+ *                                 unmetered object interpreted), memory
+ *                                 growth, NaN bits, multi-value
  *   aot-test tamper DIR CACHE     a flipped byte, a wrong digest, an object
  *                                 of another module are refused; a missing
  *                                 payload falls back (or is refused when AOT
@@ -152,7 +155,7 @@ static void fmt_vals(char *out, size_t n, const struct kiln_val *v, size_t nv)
 
 /* Runs every call with main (and other) interpreted or AOT; fills out[]. */
 static void run_all(const char *dir, const char *cache, bool main_aot, bool other_aot,
-                    char out[][160])
+                    bool metered, char out[][160])
 {
     struct kiln_module *mm = load_mod(dir, "main.wasm"), *om = load_mod(dir, "other.wasm");
     struct kiln_error err = {0};
@@ -163,11 +166,14 @@ static void run_all(const char *dir, const char *cache, bool main_aot, bool othe
     uint8_t t2[3] = {KILN_I32, KILN_I32, KILN_I32};
     struct kiln_functype ft = {2, 1, t2};
     struct kiln_trap trap;
-    if (main_aot && kiln_aot_compile_cached(mm, cache, NULL, &err) < 0) {
+    struct kiln_aot_opts o;
+    memset(&o, 0, sizeof o);
+    o.metered = metered;
+    if (main_aot && kiln_aot_compile_cached(mm, cache, &o, &err) < 0) {
         fprintf(stderr, "aot main: %s\n", err.msg);
         exit(1);
     }
-    if (other_aot && kiln_aot_compile_cached(om, cache, NULL, &err) < 0) {
+    if (other_aot && kiln_aot_compile_cached(om, cache, &o, &err) < 0) {
         fprintf(stderr, "aot other: %s\n", err.msg);
         exit(1);
     }
@@ -212,13 +218,14 @@ static void run_all(const char *dir, const char *cache, bool main_aot, bool othe
 static int t_semantics(const char *dir, const char *cache)
 {
     static char base[NCALLS][160], got[NCALLS][160];
-    run_all(dir, cache, false, false, base);
-    for (int combo = 1; combo < 4; combo++) {
-        run_all(dir, cache, combo & 1, combo & 2, got);
+    run_all(dir, cache, false, false, false, base);
+    for (int combo = 1; combo < 8; combo++) {
+        if (!(combo & 3)) continue; /* no AOT side */
+        run_all(dir, cache, combo & 1, combo & 2, combo & 4, got);
         for (size_t i = 0; i < NCALLS; i++)
-            CHECK(!strcmp(base[i], got[i]), "main %s, other %s: %s: interp [%s], got [%s]",
-                  combo & 1 ? "aot" : "interp", combo & 2 ? "aot" : "interp", calls[i].name,
-                  base[i], got[i]);
+            CHECK(!strcmp(base[i], got[i]), "main %s, other %s%s: %s: interp [%s], got [%s]",
+                  combo & 1 ? "aot" : "interp", combo & 2 ? "aot" : "interp",
+                  combo & 4 ? " (metered)" : "", calls[i].name, base[i], got[i]);
     }
     for (size_t i = 0; i < NCALLS; i++) printf("%-11s %s\n", calls[i].name, base[i]);
     /* sanity of the baseline itself */
