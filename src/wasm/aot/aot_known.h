@@ -1,8 +1,23 @@
 /*
- * aot_known.h — helpers of the native fast paths of well-known libc
- * functions (translate_known.c), included by aot_gen.h into every
- * generated C file. Each returns exactly what the wasm (musl) function
- * returns for arguments inside memory 0; the caller has checked bounds.
+ * aot_known.h — the native fast paths of well-known libc functions
+ * (translate_known.c), included by aot_gen.h into every generated C file
+ * and by tests/aot/known/known_test.c.
+ *
+ * Each kx_k_<name>(mem, size, args...) computes what Debian wasi-libc's
+ * (musl) <name> returns for the wasm arguments args, with memory 0 at mem
+ * (size bytes), or returns KX_K_FALLBACK when it cannot be sure: when a
+ * byte the musl code would read (or write) may lie outside memory 0. The
+ * caller then runs the translated body, which traps (or not) exactly as
+ * the interpreter does. So a fast path never reads outside memory 0, and
+ * returns a value only where the wasm code would return that same value
+ * without trapping (for the string functions: signedness as musl's, chars
+ * >= 0x80 included; strchr(s, 0) finds the terminator).
+ *
+ * Invariant the scans rely on (memory.c): mem is 16-byte aligned (a
+ * reserved mapping) and size is a multiple of the 64 KiB page, so a 16-byte
+ * aligned block that holds a byte of memory 0 lies wholly inside it. The
+ * SSE2 scans read such whole aligned blocks (x86-64 has SSE2 as baseline);
+ * other targets use the plain byte loops.
  */
 #ifndef KILN_WASM_AOT_KNOWN_H
 #define KILN_WASM_AOT_KNOWN_H
@@ -10,24 +25,411 @@
 #include <stdint.h>
 #include <string.h>
 
-/* musl's memcmp result: the difference of the first differing bytes */
-static uint32_t __attribute__((unused)) kx_memcmp_diff(const uint8_t *a, const uint8_t *b,
-                                                       uint32_t n)
+#if defined(__SSE2__) && !defined(KX_K_PORTABLE) /* (tests build the portable loops too) */
+#include <emmintrin.h>
+#define KX_K_SSE2 1
+#else
+#define KX_K_SSE2 0
+#endif
+
+#define KX_K_FALLBACK UINT64_MAX /* "run the translated body" */
+#define KX_K_INL static inline __attribute__((always_inline, unused))
+#define KX_K_FN static inline __attribute__((unused))
+
+/* ---- scans ---- */
+
+/* what a scan looks for: NUL; c0; NUL or c0; NUL, c0 or c1; NUL or one of
+ * c0..c3; a byte that is none of c0..c3 (NUL is never one of them) */
+enum { KX_K_NUL, KX_K_CHR, KX_K_CHRNUL, KX_K_ANY2, KX_K_ANY4, KX_K_NOT4 };
+
+KX_K_INL int kx_k_match(uint8_t b, int mode, uint8_t c0, uint8_t c1, uint8_t c2, uint8_t c3)
 {
-    uint32_t i = 0;
-    if (memcmp(a, b, n) == 0) return 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x, y;
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        if (x != y) {
-            i += (uint32_t)__builtin_ctzll(x ^ y) >> 3; /* little-endian: first differing byte */
-            return (uint32_t)((int32_t)a[i] - (int32_t)b[i]);
-        }
+    switch (mode) {
+    case KX_K_NUL: return b == 0;
+    case KX_K_CHR: return b == c0;
+    case KX_K_CHRNUL: return b == 0 || b == c0;
+    case KX_K_ANY2: return b == 0 || b == c0 || b == c1;
+    case KX_K_ANY4: return b == 0 || b == c0 || b == c1 || b == c2 || b == c3;
+    default: return b != c0 && b != c1 && b != c2 && b != c3;
     }
+}
+
+#if KX_K_SSE2
+/* the 16-bit mask of the bytes of the aligned block q that match */
+KX_K_INL unsigned kx_k_mask(const uint8_t *q, int mode, __m128i v0, __m128i v1, __m128i v2,
+                            __m128i v3)
+{
+    const __m128i x = _mm_load_si128((const __m128i *)(const void *)q), z = _mm_setzero_si128();
+    __m128i r;
+    switch (mode) {
+    case KX_K_NUL: r = _mm_cmpeq_epi8(x, z); break;
+    case KX_K_CHR: r = _mm_cmpeq_epi8(x, v0); break;
+    case KX_K_CHRNUL: r = _mm_or_si128(_mm_cmpeq_epi8(x, z), _mm_cmpeq_epi8(x, v0)); break;
+    case KX_K_ANY2:
+        r = _mm_or_si128(_mm_cmpeq_epi8(x, z),
+                         _mm_or_si128(_mm_cmpeq_epi8(x, v0), _mm_cmpeq_epi8(x, v1)));
+        break;
+    case KX_K_ANY4:
+        r = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, z), _mm_cmpeq_epi8(x, v0)),
+                         _mm_or_si128(_mm_cmpeq_epi8(x, v1),
+                                      _mm_or_si128(_mm_cmpeq_epi8(x, v2), _mm_cmpeq_epi8(x, v3))));
+        break;
+    default:
+        r = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, v0), _mm_cmpeq_epi8(x, v1)),
+                         _mm_or_si128(_mm_cmpeq_epi8(x, v2), _mm_cmpeq_epi8(x, v3)));
+        return ~(unsigned)_mm_movemask_epi8(r) & 0xffffu;
+    }
+    return (unsigned)_mm_movemask_epi8(r);
+}
+#endif
+
+/* The first byte in [p, lim) (p < lim) that matches mode, or NULL. Reads the
+ * aligned 16-byte blocks that hold a byte of [p, lim) (see the invariant). */
+KX_K_INL const uint8_t *kx_k_scan(const uint8_t *p, const uint8_t *lim, int mode, uint8_t c0,
+                                  uint8_t c1, uint8_t c2, uint8_t c3)
+{
+#if KX_K_SSE2
+    const __m128i v0 = _mm_set1_epi8((char)c0), v1 = _mm_set1_epi8((char)c1);
+    const __m128i v2 = _mm_set1_epi8((char)c2), v3 = _mm_set1_epi8((char)c3);
+    const unsigned off = (unsigned)((uintptr_t)p & 15);
+    const uint8_t *q = p - off;
+    unsigned m = kx_k_mask(q, mode, v0, v1, v2, v3) & (0xffffu << off);
+    while (!m) {
+        q += 16;
+        if (q >= lim) return NULL;
+        m = kx_k_mask(q, mode, v0, v1, v2, v3);
+    }
+    p = q + __builtin_ctz(m);
+    return p < lim ? p : NULL;
+#else
+    for (; p < lim; p++)
+        if (kx_k_match(*p, mode, c0, c1, c2, c3)) return p;
+    return NULL;
+#endif
+}
+
+/* The last byte equal to c in [p, e) (p < e), or NULL; reads as kx_k_scan. */
+KX_K_INL const uint8_t *kx_k_rscan(const uint8_t *p, const uint8_t *e, uint8_t c)
+{
+#if KX_K_SSE2
+    const __m128i v = _mm_set1_epi8((char)c), z = _mm_setzero_si128();
+    const uint8_t *q = (const uint8_t *)((uintptr_t)(e - 1) & ~(uintptr_t)15);
+    unsigned m = kx_k_mask(q, KX_K_CHR, v, z, z, z) & (0xffffu >> (15 - (unsigned)(e - 1 - q)));
+    while (!m) {
+        if (q <= p) return NULL;
+        q -= 16;
+        m = kx_k_mask(q, KX_K_CHR, v, z, z, z);
+    }
+    e = q + (31 - __builtin_clz(m));
+    return e >= p ? e : NULL;
+#else
+    while (e > p)
+        if (*--e == c) return e;
+    return NULL;
+#endif
+}
+
+/* The index of the first i < n where a[i] != b[i], or (nul) where a[i] is
+ * 0; n if there is none. n bytes of each must be readable. */
+KX_K_INL uint64_t kx_k_cmpidx(const uint8_t *a, const uint8_t *b, uint64_t n, int nul)
+{
+    uint64_t i = 0;
+#if KX_K_SSE2
+    const __m128i z = _mm_setzero_si128();
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(a + i));
+        __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) ^ 0xffffu;
+        if (nul) m |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, z));
+        if (m) return i + (unsigned)__builtin_ctz(m);
+    }
+    if (!nul && i < n) { /* memcmp: the last (overlapping) block; the bytes before it are equal */
+        if (n >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(a + n - 16));
+            __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(b + n - 16));
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) ^ 0xffffu;
+            return m ? n - 16 + (unsigned)__builtin_ctz(m) : n;
+        }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (n >= 8) { /* first 8, then the last 8 */
+            uint64_t x, y;
+            memcpy(&x, a, 8);
+            memcpy(&y, b, 8);
+            if (x != y) return (uint64_t)__builtin_ctzll(x ^ y) >> 3;
+            memcpy(&x, a + n - 8, 8);
+            memcpy(&y, b + n - 8, 8);
+            return x != y ? n - 8 + ((uint64_t)__builtin_ctzll(x ^ y) >> 3) : n;
+        }
+        if (n >= 4) {
+            uint32_t x, y;
+            memcpy(&x, a, 4);
+            memcpy(&y, b, 4);
+            if (x != y) return (uint64_t)__builtin_ctz(x ^ y) >> 3;
+            memcpy(&x, a + n - 4, 4);
+            memcpy(&y, b + n - 4, 4);
+            return x != y ? n - 4 + ((uint64_t)__builtin_ctz(x ^ y) >> 3) : n;
+        }
+#endif
+    }
+#endif
     for (; i < n; i++)
-        if (a[i] != b[i]) return (uint32_t)((int32_t)a[i] - (int32_t)b[i]);
-    return 0;
+        if (a[i] != b[i] || (nul && !a[i])) return i;
+    return n;
+}
+
+/* The NUL-terminated set at wasm address c: a bitmap of its bytes and the
+ * first four of them (ch). Returns how many bytes precede the NUL, or -1 if
+ * no NUL is inside memory. */
+KX_K_INL int64_t kx_k_set(const uint8_t *mem, uint64_t size, uint32_t c, uint64_t bm[4],
+                          uint8_t ch[4])
+{
+    uint64_t i = c;
+    for (;; i++) {
+        uint8_t b;
+        if (i >= size) return -1;
+        b = mem[i];
+        if (!b) return (int64_t)(i - c);
+        if (i - c < 4) ch[i - c] = b;
+        bm[b >> 6] |= (uint64_t)1 << (b & 63);
+    }
+}
+
+/* ---- the functions (arguments and results are wasm values) ---- */
+
+KX_K_FN uint64_t kx_k_strlen(const uint8_t *mem, uint64_t size, uint32_t s)
+{
+    const uint8_t *p;
+    if (s >= size) return KX_K_FALLBACK;
+    p = kx_k_scan(mem + s, mem + size, KX_K_NUL, 0, 0, 0, 0);
+    return p ? (uint64_t)(p - (mem + s)) : KX_K_FALLBACK;
+}
+
+/* the address of the first byte of s that is 0 or (uint8_t)c (musl __strchrnul) */
+KX_K_FN uint64_t kx_k_strchrnul(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c)
+{
+    const uint8_t *p;
+    if (s >= size) return KX_K_FALLBACK;
+    p = (uint8_t)c ? kx_k_scan(mem + s, mem + size, KX_K_CHRNUL, (uint8_t)c, 0, 0, 0)
+                   : kx_k_scan(mem + s, mem + size, KX_K_NUL, 0, 0, 0, 0);
+    return p ? (uint64_t)(p - mem) : KX_K_FALLBACK;
+}
+
+/* __strchrnul, then 0 unless the byte found is (uint8_t)c (c == 0 finds the NUL) */
+KX_K_FN uint64_t kx_k_strchr(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c)
+{
+    uint64_t r = kx_k_strchrnul(mem, size, s, c);
+    if (r == KX_K_FALLBACK) return r;
+    return mem[r] == (uint8_t)c ? r : 0;
+}
+
+/* the length of the prefix of s without a byte of the set c */
+KX_K_FN uint64_t kx_k_strcspn(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c)
+{
+    uint64_t bm[4] = {0, 0, 0, 0};
+    uint8_t ch[4] = {0, 0, 0, 0};
+    const uint8_t *p, *lim = mem + size;
+    int64_t n = kx_k_set(mem, size, c, bm, ch);
+    if (n < 0 || s >= size) return KX_K_FALLBACK;
+    p = mem + s;
+    switch (n) {
+    case 0: p = kx_k_scan(p, lim, KX_K_NUL, 0, 0, 0, 0); break;
+    case 1: p = kx_k_scan(p, lim, KX_K_CHRNUL, ch[0], 0, 0, 0); break;
+    case 2: p = kx_k_scan(p, lim, KX_K_ANY2, ch[0], ch[1], 0, 0); break;
+    case 3: p = kx_k_scan(p, lim, KX_K_ANY4, ch[0], ch[1], ch[2], ch[2]); break;
+    case 4: p = kx_k_scan(p, lim, KX_K_ANY4, ch[0], ch[1], ch[2], ch[3]); break;
+    default:
+        for (; p < lim; p++)
+            if (!*p || (bm[*p >> 6] >> (*p & 63) & 1)) break;
+        if (p == lim) p = NULL;
+        break;
+    }
+    return p ? (uint64_t)(p - (mem + s)) : KX_K_FALLBACK;
+}
+
+/* the length of the prefix of s made of bytes of the set c (musl reads no
+ * byte of s when c is empty) */
+KX_K_FN uint64_t kx_k_strspn(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c)
+{
+    uint64_t bm[4] = {0, 0, 0, 0};
+    uint8_t ch[4] = {0, 0, 0, 0};
+    const uint8_t *p, *lim = mem + size;
+    int64_t n = kx_k_set(mem, size, c, bm, ch);
+    if (n < 0) return KX_K_FALLBACK;
+    if (n == 0) return 0;
+    if (s >= size) return KX_K_FALLBACK;
+    p = mem + s;
+    switch (n) {
+    case 1: p = kx_k_scan(p, lim, KX_K_NOT4, ch[0], ch[0], ch[0], ch[0]); break;
+    case 2: p = kx_k_scan(p, lim, KX_K_NOT4, ch[0], ch[1], ch[1], ch[1]); break;
+    case 3: p = kx_k_scan(p, lim, KX_K_NOT4, ch[0], ch[1], ch[2], ch[2]); break;
+    case 4: p = kx_k_scan(p, lim, KX_K_NOT4, ch[0], ch[1], ch[2], ch[3]); break;
+    default:
+        for (; p < lim; p++)
+            if (!(bm[*p >> 6] >> (*p & 63) & 1)) break; /* NUL is never in the set */
+        if (p == lim) p = NULL;
+        break;
+    }
+    return p ? (uint64_t)(p - (mem + s)) : KX_K_FALLBACK;
+}
+
+/* the address of the first (uint8_t)c in [s, s+n), or 0; musl reads up to
+ * the byte found, so a range that leaves memory after it is fine */
+KX_K_FN uint64_t kx_k_memchr(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c, uint32_t n)
+{
+    const uint8_t *p;
+    uint64_t end = (uint64_t)s + n;
+    if (n == 0) return 0;
+    if (s >= size) return KX_K_FALLBACK;
+    p = kx_k_scan(mem + s, mem + (end < size ? end : size), KX_K_CHR, (uint8_t)c, 0, 0, 0);
+    if (p) return (uint64_t)(p - mem);
+    return end <= size ? 0 : KX_K_FALLBACK;
+}
+
+/* musl strnlen: p = memchr(s, 0, n), p ? p - s : n (a NUL at address 0 is not found) */
+KX_K_FN uint64_t kx_k_strnlen(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t n)
+{
+    uint64_t p = kx_k_memchr(mem, size, s, 0, n);
+    if (p == KX_K_FALLBACK) return p;
+    return p ? (uint32_t)((uint32_t)p - s) : n;
+}
+
+/* the address of the last (uint8_t)c in [s, s+n), or 0; musl reads from
+ * the end, so the whole range must be inside memory */
+KX_K_FN uint64_t kx_k_memrchr(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c, uint32_t n)
+{
+    const uint8_t *p;
+    if (n == 0) return 0;
+    if ((uint64_t)s + n > size) return KX_K_FALLBACK;
+    p = kx_k_rscan(mem + s, mem + s + n, (uint8_t)c);
+    return p ? (uint64_t)(p - mem) : 0;
+}
+
+/* musl strrchr: __memrchr(s, c, strlen(s) + 1) */
+KX_K_FN uint64_t kx_k_strrchr(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c)
+{
+    uint64_t n = kx_k_strlen(mem, size, s);
+    if (n == KX_K_FALLBACK) return n;
+    return kx_k_memrchr(mem, size, s, c, (uint32_t)n + 1);
+}
+
+/* the difference of the first differing bytes (unsigned), up to and
+ * including a NUL of l */
+KX_K_FN uint64_t kx_k_strcmp(const uint8_t *mem, uint64_t size, uint32_t l, uint32_t r)
+{
+    uint64_t avail, i;
+    if (l >= size || r >= size) return KX_K_FALLBACK;
+    avail = size - (l > r ? l : r);
+    i = kx_k_cmpidx(mem + l, mem + r, avail, 1);
+    if (i == avail) return KX_K_FALLBACK;
+    return (uint32_t)((int32_t)mem[l + i] - (int32_t)mem[r + i]);
+}
+
+/* as strcmp, the n-th byte at most (n == 0: 0, nothing read) */
+KX_K_FN uint64_t kx_k_strncmp(const uint8_t *mem, uint64_t size, uint32_t l, uint32_t r, uint32_t n)
+{
+    uint64_t avail, lim, i;
+    if (n == 0) return 0;
+    if (l >= size || r >= size) return KX_K_FALLBACK;
+    avail = size - (l > r ? l : r);
+    lim = n < avail ? n : avail;
+    i = kx_k_cmpidx(mem + l, mem + r, lim, 1);
+    if (i == lim) {
+        if (n > avail) return KX_K_FALLBACK;
+        return 0; /* n bytes equal and without NUL: musl stops at n - 1 */
+    }
+    return (uint32_t)((int32_t)mem[l + i] - (int32_t)mem[r + i]);
+}
+
+/* musl memcmp: the difference of the first differing bytes; it reads up
+ * to that difference only */
+KX_K_FN uint64_t kx_k_memcmp(const uint8_t *mem, uint64_t size, uint32_t a, uint32_t b, uint32_t n)
+{
+    uint64_t avail, lim, i;
+    if (n == 0) return 0;
+    if (a >= size || b >= size) return KX_K_FALLBACK;
+    avail = size - (a > b ? a : b);
+    lim = n < avail ? n : avail;
+    i = kx_k_cmpidx(mem + a, mem + b, lim, 0);
+    if (i == lim) return n > avail ? KX_K_FALLBACK : 0;
+    return (uint32_t)((int32_t)mem[a + i] - (int32_t)mem[b + i]);
+}
+
+/* n bytes from s to d, all loads before the stores (so overlap is fine),
+ * n <= 32 */
+KX_K_INL void kx_k_copy32(uint8_t *d, const uint8_t *s, uint32_t n)
+{
+    if (n >= 16) {
+        uint64_t a0, a1, b0, b1; /* first and last 16 bytes */
+        memcpy(&a0, s, 8);
+        memcpy(&a1, s + 8, 8);
+        memcpy(&b0, s + n - 16, 8);
+        memcpy(&b1, s + n - 8, 8);
+        memcpy(d, &a0, 8);
+        memcpy(d + 8, &a1, 8);
+        memcpy(d + n - 16, &b0, 8);
+        memcpy(d + n - 8, &b1, 8);
+    } else if (n >= 8) {
+        uint64_t a0, b0;
+        memcpy(&a0, s, 8);
+        memcpy(&b0, s + n - 8, 8);
+        memcpy(d, &a0, 8);
+        memcpy(d + n - 8, &b0, 8);
+    } else if (n >= 4) {
+        uint32_t a0, b0;
+        memcpy(&a0, s, 4);
+        memcpy(&b0, s + n - 4, 4);
+        memcpy(d, &a0, 4);
+        memcpy(d + n - 4, &b0, 4);
+    } else if (n) {
+        uint8_t a0 = s[0], a1 = s[n >> 1], a2 = s[n - 1];
+        d[0] = a0;
+        d[n >> 1] = a1;
+        d[n - 1] = a2;
+    }
+}
+
+/* musl memcpy, for ranges inside memory that do not overlap (musl's result
+ * for overlapping ones is its own: the translated body makes it). The
+ * three copies touch nothing when n is 0. */
+KX_K_FN uint64_t kx_k_memcpy(uint8_t *mem, uint64_t size, uint32_t d, uint32_t s, uint32_t n)
+{
+    if (n == 0) return d;
+    if ((uint64_t)d + n > size || (uint64_t)s + n > size ||
+        ((uint64_t)d + n > s && (uint64_t)s + n > d))
+        return KX_K_FALLBACK;
+    if (n <= 32) kx_k_copy32(mem + d, mem + s, n);
+    else memcpy(mem + d, mem + s, n);
+    return d;
+}
+
+KX_K_FN uint64_t kx_k_memmove(uint8_t *mem, uint64_t size, uint32_t d, uint32_t s, uint32_t n)
+{
+    if (n == 0) return d;
+    if ((uint64_t)d + n > size || (uint64_t)s + n > size) return KX_K_FALLBACK;
+    if (n <= 32) kx_k_copy32(mem + d, mem + s, n);
+    else memmove(mem + d, mem + s, n);
+    return d;
+}
+
+KX_K_FN uint64_t kx_k_memset(uint8_t *mem, uint64_t size, uint32_t d, uint32_t c, uint32_t n)
+{
+    uint8_t *p = mem + d;
+    if (n == 0) return d;
+    if ((uint64_t)d + n > size) return KX_K_FALLBACK;
+    if (n >= 8 && n <= 32) {
+        uint64_t w = 0x0101010101010101ull * (uint8_t)c;
+        memcpy(p, &w, 8);
+        memcpy(p + n - 8, &w, 8);
+        if (n > 16) {
+            memcpy(p + 8, &w, 8);
+            memcpy(p + n - 16, &w, 8);
+        }
+    } else if (n < 8) {
+        while (n--) *p++ = (uint8_t)c;
+    } else {
+        memset(p, (int)(uint8_t)c, n);
+    }
+    return d;
 }
 
 #endif

@@ -1,0 +1,47 @@
+# Well-known libc functions of the AOT translator (src/wasm/aot/translate_known.c,
+# src/wasm/aot/aot_known.h); included from tests/aot/CMakeLists.txt.
+#   aot.known.helpers[_portable]  known_test.c: every fast path of aot_known.h against a
+#                                 model of the musl code, natively (SSE2 and portable loops)
+#   aot.known.wasm                known.sh: known_prog.wasm (wasi-libc) recognised, same
+#                                 digests and same traps interpreted and AOT
+#   aot.known.realprogs           known_realprogs.sh: recognised in the real programs
+set(known_dir ${CMAKE_CURRENT_SOURCE_DIR}/known)
+
+foreach(v sse2 portable)
+  add_executable(aot-known-test-${v} ${known_dir}/known_test.c)
+  target_include_directories(aot-known-test-${v} PRIVATE ${CMAKE_SOURCE_DIR}/src)
+  if(v STREQUAL portable)
+    target_compile_definitions(aot-known-test-${v} PRIVATE KX_K_PORTABLE)
+  endif()
+endforeach()
+add_test(NAME aot.known.helpers COMMAND aot-known-test-sse2)
+add_test(NAME aot.known.helpers_portable COMMAND aot-known-test-portable)
+set_tests_properties(aot.known.helpers aot.known.helpers_portable PROPERTIES LABELS "aot;unit")
+
+# known_prog.wasm: compiled -O2, linked without -O so that Debian's clang does not run
+# binaryen's wasm-opt on it (it does whenever binaryen is installed, whatever PATH says):
+# the libc bodies must stay as lld links them.
+find_program(KILN_KNOWN_CLANG NAMES clang clang-14)
+if(KILN_KNOWN_CLANG AND EXISTS /usr/lib/wasm32-wasi/libc.a AND TARGET kiln-aot-exec
+   AND TARGET kiln)
+  set(kp ${CMAKE_CURRENT_BINARY_DIR}/known_prog)
+  add_custom_command(OUTPUT ${kp}.wasm
+    COMMAND ${KILN_KNOWN_CLANG} --target=wasm32-wasi -O2 -fno-builtin -Wall -Wextra -Werror
+            -c ${known_dir}/known_prog.c -o ${kp}.o
+    COMMAND ${KILN_KNOWN_CLANG} --target=wasm32-wasi -Wl,--stack-first
+            -Wl,-z,stack-size=1048576 ${kp}.o -o ${kp}.wasm
+    DEPENDS ${known_dir}/known_prog.c
+    COMMENT "wasm32-wasi known_prog.wasm")
+  add_custom_target(aot_known_prog ALL DEPENDS ${kp}.wasm)
+  add_test(NAME aot.known.wasm
+           COMMAND sh ${known_dir}/known.sh $<TARGET_FILE:kiln-aot-exec> $<TARGET_FILE:kiln>
+                   ${aot_cache} ${kp}.wasm ${CMAKE_CURRENT_BINARY_DIR}/known-wasm)
+  set_tests_properties(aot.known.wasm PROPERTIES LABELS aot TIMEOUT 600)
+endif()
+if(TARGET kiln)
+  add_test(NAME aot.known.realprogs
+           COMMAND sh ${known_dir}/known_realprogs.sh $<TARGET_FILE:kiln>
+                   ${CMAKE_CURRENT_BINARY_DIR}/known-realprogs)
+  set_tests_properties(aot.known.realprogs PROPERTIES LABELS "aot;realprogs" TIMEOUT 600
+                       SKIP_RETURN_CODE 77)
+endif()

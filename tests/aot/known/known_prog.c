@@ -1,0 +1,242 @@
+/*
+ * known_prog.c — a wasm32-wasi program (clang -O2 -fno-builtin, linked
+ * with Debian's wasi-libc) that calls every libc function the AOT
+ * translator recognises (src/wasm/aot/translate_known.c) on many argument
+ * patterns and prints a digest of the results per function and length;
+ * tests/aot/known/known.sh runs it interpreted and AOT-compiled and wants
+ * identical output. Patterns: lengths 0..300, every alignment 0..15, the
+ * difference or the searched byte at every position, bytes >= 0x80, c == 0
+ * and c > 255, strings and ranges that end exactly at the end of memory,
+ * and (with an argument) one call whose bytes run past the end of memory,
+ * which must trap the same way under both engines.
+ *
+ *   known_prog            the patterns; exit 0
+ *   known_prog trap NAME  one out-of-bounds call of NAME (see traps[])
+ *   known_prog list       the names of the trap cases
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* the end of memory: a page grown here, after stdio's buffers exist */
+static unsigned char *end_page;
+static unsigned char *mem_end(void) { return (unsigned char *)(__builtin_wasm_memory_size(0) * 65536); }
+
+static uint32_t h; /* FNV-1a of the results */
+static void mix(uint32_t v)
+{
+    for (int i = 0; i < 4; i++) h = (h ^ ((v >> (8 * i)) & 0xff)) * 16777619u;
+}
+static void mixp(const void *base, const void *p) { mix(p ? (uint32_t)((const char *)p - (const char *)base) + 1 : 0); }
+
+static uint32_t rng = 2463534242u;
+static uint32_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 17;
+    rng ^= rng << 5;
+    return rng;
+}
+static void fill(unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(1 + rnd() % 255); /* no NUL, >= 0x80 too */
+}
+
+static unsigned char bufa[1024], bufb[1024], bufs[64];
+
+static void report(const char *what, unsigned len)
+{
+    printf("%s %u %08x\n", what, len, (unsigned)h);
+    h = 2166136261u;
+}
+
+/* strings: every length and alignment, at an ordinary place and ending at the end of memory */
+static void strings(void)
+{
+    static const int cs[] = {0, 'a', 0x80, 0xff, 0x141, -128, -1};
+    for (unsigned len = 0; len <= 300; len++) {
+        for (unsigned al = 0; al < 16; al++) {
+            for (int where = 0; where < 2; where++) {
+                unsigned char *s = where ? mem_end() - len - 1 - al : bufa + al;
+                unsigned at = len ? (al * 37 + len) % len : 0;
+                fill(s, len);
+                s[len] = 0;
+                if (where) memset(s + len + 1, 0x5a, al); /* after the NUL: not part of the string */
+                const char *z = (const char *)s;
+                mix((uint32_t)strlen(z));
+                for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++) {
+                    mixp(s, strchr(z, cs[k]));
+                    mixp(s, strchrnul(z, cs[k]));
+                    mixp(s, strrchr(z, cs[k]));
+                }
+                if (len) {
+                    int c = s[at];
+                    mixp(s, strchr(z, c));
+                    mixp(s, strchr(z, (signed char)c));
+                    mixp(s, strchrnul(z, c | 0x100));
+                    mixp(s, strrchr(z, c));
+                    for (unsigned k = 1; k <= 6; k++) { /* sets of 1..6 bytes, one of them in s */
+                        for (unsigned j = 0; j < k; j++) bufs[j] = (unsigned char)(j ? rnd() | 1 : c);
+                        bufs[k] = 0;
+                        mix((uint32_t)strcspn(z, (const char *)bufs));
+                        mix((uint32_t)strspn(z, (const char *)bufs));
+                    }
+                    bufs[0] = s[0]; /* a run */
+                    bufs[1] = 0;
+                    mix((uint32_t)strspn(z, (const char *)bufs));
+                    bufs[0] = s[len - 1];
+                    bufs[1] = s[0];
+                    bufs[2] = 0;
+                    mix((uint32_t)strspn(z, (const char *)bufs));
+                    mix((uint32_t)strcspn(z, (const char *)bufs + 1));
+                }
+                bufs[0] = 0;
+                mix((uint32_t)strcspn(z, (const char *)bufs));
+                mix((uint32_t)strspn(z, (const char *)bufs));
+                mix((uint32_t)strnlen(z, len));
+                mix((uint32_t)strnlen(z, len + 1));
+                mix((uint32_t)strnlen(z, len / 2));
+                mix((uint32_t)strnlen(z, (size_t)-1));
+            }
+        }
+        report("strings", len);
+    }
+}
+
+/* every position for short ranges; for longer ones the first and last 24 and every 13th */
+static int pick(unsigned at, unsigned n, unsigned al)
+{
+    return n <= 64 || at < 24 || at + 24 >= n || (at + al) % 13 == 0;
+}
+
+/* comparisons with a difference at every position (see pick), and searches of ranges; the
+ * digest takes musl's exact differences, not only their signs */
+static void ranges(void)
+{
+    for (unsigned n = 0; n <= 300; n++) {
+        for (unsigned al = 0; al < 16; al++) {
+            unsigned char *a = bufa + al, *b = bufb + (al * 7) % 16, *e = mem_end() - n;
+            fill(a, n + 40);
+            memcpy(b, a, n + 40);
+            memcpy(e, a, n);
+            a[n + 20] = b[n + 20] = 0;
+            mix((uint32_t)memcmp(a, b, n));
+            mix((uint32_t)memcmp(a, e, n));
+            mix((uint32_t)strcmp((char *)a, (char *)b));
+            mix((uint32_t)strncmp((char *)a, (char *)b, n));
+            mix((uint32_t)strncmp((char *)a, (char *)e, n));
+            for (unsigned at = 0; at < n; at++) {
+                unsigned char old = b[at];
+                if (!pick(at, n, al)) continue;
+                b[at] = (unsigned char)(old ^ (at & 1 ? 0x80 : 0x01));
+                mix((uint32_t)memcmp(a, b, n));
+                mix((uint32_t)memcmp(b, a, n));
+                mix((uint32_t)strncmp((char *)a, (char *)b, n));
+                mix((uint32_t)strncmp((char *)a, (char *)b, at + 1));
+                mix((uint32_t)strncmp((char *)a, (char *)b, at));
+                mix((uint32_t)strcmp((char *)b, (char *)a));
+                e[at] ^= 0x40;
+                mix((uint32_t)memcmp(a, e, n));
+                mix((uint32_t)memcmp(e, a, n + 7)); /* crosses the end after the difference */
+                mix((uint32_t)strncmp((char *)e, (char *)a, n + 7));
+                e[at] ^= 0x40;
+                b[at] = old;
+                if (at % 7 == 0) {
+                    a[at] = b[at] = 0;
+                    mix((uint32_t)strcmp((char *)a, (char *)b));
+                    mix((uint32_t)strncmp((char *)a, (char *)b, n + 5));
+                    b[at] = 0x90;
+                    mix((uint32_t)strcmp((char *)a, (char *)b));
+                    mix((uint32_t)strcmp((char *)b, (char *)a));
+                    a[at] = b[at] = old;
+                }
+            }
+            for (int k = 0; k < 4; k++) {
+                int c = k == 0 ? 0xab : k == 1 ? 0 : k == 2 ? 0x80 : 0xff;
+                unsigned pos = n ? (unsigned)(k * 131 + al) % n : 0;
+                if (n) a[pos] = e[pos] = (unsigned char)c;
+                mixp(a, memchr(a, c, n));
+                mixp(a, memchr(a, c | 0x300, n));
+                mixp(a, memrchr(a, c, n));
+                mixp(e, memchr(e, c, n));
+                mixp(e, memrchr(e, c, n));
+                if (n) mixp(e, memchr(e, c, (size_t)-1)); /* found before the end */
+            }
+            /* copies: disjoint and overlapping both ways, one ending at the end of memory */
+            memcpy(b, a, n);
+            mix((uint32_t)memcmp(a, b, n));
+            memcpy(e, a, n);
+            mix((uint32_t)memcmp(a, e, n));
+            memmove(a + 5, a, n);
+            mix((uint32_t)memcmp(a + 5, b, n));
+            memmove(a, a + 5, n);
+            mix((uint32_t)memcmp(a, b, n));
+            memmove(a + 16, a, n);
+            memmove(e, a + 16, n);
+            mix((uint32_t)memcmp(b, e, n));
+            memset(a, 0xc3, n);
+            memset(e, 0x1234, n);
+            for (unsigned i = 0; i < n; i++) mix(a[i] ^ (e[i] << 8));
+        }
+        report("ranges", n);
+    }
+}
+
+/* each call reads or writes past the end of memory: a trap in both engines */
+static void trap(const char *name)
+{
+    unsigned char *e = mem_end();
+    memset(e - 64, 'x', 64);
+    bufs[0] = 'y';
+    bufs[1] = 'z';
+    bufs[2] = 0;
+    printf("calling %s at the end of memory\n", name);
+    fflush(stdout);
+    if (!strcmp(name, "strlen")) printf("%zu\n", strlen((char *)e - 10));
+    else if (!strcmp(name, "strchr")) printf("%p\n", strchr((char *)e - 10, 'q'));
+    else if (!strcmp(name, "strchr0")) printf("%p\n", strchr((char *)e - 10, 0));
+    else if (!strcmp(name, "strchrnul")) printf("%p\n", strchrnul((char *)e - 10, 'q'));
+    else if (!strcmp(name, "strrchr")) printf("%p\n", strrchr((char *)e - 10, 'x'));
+    else if (!strcmp(name, "strcspn")) printf("%zu\n", strcspn((char *)e - 10, (char *)bufs));
+    else if (!strcmp(name, "strcspn1")) printf("%zu\n", strcspn((char *)e - 10, (char *)bufs + 1));
+    else if (!strcmp(name, "strcspn_set")) printf("%zu\n", strcspn((char *)bufa, (char *)e - 3));
+    else if (!strcmp(name, "strspn")) printf("%zu\n", strspn((char *)e - 10, "x"));
+    else if (!strcmp(name, "strspn2")) printf("%zu\n", strspn((char *)e - 10, "xy"));
+    else if (!strcmp(name, "strnlen")) printf("%zu\n", strnlen((char *)e - 10, 11));
+    else if (!strcmp(name, "memchr")) printf("%p\n", memchr(e - 10, 'q', 11));
+    else if (!strcmp(name, "memrchr")) printf("%p\n", memrchr(e - 10, 'x', 11));
+    else if (!strcmp(name, "memcmp")) printf("%d\n", memcmp(e - 10, e - 20, 11));
+    else if (!strcmp(name, "strcmp")) printf("%d\n", strcmp((char *)e - 10, (char *)e - 20));
+    else if (!strcmp(name, "strncmp")) printf("%d\n", strncmp((char *)e - 10, (char *)e - 20, 11));
+    else if (!strcmp(name, "memcpy")) printf("%p\n", memcpy(e - 10, bufa, 11));
+    else if (!strcmp(name, "memmove")) printf("%p\n", memmove(e - 10, e - 11, 11));
+    else if (!strcmp(name, "memset")) printf("%p\n", memset(e - 10, 0, 11));
+    else printf("no such case\n");
+}
+
+static const char *const traps[] = {"strlen", "strchr", "strchr0", "strchrnul", "strrchr",
+    "strcspn", "strcspn1", "strcspn_set", "strspn", "strspn2", "strnlen", "memchr", "memrchr",
+    "memcmp", "strcmp", "strncmp", "memcpy", "memmove", "memset"};
+
+int main(int argc, char **argv)
+{
+    h = 2166136261u;
+    printf("known_prog\n"); /* stdio's buffer exists before memory grows */
+    if (__builtin_wasm_memory_grow(0, 1) == (size_t)-1) return 2;
+    end_page = mem_end() - 65536;
+    memset(end_page, 0, 65536);
+    if (argc == 2 && !strcmp(argv[1], "list")) {
+        for (size_t i = 0; i < sizeof traps / sizeof traps[0]; i++) printf("%s\n", traps[i]);
+        return 0;
+    }
+    if (argc == 3 && !strcmp(argv[1], "trap")) {
+        trap(argv[2]);
+        return 0;
+    }
+    strings();
+    ranges();
+    printf("done\n");
+    return 0;
+}

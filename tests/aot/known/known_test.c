@@ -1,0 +1,468 @@
+/*
+ * known_test.c — the native fast paths of src/wasm/aot/aot_known.h against
+ * a model of the musl code they replace (byte reads of a wasm memory that
+ * trap outside it), natively, with the memory laid out as memory.c does:
+ * page-aligned, its size a multiple of 16 (8 KiB here; memories are
+ * multiples of 64 KiB), and here followed by a PROT_NONE page so that a
+ * read beyond the end of memory crashes the test.
+ *
+ * For every function and many argument patterns (lengths 0..300, every
+ * alignment 0..31, the difference or the searched byte at every position,
+ * bytes >= 0x80, c == 0 and c > 255, strings and ranges ending exactly at
+ * the end of memory or crossing it, plus random cases):
+ *   - where the model traps, the fast path must answer KX_K_FALLBACK and
+ *     leave memory unchanged;
+ *   - where the model returns, the fast path must return the same value
+ *     (and memory must be the same), except where a fallback is documented
+ *     (memcpy of overlapping ranges, ranges of memcpy/memmove/memset that
+ *     leave memory: musl writes part of them before it traps).
+ * Exit 0 when everything matches; the first mismatches are printed.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "wasm/aot/aot_known.h"
+
+#define MEMSZ 8192u /* a multiple of 16, as memory sizes are (of 64 KiB) */
+#define TRAP UINT64_MAX
+
+static uint8_t *mem;  /* the "wasm memory" of the fast paths (guarded) */
+static uint8_t *ref;  /* the model's copy */
+static uint8_t *save; /* the memory before the call */
+static int failures;
+static unsigned long checks;
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        checks++;                                                                                  \
+        if (!(cond) && failures++ < 20) {                                                          \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
+            printf(__VA_ARGS__);                                                                   \
+            printf("\n");                                                                          \
+        }                                                                                          \
+    } while (0)
+
+/* ---- the model: musl's code, reading bytes of ref, trapping outside ---- */
+
+static int trapped;
+static uint8_t rd(uint64_t a)
+{
+    if (a >= MEMSZ) {
+        trapped = 1;
+        return 0;
+    }
+    return ref[a];
+}
+static void wr(uint64_t a, uint8_t v)
+{
+    if (a >= MEMSZ) trapped = 1;
+    else ref[a] = v;
+}
+#define RD(a) ({ uint8_t v_ = rd(a); if (trapped) return TRAP; v_; })
+#define WR(a, v) do { wr((a), (v)); if (trapped) return TRAP; } while (0)
+
+static uint64_t m_strlen(uint32_t s)
+{
+    uint32_t i = 0;
+    while (RD((uint64_t)s + i)) i++;
+    return i;
+}
+static uint64_t m_strchrnul(uint32_t s, uint32_t c)
+{
+    c = (uint8_t)c;
+    for (;; s++) {
+        uint8_t b = RD(s);
+        if (!b || b == c) return s;
+    }
+}
+static uint64_t m_strchr(uint32_t s, uint32_t c)
+{
+    uint64_t r = m_strchrnul(s, c);
+    if (r == TRAP) return r;
+    return RD(r) == (uint8_t)c ? r : 0;
+}
+static uint64_t m_strcspn(uint32_t s, uint32_t c)
+{
+    uint8_t set[256] = {0};
+    uint32_t a = s;
+    uint8_t c0 = RD(c);
+    if (!c0 || !RD((uint64_t)c + 1)) {
+        uint64_t r = m_strchrnul(s, c0);
+        return r == TRAP ? r : r - a;
+    }
+    for (;; c++) {
+        uint8_t b = RD(c);
+        if (!b) break;
+        set[b] = 1;
+    }
+    for (;; s++) {
+        uint8_t b = RD(s);
+        if (!b || set[b]) return s - a;
+    }
+}
+static uint64_t m_strspn(uint32_t s, uint32_t c)
+{
+    uint8_t set[256] = {0};
+    uint32_t a = s;
+    uint8_t c0 = RD(c);
+    if (!c0) return 0;
+    if (!RD((uint64_t)c + 1)) {
+        while (RD(s) == c0) s++;
+        return s - a;
+    }
+    for (;; c++) {
+        uint8_t b = RD(c);
+        if (!b) break;
+        set[b] = 1;
+    }
+    for (;; s++) {
+        uint8_t b = RD(s);
+        if (!b || !set[b]) return s - a;
+    }
+}
+static uint64_t m_memchr(uint32_t s, uint32_t c, uint32_t n)
+{
+    for (; n; n--, s++)
+        if (RD(s) == (uint8_t)c) return s;
+    return 0;
+}
+static uint64_t m_strnlen(uint32_t s, uint32_t n)
+{
+    uint64_t p = m_memchr(s, 0, n);
+    if (p == TRAP) return p;
+    return p ? (uint32_t)p - s : n;
+}
+static uint64_t m_memrchr(uint32_t s, uint32_t c, uint32_t n)
+{
+    while (n--)
+        if (RD((uint64_t)s + n) == (uint8_t)c) return s + n;
+    return 0;
+}
+static uint64_t m_strrchr(uint32_t s, uint32_t c)
+{
+    uint64_t n = m_strlen(s);
+    if (n == TRAP) return n;
+    return m_memrchr(s, c, (uint32_t)n + 1);
+}
+static uint64_t m_strcmp(uint32_t l, uint32_t r)
+{
+    for (;; l++, r++) {
+        uint8_t a = RD(l), b = RD(r);
+        if (a != b || !a) return (uint32_t)((int32_t)a - (int32_t)b);
+    }
+}
+static uint64_t m_strncmp(uint32_t l, uint32_t r, uint32_t n)
+{
+    if (!n--) return 0;
+    for (;; l++, r++, n--) {
+        uint8_t a = RD(l), b;
+        if (!a) return (uint32_t)(0 - (int32_t)RD(r));
+        b = RD(r);
+        if (!b || !n || a != b) return (uint32_t)((int32_t)a - (int32_t)b);
+    }
+}
+static uint64_t m_memcmp(uint32_t l, uint32_t r, uint32_t n)
+{
+    for (; n; n--, l++, r++) {
+        uint8_t a = RD(l), b = RD(r);
+        if (a != b) return (uint32_t)((int32_t)a - (int32_t)b);
+    }
+    return 0;
+}
+static uint64_t m_memmove(uint32_t d, uint32_t s, uint32_t n)
+{
+    if (d < s)
+        for (uint32_t i = 0; i < n; i++) WR((uint64_t)d + i, RD((uint64_t)s + i));
+    else
+        while (n--) WR((uint64_t)d + n, RD((uint64_t)s + n));
+    return d;
+}
+static uint64_t m_memset(uint32_t d, uint32_t c, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) WR((uint64_t)d + i, (uint8_t)c);
+    return d;
+}
+
+/* ---- driver ---- */
+
+enum { F_STRLEN, F_STRCHRNUL, F_STRCHR, F_STRCSPN, F_STRSPN, F_MEMCHR, F_STRNLEN, F_MEMRCHR,
+       F_STRRCHR, F_STRCMP, F_STRNCMP, F_MEMCMP, F_MEMCPY, F_MEMMOVE, F_MEMSET, F_N };
+static const char *const names[F_N] = {"strlen",  "strchrnul", "strchr", "strcspn", "strspn",
+                                       "memchr",  "strnlen",   "memrchr", "strrchr", "strcmp",
+                                       "strncmp", "memcmp",    "memcpy", "memmove", "memset"};
+static unsigned long ncalls[F_N], nfast[F_N];
+
+/* Calls function f both ways on the current memory (mem == ref). */
+static void call(int f, uint32_t a, uint32_t b, uint32_t c)
+{
+    uint64_t want, got;
+    int writes = f >= F_MEMCPY, may_fall = 0;
+    if (writes) memcpy(save, mem, MEMSZ); /* (the others take const memory) */
+    trapped = 0;
+    switch (f) {
+    case F_STRLEN: want = m_strlen(a), got = kx_k_strlen(mem, MEMSZ, a); break;
+    case F_STRCHRNUL: want = m_strchrnul(a, b), got = kx_k_strchrnul(mem, MEMSZ, a, b); break;
+    case F_STRCHR: want = m_strchr(a, b), got = kx_k_strchr(mem, MEMSZ, a, b); break;
+    case F_STRCSPN: want = m_strcspn(a, b), got = kx_k_strcspn(mem, MEMSZ, a, b); break;
+    case F_STRSPN: want = m_strspn(a, b), got = kx_k_strspn(mem, MEMSZ, a, b); break;
+    case F_MEMCHR: want = m_memchr(a, b, c), got = kx_k_memchr(mem, MEMSZ, a, b, c); break;
+    case F_STRNLEN: want = m_strnlen(a, b), got = kx_k_strnlen(mem, MEMSZ, a, b); break;
+    case F_MEMRCHR: want = m_memrchr(a, b, c), got = kx_k_memrchr(mem, MEMSZ, a, b, c); break;
+    case F_STRRCHR: want = m_strrchr(a, b), got = kx_k_strrchr(mem, MEMSZ, a, b); break;
+    case F_STRCMP: want = m_strcmp(a, b), got = kx_k_strcmp(mem, MEMSZ, a, b); break;
+    case F_STRNCMP: want = m_strncmp(a, b, c), got = kx_k_strncmp(mem, MEMSZ, a, b, c); break;
+    case F_MEMCMP: want = m_memcmp(a, b, c), got = kx_k_memcmp(mem, MEMSZ, a, b, c); break;
+    case F_MEMCPY:
+        /* musl's result for overlapping ranges is its own: not modelled, always a fallback */
+        may_fall = (uint64_t)a + c > b && (uint64_t)b + c > a;
+        want = m_memmove(a, b, c), got = kx_k_memcpy(mem, MEMSZ, a, b, c);
+        break;
+    case F_MEMMOVE: want = m_memmove(a, b, c), got = kx_k_memmove(mem, MEMSZ, a, b, c); break;
+    default: want = m_memset(a, b, c), got = kx_k_memset(mem, MEMSZ, a, b, c); break;
+    }
+    ncalls[f]++;
+    if (got != KX_K_FALLBACK) nfast[f]++;
+    if (want == TRAP) {
+        CHECK(got == KX_K_FALLBACK, "%s(%u, %u, %u): wasm traps, fast path returned %llu",
+              names[f], a, b, c, (unsigned long long)got);
+        if (writes)
+            CHECK(memcmp(mem, save, MEMSZ) == 0, "%s(%u, %u, %u): fallback wrote memory",
+                  names[f], a, b, c);
+    } else if (got == KX_K_FALLBACK) {
+        CHECK(may_fall, "%s(%u, %u, %u): needless fallback (wasm returns %llu)", names[f], a, b, c,
+              (unsigned long long)want);
+        if (writes)
+            CHECK(memcmp(mem, save, MEMSZ) == 0, "%s(%u, %u, %u): fallback wrote memory",
+                  names[f], a, b, c);
+    } else {
+        CHECK(got == want, "%s(%u, %u, %u) = %llu, wasm %llu", names[f], a, b, c,
+              (unsigned long long)got, (unsigned long long)want);
+        if (writes)
+            CHECK(memcmp(mem, ref, MEMSZ) == 0, "%s(%u, %u, %u): memory differs", names[f], a, b,
+                  c);
+    }
+    if (writes) { /* back to one state for the next call */
+        memcpy(mem, save, MEMSZ);
+        memcpy(ref, save, MEMSZ);
+    }
+}
+
+static uint32_t rng = 12345;
+static uint32_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 17;
+    rng ^= rng << 5;
+    return rng;
+}
+
+/* fills [a, a+n) with nonzero bytes, half of them >= 0x80 */
+static void fill_str(uint32_t a, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) mem[a + i] = (uint8_t)(1 + rnd() % 255);
+}
+
+static void set_both(uint32_t a, uint8_t v) { mem[a] = ref[a] = v; }
+static void sync_ref(void) { memcpy(ref, mem, MEMSZ); }
+
+/* strings of every length and alignment at the start and at the end of memory */
+static void string_tests(void)
+{
+    static const uint32_t cs[] = {0, 'a', 0x80, 0xff, 0x141, 0xffffff80u};
+    const uint32_t set = 2048; /* sets live here */
+    for (uint32_t len = 0; len <= 300; len++) {
+        for (uint32_t al = 0; al < 32; al++) {
+            for (int where = 0; where < 3; where++) {
+                /* 0: at 64+al; 1: NUL is the last byte of memory; 2: no NUL before the end */
+                uint32_t s = where == 0 ? 64 + al : MEMSZ - len - (where == 1) - (al & 15);
+                memset(mem, 0x11, MEMSZ);
+                fill_str(s, len);
+                if (where == 1) mem[s + len] = 0;
+                if (where == 0) mem[s + len] = 0;
+                if (where == 2) fill_str(s + len, MEMSZ - s - len);
+                sync_ref();
+                call(F_STRLEN, s, 0, 0);
+                for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++) {
+                    call(F_STRCHRNUL, s, cs[k], 0);
+                    call(F_STRCHR, s, cs[k], 0);
+                    call(F_STRRCHR, s, cs[k], 0);
+                }
+                if (len) { /* the searched byte at one place (and again later) */
+                    uint32_t at = (al * 37 + len) % len;
+                    uint8_t c = mem[s + at];
+                    call(F_STRCHR, s, c, 0);
+                    call(F_STRCHRNUL, s, c | 0x100, 0);
+                    call(F_STRRCHR, s, c, 0);
+                    /* sets of 1..6 bytes, the first in the string at `at`, the rest not (likely) */
+                    for (uint32_t k = 1; k <= 6; k++) {
+                        for (uint32_t j = 0; j < k; j++) mem[set + j] = (uint8_t)(j ? rnd() | 1 : c);
+                        mem[set + k] = 0;
+                        sync_ref();
+                        call(F_STRCSPN, s, set, 0);
+                        call(F_STRSPN, s, set, 0);
+                    }
+                    /* strspn of a run: the whole string is one byte but the last */
+                    mem[set] = mem[s];
+                    mem[set + 1] = 0;
+                    sync_ref();
+                    call(F_STRSPN, s, set, 0);
+                }
+                mem[set] = 0;
+                sync_ref();
+                call(F_STRCSPN, s, set, 0);
+                call(F_STRSPN, s, set, 0);
+                call(F_STRNLEN, s, len, 0);
+                call(F_STRNLEN, s, len + 1, 0);
+                call(F_STRNLEN, s, len / 2, 0);
+                call(F_STRNLEN, s, 0xffffffffu, 0);
+            }
+        }
+    }
+    /* a set that is not terminated inside memory; a string at address 0 */
+    memset(mem, 'x', MEMSZ);
+    sync_ref();
+    call(F_STRCSPN, 0, MEMSZ - 3, 0);
+    call(F_STRSPN, 0, MEMSZ - 3, 0);
+    set_both(0, 0);
+    call(F_STRNLEN, 0, 10, 0);
+    call(F_STRCHR, 0, 0, 0);
+    call(F_MEMCHR, 0, 0, 5);
+    call(F_STRLEN, MEMSZ, 0, 0);
+    call(F_STRLEN, 0xffffffffu, 0, 0);
+}
+
+/* ranges: memchr, memrchr, memcmp, strcmp, strncmp, copies */
+static void range_tests(void)
+{
+    for (uint32_t n = 0; n <= 300; n++) {
+        for (uint32_t al = 0; al < 32; al++) {
+            uint32_t a = 256 + al, b = 1024 + (al * 7) % 32;
+            uint32_t e = MEMSZ - n; /* a range ending exactly at the end of memory */
+            memset(mem, 0, MEMSZ);
+            fill_str(a, n + 40);
+            memcpy(mem + b, mem + a, n + 40);
+            fill_str(e - 64, 64);
+            memcpy(mem + e, mem + a, n);
+            sync_ref();
+            call(F_MEMCMP, a, b, n);
+            call(F_MEMCMP, a, e, n);
+            call(F_MEMCMP, e, a, n + 1); /* crosses the end: equal up to it */
+            call(F_STRCMP, a, b, 0);
+            call(F_STRNCMP, a, b, n);
+            call(F_STRNCMP, a, e, n);
+            call(F_STRNCMP, e, a, n + 1);
+            call(F_STRCMP, e, a, 0); /* runs off the end: no NUL */
+            /* a difference at every position (bytes >= 0x80 too), and a NUL */
+            for (uint32_t at = 0; at < n; at++) {
+                uint8_t old = mem[b + at], nw = (uint8_t)(old ^ (at & 1 ? 0x80 : 0x01));
+                set_both(b + at, nw);
+                call(F_MEMCMP, a, b, n);
+                call(F_MEMCMP, b, a, n);
+                call(F_STRNCMP, a, b, n);
+                call(F_STRNCMP, a, b, at + 1);
+                call(F_STRNCMP, a, b, at);
+                call(F_STRCMP, b, a, 0);
+                set_both(e + at, (uint8_t)(mem[e + at] ^ 0x40));
+                call(F_MEMCMP, a, e, n);
+                call(F_MEMCMP, e, a, n + 7);
+                call(F_STRNCMP, e, a, n + 7);
+                set_both(e + at, (uint8_t)(mem[e + at] ^ 0x40));
+                set_both(b + at, old);
+                if (at % 7 == 0) {
+                    set_both(a + at, 0);
+                    set_both(b + at, 0);
+                    call(F_STRCMP, a, b, 0);
+                    call(F_STRNCMP, a, b, n + 5);
+                    set_both(b + at, 0x90);
+                    call(F_STRCMP, a, b, 0);
+                    call(F_STRCMP, b, a, 0);
+                    set_both(a + at, old);
+                    set_both(b + at, old);
+                }
+            }
+            /* memchr / memrchr: absent, present at a few places, ranges crossing the end */
+            for (int k = 0; k < 4; k++) {
+                uint8_t c = (uint8_t)(k == 0 ? 0xAB : k == 1 ? 0 : k == 2 ? 0x80 : 0xff);
+                uint32_t at = n ? (k * 131 + al) % n : 0;
+                if (n) {
+                    set_both(a + at, c);
+                    set_both(e + at, c);
+                }
+                call(F_MEMCHR, a, c, n);
+                call(F_MEMCHR, a, c | 0x300, n);
+                call(F_MEMRCHR, a, c, n);
+                call(F_MEMCHR, e, c, n);
+                call(F_MEMCHR, e, c, n + 1);
+                call(F_MEMCHR, e, c, 0xffffffffu);
+                call(F_MEMRCHR, e, c, n);
+                call(F_MEMRCHR, e, c, n + 1);
+                call(F_MEMRCHR, e - 1, c, n + 1);
+            }
+            /* copies: disjoint, overlapping both ways, at and across the end */
+            call(F_MEMCPY, b, a, n);
+            call(F_MEMCPY, a + 3, a, n);
+            call(F_MEMCPY, e, a, n);
+            call(F_MEMCPY, e, a, n + 1);
+            call(F_MEMMOVE, b, a, n);
+            call(F_MEMMOVE, a + 5, a, n);
+            call(F_MEMMOVE, a, a + 5, n);
+            call(F_MEMMOVE, a + 16, a, n);
+            call(F_MEMMOVE, e, a, n);
+            call(F_MEMMOVE, a, e, n);
+            call(F_MEMMOVE, a, e, n + 1);
+            call(F_MEMSET, a, 0xC3, n);
+            call(F_MEMSET, a, 0x1234, n);
+            call(F_MEMSET, e, 0, n);
+            call(F_MEMSET, e, 0, n + 1);
+        }
+    }
+}
+
+/* random arguments, most of them near the end of memory */
+static void random_tests(void)
+{
+    for (int i = 0; i < 200000; i++) {
+        int f = (int)(rnd() % F_N);
+        uint32_t r = rnd(), a, b, c;
+        if (i % 1000 == 0) {
+            for (uint32_t k = 0; k < MEMSZ; k++) mem[k] = (uint8_t)(rnd() % 5 == 0 ? 0 : rnd());
+            sync_ref();
+        }
+        a = r & 1 ? MEMSZ - rnd() % 400 : rnd() % MEMSZ;
+        b = r & 2 ? MEMSZ - rnd() % 400 : rnd() % MEMSZ;
+        c = r & 4 ? rnd() % 64 : rnd() % 600;
+        if (r % 97 == 0) a = MEMSZ + rnd() % 100;
+        if (f == F_STRCHR || f == F_STRCHRNUL || f == F_STRRCHR || f == F_MEMCHR ||
+            f == F_MEMRCHR || f == F_MEMSET)
+            b = r & 8 ? mem[rnd() % MEMSZ] : rnd();
+        call(f, a, b, c);
+    }
+}
+
+int main(void)
+{
+    uint8_t *m = mmap(NULL, MEMSZ + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                      0);
+    if (m == MAP_FAILED || mprotect(m + MEMSZ, 4096, PROT_NONE) < 0) {
+        perror("mmap");
+        return 1;
+    }
+    mem = m;
+    ref = malloc(MEMSZ);
+    save = malloc(MEMSZ);
+    if (!ref || !save) return 1;
+    string_tests();
+    range_tests();
+    random_tests();
+    for (int f = 0; f < F_N; f++)
+        printf("%-9s %8lu calls, %8lu on the fast path\n", names[f], ncalls[f], nfast[f]);
+    if (failures) {
+        printf("known: %d mismatches in %lu checks\n", failures, checks);
+        return 1;
+    }
+    printf("known: every fast path matches the musl model (%lu checks)\n", checks);
+    return 0;
+}
