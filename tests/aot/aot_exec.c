@@ -5,10 +5,18 @@
  * speedtest1 benchmark: the same program, the same vkernel, only the
  * engine mode differs.
  *
- *   kiln-aot-exec [--aot DIR] [--dir HOST::GUEST]... [--env K=V]... MODULE.wasm [ARGS...]
+ *   kiln-aot-exec [--aot DIR [--metered]] [--dir HOST::GUEST]... [--env K=V]...
+ *                 MODULE.wasm [ARGS...]
+ *   kiln-aot-exec [--aot DIR [--metered]] --call FUNC N MODULE.wasm
+ *
+ * --metered compiles the object with interrupt and fuel polls (kiln compile
+ * --metered), for A/B measurements of the polls. --call runs the export
+ * FUNC(i32 N) of a module without WASI (bench/kernels, CoreMark) and prints
+ * its result.
  *
  * Exit status: the guest's, or 1 with a message on stderr.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +52,8 @@ static uint8_t *read_file(const char *path, size_t *len)
 
 int main(int argc, char **argv)
 {
-    const char *aot = NULL, *dirs[16];
+    const char *aot = NULL, *dirs[16], *call = NULL, *call_arg = NULL;
+    bool metered = false;
     char *envs[16];
     int ndirs = 0, nenv = 0, i = 1, r, code = 1;
     struct kiln_error err;
@@ -59,6 +68,17 @@ int main(int argc, char **argv)
     memset(&err, 0, sizeof err);
     memset(&trap, 0, sizeof trap);
     for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+        if (!strcmp(argv[i], "--metered")) {
+            metered = true;
+            i--;
+            continue;
+        }
+        if (!strcmp(argv[i], "--call") && i + 2 < argc) {
+            call = argv[i + 1];
+            call_arg = argv[i + 2];
+            i++;
+            continue;
+        }
         if (!strcmp(argv[i], "--aot")) aot = argv[i + 1];
         else if (!strcmp(argv[i], "--dir") && ndirs < 16) dirs[ndirs++] = argv[i + 1];
         else if (!strcmp(argv[i], "--env") && nenv < 16) envs[nenv++] = argv[i + 1];
@@ -87,9 +107,40 @@ int main(int argc, char **argv)
         goto fail;
     }
     if (kiln_module_new(bytes, len, NULL, &mod, &err) < 0) goto fail;
-    if (aot && kiln_aot_compile_cached(mod, aot, NULL, &err) < 0) goto fail;
+    if (aot) {
+        struct kiln_aot_opts o;
+        memset(&o, 0, sizeof o);
+        o.metered = metered;
+        if (kiln_aot_compile_cached(mod, aot, &o, &err) < 0) goto fail;
+    }
     store = kiln_store_new(NULL);
     if (!store) goto fail;
+    if (call) {
+        struct kiln_instance *inst = NULL;
+        struct kiln_extern e;
+        struct kiln_val a = {.type = KILN_I32}, res[1];
+        struct kiln_functype ft;
+        a.of.i32 = (int32_t)strtol(call_arg, NULL, 0);
+        if (kiln_instance_new(store, mod, NULL, 0, &inst, &trap, &err) < 0) goto fail;
+        if (!kiln_instance_export(inst, call, &e) || e.kind != KILN_EXTERN_FUNC) {
+            kiln_error_set(&err, KILN_E_ARG, "%s: no function export %s", argv[i], call);
+            goto fail;
+        }
+        kiln_func_type(e.of.func, &ft);
+        if (ft.nparams != 1 || ft.nresults > 1) {
+            kiln_error_set(&err, KILN_E_ARG, "%s: %s is not (i32) -> one value", argv[i], call);
+            goto fail;
+        }
+        if (kiln_func_call(store, e.of.func, &a, 1, res, ft.nresults, &trap) < 0) {
+            fprintf(stderr, "kiln-aot-exec: %s: trap: %s\n", argv[i], trap.msg);
+            goto out;
+        }
+        if (ft.nresults)
+            printf("%lld\n", res[0].type == KILN_I64 ? (long long)res[0].of.i64
+                                                      : (long long)res[0].of.i32);
+        code = 0;
+        goto out;
+    }
     if (kiln_wasi_new(vk, argc - i, argv + i, nenv, envs, &w, &err) < 0) goto fail;
     r = kiln_wasi_run(w, store, mod, &trap, &err);
     if (r < 0) goto fail;
