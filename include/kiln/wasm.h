@@ -197,7 +197,13 @@ void kiln_store_free(struct kiln_store *store);
 
 /* Asks the guest running in `store` to stop with KILN_TRAP_INTERRUPTED at the
  * next function entry or loop back-edge. Async-signal-safe and thread-safe.
- * The request stays until kiln_store_clear_interrupt(). */
+ * The request stays until kiln_store_clear_interrupt(). AOT code compiled
+ * without polls (the default, docs/aot.md "Interruption") is stopped at any
+ * instruction by a SIGURG sent to the thread running it (kiln installs the
+ * handler; keep SIGURG unblocked on threads that run guests); called from a
+ * signal handler on that very thread, the handler must return normally.
+ * The guest also stops right after a host function that requested it
+ * returns. */
 void kiln_store_interrupt(struct kiln_store *store);
 void kiln_store_clear_interrupt(struct kiln_store *store);
 
