@@ -59,17 +59,19 @@ int kiln__call(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
         /* fuel is metered but the code has no fuel polls (a function of an
          * instance made in a store without fuel, reached from one with
          * fuel): interpret it, or refuse to run it unmetered */
+        struct kiln_module *mod = (struct kiln_module *)f->inst->mod;
         struct kiln_func tmp = *f;
         struct kiln_instance *saved = ex->inst;
+        struct kiln_error err;
         tmp.aot = NULL;
         tmp.host = NULL;
-        tmp.code = f->inst->mod->funcs[f->func_idx].code;
-        if (!tmp.code) {
+        if (kiln__module_compile(mod, &err) < 0 || !mod->funcs[f->func_idx].code) {
             snprintf(ex->trap->msg, sizeof ex->trap->msg,
                      "unmetered AOT code cannot run with fuel metering");
             ex->trap->kind = KILN_TRAP_HOST;
             return KILN_TRAP_HOST;
         }
+        tmp.code = mod->funcs[f->func_idx].code;
         ex->inst = f->inst;
         rc = kiln__interp_call(ex, &tmp, args, res);
         ex->inst = saved;
@@ -401,6 +403,7 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
 {
     struct kiln_instance *inst;
     uint32_t i;
+    bool native;
     int rc;
 
     if (trap) memset(trap, 0, sizeof *trap);
@@ -446,14 +449,14 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
 
     /* defined functions: native code when an object is attached, except
      * that a store with fuel never runs an object without fuel polls
-     * (kiln compile --metered): its functions stay interpreted */
-    if (mod->aot && store->cfg.fuel && !(mod->aot->flags & KILN_AOT_F_METERED))
-        for (i = mod->nfunc_imports; i < mod->nfuncs; i++)
-            if (!mod->funcs[i].code)
-                return kiln_error_set(err, KILN_E_UNSUPPORTED,
-                                      "function %u: the store meters fuel, the module's AOT "
-                                      "object is unmetered and there is no interpreter code",
-                                      i);
+     * (kiln compile --metered): its functions stay interpreted. Interpreted
+     * functions need their compiled bodies (deferred with
+     * kiln_module_config.defer_compile: compiled now, once per module). */
+    native = mod->aot && (!store->cfg.fuel || (mod->aot->flags & KILN_AOT_F_METERED));
+    if (!native && mod->nfuncs > mod->nfunc_imports) {
+        rc = kiln__module_compile((struct kiln_module *)mod, err);
+        if (rc < 0) return rc;
+    }
     for (i = mod->nfunc_imports; i < mod->nfuncs; i++) {
         struct kiln_func *f = kiln__store_alloc(store, sizeof *f);
         if (!f) goto nomem;
@@ -462,7 +465,7 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
         f->inst = inst;
         f->code = mod->funcs[i].code;
         f->func_idx = i;
-        if (mod->aot && (!store->cfg.fuel || (mod->aot->flags & KILN_AOT_F_METERED))) {
+        if (native) {
             /* native code: the interpreter reaches it through kiln__call()
              * (it treats a function without code as a host function) */
             f->aot = &mod->aot->funcs[i - mod->nfunc_imports];

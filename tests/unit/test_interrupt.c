@@ -77,7 +77,7 @@ static struct kiln_module *build(void)
 /* (import "env" "host" (func 0))
  * 1 spin: (loop br 0)      2 nop      3 rec: call 3
  * 4 host_spin: call 0 (loop br 0)      5 host_nop: call 0 */
-static struct kiln_module *build_host(void)
+static struct kiln_module *build_host_cfg(const struct kiln_module_config *cfg)
 {
     struct kiln_module *m = NULL;
     struct kiln_error err;
@@ -112,8 +112,13 @@ static struct kiln_module *build_host(void)
            0x09, 0x00, 0x10, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b, /* host_spin */
            0x04, 0x00, 0x10, 0x00, 0x0b);                      /* host_nop */
     wb_section(&w, 10, &c);
-    if (kiln_module_new(w.b, w.n, NULL, &m, &err) != 0) fail_msg("%s", err.msg);
+    if (kiln_module_new(w.b, w.n, cfg, &m, &err) != 0) fail_msg("%s", err.msg);
     return m;
+}
+
+static struct kiln_module *build_host(void)
+{
+    return build_host_cfg(NULL);
 }
 
 static struct kiln_func *export(struct kiln_instance *inst, const char *name)
@@ -588,6 +593,36 @@ static void test_modes_fuel(void **state)
     }
 }
 
+#ifdef KILN_TEST_AOT_CACHE
+/* the same with kiln_module_config.defer_compile: the fallback compiles the
+ * interpreter's code at instantiation */
+static void test_fuel_deferred_compile(void **state)
+{
+    struct kiln_module_config mc;
+    struct kiln_module *saved = mods[M_AOT];
+    struct kiln_error err;
+    struct run r;
+    struct kiln_trap t;
+    (void)state;
+    kiln_module_config_default(&mc);
+    mc.defer_compile = true;
+    mods[M_AOT] = build_host_cfg(&mc);
+    if (kiln_aot_compile_cached(mods[M_AOT], KILN_TEST_AOT_CACHE, NULL, &err) < 0)
+        fail_msg("aot: %s", err.msg);
+    run_start(&r, M_AOT, 100000);
+    assert_int_equal(call(&r, "spin", &t), -KILN_E_TRAP);
+    assert_int_equal(t.kind, KILN_TRAP_OUT_OF_FUEL);
+    kiln_store_free(r.store);
+    run_start(&r, M_AOT, 0); /* native, without fuel */
+    r.hmode = H_INTERRUPT;
+    assert_int_equal(call(&r, "host_spin", &t), -KILN_E_TRAP);
+    assert_int_equal(t.kind, KILN_TRAP_INTERRUPTED);
+    kiln_store_free(r.store);
+    kiln_module_free(mods[M_AOT]);
+    mods[M_AOT] = saved;
+}
+#endif
+
 /* ---- latency ------------------------------------------------------------------------------ */
 
 struct lat {
@@ -661,6 +696,9 @@ int main(void)
         cmocka_unit_test(test_modes_other_store),
         cmocka_unit_test(test_modes_stray_signals),
         cmocka_unit_test(test_modes_fuel),
+#ifdef KILN_TEST_AOT_CACHE
+        cmocka_unit_test(test_fuel_deferred_compile),
+#endif
         cmocka_unit_test(test_modes_latency),
     };
     return cmocka_run_group_tests(tests, setup_modes, teardown_modes);
