@@ -761,6 +761,12 @@ bool kiln__policy_fs_noxdev(const struct kiln_vk_policy *p, const char *guest)
     return r >= 0 && p->fs[r].noxdev;
 }
 
+/* Path of filesystem rule i; see vk.h. */
+const char *kiln__policy_fs_rule_path(const struct kiln_vk_policy *p, int i)
+{
+    return (i >= 0 && i < p->nfs) ? p->fs[i].path : NULL;
+}
+
 /* JSON path of filesystem rule i; see vk.h. */
 const char *kiln__policy_fs_rule_name(const struct kiln_vk_policy *p, int i)
 {

@@ -162,6 +162,9 @@ int kiln__policy_audit_level(const struct kiln_vk_policy *p);
 bool kiln__policy_fs_noxdev(const struct kiln_vk_policy *p, const char *guest);
 /* JSON path of filesystem rule i ("$.filesystem[i]"), static per policy. */
 const char *kiln__policy_fs_rule_name(const struct kiln_vk_policy *p, int i);
+/* Guest path of filesystem rule i (in document order; an intersection's rules in its own
+ * order), or NULL when i is past the last rule. */
+const char *kiln__policy_fs_rule_path(const struct kiln_vk_policy *p, int i);
 /* Exec list: true when an entry names the guest path (absolute) or the content digest sha256
  * (lowercase hex; NULL = not known yet); *rule gets the entry's index or -1. */
 bool kiln__policy_exec_allowed(const struct kiln_vk_policy *p, const char *path, const char *sha256,

@@ -641,6 +641,66 @@ fail:
     return e;
 }
 
+/* True when q lies strictly beneath directory d (component-wise). */
+static bool beneath(const char *d, const char *q)
+{
+    size_t n = strlen(d);
+    if (n == 1) return q[0] == '/' && q[1] != 0; /* d = "/" */
+    return strncmp(d, q, n) == 0 && q[n] == '/';
+}
+
+/* The preopens a spawned child gets (a JSON array of guest paths): each of the spawner's
+ * directories that the child's policy eff grants; one it denies is replaced by the highest
+ * directories beneath it that eff grants and that exist (checked through a scratch vkernel
+ * under eff), so a unit granted only /etc still reaches /etc through its spawner's "/". */
+static json_t *child_dirs(struct worker *w, struct wconn *c, const struct kiln_vk_policy *eff)
+{
+    json_t *dirs = json_array(), *e;
+    struct kiln_vk *t = NULL;
+    struct kiln_error err;
+    const char *q;
+    int k, i, rule, g;
+    size_t m;
+    char anc[PATH_MAX];
+    if (dirs == NULL) return NULL;
+    for (k = 0; k < c->ndirs; k++) {
+        const char *d = c->dirs[k];
+        if (eff == NULL || kiln__policy_fs(eff, d, &rule) != KILN__FS_NONE) {
+            json_array_append_new(dirs, json_string(d));
+            continue;
+        }
+        for (i = 0; (q = kiln__policy_fs_rule_path(eff, i)) != NULL; i++) {
+            bool covered = false, dup = false;
+            char *s;
+            if (!beneath(d, q) || kiln__policy_fs(eff, q, &rule) == KILN__FS_NONE) continue;
+            if (strlen(q) >= sizeof anc) continue;
+            strcpy(anc, q); /* a granted directory between d and q covers q */
+            while (!covered && (s = strrchr(anc, '/')) != NULL && s != anc) {
+                *s = 0;
+                if (!beneath(d, anc)) break;
+                covered = kiln__policy_fs(eff, anc, &rule) != KILN__FS_NONE;
+            }
+            json_array_foreach(dirs, m, e) dup |= strcmp(json_string_value(e), q) == 0;
+            if (covered || dup) continue;
+            memset(&err, 0, sizeof err);
+            if (t == NULL) {
+                struct kiln_vk_policy *cp = NULL;
+                if (kiln_vk_new(&t, &err) < 0) goto out;
+                if (kiln_vk_policy_intersect(eff, NULL, &cp, &err) < 0) goto out;
+                kiln_vk_set_policy(t, cp);
+                if ((g = kiln_vk_mount(t, w->ct->root, "/", 0, &err)) < 0) goto out;
+                kiln__fd_release(t, g);
+            }
+            if ((g = kiln__vk_open_grant(t, q, strlen(q))) < 0) continue; /* absent */
+            kiln__fd_release(t, g);
+            json_array_append_new(dirs, json_string(q));
+        }
+    }
+out:
+    kiln_vk_free(t);
+    return dirs;
+}
+
 /* SPAWN: returns 0 (reply deferred or sent) or -1 to drop the connection. */
 static int handle_spawn(struct worker *w, struct wconn *c, const struct kilnd_call *q,
                         const char *p0, size_t l0, const char *p1, size_t l1, int *fds, int nfds)
@@ -716,14 +776,7 @@ static int handle_spawn(struct worker *w, struct wconn *c, const struct kilnd_ca
     nc->spawn_policy = eff; /* installed at the child's HELLO */
     nc->derived = derived;
     eff = NULL;
-    dirs = json_array();
-    for (k = 0; k < c->ndirs; k++) { /* the spawner's preopens its own policy grants */
-        int rule;
-        if (nc->spawn_policy != NULL &&
-            kiln__policy_fs(nc->spawn_policy, c->dirs[k], &rule) == KILN__FS_NONE)
-            continue;
-        json_array_append_new(dirs, json_string(c->dirs[k]));
-    }
+    dirs = child_dirs(w, c, nc->spawn_policy);
     o = json_pack("{s:O,s:O,s:O}", "argv", argv, "env", env, "dirs", dirs);
     txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
     if (txt == NULL) {
