@@ -1471,9 +1471,10 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
         if (t->types_used[i])
             kiln__sb_printf(out, "const uint32_t TY%u = inst->type_ids[%u];\n", i, i);
     /* a leaf (no calls) cannot deepen the stack: its entry checks (depth
-     * limit, interruption and fuel, as the interpreter makes them on every
-     * call) are made by its callers (KX_LEAF_CALL) or by its
-     * checked entry f<f> below; its loops check on every back-edge */
+     * limit, and when metered interruption and fuel, as the interpreter
+     * makes them on every call) are made by its callers (KX_LEAF_CALL) or
+     * by its checked entry f<f> below; metered, its loops check on every
+     * back-edge (aot_gen.h: KX_METERED) */
     if (!t->leaf[f]) kiln__sb_printf(out, "enum { kx_leaf = 0 };\nKX_ENTER();\n");
     else kiln__sb_printf(out, "KX_PROLOGUE();\nenum { kx_leaf = 1, kx_depth = 0 };\n");
     kiln__sb_put(out, t->body.s ? t->body.s : "", t->body.len);
