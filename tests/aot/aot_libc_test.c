@@ -1,8 +1,12 @@
 /*
  * aot_libc_test.c — src/wasm/aot/aot_libc.c (the C library subset linked
  * into every AOT object) against glibc: memcpy, memmove (both overlap
- * directions), memset, memcmp and memchr over every length 0..600 at
- * several alignments (small-copy, 16-byte loop and rep-string paths), and
+ * directions, distances 1..100), memset, memcmp and memchr over every
+ * length 0..600 and long ones up to 5000 at several alignments (every
+ * size class: overlapping small copies, 32-byte vector loop, rep-string
+ * from 2048), memcmp's exact difference at every position, memchr on
+ * buffers that end at a PROT_NONE page (its aligned-block reads must not
+ * cross it) and with n = SIZE_MAX, and
  * the rounding functions bit for bit on special values, halfway cases and
  * random bit patterns (NaN excluded: aot_rt.h's wrappers handle NaN first).
  * Exit 0 when everything matches; the first mismatch is printed.
@@ -12,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define memcpy kxt_memcpy
 #define memmove kxt_memmove
@@ -49,7 +54,7 @@
 #undef sqrt
 #undef sqrtf
 
-#define N 640
+#define N 5200
 static uint8_t a[N + 64], b[N + 64], src[N + 64];
 static int failures;
 
@@ -74,7 +79,7 @@ static void mem_tests(void)
     static const size_t offs[] = {0, 1, 3, 7, 8, 15};
     for (size_t oi = 0; oi < sizeof offs / sizeof offs[0]; oi++)
         for (size_t oj = 0; oj < sizeof offs / sizeof offs[0]; oj++)
-            for (size_t n = 0; n <= 600; n += n < 40 ? 1 : 7) {
+            for (size_t n = 0; n <= 5000; n += n < 40 ? 1 : n < 600 ? 7 : n < 2040 ? 331 : n < 2060 ? 1 : 997) {
                 size_t d = offs[oi], s = offs[oj];
                 /* memcpy (disjoint) */
                 fill(src, sizeof src, (unsigned)n);
@@ -83,9 +88,10 @@ static void mem_tests(void)
                 CHECK(kxt_memcpy(a + d, src + s, n) == a + d, "memcpy return");
                 memcpy(b + d, src + s, n);
                 CHECK(!memcmp(a, b, sizeof a), "memcpy n=%zu d=%zu s=%zu", n, d, s);
-                /* memmove, both directions of overlap */
-                for (int dir = 0; dir < 2; dir++) {
-                    size_t x = dir ? d + 9 : d, y = dir ? s : s + 9;
+                /* memmove, both directions of overlap, several distances */
+                for (int dir = 0; dir < 16; dir++) {
+                    static const size_t dist[8] = {1, 9, 16, 31, 32, 33, 64, 100};
+                    size_t x = dir & 1 ? d + dist[dir / 2] : d, y = dir & 1 ? s : s + dist[dir / 2];
                     fill(a, sizeof a, (unsigned)n + 3);
                     fill(b, sizeof b, (unsigned)n + 3);
                     if (x + n > sizeof a || y + n > sizeof a) continue;
@@ -199,9 +205,39 @@ static void round_tests(void)
     }
 }
 
+/* memcmp's exact difference at every position; memchr next to a PROT_NONE page and unbounded */
+static void edge_tests(void)
+{
+    size_t pg = 4096;
+    uint8_t *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(m != MAP_FAILED && mprotect(m + pg, pg, PROT_NONE) == 0, "mmap");
+    if (m == MAP_FAILED) return;
+    for (size_t n = 1; n <= 100; n++)
+        for (size_t at = 0; at < n; at++) {
+            fill(a, n + 16, 9);
+            memcpy(b, a, n + 16);
+            b[at + 3] = (uint8_t)(b[at + 3] + 1 + (at & 0x7f));
+            CHECK(kxt_memcmp(a + 3, b + 3, n) == (int)a[at + 3] - (int)b[at + 3] &&
+                      kxt_memcmp(b + 3, a + 3, n) == (int)b[at + 3] - (int)a[at + 3],
+                  "memcmp n=%zu diff at %zu", n, at);
+        }
+    for (size_t n = 0; n <= 300; n++)
+        for (size_t at = 0; at <= n; at++) { /* [p, p+n) ends at the guard page; c at `at` */
+            uint8_t *p = m + pg - n;
+            memset(m, 7, pg);
+            if (at < n) p[at] = 0xe1;
+            CHECK(kxt_memchr(p, 0xe1, n) == (at < n ? p + at : NULL), "memchr guard n=%zu at %zu",
+                  n, at);
+            if (at < n)
+                CHECK(kxt_memchr(p, 0x1e1, SIZE_MAX) == p + at, "memchr unbounded n=%zu", n);
+        }
+    munmap(m, 2 * pg);
+}
+
 int main(void)
 {
     mem_tests();
+    edge_tests();
     round_tests();
     if (failures) {
         printf("aot_libc: %d mismatches\n", failures);

@@ -34,7 +34,7 @@
 
 #define KX_K_FALLBACK UINT64_MAX /* "run the translated body" */
 #define KX_K_INL static inline __attribute__((always_inline, unused))
-#define KX_K_FN static inline __attribute__((unused))
+#define KX_K_FN static inline __attribute__((always_inline, unused))
 
 /* ---- scans ---- */
 
@@ -55,36 +55,41 @@ KX_K_INL int kx_k_match(uint8_t b, int mode, uint8_t c0, uint8_t c1, uint8_t c2,
 }
 
 #if KX_K_SSE2
+/* 0xff in the lanes of the 16 bytes x that match mode */
+KX_K_INL __m128i kx_k_vmatch(__m128i x, int mode, __m128i v0, __m128i v1, __m128i v2, __m128i v3)
+{
+    const __m128i z = _mm_setzero_si128();
+    switch (mode) {
+    case KX_K_NUL: return _mm_cmpeq_epi8(x, z);
+    case KX_K_CHR: return _mm_cmpeq_epi8(x, v0);
+    case KX_K_CHRNUL: return _mm_or_si128(_mm_cmpeq_epi8(x, z), _mm_cmpeq_epi8(x, v0));
+    case KX_K_ANY2:
+        return _mm_or_si128(_mm_cmpeq_epi8(x, z),
+                            _mm_or_si128(_mm_cmpeq_epi8(x, v0), _mm_cmpeq_epi8(x, v1)));
+    case KX_K_ANY4:
+        return _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, z), _mm_cmpeq_epi8(x, v0)),
+                            _mm_or_si128(_mm_cmpeq_epi8(x, v1),
+                                         _mm_or_si128(_mm_cmpeq_epi8(x, v2), _mm_cmpeq_epi8(x, v3))));
+    default: /* none of c0..c3: the lanes where the "one of them" mask is 0 */
+        return _mm_cmpeq_epi8(
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, v0), _mm_cmpeq_epi8(x, v1)),
+                         _mm_or_si128(_mm_cmpeq_epi8(x, v2), _mm_cmpeq_epi8(x, v3))),
+            z);
+    }
+}
+
 /* the 16-bit mask of the bytes of the aligned block q that match */
 KX_K_INL unsigned kx_k_mask(const uint8_t *q, int mode, __m128i v0, __m128i v1, __m128i v2,
                             __m128i v3)
 {
-    const __m128i x = _mm_load_si128((const __m128i *)(const void *)q), z = _mm_setzero_si128();
-    __m128i r;
-    switch (mode) {
-    case KX_K_NUL: r = _mm_cmpeq_epi8(x, z); break;
-    case KX_K_CHR: r = _mm_cmpeq_epi8(x, v0); break;
-    case KX_K_CHRNUL: r = _mm_or_si128(_mm_cmpeq_epi8(x, z), _mm_cmpeq_epi8(x, v0)); break;
-    case KX_K_ANY2:
-        r = _mm_or_si128(_mm_cmpeq_epi8(x, z),
-                         _mm_or_si128(_mm_cmpeq_epi8(x, v0), _mm_cmpeq_epi8(x, v1)));
-        break;
-    case KX_K_ANY4:
-        r = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, z), _mm_cmpeq_epi8(x, v0)),
-                         _mm_or_si128(_mm_cmpeq_epi8(x, v1),
-                                      _mm_or_si128(_mm_cmpeq_epi8(x, v2), _mm_cmpeq_epi8(x, v3))));
-        break;
-    default:
-        r = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, v0), _mm_cmpeq_epi8(x, v1)),
-                         _mm_or_si128(_mm_cmpeq_epi8(x, v2), _mm_cmpeq_epi8(x, v3)));
-        return ~(unsigned)_mm_movemask_epi8(r) & 0xffffu;
-    }
-    return (unsigned)_mm_movemask_epi8(r);
+    const __m128i x = _mm_load_si128((const __m128i *)(const void *)q);
+    return (unsigned)_mm_movemask_epi8(kx_k_vmatch(x, mode, v0, v1, v2, v3));
 }
 #endif
 
 /* The first byte in [p, lim) (p < lim) that matches mode, or NULL. Reads the
- * aligned 16-byte blocks that hold a byte of [p, lim) (see the invariant). */
+ * aligned 16-byte blocks that hold a byte of [p, lim) (see the invariant),
+ * one at a time up to a 64-byte boundary, then four at a time. */
 KX_K_INL const uint8_t *kx_k_scan(const uint8_t *p, const uint8_t *lim, int mode, uint8_t c0,
                                   uint8_t c1, uint8_t c2, uint8_t c3)
 {
@@ -93,12 +98,32 @@ KX_K_INL const uint8_t *kx_k_scan(const uint8_t *p, const uint8_t *lim, int mode
     const __m128i v2 = _mm_set1_epi8((char)c2), v3 = _mm_set1_epi8((char)c3);
     const unsigned off = (unsigned)((uintptr_t)p & 15);
     const uint8_t *q = p - off;
+    const uint8_t *qlast = (const uint8_t *)((uintptr_t)(lim - 1) & ~(uintptr_t)15);
     unsigned m = kx_k_mask(q, mode, v0, v1, v2, v3) & (0xffffu << off);
-    while (!m) {
-        q += 16;
-        if (q >= lim) return NULL;
-        m = kx_k_mask(q, mode, v0, v1, v2, v3);
+    if (m) goto found;
+    for (q += 16; q <= qlast && ((uintptr_t)q & 63); q += 16) /* (short strings end here) */
+        if ((m = kx_k_mask(q, mode, v0, v1, v2, v3))) goto found;
+    for (; q + 48 <= qlast; q += 64) {
+        const __m128i *w = (const __m128i *)(const void *)q;
+        __m128i r0 = kx_k_vmatch(_mm_load_si128(w), mode, v0, v1, v2, v3);
+        __m128i r1 = kx_k_vmatch(_mm_load_si128(w + 1), mode, v0, v1, v2, v3);
+        __m128i r2 = kx_k_vmatch(_mm_load_si128(w + 2), mode, v0, v1, v2, v3);
+        __m128i r3 = kx_k_vmatch(_mm_load_si128(w + 3), mode, v0, v1, v2, v3);
+        if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(r0, r1), _mm_or_si128(r2, r3)))) {
+            if ((m = (unsigned)_mm_movemask_epi8(r0))) goto found;
+            q += 16;
+            if ((m = (unsigned)_mm_movemask_epi8(r1))) goto found;
+            q += 16;
+            if ((m = (unsigned)_mm_movemask_epi8(r2))) goto found;
+            q += 16;
+            m = (unsigned)_mm_movemask_epi8(r3);
+            goto found;
+        }
     }
+    for (; q <= qlast; q += 16)
+        if ((m = kx_k_mask(q, mode, v0, v1, v2, v3))) goto found;
+    return NULL;
+found:
     p = q + __builtin_ctz(m);
     return p < lim ? p : NULL;
 #else
@@ -135,19 +160,36 @@ KX_K_INL uint64_t kx_k_cmpidx(const uint8_t *a, const uint8_t *b, uint64_t n, in
 {
     uint64_t i = 0;
 #if KX_K_SSE2
+#define KX_K_LD(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+    /* per block, a vector that is 0 exactly in the lanes where the scan stops: memcmp
+     * cmpeq(x, y); strcmp min(cmpeq(x, y), x) (0 where they differ or x is 0) */
+#define KX_K_GO(x, y) (nul ? _mm_min_epu8(_mm_cmpeq_epi8((x), (y)), (x)) : _mm_cmpeq_epi8((x), (y)))
     const __m128i z = _mm_setzero_si128();
-    for (; i + 16 <= n; i += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(a + i));
-        __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) ^ 0xffffu;
-        if (nul) m |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, z));
-        if (m) return i + (unsigned)__builtin_ctz(m);
+    unsigned m;
+    for (; i + 64 <= n; i += 64) {
+        __m128i g0 = KX_K_GO(KX_K_LD(a + i), KX_K_LD(b + i));
+        __m128i g1 = KX_K_GO(KX_K_LD(a + i + 16), KX_K_LD(b + i + 16));
+        __m128i g2 = KX_K_GO(KX_K_LD(a + i + 32), KX_K_LD(b + i + 32));
+        __m128i g3 = KX_K_GO(KX_K_LD(a + i + 48), KX_K_LD(b + i + 48));
+        __m128i all = _mm_min_epu8(_mm_min_epu8(g0, g1), _mm_min_epu8(g2, g3));
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(all, z))) {
+            if ((m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(g0, z)))) return i + __builtin_ctz(m);
+            if ((m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(g1, z))))
+                return i + 16 + __builtin_ctz(m);
+            if ((m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(g2, z))))
+                return i + 32 + __builtin_ctz(m);
+            m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(g3, z));
+            return i + 48 + __builtin_ctz(m);
+        }
     }
+    for (; i + 16 <= n; i += 16)
+        if ((m = (unsigned)_mm_movemask_epi8(
+                 _mm_cmpeq_epi8(KX_K_GO(KX_K_LD(a + i), KX_K_LD(b + i)), z))))
+            return i + __builtin_ctz(m);
     if (!nul && i < n) { /* memcmp: the last (overlapping) block; the bytes before it are equal */
         if (n >= 16) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(a + n - 16));
-            __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(b + n - 16));
-            unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) ^ 0xffffu;
+            m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(KX_K_LD(a + n - 16), KX_K_LD(b + n - 16)));
+            m ^= 0xffffu;
             return m ? n - 16 + (unsigned)__builtin_ctz(m) : n;
         }
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -171,25 +213,31 @@ KX_K_INL uint64_t kx_k_cmpidx(const uint8_t *a, const uint8_t *b, uint64_t n, in
         }
 #endif
     }
+#undef KX_K_GO
+#undef KX_K_LD
 #endif
     for (; i < n; i++)
         if (a[i] != b[i] || (nul && !a[i])) return i;
     return n;
 }
 
-/* The NUL-terminated set at wasm address c: a bitmap of its bytes and the
- * first four of them (ch). Returns how many bytes precede the NUL, or -1 if
- * no NUL is inside memory. */
+/* The NUL-terminated set at wasm address c: its first four bytes (ch) and,
+ * when it has more, a bitmap of all its bytes. Returns how many bytes
+ * precede the NUL, or -1 if no NUL is inside memory. */
 KX_K_INL int64_t kx_k_set(const uint8_t *mem, uint64_t size, uint32_t c, uint64_t bm[4],
                           uint8_t ch[4])
 {
-    uint64_t i = c;
-    for (;; i++) {
+    uint64_t i;
+    for (i = 0; i < 4; i++) { /* the usual sets are short: no bitmap */
+        if (c + i >= size) return -1;
+        ch[i] = mem[c + i];
+        if (!ch[i]) return (int64_t)i;
+    }
+    for (i = c;; i++) {
         uint8_t b;
         if (i >= size) return -1;
         b = mem[i];
         if (!b) return (int64_t)(i - c);
-        if (i - c < 4) ch[i - c] = b;
         bm[b >> 6] |= (uint64_t)1 << (b & 63);
     }
 }

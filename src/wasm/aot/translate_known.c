@@ -172,21 +172,30 @@ out:
 }
 
 /* Emits the native fast path of known function f (named <name><f>)
- * around its translated body (named fw<f>). A function that calls others
- * (name "f": not a leaf) takes the fast path only where no call in its
- * chain of callees would reach the depth limit and no interruption is
- * pending (what its entry and its callees' entries check). */
+ * around its translated body (named fw<f>, reached through a cold,
+ * never-inlined thunk fx<f>, so the fast path needs no saved registers). A
+ * function that calls others (name "f": not a leaf) takes the fast path
+ * only where no call in its chain of callees would reach the depth limit
+ * and no interruption is pending (what its entry and its callees' entries
+ * check). */
 void kiln__aot_emit_known(struct kiln__sb *b, uint8_t kind, uint32_t f, const char *name)
 {
     const struct known_fn *kf = known_of(kind);
     const char *args[] = {"", ", l0", ", l0, l1", ", l0, l1, l2"};
+    char params[80] = "";
     uint8_t np = kf ? kf->nparams : 0;
     if (!kf) return; /* cannot happen: kind came from known_kind */
-    kiln__sb_printf(b, "KX_HIDDEN uint32_t %s%u(struct kiln__exec *ex, struct kiln_instance *inst",
-                    name, f);
-    for (uint8_t i = 0; i < np; i++) kiln__sb_printf(b, ", uint32_t l%u", i);
-    kiln__sb_printf(b, ")\n{\n/* %s (wasi-libc): native when in bounds */\n", kf->name);
-    kiln__sb_printf(b, "if (KX_LIKELY(kx_unmetered(ex)");
+    for (uint8_t i = 0; i < np; i++)
+        snprintf(params + strlen(params), sizeof params - strlen(params), ", uint32_t l%u", i);
+    kiln__sb_printf(b,
+                    "static __attribute__((noinline, cold)) uint32_t fx%u(struct kiln__exec *ex, "
+                    "struct kiln_instance *inst%s)\n{\nreturn fw%u(ex, inst%s);\n}\n\n",
+                    f, params, f, args[np]);
+    kiln__sb_printf(b,
+                    "KX_HIDDEN uint32_t %s%u(struct kiln__exec *ex, struct kiln_instance *inst%s)\n"
+                    "{\n/* %s (wasi-libc): native when in bounds */\n"
+                    "if (KX_LIKELY(kx_unmetered(ex)",
+                    name, f, params, kf->name);
     if (strcmp(name, "f") == 0)
         kiln__sb_printf(b,
                         " && ex->depth + %u < ex->max_depth && "
@@ -195,7 +204,7 @@ void kiln__aot_emit_known(struct kiln__sb *b, uint8_t kind, uint32_t f, const ch
     kiln__sb_printf(b,
                     ")) {\nuint64_t r_ = kx_k_%s(inst->mem0_base, inst->mem0->size%s);\n"
                     "if (KX_LIKELY(r_ != KX_K_FALLBACK)) return (uint32_t)r_;\n}\n"
-                    "return fw%u(ex, inst%s);\n}\n\n",
+                    "return fx%u(ex, inst%s);\n}\n\n",
                     kf->name, args[np], f, args[np]);
 }
 
