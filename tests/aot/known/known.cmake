@@ -5,6 +5,7 @@
 #   aot.known.wasm                known.sh: known_prog.wasm (wasi-libc) recognised, same
 #                                 digests and same traps interpreted and AOT
 #   aot.known.realprogs           known_realprogs.sh: recognised in the real programs
+# and the tool aot-known-bench (known_bench.c: ns per call against glibc).
 set(known_dir ${CMAKE_CURRENT_SOURCE_DIR}/known)
 
 foreach(v sse2 portable)
@@ -45,3 +46,9 @@ if(TARGET kiln)
   set_tests_properties(aot.known.realprogs PROPERTIES LABELS "aot;realprogs" TIMEOUT 600
                        SKIP_RETURN_CODE 77)
 endif()
+
+# the microbenchmark (not a test): aot-known-bench [ROUNDS]
+add_executable(aot-known-bench ${known_dir}/known_bench.c)
+target_include_directories(aot-known-bench PRIVATE ${CMAKE_SOURCE_DIR}/src)
+target_compile_options(aot-known-bench PRIVATE -fno-builtin -fno-math-errno)
+target_link_libraries(aot-known-bench PRIVATE m)
