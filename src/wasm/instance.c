@@ -189,6 +189,7 @@ static int call_slots(struct kiln_store *store, struct kiln_func *f, const uint6
     /* a trap in AOT code skipped kiln__aot_enter's restore (rt.c) */
     atomic_store_explicit(&store->aot_tid, saved_tid, memory_order_relaxed);
     kiln__current_exec = saved_cur;
+    kiln__aot_interrupt_settle(); /* an interrupt signal deferred in kiln code */
     store->exec = outer;
     if (outer) outer->fuel = ex.fuel;
     if (rc != 0) {

@@ -25,7 +25,9 @@
  * code (kiln__current_exec), that exec's store has the request set and the
  * interrupted PC lies in a registered text range. Otherwise it returns: the
  * thread is in kiln code, which returns into AOT code through a check of
- * the flag (trampolines, after runtime callbacks), or in host code.
+ * the flag (trampolines, after runtime callbacks), or in host code, or in a
+ * signal handler that interrupted AOT code (then the signal is re-sent for
+ * when that handler returns: KILN_PLATFORM_INTERRUPT_LATER).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -36,7 +38,7 @@
 
 #define KILN__MEM_RESERVE (((size_t)8 << 30) + KILN_WASM_PAGE_SIZE)
 #define REGISTRY_SLOTS 16384 /* 128 TiB of address space / 8 GiB */
-#define TEXT_SLOTS 1024      /* loaded AOT objects (a few segments each) */
+#define TEXT_SLOTS 4096      /* executable segments of loaded AOT objects (one each) */
 
 _Thread_local struct kiln__exec *kiln__current_exec;
 
@@ -124,15 +126,25 @@ static void on_fault(void *addr)
 }
 
 /* The platform interrupt-signal hook (signal context): pc is where the
- * thread was. run_guarded() (instance.c) fills the interpreter's message. */
-static void on_interrupt(uintptr_t pc)
+ * thread was. In AOT text: trap (run_guarded() in instance.c fills the
+ * interpreter's message). Elsewhere, while this thread is the store's AOT
+ * thread (not in a host call): it runs kiln code on its way back into AOT
+ * code, which checks the flag there, or a signal handler that interrupted
+ * AOT code and does not itself request the interrupt — then the signal must
+ * come again when that handler returns: LATER. */
+static int on_interrupt(uintptr_t pc)
 {
     struct kiln__exec *ex = kiln__current_exec;
-    if (!ex || atomic_load_explicit(&ex->store->interrupt, memory_order_relaxed) == 0 ||
-        !ranges_contain(text_registry, &text_high, pc))
-        return;
-    ex->trap_kind = KILN_TRAP_INTERRUPTED;
-    siglongjmp(ex->trap_jmp, 1);
+    if (!ex || atomic_load_explicit(&ex->store->interrupt, memory_order_relaxed) == 0)
+        return KILN_PLATFORM_INTERRUPT_IGNORE;
+    if (ranges_contain(text_registry, &text_high, pc)) {
+        ex->trap_kind = KILN_TRAP_INTERRUPTED;
+        siglongjmp(ex->trap_jmp, 1);
+    }
+    if (atomic_load_explicit(&ex->store->aot_tid, memory_order_relaxed) ==
+        kiln_platform_thread_id())
+        return KILN_PLATFORM_INTERRUPT_LATER;
+    return KILN_PLATFORM_INTERRUPT_IGNORE;
 }
 
 /* Installs the fault and interrupt-signal handlers and this thread's
@@ -148,6 +160,12 @@ int kiln__trap_handler_install(void)
 void kiln__aot_interrupt_send(int tid)
 {
     kiln_platform_interrupt_send(tid);
+}
+
+/* Undoes a deferral of the interrupt signal on this thread (see runtime.h). */
+void kiln__aot_interrupt_settle(void)
+{
+    kiln_platform_interrupt_settle();
 }
 
 /* This thread's id, as recorded in kiln_store.aot_tid (see runtime.h). */

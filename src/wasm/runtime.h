@@ -174,6 +174,9 @@ void kiln__aot_text_remove(uintptr_t start);
  * from a signal handler on that very thread: then it is delivered when the
  * handler returns). Async-signal-safe. */
 void kiln__aot_interrupt_send(int tid);
+/* memory.c: after guest code finished on this thread (call_slots): unblocks
+ * the interrupt signal if kiln deferred it and no signal return did. */
+void kiln__aot_interrupt_settle(void);
 /* memory.c: the calling thread's kernel thread id (cached per thread). */
 int kiln__thread_id(void);
 

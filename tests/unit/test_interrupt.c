@@ -10,8 +10,9 @@
  * compiled --metered (polls), and checks:
  *   - a call-free loop stops when interrupted from another thread, from a
  *     POSIX timer's signal handler on the running thread itself (what
- *     wasi_run.c does for wall/CPU limits), from a host function, and from a
- *     timer that fires while a host function sleeps;
+ *     wasi_run.c does for wall/CPU limits), also when that timer fires
+ *     inside another signal handler that interrupted the loop, from a host
+ *     function, and from a timer that fires while a host function sleeps;
  *   - nesting: AOT -> host -> AOT of the same store, and of another store:
  *     each request stops the code of its own store, and the store's record
  *     of the thread running its AOT code (aot_tid) is back to 0 after traps;
@@ -414,6 +415,90 @@ static void test_modes_timer_same_thread(void **state)
     }
 }
 
+/* An unrelated signal handler runs on the guest thread (it interrupted the
+ * loop) when the limit timer fires inside it: the interrupt signal, sent to
+ * itself and delivered as soon as the timer's handler returns, finds the
+ * thread in the unrelated handler; it must come again when that handler
+ * returns (KILN_PLATFORM_INTERRUPT_LATER), not be lost. */
+static volatile sig_atomic_t g_in_usr1, g_usr1_saw_timer;
+
+static void on_usr1(int sig)
+{
+    double t0 = now_us();
+    (void)sig;
+    g_in_usr1 = 1;
+    while (now_us() - t0 < 30e3 && !g_timer_at) {
+    }
+    g_usr1_saw_timer = g_timer_at != 0;
+    t0 = now_us();
+    while (now_us() - t0 < 5e3) { /* go on a little after the timer's handler */
+    }
+    g_in_usr1 = 0;
+}
+
+static volatile sig_atomic_t g_watchdog_fired;
+
+static void *watchdog_flag(void *arg)
+{
+    for (int i = 0; i < 1000 && !g_watchdog_fired; i++) {
+        sleep_ms(10);
+        if (g_watchdog_fired < 0) return NULL; /* cancelled by the test */
+    }
+    g_watchdog_fired = 1;
+    kiln_store_interrupt(arg);
+    return NULL;
+}
+
+static void test_modes_timer_nested_handler(void **state)
+{
+    (void)state;
+    FOR_MODES(m)
+    {
+        struct run r;
+        struct kiln_trap t;
+        struct sigaction sa;
+        struct sigevent ev;
+        struct itimerspec its;
+        timer_t usr1_t, tm;
+        pthread_t wd;
+        run_start(&r, m, 0);
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_usr1;
+        sigemptyset(&sa.sa_mask);
+        assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+        memset(&ev, 0, sizeof ev);
+        ev.sigev_notify = SIGEV_THREAD_ID;
+        ev.sigev_signo = SIGUSR1;
+        ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+        assert_int_equal(timer_create(CLOCK_MONOTONIC, &ev, &usr1_t), 0);
+        memset(&its, 0, sizeof its);
+        its.it_value.tv_nsec = 20 * 1000000L;
+        g_timer_at = 0;
+        g_usr1_saw_timer = 0;
+        g_watchdog_fired = 0;
+        g_timer_store = r.store;
+        assert_int_equal(pthread_create(&wd, NULL, watchdog_flag, r.store), 0);
+        assert_int_equal(timer_settime(usr1_t, 0, &its, NULL), 0); /* SIGUSR1 at 20 ms */
+        tm = arm_timer(30);                                         /* SIGALRM at 30 ms */
+        assert_int_equal(call(&r, "spin", &t), -KILN_E_TRAP);
+        if (!g_watchdog_fired) g_watchdog_fired = -1;
+        pthread_join(wd, NULL);
+        timer_delete(tm);
+        timer_delete(usr1_t);
+        g_timer_store = NULL;
+        assert_int_equal(t.kind, KILN_TRAP_INTERRUPTED);
+        assert_true(g_usr1_saw_timer); /* the case happened: the timer fired inside */
+        assert_int_equal(g_watchdog_fired, -1); /* the timer's request stopped it */
+        assert_idle(&r);
+        {
+            sigset_t cur;
+            pthread_sigmask(SIG_SETMASK, NULL, &cur);
+            assert_false(sigismember(&cur, SIGURG));
+        }
+        kiln_store_free(r.store);
+    }
+}
+
 /* a timer that fires while a host function sleeps: the caller traps as soon
  * as the host function returns (the loop after it never runs) */
 static void test_modes_timer_in_host_call(void **state)
@@ -690,6 +775,7 @@ int main(void)
         cmocka_unit_test(test_stack_exhausted),
         cmocka_unit_test(test_modes_thread),
         cmocka_unit_test(test_modes_timer_same_thread),
+        cmocka_unit_test(test_modes_timer_nested_handler),
         cmocka_unit_test(test_modes_timer_in_host_call),
         cmocka_unit_test(test_modes_host_interrupt),
         cmocka_unit_test(test_modes_nested),

@@ -149,8 +149,10 @@ int kiln_platform_fault_install(kiln_platform_fault_fn hook)
 /* ---- interrupt signal ------------------------------------------------------------ */
 
 static _Atomic(kiln_platform_interrupt_fn) interrupt_hook;
-static struct sigaction prev_interrupt;
+static struct sigaction prev_interrupt; /* the action before our first install */
+static int interrupt_installed_once;   /* under install_lock */
 static _Thread_local int tls_tid;
+static _Thread_local volatile sig_atomic_t tls_deferred; /* we blocked the signal: settle */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 /* fork child: the surviving thread has a new id */
@@ -177,10 +179,32 @@ static uintptr_t interrupted_pc(const void *ucv)
 #endif
 }
 
+/* Blocks the signal in the current mask (so the tgkill below stays
+ * pending) and notes it for kiln_platform_interrupt_settle. */
+static void block_for_later(int sig)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    tls_deferred = 1;
+}
+
 static void interrupt_handler(int sig, siginfo_t *si, void *uc)
 {
     kiln_platform_interrupt_fn hook = atomic_load(&interrupt_hook);
-    if (hook) hook(interrupted_pc(uc)); /* siglongjmps away when it stopped guest code */
+    /* siglongjmps away when it stopped guest code */
+    int r = hook ? hook(interrupted_pc(uc)) : KILN_PLATFORM_INTERRUPT_IGNORE;
+    if (r == KILN_PLATFORM_INTERRUPT_LATER) {
+        int saved = errno;
+        /* pending, and blocked until the interrupted context's own frame
+         * returns (its mask is restored then) or until settle */
+        sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
+        block_for_later(sig);
+        syscall(SYS_tgkill, (int)getpid(), (int)syscall(SYS_gettid), sig);
+        errno = saved;
+        return;
+    }
     /* not ours: the handler we replaced, if any */
     if (prev_interrupt.sa_flags & SA_SIGINFO) {
         if (prev_interrupt.sa_sigaction) prev_interrupt.sa_sigaction(sig, si, uc);
@@ -205,7 +229,12 @@ int kiln_platform_interrupt_install(kiln_platform_interrupt_fn hook)
         sa.sa_sigaction = interrupt_handler;
         sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESTART;
         sigemptyset(&sa.sa_mask);
-        if (sigaction(sig, &sa, &prev_interrupt) != 0) rc = -errno;
+        /* chain only to what was there first: a handler installed over ours
+         * later may itself chain back to ours (a loop) */
+        if (sigaction(sig, &sa, interrupt_installed_once ? NULL : &prev_interrupt) != 0)
+            rc = -errno;
+        else
+            interrupt_installed_once = 1;
     }
     pthread_mutex_unlock(&install_lock);
     return rc;
@@ -223,14 +252,20 @@ void kiln_platform_interrupt_send(int tid)
 {
     int saved = errno;
     if (tid <= 0) return;
-    if (tid == (int)syscall(SYS_gettid)) {
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, KILN_PLATFORM_INTERRUPT_SIGNAL);
-        pthread_sigmask(SIG_BLOCK, &set, NULL);
-    }
+    if (tid == (int)syscall(SYS_gettid)) block_for_later(KILN_PLATFORM_INTERRUPT_SIGNAL);
     syscall(SYS_tgkill, (int)getpid(), tid, KILN_PLATFORM_INTERRUPT_SIGNAL);
     errno = saved;
+}
+
+/* See vmem.h. */
+void kiln_platform_interrupt_settle(void)
+{
+    sigset_t set;
+    if (!tls_deferred) return;
+    tls_deferred = 0;
+    sigemptyset(&set);
+    sigaddset(&set, KILN_PLATFORM_INTERRUPT_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 /* See vmem.h. */

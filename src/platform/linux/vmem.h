@@ -63,16 +63,30 @@ int kiln_platform_fault_ready(void);
 
 #define KILN_PLATFORM_INTERRUPT_SIGNAL SIGURG
 
+/* What the hook says about an interrupt signal it returns from. */
+enum {
+    KILN_PLATFORM_INTERRUPT_IGNORE = 0, /* not for this thread: pass it on */
+    /* For this thread, which cannot stop where it is (it runs kiln code, or
+     * a signal handler that interrupted guest code): the signal is blocked
+     * in the interrupted context's mask and sent again, so it arrives when
+     * that context's own signal frame returns (or at
+     * kiln_platform_interrupt_settle) */
+    KILN_PLATFORM_INTERRUPT_LATER = 1,
+};
+
 /* Called in signal context with the interrupted program counter. Must be
- * async-signal-safe; may leave with siglongjmp. */
-typedef void (*kiln_platform_interrupt_fn)(uintptr_t pc);
+ * async-signal-safe; may leave with siglongjmp (it stopped guest code), or
+ * returns KILN_PLATFORM_INTERRUPT_*. */
+typedef int (*kiln_platform_interrupt_fn)(uintptr_t pc);
 
 /* Makes the interrupt signal's handler (SA_SIGINFO | SA_ONSTACK |
  * SA_NODEFER | SA_RESTART: a siglongjmp out of it leaves the signal
  * unblocked, and system calls it interrupts in host code restart where the
  * kernel allows) with `hook` the current action, unless it already is. A
- * signal the hook returns from is passed to the handler installed before
- * ours, if there was one. Thread-safe. Returns 0 or -errno. */
+ * signal the hook returns from is passed to the handler that was installed
+ * before our first install, if there was one (not to one installed over
+ * ours later: it may chain back to ours). Thread-safe. Returns 0 or
+ * -errno. */
 int kiln_platform_interrupt_install(kiln_platform_interrupt_fn hook);
 
 /* The calling thread's kernel thread id, cached per thread (a fork child's
@@ -87,5 +101,12 @@ int kiln_platform_thread_id(void);
  * once inside the handler. Only call it that way from a signal handler
  * that returns normally. Async-signal-safe; errno is preserved. */
 void kiln_platform_interrupt_send(int tid);
+
+/* Unblocks the interrupt signal on the calling thread if kiln blocked it
+ * for a later delivery (KILN_PLATFORM_INTERRUPT_LATER, or a send to itself)
+ * and nothing has unblocked it since; a pending one is delivered now. Call
+ * when guest code has finished on this thread, outside signal handlers. One
+ * thread-local test when there is nothing to do. */
+void kiln_platform_interrupt_settle(void);
 
 #endif
