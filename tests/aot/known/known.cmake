@@ -5,7 +5,8 @@
 #   aot.known.wasm                known.sh: known_prog.wasm (wasi-libc) recognised, same
 #                                 digests and same traps interpreted and AOT
 #   aot.known.realprogs           known_realprogs.sh: recognised in the real programs
-# and the tool aot-known-bench (known_bench.c: ns per call against glibc).
+# and the tools aot-known-bench (known_bench.c: ns per call against glibc) and
+# known_wbench.wasm / aot-known-wbench-native (known_wbench.c: ns per call as a program sees it).
 set(known_dir ${CMAKE_CURRENT_SOURCE_DIR}/known)
 
 foreach(v sse2 portable)
@@ -34,6 +35,15 @@ if(KILN_KNOWN_CLANG AND EXISTS /usr/lib/wasm32-wasi/libc.a AND TARGET kiln-aot-e
     DEPENDS ${known_dir}/known_prog.c
     COMMENT "wasm32-wasi known_prog.wasm")
   add_custom_target(aot_known_prog ALL DEPENDS ${kp}.wasm)
+  # the per-call benchmark as a program sees it (a tool, not a test): known_wbench.wasm
+  set(kw ${CMAKE_CURRENT_BINARY_DIR}/known_wbench)
+  add_custom_command(OUTPUT ${kw}.wasm
+    COMMAND ${KILN_KNOWN_CLANG} --target=wasm32-wasi -O2 -fno-builtin -Wall -Wextra -Werror
+            -c ${known_dir}/known_wbench.c -o ${kw}.o
+    COMMAND ${KILN_KNOWN_CLANG} --target=wasm32-wasi ${kw}.o -o ${kw}.wasm
+    DEPENDS ${known_dir}/known_wbench.c
+    COMMENT "wasm32-wasi known_wbench.wasm")
+  add_custom_target(aot_known_wbench ALL DEPENDS ${kw}.wasm)
   add_test(NAME aot.known.wasm
            COMMAND sh ${known_dir}/known.sh $<TARGET_FILE:kiln-aot-exec> $<TARGET_FILE:kiln>
                    ${aot_cache} ${kp}.wasm ${CMAKE_CURRENT_BINARY_DIR}/known-wasm)
@@ -47,7 +57,10 @@ if(TARGET kiln)
                        SKIP_RETURN_CODE 77)
 endif()
 
-# the microbenchmark (not a test): aot-known-bench [ROUNDS]
+# the microbenchmarks (not tests): aot-known-bench [ROUNDS] (the fast paths and aot_libc
+# natively), aot-known-wbench-native [ROUNDS] (glibc, next to known_wbench.wasm above)
+add_executable(aot-known-wbench-native ${known_dir}/known_wbench.c)
+target_compile_options(aot-known-wbench-native PRIVATE -fno-builtin)
 add_executable(aot-known-bench ${known_dir}/known_bench.c)
 target_include_directories(aot-known-bench PRIVATE ${CMAKE_SOURCE_DIR}/src)
 target_compile_options(aot-known-bench PRIVATE -fno-builtin -fno-math-errno)
