@@ -14,7 +14,9 @@
  *   known_prog trap NAME  one out-of-bounds call of NAME (see traps[])
  *   known_prog list       the names of the trap cases
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* strchrnul, memrchr */
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,6 @@
  * prints one Markdown row per function and size (16, 256, 4096 bytes): the
  * minimum over ROUNDS (default 5) of the mean time per call.
  */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
