@@ -9,7 +9,10 @@
 #            and no fallback note, `kiln inspect` of the unit shows the
 #            module.aot region and the manifest's aot target/compiler;
 #            converted without --aot: same output, audit "interpreter" with
-#            the reason
+#            the reason; converted with --aot --metered (objects with fuel and
+#            interrupt polls): the manifest's compiler ends in "--metered"
+#            and the unit runs natively; --metered without --aot is a usage
+#            error
 #   require  a signed policy with "engine": {"requireAot": true}: the image
 #            converted without --aot is refused with a message naming
 #            $.engine.requireAot; converted with --aot it runs natively
@@ -107,7 +110,20 @@ run)
     cmp -s out.txt out2.txt || fail "outputs differ: $(cat out.txt) / $(cat out2.txt)"
     grep -q '"event":"aot","status":"interpreter","reason":"the unit has no AOT payload' \
         audit2.jsonl || fail "no fallback note: $(cat audit2.jsonl)"
-    echo "run: native code attached; interpreted run has the fallback note"
+    # --metered: another object (polls), recorded in the signed manifest
+    "$KILN" convert "$LAYOUT" -o img-met --key key.pem --aot --metered --aot-cache "$CACHE" \
+        >convert-met.out || fail "convert --aot --metered: $(cat convert-met.out)"
+    grep -q "1 compiled" convert-met.out || fail "--metered reused the unmetered object: $(cat convert-met.out)"
+    "$KILN" run --trust trust --cache rc-met --audit audit3.jsonl img-met -- greeting >out3.txt ||
+        fail "kiln run (metered)"
+    cmp -s out.txt out3.txt || fail "outputs differ (metered): $(cat out3.txt)"
+    grep -q '"event":"aot","status":"attached","object":"[0-9a-f]*","target":"[^"]*","compiler":"[^"]* --metered"' \
+        audit3.jsonl || fail "metered compiler not in the audit event: $(cat audit3.jsonl)"
+    "$KILN" inspect --json "$(ls rc-met/rootfs-*/app/kv)" | grep -q '"compiler": *"[^"]* --metered"' ||
+        fail "inspect: compiler without --metered"
+    rc=0; "$KILN" convert "$LAYOUT" -o img-bad --key key.pem --metered >/dev/null 2>&1 || rc=$?
+    [ $rc = 2 ] || fail "--metered without --aot: exit $rc"
+    echo "run: native code attached; interpreted run has the fallback note; --metered recorded"
     ;;
 require)
     require_policy
