@@ -23,7 +23,11 @@
 #            run as a program it prints its line with audit "attached";
 #            a changed module.aot byte is refused (exit 126, digest
 #            mismatch); without a payload it falls back ("interpreter");
-#            with a signed requireAot policy and no payload it is refused
+#            with a signed requireAot policy and no payload it is refused;
+#            a call-free endless loop (busy.wasm next to HELLO) signed with
+#            its AOT object (no polls) and a wall-time limit stops with exit
+#            134 "(time limit)" like its interpreted unit (the stub is static
+#            and hardened: seccomp, Landlock)
 #   exec     kiln exec --aot-cache DIR of HELLO prints its line; a requireAot
 #            policy is refused without --aot-cache and runs with it
 #
@@ -203,6 +207,29 @@ stub)
     [ $rc != 0 ] || fail "a unit without AOT ran under a signed requireAot policy"
     grep -q "requireAot" err.txt || fail "requireAot refusal: $(cat err.txt)"
     echo "stub: requireAot without payload refused: $(cat err.txt)"
+    # the policy's wall-time limit stops AOT code without polls (signal)
+    busy=$(dirname "$HELLO")/busy.wasm
+    printf '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},"engine":{"requireAot":true},"limits":{"wallTimeMs":300}}\n' >limit-aot.json
+    printf '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},"limits":{"wallTimeMs":300}}\n' >limit.json
+    "$KILN" compile -q "$busy" -o busy.so || fail "kiln compile busy"
+    "$KILN" sign --key key.pem --stub "$STUB" --abi wasi_snapshot_preview1 --aot busy.so \
+        --aot-target "$target" --aot-compiler "cc -O2" --policy limit-aot.json "$busy" \
+        -o busy-aot >/dev/null || fail "sign busy --aot"
+    "$KILN" sign --key key.pem --stub "$STUB" --abi wasi_snapshot_preview1 --policy limit.json \
+        "$busy" -o busy-int >/dev/null || fail "sign busy"
+    chmod 755 busy-aot busy-int
+    for u in busy-int busy-aot; do
+        : >stub-audit.jsonl
+        set +e
+        timeout 30 ./$u >out.txt 2>err-$u.txt
+        rc=$?
+        set -e
+        [ $rc = 134 ] || fail "$u under a wall-time limit: exit $rc: $(cat err-$u.txt)"
+        grep -q "^kiln-stub: trap: .*(time limit)" err-$u.txt || fail "$u: $(cat err-$u.txt)"
+    done
+    grep -q '"event":"aot","status":"attached"' stub-audit.jsonl || fail "busy-aot did not run AOT code"
+    cmp -s err-busy-int.txt err-busy-aot.txt || fail "messages differ: $(cat err-busy-int.txt) / $(cat err-busy-aot.txt)"
+    echo "stub: wall-time limit stops AOT code without polls: $(cat err-busy-aot.txt)"
     ;;
 exec)
     # kiln exec (raw modules): --aot-cache runs native code; requireAot needs it
