@@ -48,8 +48,8 @@ struct range {
     _Atomic(size_t) len;
 };
 
-static struct range registry[REGISTRY_SLOTS]; /* linear memory reservations */
-static atomic_uint registry_high;            /* slots [0, high) may be in use */
+static struct range registry[REGISTRY_SLOTS];  /* linear memory reservations */
+static atomic_uint registry_high;              /* slots [0, high) may be in use */
 static struct range text_registry[TEXT_SLOTS]; /* text of unmetered AOT objects */
 static atomic_uint text_high;
 

@@ -106,12 +106,12 @@ static struct kiln_module *build_host_cfg(const struct kiln_module_config *cfg)
     }
     wb_section(&w, 7, &c);
     c.n = 0;
-    WB_RAW(&c, 0x05,                                           /* 5 bodies */
-           0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b,     /* spin */
-           0x02, 0x00, 0x0b,                                   /* nop */
-           0x04, 0x00, 0x10, 0x03, 0x0b,                       /* rec */
+    WB_RAW(&c, 0x05,                                                   /* 5 bodies */
+           0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b,             /* spin */
+           0x02, 0x00, 0x0b,                                           /* nop */
+           0x04, 0x00, 0x10, 0x03, 0x0b,                               /* rec */
            0x09, 0x00, 0x10, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b, /* host_spin */
-           0x04, 0x00, 0x10, 0x00, 0x0b);                      /* host_nop */
+           0x04, 0x00, 0x10, 0x00, 0x0b);                              /* host_nop */
     wb_section(&w, 10, &c);
     if (kiln_module_new(w.b, w.n, cfg, &m, &err) != 0) fail_msg("%s", err.msg);
     return m;
@@ -246,7 +246,8 @@ static int setup_modes(void **state)
 static int teardown_modes(void **state)
 {
     (void)state;
-    for (int m = 0; m < NMODES; m++) kiln_module_free(mods[m]);
+    for (int m = 0; m < NMODES; m++)
+        kiln_module_free(mods[m]);
     return 0;
 }
 
@@ -257,7 +258,7 @@ struct run {
     struct kiln_store *store;
     struct kiln_instance *inst;
     enum host_mode hmode;
-    struct run *other;       /* H_OTHER_STORE: whose "spin" the host runs */
+    struct run *other;        /* H_OTHER_STORE: whose "spin" the host runs */
     int inner_rc, inner_kind; /* outcome of the host's nested call */
     int host_calls;
 };
@@ -270,8 +271,11 @@ static int host(struct kiln_caller *c, const uint64_t *a, uint64_t *res, void *e
     (void)res;
     r->host_calls++;
     switch (r->hmode) {
-    case H_NONE: break;
-    case H_INTERRUPT: kiln_store_interrupt(kiln_caller_store(c)); break;
+    case H_NONE:
+        break;
+    case H_INTERRUPT:
+        kiln_store_interrupt(kiln_caller_store(c));
+        break;
     case H_NESTED: /* the same store, re-entered */
         memset(&t, 0, sizeof t);
         r->inner_rc = kiln_func_call(r->store, export(r->inst, "spin"), NULL, 0, NULL, 0, &t);
@@ -279,8 +283,8 @@ static int host(struct kiln_caller *c, const uint64_t *a, uint64_t *res, void *e
         break;
     case H_OTHER_STORE:
         memset(&t, 0, sizeof t);
-        r->inner_rc = kiln_func_call(r->other->store, export(r->other->inst, "spin"), NULL, 0,
-                                     NULL, 0, &t);
+        r->inner_rc =
+            kiln_func_call(r->other->store, export(r->other->inst, "spin"), NULL, 0, NULL, 0, &t);
         r->inner_kind = t.kind;
         break;
     case H_SLEEP: {
@@ -479,7 +483,7 @@ static void test_modes_timer_nested_handler(void **state)
         g_timer_store = r.store;
         assert_int_equal(pthread_create(&wd, NULL, watchdog_flag, r.store), 0);
         assert_int_equal(timer_settime(usr1_t, 0, &its, NULL), 0); /* SIGUSR1 at 20 ms */
-        tm = arm_timer(30);                                         /* SIGALRM at 30 ms */
+        tm = arm_timer(30);                                        /* SIGALRM at 30 ms */
         assert_int_equal(call(&r, "spin", &t), -KILN_E_TRAP);
         if (!g_watchdog_fired) g_watchdog_fired = -1;
         pthread_join(wd, NULL);
@@ -487,7 +491,7 @@ static void test_modes_timer_nested_handler(void **state)
         timer_delete(usr1_t);
         g_timer_store = NULL;
         assert_int_equal(t.kind, KILN_TRAP_INTERRUPTED);
-        assert_true(g_usr1_saw_timer); /* the case happened: the timer fired inside */
+        assert_true(g_usr1_saw_timer);          /* the case happened: the timer fired inside */
         assert_int_equal(g_watchdog_fired, -1); /* the timer's request stopped it */
         assert_idle(&r);
         {

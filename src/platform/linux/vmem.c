@@ -150,7 +150,7 @@ int kiln_platform_fault_install(kiln_platform_fault_fn hook)
 
 static _Atomic(kiln_platform_interrupt_fn) interrupt_hook;
 static struct sigaction prev_interrupt; /* the action before our first install */
-static int interrupt_installed_once;   /* under install_lock */
+static int interrupt_installed_once;    /* under install_lock */
 static _Thread_local int tls_tid;
 static _Thread_local volatile sig_atomic_t tls_deferred; /* we blocked the signal: settle */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
