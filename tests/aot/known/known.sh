@@ -5,7 +5,9 @@
 #      the generated C holds a fast path for each);
 #   2. known_prog prints the same digests interpreted and AOT-compiled;
 #   3. each of its out-of-bounds calls traps the same way under both
-#      (stdout, stderr and exit status identical, and not 0).
+#      (stdout, stderr and exit status identical, and not 0);
+#   4. recursions that call a known function at every level reach the
+#      same depth and trap the same way under both.
 set -u
 exe=$1; kiln=$2; cache=$3; wasm=$4; work=$5
 rm -rf "$work"; mkdir -p "$work"; cd "$work" || exit 1
@@ -42,6 +44,17 @@ for t in $("$exe" "$wasm" list | tail -n +2); do
     if [ "$(cat "trap-$t.a.rc")" = rc=0 ] || ! grep -q "calling $t" "trap-$t.a.out"; then
         echo "FAIL trap-$t: expected a trap after 'calling $t'"; fail=1
     fi
+done
+for t in strlen strchr0 strcspn0 strcspn1 strchrnul memmove strnlen strrchr; do
+    # the deepest recursion that does not trap, interpreted (binary search), then both
+    # engines one below, at, and one and two above it
+    lo=0; hi=40000
+    while [ $((hi - lo)) -gt 1 ]; do
+        mid=$(((lo + hi) / 2))
+        if "$exe" "$wasm" depth "$t" $mid >/dev/null 2>&1; then lo=$mid; else hi=$mid; fi
+    done
+    [ $lo -gt 1000 ] || { echo "FAIL depth-$t: no depth limit found ($lo)"; fail=1; }
+    for n in $((lo - 1)) $lo $((lo + 1)) $((lo + 2)); do run "depth-$t-$n" depth "$t" $n; done
 done
 [ $fail -eq 0 ] && echo "known.sh: every known function matches the interpreter"
 exit $fail

@@ -10,9 +10,14 @@
  * and (with an argument) one call whose bytes run past the end of memory,
  * which must trap the same way under both engines.
  *
- *   known_prog            the patterns; exit 0
- *   known_prog trap NAME  one out-of-bounds call of NAME (see traps[])
- *   known_prog list       the names of the trap cases
+ *   known_prog             the patterns; exit 0
+ *   known_prog trap NAME   one out-of-bounds call of NAME (see traps[])
+ *   known_prog depth NAME N  a recursion N deep that calls NAME at every
+ *                          level (known.sh finds the deepest N that does
+ *                          not trap interpreted: the fast paths of functions
+ *                          that call others must stop exactly where their
+ *                          callees' entries would trap)
+ *   known_prog list        the names of the trap cases
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* strchrnul, memrchr */
@@ -218,6 +223,28 @@ static void trap(const char *name)
     else printf("no such case\n");
 }
 
+/* depth: rec(k) calls one known function, then itself through a pointer (no loop), down to
+ * depth_n; the deepest call of the known function is the one that meets the depth limit */
+static const char *depth_name;
+static int depth_n;
+static char dbuf[64] = "deep";
+static int rec(int k);
+static int (*volatile recp)(int) = rec;
+static int rec(int k)
+{
+    uintptr_t r;
+    if (k == depth_n) return 0;
+    if (!strcmp(depth_name, "strchr0")) r = (uintptr_t)strchr(dbuf, 0); /* strchrnul, strlen */
+    else if (!strcmp(depth_name, "strcspn0")) r = strcspn(dbuf, ""); /* strchrnul, strlen */
+    else if (!strcmp(depth_name, "strcspn1")) r = strcspn(dbuf, "e"); /* strchrnul */
+    else if (!strcmp(depth_name, "strchrnul")) r = (uintptr_t)strchrnul(dbuf, 'p'); /* leaf path */
+    else if (!strcmp(depth_name, "memmove")) r = (uintptr_t)memmove(dbuf + 8, dbuf, 5); /* memcpy */
+    else if (!strcmp(depth_name, "strnlen")) r = strnlen(dbuf, 9); /* memchr */
+    else if (!strcmp(depth_name, "strrchr")) r = (uintptr_t)strrchr(dbuf, 'e'); /* strlen, memrchr */
+    else r = strlen(dbuf); /* a leaf */
+    return recp(k + 1) + (int)(r & 1);
+}
+
 static const char *const traps[] = {"strlen", "strchr", "strchr0", "strchrnul", "strrchr",
     "strcspn", "strcspn1", "strcspn_set", "strspn", "strspn2", "strnlen", "memchr", "memrchr",
     "memcmp", "strcmp", "strncmp", "memcpy", "memmove", "memset"};
@@ -231,6 +258,12 @@ int main(int argc, char **argv)
     memset(end_page, 0, 65536);
     if (argc == 2 && !strcmp(argv[1], "list")) {
         for (size_t i = 0; i < sizeof traps / sizeof traps[0]; i++) printf("%s\n", traps[i]);
+        return 0;
+    }
+    if (argc == 4 && !strcmp(argv[1], "depth")) {
+        depth_name = argv[2];
+        depth_n = atoi(argv[3]);
+        printf("depth %d: %d\n", depth_n, rec(0)); /* printed after the recursion unwound */
         return 0;
     }
     if (argc == 3 && !strcmp(argv[1], "trap")) {
