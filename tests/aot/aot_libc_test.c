@@ -69,17 +69,25 @@ static int failures;
 
 static void fill(uint8_t *p, size_t n, unsigned seed)
 {
-    for (size_t i = 0; i < n; i++) p[i] = (uint8_t)((i * 131u + seed * 7u) ^ (i >> 3));
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)((i * 131u + seed * 7u) ^ (i >> 3));
 }
 
-static int sign(int x) { return (x > 0) - (x < 0); }
+static int sign(int x)
+{
+    return (x > 0) - (x < 0);
+}
 
 static void mem_tests(void)
 {
     static const size_t offs[] = {0, 1, 3, 7, 8, 15};
     for (size_t oi = 0; oi < sizeof offs / sizeof offs[0]; oi++)
         for (size_t oj = 0; oj < sizeof offs / sizeof offs[0]; oj++)
-            for (size_t n = 0; n <= 5000; n += n < 40 ? 1 : n < 600 ? 7 : n < 2040 ? 331 : n < 2060 ? 1 : 997) {
+            for (size_t n = 0; n <= 5000; n += n < 40     ? 1
+                                               : n < 600  ? 7
+                                               : n < 2040 ? 331
+                                               : n < 2060 ? 1
+                                                          : 997) {
                 size_t d = offs[oi], s = offs[oj];
                 /* memcpy (disjoint) */
                 fill(src, sizeof src, (unsigned)n);
@@ -173,21 +181,37 @@ static void check_f(float x)
 
 static void round_tests(void)
 {
-    static const double sp[] = {0.0, 0.5, 1.0, 1.5, 2.5, 0.49999999999999994, 0x1p52, 0x1p52 - 0.5,
-                                0x1p53, 0x1p63, 0x1p64, 1e300, 0x1p-1074, 0x1p-1022, 4503599627370497.0,
+    static const double sp[] = {0.0,
+                                0.5,
+                                1.0,
+                                1.5,
+                                2.5,
+                                0.49999999999999994,
+                                0x1p52,
+                                0x1p52 - 0.5,
+                                0x1p53,
+                                0x1p63,
+                                0x1p64,
+                                1e300,
+                                0x1p-1074,
+                                0x1p-1022,
+                                4503599627370497.0,
                                 (double)INFINITY};
-    static const float fsp[] = {0.0f, 0.5f, 1.0f, 1.5f, 2.5f, 0.49999997f, 0x1p23f, 0x1p23f - 0.5f,
-                                0x1p24f, 0x1p31f, 0x1p32f, 3e38f, 0x1p-149f, 8388609.0f, INFINITY};
+    static const float fsp[] = {0.0f,        0.5f,    1.0f,           1.5f,       2.5f,
+                                0.49999997f, 0x1p23f, 0x1p23f - 0.5f, 0x1p24f,    0x1p31f,
+                                0x1p32f,     3e38f,   0x1p-149f,      8388609.0f, INFINITY};
     uint64_t r = 0x9e3779b97f4a7c15ull;
     for (size_t i = 0; i < sizeof sp / sizeof sp[0]; i++) {
         check_d(sp[i]);
         check_d(-sp[i]);
-        for (int k = -3; k <= 3; k++) check_d(sp[i] + k * 0.25);
+        for (int k = -3; k <= 3; k++)
+            check_d(sp[i] + k * 0.25);
     }
     for (size_t i = 0; i < sizeof fsp / sizeof fsp[0]; i++) {
         check_f(fsp[i]);
         check_f(-fsp[i]);
-        for (int k = -3; k <= 3; k++) check_f(fsp[i] + (float)k * 0.25f);
+        for (int k = -3; k <= 3; k++)
+            check_f(fsp[i] + (float)k * 0.25f);
     }
     for (int i = 0; i < 2000000; i++) {
         double x;

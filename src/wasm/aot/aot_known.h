@@ -45,12 +45,18 @@ enum { KX_K_NUL, KX_K_CHR, KX_K_CHRNUL, KX_K_ANY2, KX_K_ANY4, KX_K_NOT4 };
 KX_K_INL int kx_k_match(uint8_t b, int mode, uint8_t c0, uint8_t c1, uint8_t c2, uint8_t c3)
 {
     switch (mode) {
-    case KX_K_NUL: return b == 0;
-    case KX_K_CHR: return b == c0;
-    case KX_K_CHRNUL: return b == 0 || b == c0;
-    case KX_K_ANY2: return b == 0 || b == c0 || b == c1;
-    case KX_K_ANY4: return b == 0 || b == c0 || b == c1 || b == c2 || b == c3;
-    default: return b != c0 && b != c1 && b != c2 && b != c3;
+    case KX_K_NUL:
+        return b == 0;
+    case KX_K_CHR:
+        return b == c0;
+    case KX_K_CHRNUL:
+        return b == 0 || b == c0;
+    case KX_K_ANY2:
+        return b == 0 || b == c0 || b == c1;
+    case KX_K_ANY4:
+        return b == 0 || b == c0 || b == c1 || b == c2 || b == c3;
+    default:
+        return b != c0 && b != c1 && b != c2 && b != c3;
     }
 }
 
@@ -60,16 +66,20 @@ KX_K_INL __m128i kx_k_vmatch(__m128i x, int mode, __m128i v0, __m128i v1, __m128
 {
     const __m128i z = _mm_setzero_si128();
     switch (mode) {
-    case KX_K_NUL: return _mm_cmpeq_epi8(x, z);
-    case KX_K_CHR: return _mm_cmpeq_epi8(x, v0);
-    case KX_K_CHRNUL: return _mm_or_si128(_mm_cmpeq_epi8(x, z), _mm_cmpeq_epi8(x, v0));
+    case KX_K_NUL:
+        return _mm_cmpeq_epi8(x, z);
+    case KX_K_CHR:
+        return _mm_cmpeq_epi8(x, v0);
+    case KX_K_CHRNUL:
+        return _mm_or_si128(_mm_cmpeq_epi8(x, z), _mm_cmpeq_epi8(x, v0));
     case KX_K_ANY2:
         return _mm_or_si128(_mm_cmpeq_epi8(x, z),
                             _mm_or_si128(_mm_cmpeq_epi8(x, v0), _mm_cmpeq_epi8(x, v1)));
     case KX_K_ANY4:
-        return _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, z), _mm_cmpeq_epi8(x, v0)),
-                            _mm_or_si128(_mm_cmpeq_epi8(x, v1),
-                                         _mm_or_si128(_mm_cmpeq_epi8(x, v2), _mm_cmpeq_epi8(x, v3))));
+        return _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(x, z), _mm_cmpeq_epi8(x, v0)),
+            _mm_or_si128(_mm_cmpeq_epi8(x, v1),
+                         _mm_or_si128(_mm_cmpeq_epi8(x, v2), _mm_cmpeq_epi8(x, v3))));
     default: /* none of c0..c3: the lanes where the "one of them" mask is 0 */
         return _mm_cmpeq_epi8(
             _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, v0), _mm_cmpeq_epi8(x, v1)),
@@ -83,9 +93,12 @@ KX_K_INL __m128i kx_k_vmatch(__m128i x, int mode, __m128i v0, __m128i v1, __m128
 KX_K_INL __m128i kx_k_vzero(__m128i x, int mode, __m128i v0, __m128i v1, __m128i v2, __m128i v3)
 {
     switch (mode) {
-    case KX_K_NUL: return x;
-    case KX_K_CHR: return _mm_xor_si128(x, v0);
-    case KX_K_CHRNUL: return _mm_min_epu8(x, _mm_xor_si128(x, v0));
+    case KX_K_NUL:
+        return x;
+    case KX_K_CHR:
+        return _mm_xor_si128(x, v0);
+    case KX_K_CHRNUL:
+        return _mm_min_epu8(x, _mm_xor_si128(x, v0));
     case KX_K_ANY2:
         return _mm_min_epu8(x, _mm_min_epu8(_mm_xor_si128(x, v0), _mm_xor_si128(x, v1)));
     case KX_K_ANY4:
@@ -194,7 +207,8 @@ KX_K_INL uint64_t kx_k_cmpidx(const uint8_t *a, const uint8_t *b, uint64_t n, in
         __m128i g3 = KX_K_GO(KX_K_LD(a + i + 48), KX_K_LD(b + i + 48));
         __m128i all = _mm_min_epu8(_mm_min_epu8(g0, g1), _mm_min_epu8(g2, g3));
         if (_mm_movemask_epi8(_mm_cmpeq_epi8(all, z))) {
-            if ((m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(g0, z)))) return i + __builtin_ctz(m);
+            if ((m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(g0, z))))
+                return i + __builtin_ctz(m);
             if ((m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(g1, z))))
                 return i + 16 + __builtin_ctz(m);
             if ((m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(g2, z))))
@@ -209,7 +223,8 @@ KX_K_INL uint64_t kx_k_cmpidx(const uint8_t *a, const uint8_t *b, uint64_t n, in
             return i + __builtin_ctz(m);
     if (!nul && i < n) { /* memcmp: the last (overlapping) block; the bytes before it are equal */
         if (n >= 16) {
-            m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(KX_K_LD(a + n - 16), KX_K_LD(b + n - 16)));
+            m = (unsigned)_mm_movemask_epi8(
+                _mm_cmpeq_epi8(KX_K_LD(a + n - 16), KX_K_LD(b + n - 16)));
             m ^= 0xffffu;
             return m ? n - 16 + (unsigned)__builtin_ctz(m) : n;
         }
@@ -301,11 +316,21 @@ KX_K_FN uint64_t kx_k_strcspn(const uint8_t *mem, uint64_t size, uint32_t s, uin
     if (n < 0 || s >= size) return KX_K_FALLBACK;
     p = mem + s;
     switch (n) {
-    case 0: p = kx_k_scan(p, lim, KX_K_NUL, 0, 0, 0, 0); break;
-    case 1: p = kx_k_scan(p, lim, KX_K_CHRNUL, ch[0], 0, 0, 0); break;
-    case 2: p = kx_k_scan(p, lim, KX_K_ANY2, ch[0], ch[1], 0, 0); break;
-    case 3: p = kx_k_scan(p, lim, KX_K_ANY4, ch[0], ch[1], ch[2], ch[2]); break;
-    case 4: p = kx_k_scan(p, lim, KX_K_ANY4, ch[0], ch[1], ch[2], ch[3]); break;
+    case 0:
+        p = kx_k_scan(p, lim, KX_K_NUL, 0, 0, 0, 0);
+        break;
+    case 1:
+        p = kx_k_scan(p, lim, KX_K_CHRNUL, ch[0], 0, 0, 0);
+        break;
+    case 2:
+        p = kx_k_scan(p, lim, KX_K_ANY2, ch[0], ch[1], 0, 0);
+        break;
+    case 3:
+        p = kx_k_scan(p, lim, KX_K_ANY4, ch[0], ch[1], ch[2], ch[2]);
+        break;
+    case 4:
+        p = kx_k_scan(p, lim, KX_K_ANY4, ch[0], ch[1], ch[2], ch[3]);
+        break;
     default:
         for (; p < lim; p++)
             if (!*p || (bm[*p >> 6] >> (*p & 63) & 1)) break;
@@ -328,10 +353,18 @@ KX_K_FN uint64_t kx_k_strspn(const uint8_t *mem, uint64_t size, uint32_t s, uint
     if (s >= size) return KX_K_FALLBACK;
     p = mem + s;
     switch (n) {
-    case 1: p = kx_k_scan(p, lim, KX_K_NOT4, ch[0], ch[0], ch[0], ch[0]); break;
-    case 2: p = kx_k_scan(p, lim, KX_K_NOT4, ch[0], ch[1], ch[1], ch[1]); break;
-    case 3: p = kx_k_scan(p, lim, KX_K_NOT4, ch[0], ch[1], ch[2], ch[2]); break;
-    case 4: p = kx_k_scan(p, lim, KX_K_NOT4, ch[0], ch[1], ch[2], ch[3]); break;
+    case 1:
+        p = kx_k_scan(p, lim, KX_K_NOT4, ch[0], ch[0], ch[0], ch[0]);
+        break;
+    case 2:
+        p = kx_k_scan(p, lim, KX_K_NOT4, ch[0], ch[1], ch[1], ch[1]);
+        break;
+    case 3:
+        p = kx_k_scan(p, lim, KX_K_NOT4, ch[0], ch[1], ch[2], ch[2]);
+        break;
+    case 4:
+        p = kx_k_scan(p, lim, KX_K_NOT4, ch[0], ch[1], ch[2], ch[3]);
+        break;
     default:
         for (; p < lim; p++)
             if (!(bm[*p >> 6] >> (*p & 63) & 1)) break; /* NUL is never in the set */
@@ -466,8 +499,10 @@ KX_K_FN uint64_t kx_k_memcpy(uint8_t *mem, uint64_t size, uint32_t d, uint32_t s
     if ((uint64_t)d + n > size || (uint64_t)s + n > size ||
         ((uint64_t)d + n > s && (uint64_t)s + n > d))
         return KX_K_FALLBACK;
-    if (n <= 32) kx_k_copy32(mem + d, mem + s, n);
-    else memcpy(mem + d, mem + s, n);
+    if (n <= 32)
+        kx_k_copy32(mem + d, mem + s, n);
+    else
+        memcpy(mem + d, mem + s, n);
     return d;
 }
 
@@ -475,8 +510,10 @@ KX_K_FN uint64_t kx_k_memmove(uint8_t *mem, uint64_t size, uint32_t d, uint32_t 
 {
     if (n == 0) return d;
     if ((uint64_t)d + n > size || (uint64_t)s + n > size) return KX_K_FALLBACK;
-    if (n <= 32) kx_k_copy32(mem + d, mem + s, n);
-    else memmove(mem + d, mem + s, n);
+    if (n <= 32)
+        kx_k_copy32(mem + d, mem + s, n);
+    else
+        memmove(mem + d, mem + s, n);
     return d;
 }
 
@@ -494,7 +531,8 @@ KX_K_FN uint64_t kx_k_memset(uint8_t *mem, uint64_t size, uint32_t d, uint32_t c
             memcpy(p + n - 16, &w, 8);
         }
     } else if (n < 8) {
-        while (n--) *p++ = (uint8_t)c;
+        while (n--)
+            *p++ = (uint8_t)c;
     } else {
         memset(p, (int)(uint8_t)c, n);
     }

@@ -38,8 +38,17 @@
 
 /* 16 bytes in a vector register (movdqu on x86-64; any target with GCC vectors) */
 typedef uint8_t kx_v16 __attribute__((vector_size(16)));
-#define LD16(p) ({ kx_v16 v_; __builtin_memcpy(&v_, (p), 16); v_; })
-#define ST16(p, v) do { kx_v16 w_ = (v); __builtin_memcpy((p), &w_, 16); } while (0)
+#define LD16(p)                                                                                    \
+    ({                                                                                             \
+        kx_v16 v_;                                                                                 \
+        __builtin_memcpy(&v_, (p), 16);                                                            \
+        v_;                                                                                        \
+    })
+#define ST16(p, v)                                                                                 \
+    do {                                                                                           \
+        kx_v16 w_ = (v);                                                                           \
+        __builtin_memcpy((p), &w_, 16);                                                            \
+    } while (0)
 
 /* n <= 64 bytes from s to d, every load before the first store (so any overlap is fine) */
 static inline void copy_small(uint8_t *d, const uint8_t *s, size_t n)
@@ -131,7 +140,8 @@ KX_LIBC void *memcpy(void *restrict d, const void *restrict s, size_t n)
         __asm__ volatile("rep movsb" : "+D"(dp), "+S"(s), "+c"(n) : : "memory");
     }
 #endif
-    else copy_fwd(d, s, n);
+    else
+        copy_fwd(d, s, n);
     return d;
 }
 
@@ -139,10 +149,14 @@ KX_LIBC void *memmove(void *d, const void *s, size_t n)
 {
     uint8_t *dp = d;
     const uint8_t *sp = s;
-    if (n <= 64) copy_small(dp, sp, n);
-    else if (dp + n <= sp || dp >= sp + n) memcpy(d, s, n); /* disjoint */
-    else if (dp < sp) copy_fwd(dp, sp, n);
-    else if (dp > sp) copy_bwd(dp, sp, n);
+    if (n <= 64)
+        copy_small(dp, sp, n);
+    else if (dp + n <= sp || dp >= sp + n)
+        memcpy(d, s, n); /* disjoint */
+    else if (dp < sp)
+        copy_fwd(dp, sp, n);
+    else if (dp > sp)
+        copy_bwd(dp, sp, n);
     return d;
 }
 
@@ -153,7 +167,8 @@ KX_LIBC void *memset(void *d, int c, size_t n)
     kx_v16 v = {0};
     v += (uint8_t)c;
     if (n < 8) {
-        while (n--) *dp++ = (uint8_t)c;
+        while (n--)
+            *dp++ = (uint8_t)c;
     } else if (n <= 16) {
         __builtin_memcpy(dp, &w, 8);
         __builtin_memcpy(dp + n - 8, &w, 8);
@@ -244,7 +259,8 @@ KX_LIBC KX_OVERREAD void *memchr(const void *s, int c, size_t n)
     if (n > SIZE_MAX - 16) n = SIZE_MAX - 16; /* (memory ends long before) */
     off = (unsigned)((uintptr_t)p & 15);
     q = p - off;
-    m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128((const __m128i *)(const void *)q), v)) &
+    m = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_load_si128((const __m128i *)(const void *)q), v)) &
         (0xffffu << off);
     n += off; /* bytes from q */
     for (;;) {
@@ -293,8 +309,14 @@ KX_LIBC KX_OVERREAD void *memchr(const void *s, int c, size_t n)
 
 /* ---- rounding (finite or infinite arguments) ---- */
 
-static double kx_copysign(double x, double s) { return __builtin_copysign(x, s); }
-static float kx_copysignf(float x, float s) { return __builtin_copysignf(x, s); }
+static double kx_copysign(double x, double s)
+{
+    return __builtin_copysign(x, s);
+}
+static float kx_copysignf(float x, float s)
+{
+    return __builtin_copysignf(x, s);
+}
 
 KX_LIBC double trunc(double x)
 {
@@ -321,7 +343,10 @@ KX_LIBC double rint(double x)
     return kx_copysign((a + 0x1p52) - 0x1p52, x); /* round to nearest, ties to even */
 }
 
-KX_LIBC double nearbyint(double x) { return rint(x); }
+KX_LIBC double nearbyint(double x)
+{
+    return rint(x);
+}
 
 KX_LIBC float truncf(float x)
 {
@@ -348,7 +373,16 @@ KX_LIBC float rintf(float x)
     return kx_copysignf((a + 0x1p23f) - 0x1p23f, x);
 }
 
-KX_LIBC float nearbyintf(float x) { return rintf(x); }
+KX_LIBC float nearbyintf(float x)
+{
+    return rintf(x);
+}
 
-KX_LIBC double sqrt(double x) { return __builtin_sqrt(x); }
-KX_LIBC float sqrtf(float x) { return __builtin_sqrtf(x); }
+KX_LIBC double sqrt(double x)
+{
+    return __builtin_sqrt(x);
+}
+KX_LIBC float sqrtf(float x)
+{
+    return __builtin_sqrtf(x);
+}

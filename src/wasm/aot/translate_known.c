@@ -54,7 +54,7 @@ enum {
 /* One well-known function: its wasm signature is (i32 x nparams) -> i32. */
 struct known_fn {
     uint8_t kind;
-    const char *name;   /* musl's name; the fast path is kx_k_<name> in aot_known.h */
+    const char *name; /* musl's name; the fast path is kx_k_<name> in aot_known.h */
     uint8_t nparams;
     uint8_t chain;      /* how deep its calls nest (0: a leaf) */
     uint32_t len;       /* body length */

@@ -29,14 +29,21 @@
 
 /* the end of memory: a page grown here, after stdio's buffers exist */
 static unsigned char *end_page;
-static unsigned char *mem_end(void) { return (unsigned char *)(__builtin_wasm_memory_size(0) * 65536); }
+static unsigned char *mem_end(void)
+{
+    return (unsigned char *)(__builtin_wasm_memory_size(0) * 65536);
+}
 
 static uint32_t h; /* FNV-1a of the results */
 static void mix(uint32_t v)
 {
-    for (int i = 0; i < 4; i++) h = (h ^ ((v >> (8 * i)) & 0xff)) * 16777619u;
+    for (int i = 0; i < 4; i++)
+        h = (h ^ ((v >> (8 * i)) & 0xff)) * 16777619u;
 }
-static void mixp(const void *base, const void *p) { mix(p ? (uint32_t)((const char *)p - (const char *)base) + 1 : 0); }
+static void mixp(const void *base, const void *p)
+{
+    mix(p ? (uint32_t)((const char *)p - (const char *)base) + 1 : 0);
+}
 
 static uint32_t rng = 2463534242u;
 static uint32_t rnd(void)
@@ -48,7 +55,8 @@ static uint32_t rnd(void)
 }
 static void fill(unsigned char *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(1 + rnd() % 255); /* no NUL, >= 0x80 too */
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)(1 + rnd() % 255); /* no NUL, >= 0x80 too */
 }
 
 static unsigned char bufa[1024], bufb[1024], bufs[64];
@@ -70,7 +78,8 @@ static void strings(void)
                 unsigned at = len ? (al * 37 + len) % len : 0;
                 fill(s, len);
                 s[len] = 0;
-                if (where) memset(s + len + 1, 0x5a, al); /* after the NUL: not part of the string */
+                if (where)
+                    memset(s + len + 1, 0x5a, al); /* after the NUL: not part of the string */
                 const char *z = (const char *)s;
                 mix((uint32_t)strlen(z));
                 for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++) {
@@ -85,7 +94,8 @@ static void strings(void)
                     mixp(s, strchrnul(z, c | 0x100));
                     mixp(s, strrchr(z, c));
                     for (unsigned k = 1; k <= 6; k++) { /* sets of 1..6 bytes, one of them in s */
-                        for (unsigned j = 0; j < k; j++) bufs[j] = (unsigned char)(j ? rnd() | 1 : c);
+                        for (unsigned j = 0; j < k; j++)
+                            bufs[j] = (unsigned char)(j ? rnd() | 1 : c);
                         bufs[k] = 0;
                         mix((uint32_t)strcspn(z, (const char *)bufs));
                         mix((uint32_t)strspn(z, (const char *)bufs));
@@ -185,7 +195,8 @@ static void ranges(void)
             mix((uint32_t)memcmp(b, e, n));
             memset(a, 0xc3, n);
             memset(e, 0x1234, n);
-            for (unsigned i = 0; i < n; i++) mix(a[i] ^ (e[i] << 8));
+            for (unsigned i = 0; i < n; i++)
+                mix(a[i] ^ (e[i] << 8));
         }
         report("ranges", n);
     }
@@ -201,26 +212,46 @@ static void trap(const char *name)
     bufs[2] = 0;
     printf("calling %s at the end of memory\n", name);
     fflush(stdout);
-    if (!strcmp(name, "strlen")) printf("%zu\n", strlen((char *)e - 10));
-    else if (!strcmp(name, "strchr")) printf("%p\n", strchr((char *)e - 10, 'q'));
-    else if (!strcmp(name, "strchr0")) printf("%p\n", strchr((char *)e - 10, 0));
-    else if (!strcmp(name, "strchrnul")) printf("%p\n", strchrnul((char *)e - 10, 'q'));
-    else if (!strcmp(name, "strrchr")) printf("%p\n", strrchr((char *)e - 10, 'x'));
-    else if (!strcmp(name, "strcspn")) printf("%zu\n", strcspn((char *)e - 10, (char *)bufs));
-    else if (!strcmp(name, "strcspn1")) printf("%zu\n", strcspn((char *)e - 10, (char *)bufs + 1));
-    else if (!strcmp(name, "strcspn_set")) printf("%zu\n", strcspn((char *)bufa, (char *)e - 3));
-    else if (!strcmp(name, "strspn")) printf("%zu\n", strspn((char *)e - 10, "x"));
-    else if (!strcmp(name, "strspn2")) printf("%zu\n", strspn((char *)e - 10, "xy"));
-    else if (!strcmp(name, "strnlen")) printf("%zu\n", strnlen((char *)e - 10, 11));
-    else if (!strcmp(name, "memchr")) printf("%p\n", memchr(e - 10, 'q', 11));
-    else if (!strcmp(name, "memrchr")) printf("%p\n", memrchr(e - 10, 'x', 11));
-    else if (!strcmp(name, "memcmp")) printf("%d\n", memcmp(e - 10, e - 20, 11));
-    else if (!strcmp(name, "strcmp")) printf("%d\n", strcmp((char *)e - 10, (char *)e - 20));
-    else if (!strcmp(name, "strncmp")) printf("%d\n", strncmp((char *)e - 10, (char *)e - 20, 11));
-    else if (!strcmp(name, "memcpy")) printf("%p\n", memcpy(e - 10, bufa, 11));
-    else if (!strcmp(name, "memmove")) printf("%p\n", memmove(e - 10, e - 11, 11));
-    else if (!strcmp(name, "memset")) printf("%p\n", memset(e - 10, 0, 11));
-    else printf("no such case\n");
+    if (!strcmp(name, "strlen"))
+        printf("%zu\n", strlen((char *)e - 10));
+    else if (!strcmp(name, "strchr"))
+        printf("%p\n", strchr((char *)e - 10, 'q'));
+    else if (!strcmp(name, "strchr0"))
+        printf("%p\n", strchr((char *)e - 10, 0));
+    else if (!strcmp(name, "strchrnul"))
+        printf("%p\n", strchrnul((char *)e - 10, 'q'));
+    else if (!strcmp(name, "strrchr"))
+        printf("%p\n", strrchr((char *)e - 10, 'x'));
+    else if (!strcmp(name, "strcspn"))
+        printf("%zu\n", strcspn((char *)e - 10, (char *)bufs));
+    else if (!strcmp(name, "strcspn1"))
+        printf("%zu\n", strcspn((char *)e - 10, (char *)bufs + 1));
+    else if (!strcmp(name, "strcspn_set"))
+        printf("%zu\n", strcspn((char *)bufa, (char *)e - 3));
+    else if (!strcmp(name, "strspn"))
+        printf("%zu\n", strspn((char *)e - 10, "x"));
+    else if (!strcmp(name, "strspn2"))
+        printf("%zu\n", strspn((char *)e - 10, "xy"));
+    else if (!strcmp(name, "strnlen"))
+        printf("%zu\n", strnlen((char *)e - 10, 11));
+    else if (!strcmp(name, "memchr"))
+        printf("%p\n", memchr(e - 10, 'q', 11));
+    else if (!strcmp(name, "memrchr"))
+        printf("%p\n", memrchr(e - 10, 'x', 11));
+    else if (!strcmp(name, "memcmp"))
+        printf("%d\n", memcmp(e - 10, e - 20, 11));
+    else if (!strcmp(name, "strcmp"))
+        printf("%d\n", strcmp((char *)e - 10, (char *)e - 20));
+    else if (!strcmp(name, "strncmp"))
+        printf("%d\n", strncmp((char *)e - 10, (char *)e - 20, 11));
+    else if (!strcmp(name, "memcpy"))
+        printf("%p\n", memcpy(e - 10, bufa, 11));
+    else if (!strcmp(name, "memmove"))
+        printf("%p\n", memmove(e - 10, e - 11, 11));
+    else if (!strcmp(name, "memset"))
+        printf("%p\n", memset(e - 10, 0, 11));
+    else
+        printf("no such case\n");
 }
 
 /* depth: rec(k) calls one known function, then itself through a pointer (no loop), down to
@@ -234,20 +265,29 @@ static int rec(int k)
 {
     uintptr_t r;
     if (k == depth_n) return 0;
-    if (!strcmp(depth_name, "strchr0")) r = (uintptr_t)strchr(dbuf, 0); /* strchrnul, strlen */
-    else if (!strcmp(depth_name, "strcspn0")) r = strcspn(dbuf, ""); /* strchrnul, strlen */
-    else if (!strcmp(depth_name, "strcspn1")) r = strcspn(dbuf, "e"); /* strchrnul */
-    else if (!strcmp(depth_name, "strchrnul")) r = (uintptr_t)strchrnul(dbuf, 'p'); /* leaf path */
-    else if (!strcmp(depth_name, "memmove")) r = (uintptr_t)memmove(dbuf + 8, dbuf, 5); /* memcpy */
-    else if (!strcmp(depth_name, "strnlen")) r = strnlen(dbuf, 9); /* memchr */
-    else if (!strcmp(depth_name, "strrchr")) r = (uintptr_t)strrchr(dbuf, 'e'); /* strlen, memrchr */
-    else r = strlen(dbuf); /* a leaf */
+    if (!strcmp(depth_name, "strchr0"))
+        r = (uintptr_t)strchr(dbuf, 0); /* strchrnul, strlen */
+    else if (!strcmp(depth_name, "strcspn0"))
+        r = strcspn(dbuf, ""); /* strchrnul, strlen */
+    else if (!strcmp(depth_name, "strcspn1"))
+        r = strcspn(dbuf, "e"); /* strchrnul */
+    else if (!strcmp(depth_name, "strchrnul"))
+        r = (uintptr_t)strchrnul(dbuf, 'p'); /* leaf path */
+    else if (!strcmp(depth_name, "memmove"))
+        r = (uintptr_t)memmove(dbuf + 8, dbuf, 5); /* memcpy */
+    else if (!strcmp(depth_name, "strnlen"))
+        r = strnlen(dbuf, 9); /* memchr */
+    else if (!strcmp(depth_name, "strrchr"))
+        r = (uintptr_t)strrchr(dbuf, 'e'); /* strlen, memrchr */
+    else
+        r = strlen(dbuf); /* a leaf */
     return recp(k + 1) + (int)(r & 1);
 }
 
-static const char *const traps[] = {"strlen", "strchr", "strchr0", "strchrnul", "strrchr",
-    "strcspn", "strcspn1", "strcspn_set", "strspn", "strspn2", "strnlen", "memchr", "memrchr",
-    "memcmp", "strcmp", "strncmp", "memcpy", "memmove", "memset"};
+static const char *const traps[] = {"strlen",  "strchr",   "strchr0",     "strchrnul", "strrchr",
+                                    "strcspn", "strcspn1", "strcspn_set", "strspn",    "strspn2",
+                                    "strnlen", "memchr",   "memrchr",     "memcmp",    "strcmp",
+                                    "strncmp", "memcpy",   "memmove",     "memset"};
 
 int main(int argc, char **argv)
 {
@@ -257,7 +297,8 @@ int main(int argc, char **argv)
     end_page = mem_end() - 65536;
     memset(end_page, 0, 65536);
     if (argc == 2 && !strcmp(argv[1], "list")) {
-        for (size_t i = 0; i < sizeof traps / sizeof traps[0]; i++) printf("%s\n", traps[i]);
+        for (size_t i = 0; i < sizeof traps / sizeof traps[0]; i++)
+            printf("%s\n", traps[i]);
         return 0;
     }
     if (argc == 4 && !strcmp(argv[1], "depth")) {

@@ -58,16 +58,28 @@ static uint8_t rd(uint64_t a)
 }
 static void wr(uint64_t a, uint8_t v)
 {
-    if (a >= MEMSZ) trapped = 1;
-    else ref[a] = v;
+    if (a >= MEMSZ)
+        trapped = 1;
+    else
+        ref[a] = v;
 }
-#define RD(a) ({ uint8_t v_ = rd(a); if (trapped) return TRAP; v_; })
-#define WR(a, v) do { wr((a), (v)); if (trapped) return TRAP; } while (0)
+#define RD(a)                                                                                      \
+    ({                                                                                             \
+        uint8_t v_ = rd(a);                                                                        \
+        if (trapped) return TRAP;                                                                  \
+        v_;                                                                                        \
+    })
+#define WR(a, v)                                                                                   \
+    do {                                                                                           \
+        wr((a), (v));                                                                              \
+        if (trapped) return TRAP;                                                                  \
+    } while (0)
 
 static uint64_t m_strlen(uint32_t s)
 {
     uint32_t i = 0;
-    while (RD((uint64_t)s + i)) i++;
+    while (RD((uint64_t)s + i))
+        i++;
     return i;
 }
 static uint64_t m_strchrnul(uint32_t s, uint32_t c)
@@ -110,7 +122,8 @@ static uint64_t m_strspn(uint32_t s, uint32_t c)
     uint8_t c0 = RD(c);
     if (!c0) return 0;
     if (!RD((uint64_t)c + 1)) {
-        while (RD(s) == c0) s++;
+        while (RD(s) == c0)
+            s++;
         return s - a;
     }
     for (;; c++) {
@@ -175,24 +188,43 @@ static uint64_t m_memcmp(uint32_t l, uint32_t r, uint32_t n)
 static uint64_t m_memmove(uint32_t d, uint32_t s, uint32_t n)
 {
     if (d < s)
-        for (uint32_t i = 0; i < n; i++) WR((uint64_t)d + i, RD((uint64_t)s + i));
+        for (uint32_t i = 0; i < n; i++)
+            WR((uint64_t)d + i, RD((uint64_t)s + i));
     else
-        while (n--) WR((uint64_t)d + n, RD((uint64_t)s + n));
+        while (n--)
+            WR((uint64_t)d + n, RD((uint64_t)s + n));
     return d;
 }
 static uint64_t m_memset(uint32_t d, uint32_t c, uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i++) WR((uint64_t)d + i, (uint8_t)c);
+    for (uint32_t i = 0; i < n; i++)
+        WR((uint64_t)d + i, (uint8_t)c);
     return d;
 }
 
 /* ---- driver ---- */
 
-enum { F_STRLEN, F_STRCHRNUL, F_STRCHR, F_STRCSPN, F_STRSPN, F_MEMCHR, F_STRNLEN, F_MEMRCHR,
-       F_STRRCHR, F_STRCMP, F_STRNCMP, F_MEMCMP, F_MEMCPY, F_MEMMOVE, F_MEMSET, F_N };
-static const char *const names[F_N] = {"strlen",  "strchrnul", "strchr", "strcspn", "strspn",
+enum {
+    F_STRLEN,
+    F_STRCHRNUL,
+    F_STRCHR,
+    F_STRCSPN,
+    F_STRSPN,
+    F_MEMCHR,
+    F_STRNLEN,
+    F_MEMRCHR,
+    F_STRRCHR,
+    F_STRCMP,
+    F_STRNCMP,
+    F_MEMCMP,
+    F_MEMCPY,
+    F_MEMMOVE,
+    F_MEMSET,
+    F_N
+};
+static const char *const names[F_N] = {"strlen",  "strchrnul", "strchr",  "strcspn", "strspn",
                                        "memchr",  "strnlen",   "memrchr", "strrchr", "strcmp",
-                                       "strncmp", "memcmp",    "memcpy", "memmove", "memset"};
+                                       "strncmp", "memcmp",    "memcpy",  "memmove", "memset"};
 static unsigned long ncalls[F_N], nfast[F_N];
 
 /* Calls function f both ways on the current memory (mem == ref). */
@@ -203,40 +235,68 @@ static void call(int f, uint32_t a, uint32_t b, uint32_t c)
     if (writes) memcpy(save, mem, MEMSZ); /* (the others take const memory) */
     trapped = 0;
     switch (f) {
-    case F_STRLEN: want = m_strlen(a), got = kx_k_strlen(mem, MEMSZ, a); break;
-    case F_STRCHRNUL: want = m_strchrnul(a, b), got = kx_k_strchrnul(mem, MEMSZ, a, b); break;
-    case F_STRCHR: want = m_strchr(a, b), got = kx_k_strchr(mem, MEMSZ, a, b); break;
-    case F_STRCSPN: want = m_strcspn(a, b), got = kx_k_strcspn(mem, MEMSZ, a, b); break;
-    case F_STRSPN: want = m_strspn(a, b), got = kx_k_strspn(mem, MEMSZ, a, b); break;
-    case F_MEMCHR: want = m_memchr(a, b, c), got = kx_k_memchr(mem, MEMSZ, a, b, c); break;
-    case F_STRNLEN: want = m_strnlen(a, b), got = kx_k_strnlen(mem, MEMSZ, a, b); break;
-    case F_MEMRCHR: want = m_memrchr(a, b, c), got = kx_k_memrchr(mem, MEMSZ, a, b, c); break;
-    case F_STRRCHR: want = m_strrchr(a, b), got = kx_k_strrchr(mem, MEMSZ, a, b); break;
-    case F_STRCMP: want = m_strcmp(a, b), got = kx_k_strcmp(mem, MEMSZ, a, b); break;
-    case F_STRNCMP: want = m_strncmp(a, b, c), got = kx_k_strncmp(mem, MEMSZ, a, b, c); break;
-    case F_MEMCMP: want = m_memcmp(a, b, c), got = kx_k_memcmp(mem, MEMSZ, a, b, c); break;
+    case F_STRLEN:
+        want = m_strlen(a), got = kx_k_strlen(mem, MEMSZ, a);
+        break;
+    case F_STRCHRNUL:
+        want = m_strchrnul(a, b), got = kx_k_strchrnul(mem, MEMSZ, a, b);
+        break;
+    case F_STRCHR:
+        want = m_strchr(a, b), got = kx_k_strchr(mem, MEMSZ, a, b);
+        break;
+    case F_STRCSPN:
+        want = m_strcspn(a, b), got = kx_k_strcspn(mem, MEMSZ, a, b);
+        break;
+    case F_STRSPN:
+        want = m_strspn(a, b), got = kx_k_strspn(mem, MEMSZ, a, b);
+        break;
+    case F_MEMCHR:
+        want = m_memchr(a, b, c), got = kx_k_memchr(mem, MEMSZ, a, b, c);
+        break;
+    case F_STRNLEN:
+        want = m_strnlen(a, b), got = kx_k_strnlen(mem, MEMSZ, a, b);
+        break;
+    case F_MEMRCHR:
+        want = m_memrchr(a, b, c), got = kx_k_memrchr(mem, MEMSZ, a, b, c);
+        break;
+    case F_STRRCHR:
+        want = m_strrchr(a, b), got = kx_k_strrchr(mem, MEMSZ, a, b);
+        break;
+    case F_STRCMP:
+        want = m_strcmp(a, b), got = kx_k_strcmp(mem, MEMSZ, a, b);
+        break;
+    case F_STRNCMP:
+        want = m_strncmp(a, b, c), got = kx_k_strncmp(mem, MEMSZ, a, b, c);
+        break;
+    case F_MEMCMP:
+        want = m_memcmp(a, b, c), got = kx_k_memcmp(mem, MEMSZ, a, b, c);
+        break;
     case F_MEMCPY:
         /* musl's result for overlapping ranges is its own: not modelled, always a fallback */
         may_fall = (uint64_t)a + c > b && (uint64_t)b + c > a;
         want = m_memmove(a, b, c), got = kx_k_memcpy(mem, MEMSZ, a, b, c);
         break;
-    case F_MEMMOVE: want = m_memmove(a, b, c), got = kx_k_memmove(mem, MEMSZ, a, b, c); break;
-    default: want = m_memset(a, b, c), got = kx_k_memset(mem, MEMSZ, a, b, c); break;
+    case F_MEMMOVE:
+        want = m_memmove(a, b, c), got = kx_k_memmove(mem, MEMSZ, a, b, c);
+        break;
+    default:
+        want = m_memset(a, b, c), got = kx_k_memset(mem, MEMSZ, a, b, c);
+        break;
     }
     ncalls[f]++;
     if (got != KX_K_FALLBACK) nfast[f]++;
     if (want == TRAP) {
-        CHECK(got == KX_K_FALLBACK, "%s(%u, %u, %u): wasm traps, fast path returned %llu",
-              names[f], a, b, c, (unsigned long long)got);
+        CHECK(got == KX_K_FALLBACK, "%s(%u, %u, %u): wasm traps, fast path returned %llu", names[f],
+              a, b, c, (unsigned long long)got);
         if (writes)
-            CHECK(memcmp(mem, save, MEMSZ) == 0, "%s(%u, %u, %u): fallback wrote memory",
-                  names[f], a, b, c);
+            CHECK(memcmp(mem, save, MEMSZ) == 0, "%s(%u, %u, %u): fallback wrote memory", names[f],
+                  a, b, c);
     } else if (got == KX_K_FALLBACK) {
         CHECK(may_fall, "%s(%u, %u, %u): needless fallback (wasm returns %llu)", names[f], a, b, c,
               (unsigned long long)want);
         if (writes)
-            CHECK(memcmp(mem, save, MEMSZ) == 0, "%s(%u, %u, %u): fallback wrote memory",
-                  names[f], a, b, c);
+            CHECK(memcmp(mem, save, MEMSZ) == 0, "%s(%u, %u, %u): fallback wrote memory", names[f],
+                  a, b, c);
     } else {
         CHECK(got == want, "%s(%u, %u, %u) = %llu, wasm %llu", names[f], a, b, c,
               (unsigned long long)got, (unsigned long long)want);
@@ -262,11 +322,18 @@ static uint32_t rnd(void)
 /* fills [a, a+n) with nonzero bytes, half of them >= 0x80 */
 static void fill_str(uint32_t a, uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i++) mem[a + i] = (uint8_t)(1 + rnd() % 255);
+    for (uint32_t i = 0; i < n; i++)
+        mem[a + i] = (uint8_t)(1 + rnd() % 255);
 }
 
-static void set_both(uint32_t a, uint8_t v) { mem[a] = ref[a] = v; }
-static void sync_ref(void) { memcpy(ref, mem, MEMSZ); }
+static void set_both(uint32_t a, uint8_t v)
+{
+    mem[a] = ref[a] = v;
+}
+static void sync_ref(void)
+{
+    memcpy(ref, mem, MEMSZ);
+}
 
 /* strings of every length and alignment at the start and at the end of memory */
 static void string_tests(void)
@@ -298,7 +365,8 @@ static void string_tests(void)
                     call(F_STRRCHR, s, c, 0);
                     /* sets of 1..6 bytes, the first in the string at `at`, the rest not (likely) */
                     for (uint32_t k = 1; k <= 6; k++) {
-                        for (uint32_t j = 0; j < k; j++) mem[set + j] = (uint8_t)(j ? rnd() | 1 : c);
+                        for (uint32_t j = 0; j < k; j++)
+                            mem[set + j] = (uint8_t)(j ? rnd() | 1 : c);
                         mem[set + k] = 0;
                         sync_ref();
                         call(F_STRCSPN, s, set, 0);
@@ -428,7 +496,8 @@ static void random_tests(void)
         int f = (int)(rnd() % F_N);
         uint32_t r = rnd(), a, b, c;
         if (i % 1000 == 0) {
-            for (uint32_t k = 0; k < MEMSZ; k++) mem[k] = (uint8_t)(rnd() % 5 == 0 ? 0 : rnd());
+            for (uint32_t k = 0; k < MEMSZ; k++)
+                mem[k] = (uint8_t)(rnd() % 5 == 0 ? 0 : rnd());
             sync_ref();
         }
         a = r & 1 ? MEMSZ - rnd() % 400 : rnd() % MEMSZ;
@@ -444,8 +513,8 @@ static void random_tests(void)
 
 int main(void)
 {
-    uint8_t *m = mmap(NULL, MEMSZ + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-                      0);
+    uint8_t *m =
+        mmap(NULL, MEMSZ + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED || mprotect(m + MEMSZ, 4096, PROT_NONE) < 0) {
         perror("mmap");
         return 1;

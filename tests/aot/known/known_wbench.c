@@ -25,29 +25,40 @@ static double now(void)
 }
 
 enum { MEMCPY, MEMMOVE, MEMSET, MEMCMP, MEMCHR, STRLEN, STRCHR, STRCSPN, STRCMP, STRNCMP, NF };
-static const char *const names[NF] = {"memcpy", "memmove", "memset", "memcmp", "memchr",
-                                      "strlen", "strchr", "strcspn", "strcmp", "strncmp"};
+static const char *const names[NF] = {"memcpy", "memmove", "memset",  "memcmp", "memchr",
+                                      "strlen", "strchr",  "strcspn", "strcmp", "strncmp"};
 
 static uintptr_t call(int f, size_t n)
 {
     switch (f) {
-    case MEMCPY: return (uintptr_t)memcpy(D, A, n);
-    case MEMMOVE: return (uintptr_t)memmove(A + 7, A, n);
-    case MEMSET: return (uintptr_t)memset(D, 'q', n);
-    case MEMCMP: return (uintptr_t)memcmp(A, B, n);
-    case MEMCHR: return (uintptr_t)memchr(A, 'Z', n);
-    case STRLEN: return strlen(A);
-    case STRCHR: return (uintptr_t)strchr(A, 'Z');
-    case STRCSPN: return strcspn(A, set2);
-    case STRCMP: return (uintptr_t)strcmp(A, B);
-    default: return (uintptr_t)strncmp(A, B, n);
+    case MEMCPY:
+        return (uintptr_t)memcpy(D, A, n);
+    case MEMMOVE:
+        return (uintptr_t)memmove(A + 7, A, n);
+    case MEMSET:
+        return (uintptr_t)memset(D, 'q', n);
+    case MEMCMP:
+        return (uintptr_t)memcmp(A, B, n);
+    case MEMCHR:
+        return (uintptr_t)memchr(A, 'Z', n);
+    case STRLEN:
+        return strlen(A);
+    case STRCHR:
+        return (uintptr_t)strchr(A, 'Z');
+    case STRCSPN:
+        return strcspn(A, set2);
+    case STRCMP:
+        return (uintptr_t)strcmp(A, B);
+    default:
+        return (uintptr_t)strncmp(A, B, n);
     }
 }
 
 /* strings of n bytes; the searched byte and the difference are the last ones */
 static void setup(size_t n)
 {
-    for (size_t i = 0; i < n + 64; i++) A[i] = B[i] = (char)('a' + i % 23);
+    for (size_t i = 0; i < n + 64; i++)
+        A[i] = B[i] = (char)('a' + i % 23);
     A[n] = B[n] = 0;
     A[n - 1] = 'Z';
     B[n - 1] = 'Y';
@@ -70,7 +81,8 @@ int main(int argc, char **argv)
                 double t0;
                 setup(n);
                 t0 = now();
-                for (unsigned i = 0; i < iters; i++) sink += call(f, n);
+                for (unsigned i = 0; i < iters; i++)
+                    sink += call(f, n);
                 t0 = (now() - t0) / iters;
                 if (t0 < best) best = t0;
             }
