@@ -10,11 +10,16 @@
  *   P: cgroup: mkdir, limits, move C in; write "go"          ──► C waits for it
  *   C: setns the namespaces with paths; mounts beneath the rootfs (targets
  *      opened with openat2 RESOLVE_IN_ROOT, mounted through /proc/self/fd);
- *      pivot_root; maskedPaths, readonlyPaths, read-only root; hostname;
- *      console; rlimits; open the entry beneath "/" with openat2 and verify
- *      it as a kiln unit (kiln_unit_verify_fd, the trust store P loaded
+ *      /run/kiln: kilnd's files (daemon placement) or, embedded without
+ *      native programs, a tmpfs for the container's policy; pivot_root;
+ *      maskedPaths, readonlyPaths, read-only root; hostname; console;
+ *      rlimits; open the entry beneath "/" with openat2 and verify it as a
+ *      kiln unit (kiln_unit_verify_fd, the trust store P loaded
  *      from the host before the clone); copy the verified bytes into a
- *      sealed memfd; user, capabilities, no_new_privs, Landlock scoping;
+ *      sealed memfd; embedded: the unit's signed policy written to
+ *      /run/kiln/policy.json and the tmpfs remounted read-only (exec'd units
+ *      run under intersect(it, their own), src/stub/main.c); user,
+ *      capabilities, no_new_privs, Landlock scoping;
  *      report "ok" or the error                              ──► P
  *   P: on "ok": state.json, pid file, exit 0; else kill C, clean up, exit 1
  *   C: block reading exec.fifo until `start` writes a byte, then fexecve
@@ -273,9 +278,59 @@ static void kilnd_files(int sync, int rootfd, const char *sock, const char *kid)
     close(fd);
 }
 
-static void setup_rootfs(int sync, const struct oci_spec *s, const char *kilnd_sock,
-                         const char *kilnd_id)
+/* The embedded placement's file for kiln-stub (src/stub/main.c): a tmpfs at
+ * /run/kiln beneath the rootfs, writable by the init only until it has
+ * verified its entry (policy_file writes policy.json into it and makes it
+ * read-only). Returns an O_PATH fd of the tmpfs root. */
+static int policy_dir(int sync, int rootfd)
 {
+    static const char dir[] = "/run/kiln";
+    char target[64];
+    int fd = mkpath_beneath(rootfd, dir, false);
+    if (fd < 0) die(sync, "container policy: create %s beneath the rootfs: %s", dir, strerror(-fd));
+    fdpath(target, sizeof target, fd);
+    if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=256k") < 0)
+        die(sync, "container policy: tmpfs on %s: %s", dir, strerror(errno));
+    return reopen(sync, rootfd, dir, fd, target, sizeof target);
+}
+
+/* Writes the container's effective policy (the verified entry unit's signed
+ * policy; none: no file, the permissive built-in policy) as policy.json
+ * (root's, 0444) into the tmpfs dirfd names, then remounts it read-only, so
+ * every unit exec'd into the container runs under intersect(this policy, its
+ * own) (docs/containerd.md, "exec"). Closes dirfd. */
+static void policy_file(int sync, int dirfd, const char *policy, size_t len)
+{
+    if (policy != NULL) {
+        int f = openat(dirfd, "policy.json", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+                       0444);
+        size_t off = 0;
+        if (f < 0) die(sync, "container policy: /run/kiln/policy.json: %s", strerror(errno));
+        while (off < len) {
+            ssize_t n = write(f, policy + off, len - off);
+            if (n <= 0)
+                die(sync, "container policy: write /run/kiln/policy.json: %s",
+                    n < 0 ? strerror(errno) : "short write");
+            off += (size_t)n;
+        }
+        if (fchown(f, 0, 0) < 0 || fchmod(f, 0444) < 0)
+            die(sync, "container policy: /run/kiln/policy.json: %s", strerror(errno));
+        close(f);
+    }
+    /* the O_PATH fd is the mount's root: remount through it (no /proc needed) */
+    if (fchdir(dirfd) < 0 ||
+        mount(NULL, ".", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "mode=755,size=256k") < 0)
+        die(sync, "container policy: remount /run/kiln read-only: %s", strerror(errno));
+    if (chdir("/") < 0) die(sync, "chdir /: %s", strerror(errno));
+    close(dirfd);
+}
+
+/* Returns the O_PATH fd of /run/kiln's tmpfs when with_policy_dir, else -1. */
+static int setup_rootfs(int sync, const struct oci_spec *s, const char *kilnd_sock,
+                        const char *kilnd_id, bool with_policy_dir)
+{
+    int pdir = -1;
     int rootfd;
     if (mount(NULL, "/", NULL, s->rootfs_prop, NULL) < 0)
         die(sync, "rootfs propagation: %s", strerror(errno));
@@ -287,11 +342,13 @@ static void setup_rootfs(int sync, const struct oci_spec *s, const char *kilnd_s
         do_mount(sync, rootfd, &s->mounts[i]);
     if (dev_is_fresh(s)) default_devices(sync, rootfd);
     if (kilnd_sock != NULL) kilnd_files(sync, rootfd, kilnd_sock, kilnd_id);
+    if (with_policy_dir) pdir = policy_dir(sync, rootfd);
     if (fchdir(rootfd) < 0) die(sync, "chdir rootfs: %s", strerror(errno));
     if (syscall(SYS_pivot_root, ".", ".") < 0) die(sync, "pivot_root: %s", strerror(errno));
     if (umount2(".", MNT_DETACH) < 0) die(sync, "detach the old root: %s", strerror(errno));
     if (chdir("/") < 0) die(sync, "chdir /: %s", strerror(errno));
     close(rootfd);
+    return pdir;
 }
 
 /* maskedPaths, readonlyPaths and a read-only root; runs after pivot_root,
@@ -593,6 +650,7 @@ struct init_ctx {
     int preserve_fds;
     const char *kilnd_sock; /* daemon placement: kilnd's socket on the host, else NULL */
     const char *kilnd_id;   /* the container's id in kilnd */
+    bool policy_dir;        /* embedded placement (units only): /run/kiln/policy.json */
 };
 
 static int ns_fd_join(int sync, const struct oci_spec *s, bool pid)
@@ -622,7 +680,7 @@ static void init_main(struct init_ctx *c)
     const struct oci_spec *s = c->s;
     char go, path[4096], *policy = NULL;
     size_t policy_len = 0;
-    int fd;
+    int fd, pdir;
     bool native;
     if (read(c->sync, &go, 1) != 1) _exit(1); /* the parent died or gave up */
     ns_fd_join(c->sync, s, false);
@@ -631,7 +689,7 @@ static void init_main(struct init_ctx *c)
     /* namespaces and cgroup exist: the parent runs prestart/createRuntime */
     if (write(c->sync, "H", 1) != 1 || read(c->sync, &go, 1) != 1) _exit(1);
     if (!has_new_ns(s, CLONE_NEWNS)) die(c->sync, "kiln-oci needs a new mount namespace");
-    setup_rootfs(c->sync, s, c->kilnd_sock, c->kilnd_id);
+    pdir = setup_rootfs(c->sync, s, c->kilnd_sock, c->kilnd_id, c->policy_dir);
     harden_paths(c->sync, s);
     if (s->hostname && has_new_ns(s, CLONE_NEWUTS) &&
         sethostname(s->hostname, strlen(s->hostname)) < 0)
@@ -644,6 +702,7 @@ static void init_main(struct init_ctx *c)
     fd = open_entry(c->sync, &s->proc, path, sizeof path);
     fd = verified_entry(c->sync, fd, path, c->ts, s->allow_native, &policy, &policy_len);
     native = s->allow_native && fd >= 0 && !(fcntl(fd, F_GET_SEALS) > 0);
+    if (pdir >= 0) policy_file(c->sync, pdir, policy, policy_len);
     if (c->kilnd_sock != NULL && policy != NULL) {
         /* the parent registers the unit's signed policy with kilnd */
         char *m = malloc(policy_len + 1);
@@ -814,7 +873,8 @@ int oci_create(const struct oci_create_opts *o, struct kiln_trust_store *ts, str
         struct init_ctx c = {
             &s,      ts,         sv[1],           fifofd,
             console, last_cap(), o->preserve_fds, kilnd ? o->config->kilnd_socket : NULL,
-            kid};
+            kid,     false};
+        c.policy_dir = !kilnd && !s.allow_native;
         close(sv[0]);
         init_main(&c);
     }

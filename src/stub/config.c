@@ -5,10 +5,15 @@
  * what is checked is what is read. It is trusted only when root owns it and
  * nobody else may write it; a present but unsafe file is an error (the stub
  * then refuses to run anything) rather than being ignored.
+ *
+ * The same rules hold for the container's policy file (KILN_STUB_KILND_DIR/
+ * policy.json, written by kiln-oci in the embedded placement; see main.c):
+ * present but unreadable, unsafe or oversized is an error, never "no policy".
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +21,7 @@
 #include "stub/stub.h"
 
 #define CONFIG_MAX 65536
+#define CONTAINER_POLICY_MAX (1 << 20)
 
 static char *trim(char *s)
 {
@@ -111,6 +117,68 @@ int kiln_stub_config_load(const char *path, struct kiln_stub_config *out, struct
     }
     *out = cfg;
 fail:
+    close(fd);
+    return rc;
+}
+
+/* Reads the container's policy file; see stub.h. */
+int kiln_stub_container_policy_read(const char *path, char **text, size_t *len,
+                                    struct kiln_error *err)
+{
+    struct stat st;
+    char *buf = NULL;
+    size_t n = 0;
+    int fd, rc;
+
+    *text = NULL;
+    *len = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT) return 0;
+        return kiln_error_sys(err, errno, "%s: cannot be read", path);
+    }
+    if (fstat(fd, &st) != 0) {
+        rc = kiln_error_sys(err, errno, "%s: fstat", path);
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+        rc = kiln_error_set(err, KILN_E_DENIED,
+                            "%s: must be a regular file owned by root and not "
+                            "writable by group or others",
+                            path);
+        goto fail;
+    }
+    if (st.st_size <= 0 || st.st_size > CONTAINER_POLICY_MAX) {
+        rc = kiln_error_set(err, KILN_E_MALFORMED, "%s: size %lld (expected 1..%d bytes)", path,
+                            (long long)st.st_size, CONTAINER_POLICY_MAX);
+        goto fail;
+    }
+    buf = malloc((size_t)st.st_size + 1);
+    if (buf == NULL) {
+        rc = kiln_error_set(err, KILN_E_NOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    while (n < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            rc = kiln_error_sys(err, errno, "%s: cannot be read", path);
+            goto fail;
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    if (n != (size_t)st.st_size) {
+        rc = kiln_error_set(err, KILN_E_MALFORMED, "%s: short read", path);
+        goto fail;
+    }
+    buf[n] = 0;
+    close(fd);
+    *text = buf;
+    *len = n;
+    return 1;
+fail:
+    free(buf);
     close(fd);
     return rc;
 }

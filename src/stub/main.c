@@ -8,11 +8,13 @@
  *      it (kiln_unit_verify_fd) against the system trust store — whose place
  *      is fixed at build time or by a root-owned config file, never by the
  *      environment or argv, which belong to the guest;
- *   2. sets up the guest's kernel: embedded (the unit's signed policy, the
- *      process's root mounted at "/") or, when the runtime put kilnd's files
- *      at KILN_STUB_KILND_DIR (kilnd.c), the daemon placement: it connects
- *      to kilnd, presents its verified unit (HELLO with the fd of
- *      /proc/self/exe) and installs the grant and kilnd's policy;
+ *   2. sets up the guest's kernel: embedded (the unit's signed policy,
+ *      intersected with the container's when kiln-oci left one at
+ *      KILN_STUB_KILND_DIR/policy.json; the process's root mounted at
+ *      "/") or, when the runtime put kilnd's files at KILN_STUB_KILND_DIR
+ *      (kilnd.c), the daemon placement: it connects to kilnd, presents its
+ *      verified unit (HELLO with the fd of /proc/self/exe) and installs the
+ *      grant and kilnd's policy;
  *   3. creates the module with kiln_unit_module_load (the unit's signed AOT
  *      object, mapped read+exec from a sealed memfd, or the interpreter) —
  *      before hardening, which forbids PROT_EXEC from then on;
@@ -35,7 +37,9 @@
  * "revoked key", "bad signature", "digest mismatch", "unsupported version",
  * ...) or one of the stub's own: "config" (stub config unsafe or wrong),
  * "trust store" (the system store cannot be opened), "harden" (a hardening
- * step failed), "bad policy" (the signed policy does not parse), "kilnd"
+ * step failed), "bad policy" (the signed policy does not parse), "container
+ * policy" (KILN_STUB_KILND_DIR/policy.json is present but not a root-owned
+ * regular file only root may write, unreadable or malformed), "kilnd"
  * (the daemon placement is set up wrong, or kilnd refused or cannot be
  * reached: fail closed, never a fallback to embedded), "internal". A guest
  * that cannot be started after verification (link error, no _start) exits
@@ -68,6 +72,10 @@
  * daemon placement the same unit asks kilnd for "/" (with a policy) or for
  * nothing (without), and kilnd's policy for the container is the one in
  * force (kiln-oci registers the unit's signed policy as that policy).
+ * Embedded inside a kiln-oci container whose entry unit has a policy, that
+ * policy is at KILN_STUB_KILND_DIR/policy.json and a unit exec'd there runs
+ * under intersect(it, its own policy), as kilnd would run it; a unit without
+ * a policy of its own then runs under the container's, with no filesystem.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -89,6 +97,7 @@
 #include "kiln/wasm.h"
 #include "platform/linux/harden.h"
 #include "stub/stub.h"
+#include "vkernel/vk.h" /* kiln__policy_set_label: rule names naming their side */
 
 #ifdef KILN_STUB_TRUST_DIR
 #include "trust/trust_internal.h"
@@ -237,6 +246,61 @@ static int attach(struct stub *s, const char *sock, const char *id)
     return 0;
 }
 
+/* The embedded placement's policy: the unit's own signed policy, intersected
+ * with the container's (KILN_STUB_KILND_DIR/policy.json, which kiln-oci puts
+ * in a read-only tmpfs when the container's entry unit has a policy) exactly
+ * as kilnd does for a unit that attaches by itself (docs/guest-proc.md,
+ * "Whose policy"): a file equal to the unit's own policy (the entry unit)
+ * changes nothing; rule names say which side decided ("container:",
+ * "unit:"). A file that is present but unsafe, unreadable or malformed
+ * refuses the unit (fail closed). *out: the policy (NULL: the permissive
+ * built-in one). Returns 0 or the exit status of a refusal. */
+static int embedded_policy(struct stub *s, struct kiln_vk_policy **out)
+{
+    static const char cpath[] = KILN_STUB_KILND_DIR "/policy.json";
+    struct kiln_error err = {0};
+    struct kiln_vk_policy *up = NULL, *cp = NULL;
+    char *ctext = NULL;
+    size_t clen = 0;
+    int rc = 0;
+
+    *out = NULL;
+    if (kiln_stub_container_policy_read(cpath, &ctext, &clen, &err) < 0)
+        return refuse(s, "container policy", "%s", err.msg);
+    if (ctext != NULL && s->unit->policy != NULL && clen == s->unit->policy_len &&
+        memcmp(ctext, s->unit->policy, clen) == 0) {
+        free(ctext); /* the container's entry unit: its own policy is the container's */
+        ctext = NULL;
+    }
+    if (s->unit->policy != NULL &&
+        kiln_vk_policy_parse((const char *)s->unit->policy, s->unit->policy_len, "policy.json", &up,
+                             &err) < 0) {
+        rc = refuse(s, "bad policy", "%s", err.msg);
+        goto fail;
+    }
+    if (ctext == NULL) {
+        *out = up;
+        return 0;
+    }
+    if (kiln_vk_policy_parse(ctext, clen, cpath, &cp, &err) < 0) {
+        rc = refuse(s, "container policy", "%s", err.msg);
+        goto fail;
+    }
+    if (up != NULL) { /* as kilnd: without a policy of its own the container's names stay */
+        kiln__policy_set_label(up, "unit");
+        kiln__policy_set_label(cp, "container");
+    }
+    if (kiln_vk_policy_intersect(cp, up, out, &err) < 0) {
+        rc = refuse(s, "internal", "policy intersection: %s", err.msg);
+        goto fail;
+    }
+fail:
+    kiln_vk_policy_free(up);
+    kiln_vk_policy_free(cp);
+    free(ctext);
+    return rc;
+}
+
 /* Steps 2 and 3: the guest's kernel (embedded or kilnd) and the module, AOT
  * object mapped before hardening. Returns 0 or an exit status. */
 static int load(struct stub *s)
@@ -249,11 +313,10 @@ static int load(struct stub *s)
 
     daemon = kiln_stub_kilnd_find(KILN_STUB_KILND_DIR, sock, sizeof sock, id, sizeof id, &err);
     if (daemon < 0) return refuse(s, "kilnd", "%s", err.msg);
-    if (!daemon && s->unit->policy != NULL) {
-        if (kiln_vk_policy_parse((const char *)s->unit->policy, s->unit->policy_len, "policy.json",
-                                 &pol, &err) < 0)
-            return refuse(s, "bad policy", "%s", err.msg);
-        kiln_vk_set_policy(s->vk, pol);
+    if (!daemon) {
+        int rc = embedded_policy(s, &pol);
+        if (rc != 0) return rc;
+        if (pol != NULL) kiln_vk_set_policy(s->vk, pol);
     }
     for (fd = 0; fd < 3; fd++)
         (void)kiln_vk_install_fd(s->vk, fd, fd, KILN_VK_FD_NOCLOSE | (fd ? KILN_VK_FD_STDOUT : 0));
@@ -265,7 +328,7 @@ static int load(struct stub *s)
         if (fd < 0 || kiln_stub_kilnd_watch(fd, on_hup) < 0)
             fprintf(stderr, "kiln-stub: warning: kilnd connection not watched: a guest blocked "
                             "in a host call notices a lost kilnd only at its next call\n");
-    } else if (pol != NULL && kiln_vk_mount(s->vk, "/", "/", 0, &err) < 0) {
+    } else if (s->unit->policy != NULL && kiln_vk_mount(s->vk, "/", "/", 0, &err) < 0) {
         return refuse(s, "internal", "mount /: %s", err.msg);
     }
     close(s->exe_fd);

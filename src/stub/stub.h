@@ -30,6 +30,17 @@ struct kiln_stub_config {
  * path, KILN_E_IO when it cannot be read. */
 int kiln_stub_config_load(const char *path, struct kiln_stub_config *out, struct kiln_error *err);
 
+/* Reads the container's policy document at path (kiln-oci's
+ * KILN_STUB_KILND_DIR/policy.json in the embedded placement, docs/containerd.md).
+ * Returns 0 with *text NULL when there is no such file, 1 with a malloc'd
+ * NUL-terminated copy in *text (caller frees) and its length in *len, or
+ * negative with *err filled naming the path: KILN_E_DENIED when it is not a
+ * regular file owned by root and not writable by group or others (or a
+ * symlink), KILN_E_MALFORMED when empty or larger than 1 MiB, KILN_E_IO (or
+ * the errno's code) when it cannot be opened or read. Does not parse it. */
+int kiln_stub_container_policy_read(const char *path, char **text, size_t *len,
+                                    struct kiln_error *err);
+
 /* Audit event "refused" (reason, detail, path of the unit) through the
  * vkernel's audit sink; a no-op without a sink or without a vkernel. */
 void kiln_stub_audit_refused(struct kiln_vk *vk, const char *reason, const char *detail);

@@ -29,6 +29,14 @@
 # MODE aot: a unit with a signed AOT object (kiln compile + sign --aot) runs
 #  in the bare rootfs; the stub's audit log (a stub.conf bind-mounted at
 #  /etc/kiln/stub.conf) says the object was attached, not interpreted.
+# MODE policy: the embedded placement's container policy (no kilnd): a
+#  container whose entry unit's signed policy makes "/" read-only; a unit
+#  exec'd into it (`ctr task exec`) whose own policy gives "/" rw is refused
+#  the write (EROFS, the denial audited as "container:$.filesystem[0]") but
+#  reads; the same exec into a container whose entry has no policy writes.
+#  kiln-stub run by hand in a private mount namespace whose /run/kiln holds
+#  a malformed, a group-writable or a symlinked policy.json refuses to run
+#  (exit 126, "refused: container policy").
 # The trust store (STOREBASE/trust, compiled into kiln-oci-test) is
 # bind-mounted read-only at /etc/kiln/trust in every container, as the docs
 # say for /etc/kiln/trust.
@@ -116,6 +124,12 @@ printf '{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},"filesystem":[{"path":"/",
     >files-policy.json
 "$KILN" sign --key key.pem --stub "$STUB" --abi wasi_snapshot_preview1 --policy files-policy.json \
     --source-path /usr/bin/files "$FILES" -o files.unit >/dev/null || fail "kiln sign files"
+if [ "$MODE" = policy ]; then
+    printf '{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},"filesystem":[{"path":"/","mode":"ro"}]}\n' \
+        >ro-policy.json
+    "$KILN" sign --key key.pem --stub "$STUB" --abi wasi_snapshot_preview1 --policy ro-policy.json \
+        --source-path /usr/bin/files-ro "$FILES" -o files-ro.unit >/dev/null || fail "kiln sign ro"
+fi
 if [ "$MODE" = aot ]; then
     "$KILN" compile -q "$GUEST" -o hello.so || fail "kiln compile"
     # a static kiln-stub maps the object with glibc's static dlopen, which can
@@ -145,6 +159,7 @@ cp hello.unit B/rootfs/usr/bin/hello
 cp files.unit B/rootfs/usr/bin/files
 cp "$NATIVE" B/rootfs/usr/bin/native
 [ ! -f hello-aot.unit ] || cp hello-aot.unit B/rootfs/usr/bin/hello-aot
+[ ! -f files-ro.unit ] || cp files-ro.unit B/rootfs/usr/bin/files-ro
 chmod 755 B/rootfs/usr/bin/*
 umoci repack --image L:t B >/dev/null
 umoci config --image L:t --config.entrypoint /usr/bin/hello --config.cmd from-image \
@@ -353,7 +368,98 @@ kilnd_mode() {
     echo "PASS (containerd kilnd)"
 }
 
+# ---- MODE policy: the container's policy narrows exec'd units without kilnd
+policy_mode() {
+    mkdir -p "$W/stublog"
+    printf 'audit = /var/log/kiln/audit.jsonl\n' >"$W/stub.conf"
+    chmod 644 "$W/stub.conf"
+    LOGM="--mount type=bind,src=$W/stub.conf,dst=/etc/kiln/stub.conf,options=rbind:ro --mount type=bind,src=$W/stublog,dst=/var/log/kiln,options=rbind:rw"
+    # p1: the entry's policy makes "/" read-only
+    ctr $RUN -d $LOGM $(OUT p1) $IMG p1 /usr/bin/files-ro spin </dev/null >p1.ctr 2>&1 ||
+        fail "ctr run -d p1: $(cat p1.ctr)"
+    wait_state p1 RUNNING
+    i=0
+    until grep -q spinning p1.out 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -lt 200 ] || fail "p1 does not spin: $(cat p1.out p1.err)"
+        sleep 0.1
+    done
+    PROOT=$W/state/io.containerd.runtime.v2.task/$NS/p1/rootfs
+    set +e
+    ctr tasks exec --exec-id e1 p1 /usr/bin/files write /marker-p1 narrowed >e1.out 2>&1
+    rc=$?
+    set -e
+    [ $rc = 2 ] || fail "exec'd unit wrote where the container's policy says ro: exit $rc: $(cat e1.out)"
+    grep -q "^error: write /marker-p1: Read-only file system" e1.out || fail "e1: $(cat e1.out)"
+    [ ! -e "$PROOT/marker-p1" ] || fail "marker-p1 exists in p1's rootfs"
+    grep '"event":"deny"' "$W/stublog/audit.jsonl" | grep 'marker-p1' |
+        grep -q '"rule":"container:$.filesystem\[0\]"' ||
+        fail "the denial does not name the container's rule: $(grep marker-p1 "$W/stublog/audit.jsonl")"
+    ctr tasks exec --exec-id e2 p1 /usr/bin/files ls /usr/bin >e2.out 2>&1 ||
+        fail "exec'd read under the intersection: $(cat e2.out)"
+    grep -qx "ent files-ro" e2.out || fail "exec'd ls: $(cat e2.out)"
+    # the entry unit itself runs under its own policy, unchanged (its file is that policy)
+    ctr tasks kill -s SIGKILL p1 >/dev/null 2>&1 || true
+    wait_state p1 STOPPED
+    ctr tasks delete p1 >/dev/null 2>&1 || true
+    ctr containers rm p1 >/dev/null 2>&1 || true
+    # p2: an entry without a policy (permissive): the exec'd unit's own policy decides
+    ctr $RUN -d $IMG p2 /usr/bin/hello wait >p2.ctr 2>&1 || fail "ctr run -d p2: $(cat p2.ctr)"
+    wait_state p2 RUNNING
+    ctr tasks exec --exec-id e3 p2 /usr/bin/files write /marker-p2 own >e3.out 2>&1 ||
+        fail "exec'd write without a container policy: $(cat e3.out)"
+    grep -qx "wrote /marker-p2" e3.out || fail "e3: $(cat e3.out)"
+    [ -f "$W/state/io.containerd.runtime.v2.task/$NS/p2/rootfs/marker-p2" ] ||
+        fail "marker-p2 not in p2's rootfs"
+    ctr tasks kill -s SIGKILL p2 >/dev/null 2>&1 || true
+    wait_state p2 STOPPED
+    ctr tasks delete p2 >/dev/null 2>&1 || true
+    ctr containers rm p2 >/dev/null 2>&1 || true
+
+    # kiln-stub by hand, in a private mount namespace: /run/kiln/policy.json present but
+    # malformed, writable by others, or a symlink -> refused; a good one narrows
+    # (/etc in that namespace: only kiln/trust, a copy of the store; the stub is static)
+    cp files.unit "$W/files-host.unit"
+    chmod 755 "$W/files-host.unit"
+    mkdir -p "$W/etc/kiln"
+    cp -a "$T/trust" "$W/etc/kiln/trust"
+    chmod 755 "$W/etc" "$W/etc/kiln"
+    for bad in malformed writable symlink good; do
+        set +e
+        unshare -m --propagation private sh -c '
+            set -e
+            mount -t tmpfs tmpfs /run
+            mkdir -p /run/kiln
+            case $1 in
+            malformed) printf "{\"filesystem\":[" >/run/kiln/policy.json ;;
+            writable) cp "$3" /run/kiln/policy.json; chmod 666 /run/kiln/policy.json ;;
+            symlink) cp "$3" /run/kiln/real.json; ln -s real.json /run/kiln/policy.json ;;
+            good) cp "$3" /run/kiln/policy.json; chmod 444 /run/kiln/policy.json ;;
+            esac
+            mount --bind "$2" /etc
+            exec "$4" write /run/x y' sh $bad "$W/etc" "$W/ro-policy.json" \
+            "$W/files-host.unit" >h-$bad.out 2>&1
+        rc=$?
+        set -e
+        if [ $bad = good ]; then
+            [ $rc = 2 ] || fail "host stub, good container policy: exit $rc: $(cat h-$bad.out)"
+            grep -q "^error: write /run/x: Read-only file system" h-$bad.out ||
+                fail "host stub, good container policy: $(cat h-$bad.out)"
+        else
+            [ $rc = 126 ] || fail "host stub, $bad container policy: exit $rc: $(cat h-$bad.out)"
+            grep -q "^kiln-stub: refused: container policy: " h-$bad.out ||
+                fail "host stub, $bad container policy: $(cat h-$bad.out)"
+        fi
+        echo "$bad: $(head -1 h-$bad.out)"
+    done
+    echo "PASS (containerd policy)"
+}
+
 case $MODE in
+policy)
+    policy_mode
+    exit 0
+    ;;
 kilnd)
     kilnd_mode
     exit 0
