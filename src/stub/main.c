@@ -86,6 +86,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -246,6 +247,35 @@ static int attach(struct stub *s, const char *sock, const char *id)
     return 0;
 }
 
+/* "sha256:<hex>" of len bytes at data into out. */
+static void digest_id(const void *data, size_t len, char out[72])
+{
+    static const char hx[] = "0123456789abcdef";
+    uint8_t d[32];
+    crypto_hash_sha256(d, data, len);
+    memcpy(out, "sha256:", 7);
+    for (int i = 0; i < 32; i++) {
+        out[7 + 2 * i] = hx[d[i] >> 4];
+        out[8 + 2 * i] = hx[d[i] & 15];
+    }
+    out[71] = 0;
+}
+
+/* Audit event "policy" for a unit narrowed by the container's policy (as kilnd's for a
+ * narrowed attach): "container" the digest of the container's document, "policy" the digest
+ * of the effective policy's canonical document (kiln_vk_policy_to_json). */
+static void audit_policy(struct stub *s, const char *ctext, size_t clen,
+                         const struct kiln_vk_policy *eff)
+{
+    struct kiln_error err = {0};
+    char cid[72], pid[72] = "unknown", *doc = NULL;
+    size_t len = 0;
+    digest_id(ctext, clen, cid);
+    if (kiln_vk_policy_to_json(eff, &doc, &len, &err) == 0) digest_id(doc, len, pid);
+    free(doc);
+    kiln__audit(s->vk, "policy", "\"container\":\"%s\",\"policy\":\"%s\"", cid, pid);
+}
+
 /* The embedded placement's policy: the unit's own signed policy, intersected
  * with the container's (KILN_STUB_KILND_DIR/policy.json, which kiln-oci puts
  * in a read-only tmpfs when the container's entry unit has a policy) exactly
@@ -294,6 +324,7 @@ static int embedded_policy(struct stub *s, struct kiln_vk_policy **out)
         rc = refuse(s, "internal", "policy intersection: %s", err.msg);
         goto fail;
     }
+    audit_policy(s, ctext, clen, *out);
 fail:
     kiln_vk_policy_free(up);
     kiln_vk_policy_free(cp);

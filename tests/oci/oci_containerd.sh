@@ -33,7 +33,8 @@
 #  container whose entry unit's signed policy makes "/" read-only; a unit
 #  exec'd into it (`ctr task exec`) whose own policy gives "/" rw is refused
 #  the write (EROFS, the denial audited as "container:$.filesystem[0]") but
-#  reads; the same exec into a container whose entry has no policy writes.
+#  reads, with a "policy" audit event; the same exec into a container whose
+#  entry has no policy writes.
 #  kiln-stub run by hand in a private mount namespace whose /run/kiln holds
 #  a malformed, a group-writable or a symlinked policy.json refuses to run
 #  (exit 126, "refused: container policy").
@@ -395,6 +396,8 @@ policy_mode() {
     grep '"event":"deny"' "$W/stublog/audit.jsonl" | grep 'marker-p1' |
         grep -q '"rule":"container:$.filesystem\[0\]"' ||
         fail "the denial does not name the container's rule: $(grep marker-p1 "$W/stublog/audit.jsonl")"
+    grep -q '"event":"policy","container":"sha256:[0-9a-f]\{64\}","policy":"sha256:[0-9a-f]\{64\}"' \
+        "$W/stublog/audit.jsonl" || fail "no policy event: $(cat "$W/stublog/audit.jsonl")"
     ctr tasks exec --exec-id e2 p1 /usr/bin/files ls /usr/bin >e2.out 2>&1 ||
         fail "exec'd read under the intersection: $(cat e2.out)"
     grep -qx "ent files-ro" e2.out || fail "exec'd ls: $(cat e2.out)"
