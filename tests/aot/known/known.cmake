@@ -4,6 +4,9 @@
 #                                 model of the musl code, natively (SSE2 and portable loops)
 #   aot.known.wasm                known.sh: known_prog.wasm (wasi-libc) recognised, same
 #                                 digests and same traps interpreted and AOT
+#   aot.known.fuel                known_fuel_test.c on known_lib.wasm: same results without fuel
+#                                 (interp, AOT, AOT --metered), same minimum fuel and outcomes
+#                                 under fuel (interp vs --metered: the fast paths fall back)
 #   aot.known.realprogs           known_realprogs.sh: recognised in the real programs
 # and the tools aot-known-bench (known_bench.c: ns per call against glibc) and
 # known_wbench.wasm / aot-known-wbench-native (known_wbench.c: ns per call as a program sees it).
@@ -44,6 +47,20 @@ if(KILN_KNOWN_CLANG AND EXISTS /usr/lib/wasm32-wasi/libc.a AND TARGET kiln-aot-e
     DEPENDS ${known_dir}/known_wbench.c
     COMMENT "wasm32-wasi known_wbench.wasm")
   add_custom_target(aot_known_wbench ALL DEPENDS ${kw}.wasm)
+  # known_lib.wasm (no imports) and the fuel test: fast paths fall back when fuel is metered
+  set(kl ${CMAKE_CURRENT_BINARY_DIR}/known_lib)
+  add_custom_command(OUTPUT ${kl}.wasm
+    COMMAND ${KILN_KNOWN_CLANG} --target=wasm32-wasi -O2 -fno-builtin -Wall -Wextra -Werror
+            -c ${known_dir}/known_lib.c -o ${kl}.o
+    COMMAND ${KILN_KNOWN_CLANG} --target=wasm32-wasi -nostartfiles -Wl,--no-entry ${kl}.o
+            -o ${kl}.wasm
+    DEPENDS ${known_dir}/known_lib.c
+    COMMENT "wasm32-wasi known_lib.wasm")
+  add_custom_target(aot_known_lib ALL DEPENDS ${kl}.wasm)
+  add_executable(aot-known-fuel-test ${known_dir}/known_fuel_test.c)
+  target_link_libraries(aot-known-fuel-test PRIVATE kiln_aot)
+  add_test(NAME aot.known.fuel COMMAND aot-known-fuel-test ${kl}.wasm ${aot_cache})
+  set_tests_properties(aot.known.fuel PROPERTIES LABELS "aot" TIMEOUT 600)
   add_test(NAME aot.known.wasm
            COMMAND sh ${known_dir}/known.sh $<TARGET_FILE:kiln-aot-exec> $<TARGET_FILE:kiln>
                    ${aot_cache} ${kp}.wasm ${CMAKE_CURRENT_BINARY_DIR}/known-wasm)
