@@ -176,8 +176,9 @@ out:
  * never-inlined thunk fx<f>, so the fast path needs no saved registers). A
  * function that calls others (name "f": not a leaf) takes the fast path
  * only where no call in its chain of callees would reach the depth limit
- * and no interruption is pending (what its entry and its callees' entries
- * check). */
+ * and, in metered code, no interruption is pending (what its entry and its
+ * callees' entries check; unmetered code has no entry polls: a signal
+ * interrupts it, fast paths included). */
 void kiln__aot_emit_known(struct kiln__sb *b, uint8_t kind, uint32_t f, const char *name)
 {
     const struct known_fn *kf = known_of(kind);
@@ -198,8 +199,8 @@ void kiln__aot_emit_known(struct kiln__sb *b, uint8_t kind, uint32_t f, const ch
                     name, f, params, kf->name);
     if (strcmp(name, "f") == 0)
         kiln__sb_printf(b,
-                        " && ex->depth + %u < ex->max_depth && "
-                        "atomic_load_explicit(&ex->store->interrupt, memory_order_relaxed) == 0",
+                        " && ex->depth + %u < ex->max_depth && (!KX_METERED || "
+                        "atomic_load_explicit(&ex->store->interrupt, memory_order_relaxed) == 0)",
                         kf->chain ? kf->chain : 1);
     kiln__sb_printf(b,
                     ")) {\nuint64_t r_ = kx_k_%s(inst->mem0_base, inst->mem0->size%s);\n"
