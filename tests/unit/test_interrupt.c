@@ -17,12 +17,15 @@
  *     each request stops the code of its own store, and the store's record
  *     of the thread running its AOT code (aot_tid) is back to 0 after traps;
  *   - stray interrupt signals (no request pending) do not stop anything;
+ *   - races: 300 requests per mode at random moments 0-300 us into a call
+ *     (before the entry, during a host call, in the loop): none is lost;
  *   - a store with fuel runs an unmetered object's functions interpreted:
  *     the loop ends out of fuel.
  * The latency from the request to kiln_func_call returning is printed
  * (median of several runs; no threshold).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -444,7 +447,7 @@ static volatile sig_atomic_t g_watchdog_fired;
 
 static void *watchdog_flag(void *arg)
 {
-    for (int i = 0; i < 1000 && !g_watchdog_fired; i++) {
+    for (int i = 0; i < 3000 && !g_watchdog_fired; i++) { /* 30 s */
         sleep_ms(10);
         if (g_watchdog_fired < 0) return NULL; /* cancelled by the test */
     }
@@ -712,6 +715,74 @@ static void test_fuel_deferred_compile(void **state)
 }
 #endif
 
+/* Races: another thread interrupts at a random moment, 0-300 us after the
+ * call starts, many times: whether the request lands before the entry,
+ * during the host call (the thread record is cleared), while the thread
+ * publishes itself or in the loop, it is never lost. */
+struct race {
+    struct kiln_store *store;
+    atomic_int phase; /* 0 idle, 1 go, 2 done, 3 quit */
+    long delay_ns;
+};
+
+static void *race_thread(void *arg)
+{
+    struct race *r = arg;
+    for (;;) {
+        int p;
+        while ((p = atomic_load(&r->phase)) == 0 || p == 2)
+            sched_yield();
+        if (p == 3) return NULL;
+        {
+            struct timespec t0, t;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            do {
+                clock_gettime(CLOCK_MONOTONIC, &t);
+            } while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < r->delay_ns);
+        }
+        kiln_store_interrupt(r->store);
+        atomic_store(&r->phase, 2);
+    }
+}
+
+static void test_modes_race(void **state)
+{
+    enum { N = 300 };
+    (void)state;
+    srand(12345);
+    FOR_MODES(m)
+    {
+        struct run r;
+        struct race rc;
+        pthread_t th, wd;
+        const char *fns[] = {"host_spin", "spin"};
+        run_start(&r, m, 0);
+        rc.store = r.store;
+        atomic_init(&rc.phase, 0);
+        g_watchdog_fired = 0;
+        assert_int_equal(pthread_create(&wd, NULL, watchdog_flag, r.store), 0);
+        assert_int_equal(pthread_create(&th, NULL, race_thread, &rc), 0);
+        for (int i = 0; i < N && !g_watchdog_fired; i++) {
+            struct kiln_trap t;
+            rc.delay_ns = (long)(rand() % 300) * 1000L;
+            atomic_store(&rc.phase, 1);
+            assert_int_equal(call(&r, fns[i & 1], &t), -KILN_E_TRAP);
+            assert_int_equal(t.kind, KILN_TRAP_INTERRUPTED);
+            while (atomic_load(&rc.phase) != 2)
+                sched_yield();
+            kiln_store_clear_interrupt(r.store);
+            atomic_store(&rc.phase, 0);
+            assert_idle(&r);
+        }
+        atomic_store(&rc.phase, 3);
+        pthread_join(th, NULL);
+        if (!g_watchdog_fired) g_watchdog_fired = -1;
+        pthread_join(wd, NULL);
+        assert_int_equal(g_watchdog_fired, -1); /* no request was lost */
+        kiln_store_free(r.store);
+    }
+}
+
 /* ---- latency ------------------------------------------------------------------------------ */
 
 struct lat {
@@ -785,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_modes_nested),
         cmocka_unit_test(test_modes_other_store),
         cmocka_unit_test(test_modes_stray_signals),
+        cmocka_unit_test(test_modes_race),
         cmocka_unit_test(test_modes_fuel),
 #ifdef KILN_TEST_AOT_CACHE
         cmocka_unit_test(test_fuel_deferred_compile),
