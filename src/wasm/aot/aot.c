@@ -152,12 +152,30 @@ static void rm_tree(const char *dir)
         struct stat st;
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) rm_tree(p);
-        else unlink(p);
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            rm_tree(p);
+        else
+            unlink(p);
     }
     closedir(d);
     rmdir(dir);
 }
+
+/* The fixed compiler flags of every generated part (after cc and -O2; part
+ * of the object cache key). No sibling calls: a wasm call in tail position
+ * must still take native stack, or an unbounded recursion in unmetered code
+ * (which counts no frames) would become an endless loop instead of reaching
+ * the stack limit and trapping. */
+static const char *const g_part_cflags[] = {"-fPIC",
+                                            "-fvisibility=hidden",
+                                            "-ffp-contract=off",
+                                            "-fsignaling-nans",
+                                            "-fno-strict-aliasing",
+                                            "-fno-math-errno",
+                                            "-fno-stack-protector",
+                                            "-fno-optimize-sibling-calls",
+                                            "-std=gnu11",
+                                            "-w"};
 
 /* Compiles mod to a shared object at out_path (see aot.h). */
 int kiln_aot_compile(const struct kiln_module *mod, const char *out_path,
@@ -176,8 +194,10 @@ int kiln_aot_compile(const struct kiln_module *mod, const char *out_path,
     bool made_dir = false, made_out = false;
     int rc;
 
-    if (!mod || !out_path) return kiln_error_set(err, KILN_E_ARG, "kiln_aot_compile: NULL argument");
-    for (i = mod->nfunc_imports; i < mod->nfuncs; i++) code_bytes += mod->funcs[i].body_len;
+    if (!mod || !out_path)
+        return kiln_error_set(err, KILN_E_ARG, "kiln_aot_compile: NULL argument");
+    for (i = mod->nfunc_imports; i < mod->nfuncs; i++)
+        code_bytes += mod->funcs[i].body_len;
     nparts = opts && opts->parts ? opts->parts : (unsigned)(code_bytes / (256 * 1024) + 1);
     if (nparts > 64) nparts = 64;
     jobs = opts && opts->jobs ? opts->jobs : 2;
@@ -236,19 +256,29 @@ int kiln_aot_compile(const struct kiln_module *mod, const char *out_path,
     }
 
     /* compile the parts, `jobs` at a time */
-    for (i = 0; i < nparts; i++) pids[i] = -1;
+    for (i = 0; i < nparts; i++)
+        pids[i] = -1;
     for (unsigned next = 0, done = 0; done < nparts;) {
         unsigned running = 0;
-        for (unsigned k = 0; k < nparts; k++) running += pids[k] > 0;
+        for (unsigned k = 0; k < nparts; k++)
+            running += pids[k] > 0;
         if (next < nparts && running < jobs) {
             char src[PATH_MAX], incflag[PATH_MAX + 2];
             snprintf(src, sizeof src, "%s/part%u.c", dir, next);
             snprintf(incflag, sizeof incflag, "-I%s", inc);
             snprintf(errpath, sizeof errpath, "%s/part%u.err", dir, next);
-            char *argv[] = {(char *)cc, (char *)opt, "-fPIC", "-fvisibility=hidden",
-                            "-ffp-contract=off", "-fsignaling-nans", "-fno-strict-aliasing",
-                            "-fno-math-errno", "-fno-stack-protector", "-std=gnu11", "-w",
-                            incflag, "-c", src, "-o", objs[next], NULL};
+            char *argv[8 + sizeof g_part_cflags / sizeof g_part_cflags[0]];
+            size_t n = 0;
+            argv[n++] = (char *)cc;
+            argv[n++] = (char *)opt;
+            for (size_t f = 0; f < sizeof g_part_cflags / sizeof g_part_cflags[0]; f++)
+                argv[n++] = (char *)g_part_cflags[f];
+            argv[n++] = incflag;
+            argv[n++] = "-c";
+            argv[n++] = src;
+            argv[n++] = "-o";
+            argv[n++] = objs[next];
+            argv[n] = NULL;
             progress(opts, "cc part %u/%u", next + 1, nparts);
             pids[next] = spawn(argv, errpath);
             if (pids[next] < 0) {
@@ -278,9 +308,20 @@ int kiln_aot_compile(const struct kiln_module *mod, const char *out_path,
     snprintf(libc_obj, sizeof libc_obj, "%s/aot_libc.o", dir);
     snprintf(errpath, sizeof errpath, "%s/aot_libc.err", dir);
     {
-        char *argv[] = {(char *)cc, "-O2", "-fPIC", "-ffreestanding", "-fno-builtin",
-                        "-fno-stack-protector", "-fno-math-errno", "-std=gnu11", "-w", "-c",
-                        path, "-o", libc_obj, NULL};
+        char *argv[] = {(char *)cc,
+                        "-O2",
+                        "-fPIC",
+                        "-ffreestanding",
+                        "-fno-builtin",
+                        "-fno-stack-protector",
+                        "-fno-math-errno",
+                        "-std=gnu11",
+                        "-w",
+                        "-c",
+                        path,
+                        "-o",
+                        libc_obj,
+                        NULL};
         pid_t pid = spawn(argv, errpath);
         if (pid < 0 || wait_ok(pid) < 0) {
             first_error(errpath, msg, sizeof msg);
@@ -307,7 +348,8 @@ int kiln_aot_compile(const struct kiln_module *mod, const char *out_path,
         argv[a++] = "-Wl,-z,noexecstack";
         argv[a++] = "-o";
         argv[a++] = tmp_out;
-        for (i = 0; i < nparts; i++) argv[a++] = objs[i];
+        for (i = 0; i < nparts; i++)
+            argv[a++] = objs[i];
         argv[a++] = libc_obj;
         argv[a++] = "-lgcc";
         argv[a] = NULL;
@@ -334,9 +376,11 @@ fail:
         for (i = 0; i < nparts; i++)
             if (pids[i] > 0) wait_ok(pids[i]);
     if (parts)
-        for (i = 0; i < nparts; i++) kiln__sb_free(&parts[i]);
+        for (i = 0; i < nparts; i++)
+            kiln__sb_free(&parts[i]);
     if (objs)
-        for (i = 0; i < nparts; i++) free(objs[i]);
+        for (i = 0; i < nparts; i++)
+            free(objs[i]);
     free(parts);
     free(objs);
     free(pids);
@@ -380,8 +424,7 @@ static int register_text(struct kiln_aot_handle *h, const uint8_t *obj, size_t l
         memcpy(&ph, obj + eh.e_phoff + (size_t)i * sizeof ph, sizeof ph);
         if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X) || !ph.p_memsz) continue;
         if (n == MAX_TEXT) goto bad;
-        rc = kiln__aot_text_add((uintptr_t)lm->l_addr + (uintptr_t)ph.p_vaddr,
-                                (size_t)ph.p_memsz);
+        rc = kiln__aot_text_add((uintptr_t)lm->l_addr + (uintptr_t)ph.p_vaddr, (size_t)ph.p_memsz);
         if (rc < 0) {
             unregister_text(h);
             return kiln_error_sys(err, -rc, "module.aot: registering its text");
@@ -396,8 +439,7 @@ bad:
 
 /* Loads an AOT object for mod (see aot.h). */
 int kiln_aot_load(const struct kiln_module *mod, const uint8_t *obj, size_t len,
-                  const char *expected_sha256, struct kiln_aot_handle **out,
-                  struct kiln_error *err)
+                  const char *expected_sha256, struct kiln_aot_handle **out, struct kiln_error *err)
 {
     struct kiln_aot_handle *h = NULL;
     char path[64], have[65], moddig[65];
@@ -548,7 +590,8 @@ int kiln_aot_attach_payload(struct kiln_module *mod, const uint8_t *obj, size_t 
     if (note && note_len) note[0] = '\0';
     if (!obj || !len) {
         if (require_aot)
-            return kiln_error_set(err, KILN_E_DENIED, "AOT required but the unit has no AOT payload");
+            return kiln_error_set(err, KILN_E_DENIED,
+                                  "AOT required but the unit has no AOT payload");
         if (note) snprintf(note, note_len, "no AOT payload: running interpreted");
         *out = NULL;
         return 0;
@@ -557,8 +600,9 @@ int kiln_aot_attach_payload(struct kiln_module *mod, const uint8_t *obj, size_t 
     rc = kiln_aot_load(mod, obj, len, expected_sha256, &h, &local);
     if (rc < 0) {
         if (local.code == KILN_E_UNSUPPORTED && !require_aot) {
-            if (note) snprintf(note, note_len, "AOT payload not usable (%s): running interpreted",
-                               local.msg);
+            if (note)
+                snprintf(note, note_len, "AOT payload not usable (%s): running interpreted",
+                         local.msg);
             *out = NULL;
             return 0;
         }
@@ -620,9 +664,11 @@ int kiln_aot_compile_cached(struct kiln_module *mod, const char *cache_dir,
         struct kiln__sb k = {0};
         char fp[65];
         kiln__sb_printf(&k, "%s\n%s\n%s\n%s\n%s\n", kiln__aot_translator_text,
-                        kiln__aot_translator_known_text,
-                        opts && opts->cc ? opts->cc : "cc", opts && opts->opt ? opts->opt : "-O2",
+                        kiln__aot_translator_known_text, opts && opts->cc ? opts->cc : "cc",
+                        opts && opts->opt ? opts->opt : "-O2",
                         opts && opts->metered ? "metered" : "unmetered");
+        for (size_t i = 0; i < sizeof g_part_cflags / sizeof g_part_cflags[0]; i++)
+            kiln__sb_printf(&k, "%s ", g_part_cflags[i]);
         for (size_t i = 0; i < kiln__aot_nheaders; i++)
             kiln__sb_printf(&k, "%s\n", kiln__aot_headers[i].text);
         if (k.oom || !k.s) {

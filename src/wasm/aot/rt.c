@@ -12,9 +12,10 @@
  * through kiln__call() (host or interpreted function) is re-raised the same
  * way with the callee's message.
  *
- * Stack: ex->depth counts frames like the interpreter; in addition the
- * native stack pointer must stay above ex->aot_stack_limit, computed once
- * per thread from its stack bounds with a margin for host code.
+ * Stack: in metered code ex->depth counts frames like the interpreter;
+ * in all code the native stack pointer must stay above
+ * ex->aot_stack_limit, computed once per thread from its stack bounds with
+ * a margin for host code (unmetered code has only this limit).
  *
  * Interruption (unmetered code has no polls; docs/aot.md "Interruption"):
  * while a thread runs a store's AOT code, store->aot_tid holds its id, so
