@@ -340,7 +340,10 @@ static int cmd_invoke(int argc, char **argv)
     mod = load(path, &code);
     if (!mod)
         goto done;
-    if (aot_dir && kiln_aot_compile_cached(mod, aot_dir, NULL, &err) < 0) {
+    /* with --fuel: an object with fuel polls (a store with fuel would run an
+     * object without them interpreted) */
+    struct kiln_aot_opts ao = {.metered = cfg.fuel != 0};
+    if (aot_dir && kiln_aot_compile_cached(mod, aot_dir, &ao, &err) < 0) {
         fprintf(stderr, "kiln: %s: aot: %s\n", path, err.msg);
         goto done;
     }

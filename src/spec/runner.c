@@ -228,7 +228,11 @@ static int load_module(struct run *r, const char *filename, struct kiln_module *
     kiln_module_config_default(&cfg);
     rc = kiln_module_new(bytes, len, &cfg, out, err);
     if (rc == 0 && r->opts->aot_cache) {
-        rc = kiln_aot_compile_cached(*out, r->opts->aot_cache, NULL, err);
+        /* with --fuel: an object with fuel polls (and the interpreter's
+         * depth limit), else the store would interpret it */
+        struct kiln_aot_opts ao = {0};
+        ao.metered = r->opts->cfg.fuel != 0;
+        rc = kiln_aot_compile_cached(*out, r->opts->aot_cache, &ao, err);
         if (rc < 0) {
             kiln_module_free(*out);
             *out = NULL;
