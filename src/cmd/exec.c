@@ -256,9 +256,16 @@ static int cmd_exec(int argc, char **argv)
         kiln_error_sys(&err, errno, "%s", modpath);
         goto fail;
     }
-    if (kiln_module_new(bytes, len, NULL, &mod, &err) < 0) {
-        kiln_error_prefix(&err, "%s", modpath);
-        goto fail;
+    {
+        /* with --aot-cache the interpreter's compile waits for an instance
+         * that interprets (none, once the object attaches) */
+        struct kiln_module_config mcfg;
+        kiln_module_config_default(&mcfg);
+        mcfg.defer_compile = aot_cache != NULL;
+        if (kiln_module_new(bytes, len, &mcfg, &mod, &err) < 0) {
+            kiln_error_prefix(&err, "%s", modpath);
+            goto fail;
+        }
     }
     if (aot_cache != NULL) {
         if (kiln_aot_compile_cached(mod, aot_cache, NULL, &err) < 0) {

@@ -106,7 +106,12 @@ int main(int argc, char **argv)
         kiln_error_set(&err, KILN_E_IO, "%s: cannot read", argv[i]);
         goto fail;
     }
-    if (kiln_module_new(bytes, len, NULL, &mod, &err) < 0) goto fail;
+    {
+        struct kiln_module_config mcfg;
+        kiln_module_config_default(&mcfg);
+        mcfg.defer_compile = aot != NULL; /* as kiln run / kiln-stub do with a payload */
+        if (kiln_module_new(bytes, len, &mcfg, &mod, &err) < 0) goto fail;
+    }
     if (aot) {
         struct kiln_aot_opts o;
         memset(&o, 0, sizeof o);

@@ -87,7 +87,15 @@ int kiln_unit_module_load_ex(const struct kiln_unit *unit, const struct kiln_vk_
     digest = unit->aot != NULL ? aot_digest(unit) : NULL;
     why[0] = 0;
 
-    rc = kiln_module_new(unit->wasm, unit->wasm_len, NULL, &mod, err);
+    {
+        /* with a payload, the interpreter's compile waits until an instance
+         * actually interprets (a fallback below): attached native code
+         * needs none of it (kiln_module_config.defer_compile) */
+        struct kiln_module_config mcfg;
+        kiln_module_config_default(&mcfg);
+        mcfg.defer_compile = unit->aot != NULL && unit->aot_len != 0;
+        rc = kiln_module_new(unit->wasm, unit->wasm_len, &mcfg, &mod, err);
+    }
     if (rc < 0) {
         kiln_error_prefix(err, "module.wasm");
         audit_aot(vk, unit, "refused", digest, err ? err->msg : "module.wasm does not load");
