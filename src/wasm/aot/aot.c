@@ -162,10 +162,12 @@ static void rm_tree(const char *dir)
 }
 
 /* The fixed compiler flags of every generated part (after cc and -O2; part
- * of the object cache key). No sibling calls: a wasm call in tail position
- * must still take native stack, or an unbounded recursion in unmetered code
- * (which counts no frames) would become an endless loop instead of reaching
- * the stack limit and trapping. */
+ * of the object cache key). Stack clash protection: a function whose frame
+ * is larger than a page touches it page by page, so even a huge frame meets
+ * the guard page below the thread's stack instead of reaching past it (the
+ * stack limit check comes after the frame is allocated). No sibling calls: a wasm call in tail
+ * position must still take native stack, or an unbounded recursion in unmetered code (which counts
+ * no frames) would become an endless loop instead of reaching the stack limit and trapping. */
 static const char *const g_part_cflags[] = {"-fPIC",
                                             "-fvisibility=hidden",
                                             "-ffp-contract=off",
@@ -174,6 +176,7 @@ static const char *const g_part_cflags[] = {"-fPIC",
                                             "-fno-math-errno",
                                             "-fno-stack-protector",
                                             "-fno-optimize-sibling-calls",
+                                            "-fstack-clash-protection",
                                             "-std=gnu11",
                                             "-w"};
 

@@ -1515,7 +1515,16 @@ int kiln__aot_translate_flags(const struct kiln_module *mod, const char *digest_
         rc = kiln_error_set(err, KILN_E_NOMEM, "out of memory translating");
         goto out;
     }
-    for (i = mod->nfunc_imports; i < mod->nfuncs; i++) leaf[i] = !body_has_calls(mod, i);
+    /* a leaf is a function without calls whose frame surely fits in the
+     * native stack margin the callers' checks leave (rt.c: 256 KiB): each
+     * local or operand-stack value takes at most 16 bytes and every operand
+     * needs a byte of code, so nlocals + body length <= 4096 bounds its C
+     * frame by 64 KiB; a bigger one is treated as calling (its entry checks
+     * the stack limit itself, and in metered code counts its frame, as the
+     * interpreter does for every call) */
+    for (i = mod->nfunc_imports; i < mod->nfuncs; i++)
+        leaf[i] = !body_has_calls(mod, i) &&
+                  (uint64_t)mod->funcs[i].nlocals + mod->funcs[i].body_len <= 4096;
     t.leaf = leaf;
     for (i = 0; i < nparts; i++) emit_prelude(&parts[i], mod, leaf, metered);
     for (i = mod->nfunc_imports; i < mod->nfuncs; i++) total += mod->funcs[i].body_len;
