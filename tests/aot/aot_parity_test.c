@@ -399,6 +399,17 @@ static int t_fuel(void)
 
 /* ---- depth ---------------------------------------------------------------------- */
 
+struct small_stack_run {
+    struct outcome o;
+};
+
+static void *small_stack_thread(void *arg)
+{
+    struct small_stack_run *sr = arg;
+    run_call(1, 0, 0, "rec_direct", NULL, &sr->o);
+    return NULL;
+}
+
 static int t_depth(void)
 {
     static const char *fns[] = {"rec_direct", "rec_indirect", "rec_leaf", "rec_leaf_ind"};
@@ -448,6 +459,22 @@ static int t_depth(void)
     {
         int32_t arg = 18;
         for (uint64_t fuel = 100; fuel < 3000; fuel += 373) compare("fib fuel", fuel, 0, "fib", &arg);
+    }
+    /* unmetered code on a thread with a small stack (a quarter of the
+     * usual margin): the runaway recursion still traps, it does not
+     * overflow the thread's stack */
+    {
+        pthread_t th;
+        pthread_attr_t at;
+        struct small_stack_run sr = {0};
+        pthread_attr_init(&at);
+        pthread_attr_setstacksize(&at, 192 * 1024);
+        CHECK(pthread_create(&th, &at, small_stack_thread, &sr) == 0, "pthread_create");
+        pthread_join(th, NULL);
+        pthread_attr_destroy(&at);
+        CHECK(sr.o.kind == KILN_TRAP_STACK_EXHAUSTED && sr.o.depth > 100,
+              "small stack: kind %d depth %d", sr.o.kind, sr.o.depth);
+        printf("rec_direct unmetered on a 192 KiB thread stack: depth %d\n", sr.o.depth);
     }
     /* a recursion below every limit completes the same in all modes */
     {

@@ -54,6 +54,8 @@ static uintptr_t stack_limit(void)
     }
     if (addr && size > 2 * STACK_MARGIN)
         tls_stack_limit = (uintptr_t)addr + STACK_MARGIN;
+    else if (addr && size) /* a small stack: keep half of it for host code */
+        tls_stack_limit = (uintptr_t)addr + size / 2;
     else /* unknown bounds: allow 1 MiB below the current frame */
         tls_stack_limit = (uintptr_t)__builtin_frame_address(0) - (1u << 20);
     return tls_stack_limit;
