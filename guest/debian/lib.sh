@@ -103,8 +103,10 @@ deb_version() {
     sed -n 's/^Version: //p' "$(ls "$DEB_CACHE/dl/$1"/*.dsc | tail -n 1)"
 }
 
-# deb_noop_wasm_opt: puts a do-nothing wasm-opt first in PATH, so Debian's
-# clang never rewrites the linked module when binaryen is installed.
+# deb_noop_wasm_opt: makes Debian's clang use a do-nothing wasm-opt, so it
+# never rewrites the linked module when binaryen is installed: the directory
+# goes into WASI_CC as -B (clang looks for wasm-opt in its own install dir,
+# /usr/bin, before PATH; -B dirs come first) and, harmlessly, first in PATH.
 deb_noop_wasm_opt() {
     d="$DEB_CACHE/tools"
     if [ ! -x "$d/wasm-opt" ]; then
@@ -112,6 +114,7 @@ deb_noop_wasm_opt() {
         printf '#!/bin/sh\n# no-op: keep wasm modules exactly as lld linked them\nexit 0\n' >"$d/wasm-opt"
         chmod +x "$d/wasm-opt"
     fi
+    case " $WASI_CC " in *" -B$d "*) ;; *) WASI_CC="$WASI_CC -B$d" ;; esac
     PATH="$d:$PATH"
     export PATH
 }

@@ -15,6 +15,7 @@
 # usage: convert.sh KILN WORKDIR
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
+# clang -B"$HERE/../../scripts/toolshim": a no-op wasm-opt (clang searches /usr/bin before PATH)
 KILN=$1
 W=$2
 rm -rf "$W"
@@ -43,7 +44,8 @@ int main(int argc, char **argv)
 }
 C
 RES=$(clang -print-resource-dir)
-clang --target=wasm32-wasi -O2 -nostdinc -isystem /usr/include/wasm32-wasi -isystem "$RES/include" \
+clang --target=wasm32-wasi -B"$HERE/../../scripts/toolshim" -O2 -nostdinc \
+  -isystem /usr/include/wasm32-wasi -isystem "$RES/include" \
   -o greet.wasm greet.c
 printf 'int main(void){return 0;}\n' > native.c
 cc -static -O2 -o native native.c
@@ -188,7 +190,8 @@ int main(void)
     return 0;
 }
 C
-clang --target=wasm32-wasi -O2 -nostdinc -isystem /usr/include/wasm32-wasi -isystem "$RES/include" \
+clang --target=wasm32-wasi -B"$HERE/../../scripts/toolshim" -O2 -nostdinc \
+  -isystem /usr/include/wasm32-wasi -isystem "$RES/include" \
   -o wt.wasm wt.c
 python3 "$HERE/../../examples/image/mkimage.py" WT latest /app/wt --dir /tmp:1777 \
   --dir /etc:755 wt.wasm:/app/wt:755

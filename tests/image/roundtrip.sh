@@ -12,6 +12,8 @@
 #     entrypoint under `kiln exec`.
 # usage: roundtrip.sh KILN WORKDIR
 set -eu
+# no-op wasm-opt (-B: clang looks for binaryen's in /usr/bin before PATH)
+SHIM=$(cd "$(dirname "$0")/../../scripts/toolshim" && pwd)
 KILN=$1
 W=$2
 rm -rf "$W"
@@ -25,7 +27,8 @@ cat > hello.c <<'C'
 int main(int argc, char **argv) { printf("hello from wasm (%d args)\n", argc); return 0; }
 C
 RES=$(clang -print-resource-dir)
-clang --target=wasm32-wasi -O2 -nostdinc -isystem /usr/include/wasm32-wasi -isystem "$RES/include" \
+clang --target=wasm32-wasi -B"$SHIM" -O2 -nostdinc -isystem /usr/include/wasm32-wasi \
+  -isystem "$RES/include" \
   -o hello.wasm hello.c
 cc -static -O2 -o native hello.c
 
