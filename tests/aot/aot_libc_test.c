@@ -18,41 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define memcpy kxt_memcpy
-#define memmove kxt_memmove
-#define memset kxt_memset
-#define memcmp kxt_memcmp
-#define memchr kxt_memchr
-#define trunc kxt_trunc
-#define floor kxt_floor
-#define ceil kxt_ceil
-#define rint kxt_rint
-#define nearbyint kxt_nearbyint
-#define truncf kxt_truncf
-#define floorf kxt_floorf
-#define ceilf kxt_ceilf
-#define rintf kxt_rintf
-#define nearbyintf kxt_nearbyintf
-#define sqrt kxt_sqrt
-#define sqrtf kxt_sqrtf
-#include "wasm/aot/aot_libc.c"
-#undef memcpy
-#undef memmove
-#undef memset
-#undef memcmp
-#undef memchr
-#undef trunc
-#undef floor
-#undef ceil
-#undef rint
-#undef nearbyint
-#undef truncf
-#undef floorf
-#undef ceilf
-#undef rintf
-#undef nearbyintf
-#undef sqrt
-#undef sqrtf
+#include "aot_libc_test.h"
 
 #define N 5200
 static uint8_t a[N + 64], b[N + 64], src[N + 64];

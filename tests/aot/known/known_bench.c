@@ -14,31 +14,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#define memcpy kxt_memcpy
-#define memmove kxt_memmove
-#define memset kxt_memset
-#define memcmp kxt_memcmp
-#define memchr kxt_memchr
-#define trunc kxt_trunc
-#define floor kxt_floor
-#define ceil kxt_ceil
-#define rint kxt_rint
-#define nearbyint kxt_nearbyint
-#define truncf kxt_truncf
-#define floorf kxt_floorf
-#define ceilf kxt_ceilf
-#define rintf kxt_rintf
-#define nearbyintf kxt_nearbyintf
-#define sqrt kxt_sqrt
-#define sqrtf kxt_sqrtf
-#include "wasm/aot/aot_libc.c"
-/* the fast paths call aot_libc's copies, as in an object */
-#include "wasm/aot/aot_known.h"
-#undef memcpy
-#undef memmove
-#undef memset
-#undef memcmp
-#undef memchr
+#define KXT_WITH_KNOWN /* the fast paths call aot_libc's copies, as in an object */
+#include "../aot_libc_test.h"
 
 #define MEMSZ (1u << 20)
 static uint8_t *mem;
