@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,51 +56,87 @@ static int parse_line(const char *path, int lineno, char *line, struct kiln_stub
     return kiln_error_set(err, KILN_E_MALFORMED, "%s:%d: unknown key \"%s\"", path, lineno, key);
 }
 
-/* Loads the config; see stub.h. */
-int kiln_stub_config_load(const char *path, struct kiln_stub_config *out, struct kiln_error *err)
+/* Reads the root-owned file at path whole into a malloc'd, NUL-terminated
+ * *text of *len bytes (at most max). Refused (KILN_E_DENIED) unless it is a
+ * regular file (not a symlink) owned by root and writable by no one else.
+ * what prefixes every message ("stub config " or ""). Returns 1, 0 if the
+ * file does not exist (*text NULL), or negative with *err. */
+static int read_root_file(const char *path, const char *what, size_t max, char **text, size_t *len,
+                          struct kiln_error *err)
 {
-    struct kiln_stub_config cfg;
     struct stat st;
-    char buf[CONFIG_MAX + 1], *line, *save = NULL;
+    char *buf = NULL;
     size_t n = 0;
-    int fd, rc = 0, lineno = 0;
+    int fd, rc;
 
-    memset(&cfg, 0, sizeof cfg);
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    *text = NULL;
+    *len = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
-        if (errno == ENOENT) {
-            *out = cfg;
-            return 0;
-        }
-        return kiln_error_sys(err, errno, "stub config %s", path);
+        if (errno == ENOENT) return 0;
+        return kiln_error_sys(err, errno, "%s%s: cannot be read", what, path);
     }
     if (fstat(fd, &st) != 0) {
-        rc = kiln_error_sys(err, errno, "stub config %s: fstat", path);
+        rc = kiln_error_sys(err, errno, "%s%s: fstat", what, path);
         goto fail;
     }
     if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
         rc = kiln_error_set(err, KILN_E_DENIED,
-                            "stub config %s: must be a regular file owned by root and not "
+                            "%s%s: must be a regular file owned by root and not "
                             "writable by group or others",
-                            path);
+                            what, path);
         goto fail;
     }
-    for (;;) {
-        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+    if (st.st_size < 0 || (uint64_t)st.st_size > max) {
+        rc = kiln_error_set(err, KILN_E_MALFORMED, "%s%s: size %lld: larger than %zu bytes", what,
+                            path, (long long)st.st_size, max);
+        goto fail;
+    }
+    buf = malloc((size_t)st.st_size + 1);
+    if (buf == NULL) {
+        rc = kiln_error_set(err, KILN_E_NOMEM, "%s%s: out of memory", what, path);
+        goto fail;
+    }
+    while (n < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
-            rc = kiln_error_sys(err, errno, "stub config %s", path);
+            rc = kiln_error_sys(err, errno, "%s%s: cannot be read", what, path);
             goto fail;
         }
         if (r == 0) break;
         n += (size_t)r;
-        if (n == sizeof buf - 1) {
-            rc = kiln_error_set(err, KILN_E_MALFORMED, "stub config %s: larger than %d bytes", path,
-                                CONFIG_MAX);
-            goto fail;
-        }
+    }
+    if (n != (size_t)st.st_size) {
+        rc = kiln_error_set(err, KILN_E_MALFORMED, "%s%s: short read", what, path);
+        goto fail;
     }
     buf[n] = 0;
+    close(fd);
+    *text = buf;
+    *len = n;
+    return 1;
+fail:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+/* Loads the config; see stub.h. */
+int kiln_stub_config_load(const char *path, struct kiln_stub_config *out, struct kiln_error *err)
+{
+    struct kiln_stub_config cfg;
+    char *buf, *line, *save = NULL;
+    size_t n;
+    int rc, lineno = 0;
+
+    memset(&cfg, 0, sizeof cfg);
+    rc = read_root_file(path, "stub config ", CONFIG_MAX, &buf, &n, err);
+    if (rc <= 0) {
+        if (rc == 0) *out = cfg;
+        return rc;
+    }
+    rc = 0;
     if (memchr(buf, 0, n) != NULL) {
         rc = kiln_error_set(err, KILN_E_MALFORMED, "stub config %s: NUL byte", path);
         goto fail;
@@ -117,7 +154,7 @@ int kiln_stub_config_load(const char *path, struct kiln_stub_config *out, struct
     }
     *out = cfg;
 fail:
-    close(fd);
+    free(buf);
     return rc;
 }
 
@@ -125,60 +162,12 @@ fail:
 int kiln_stub_container_policy_read(const char *path, char **text, size_t *len,
                                     struct kiln_error *err)
 {
-    struct stat st;
-    char *buf = NULL;
-    size_t n = 0;
-    int fd, rc;
-
-    *text = NULL;
-    *len = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0) {
-        if (errno == ENOENT) return 0;
-        return kiln_error_sys(err, errno, "%s: cannot be read", path);
+    int rc = read_root_file(path, "", CONTAINER_POLICY_MAX, text, len, err);
+    if (rc == 1 && *len == 0) {
+        free(*text);
+        *text = NULL;
+        return kiln_error_set(err, KILN_E_MALFORMED, "%s: size 0 (expected 1..%d bytes)", path,
+                              CONTAINER_POLICY_MAX);
     }
-    if (fstat(fd, &st) != 0) {
-        rc = kiln_error_sys(err, errno, "%s: fstat", path);
-        goto fail;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
-        rc = kiln_error_set(err, KILN_E_DENIED,
-                            "%s: must be a regular file owned by root and not "
-                            "writable by group or others",
-                            path);
-        goto fail;
-    }
-    if (st.st_size <= 0 || st.st_size > CONTAINER_POLICY_MAX) {
-        rc = kiln_error_set(err, KILN_E_MALFORMED, "%s: size %lld (expected 1..%d bytes)", path,
-                            (long long)st.st_size, CONTAINER_POLICY_MAX);
-        goto fail;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (buf == NULL) {
-        rc = kiln_error_set(err, KILN_E_NOMEM, "%s: out of memory", path);
-        goto fail;
-    }
-    while (n < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            rc = kiln_error_sys(err, errno, "%s: cannot be read", path);
-            goto fail;
-        }
-        if (r == 0) break;
-        n += (size_t)r;
-    }
-    if (n != (size_t)st.st_size) {
-        rc = kiln_error_set(err, KILN_E_MALFORMED, "%s: short read", path);
-        goto fail;
-    }
-    buf[n] = 0;
-    close(fd);
-    *text = buf;
-    *len = n;
-    return 1;
-fail:
-    free(buf);
-    close(fd);
     return rc;
 }
