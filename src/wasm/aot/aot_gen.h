@@ -290,9 +290,9 @@ KX_INL uintptr_t kx_sp(void)
         cast;                                                                                      \
     })
 
-/* Native fast paths of well-known libc functions (translate.c, "well-known
- * libc functions"): taken only without fuel metering and for arguments
- * entirely inside memory 0. */
+/* Native fast paths of well-known libc functions (translate_known.c,
+ * helpers in aot_known.h): taken only without fuel metering and for
+ * arguments entirely inside memory 0. */
 #define KX_LIKELY(x) __builtin_expect(!!(x), 1)
 #if KX_METERED
 KX_INL int kx_unmetered(const struct kiln__exec *ex) { return ex->fuel == UINT64_MAX; }
@@ -300,10 +300,6 @@ KX_INL int kx_unmetered(const struct kiln__exec *ex) { return ex->fuel == UINT64
 /* code without polls never runs with fuel metered (instance.c) */
 KX_INL int kx_unmetered(const struct kiln__exec *ex) { (void)ex; return 1; }
 #endif
-KX_INL int kx_inb(const struct kiln_instance *inst, uint32_t p, uint32_t n)
-{
-    return (uint64_t)p + n <= inst->mem0->size;
-}
 #include "wasm/aot/aot_known.h"
 
 /* table.init, as the interpreter does it */
