@@ -149,6 +149,7 @@ static int call_slots(struct kiln_store *store, struct kiln_func *f, const uint6
     struct kiln__exec *saved_cur = kiln__current_exec;
     uint64_t *stack;
     int rc, saved_tid;
+    uintptr_t saved_seg;
 
     memset(&ex, 0, sizeof ex);
     memset(trap, 0, sizeof *trap);
@@ -185,9 +186,11 @@ static int call_slots(struct kiln_store *store, struct kiln_func *f, const uint6
     store->exec = &ex;
     kiln__current_exec = &ex;
     saved_tid = atomic_load_explicit(&store->aot_tid, memory_order_relaxed);
+    saved_seg = kiln__aot_seg_save();
     rc = run_guarded(&ex, f, args, res);
-    /* a trap in AOT code skipped kiln__aot_enter's restore (rt.c) */
+    /* a trap in AOT code skipped kiln__aot_enter's restores (rt.c) */
     atomic_store_explicit(&store->aot_tid, saved_tid, memory_order_relaxed);
+    kiln__aot_seg_restore(saved_seg);
     kiln__current_exec = saved_cur;
     kiln__aot_interrupt_settle(); /* an interrupt signal deferred in kiln code */
     store->exec = outer;

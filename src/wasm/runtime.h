@@ -194,6 +194,13 @@ int kiln__call(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
  * args/results; traps leave through ex->trap_jmp. Returns 0. */
 int kiln__aot_enter(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
                     uint64_t *res);
+/* aot/rt.c: the memory segment of gs-relative AOT code (x86-64; rt.c,
+ * "Memory segment"): whether this process can set the gs base, and the base
+ * kiln last set on this thread, to restore after a trap skipped
+ * kiln__aot_enter's own restore (call_slots). No-ops on other targets. */
+bool kiln__aot_seg_usable(void);
+uintptr_t kiln__aot_seg_save(void);
+void kiln__aot_seg_restore(uintptr_t saved);
 /* aot/rt.c: the host-function pointer of AOT functions (kiln__call() never
  * uses it; a direct call reports a host trap). */
 int kiln__aot_host_shim(struct kiln_caller *caller, const uint64_t *args, uint64_t *res,

@@ -135,6 +135,9 @@ static const struct call calls[] = {
     {"blocks", 1, {I32(0)}},
     {"blocks", 1, {I32(1)}},
     {"blocks", 1, {I32(2)}},
+    {"via_other", 1, {I32(13)}}, /* a trap in the other instance */
+    {"via_other", 1, {I32(6)}},  /* then each instance's memory again */
+    {"indirect", 2, {I32(1), I32(7)}},
     {"spin", 1, {I32(1000000)}}, /* with fuel: out of fuel */
 };
 #define NCALLS (sizeof calls / sizeof calls[0])
@@ -233,6 +236,11 @@ static int t_semantics(const char *dir, const char *cache)
     CHECK(strstr(base[1], "host says no to 42"), "host trap: %s", base[1]);
     CHECK(strstr(base[7], "undefined element 9"), "undefined: %s", base[7]);
     CHECK(strstr(base[NCALLS - 1], "out of fuel"), "fuel: %s", base[NCALLS - 1]);
+    /* each instance read its own memory: 3*5 + 7 (other's) + 5, + 1000 (main's) */
+    CHECK(!strcmp(base[2], "ok i32:1027"), "via_other: %s", base[2]);
+    CHECK(strstr(base[NCALLS - 4], "unreachable"), "trap in other: %s", base[NCALLS - 4]);
+    CHECK(!strcmp(base[NCALLS - 3], "ok i32:1031"), "via_other after a trap: %s",
+          base[NCALLS - 3]);
     return failures ? 1 : 0;
 }
 
@@ -341,7 +349,7 @@ static int t_noexec(const char *dir, const char *cache)
         CHECK(kiln_instance_new(store, mm, &imp, 1, &inst, &trap, &err) == 0, "inst: %s",
               err.msg);
         kiln_instance_export(inst, "other", &e);
-        CHECK(kiln_func_call(store, e.of.func, &a, 1, &r, 1, &trap) == 0 && r.of.i32 == 16,
+        CHECK(kiln_func_call(store, e.of.func, &a, 1, &r, 1, &trap) == 0 && r.of.i32 == 27,
               "AOT call after hardening: %d", r.of.i32);
         kiln_store_free(store);
     }
@@ -401,7 +409,7 @@ static int t_unit(const char *unit, const char *trustdir)
         CHECK(kiln_instance_new(store, mod, &imp, 1, &inst, &trap, &err) == 0, "inst: %s",
               err.msg);
         kiln_instance_export(inst, "other", &e);
-        CHECK(kiln_func_call(store, e.of.func, &a, 1, &r, 1, &trap) == 0 && r.of.i32 == 16,
+        CHECK(kiln_func_call(store, e.of.func, &a, 1, &r, 1, &trap) == 0 && r.of.i32 == 27,
               "call: %d", r.of.i32);
         kiln_store_free(store);
     }

@@ -517,9 +517,15 @@ int kiln_aot_load(const struct kiln_module *mod, const uint8_t *obj, size_t len,
                             d->target, KILN_AOT_TARGET);
         goto fail;
     }
-    if (d->flags & ~KILN_AOT_F_METERED) {
+    if (d->flags & ~(KILN_AOT_F_METERED | KILN_AOT_F_SEGMEM)) {
         rc = kiln_error_set(err, KILN_E_UNSUPPORTED, "module.aot: unknown descriptor flags %#x",
                             d->flags);
+        goto fail;
+    }
+    if ((d->flags & KILN_AOT_F_SEGMEM) && !kiln__aot_seg_usable()) {
+        rc = kiln_error_set(err, KILN_E_UNSUPPORTED,
+                            "module.aot: the code addresses memory through the gs segment, and "
+                            "this process can set its base with neither WRGSBASE nor arch_prctl");
         goto fail;
     }
     kiln_sha256_hex(mod->bytes, mod->nbytes, moddig);

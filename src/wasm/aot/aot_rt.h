@@ -18,7 +18,8 @@
  * interrupt and fuel polls; 0: none, interruption by signal).
  * Invariants the generated code relies on: linear memory 0 never moves and
  * base + u32 + u32 offset + 16 is inside the reservation (guard region), so
- * loads and stores are unchecked; ex->depth counts wasm frames exactly like
+ * loads and stores are unchecked; with KILN_AOT_F_SEGMEM, the gs segment's
+ * base is the running instance's memory 0 base (kiln__aot_enter sets it); ex->depth counts wasm frames exactly like
  * the interpreter; ex->aot_stack_limit bounds the native stack.
  * `layout` is a fingerprint of the struct layouts the code was compiled
  * against; the loader refuses an object whose fingerprint differs.
@@ -34,8 +35,9 @@
 #include "wasm/runtime.h"
 #include "wasm/simd.h"
 
-/* 2: descriptor flags (KILN_AOT_F_METERED); unmetered code has no polls */
-#define KILN_AOT_ABI 2u
+/* 2: descriptor flags (KILN_AOT_F_METERED); unmetered code has no polls.
+ * 3: memory 0 addressed through the gs segment (KILN_AOT_F_SEGMEM) */
+#define KILN_AOT_ABI 3u
 
 /* Target triple, as seen by whichever compiler compiles this header. */
 #if defined(__x86_64__) && defined(__linux__)
@@ -93,6 +95,12 @@ struct kiln_aot_module {
  * by a signal (docs/aot.md, "Interruption"), and a store with fuel runs the
  * module interpreted instead. */
 #define KILN_AOT_F_METERED 1u
+/* Loads and stores address memory 0 as gs:offset (x86-64): kiln sets the
+ * thread's gs base to the instance's memory before running the code and
+ * whenever it switches instances (rt.c, "Memory segment"); no register
+ * holds the memory base. The generated code calls another instance's
+ * native entry directly only when both use the same memory. */
+#define KILN_AOT_F_SEGMEM 2u
 
 /* ---- helpers for generated code ------------------------------------------------ */
 #define KX_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -103,14 +111,22 @@ KX_INL double kx_f64(uint64_t u) { double d; memcpy(&d, &u, 8); return d; }
 KX_INL uint32_t kx_b32(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 KX_INL uint64_t kx_b64(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
 
+/* Linear memory 0 as generated code addresses it: KX_MSEG is an address
+ * space qualifier (aot_gen.h: __seg_gs on x86-64, so `mem` is 0 in the gs
+ * segment, whose base kiln sets to the instance's memory, and no register
+ * holds the base), or nothing (mem is inst->mem0_base). */
+#ifndef KX_MSEG
+#define KX_MSEG
+#endif
+
 /* Loads: the empty asm consumes the value so the compiler never deletes a
  * load whose result is unused (the load may trap: a fault in the guard
- * region is the bounds check). */
+ * region is the bounds check). Accesses are unaligned (aligned(1)). */
 #define KX_LD(name, T, cons)                                                                       \
-    KX_INL T kx_ld_##name(const uint8_t *p)                                                        \
+    typedef T __attribute__((aligned(1), may_alias)) kx_ua_##name;                                 \
+    KX_INL T kx_ld_##name(const KX_MSEG uint8_t *p)                                                \
     {                                                                                              \
-        T v;                                                                                       \
-        memcpy(&v, p, sizeof v);                                                                   \
+        T v = *(const KX_MSEG kx_ua_##name *)p;                                                    \
         __asm__("" ::cons(v));                                                                     \
         return v;                                                                                  \
     }
@@ -123,16 +139,19 @@ KX_LD(u8, uint8_t, "r") KX_LD(i8, int8_t, "r") KX_LD(u16, uint16_t, "r") KX_LD(i
 #define KX_USE_V(v) __asm__("" ::KX_FREG((v).vu8))
 KX_LD(u32, uint32_t, "r") KX_LD(i32, int32_t, "r") KX_LD(u64, uint64_t, "r")
 KX_LD(f32, float, KX_FREG) KX_LD(f64, double, KX_FREG)
-KX_INL kiln__v128 kx_ld_v128(const uint8_t *p)
+typedef uint8_t kx_ua_v16 __attribute__((vector_size(16), aligned(1), may_alias));
+KX_INL kiln__v128 kx_ld_v128(const KX_MSEG uint8_t *p)
 {
     kiln__v128 v;
-    memcpy(&v, p, sizeof v);
+    v.vu8 = *(const KX_MSEG kx_ua_v16 *)p;
     KX_USE_V(v);
     return v;
 }
-#define KX_ST(name, T) KX_INL void kx_st_##name(uint8_t *p, T v) { memcpy(p, &v, sizeof v); }
+#define KX_ST(name, T)                                                                             \
+    KX_INL void kx_st_##name(KX_MSEG uint8_t *p, T v) { *(KX_MSEG kx_ua_##name *)p = v; }
 KX_ST(u8, uint8_t) KX_ST(u16, uint16_t) KX_ST(u32, uint32_t) KX_ST(u64, uint64_t) KX_ST(f32, float)
-KX_ST(f64, double) KX_ST(v128, kiln__v128)
+KX_ST(f64, double)
+KX_INL void kx_st_v128(KX_MSEG uint8_t *p, kiln__v128 v) { *(KX_MSEG kx_ua_v16 *)p = v.vu8; }
 
 KX_INL float kx_fmin32(float a, float b)
 {

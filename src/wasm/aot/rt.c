@@ -28,12 +28,36 @@
  * After publishing, the thread fences and the code it returns to checks the
  * flag in AOT text (trampoline entry, KX_AFTER_HOST), pairing with the
  * flag-then-id order of kiln_store_interrupt: a request is never lost.
+ *
+ * Memory segment (x86-64, KILN_AOT_F_SEGMEM): objects address memory 0 as
+ * gs:offset, so the thread's gs base must be the running instance's
+ * memory 0 base whenever AOT code runs. tls_seg mirrors what kiln last set
+ * (kiln never reads the register). kiln__aot_enter sets it to the callee's
+ * memory and restores the previous value on return; a trap skips that
+ * restore and call_slots (instance.c) restores the value it found
+ * (kiln__aot_seg_save/restore); generated code calls another instance's
+ * native entry directly only when both have the same memory (KX_SAME_MEM),
+ * otherwise through rt_call -> kiln__call -> kiln__aot_enter. The base is
+ * set with WRGSBASE when the kernel allows it in user space (AT_HWCAP2
+ * FSGSBASE, Linux >= 5.9), else with arch_prctl(ARCH_SET_GS);
+ * KILN_AOT_SEG=syscall forces the latter (valgrind does not emulate
+ * WRGSBASE). Nothing else uses gs on x86-64 Linux (TLS is fs). If the
+ * base cannot be set, the call traps instead of running the code with a
+ * wrong base. A signal handler that runs AOT code on a thread already in
+ * AOT code restores the base when it returns normally.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <asm/prctl.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "wasm/aot/aot_rt.h"
 #include "wasm/runtime.h"
@@ -60,6 +84,63 @@ static uintptr_t stack_limit(void)
         tls_stack_limit = (uintptr_t)__builtin_frame_address(0) - (1u << 20);
     return tls_stack_limit;
 }
+
+#if defined(__x86_64__)
+static _Thread_local uintptr_t tls_seg; /* gs base kiln last set on this thread */
+static int g_seg_mode;                  /* 0 not yet known, 1 WRGSBASE, 2 arch_prctl */
+
+static int seg_mode(void)
+{
+    int m = __atomic_load_n(&g_seg_mode, __ATOMIC_RELAXED);
+    if (!m) {
+        const char *e = getenv("KILN_AOT_SEG");
+        bool fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0; /* HWCAP2_FSGSBASE */
+        m = fsgsbase && !(e && strcmp(e, "syscall") == 0) ? 1 : 2;
+        __atomic_store_n(&g_seg_mode, m, __ATOMIC_RELAXED);
+    }
+    return m;
+}
+
+/* Sets the thread's gs base; 0 or -errno. */
+static int seg_set(uintptr_t base)
+{
+    if (seg_mode() == 1) __asm__ volatile("wrgsbase %0" ::"r"(base) : "memory");
+    else if (syscall(SYS_arch_prctl, ARCH_SET_GS, base) != 0) return -errno;
+    tls_seg = base;
+    return 0;
+}
+
+/* Whether this process can set the gs base (see aot.c: objects with
+ * KILN_AOT_F_SEGMEM are refused otherwise). */
+bool kiln__aot_seg_usable(void)
+{
+    unsigned long cur = 0;
+    return seg_mode() == 1 || syscall(SYS_arch_prctl, ARCH_GET_GS, &cur) == 0;
+}
+
+uintptr_t kiln__aot_seg_save(void)
+{
+    return tls_seg;
+}
+
+void kiln__aot_seg_restore(uintptr_t saved)
+{
+    if (saved && saved != tls_seg) (void)seg_set(saved);
+}
+#else
+bool kiln__aot_seg_usable(void)
+{
+    return true;
+}
+uintptr_t kiln__aot_seg_save(void)
+{
+    return 0;
+}
+void kiln__aot_seg_restore(uintptr_t saved)
+{
+    (void)saved;
+}
+#endif
 
 static __attribute__((noreturn)) void rt_trap(struct kiln__exec *ex, int kind, uint32_t arg)
 {
@@ -137,6 +218,23 @@ int kiln__aot_enter(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *
     int self = kiln__thread_id();
     int prev = atomic_load_explicit(&s->aot_tid, memory_order_relaxed);
     int rc;
+#if defined(__x86_64__)
+    uintptr_t want = (uintptr_t)f->inst->mem0_base, had = tls_seg;
+    bool switched = false;
+    if (want && want != had) {
+        /* memory 0 for gs-relative code (a module without memory touches none) */
+        int e = seg_set(want);
+        if (e < 0) {
+            if (ex->trap)
+                snprintf(ex->trap->msg, sizeof ex->trap->msg,
+                         "cannot set the gs base for AOT code: %s", strerror(-e));
+            if (ex->trap) ex->trap->kind = KILN_TRAP_HOST;
+            ex->trap_kind = KILN_TRAP_HOST;
+            siglongjmp(ex->trap_jmp, 1);
+        }
+        switched = true;
+    }
+#endif
     if (!ex->aot_stack_limit) ex->aot_stack_limit = stack_limit();
     if (prev != self) {
         /* publish, then the trampoline checks the flag (KX_TRAMP_CHECK) */
@@ -145,6 +243,9 @@ int kiln__aot_enter(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *
     }
     rc = f->aot->tramp(ex, f->inst, args, res);
     if (prev != self) atomic_store_explicit(&s->aot_tid, prev, memory_order_relaxed);
+#if defined(__x86_64__)
+    if (switched && had) (void)seg_set(had); /* it was settable a moment ago */
+#endif
     return rc;
 }
 

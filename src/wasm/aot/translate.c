@@ -743,7 +743,7 @@ static void emit_call_ptr(struct tr *t, uint32_t ti, uint32_t base)
     char b1[24], b2[24];
     uint32_t i, k;
     /* native path */
-    P("if (c_->aot) { ");
+    P("if (c_->aot && KX_SAME_MEM(c_)) { ");
     if (ft->nresults == 1) P("s%u%c = ", base, tletter(ft->types[ft->nparams]));
     else if (ft->nresults > 1) P("kxr%u r_ = ", ti);
     P("((kxft%u)c_->aot->native)(ex, c_->inst", ti);
@@ -770,10 +770,18 @@ static void emit_call_ptr(struct tr *t, uint32_t ti, uint32_t base)
     P("} }\n");
 }
 
-/* Memory effective address of the stack entry at pos plus offset. */
+/* Memory effective address of the stack entry at pos plus offset, for
+ * kx_ld_* and kx_st_* (in KX_MSEG). */
 static void ea(struct tr *t, uint32_t pos, uint32_t off, char *buf, size_t n)
 {
     snprintf(buf, n, "(mem + (uint64_t)s%ui + %uu)", pos, off);
+}
+
+/* The same address as a host pointer (for helpers shared with the
+ * interpreter, which take plain pointers). */
+static void ea_host(struct tr *t, uint32_t pos, uint32_t off, char *buf, size_t n)
+{
+    snprintf(buf, n, "(inst->mem0_base + (uint64_t)s%ui + %uu)", pos, off);
 }
 
 static void fmt_slotval(uint8_t type, const char *v, char *buf, size_t n)
@@ -1117,8 +1125,8 @@ static int translate_body(struct tr *t, struct kiln_error *err)
             skip_imm(t, o->imm);
             n = --t->sp, s = --t->sp, d = --t->sp;
             P("{ uint64_t d_ = s%ui, s_ = s%ui, n_ = s%ui, z_ = inst->mem0->size; if (d_ + n_ > "
-              "z_ || s_ + n_ > z_) KX_TRAP(KILN_TRAP_MEMORY_OOB, ~0u); memmove(mem + d_, mem + "
-              "s_, n_); }\n",
+              "z_ || s_ + n_ > z_) KX_TRAP(KILN_TRAP_MEMORY_OOB, ~0u); memmove(inst->mem0_base "
+              "+ d_, inst->mem0_base + s_, n_); }\n",
               d, s, n);
             break;
         }
@@ -1127,7 +1135,7 @@ static int translate_body(struct tr *t, struct kiln_error *err)
             skip_imm(t, o->imm);
             n = --t->sp, v = --t->sp, d = --t->sp;
             P("{ uint64_t d_ = s%ui, n_ = s%ui; if (d_ + n_ > inst->mem0->size) "
-              "KX_TRAP(KILN_TRAP_MEMORY_OOB, ~0u); memset(mem + d_, (int)(uint8_t)s%ui, n_); }\n",
+              "KX_TRAP(KILN_TRAP_MEMORY_OOB, ~0u); memset(inst->mem0_base + d_, (int)(uint8_t)s%ui, n_); }\n",
               d, n, v);
             break;
         }
@@ -1139,7 +1147,7 @@ static int translate_body(struct tr *t, struct kiln_error *err)
             P("{ const struct kiln__data *g_ = &inst->mod->datas[%u]; uint64_t d_ = s%ui, s_ = "
               "s%ui, n_ = s%ui; uint64_t l_ = inst->data_dropped[%u] ? 0 : g_->len; if (s_ + n_ > "
               "l_ || d_ + n_ > inst->mem0->size) KX_TRAP(KILN_TRAP_MEMORY_OOB, ~0u); if (n_) "
-              "memcpy(mem + d_, inst->mod->bytes + g_->off + s_, n_); }\n",
+              "memcpy(inst->mem0_base + d_, inst->mod->bytes + g_->off + s_, n_); }\n",
               di, d, s, n, di);
             break;
         }
@@ -1273,16 +1281,16 @@ static int translate_body(struct tr *t, struct kiln_error *err)
                 break;
             case C_TEST: P("s%ui = (uint32_t)kiln__simd_%s(%s);\n", a, g_opid[op], opn[0]); break;
             case C_LOAD:
-                ea(t, a, memoff, e1, sizeof e1);
+                ea_host(t, a, memoff, e1, sizeof e1);
                 P("s%uv = kiln__simd_%s(%s); KX_USE_V(s%uv);\n", a, g_opid[op], e1, a);
                 break;
             case C_LOAD_LANE:
-                ea(t, a, memoff, e1, sizeof e1);
+                ea_host(t, a, memoff, e1, sizeof e1);
                 P("s%uv = kiln__simd_%s(%s, %s, %u); KX_USE_V(s%uv);\n", a, g_opid[op], e1,
                   opn[1], lane, a);
                 break;
             case C_STORE_LANE:
-                ea(t, a, memoff, e1, sizeof e1);
+                ea_host(t, a, memoff, e1, sizeof e1);
                 P("kiln__simd_%s(%s, %s, %u);\n", g_opid[op], e1, opn[1], lane);
                 break;
             default:
@@ -1438,7 +1446,7 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
     else if (t->leaf[f]) emit_proto_named(out, mod, f, "KX_HIDDEN", "fl");
     else emit_proto(out, mod, f);
     kiln__sb_printf(out, "\n{\n");
-    if (mod->nmems) kiln__sb_printf(out, "uint8_t *mem = inst->mem0_base; (void)mem;\n");
+    if (mod->nmems) kiln__sb_printf(out, "KX_MSEG uint8_t *const mem = KX_MEM0(); (void)mem;\n");
     for (i = ft->nparams; i < t->nlocals_all; i++)
         kiln__sb_printf(out, "%s l%u = %s;\n", ctype(t->ltypes[i]), i, czero(t->ltypes[i]));
     for (int k = 0; k < 6; k++) {
@@ -1584,7 +1592,7 @@ int kiln__aot_translate_flags(const struct kiln_module *mod, const char *digest_
                            "__attribute__((visibility(\"default\"))) const struct kiln_aot_module "
                            "kiln_aot_module = {\n"
                            "  KILN_AOT_MAGIC, KILN_AOT_ABI, KILN_AOT_LAYOUT, \"%s\", KILN_AOT_TARGET, %u, "
-                           "kx_funcs, &kx_rt, %uu\n};\n",
+                           "kx_funcs, &kx_rt, %uu | (KX_SEGMEM ? KILN_AOT_F_SEGMEM : 0)\n};\n",
                         digest_hex, ndef, flags & KILN_AOT_F_METERED);
     }
     for (i = 0; i < nparts; i++)
