@@ -29,6 +29,18 @@
 
 #include "wasm/aot/aot_rt.h"
 
+/* gcc code generation for the generated functions (gcc only; clang ignores
+ * the pragma): functions and loops start on 64-byte boundaries, and the
+ * register allocator weighs register pressure per loop. Measured
+ * (bench/aot/README.md): without the alignment, CoreMark's time changed by
+ * up to 12% between builds with the code laid out differently (0.62 s to
+ * 0.70 s for the same source); with it 0.62 s, stable. The loop-pressure
+ * model keeps the VDBE dispatch pointer of sqlite in a register instead of
+ * a stack slot (speedtest1 about 2% faster). Code size +5%. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("align-functions=64", "align-loops=64", "ira-loop-pressure")
+#endif
+
 #define KX_HIDDEN __attribute__((visibility("hidden")))
 typedef void *kx_ref;
 
