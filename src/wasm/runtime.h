@@ -28,8 +28,11 @@ struct kiln_aot_func; /* aot/aot_rt.h: native entry points of a function */
 
 /* A function: defined in an instance (inst != NULL) or a host function. */
 struct kiln_func {
-    uint32_t type_id; /* store-wide interned id of the signature: equal ids
-                         mean equal signatures (call_indirect checks this) */
+    uint32_t type_id; /* id of the signature: equal ids mean equal
+                         signatures (call_indirect checks this). Small
+                         signatures have a structural id, the same in every
+                         store (kiln__functype_packed_id); others a
+                         store-wide interned one (below 2^31) */
     const struct kiln__functype *type;
     struct kiln_instance *inst;     /* NULL for host functions */
     const struct kiln__code *code;  /* compiled body, for defined functions */
@@ -137,9 +140,16 @@ struct kiln_caller {
 
 /* ---- entry points between the engine's files ----------------------------- */
 
-/* store.c: interns a function type, returning its store-wide id, or
- * UINT32_MAX on ENOMEM. */
+/* store.c: interns a function type, returning its id: the structural id
+ * of kiln__functype_packed_id when it has one, else a store-wide index
+ * (< 2^31); UINT32_MAX on ENOMEM. */
 uint32_t kiln__store_intern_type(struct kiln_store *store, const struct kiln__functype *ft);
+/* store.c: the structural id of a signature with at most 7 parameters, 3
+ * results and 8 value types in all, each a number, vector or reference
+ * type: bit 31 set, the counts and a 3-bit code per type (injective, so
+ * equal ids mean equal signatures, in any store; AOT code compares
+ * against it as a constant). 0 when the signature has none. */
+uint32_t kiln__functype_packed_id(const struct kiln__functype *ft);
 /* store.c: allocations owned by the store (zeroed); NULL on ENOMEM. */
 void *kiln__store_alloc(struct kiln_store *store, size_t size);
 /* store.c: a struct kiln_val to slot form (1 slot, 2 for v128) and back. */

@@ -127,15 +127,39 @@ static bool functype_equal(const struct kiln__functype *a, const struct kiln__fu
            memcmp(a->types, b->types, (size_t)a->nparams + a->nresults) == 0;
 }
 
-/* Store-wide id of ft (see runtime.h); UINT32_MAX on ENOMEM. */
+/* Structural id of a small signature, or 0 (see runtime.h). */
+uint32_t kiln__functype_packed_id(const struct kiln__functype *ft)
+{
+    uint32_t id, n = ft->nparams + ft->nresults;
+    if (ft->nparams > 7 || ft->nresults > 3 || n > 8) return 0;
+    id = 0x80000000u | (uint32_t)ft->nparams << 28 | (uint32_t)ft->nresults << 26;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t code;
+        switch (ft->types[k]) {
+        case KILN_I32: code = 1; break;
+        case KILN_I64: code = 2; break;
+        case KILN_F32: code = 3; break;
+        case KILN_F64: code = 4; break;
+        case KILN_V128: code = 5; break;
+        case KILN_FUNCREF: code = 6; break;
+        case KILN_EXTERNREF: code = 7; break;
+        default: return 0;
+        }
+        id |= code << (3 * k);
+    }
+    return id;
+}
+
+/* Id of ft (see runtime.h); UINT32_MAX on ENOMEM. */
 uint32_t kiln__store_intern_type(struct kiln_store *store, const struct kiln__functype *ft)
 {
     struct kiln__functype *t;
     size_t n = (size_t)ft->nparams + ft->nresults;
-    uint32_t i;
+    uint32_t i, packed = kiln__functype_packed_id(ft);
+    if (packed) return packed;
     for (i = 0; i < store->ntypes; i++)
         if (functype_equal(&store->types[i], ft)) return i;
-    if (store->ntypes == UINT32_MAX - 1) return UINT32_MAX;
+    if (store->ntypes >= 0x7fffffffu) return UINT32_MAX; /* bit 31 marks packed ids */
     if (store->ntypes == store->cap_types) {
         uint32_t ncap = store->cap_types ? store->cap_types * 2 : 16;
         struct kiln__functype *p = realloc(store->types, (size_t)ncap * sizeof *p);

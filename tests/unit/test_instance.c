@@ -3,17 +3,20 @@
  * limits, global mutability), global initialisers, element and data
  * segments in the 2.0 order with bounds traps whose earlier writes stay
  * visible in imported tables/memories, the start function, and the
- * table/global API.
+ * table/global API; function type ids (structural for small signatures,
+ * interned otherwise).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "kiln/wasm.h"
+#include "wasm/runtime.h"
 #include "wbuild.h"
 
 /* (import "env" "mem" (memory 1)) (import "env" "tab" (table 2 funcref))
@@ -312,6 +315,66 @@ static void test_table_api(void **state)
     kiln_store_free(NULL);
 }
 
+/* Type ids: a small signature's id is structural (bit 31 set, the same in
+ * every store) and decodes back to exactly its signature, so two different
+ * signatures never share one; a larger signature gets an id interned per
+ * store, below 2^31; equal signatures get equal ids either way. */
+static void test_type_ids(void **state)
+{
+    static const uint8_t vt[7] = {KILN_I32,  KILN_I64,     KILN_F32,      KILN_F64,
+                                  KILN_V128, KILN_FUNCREF, KILN_EXTERNREF};
+    struct kiln_store *s1 = kiln_store_new(NULL), *s2 = kiln_store_new(NULL);
+    uint8_t ty[12];
+    struct kiln__functype ft;
+    uint32_t checked = 0;
+    (void)state;
+    /* every signature of up to 3 values, and a sample of longer ones */
+    for (uint32_t np = 0; np <= 7; np++)
+        for (uint32_t nr = 0; nr <= 3 && np + nr <= 8; nr++)
+            for (uint32_t v = 0; v < 343u; v += np + nr <= 3 ? 1 : 17) {
+                uint32_t x = v * 2654435761u, id;
+                for (uint32_t k = 0; k < np + nr; k++) {
+                    ty[k] = vt[(np + nr <= 3 ? v / (k == 0 ? 1 : k == 1 ? 7 : 49) : x >> (3 * k)) % 7];
+                }
+                ft.nparams = np;
+                ft.nresults = nr;
+                ft.types = ty;
+                id = kiln__functype_packed_id(&ft);
+                assert_true(id & 0x80000000u);
+                assert_int_equal(id >> 28 & 7, np);
+                assert_int_equal(id >> 26 & 3, nr);
+                for (uint32_t k = 0; k < np + nr; k++) {
+                    uint32_t code = id >> (3 * k) & 7;
+                    assert_true(code >= 1);
+                    assert_int_equal(vt[code - 1], ty[k]);
+                }
+                assert_int_equal(id & ~(0xfc000000u | ((1u << (3 * (np + nr))) - 1)), 0);
+                assert_int_equal(kiln__store_intern_type(s1, &ft), id);
+                assert_int_equal(kiln__store_intern_type(s2, &ft), id);
+                checked++;
+            }
+    assert_true(checked > 400);
+    /* too large for a structural id: interned per store, below 2^31 */
+    memset(ty, KILN_I32, sizeof ty);
+    ft.types = ty;
+    ft.nparams = 9;
+    ft.nresults = 0;
+    assert_int_equal(kiln__functype_packed_id(&ft), 0);
+    assert_int_equal(kiln__store_intern_type(s1, &ft), 0);
+    ft.nparams = 8;
+    ft.nresults = 1;
+    assert_int_equal(kiln__store_intern_type(s1, &ft), 1);
+    ft.nparams = 9;
+    ft.nresults = 0;
+    assert_int_equal(kiln__store_intern_type(s1, &ft), 0);
+    ft.nparams = 0;
+    ft.nresults = 4;
+    assert_int_equal(kiln__functype_packed_id(&ft), 0);
+    assert_int_equal(kiln__store_intern_type(s2, &ft), 0);
+    kiln_store_free(s1);
+    kiln_store_free(s2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_import_matching),
         cmocka_unit_test(test_start),
         cmocka_unit_test(test_table_api),
+        cmocka_unit_test(test_type_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,8 +36,10 @@
 #include "wasm/simd.h"
 
 /* 2: descriptor flags (KILN_AOT_F_METERED); unmetered code has no polls.
- * 3: memory 0 addressed through the gs segment (KILN_AOT_F_SEGMEM) */
-#define KILN_AOT_ABI 3u
+ * 3: memory 0 addressed through the gs segment (KILN_AOT_F_SEGMEM).
+ * 4: call_indirect compares small signatures' structural ids
+ *    (kiln__functype_packed_id) as constants. */
+#define KILN_AOT_ABI 4u
 
 /* Target triple, as seen by whichever compiler compiles this header. */
 #if defined(__x86_64__) && defined(__linux__)

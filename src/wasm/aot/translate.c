@@ -953,14 +953,22 @@ static int translate_body(struct tr *t, struct kiln_error *err)
             const struct kiln__functype *ft = &mod->types[ti];
             uint32_t idx = --t->sp;
             uint32_t base = t->sp - ft->nparams;
+            uint32_t packed = kiln__functype_packed_id(ft);
+            char tyid[24];
             t->tables_used[tab] = 1;
-            t->types_used[ti] = 1;
+            /* the expected id: a constant for small signatures, else the
+             * store's interned id, read once per function */
+            if (packed) snprintf(tyid, sizeof tyid, "%#xu", packed);
+            else {
+                t->types_used[ti] = 1;
+                snprintf(tyid, sizeof tyid, "TY%u", ti);
+            }
             P("{ struct kiln_table *t_ = T%u; uint32_t i_ = s%ui; struct kiln_func "
               "*c_; if (KX_UNLIKELY(i_ >= t_->size)) KX_TRAP(KILN_TRAP_UNDEFINED_ELEMENT, i_); "
               "c_ = t_->elems[i_]; if (KX_UNLIKELY(!c_)) KX_TRAP(KILN_TRAP_UNINIT_ELEMENT, i_); "
-              "if (KX_UNLIKELY(c_->type_id != TY%u)) "
+              "if (KX_UNLIKELY(c_->type_id != %s)) "
               "KX_TRAP(KILN_TRAP_INDIRECT_MISMATCH, ~0u);\n",
-              tab, idx, ti);
+              tab, idx, tyid);
             emit_call_ptr(t, ti, base);
             after_call(t);
             t->sp = base;
