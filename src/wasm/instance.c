@@ -64,6 +64,7 @@ int kiln__call(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
         struct kiln_instance *saved = ex->inst;
         struct kiln_error err;
         tmp.aot = NULL;
+        tmp.aot_native = NULL;
         tmp.host = NULL;
         if (kiln__module_compile(mod, &err) < 0 || !mod->funcs[f->func_idx].code) {
             snprintf(ex->trap->msg, sizeof ex->trap->msg,
@@ -473,6 +474,7 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
             /* native code: the interpreter reaches it through kiln__call()
              * (it treats a function without code as a host function) */
             f->aot = &mod->aot->funcs[i - mod->nfunc_imports];
+            f->aot_native = f->aot->native;
             f->code = NULL;
             f->host = kiln__aot_host_shim;
         }

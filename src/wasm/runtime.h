@@ -43,6 +43,9 @@ struct kiln_func {
                                         (src/wasm/aot/aot_rt.h), or NULL:
                                         kiln__call() runs it instead of the
                                         interpreter */
+    const void *aot_native;          /* aot->native (or NULL), here so that
+                                        AOT code calling through a table or
+                                        an import reads one pointer */
 };
 
 struct kiln_memory {

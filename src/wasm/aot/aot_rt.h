@@ -13,7 +13,8 @@
  *     ex->trap_jmp through rt->trap, like memory faults);
  *   - native: the typed C function (ex, inst, params...) -> result (one
  *     value, or a struct of results for multi-value), called directly by
- *     other AOT code (call_indirect, imports) once the type id matched.
+ *     other AOT code (call_indirect, imports) once the type id matched,
+ *     through the copy kiln keeps in struct kiln_func (aot_native).
  * The descriptor's flags say how the code was compiled (KILN_AOT_F_METERED:
  * interrupt and fuel polls; 0: none, interruption by signal).
  * Invariants the generated code relies on: linear memory 0 never moves and

@@ -743,10 +743,10 @@ static void emit_call_ptr(struct tr *t, uint32_t ti, uint32_t base)
     char b1[24], b2[24];
     uint32_t i, k;
     /* native path */
-    P("if (c_->aot && KX_SAME_MEM(c_)) { ");
+    P("if (c_->aot_native && KX_SAME_MEM(c_)) { ");
     if (ft->nresults == 1) P("s%u%c = ", base, tletter(ft->types[ft->nparams]));
     else if (ft->nresults > 1) P("kxr%u r_ = ", ti);
-    P("((kxft%u)c_->aot->native)(ex, c_->inst", ti);
+    P("((kxft%u)c_->aot_native)(ex, c_->inst", ti);
     for (i = 0; i < ft->nparams; i++) P(", %s", sv(t, base + i, b1));
     P("); ");
     if (ft->nresults > 1)
