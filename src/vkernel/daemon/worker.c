@@ -649,19 +649,46 @@ static bool beneath(const char *d, const char *q)
     return strncmp(d, q, n) == 0 && q[n] == '/';
 }
 
+/* The highest directories strictly beneath directory d that policy eff grants (`ro` at
+ * least), in eff's rule order, each once: a rule whose path lies beneath a granted directory
+ * between d and it is covered by that one. Existence is not checked. Returns a new JSON array
+ * of guest paths (NULL: out of memory). */
+static json_t *granted_beneath(const struct kiln_vk_policy *eff, const char *d)
+{
+    json_t *out = json_array(), *e;
+    const char *q;
+    int i, rule;
+    size_t m;
+    char anc[PATH_MAX];
+    if (out == NULL) return NULL;
+    for (i = 0; (q = kiln__policy_fs_rule_path(eff, i)) != NULL; i++) {
+        bool covered = false, dup = false;
+        char *s;
+        if (!beneath(d, q) || kiln__policy_fs(eff, q, &rule) == KILN__FS_NONE) continue;
+        if (strlen(q) >= sizeof anc) continue;
+        strcpy(anc, q); /* a granted directory between d and q covers q */
+        while (!covered && (s = strrchr(anc, '/')) != NULL && s != anc) {
+            *s = 0;
+            if (!beneath(d, anc)) break;
+            covered = kiln__policy_fs(eff, anc, &rule) != KILN__FS_NONE;
+        }
+        json_array_foreach(out, m, e) dup |= strcmp(json_string_value(e), q) == 0;
+        if (!covered && !dup) json_array_append_new(out, json_string(q));
+    }
+    return out;
+}
+
 /* The preopens a spawned child gets (a JSON array of guest paths): each of the spawner's
  * directories that the child's policy eff grants; one it denies is replaced by the highest
  * directories beneath it that eff grants and that exist (checked through a scratch vkernel
  * under eff), so a unit granted only /etc still reaches /etc through its spawner's "/". */
 static json_t *child_dirs(struct worker *w, struct wconn *c, const struct kiln_vk_policy *eff)
 {
-    json_t *dirs = json_array(), *e;
+    json_t *dirs = json_array(), *cand = NULL, *e, *f;
     struct kiln_vk *t = NULL;
     struct kiln_error err;
-    const char *q;
-    int k, i, rule, g;
-    size_t m;
-    char anc[PATH_MAX];
+    int k, rule, g;
+    size_t i, m;
     if (dirs == NULL) return NULL;
     for (k = 0; k < c->ndirs; k++) {
         const char *d = c->dirs[k];
@@ -669,19 +696,14 @@ static json_t *child_dirs(struct worker *w, struct wconn *c, const struct kiln_v
             json_array_append_new(dirs, json_string(d));
             continue;
         }
-        for (i = 0; (q = kiln__policy_fs_rule_path(eff, i)) != NULL; i++) {
-            bool covered = false, dup = false;
-            char *s;
-            if (!beneath(d, q) || kiln__policy_fs(eff, q, &rule) == KILN__FS_NONE) continue;
-            if (strlen(q) >= sizeof anc) continue;
-            strcpy(anc, q); /* a granted directory between d and q covers q */
-            while (!covered && (s = strrchr(anc, '/')) != NULL && s != anc) {
-                *s = 0;
-                if (!beneath(d, anc)) break;
-                covered = kiln__policy_fs(eff, anc, &rule) != KILN__FS_NONE;
-            }
-            json_array_foreach(dirs, m, e) dup |= strcmp(json_string_value(e), q) == 0;
-            if (covered || dup) continue;
+        json_decref(cand);
+        if ((cand = granted_beneath(eff, d)) == NULL) goto out;
+        json_array_foreach(cand, i, e)
+        {
+            const char *q = json_string_value(e);
+            bool dup = false;
+            json_array_foreach(dirs, m, f) dup |= strcmp(json_string_value(f), q) == 0;
+            if (dup) continue;
             memset(&err, 0, sizeof err);
             if (t == NULL) {
                 struct kiln_vk_policy *cp = NULL;
@@ -697,6 +719,7 @@ static json_t *child_dirs(struct worker *w, struct wconn *c, const struct kiln_v
         }
     }
 out:
+    json_decref(cand);
     kiln_vk_free(t);
     return dirs;
 }
@@ -1032,6 +1055,31 @@ static int refuse(struct worker *w, struct wconn *c, const struct kilnd_hdr *q, 
     return -1;
 }
 
+/* Opens guest directory path in c's shadow vkernel as a preopen (the filesystem rules of its
+ * policy apply), adds its grant entry to pre and its host fd to sendfds, and remembers it as a
+ * directory spawned children may inherit. Returns the handle, -EMFILE when the grant already
+ * carries KILND_MAX_FDS descriptors, or the open's -errno. A path already granted in pre is
+ * granted again (the client installs each entry). */
+static int grant_dir(struct wconn *c, const char *path, json_t *pre, int *sendfds, int *nsend)
+{
+    char **nd;
+    int g;
+    if (*nsend >= KILND_MAX_FDS) return -EMFILE;
+    g = kiln__vk_open_grant(c->vk, path, strlen(path));
+    if (g < 0) return g;
+    c->vk->fds[g].flags |= KILN_VK_FD_PREOPEN;
+    json_array_append_new(pre, json_pack("{s:s,s:i,s:b,s:i}", "path", path, "handle", g, "ro",
+                                         (c->vk->fds[g].flags & KILN_VK_FD_RO) != 0, "fd",
+                                         *nsend));
+    sendfds[(*nsend)++] = c->vk->fds[g].host;
+    nd = realloc(c->dirs, (size_t)(c->ndirs + 1) * sizeof *nd);
+    if (nd != NULL) {
+        c->dirs = nd;
+        if ((nd[c->ndirs] = strdup(path)) != NULL) c->ndirs++;
+    }
+    return g;
+}
+
 /* HELLO on a connection the parent checked (peer credentials) or on a
  * spawned unit's pre-bound connection. Returns 0 or -1 to drop it. */
 static int handle_hello(struct worker *w, struct wconn *c, const uint8_t *pkt, long n, int *fds,
@@ -1131,30 +1179,34 @@ static int handle_hello(struct worker *w, struct wconn *c, const uint8_t *pkt, l
     json_array_foreach(json_object_get(j, "paths"), i, e)
     {
         const char *path = json_string_value(json_object_get(e, "path"));
-        int g;
-        if (path == NULL || json_is_true(json_object_get(e, "ro")) || nsend >= KILND_MAX_FDS) {
+        int g, rule;
+        if (path == NULL || json_is_true(json_object_get(e, "ro"))) {
             json_array_append_new(den, json_pack("{s:s?,s:s}", "path", path, "error",
                                                  "read-only narrowing is the policy's job here"));
             continue;
         }
-        g = kiln__vk_open_grant(c->vk, path, strlen(path)); /* a mount, as embedded */
-        if (g < 0) {
-            json_array_append_new(den, json_pack("{s:s,s:s}", "path", path, "error", strerror(-g)));
+        if (json_is_true(json_object_get(e, "beneath")) && pol != NULL &&
+            kiln__policy_fs(pol, path, &rule) == KILN__FS_NONE) {
+            /* the policy denies the directory itself: its granted subtrees instead */
+            json_t *cand = granted_beneath(pol, path), *f;
+            size_t k;
+            if (cand == NULL) goto nomem;
+            json_array_foreach(cand, k, f)
+            {
+                const char *q = json_string_value(f);
+                g = grant_dir(c, q, pre, sendfds, &nsend);
+                if (g == -EMFILE)
+                    json_array_append_new(den, json_pack("{s:s,s:s}", "path", q, "error",
+                                                         "too many preopens"));
+                /* other errors: absent or not a directory, nothing to grant */
+            }
+            json_decref(cand);
             continue;
         }
-        c->vk->fds[g].flags |= KILN_VK_FD_PREOPEN;
-        json_array_append_new(pre,
-                              json_pack("{s:s,s:i,s:b,s:i}", "path", path, "handle", g, "ro",
-                                        (c->vk->fds[g].flags & KILN_VK_FD_RO) != 0, "fd", nsend));
-        sendfds[nsend++] = c->vk->fds[g].host;
-        {
-            char **nd = realloc(c->dirs, (size_t)(c->ndirs + 1) * sizeof *nd);
-            if (nd != NULL && (nd[c->ndirs] = strdup(path)) != NULL) {
-                c->dirs = nd;
-                c->ndirs++;
-            } else if (nd != NULL)
-                c->dirs = nd;
-        }
+        g = grant_dir(c, path, pre, sendfds, &nsend); /* a mount, as embedded */
+        if (g < 0)
+            json_array_append_new(den, json_pack("{s:s,s:s}", "path", path, "error",
+                                                 g == -EMFILE ? "too many preopens" : strerror(-g)));
     }
     json_array_foreach(json_object_get(j, "listen"), i, e)
     {

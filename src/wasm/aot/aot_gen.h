@@ -243,11 +243,25 @@ KX_INL uintptr_t kx_sp(void)
  * recursion. */
 #define KX_PROLOGUE() ((void)0)
 #define KX_CHECK() ((void)0)
+#if defined(__x86_64__)
+/* one compare of %rsp with the limit in memory (no scratch register) */
+#define KX_ENTER()                                                                                 \
+    enum { kx_depth = 0 };                                                                         \
+    do {                                                                                           \
+        __label__ kx_ovf, kx_ok;                                                                   \
+        __asm__ goto("cmp %0, %%rsp\n\tjb %l[kx_ovf]" ::"m"(ex->aot_stack_limit) : "cc" : kx_ovf); \
+        goto kx_ok;                                                                                \
+    kx_ovf: __attribute__((cold));                                                                 \
+        KX_TRAP(KILN_TRAP_STACK_EXHAUSTED, ~0u);                                                   \
+    kx_ok:;                                                                                        \
+    } while (0)
+#else
 #define KX_ENTER()                                                                                 \
     enum { kx_depth = 0 };                                                                         \
     do {                                                                                           \
         if (KX_UNLIKELY(kx_sp() < ex->aot_stack_limit)) KX_TRAP(KILN_TRAP_STACK_EXHAUSTED, ~0u);  \
     } while (0)
+#endif
 #define KX_LEAF_CALL() ((void)0)
 #define KX_LEAF_ENTRY() ((void)0)
 /* Entry from kiln (kiln__aot_enter published this thread for signals
