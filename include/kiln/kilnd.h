@@ -37,13 +37,18 @@ struct kiln_kilnd_hello {
     int npaths;
     const char *const *listens; /* requested listeners "tcp:ADDR:PORT" */
     int nlistens;
+    bool paths_beneath; /* for each requested path the process's policy gives `none`: grant
+                           instead the highest directories beneath it that the policy grants
+                           and that exist (possibly none) — the unit sees exactly its policy's
+                           subtrees (HELLO "beneath", docs/kilnd-protocol.md) */
 };
 
 /* Connects to kilnd at socket_path (or, for "fd:N", uses the inherited
  * connection N that kilnd made for a unit it spawned — docs/guest-proc.md),
  * presents hello and installs the grant in
  * vk: the granted preopens become the lowest free guest fds in the order
- * requested, then the listeners; the container's policy (sent by kilnd) is
+ * requested (a path granted through paths_beneath: its subtrees, in the
+ * policy's rule order, in its place), then the listeners; the container's policy (sent by kilnd) is
  * installed as vk's policy (for the hot-path rules and limits); the backend
  * is switched to kilnd (with the process calls kiln_vk_spawn/wait/kill/getpid;
  * spawn only when the grant says the policy allows exec). A requested path

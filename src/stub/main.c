@@ -69,9 +69,12 @@
  * policy region gets the process's root directory mounted at "/" and the
  * policy decides what is reachable (its default is nothing); a unit without
  * one gets the permissive built-in policy and no filesystem at all. In the
- * daemon placement the same unit asks kilnd for "/" (with a policy) or for
- * nothing (without), and kilnd's policy for the container is the one in
- * force (kiln-oci registers the unit's signed policy as that policy).
+ * daemon placement the same unit asks kilnd for "/" with "beneath" (with a
+ * policy: "/" if the process's policy grants it, else the highest
+ * directories beneath it that the policy grants) or for nothing (without),
+ * and kilnd's policy is the one in force: the container's (kiln-oci
+ * registers the entry unit's signed policy as that policy), intersected with
+ * the unit's own for a unit exec'd into the container.
  * Embedded inside a kiln-oci container whose entry unit has a policy, that
  * policy is at KILN_STUB_KILND_DIR/policy.json and a unit exec'd there runs
  * under intersect(it, its own policy), as kilnd would run it; a unit without
@@ -238,10 +241,14 @@ static int attach(struct stub *s, const char *sock, const char *id)
     h.abi = m->guest_abi ? m->guest_abi : "wasi_snapshot_preview1";
     h.unit_name = m->source_path ? m->source_path : "unit";
     h.unit_fd = s->exe_fd;
-    /* as embedded: a unit with a policy gets "/" (the policy decides what is
-     * reachable), one without gets no filesystem */
+    /* a unit with a policy gets "/" when its effective policy (kilnd's
+     * intersection of the container's and its own) grants "/", else the
+     * highest directories beneath it that policy grants — exactly what the
+     * policy reaches, nothing it denies is visible; one without a policy gets
+     * no filesystem. A kilnd without "beneath" denies "/": fail closed. */
     h.paths = s->unit->policy != NULL ? root : NULL;
     h.npaths = s->unit->policy != NULL ? 1 : 0;
+    h.paths_beneath = true;
     if (kiln_kilnd_attach(s->vk, sock, &h, on_lost, &s->kc, &err) < 0)
         return refuse(s, "kilnd", "%s", err.msg);
     return 0;

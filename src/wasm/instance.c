@@ -500,6 +500,7 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
         inst->mem0 = inst->mems[0];
         inst->mem0_base = inst->mems[0]->base;
     }
+    if (mod->ntables) inst->table0 = inst->tables[0];
 
     /* defined globals, in order (initialisers see imported globals only) */
     for (i = mod->nglobal_imports; i < mod->nglobals; i++) {

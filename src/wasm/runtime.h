@@ -87,6 +87,7 @@ struct kiln_instance {
     /* fast access for the interpreter: */
     uint8_t *mem0_base;           /* mems[0]->base or NULL */
     struct kiln_memory *mem0;
+    struct kiln_table *table0;    /* tables[0] or NULL (AOT call_indirect) */
 };
 
 /* The execution context of the outermost kiln_func_call on a thread; nested

@@ -41,7 +41,10 @@
 #   stub         the same through the real loader stub (kilnd-stub-test, with a
 #                kilnd directory and trust store of this build), started as
 #                `kiln-oci exec` starts a unit: it attaches to kilnd with its
-#                own signed policy and runs under the intersection
+#                own signed policy and runs under the intersection; a unit whose
+#                effective policy grants nothing at "/" (only /etc, or only /w
+#                of a narrower container) gets exactly the granted directories
+#                as preopens, and is denied (audited) everywhere else
 #   workers      per-container workers are confined (seccomp, no_new_privs,
 #                capabilities); a killed worker fails its container's units
 #                closed while another container works; kilnd killed: units
@@ -898,9 +901,18 @@ stub)
     printf '%s' '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},
       "filesystem":[{"path":"/","mode":"rw"}],"exec":["/bin/x"]}' >"$tmp/wide.json"
     cp "$tmp/ct.json" "$tmp/same.json"
+    # etc: its own policy grants nothing at "/", only /etc (read-only, /etc/shadow hidden)
+    mkdir -p "$r/etc"; echo etcname >"$r/etc/hostname"; echo pw >"$r/etc/shadow"
+    printf '%s' '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},
+      "filesystem":[{"path":"/etc","mode":"ro"},{"path":"/etc/shadow","mode":"none"}],
+      "exec":["/bin/x"]}' >"$tmp/etc.json"
+    # a second container granting only /w (the container narrower than a unit's "/")
+    printf '%s' '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},
+      "filesystem":[{"path":"/w","mode":"rw"},{"path":"/w/private","mode":"none"}],
+      "exec":["/bin/x"]}' >"$tmp/wonly.json"
     "$kiln" keygen -o "$tmp/signer" >/dev/null
     cp "$tmp/signer.pub.pem" "$kt/trust/"
-    for u in narrow wide same; do
+    for u in narrow wide same etc; do
         "$kiln" sign --stub "$stub" --key "$tmp/signer.pem" --abi wasi_snapshot_preview1 \
             --policy "$tmp/$u.json" "$tproc" -o "$tmp/$u.unit" >/dev/null || fail "kiln sign $u"
         chmod 755 "$tmp/$u.unit"
@@ -939,6 +951,46 @@ stub)
     out=$("$tmp/wide.unit" write /w/ok 2>&1); echo "$out"
     expect "write /w/ok: ok"
     [ -f "$r/w/ok" ] || fail "wide could not write what both grant"
+    # etc: attaches with /etc as its only preopen (its effective policy grants nothing at "/")
+    out=$("$tmp/etc.unit" cat /etc/hostname 2>&1); echo "$out"
+    expect "cat /etc/hostname: ok etcname"
+    ed=$(sha256sum "$tmp/etc.unit" | cut -d' ' -f1)
+    grep "sha256:$ed signer" "$tmp/kilnd.log" | grep -q "(intersection), 1 preopens)" \
+        || fail "etc.unit: $(grep "sha256:$ed" "$tmp/kilnd.log")"
+    # ... and nothing beyond: a rule of its own inside /etc, writes, other directories
+    out=$("$tmp/etc.unit" cat /etc/shadow 2>&1); echo "$out"
+    expect "cat /etc/shadow: EACCES"
+    grep -q '"path":"/etc/shadow","errno":"EACCES","rule":"unit:$.filesystem\[1\]"' "$a" \
+        || fail "etc's /etc/shadow denial not audited with the unit's rule"
+    out=$("$tmp/etc.unit" write /etc/new 2>&1); echo "$out"
+    expect "write /etc/new: EROFS"
+    [ ! -e "$r/etc/new" ] || fail "etc wrote beneath its read-only /etc"
+    # (no preopen covers /w: wasi-libc answers ENOTCAPABLE without asking anyone)
+    out=$("$tmp/etc.unit" cat /w/secret/key 2>&1); echo "$out"
+    expect "cat /w/secret/key: ENOTCAPABLE"
+    out=$("$tmp/etc.unit" cat /etc/../w/secret/key 2>&1); echo "$out"
+    expect "cat /etc/../w/secret/key: E"
+    echo "$out" | grep -q "ok key" && fail "etc read outside /etc"
+    grep -q '"event":"deny","call":"openat","path":"/w/secret/key"[^}]*"rule":"unit:default:none"' \
+        "$a" || fail "etc's escape from /etc not audited: $(grep '/w/secret/key' "$a" | tail -2)"
+    # a container granting only /w: wide (its own policy grants "/" rw) gets /w, nothing else
+    "$kilnd" register --config "$tmp/cfg" --id wo --root "$r" --uid "$(id -u)" \
+        --policy "$tmp/wonly.json" || fail "register wo"
+    echo wo >"$kt/run/kilnd.id"
+    out=$("$tmp/wide.unit" cat /w/secret/key 2>&1); echo "$out"
+    expect "cat /w/secret/key: ok key"
+    out=$("$tmp/wide.unit" write /w/wo-ok 2>&1); echo "$out"
+    expect "write /w/wo-ok: ok"
+    out=$("$tmp/wide.unit" cat /etc/hostname 2>&1); echo "$out"
+    expect "cat /etc/hostname: ENOTCAPABLE"
+    out=$("$tmp/wide.unit" cat /w/private/x 2>&1); echo "$out"
+    expect "cat /w/private/x: EACCES"
+    grep -q '"path":"/w/private/x","errno":"EACCES","rule":"container:$.filesystem\[1\]"' \
+        "$tmp/state/wo/audit.jsonl" || fail "wide's denial in wo not audited"
+    # etc there: both policies share nothing, it runs with no filesystem at all
+    out=$("$tmp/etc.unit" cat /etc/hostname 2>&1); echo "$out"
+    expect "cat /etc/hostname: ENOTCAPABLE"
+    echo pc >"$kt/run/kilnd.id"
     alive
     ;;
 netns)

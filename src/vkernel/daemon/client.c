@@ -616,7 +616,9 @@ static json_t *hello_json(const struct kiln_kilnd_hello *h)
         const char *p = h->paths[i];
         size_t l = strlen(p);
         bool ro = l > 3 && strcmp(p + l - 3, ":ro") == 0;
-        json_array_append_new(paths, json_pack("{s:s%,s:b}", "path", p, ro ? l - 3 : l, "ro", ro));
+        json_t *e = json_pack("{s:s%,s:b}", "path", p, ro ? l - 3 : l, "ro", ro);
+        if (e != NULL && h->paths_beneath) json_object_set_new(e, "beneath", json_true());
+        json_array_append_new(paths, e);
     }
     for (i = 0; i < h->nlistens; i++)
         json_array_append_new(ls, json_string(h->listens[i]));

@@ -1195,10 +1195,10 @@ static int handle_hello(struct worker *w, struct wconn *c, const uint8_t *pkt, l
             {
                 const char *q = json_string_value(f);
                 g = grant_dir(c, q, pre, sendfds, &nsend);
-                if (g == -EMFILE)
+                if (g < 0 && g != -ENOENT && g != -ENOTDIR) /* absent: nothing to grant */
                     json_array_append_new(den, json_pack("{s:s,s:s}", "path", q, "error",
-                                                         "too many preopens"));
-                /* other errors: absent or not a directory, nothing to grant */
+                                                         g == -EMFILE ? "too many preopens"
+                                                                      : strerror(-g)));
             }
             json_decref(cand);
             continue;

@@ -955,7 +955,9 @@ static int translate_body(struct tr *t, struct kiln_error *err)
             uint32_t base = t->sp - ft->nparams;
             uint32_t packed = kiln__functype_packed_id(ft);
             char tyid[24];
-            t->tables_used[tab] = 1;
+            /* table 0 is read where it is used (one load: inst->table0),
+             * others once per function (T<t>) */
+            if (tab) t->tables_used[tab] = 1;
             /* the expected id: a constant for small signatures, else the
              * store's interned id, read once per function */
             if (packed) snprintf(tyid, sizeof tyid, "%#xu", packed);
@@ -963,12 +965,14 @@ static int translate_body(struct tr *t, struct kiln_error *err)
                 t->types_used[ti] = 1;
                 snprintf(tyid, sizeof tyid, "TY%u", ti);
             }
-            P("{ struct kiln_table *t_ = T%u; uint32_t i_ = s%ui; struct kiln_func "
+            if (tab) P("{ struct kiln_table *t_ = T%u; ", tab);
+            else P("{ struct kiln_table *t_ = inst->table0; ");
+            P("uint32_t i_ = s%ui; struct kiln_func "
               "*c_; if (KX_UNLIKELY(i_ >= t_->size)) KX_TRAP(KILN_TRAP_UNDEFINED_ELEMENT, i_); "
               "c_ = t_->elems[i_]; if (KX_UNLIKELY(!c_)) KX_TRAP(KILN_TRAP_UNINIT_ELEMENT, i_); "
               "if (KX_UNLIKELY(c_->type_id != %s)) "
               "KX_TRAP(KILN_TRAP_INDIRECT_MISMATCH, ~0u);\n",
-              tab, idx, tyid);
+              idx, tyid);
             emit_call_ptr(t, ti, base);
             after_call(t);
             t->sp = base;
