@@ -924,6 +924,8 @@ static int handle_call(struct worker *w, struct wconn *c, long n, int *fds, int 
 {
     struct kilnd_call q;
     const char *p0, *p1;
+    _Alignas(16) char b0[PATH_MAX];
+    char b1[PATH_MAX];
     size_t l0, l1;
     struct kiln_vk *vk = c->vk;
     int r, t = -1;
@@ -934,6 +936,19 @@ static int handle_call(struct worker *w, struct wconn *c, long n, int *fds, int 
     if (l0 > KILND_MSG_MAX || l1 > KILND_MSG_MAX || sizeof q + l0 + l1 != (size_t)n) return -1;
     p0 = (const char *)w->in + sizeof q;
     p1 = p0 + l0;
+    /* the core reads a path it refuses as a C string for its audit event (path.c's escape
+     * denials): hand it NUL-terminated copies, never the packet, whose bytes run on into
+     * the next string or an earlier, longer packet of another connection */
+    if (l0 < sizeof b0) {
+        memcpy(b0, p0, l0);
+        b0[l0] = 0;
+        p0 = b0;
+    }
+    if (l1 < sizeof b1) {
+        memcpy(b1, p1, l1);
+        b1[l1] = 0;
+        p1 = b1;
+    }
     /* fds only with socket calls (one) and SPAWN (three) */
     if (nfds > 0 && !(q.h.op >= KILND_CONNECT && q.h.op <= KILND_ACCEPT) && q.h.op != KILND_SPAWN)
         return -1;
@@ -1069,8 +1084,7 @@ static int grant_dir(struct wconn *c, const char *path, json_t *pre, int *sendfd
     if (g < 0) return g;
     c->vk->fds[g].flags |= KILN_VK_FD_PREOPEN;
     json_array_append_new(pre, json_pack("{s:s,s:i,s:b,s:i}", "path", path, "handle", g, "ro",
-                                         (c->vk->fds[g].flags & KILN_VK_FD_RO) != 0, "fd",
-                                         *nsend));
+                                         (c->vk->fds[g].flags & KILN_VK_FD_RO) != 0, "fd", *nsend));
     sendfds[(*nsend)++] = c->vk->fds[g].host;
     nd = realloc(c->dirs, (size_t)(c->ndirs + 1) * sizeof *nd);
     if (nd != NULL) {
@@ -1196,17 +1210,18 @@ static int handle_hello(struct worker *w, struct wconn *c, const uint8_t *pkt, l
                 const char *q = json_string_value(f);
                 g = grant_dir(c, q, pre, sendfds, &nsend);
                 if (g < 0 && g != -ENOENT && g != -ENOTDIR) /* absent: nothing to grant */
-                    json_array_append_new(den, json_pack("{s:s,s:s}", "path", q, "error",
-                                                         g == -EMFILE ? "too many preopens"
-                                                                      : strerror(-g)));
+                    json_array_append_new(
+                        den, json_pack("{s:s,s:s}", "path", q, "error",
+                                       g == -EMFILE ? "too many preopens" : strerror(-g)));
             }
             json_decref(cand);
             continue;
         }
         g = grant_dir(c, path, pre, sendfds, &nsend); /* a mount, as embedded */
         if (g < 0)
-            json_array_append_new(den, json_pack("{s:s,s:s}", "path", path, "error",
-                                                 g == -EMFILE ? "too many preopens" : strerror(-g)));
+            json_array_append_new(den,
+                                  json_pack("{s:s,s:s}", "path", path, "error",
+                                            g == -EMFILE ? "too many preopens" : strerror(-g)));
     }
     json_array_foreach(json_object_get(j, "listen"), i, e)
     {
