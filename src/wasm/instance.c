@@ -511,6 +511,7 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
         eval_const(inst, &mod->globals[i].init, g->val);
         inst->globals[i] = g;
     }
+    if (mod->nglobals) inst->global0 = inst->globals[0];
 
     rc = initialize(inst, trap, err);
     if (rc < 0) return rc;

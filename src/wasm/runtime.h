@@ -88,6 +88,8 @@ struct kiln_instance {
     uint8_t *mem0_base;           /* mems[0]->base or NULL */
     struct kiln_memory *mem0;
     struct kiln_table *table0;    /* tables[0] or NULL (AOT call_indirect) */
+    struct kiln_global *global0;  /* globals[0] or NULL (AOT code: clang's
+                                     __stack_pointer is global 0) */
 };
 
 /* The execution context of the outermost kiln_func_call on a thread; nested

@@ -1473,7 +1473,9 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
     for (i = 0; i < mod->nglobals; i++) {
         uint8_t ty = mod->globals[i].type;
         if (!t->globals_used[i]) continue;
-        kiln__sb_printf(out, "struct kiln_global *const g%u = inst->globals[%u];\n", i, i);
+        kiln__sb_printf(out, i ? "struct kiln_global *const g%u = inst->globals[%u];\n"
+                               : "struct kiln_global *const g%u = inst->global0;\n",
+                        i, i);
         if (cached_global(ty))
             kiln__sb_printf(out, "%s G%u = %s;\n", ctype(ty), i, global_load(ty, i, b));
     }
