@@ -211,7 +211,9 @@ peercred)
             || fail "a peer outside the container's pid namespace attached"
         out=$(nsenter -t "$nspid" -p "$probe" "$sock" inns open /d); echo "$out"
         echo "$out" | grep -q "open /d: ok" || fail "a peer in the container's pid namespace was refused"
-        kill "$upid" "$nspid" 2>/dev/null; wait "$upid" 2>/dev/null
+        # the namespace's init ignores SIGTERM from outside (no handler): SIGKILL, or its
+        # sleep 60 keeps the test's output open for a minute
+        kill -KILL "$nspid" 2>/dev/null; kill "$upid" 2>/dev/null; wait "$upid" 2>/dev/null
     fi
     alive
     ;;
