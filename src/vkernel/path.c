@@ -166,8 +166,20 @@ static int lexical_join(char *g, size_t cap, size_t floor, const char *rel)
     return 0;
 }
 
-static void audit_escape(struct kiln_vk *vk, int sys, const char *path, int e, const char *rule)
+/* Audits a refused path: path[0 .. len) is the caller's (guest) bytes,
+ * not NUL-terminated, so the event gets a terminated copy (len < PATH_MAX
+ * is checked before any call with a path). */
+static void audit_escape(struct kiln_vk *vk, int sys, const char *path, size_t len, int e,
+                         const char *rule)
 {
+    char copy[PATH_MAX];
+    if (path && len < sizeof copy) {
+        memcpy(copy, path, len);
+        copy[len] = 0;
+        path = copy;
+    } else {
+        path = NULL;
+    }
     kiln__audit_deny(vk, kiln_vk_sys_name(sys), path, e, rule);
 }
 
@@ -184,11 +196,11 @@ int kiln__path_resolve(struct kiln_vk *vk, int sys, int dirfd, const char *path,
     p->guest[0] = 0;
     if (path == NULL || len == 0) return -ENOENT;
     if (memchr(path, 0, len) != NULL) {
-        audit_escape(vk, sys, NULL, EINVAL, "builtin:nul-in-path");
+        audit_escape(vk, sys, NULL, 0, EINVAL, "builtin:nul-in-path");
         return -EINVAL;
     }
     if (len >= PATH_MAX) {
-        audit_escape(vk, sys, NULL, ENAMETOOLONG, "builtin:path-max");
+        audit_escape(vk, sys, NULL, 0, ENAMETOOLONG, "builtin:path-max");
         return -ENAMETOOLONG;
     }
     memcpy(p->buf, path, len);
@@ -251,7 +263,7 @@ int kiln__path_resolve(struct kiln_vk *vk, int sys, int dirfd, const char *path,
     } else {
         const struct kiln_vk_fd *f = kiln__fd(vk, dirfd);
         if (f == NULL) {
-            audit_escape(vk, sys, NULL, EBADF, "builtin:fd-table");
+            audit_escape(vk, sys, NULL, 0, EBADF, "builtin:fd-table");
             return -EBADF;
         }
         if (f->kind != KILN_VK_DIR) return -ENOTDIR;
@@ -268,7 +280,7 @@ int kiln__path_resolve(struct kiln_vk *vk, int sys, int dirfd, const char *path,
         }
         r = lexical_join(p->guest, sizeof p->guest, floor, rel);
         if (r == -EPERM) {
-            audit_escape(vk, sys, path, EPERM, "builtin:beneath");
+            audit_escape(vk, sys, path, len, EPERM, "builtin:beneath");
             return r;
         }
         if (r < 0) return r;
@@ -352,10 +364,10 @@ int kiln__path_resolve(struct kiln_vk *vk, int sys, int dirfd, const char *path,
 
 open_fail:
     if (r == -EXDEV) {
-        audit_escape(vk, sys, path, EPERM, "builtin:beneath");
+        audit_escape(vk, sys, path, len, EPERM, "builtin:beneath");
         r = -EPERM;
     } else if (r == -ELOOP) {
-        audit_escape(vk, sys, path, ELOOP, "builtin:no-magiclinks");
+        audit_escape(vk, sys, path, len, ELOOP, "builtin:no-magiclinks");
     }
 fail:
     kiln__path_done(p);
@@ -408,12 +420,12 @@ int kiln__path_open_final(struct kiln_vk *vk, const struct kiln__path *p, int fl
         r = sys_openat2(p->base, p->rel, flags | O_CLOEXEC, mode, res);
     }
     if (r == -EXDEV) {
-        audit_escape(vk, KILN_VK_SYS_openat, p->guest, EPERM, "builtin:beneath");
+        audit_escape(vk, KILN_VK_SYS_openat, p->guest, strlen(p->guest), EPERM, "builtin:beneath");
         return -EPERM;
     }
     if (r == -ELOOP) {
         /* a genuine loop, or a magic link */
-        audit_escape(vk, KILN_VK_SYS_openat, p->guest, ELOOP, "builtin:no-magiclinks");
+        audit_escape(vk, KILN_VK_SYS_openat, p->guest, strlen(p->guest), ELOOP, "builtin:no-magiclinks");
     }
     return r;
 }

@@ -108,6 +108,15 @@ static void test_dotdot_chains(void **state)
         assert_int_equal(try_open(x, sub, S("../hello.txt"), O_RDONLY), -EPERM);
         kiln_vk_close(x->vk, sub);
     }
+    /* a guest path is not NUL-terminated: the denial names exactly its bytes,
+     * never what follows them in guest memory */
+    {
+        static const char mem[] = "../outside/secretFOLLOWING-BYTES";
+        int before = fx_audit_count(x, "\"path\":\"../outside/secret\"");
+        assert_int_equal(try_open(x, x->rootfd, mem, 17, O_RDONLY), -EPERM);
+        assert_int_equal(fx_audit_count(x, "\"path\":\"../outside/secret\"") - before, 1);
+        assert_int_equal(fx_audit_count(x, "FOLLOWING-BYTES"), 0);
+    }
     /* absolute paths are chroot-like: ".." at "/" stays at "/" */
     assert_int_equal(try_open(x, KILN_VK_AT_ROOT, S("/../../outside/secret"), O_RDONLY), -ENOENT);
     assert_true(try_open(x, KILN_VK_AT_ROOT, S("/../../hello.txt"), O_RDONLY) >= 0);
