@@ -67,11 +67,14 @@
  *
  * The guest's view: stdin/stdout/stderr are the process's. A unit with a
  * policy region gets the process's root directory mounted at "/" and the
- * policy decides what is reachable (its default is nothing); a unit without
- * one gets the permissive built-in policy and no filesystem at all. In the
- * daemon placement the same unit asks kilnd for "/" with "beneath" (with a
- * policy: "/" if the process's policy grants it, else the highest
- * directories beneath it that the policy grants) or for nothing (without),
+ * policy decides what is reachable (its default is nothing); its preopens are
+ * "/" when the policy grants it, else the highest directories beneath it that
+ * the policy grants and that exist (embedded_dirs, kilnd's rule for
+ * "beneath"); a unit without one gets the permissive built-in policy and no
+ * filesystem at all. In the daemon placement the same unit asks kilnd for
+ * "/" with "beneath" (with a policy: "/" if the process's policy grants it,
+ * else the highest directories beneath it that the policy grants) or for
+ * nothing (without),
  * and kilnd's policy is the one in force: the container's (kiln-oci
  * registers the entry unit's signed policy as that policy), intersected with
  * the unit's own for a unit exec'd into the container.
@@ -339,6 +342,40 @@ fail:
     return rc;
 }
 
+/* kiln__policy_fs_granted_beneath callback: opens guest directory path in the vkernel ctx
+ * (under its policy) as a preopen. An absent one is no preopen; one that cannot be opened
+ * otherwise is none either, with a warning. Returns 0. */
+static int grant_dir(const char *path, void *ctx)
+{
+    struct kiln_vk *vk = ctx;
+    int g = kiln__vk_open_grant(vk, path, strlen(path));
+    if (g >= 0)
+        vk->fds[g].flags |= KILN_VK_FD_PREOPEN;
+    else if (g != -ENOENT && g != -ENOTDIR)
+        fprintf(stderr, "kiln-stub: warning: %s not preopened: %s\n", path, strerror(-g));
+    return 0;
+}
+
+/* The embedded filesystem of a unit with a policy: the process's root mounted at "/" (every
+ * path resolves beneath it, under the policy; Landlock confines the process to it), with the
+ * preopens the policy reaches, as kilnd grants them for "beneath": "/" itself when the policy
+ * grants it, else the highest directories beneath it that the policy grants and that exist
+ * (kiln__policy_fs_granted_beneath) — so a unit granted only /etc gets /etc and cannot list
+ * the names in "/" (a readdir on a preopen checks no path). Returns 0 or the exit status of
+ * a refusal. */
+static int embedded_dirs(struct stub *s)
+{
+    struct kiln_error err = {0};
+    const struct kiln_vk_policy *pol = kiln_vk_policy(s->vk);
+    int root, rule;
+    if ((root = kiln_vk_mount(s->vk, "/", "/", 0, &err)) < 0)
+        return refuse(s, "internal", "mount /: %s", err.msg);
+    if (pol == NULL || kiln__policy_fs(pol, "/", &rule) != KILN__FS_NONE) return 0;
+    kiln__fd_release(s->vk, root); /* "/" stays mounted, but is no preopen */
+    (void)kiln__policy_fs_granted_beneath(pol, "/", grant_dir, s->vk);
+    return 0;
+}
+
 /* Steps 2 and 3: the guest's kernel (embedded or kilnd) and the module, AOT
  * object mapped before hardening. Returns 0 or an exit status. */
 static int load(struct stub *s)
@@ -366,8 +403,9 @@ static int load(struct stub *s)
         if (fd < 0 || kiln_stub_kilnd_watch(fd, on_hup) < 0)
             fprintf(stderr, "kiln-stub: warning: kilnd connection not watched: a guest blocked "
                             "in a host call notices a lost kilnd only at its next call\n");
-    } else if (s->unit->policy != NULL && kiln_vk_mount(s->vk, "/", "/", 0, &err) < 0) {
-        return refuse(s, "internal", "mount /: %s", err.msg);
+    } else if (s->unit->policy != NULL) {
+        int rc = embedded_dirs(s);
+        if (rc != 0) return rc;
     }
     close(s->exe_fd);
     s->exe_fd = -1;

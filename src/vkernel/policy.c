@@ -767,6 +767,41 @@ const char *kiln__policy_fs_rule_path(const struct kiln_vk_policy *p, int i)
     return (i >= 0 && i < p->nfs) ? p->fs[i].path : NULL;
 }
 
+/* True when q lies strictly beneath directory d (component-wise). */
+static bool strictly_beneath(const char *d, const char *q)
+{
+    size_t n = strlen(d);
+    if (n == 1) return q[0] == '/' && q[1] != 0; /* d = "/" */
+    return strncmp(d, q, n) == 0 && q[n] == '/';
+}
+
+/* The highest granted directories strictly beneath d; see vk.h. */
+int kiln__policy_fs_granted_beneath(const struct kiln_vk_policy *p, const char *d,
+                                    int (*fn)(const char *path, void *ctx), void *ctx)
+{
+    char anc[PATH_MAX];
+    int i, j, rule, r;
+    for (i = 0; i < p->nfs; i++) {
+        const char *q = p->fs[i].path;
+        bool covered = false, dup = false;
+        char *s;
+        if (!strictly_beneath(d, q) || kiln__policy_fs(p, q, &rule) == KILN__FS_NONE) continue;
+        if (p->fs[i].len >= sizeof anc) continue;
+        memcpy(anc, q, p->fs[i].len + 1); /* a granted directory between d and q covers q */
+        while (!covered && (s = strrchr(anc, '/')) != NULL && s != anc) {
+            *s = 0;
+            if (!strictly_beneath(d, anc)) break;
+            covered = kiln__policy_fs(p, anc, &rule) != KILN__FS_NONE;
+        }
+        /* the same path named by an earlier rule was handled there (same answer) */
+        for (j = 0; j < i && !dup; j++)
+            dup = strcmp(p->fs[j].path, q) == 0;
+        if (covered || dup) continue;
+        if ((r = fn(q, ctx)) < 0) return r;
+    }
+    return 0;
+}
+
 /* JSON path of filesystem rule i; see vk.h. */
 const char *kiln__policy_fs_rule_name(const struct kiln_vk_policy *p, int i)
 {

@@ -165,6 +165,16 @@ const char *kiln__policy_fs_rule_name(const struct kiln_vk_policy *p, int i);
 /* Guest path of filesystem rule i (in document order; an intersection's rules in its own
  * order), or NULL when i is past the last rule. */
 const char *kiln__policy_fs_rule_path(const struct kiln_vk_policy *p, int i);
+/* What a unit whose policy p denies directory d itself reaches beneath it: the highest
+ * directories strictly beneath d (absolute, normalized) that p grants ("ro" at least), in p's
+ * rule order, each once — a granted rule path with a granted directory between d and it is
+ * covered by that one. The rule behind every preopen grant made from "beneath" (kilnd's HELLO
+ * and spawn, the embedded kiln-stub): "/" when p grants it, else these under "/". Existence
+ * is not checked (the caller opens each, under p, and skips an absent one). Calls fn(path,
+ * ctx) for each (path: p's storage, valid while p lives). Returns 0, or the first negative
+ * value fn returns (no further calls). */
+int kiln__policy_fs_granted_beneath(const struct kiln_vk_policy *p, const char *d,
+                                    int (*fn)(const char *path, void *ctx), void *ctx);
 /* Exec list: true when an entry names the guest path (absolute) or the content digest sha256
  * (lowercase hex; NULL = not known yet); *rule gets the entry's index or -1. */
 bool kiln__policy_exec_allowed(const struct kiln_vk_policy *p, const char *path, const char *sha256,

@@ -234,8 +234,14 @@ policy)
     sign cat.unit "$B/cat.wasm" --policy policy.json
     runs cat.unit 0 "$W/data/msg.txt"
     [ "$(cat out.txt)" = "secret-free data" ] || fail "cat: $(cat out.txt)"
+    # /etc is no preopen (the policy grants only $W/data): nothing to open it through
     runs cat.unit 1 /etc/hostname
-    grep -q "^/etc/hostname: Permission denied" out.txt || fail "policy did not deny: $(cat out.txt)"
+    grep -q "^/etc/hostname: Capabilities insufficient" out.txt ||
+        fail "policy did not deny: $(cat out.txt)"
+    # a path that climbs out of the granted directory is refused by the vkernel
+    runs cat.unit 1 "$W/data/../policy.json"
+    grep -q "^$W/data/../policy.json: " out.txt && ! grep -q kilnPolicy out.txt ||
+        fail "escaped the preopen: $(cat out.txt)"
     # without a policy region the guest has no filesystem at all
     sign nopol.unit "$B/cat.wasm"
     runs nopol.unit 1 "$W/data/msg.txt"
@@ -252,6 +258,46 @@ policy)
         refused "bad policy" badpol.unit "$W/data/msg.txt"
     fi
     echo "policy ok"
+    ;;
+preopens)
+    # embedded, the guest's preopens are what its policy grants: a unit granted only /etc (ro)
+    # gets /etc, not "/" — it cannot list the names in "/", even with fd_readdir straight on
+    # a preopen (a readdir checks no path), while /etc stays readable and listable
+    printf '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},"filesystem":[{"path":"/etc","mode":"ro"}]}\n' >etc.json
+    sign ls.unit "$B/ls.wasm" --policy etc.json
+    sign etccat.unit "$B/cat.wasm" --policy etc.json
+    runs ls.unit 0 -p
+    [ "$(grep -c '^preopen ' out.txt)" = 1 ] || fail "preopens: $(cat out.txt)"
+    grep -q '^preopen /etc:.* hostname\( \|$\)' out.txt || fail "/etc preopen: $(cat out.txt)"
+    runs ls.unit 1 /
+    grep -q '^/: ' out.txt && ! grep -q '^/:.* etc\( \|$\)' out.txt || fail "listed /: $(cat out.txt)"
+    runs ls.unit 0 /etc
+    grep -q '^/etc:.* hostname\( \|$\)' out.txt || fail "ls /etc: $(cat out.txt)"
+    runs etccat.unit 0 /etc/hostname
+    cmp -s out.txt /etc/hostname || fail "cat /etc/hostname: $(cat out.txt)"
+    runs etccat.unit 1 "$W/etc.json"
+    grep -q "^$W/etc.json: " out.txt || fail "read outside /etc: $(cat out.txt)"
+    # a policy granting "/" (ro) still gets "/" itself, and several granted subtrees one each
+    # (the highest: /etc/ssl under /etc is covered; a granted path that is absent is none)
+    mkdir -p sub/a/deep sub/b && touch sub/a/deep/x sub/b/y
+    printf '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},"filesystem":[{"path":"/","mode":"ro"}]}\n' >root.json
+    sign lsroot.unit "$B/ls.wasm" --policy root.json
+    runs lsroot.unit 0 -p
+    [ "$(grep -c '^preopen ' out.txt)" = 1 ] && grep -q '^preopen /:.* etc\( \|$\)' out.txt ||
+        fail "root preopen: $(cat out.txt)"
+    printf '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},"filesystem":[{"path":"%s/sub/a","mode":"ro"},{"path":"%s/sub/a/deep","mode":"rw"},{"path":"%s/sub/b","mode":"ro"},{"path":"%s/nonexistent","mode":"ro"}]}\n' "$W" "$W" "$W" "$W" >multi.json
+    sign lsmulti.unit "$B/ls.wasm" --policy multi.json
+    runs lsmulti.unit 0 -p
+    printf 'preopen %s/sub/a: deep\npreopen %s/sub/b: y\n' "$W" "$W" >want.txt
+    cmp -s out.txt want.txt || fail "multi preopens: $(cat out.txt)"
+    runs lsmulti.unit 0 "$W/sub/a/deep"
+    [ "$(cat out.txt)" = "$W/sub/a/deep: x" ] || fail "ls deep: $(cat out.txt)"
+    # a policy granting no directory: no preopen at all
+    printf '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"}}\n' >none.json
+    sign lsnone.unit "$B/ls.wasm" --policy none.json
+    runs lsnone.unit 0 -p
+    [ ! -s out.txt ] || fail "no-fs preopens: $(cat out.txt)"
+    echo "preopens ok"
     ;;
 status)
     sign wait.unit "$B/wait.wasm"

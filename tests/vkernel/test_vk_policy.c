@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "vk_fixture.h"
+#include "vkernel/vk.h" /* kiln__policy_fs_granted_beneath */
 
 static int setup(void **state)
 {
@@ -239,6 +240,65 @@ static void test_fs_rules(void **state)
     kiln_vk_close(x->vk, fd);
 }
 
+/* kiln__policy_fs_granted_beneath collects into a "|"-joined string */
+struct beneath_acc {
+    char s[512];
+    int calls, stop_at;
+};
+
+static int beneath_cb(const char *path, void *ctx)
+{
+    struct beneath_acc *a = ctx;
+    if (++a->calls == a->stop_at) return -7;
+    snprintf(a->s + strlen(a->s), sizeof a->s - strlen(a->s), "%s%s", a->s[0] ? "|" : "", path);
+    return 0;
+}
+
+static const char *beneath(const struct kiln_vk_policy *p, const char *d, int stop_at)
+{
+    static struct beneath_acc a;
+    memset(&a, 0, sizeof a);
+    a.stop_at = stop_at;
+    assert_int_equal(kiln__policy_fs_granted_beneath(p, d, beneath_cb, &a), 0);
+    return a.s;
+}
+
+/* the highest granted directories beneath a denied one (kilnd's and the embedded stub's
+ * preopens for "beneath"): rule order, a granted ancestor covers, "none" rules are none */
+static void test_fs_granted_beneath(void **state)
+{
+    struct kiln_vk_policy *p, *q, *i = NULL;
+    struct kiln_error err;
+    struct beneath_acc a;
+    (void)state;
+    p = load("{\"kilnPolicy\":1,\"filesystem\":["
+             "{\"path\":\"/srv/a\",\"mode\":\"ro\"},{\"path\":\"/srv/a/deep\",\"mode\":\"rw\"},"
+             "{\"path\":\"/srv/b/c\",\"mode\":\"ro\"},{\"path\":\"/srv/b\",\"mode\":\"none\"},"
+             "{\"path\":\"/etc\",\"mode\":\"ro\"},{\"path\":\"/x\",\"mode\":\"none\"},"
+             "{\"path\":\"/x/y\",\"mode\":\"ro\"},{\"path\":\"/srvx\",\"mode\":\"none\"}]}");
+    assert_string_equal(beneath(p, "/", 0), "/srv/a|/srv/b/c|/etc|/x/y");
+    assert_string_equal(beneath(p, "/srv", 0), "/srv/a|/srv/b/c");
+    assert_string_equal(beneath(p, "/srv/b", 0), "/srv/b/c");
+    assert_string_equal(beneath(p, "/srv/a", 0), "/srv/a/deep"); /* strictly beneath d */
+    assert_string_equal(beneath(p, "/etc", 0), "");
+    assert_string_equal(beneath(p, "/sr", 0), ""); /* component-wise */
+    /* fn's error stops the walk */
+    memset(&a, 0, sizeof a);
+    a.stop_at = 2;
+    assert_int_equal(kiln__policy_fs_granted_beneath(p, "/", beneath_cb, &a), -7);
+    assert_int_equal(a.calls, 2);
+    assert_string_equal(a.s, "/srv/a");
+    /* an intersection naming a path on both sides: once */
+    q = load("{\"kilnPolicy\":1,\"filesystem\":[{\"path\":\"/etc\",\"mode\":\"ro\"},"
+             "{\"path\":\"/x/y\",\"mode\":\"rw\"}]}");
+    memset(&err, 0, sizeof err);
+    assert_int_equal(kiln_vk_policy_intersect(p, q, &i, &err), 0);
+    assert_string_equal(beneath(i, "/", 0), "/etc|/x/y");
+    kiln_vk_policy_free(i);
+    kiln_vk_policy_free(q);
+    kiln_vk_policy_free(p);
+}
+
 static void test_network_rules(void **state)
 {
     struct fx *x = *state;
@@ -327,9 +387,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-        T(test_malformed),     T(test_default_deny),        T(test_seccomp_actions),
-        T(test_seccomp_args),  T(test_containers_profile),  T(test_fs_rules),
-        T(test_network_rules), T(test_socket_connect_bind), T(test_output_limit),
+        T(test_malformed),          T(test_default_deny),        T(test_seccomp_actions),
+        T(test_seccomp_args),       T(test_containers_profile),  T(test_fs_rules),
+        T(test_network_rules),      T(test_socket_connect_bind), T(test_output_limit),
+        T(test_fs_granted_beneath),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

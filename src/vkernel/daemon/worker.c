@@ -641,39 +641,22 @@ fail:
     return e;
 }
 
-/* True when q lies strictly beneath directory d (component-wise). */
-static bool beneath(const char *d, const char *q)
+/* kiln__policy_fs_granted_beneath callback: appends path to the JSON array ctx. */
+static int append_path(const char *path, void *ctx)
 {
-    size_t n = strlen(d);
-    if (n == 1) return q[0] == '/' && q[1] != 0; /* d = "/" */
-    return strncmp(d, q, n) == 0 && q[n] == '/';
+    return json_array_append_new((json_t *)ctx, json_string(path)) < 0 ? -ENOMEM : 0;
 }
 
 /* The highest directories strictly beneath directory d that policy eff grants (`ro` at
- * least), in eff's rule order, each once: a rule whose path lies beneath a granted directory
- * between d and it is covered by that one. Existence is not checked. Returns a new JSON array
- * of guest paths (NULL: out of memory). */
+ * least), in eff's rule order, each once (kiln__policy_fs_granted_beneath, the rule the
+ * embedded kiln-stub follows too). Existence is not checked. Returns a new JSON array of
+ * guest paths (NULL: out of memory). */
 static json_t *granted_beneath(const struct kiln_vk_policy *eff, const char *d)
 {
-    json_t *out = json_array(), *e;
-    const char *q;
-    int i, rule;
-    size_t m;
-    char anc[PATH_MAX];
-    if (out == NULL) return NULL;
-    for (i = 0; (q = kiln__policy_fs_rule_path(eff, i)) != NULL; i++) {
-        bool covered = false, dup = false;
-        char *s;
-        if (!beneath(d, q) || kiln__policy_fs(eff, q, &rule) == KILN__FS_NONE) continue;
-        if (strlen(q) >= sizeof anc) continue;
-        strcpy(anc, q); /* a granted directory between d and q covers q */
-        while (!covered && (s = strrchr(anc, '/')) != NULL && s != anc) {
-            *s = 0;
-            if (!beneath(d, anc)) break;
-            covered = kiln__policy_fs(eff, anc, &rule) != KILN__FS_NONE;
-        }
-        json_array_foreach(out, m, e) dup |= strcmp(json_string_value(e), q) == 0;
-        if (!covered && !dup) json_array_append_new(out, json_string(q));
+    json_t *out = json_array();
+    if (out != NULL && kiln__policy_fs_granted_beneath(eff, d, append_path, out) < 0) {
+        json_decref(out);
+        out = NULL;
     }
     return out;
 }
