@@ -225,10 +225,11 @@ int kiln__aot_enter(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *
         /* memory 0 for gs-relative code (a module without memory touches none) */
         int e = seg_set(want);
         if (e < 0) {
-            if (ex->trap)
+            if (ex->trap) {
+                ex->trap->kind = KILN_TRAP_HOST;
                 snprintf(ex->trap->msg, sizeof ex->trap->msg,
                          "cannot set the gs base for AOT code: %s", strerror(-e));
-            if (ex->trap) ex->trap->kind = KILN_TRAP_HOST;
+            }
             ex->trap_kind = KILN_TRAP_HOST;
             siglongjmp(ex->trap_jmp, 1);
         }
