@@ -23,9 +23,17 @@
  *                                 AOT code still runs, but no new executable
  *                                 mapping (anonymous or a second object) can
  *                                 be made
+ *   aot-test segdenied DIR CACHE  the gs base set with arch_prctl, which a
+ *                                 seccomp filter then denies: with only
+ *                                 ARCH_SET_GS denied the object loads and a
+ *                                 call traps (the code never runs with
+ *                                 another base); with arch_prctl denied the
+ *                                 loader refuses the object
  */
+#include <asm/prctl.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,6 +378,85 @@ static int t_noexec(const char *dir, const char *cache)
     return failures ? 1 : 0;
 }
 
+/* ---- gs base not settable ------------------------------------------------------------ */
+
+/* Denies arch_prctl (only its ARCH_SET_GS operation when set_only) with EPERM. */
+static int deny_arch_prctl(bool set_only)
+{
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    int rc;
+    if (!ctx) return -1;
+    rc = set_only ? seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(arch_prctl), 1,
+                                     SCMP_A0(SCMP_CMP_EQ, ARCH_SET_GS))
+                  : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(arch_prctl), 0);
+    if (rc == 0) rc = seccomp_load(ctx);
+    seccomp_release(ctx);
+    return rc;
+}
+
+static int t_segdenied(const char *dir, const char *cache)
+{
+#if defined(__x86_64__)
+    struct kiln_module *mm = load_mod(dir, "other.wasm");
+    struct kiln_error err = {0};
+    struct kiln_aot_handle *h = NULL, *h2 = NULL;
+    char path[4096], dig[65];
+    uint8_t *obj;
+    size_t len;
+    int rc;
+
+    /* before anything runs AOT code in this process: the syscall path */
+    setenv("KILN_AOT_SEG", "syscall", 1);
+    snprintf(path, sizeof path, "%s/other.so", cache);
+    CHECK(kiln_aot_compile(mm, path, NULL, &err) == 0, "compile: %s", err.msg);
+    obj = read_file(path, &len);
+    if (!obj) return 1;
+    kiln_sha256_hex(obj, len, dig);
+
+    /* ARCH_SET_GS denied: the object loads (the probe reads the base), the
+     * call traps before any of its code runs */
+    CHECK(deny_arch_prctl(true) == 0, "seccomp filter");
+    rc = kiln_aot_load(mm, obj, len, dig, &h, &err);
+    CHECK(rc == 0, "load with ARCH_GET_GS allowed: %s", err.msg);
+    if (rc == 0) {
+        struct kiln_store *store = kiln_store_new(NULL);
+        uint8_t t2[3] = {KILN_I32, KILN_I32, KILN_I32};
+        struct kiln_functype ft = {2, 1, t2};
+        struct kiln_extern imp, e;
+        struct kiln_instance *inst;
+        struct kiln_trap trap;
+        struct kiln_val a = {.type = KILN_I32, .of.i32 = 5}, r;
+        kiln_module_attach_aot(mm, h, NULL);
+        imp.kind = KILN_EXTERN_FUNC;
+        imp.of.func = kiln_func_new_host(store, &ft, host_add, NULL);
+        CHECK(kiln_instance_new(store, mm, &imp, 1, &inst, &trap, &err) == 0, "inst: %s",
+              err.msg);
+        kiln_instance_export(inst, "other", &e);
+        memset(&trap, 0, sizeof trap);
+        rc = kiln_func_call(store, e.of.func, &a, 1, &r, 1, &trap);
+        CHECK(rc != 0 && strstr(trap.msg, "cannot set the gs base"),
+              "call with ARCH_SET_GS denied: rc %d, %s", rc, trap.msg);
+        printf("segdenied: call refused: %s\n", trap.msg);
+        kiln_store_free(store);
+    }
+
+    /* arch_prctl denied altogether: the loader refuses the object */
+    CHECK(deny_arch_prctl(false) == 0, "seccomp filter");
+    rc = kiln_aot_load(mm, obj, len, dig, &h2, &err);
+    CHECK(rc < 0 && strstr(err.msg, "gs segment"), "load with arch_prctl denied: rc %d, %s", rc,
+          err.msg);
+    printf("segdenied: load refused: %s\n", err.msg);
+    free(obj);
+    if (!failures) printf("segdenied: AOT code never runs without its memory's gs base\n");
+    return failures ? 1 : 0;
+#else
+    (void)dir;
+    (void)cache;
+    printf("segdenied: not x86-64, nothing to check\n");
+    return 0;
+#endif
+}
+
 /* ---- signed unit ------------------------------------------------------------------- */
 
 static int t_unit(const char *unit, const char *trustdir)
@@ -436,5 +523,6 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "semantics")) return t_semantics(argv[2], argv[3]);
     if (!strcmp(argv[1], "tamper")) return t_tamper(argv[2], argv[3]);
     if (!strcmp(argv[1], "noexec")) return t_noexec(argv[2], argv[3]);
+    if (!strcmp(argv[1], "segdenied")) return t_segdenied(argv[2], argv[3]);
     return 2;
 }
