@@ -630,7 +630,12 @@ PY
         expect "kill 2: ok"
         wait "$q2"; rc=$?
         [ $rc -eq 143 ] || fail "q's sleeper 2 exit $rc"
-        kill "$q1"; wait "$q1"
+        # q1 is the subshell of `run q sleep &`: signal the unit itself, as for q2 (a
+        # SIGTERM to the subshell left the unit running after the test)
+        out=$(run q kill 1 15 2>&1); echo "$out"
+        expect "kill 1: ok"
+        wait "$q1"; rc=$?
+        [ $rc -eq 143 ] || fail "q's sleeper 1 exit $rc"
         ;;
     esac
     alive
