@@ -74,6 +74,15 @@ int kiln_kilnd_seal(void);
 /* True once the connection to kilnd broke. */
 bool kiln_kilnd_lost(const struct kiln_kilnd *c);
 
+/* Watches the connection on a detached thread, so a process fails closed when
+ * kilnd goes away while its guest makes no call to kilnd (computes, sleeps):
+ * on hangup the thread calls on_hup (it runs on that thread: set a flag,
+ * kiln_store_interrupt), and if the process still runs one second later it
+ * prints "<who>: kilnd connection lost (hangup): failing closed" and ends it
+ * with status 125. Call once, after kiln_kilnd_attach; the thread polls
+ * only (it works under kiln_kilnd_seal). Returns 0 or -errno. */
+int kiln_kilnd_watch(const struct kiln_kilnd *c, const char *who, void (*on_hup)(void));
+
 /* Closes the connection. NULL is a no-op. */
 void kiln_kilnd_free(struct kiln_kilnd *c);
 

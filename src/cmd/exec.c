@@ -82,6 +82,13 @@ static void on_kilnd_lost(const char *msg)
     if (g_store) kiln_store_interrupt(g_store);
 }
 
+/* The watcher saw kilnd hang up (kiln_kilnd_watch): the same, for a guest
+ * that makes no call to kilnd (it computes or sleeps). */
+static void on_kilnd_hup(void)
+{
+    on_kilnd_lost("kilnd connection lost (hangup): failing closed");
+}
+
 /* SIGINT/SIGTERM/SIGHUP: stop the guest at its next safe point so the exit
  * summary is written, then exit with 128 + signal. */
 static void on_stop(int sig)
@@ -243,6 +250,9 @@ static int cmd_exec(int argc, char **argv)
         r = kiln_kilnd_attach(vk, kilnd, &h, on_kilnd_lost, &kc, &err);
         if (ufd >= 0) close(ufd);
         if (r < 0) goto fail;
+        if (kiln_kilnd_watch(kc, "kiln exec", on_kilnd_hup) < 0)
+            fprintf(stderr, "kiln exec: warning: kilnd connection not watched: a guest that makes "
+                            "no call to kilnd runs on if kilnd goes away\n");
         pol = (struct kiln_vk_policy *)kiln_vk_policy(vk); /* kilnd's, owned by vk */
     } else {
         for (r = 0; r < ndirs; r++)

@@ -1,8 +1,8 @@
 /*
  * kilnd.c — kiln-stub in the daemon placement (docs/kilnd-protocol.md,
- * DESIGN.md §4): how the stub learns that it runs under kilnd, and the
+ * DESIGN.md §4): how the stub learns that it runs under kilnd. (The
  * watcher that makes a unit fail closed when kilnd goes away while the guest
- * makes no authority call.
+ * makes no authority call is kiln_kilnd_watch, in the kilnd client.)
  *
  * The runtime (kiln-oci) says "daemon placement" with two files in a fixed
  * directory, KILN_STUB_KILND_DIR (default /run/kiln; kiln-oci mounts a
@@ -17,9 +17,7 @@
  * socket lives at /run/kiln/kilnd.sock, dist/systemd/kilnd.service) means
  * nothing.
  *
- * Invariants: nothing here runs after the process is sealed except the
- * watcher thread, which only polls the connection and, on hangup, prints one
- * line and ends the process with status 125.
+ * Invariants: nothing here runs after the process is sealed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -102,71 +100,3 @@ fail:
     return rc;
 }
 
-/* See stub.h. */
-int kiln_stub_kilnd_sock_fd(int lowest)
-{
-    struct sockaddr_un peer;
-    socklen_t len = sizeof peer;
-    int type = 0;
-    socklen_t tl = sizeof type;
-    struct stat st;
-    if (lowest < 0 || fstat(lowest, &st) != 0 || !S_ISSOCK(st.st_mode)) return -1;
-    if (getsockopt(lowest, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_SEQPACKET)
-        return -1;
-    memset(&peer, 0, sizeof peer);
-    if (getpeername(lowest, (struct sockaddr *)&peer, &len) != 0 || peer.sun_family != AF_UNIX)
-        return -1;
-    /* the peer's bound name is kilnd's path on the host, which may differ from
-     * ours (a bind mount): a pathname socket is all we can require */
-    if (len <= offsetof(struct sockaddr_un, sun_path) || peer.sun_path[0] == 0) return -1;
-    return lowest;
-}
-
-static int g_watch_fd = -1;
-static void (*g_on_hup)(void);
-
-/* Waits for the connection to hang up; then lets the main thread stop the
- * guest (on_hup) and, if it has not ended the process a second later (the
- * guest is blocked in a host call), ends it here. */
-static void *watch(void *arg)
-{
-    static const char msg[] = "kiln-stub: kilnd connection lost (hangup): failing closed\n";
-    struct pollfd p;
-    struct timespec grace = {1, 0};
-    (void)arg;
-    p.fd = g_watch_fd;
-    p.events = POLLRDHUP;
-    for (;;) {
-        p.revents = 0;
-        if (poll(&p, 1, -1) < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        if (p.revents & POLLNVAL) return NULL; /* closed by the main thread at exit */
-        if (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) break;
-    }
-    if (g_on_hup != NULL) g_on_hup();
-    while (nanosleep(&grace, &grace) < 0 && errno == EINTR) {
-    }
-    if (write(2, msg, sizeof msg - 1) < 0) {
-    }
-    _exit(125);
-    return NULL;
-}
-
-/* See stub.h. */
-int kiln_stub_kilnd_watch(int fd, void (*on_hup)(void))
-{
-    pthread_t t;
-    pthread_attr_t a;
-    int rc;
-    if (fd < 0) return -EBADF;
-    g_watch_fd = fd;
-    g_on_hup = on_hup;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&a, 64 * 1024);
-    rc = pthread_create(&t, &a, watch, NULL);
-    pthread_attr_destroy(&a);
-    return -rc;
-}

@@ -396,11 +396,9 @@ static int load(struct stub *s)
     for (fd = 0; fd < 3; fd++)
         (void)kiln_vk_install_fd(s->vk, fd, fd, KILN_VK_FD_NOCLOSE | (fd ? KILN_VK_FD_STDOUT : 0));
     if (daemon) {
-        int lowest = fcntl(s->exe_fd, F_DUPFD_CLOEXEC, 0), rc;
-        if (lowest >= 0) close(lowest); /* kiln_kilnd_attach's socket() gets this number */
+        int rc;
         if ((rc = attach(s, sock, id)) != 0) return rc;
-        fd = kiln_stub_kilnd_sock_fd(lowest);
-        if (fd < 0 || kiln_stub_kilnd_watch(fd, on_hup) < 0)
+        if (kiln_kilnd_watch(s->kc, "kiln-stub", on_hup) < 0)
             fprintf(stderr, "kiln-stub: warning: kilnd connection not watched: a guest blocked "
                             "in a host call notices a lost kilnd only at its next call\n");
     } else if (s->unit->policy != NULL) {

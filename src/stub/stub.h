@@ -59,15 +59,6 @@ void kiln_stub_audit_unit(struct kiln_vk *vk, const struct kiln_unit *unit,
 int kiln_stub_kilnd_find(const char *dir, char *sock, size_t socklen, char *id, size_t idlen,
                          struct kiln_error *err);
 
-/* Returns fd if it is a connected SOCK_SEQPACKET pathname unix socket (the
- * kilnd connection kiln_kilnd_attach made), else -1. */
-int kiln_stub_kilnd_sock_fd(int fd);
-
-/* Starts a detached thread that waits for the kilnd connection fd to hang
- * up, then calls on_hup (which must be async-safe enough to run on another
- * thread: set a flag, kiln_store_interrupt) and, if the process still runs
- * one second later, prints one line and exits 125. Returns 0 or -errno. */
-int kiln_stub_kilnd_watch(int fd, void (*on_hup)(void));
 
 /* Where the stub spent its time (CLOCK_MONOTONIC ns). */
 struct kiln_stub_timing {

@@ -285,6 +285,21 @@ failclosed)
     "$kilnd" register --config "$tmp/cfg" --id g --root "$tmp/r" --uid "$(id -u)" || fail register
     "$kiln" exec --kilnd "$sock" --container g --dir /w "$wbin/t_files.wasm" /w a "b c" \
         >/dev/null 2>&1 || fail "t_files through kilnd"
+    # a guest that makes no call to kilnd (it sleeps): kiln exec watches the connection and
+    # exits 125 when kilnd goes away, instead of running on unsupervised
+    if [ -f "$tproc" ]; then
+        "$kiln" exec --kilnd "$sock" --container g --dir /w "$tproc" sleep >"$tmp/sl.out" \
+            2>"$tmp/sl.err" &
+        slp=$!
+        i=0; until grep -q "sleeper pid" "$tmp/sl.out"; do
+            i=$((i + 1)); [ $i -gt 300 ] && fail "sleeper did not start"; sleep 0.02; done
+        kill -9 "$kpid"; wait "$kpid" 2>/dev/null; kpid=
+        wait "$slp"; rc=$?
+        cat "$tmp/sl.err"
+        [ $rc -eq 125 ] || fail "sleeping guest: kiln exec exit $rc after kilnd died"
+        grep -q "kiln exec: kilnd connection lost (hangup): failing closed" "$tmp/sl.err" \
+            || fail "sleeping guest: no clear message"
+    fi
     ;;
 sock)
     mkdir -p "$tmp/r"

@@ -21,6 +21,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kiln/kilnd.h"
@@ -865,6 +867,62 @@ int kiln_kilnd_seal(void)
 bool kiln_kilnd_lost(const struct kiln_kilnd *c)
 {
     return c != NULL && c->lost;
+}
+
+static int g_watch_fd = -1;
+static void (*g_watch_hup)(void);
+static char g_watch_who[32];
+
+/* Waits for the connection to hang up; then lets the main thread stop the
+ * guest (on_hup) and, if it has not ended the process a second later (the
+ * guest is blocked in a host call), ends it here. */
+static void *watch_main(void *arg)
+{
+    struct pollfd p;
+    struct timespec grace = {1, 0};
+    char msg[96];
+    int n;
+    (void)arg;
+    p.fd = g_watch_fd;
+    p.events = POLLRDHUP;
+    for (;;) {
+        p.revents = 0;
+        if (poll(&p, 1, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (p.revents & POLLNVAL) return NULL; /* closed by the main thread at exit */
+        if (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) break;
+    }
+    if (g_watch_hup != NULL) g_watch_hup();
+    while (nanosleep(&grace, &grace) < 0 && errno == EINTR) {
+    }
+    n = snprintf(msg, sizeof msg, "%s: kilnd connection lost (hangup): failing closed\n",
+                 g_watch_who);
+    if (n > 0 && write(2, msg, (size_t)n) < 0) {
+    }
+    _exit(125);
+    return NULL;
+}
+
+/* See kilnd.h. */
+int kiln_kilnd_watch(const struct kiln_kilnd *c, const char *who, void (*on_hup)(void))
+{
+    pthread_t t;
+    pthread_attr_t a;
+    int rc;
+    if (c == NULL || c->sock < 0) return -EBADF;
+    if (g_watch_fd >= 0) return -EBUSY; /* one connection per process */
+    g_watch_fd = c->sock;
+    g_watch_hup = on_hup;
+    snprintf(g_watch_who, sizeof g_watch_who, "%s", who ? who : "kiln");
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&a, 64 * 1024);
+    rc = pthread_create(&t, &a, watch_main, NULL);
+    pthread_attr_destroy(&a);
+    if (rc != 0) g_watch_fd = -1;
+    return -rc;
 }
 
 /* See kilnd.h. */
