@@ -21,15 +21,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <stddef.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "stub/stub.h"
