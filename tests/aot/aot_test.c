@@ -101,6 +101,34 @@ static int host_add(struct kiln_caller *c, const uint64_t *a, uint64_t *r, void 
     return 0;
 }
 
+/* Instantiates mm (other.wasm: its import is host_add) in a new store and
+ * calls other(5). Returns kiln_func_call's result (0, or not 0 on a trap; -1 if
+ * the instance could not be made, with the reason in trap->msg); the value
+ * in *out. */
+static int call_other(struct kiln_module *mm, int32_t *out, struct kiln_trap *trap)
+{
+    struct kiln_store *store = kiln_store_new(NULL);
+    uint8_t t2[3] = {KILN_I32, KILN_I32, KILN_I32};
+    struct kiln_functype ft = {2, 1, t2};
+    struct kiln_extern imp, e;
+    struct kiln_instance *inst;
+    struct kiln_error err = {0};
+    struct kiln_val a = {.type = KILN_I32, .of.i32 = 5}, r = {.type = KILN_I32};
+    int rc = -1;
+    memset(trap, 0, sizeof *trap);
+    imp.kind = KILN_EXTERN_FUNC;
+    imp.of.func = kiln_func_new_host(store, &ft, host_add, NULL);
+    if (kiln_instance_new(store, mm, &imp, 1, &inst, trap, &err) < 0) {
+        snprintf(trap->msg, sizeof trap->msg, "instantiate: %s", err.msg);
+    } else {
+        kiln_instance_export(inst, "other", &e);
+        rc = kiln_func_call(store, e.of.func, &a, 1, &r, 1, trap);
+    }
+    *out = r.of.i32;
+    kiln_store_free(store);
+    return rc;
+}
+
 /* ---- semantics ------------------------------------------------------------------ */
 
 struct call {
@@ -345,21 +373,10 @@ static int t_noexec(const char *dir, const char *cache)
 
     /* the loaded code still runs */
     {
-        struct kiln_store *store = kiln_store_new(NULL);
-        uint8_t t2[3] = {KILN_I32, KILN_I32, KILN_I32};
-        struct kiln_functype ft = {2, 1, t2};
-        struct kiln_extern imp, e;
-        struct kiln_instance *inst;
         struct kiln_trap trap;
-        struct kiln_val a = {.type = KILN_I32, .of.i32 = 5}, r;
-        imp.kind = KILN_EXTERN_FUNC;
-        imp.of.func = kiln_func_new_host(store, &ft, host_add, NULL);
-        CHECK(kiln_instance_new(store, mm, &imp, 1, &inst, &trap, &err) == 0, "inst: %s",
-              err.msg);
-        kiln_instance_export(inst, "other", &e);
-        CHECK(kiln_func_call(store, e.of.func, &a, 1, &r, 1, &trap) == 0 && r.of.i32 == 27,
-              "AOT call after hardening: %d", r.of.i32);
-        kiln_store_free(store);
+        int32_t v = 0;
+        CHECK(call_other(mm, &v, &trap) == 0 && v == 27, "AOT call after hardening: %d (%s)", v,
+              trap.msg);
     }
     /* nothing new can become executable */
     {
@@ -419,25 +436,13 @@ static int t_segdenied(const char *dir, const char *cache)
     rc = kiln_aot_load(mm, obj, len, dig, &h, &err);
     CHECK(rc == 0, "load with ARCH_GET_GS allowed: %s", err.msg);
     if (rc == 0) {
-        struct kiln_store *store = kiln_store_new(NULL);
-        uint8_t t2[3] = {KILN_I32, KILN_I32, KILN_I32};
-        struct kiln_functype ft = {2, 1, t2};
-        struct kiln_extern imp, e;
-        struct kiln_instance *inst;
         struct kiln_trap trap;
-        struct kiln_val a = {.type = KILN_I32, .of.i32 = 5}, r;
+        int32_t v = 0;
         kiln_module_attach_aot(mm, h, NULL);
-        imp.kind = KILN_EXTERN_FUNC;
-        imp.of.func = kiln_func_new_host(store, &ft, host_add, NULL);
-        CHECK(kiln_instance_new(store, mm, &imp, 1, &inst, &trap, &err) == 0, "inst: %s",
-              err.msg);
-        kiln_instance_export(inst, "other", &e);
-        memset(&trap, 0, sizeof trap);
-        rc = kiln_func_call(store, e.of.func, &a, 1, &r, 1, &trap);
+        rc = call_other(mm, &v, &trap);
         CHECK(rc != 0 && strstr(trap.msg, "cannot set the gs base"),
               "call with ARCH_SET_GS denied: rc %d, %s", rc, trap.msg);
         printf("segdenied: call refused: %s\n", trap.msg);
-        kiln_store_free(store);
     }
 
     /* arch_prctl denied altogether: the loader refuses the object */
@@ -484,21 +489,9 @@ static int t_unit(const char *unit, const char *trustdir)
                                   &err) == 0 && h,
           "signed payload refused: %s", err.msg);
     {
-        struct kiln_store *store = kiln_store_new(NULL);
-        uint8_t t2[3] = {KILN_I32, KILN_I32, KILN_I32};
-        struct kiln_functype ft = {2, 1, t2};
-        struct kiln_extern imp, e;
-        struct kiln_instance *inst;
         struct kiln_trap trap;
-        struct kiln_val a = {.type = KILN_I32, .of.i32 = 5}, r;
-        imp.kind = KILN_EXTERN_FUNC;
-        imp.of.func = kiln_func_new_host(store, &ft, host_add, NULL);
-        CHECK(kiln_instance_new(store, mod, &imp, 1, &inst, &trap, &err) == 0, "inst: %s",
-              err.msg);
-        kiln_instance_export(inst, "other", &e);
-        CHECK(kiln_func_call(store, e.of.func, &a, 1, &r, 1, &trap) == 0 && r.of.i32 == 27,
-              "call: %d", r.of.i32);
-        kiln_store_free(store);
+        int32_t v = 0;
+        CHECK(call_other(mod, &v, &trap) == 0 && v == 27, "call: %d (%s)", v, trap.msg);
     }
     if (!failures) printf("unit: signed module.aot verified, loaded and run (signer %s)\n",
                           u->signer_keyid);
