@@ -403,9 +403,9 @@ static int deny_arch_prctl(bool set_only)
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     int rc;
     if (!ctx) return -1;
-    rc = set_only ? seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(arch_prctl), 1,
-                                     SCMP_A0(SCMP_CMP_EQ, ARCH_SET_GS))
-                  : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(arch_prctl), 0);
+    struct scmp_arg_cmp op = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = ARCH_SET_GS, .datum_b = 0};
+    rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(arch_prctl), set_only ? 1 : 0,
+                                set_only ? &op : NULL);
     if (rc == 0) rc = seccomp_load(ctx);
     seccomp_release(ctx);
     return rc;
