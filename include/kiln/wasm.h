@@ -207,6 +207,25 @@ void kiln_store_free(struct kiln_store *store);
 void kiln_store_interrupt(struct kiln_store *store);
 void kiln_store_clear_interrupt(struct kiln_store *store);
 
+/* Where other threads and signal handlers (a kilnd watcher, SIGINT) find the
+ * store a thread is running, to interrupt it without racing its end: the
+ * running thread sets the slot before the run and clears it after, and
+ * clearing waits for an interrupt in progress on another thread, so the
+ * store may be freed once clear returns. Zero-initialised (static storage);
+ * members are private. */
+struct kiln_interrupt_slot {
+    struct kiln_store *store_;
+    int users_;
+};
+/* Publishes store in slot (the calling thread is about to run it). */
+void kiln_interrupt_slot_set(struct kiln_interrupt_slot *slot, struct kiln_store *store);
+/* kiln_store_interrupt() on the published store, if any. Async-signal-safe
+ * and thread-safe; never blocks. */
+void kiln_interrupt_slot_fire(struct kiln_interrupt_slot *slot);
+/* Withdraws the store; when this returns no fire touches it any more. Call
+ * from the thread that set it, never from a signal handler. */
+void kiln_interrupt_slot_clear(struct kiln_interrupt_slot *slot);
+
 /* ---- host functions ---------------------------------------------------- */
 
 /* Context passed to a host function while it runs. */

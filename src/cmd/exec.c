@@ -69,7 +69,7 @@ static void usage(FILE *f)
 
 #ifdef KILN_HAVE_WASI
 
-static struct kiln_store *volatile g_store;
+static struct kiln_interrupt_slot g_run; /* the store while the guest runs */
 static struct kiln_vk *volatile g_vk;
 static volatile sig_atomic_t g_signal;
 static volatile sig_atomic_t g_kilnd_lost;
@@ -79,7 +79,7 @@ static void on_kilnd_lost(const char *msg)
 {
     fprintf(stderr, "kiln exec: %s\n", msg);
     g_kilnd_lost = 1;
-    if (g_store) kiln_store_interrupt(g_store);
+    kiln_interrupt_slot_fire(&g_run);
 }
 
 /* The watcher saw kilnd hang up (kiln_kilnd_watch): the same, for a guest
@@ -95,7 +95,7 @@ static void on_stop(int sig)
 {
     g_signal = sig;
     if (g_vk) kiln_vk_note_signal(g_vk, sig);
-    if (g_store) kiln_store_interrupt(g_store);
+    kiln_interrupt_slot_fire(&g_run);
 }
 
 static uint8_t *read_file(const char *path, size_t *len)
@@ -332,7 +332,7 @@ static int cmd_exec(int argc, char **argv)
         goto fail;
     }
     g_vk = vk;
-    g_store = store;
+    kiln_interrupt_slot_set(&g_run, store);
     {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
@@ -343,7 +343,7 @@ static int cmd_exec(int argc, char **argv)
     }
     r = kiln_wasi_run_limited(w, store, mod, pol ? kiln_vk_policy_limits(pol) : NULL, &trap,
                               &err);
-    g_store = NULL;
+    kiln_interrupt_slot_clear(&g_run); /* the watcher thread may be firing */
     g_vk = NULL;
     if (r < 0) goto fail;
     if (g_kilnd_lost) {

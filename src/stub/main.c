@@ -140,19 +140,19 @@ struct stub {
 /* The daemon placement's fail-closed state: set when the kilnd connection
  * hangs up (watcher thread) or a forwarded call finds it broken (client). */
 static volatile sig_atomic_t g_lost;
-static struct kiln_store *volatile g_store;
+static struct kiln_interrupt_slot g_run; /* the store while the guest runs */
 
 static void on_lost(const char *msg)
 {
     fprintf(stderr, "kiln-stub: %s\n", msg);
     g_lost = 1;
-    if (g_store) kiln_store_interrupt(g_store);
+    kiln_interrupt_slot_fire(&g_run);
 }
 
 static void on_hup(void)
 {
     if (!g_lost) g_lost = 2; /* seen by the watcher; the client has not reported it */
-    if (g_store) kiln_store_interrupt(g_store);
+    kiln_interrupt_slot_fire(&g_run);
 }
 
 static uint64_t now_ns(void)
@@ -492,10 +492,10 @@ static int run(struct stub *s)
 
     memset(&trap, 0, sizeof trap);
     s->timing.run_start_ns = now_ns();
-    g_store = s->store;
+    kiln_interrupt_slot_set(&g_run, s->store);
     if (g_lost) kiln_store_interrupt(s->store); /* lost before the first instruction */
     r = kiln_wasi_run_limited(s->wasi, s->store, s->mod, lim, &trap, &err);
-    g_store = NULL;
+    kiln_interrupt_slot_clear(&g_run); /* the watcher thread may be firing */
     if (s->kc != NULL &&
         (kiln_kilnd_lost(s->kc) || (g_lost && trap.kind == KILN_TRAP_INTERRUPTED))) {
         if (g_lost == 2) /* the watcher's: the client's own line was not printed */
