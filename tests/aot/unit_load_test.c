@@ -35,7 +35,8 @@
  *              under requireAot; an object compiled --metered is attached;
  *              the guest runs with fuel either way
  *
- * AOT objects are compiled once into WORKDIR/cache (keyed by module digest).
+ * AOT objects are compiled once into WORKDIR/cache (keyed by module digest,
+ * AOT ABI and this test binary).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -92,8 +93,17 @@ static uint8_t *aot_object_mode(const uint8_t *wasm, size_t wasm_len, bool meter
     kiln_sha256_hex(wasm, wasm_len, dig);
     snprintf(dir, sizeof dir, "%s/cache", work);
     (void)mkdir(dir, 0755);
-    snprintf(path, sizeof path, "%s/%s-abi%u%s.so", dir, dig, kiln_aot_abi(),
-             metered ? "-metered" : "");
+    {
+        /* keyed by this binary too: a rebuilt engine may have other struct
+         * layouts under the same ABI number (the loader would refuse the
+         * old object and the unit would run interpreted) */
+        struct stat st;
+        unsigned long long id = 0;
+        if (stat("/proc/self/exe", &st) == 0)
+            id = (unsigned long long)st.st_mtime ^ (unsigned long long)st.st_size << 32;
+        snprintf(path, sizeof path, "%s/%s-abi%u-%llx%s.so", dir, dig, kiln_aot_abi(), id,
+                 metered ? "-metered" : "");
+    }
     if (access(path, R_OK) != 0) {
         struct kiln_module *m = NULL;
         if (kiln_module_new(wasm, wasm_len, NULL, &m, &err) < 0 ||
