@@ -40,56 +40,18 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "aot_check.h"
 #include "kiln/aot.h"
 #include "kiln/unit.h"
 #include "kiln/wasm.h"
 #include "platform/linux/harden.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-        }                                                                                          \
-    } while (0)
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *b;
-    long n;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
 
 static struct kiln_module *load_mod(const char *dir, const char *name)
 {
     char p[4096];
-    size_t len;
-    uint8_t *b;
-    struct kiln_module *m = NULL;
-    struct kiln_error err = {0};
     snprintf(p, sizeof p, "%s/%s", dir, name);
-    b = read_file(p, &len);
-    if (!b || kiln_module_new(b, len, NULL, &m, &err) < 0) {
-        fprintf(stderr, "cannot load %s: %s\n", p, err.msg);
-        exit(1);
-    }
-    free(b);
-    return m;
+    return aot_load_module(p);
 }
 
 static int host_add(struct kiln_caller *c, const uint64_t *a, uint64_t *r, void *env)
@@ -295,7 +257,7 @@ static int t_tamper(const char *dir, const char *cache)
     snprintf(path, sizeof path, "%s/main.so", cache);
     rc = kiln_aot_compile(mm, path, NULL, &err);
     CHECK(rc == 0, "compile: %s", err.msg);
-    obj = read_file(path, &len);
+    obj = aot_read_file(path, &len);
     CHECK(obj != NULL, "read %s", path);
     if (!obj) return 1;
     kiln_sha256_hex(obj, len, dig);
@@ -361,7 +323,7 @@ static int t_noexec(const char *dir, const char *cache)
 
     snprintf(path, sizeof path, "%s/other.so", cache);
     CHECK(kiln_aot_compile(mm, path, NULL, &err) == 0, "compile: %s", err.msg);
-    obj = read_file(path, &len);
+    obj = aot_read_file(path, &len);
     if (!obj) return 1;
     kiln_sha256_hex(obj, len, dig);
     rc = kiln_aot_load(mm, obj, len, dig, &h, &err);
@@ -426,7 +388,7 @@ static int t_segdenied(const char *dir, const char *cache)
     setenv("KILN_AOT_SEG", "syscall", 1);
     snprintf(path, sizeof path, "%s/other.so", cache);
     CHECK(kiln_aot_compile(mm, path, NULL, &err) == 0, "compile: %s", err.msg);
-    obj = read_file(path, &len);
+    obj = aot_read_file(path, &len);
     if (!obj) return 1;
     kiln_sha256_hex(obj, len, dig);
 

@@ -47,6 +47,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aot_check.h"
 #include "kiln/aot.h"
 #include "kiln/unit.h"
 #include "kiln/unit_load.h"
@@ -55,16 +56,6 @@
 #include "platform/linux/harden.h"
 #include "wasm/module.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-        }                                                                                          \
-    } while (0)
 
 static const char *work;
 static struct kiln_seckey key;

@@ -15,48 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../aot_check.h"
 #include "kiln/aot.h"
 #include "kiln/wasm.h"
 
 #define NMODES 3
 static struct kiln_module *mods[NMODES]; /* interpreted, AOT, AOT metered */
 static const char *const mode_name[NMODES] = {"interp", "aot", "aot-metered"};
-static int failures;
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-        }                                                                                          \
-    } while (0)
 
-static struct kiln_module *load_mod(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *b;
-    long n;
-    struct kiln_module *m = NULL;
-    struct kiln_error err = {0};
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        exit(1);
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = malloc((size_t)n);
-    if (!b || fread(b, 1, (size_t)n, f) != (size_t)n ||
-        kiln_module_new(b, (size_t)n, NULL, &m, &err) < 0) {
-        fprintf(stderr, "cannot load %s: %s\n", path, err.msg);
-        exit(1);
-    }
-    fclose(f);
-    free(b);
-    return m;
-}
 
 /* run(k) in a fresh store with fuel (0: unlimited): 0 and *res, or the trap kind */
 static int call_run(int mode, uint64_t fuel, int32_t k, int32_t *res)
@@ -117,7 +84,7 @@ int main(int argc, char **argv)
         return 2;
     }
     for (int m = 0; m < NMODES; m++)
-        mods[m] = load_mod(argv[1]);
+        mods[m] = aot_load_module(argv[1]);
     for (int m = 1; m < NMODES; m++) {
         struct kiln_aot_opts o;
         memset(&o, 0, sizeof o);
