@@ -3,9 +3,13 @@
  * kernels (memcpy, memmove, memset). Plain byte loops: clang recognises these function names
  * and never turns their bodies back into calls to themselves; with bulk memory disabled
  * (clang 14's default for wasm32) they are what `__builtin_memcpy` becomes for large sizes.
+ * The word copy goes through a may_alias type, so the kernels compile with strict aliasing,
+ * as their native builds do.
  */
 #include <stddef.h>
 #include <stdint.h>
+
+typedef uint64_t __attribute__((may_alias)) u64_alias;
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
@@ -14,7 +18,7 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n)
     /* word copies when both are aligned: cheap win that every libc makes */
     if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
         for (; n >= 8; n -= 8, d += 8, s += 8)
-            *(uint64_t *)d = *(const uint64_t *)s;
+            *(u64_alias *)d = *(const u64_alias *)s;
     }
     while (n--)
         *d++ = *s++;
