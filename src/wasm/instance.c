@@ -190,7 +190,23 @@ static int call_slots(struct kiln_store *store, struct kiln_func *f, const uint6
     saved_seg = kiln__aot_seg_save();
     rc = run_guarded(&ex, f, args, res);
     /* a trap in AOT code skipped kiln__aot_enter's restores (rt.c) */
-    atomic_store_explicit(&store->aot_tid, saved_tid, memory_order_relaxed);
+    if (saved_tid != 0 && atomic_load_explicit(&store->aot_tid, memory_order_relaxed) != saved_tid) {
+        /* A trap also skipped rt_call's republication (a fault in a callee
+         * it called with the id cleared), in a call made while this store's
+         * AOT code runs on this thread: a signal handler that interrupted it.
+         * A request made while the id was cleared only set the flag, and the
+         * handler returns into AOT code, which does not check it: check here,
+         * after republishing with the same barrier as rt_call (rt.c
+         * "Interruption"), and send the signal to this thread, delivered in
+         * that code once the handler returns (as kiln_store_interrupt does
+         * from a handler; deferred by the hook until then). */
+        kiln__aot_tid_publish(store, saved_tid);
+        if (atomic_load_explicit(&store->interrupt, memory_order_relaxed) != 0 &&
+            saved_tid == kiln__thread_id())
+            kiln__aot_interrupt_send(saved_tid);
+    } else {
+        atomic_store_explicit(&store->aot_tid, saved_tid, memory_order_relaxed);
+    }
     kiln__aot_seg_restore(saved_seg);
     kiln__current_exec = saved_cur;
     kiln__aot_interrupt_settle(); /* an interrupt signal deferred in kiln code */

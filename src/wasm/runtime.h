@@ -217,6 +217,23 @@ int kiln__aot_enter(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *
 bool kiln__aot_seg_usable(void);
 uintptr_t kiln__aot_seg_save(void);
 void kiln__aot_seg_restore(uintptr_t saved);
+/* aot/rt.c: the barrier between publishing store->aot_tid and the flag
+ * check that follows in AOT text, paired with kiln_store_interrupt (rt.c
+ * "Interruption"; docs/aot.md). kiln__aot_barrier_init decides once per
+ * process, before any store exists (kiln_store_new calls it), whether the
+ * AOT side needs only a compiler barrier because requesters issue
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) (registered there), or a full
+ * fence (no usable membarrier, or KILN_AOT_FENCE=full); idempotent,
+ * thread-safe. kiln__aot_barrier_asymmetric tells which (for tests).
+ * kiln__aot_interrupt_barrier is the requester's side, between its store of
+ * the flag and its load of aot_tid: 0, or -errno when membarrier failed (the
+ * process then fences from now on). Async-signal-safe.
+ * kiln__aot_tid_publish stores tid into s->aot_tid followed by the AOT
+ * side's barrier. */
+void kiln__aot_barrier_init(void);
+bool kiln__aot_barrier_asymmetric(void);
+int kiln__aot_interrupt_barrier(void);
+void kiln__aot_tid_publish(struct kiln_store *s, int tid);
 /* aot/rt.c: the host-function pointer of AOT functions (kiln__call() never
  * uses it; a direct call reports a host trap). */
 int kiln__aot_host_shim(struct kiln_caller *caller, const uint64_t *args, uint64_t *res,

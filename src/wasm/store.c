@@ -56,6 +56,8 @@ struct kiln_store *kiln_store_new(const struct kiln_store_config *cfg)
     if (!s->cfg.value_stack_bytes) s->cfg.value_stack_bytes = DEFAULT_VALUE_STACK_BYTES;
     atomic_init(&s->interrupt, 0);
     atomic_init(&s->aot_tid, 0);
+    /* decided before any store's AOT code runs or is interrupted */
+    kiln__aot_barrier_init();
     /* The fault handler is (re)installed at store creation and
      * instantiation, not on every call (see instance.c). */
     if (kiln__trap_handler_install() < 0) {
@@ -87,13 +89,18 @@ void kiln_store_free(struct kiln_store *store)
 /* Requests an interrupt (async-signal-safe, any thread). The flag stops
  * the interpreter and metered AOT code at their next poll; AOT code without
  * polls is stopped by the interrupt signal, sent to the thread that runs
- * it. Both accesses are sequentially consistent, pairing with the store of
- * aot_tid and the flag check that follows it on the AOT side (rt.c): either
- * that thread sees the flag, or this one sees its id. */
+ * it. Store flag, barrier, load id pairs with the AOT side's store of
+ * aot_tid, barrier, flag check in AOT text (rt.c "Interruption"): either
+ * that thread sees the flag, or this one sees its id. The barrier here is
+ * membarrier when the AOT side skips its fence, else the seq_cst accesses
+ * themselves. A failed membarrier (rt.c: a filter installed after the
+ * decision) switches the process to full fences; this request may then wait
+ * for the code's next host call. */
 void kiln_store_interrupt(struct kiln_store *store)
 {
     int tid;
     atomic_store(&store->interrupt, 1);
+    (void)kiln__aot_interrupt_barrier();
     tid = atomic_load(&store->aot_tid);
     if (tid > 0) kiln__aot_interrupt_send(tid);
 }

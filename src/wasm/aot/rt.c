@@ -25,9 +25,56 @@
  * interpreted functions poll themselves, and a signal there could only
  * interrupt host system calls) and restores it afterwards. A trap skips
  * these restores; call_slots (instance.c) restores the value it found.
- * After publishing, the thread fences and the code it returns to checks the
- * flag in AOT text (trampoline entry, KX_AFTER_HOST), pairing with the
- * flag-then-id order of kiln_store_interrupt: a request is never lost.
+ * After publishing, the code the thread returns to checks the flag in AOT
+ * text (trampoline entry, KX_AFTER_HOST), pairing with the flag-then-id
+ * order of kiln_store_interrupt: a request is never lost.
+ *
+ * That pairing is a Dekker pattern (each side stores one word, then loads
+ * the other's), which needs a full barrier between the store and the load on
+ * both sides: without one, the CPU may satisfy the AOT side's load of the
+ * flag before its store of the id is visible (x86 store buffer), while the
+ * requester reads the old id 0 — neither sees the other, no signal is sent
+ * and the code loops on unpolled. The barrier is asymmetric, because the
+ * AOT side publishes after every host call (speedtest1 makes ~10^5 WASI
+ * calls a second) and requests are rare:
+ *
+ *   AOT thread (publish_barrier)        requester (kiln__aot_interrupt_barrier)
+ *     aot_tid = self                      interrupt = 1
+ *     compiler barrier only               membarrier(PRIVATE_EXPEDITED)
+ *     load interrupt (AOT text)           load aot_tid
+ *
+ * membarrier returns only after every other running thread of the process
+ * has executed a full memory barrier (an IPI; a thread that is not running
+ * passes one in the scheduler before it runs again), and the call itself is
+ * a full barrier for the requester. Take the point where that barrier hits
+ * the AOT thread: if before its store of the id, its later load of the flag
+ * comes after the requester's store (which precedes the IPI), so it sees
+ * the request; if after its load of the flag, its store of the id precedes
+ * the barrier, hence the requester's load after membarrier returns, so the
+ * requester sees the id and signals; if in between, the barrier orders the
+ * AOT side's store before its load, the classic full-fence Dekker case.
+ * (Userspace RCU and the Linux "asymmetric fence" pattern use the same
+ * argument.) A compiler barrier is all the AOT side still needs: the store
+ * and the load must stay in program order.
+ *
+ * When membarrier is not usable (kernel without it, ENOSYS, EPERM, a seccomp
+ * filter denying it, KILN_AOT_FENCE=full), the AOT side keeps a full fence
+ * (MFENCE) after each publication and the requester's seq_cst store and load
+ * suffice, as before. The choice is one process-wide word, g_barrier,
+ * decided once by kiln__aot_barrier_init() from kiln_store_new(): before
+ * any store exists, so before any AOT code runs and before any request can
+ * be made (both need a store, which the deciding thread created and handed
+ * on). Registration (MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) covers the
+ * whole process, threads created later included, and is followed by a probe
+ * call on the deciding thread; only then is ASYMMETRIC published, so no
+ * thread ever skips the fence while a requester could still be unable to
+ * issue the barrier. The word only ever changes once more, from ASYMMETRIC
+ * to FULL, when a requester's membarrier fails after all (a seccomp filter
+ * installed later, or one on that thread only): publications fence from then
+ * on; a publication already made with only the compiler barrier, racing with
+ * that very request, is the one case left unguaranteed (the request, which
+ * stays set, is then seen at the next host call or entry). kiln's own
+ * filters never deny membarrier (docs/aot.md "Seccomp").
  *
  * Memory segment (x86-64, KILN_AOT_F_SEGMEM): objects address memory 0 as
  * gs:offset, so the thread's gs base must be the running instance's
@@ -55,6 +102,9 @@
 #if defined(__x86_64__)
 #include <asm/prctl.h>
 #include <sys/auxv.h>
+#endif
+#if defined(__linux__)
+#include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
@@ -65,6 +115,97 @@
 #define STACK_MARGIN (256u * 1024u) /* left for host functions and signal frames */
 
 static _Thread_local uintptr_t tls_stack_limit;
+
+/* ---- the publication barrier (see "Interruption" above) ------------------------------------ */
+
+enum { BARRIER_UNDECIDED, BARRIER_ASYMMETRIC, BARRIER_FULL };
+static atomic_int g_barrier; /* BARRIER_*: UNDECIDED until the first kiln_store_new */
+
+#if defined(__linux__) && defined(SYS_membarrier)
+/* membarrier(cmd) as a raw system call; 0 or -errno, errno preserved
+ * (async-signal-safe). */
+static long membarrier(int cmd)
+{
+    int saved = errno;
+    long r = syscall(SYS_membarrier, cmd, 0u, 0);
+    if (r < 0) r = -errno;
+    errno = saved;
+    return r;
+}
+
+/* Registers this process for private expedited barriers and checks that the
+ * command goes through on this thread. 0 or -errno. */
+static long membarrier_setup(void)
+{
+    long r = membarrier(MEMBARRIER_CMD_QUERY);
+    if (r < 0) return r;
+    if (!(r & MEMBARRIER_CMD_PRIVATE_EXPEDITED) ||
+        !(r & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED))
+        return -ENOSYS;
+    if ((r = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED)) < 0) return r;
+    return membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+}
+#else
+static long membarrier(int cmd)
+{
+    (void)cmd;
+    return -ENOSYS;
+}
+static long membarrier_setup(void)
+{
+    return -ENOSYS;
+}
+#define MEMBARRIER_CMD_PRIVATE_EXPEDITED 0
+#endif
+
+/* Decides g_barrier once (see runtime.h). Racing first callers agree on one
+ * value (compare-and-swap); whichever wins, its registration happened before
+ * its value became visible. */
+void kiln__aot_barrier_init(void)
+{
+    const char *e;
+    int want = BARRIER_FULL, expect = BARRIER_UNDECIDED;
+    if (atomic_load_explicit(&g_barrier, memory_order_acquire) != BARRIER_UNDECIDED) return;
+    e = getenv("KILN_AOT_FENCE");
+    if (!(e && strcmp(e, "full") == 0) && membarrier_setup() == 0) want = BARRIER_ASYMMETRIC;
+    atomic_compare_exchange_strong(&g_barrier, &expect, want);
+}
+
+/* Whether publications skip the fence (see runtime.h). */
+bool kiln__aot_barrier_asymmetric(void)
+{
+    return atomic_load_explicit(&g_barrier, memory_order_acquire) == BARRIER_ASYMMETRIC;
+}
+
+/* The requester's barrier (see runtime.h). */
+int kiln__aot_interrupt_barrier(void)
+{
+    long r;
+    if (atomic_load_explicit(&g_barrier, memory_order_acquire) != BARRIER_ASYMMETRIC) return 0;
+    r = membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+    if (r >= 0) return 0;
+    /* publications fence from now on (the only change after the decision) */
+    atomic_store_explicit(&g_barrier, BARRIER_FULL, memory_order_seq_cst);
+    return (int)r;
+}
+
+/* The AOT side's barrier between its store of store->aot_tid and the load
+ * of store->interrupt that follows in AOT text. g_barrier was decided when
+ * the store was created, which happened before this thread could use it. */
+static inline void publish_barrier(void)
+{
+    if (atomic_load_explicit(&g_barrier, memory_order_relaxed) == BARRIER_ASYMMETRIC)
+        atomic_signal_fence(memory_order_seq_cst); /* the requester's membarrier does the rest */
+    else
+        atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* Publishes tid as the store's AOT thread (see runtime.h). */
+void kiln__aot_tid_publish(struct kiln_store *s, int tid)
+{
+    atomic_store_explicit(&s->aot_tid, tid, memory_order_relaxed);
+    publish_barrier();
+}
 
 static uintptr_t stack_limit(void)
 {
@@ -168,7 +309,7 @@ static void rt_call(struct kiln__exec *ex, struct kiln_instance *caller, struct 
     if (tid) {
         /* republish, then the caller checks the flag (KX_AFTER_HOST) */
         atomic_store_explicit(&s->aot_tid, tid, memory_order_relaxed);
-        atomic_thread_fence(memory_order_seq_cst);
+        publish_barrier();
     }
     ex->inst = caller;
     if (rc != 0) {
@@ -240,7 +381,7 @@ int kiln__aot_enter(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *
     if (prev != self) {
         /* publish, then the trampoline checks the flag (KX_TRAMP_CHECK) */
         atomic_store_explicit(&s->aot_tid, self, memory_order_relaxed);
-        atomic_thread_fence(memory_order_seq_cst);
+        publish_barrier();
     }
     rc = f->aot->tramp(ex, f->inst, args, res);
     if (prev != self) atomic_store_explicit(&s->aot_tid, prev, memory_order_relaxed);
