@@ -83,6 +83,12 @@ bool kiln_kilnd_lost(const struct kiln_kilnd *c);
  * only (it works under kiln_kilnd_seal). Returns 0 or -errno. */
 int kiln_kilnd_watch(const struct kiln_kilnd *c, const char *who, void (*on_hup)(void));
 
+/* The policy document kilnd sent with the grant: the unit's effective policy, which kilnd's
+ * log and the run attestation name "sha256:" + the SHA-256 of exactly these bytes. NULL (and
+ * *len 0) when the container has none (the permissive built-in policy). len may be NULL.
+ * Valid until kiln_kilnd_free. */
+const char *kiln_kilnd_policy_text(const struct kiln_kilnd *c, size_t *len);
+
 /* Closes the connection. NULL is a no-op. */
 void kiln_kilnd_free(struct kiln_kilnd *c);
 

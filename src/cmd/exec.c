@@ -12,8 +12,18 @@
  * (docs/kilnd-protocol.md); --dir names guest paths of the container to
  * preopen. The process then confines itself (Landlock) to no filesystem and
  * no network at all, and seals itself (seccomp, kiln_kilnd_seal) against
- * every call that would gain authority by itself. (The loader stub can
- * attach the same way later.)
+ * every call that would gain authority by itself.
+ *
+ * --dir P under --kilnd (absolute, normalized lexically as kilnd resolves it)
+ * is asked of kilnd with "beneath", as kiln-stub asks for "/": when the
+ * unit's policy grants P, P is the preopen; when it grants only directories
+ * beneath P, the highest of them that exist are the preopens instead (the one
+ * rule kiln__policy_fs_granted_beneath, docs/kilnd-protocol.md), and stderr
+ * names them; when it grants no existing directory at or beneath P, kiln exec
+ * refuses to run: "kiln exec: refused: --dir P: container ID's policy
+ * (sha256:...) grants no existing directory at or beneath P", exit 126, the
+ * status of every refusal by kilnd (a denied --dir, ":ro", an unknown
+ * container). A usage error exits 2, other failures before the guest runs 1.
  *
  * The guest's stdin/stdout/stderr are the process's; its exit status is
  * ours (a trap exits 134 with the trap message on stderr). Without --policy
@@ -26,12 +36,14 @@
  * kiln_aot_compile_cached) and loaded from a sealed memfd; right after, the
  * process hardens itself (no_new_privs, MDWE, the seccomp no-JIT filter), so
  * nothing further can become executable. A policy with "engine":
- * {"requireAot": true} is refused without it. (Signed units run their signed AOT payload under `kiln run`
- * and kiln-stub, through kiln_unit_module_load.)
+ * {"requireAot": true} is refused without it. (Signed units run their signed AOT payload under
+ * `kiln run` and kiln-stub, through kiln_unit_module_load.)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +63,11 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kiln exec [--dir HOST[::GUEST][:ro]] [--env K=V] [--listen tcp:ADDR:PORT]\n"
-               "                 [--policy FILE] [--audit FILE] MODULE.wasm [--] [ARGS...]\n\n"
-               "Runs a WASI preview1 command module on the embedded vkernel.\n"
+               "                 [--policy FILE] [--audit FILE] MODULE.wasm [--] [ARGS...]\n"
+               "       kiln exec --kilnd SOCKET --container ID [--dir PATH] [--env K=V]\n"
+               "                 [--listen tcp:ADDR:PORT] MODULE.wasm [--] [ARGS...]\n\n"
+               "Runs a WASI preview1 command module on the embedded vkernel (or, with --kilnd,\n"
+               "on kilnd, under the container's policy).\n"
                "  --dir HOST::GUEST[:ro]  expose host directory HOST at guest path GUEST\n"
                "                          (default GUEST: HOST if absolute, else /)\n"
                "  --env K=V               set a guest environment variable\n"
@@ -61,10 +76,16 @@ static void usage(FILE *f)
                "  --audit FILE            append audit events (docs/audit.md)\n"
                "  --aot-cache DIR         run native code: compile the module ahead of time\n"
                "                          into DIR on first use (cc -O2), then reuse it\n"
-               "  --kilnd SOCKET          daemon placement: attach to kilnd (with --container;\n"
-               "                          --dir then names container paths to preopen)\n"
+               "  --kilnd SOCKET          daemon placement: attach to kilnd (with --container)\n"
                "  --container ID          the container this process belongs to (with --kilnd)\n"
-               "  --argv0 NAME            the guest's argv[0] (default: MODULE.wasm's path)\n");
+               "  --dir PATH (--kilnd)    preopen the container's directory PATH (absolute). If\n"
+               "                          the policy grants only directories beneath PATH, the\n"
+               "                          highest existing ones are preopened instead (named on\n"
+               "                          stderr); if it grants none, kiln exec refuses\n"
+               "  --argv0 NAME            the guest's argv[0] (default: MODULE.wasm's path)\n\n"
+               "Exit status: the guest's; 134 on a trap; 128+N when stopped by signal N;\n"
+               "125 when the kilnd connection is lost; 126 when kilnd refuses (a --dir the\n"
+               "policy grants nothing at or beneath, an unknown container); 2 on a usage error.\n");
 }
 
 #ifdef KILN_HAVE_WASI
@@ -125,6 +146,96 @@ static uint8_t *read_file(const char *path, size_t *len)
     return buf;
 }
 
+/* --kilnd: spec (a container path, optional ":ro") as sent to kilnd, into out: absolute and
+ * lexically normal — no empty or "." components, ".." removes the component before it (at
+ * "/" it stays "/", as kilnd resolves absolute guest paths), no trailing '/' — so the policy
+ * is asked about the directory kilnd opens and the preopen's name is the path the guest
+ * uses. Returns 0, or -1 when spec is not absolute or too long. */
+static int kilnd_dir(const char *spec, char *out, size_t cap)
+{
+    size_t sl = strlen(spec), n = 0;
+    bool ro = sl > 3 && strcmp(spec + sl - 3, ":ro") == 0;
+    const char *s = spec, *end = spec + sl - (ro ? 3 : 0);
+    if (s == end || *s != '/') return -1;
+    while (s < end) {
+        const char *c;
+        size_t cl;
+        while (s < end && *s == '/')
+            s++;
+        for (c = s; s < end && *s != '/'; s++) {
+        }
+        cl = (size_t)(s - c);
+        if (cl == 0 || (cl == 1 && c[0] == '.')) continue;
+        if (cl == 2 && c[0] == '.' && c[1] == '.') {
+            while (n > 0 && out[--n] != '/') {
+            }
+            continue;
+        }
+        if (n + cl + 5 >= cap) return -1;
+        out[n++] = '/';
+        memcpy(out + n, c, cl);
+        n += cl;
+    }
+    if (n == 0) out[n++] = '/';
+    if (n + 4 >= cap) return -1;
+    memcpy(out + n, ro ? ":ro" : "", ro ? 4 : 1);
+    return 0;
+}
+
+/* True when guest path q is d or lies beneath directory d (component-wise). */
+static bool at_or_beneath(const char *d, const char *q)
+{
+    size_t n = strlen(d);
+    if (n == 1) return q[0] == '/';
+    return strncmp(d, q, n) == 0 && (q[n] == 0 || q[n] == '/');
+}
+
+/* --kilnd: what kilnd granted for each --dir P (asked with "beneath": P itself when the
+ * policy grants it, else the highest directories beneath P that it grants and that exist).
+ * Says on stderr which directories stand in for a P granted only beneath; a P with nothing
+ * granted at or beneath it is a refusal (KILN_E_DENIED naming P, the container and its
+ * policy). policy_id names the policy as kilnd's log does. */
+static int check_dirs(const struct kiln_vk *vk, const char *const *asked, const char *const *dirs,
+                      int ndirs, const char *container, const char *policy_id,
+                      struct kiln_error *err)
+{
+    int i, fd, lim = kiln_vk_fd_limit(vk);
+    for (i = 0; i < ndirs; i++) {
+        char d[4096], got[1024], as[4200];
+        size_t n = 0, dl;
+        bool self = false;
+        snprintf(d, sizeof d, "%s", dirs[i]);
+        dl = strlen(d);
+        if (dl > 3 && strcmp(d + dl - 3, ":ro") == 0) d[dl - 3] = 0;
+        got[0] = 0;
+        for (fd = 0; fd < lim; fd++) {
+            const struct kiln_vk_fd *f = kiln_vk_fd_get(vk, fd);
+            int w;
+            if (f == NULL || !(f->flags & KILN_VK_FD_PREOPEN) || f->kind != KILN_VK_DIR ||
+                f->guest_path == NULL || !at_or_beneath(d, f->guest_path))
+                continue;
+            self |= strcmp(f->guest_path, d) == 0;
+            w = snprintf(got + n, sizeof got - n, "%s%s%s", n ? ", " : "", f->guest_path,
+                         (f->flags & KILN_VK_FD_RO) ? " (ro)" : "");
+            if (w > 0 && (size_t)w < sizeof got - n) n += (size_t)w;
+        }
+        if (self) continue;
+        /* the --dir as given, and the directory it names when spelled otherwise */
+        snprintf(as, sizeof as, strcmp(asked[i], dirs[i]) ? "%s (%s)" : "%s", asked[i], d);
+        if (n == 0)
+            return kiln_error_set(
+                err, KILN_E_DENIED,
+                "--dir %s: container %s's policy (%s) grants no existing directory at "
+                "or beneath %s",
+                as, container, policy_id, d);
+        fprintf(stderr,
+                "kiln exec: --dir %s: container %s's policy (%s) does not grant %s itself; "
+                "preopened what it grants beneath: %s\n",
+                as, container, policy_id, d, got);
+    }
+    return 0;
+}
+
 /* Parses HOST[::GUEST][:ro] and mounts it. */
 static int add_dir(struct kiln_vk *vk, const char *spec, struct kiln_error *err)
 {
@@ -156,10 +267,12 @@ static int add_dir(struct kiln_vk *vk, const char *spec, struct kiln_error *err)
 static int cmd_exec(int argc, char **argv)
 {
     const char *dirs[MAX_OPTS], *listens[MAX_OPTS], *policy = NULL, *audit = NULL, *modpath;
+    char *kdirs[MAX_OPTS]; /* --kilnd: the --dir paths as asked of kilnd (kilnd_dir) */
     const char *kilnd = NULL, *container = NULL, *aot_cache = NULL, *argv0 = NULL;
     struct kiln_kilnd *kc = NULL;
     char *envs[MAX_OPTS];
-    int ndirs = 0, nlist = 0, nenv = 0, i, code = 1, r;
+    int ndirs = 0, nlist = 0, nenv = 0, nkdirs = 0, i, code = 1, r;
+    bool refused = false; /* kilnd refused what was asked: exit 126 */
     struct kiln_error err;
     struct kiln_vk *vk = NULL;
     struct kiln_vk_policy *pol = NULL;
@@ -237,19 +350,49 @@ static int cmd_exec(int argc, char **argv)
         }
     if (kilnd != NULL) {
         struct kiln_kilnd_hello h;
-        int ufd = open(modpath, O_RDONLY | O_CLOEXEC);
+        char polid[80] = "builtin:permissive";
+        const char *ptext;
+        size_t plen;
+        int ufd;
+        for (nkdirs = 0; nkdirs < ndirs; nkdirs++) {
+            char d[4096];
+            if (kilnd_dir(dirs[nkdirs], d, sizeof d) < 0) {
+                kiln_error_set(&err, KILN_E_ARG,
+                               "--dir %s: with --kilnd, an absolute path in the container",
+                               dirs[nkdirs]);
+                goto fail;
+            }
+            if ((kdirs[nkdirs] = strdup(d)) == NULL) {
+                kiln_error_set(&err, KILN_E_NOMEM, "out of memory");
+                goto fail;
+            }
+        }
+        ufd = open(modpath, O_RDONLY | O_CLOEXEC);
         memset(&h, 0, sizeof h);
         h.container = container;
         h.abi = "wasi_snapshot_preview1";
         h.unit_name = modpath;
         h.unit_fd = ufd;
-        h.paths = dirs;
-        h.npaths = ndirs;
+        h.paths = (const char *const *)kdirs;
+        h.npaths = nkdirs;
+        h.paths_beneath = true; /* a --dir granted only beneath: its granted subtrees */
         h.listens = listens;
         h.nlistens = nlist;
         r = kiln_kilnd_attach(vk, kilnd, &h, on_kilnd_lost, &kc, &err);
         if (ufd >= 0) close(ufd);
+        refused = r < 0 && err.code == KILN_E_DENIED;
         if (r < 0) goto fail;
+        if ((ptext = kiln_kilnd_policy_text(kc, &plen)) != NULL) {
+            /* named as kilnd's log and the run attestation name it */
+            uint8_t md[crypto_hash_sha256_BYTES];
+            crypto_hash_sha256(md, (const uint8_t *)ptext, plen);
+            memcpy(polid, "sha256:", 8);
+            sodium_bin2hex(polid + 7, sizeof polid - 7, md, sizeof md);
+        }
+        if (check_dirs(vk, dirs, (const char *const *)kdirs, nkdirs, container, polid, &err) < 0) {
+            refused = true;
+            goto fail;
+        }
         if (kiln_kilnd_watch(kc, "kiln exec", on_kilnd_hup) < 0)
             fprintf(stderr, "kiln exec: warning: kilnd connection not watched: a guest that makes "
                             "no call to kilnd runs on if kilnd goes away\n");
@@ -341,8 +484,7 @@ static int cmd_exec(int argc, char **argv)
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGHUP, &sa, NULL);
     }
-    r = kiln_wasi_run_limited(w, store, mod, pol ? kiln_vk_policy_limits(pol) : NULL, &trap,
-                              &err);
+    r = kiln_wasi_run_limited(w, store, mod, pol ? kiln_vk_policy_limits(pol) : NULL, &trap, &err);
     kiln_interrupt_slot_clear(&g_run); /* the watcher thread may be firing */
     g_vk = NULL;
     if (r < 0) goto fail;
@@ -361,9 +503,12 @@ static int cmd_exec(int argc, char **argv)
     code = r;
     goto out;
 fail:
-    fprintf(stderr, "kiln exec: %s\n", err.msg[0] ? err.msg : "failed");
-    code = err.code == KILN_E_ARG ? 2 : 1;
+    fprintf(stderr, "kiln exec: %s%s\n", refused ? "refused: " : "",
+            err.msg[0] ? err.msg : "failed");
+    code = refused ? 126 : err.code == KILN_E_ARG ? 2 : 1;
 out:
+    while (nkdirs > 0)
+        free(kdirs[--nkdirs]);
     kiln_wasi_free(w);
     kiln_store_free(store);
     kiln_module_free(mod);

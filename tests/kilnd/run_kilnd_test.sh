@@ -45,6 +45,11 @@
 #                effective policy grants nothing at "/" (only /etc, or only /w
 #                of a narrower container) gets exactly the granted directories
 #                as preopens, and is denied (audited) everywhere else
+#   dirs         kiln exec --kilnd --dir P asks with "beneath": P granted itself is its
+#                preopen; P granted only beneath gets the highest granted directories
+#                there (named on stderr) and nothing else (ENOTCAPABLE, `..` out of
+#                them EPERM, audited); P with nothing granted at or beneath it is
+#                refused (exit 126, naming P, the container and its policy's digest)
 #   workers      per-container workers are confined (seccomp, no_new_privs,
 #                capabilities); a killed worker fails its container's units
 #                closed while another container works; kilnd killed: units
@@ -1019,6 +1024,110 @@ stub)
     out=$("$tmp/etc.unit" cat /etc/hostname 2>&1); echo "$out"
     expect "cat /etc/hostname: ENOTCAPABLE"
     echo pc >"$kt/run/kilnd.id"
+    alive
+    ;;
+dirs)
+    [ -f "$tproc" ] || { echo "skip: no t_proc.wasm"; exit 77; }
+    r=$tmp/r
+    mkdir -p "$r/etc" "$r/w/sub" "$r/w/secret" "$r/srv/x"
+    echo etcname >"$r/etc/hostname"; echo pw >"$r/etc/shadow"
+    echo subf >"$r/w/sub/f"; echo key >"$r/w/secret/key"
+    # /etc read-only (/etc/shadow hidden), /w/sub writable, /opt/gone granted but absent;
+    # nothing at /, /w, /srv or /opt itself
+    printf '%s' '{"kilnPolicy":1,"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"},
+      "filesystem":[{"path":"/etc","mode":"ro"},{"path":"/etc/shadow","mode":"none"},
+                    {"path":"/w/sub","mode":"rw"},{"path":"/opt/gone","mode":"ro"}],
+      "exec":["/bin/x"]}' >"$tmp/dirs.json"
+    "$kilnd" register --config "$tmp/cfg" --id dd --root "$r" --uid "$(id -u)" \
+        --policy "$tmp/dirs.json" || fail register
+    start_kilnd
+    a=$tmp/state/dd/audit.jsonl
+    pd=sha256:$(sha256sum "$tmp/dirs.json" | cut -d' ' -f1)
+    # run DIR ARGS...: t_proc under kiln exec --kilnd --dir DIR; $out = stdout+stderr, $rc
+    nattach() { grep -c "container dd: pid .* attached" "$tmp/kilnd.log"; }
+    run() {
+        d=$1; shift
+        n0=$(nattach)
+        out=$("$kiln" exec --kilnd "$sock" --container dd --dir "$d" "$tproc" "$@" 2>&1); rc=$?
+        echo "$out"
+    }
+    expect() { echo "$out" | grep -qF -- "$1" || fail "expected '$1' in: $out"; }
+    attached() { # the last run's attach had N preopens (kilnd logs it after sending the grant)
+        i=0; until [ "$(nattach)" -gt "$n0" ]; do
+            i=$((i + 1)); [ $i -gt 250 ] && fail "the attach is not in kilnd's log"; sleep 0.02; done
+        grep "container dd: pid .* attached" "$tmp/kilnd.log" | tail -1 | grep -q ", $1 preopens)" \
+            || fail "expected $1 preopens: $(grep attached "$tmp/kilnd.log" | tail -1)"
+    }
+    # granted exactly: /etc is the preopen, nothing said
+    run /etc cat /etc/hostname
+    [ $rc -eq 0 ] || fail "--dir /etc: exit $rc"
+    expect "cat /etc/hostname: ok etcname"
+    echo "$out" | grep -q "does not grant" && fail "--dir /etc: a grant message for a granted dir"
+    attached 1
+    run /etc cat /etc/shadow
+    expect "cat /etc/shadow: EACCES"
+    grep -q '"path":"/etc/shadow","errno":"EACCES","rule":"$.filesystem\[1\]"' "$a" \
+        || fail "the denial of /etc/shadow not audited"
+    # granted only beneath: --dir / gets /etc and /w/sub (the absent /opt/gone is skipped)
+    run / cat /etc/hostname
+    [ $rc -eq 0 ] || fail "--dir /: exit $rc"
+    expect "kiln exec: --dir /: container dd's policy ($pd) does not grant / itself; preopened what it grants beneath: /etc (ro), /w/sub"
+    expect "cat /etc/hostname: ok etcname"
+    attached 2
+    run / cat /w/sub/f
+    expect "cat /w/sub/f: ok subf"
+    run / write /w/sub/new
+    expect "write /w/sub/new: ok"
+    [ -f "$r/w/sub/new" ] || fail "--dir /: no write beneath the granted /w/sub"
+    run / write /etc/new
+    expect "write /etc/new: EROFS"
+    # ... and nothing else: no preopen covers /w/secret or /srv (wasi-libc refuses, kilnd is
+    # not asked)
+    run / cat /w/secret/key
+    expect "cat /w/secret/key: ENOTCAPABLE"
+    run / cat /srv/x
+    expect "cat /srv/x: ENOTCAPABLE"
+    # ".." out of a granted subdirectory reaches kilnd, which refuses the escape and audits it
+    run / cat /etc/../w/secret/key
+    expect "cat /etc/../w/secret/key: EPERM"
+    grep -q '"event":"deny","call":"openat","path":"../w/secret/key","errno":"EPERM","rule":"builtin:beneath"}' \
+        "$a" || fail "the escape from /etc not audited: $(grep 'w/secret/key' "$a" | tail -1)"
+    run /w/sub cat /w/sub/../secret/key
+    expect "cat /w/sub/../secret/key: EPERM"
+    [ "$(grep -c '"path":"../secret/key","errno":"EPERM","rule":"builtin:beneath"' "$a")" -ge 1 ] \
+        || fail "the escape from /w/sub not audited"
+    # a --dir spelled with "..": the directory it names (/), never more
+    run /etc/.. cat /w/secret/key
+    expect "kiln exec: --dir /etc/.. (/): container dd's policy ($pd) does not grant / itself"
+    expect "cat /w/secret/key: ENOTCAPABLE"
+    # /w: only /w/sub beneath it
+    run /w cat /w/sub/f
+    expect "does not grant /w itself; preopened what it grants beneath: /w/sub"
+    expect "cat /w/sub/f: ok subf"
+    attached 1
+    # granted nothing at or beneath: refused before the guest runs, exit 126
+    for d in /srv /opt /w/secret; do
+        run $d cat /etc/hostname
+        [ $rc -eq 126 ] || fail "--dir $d: exit $rc, expected 126"
+        expect "kiln exec: refused: --dir $d: container dd's policy ($pd) grants no existing directory at or beneath $d"
+        echo "$out" | grep -q "cat " && fail "--dir $d: the guest ran"
+        attached 0
+    done
+    # the same for a second --dir when the first is granted
+    out=$("$kiln" exec --kilnd "$sock" --container dd --dir /etc --dir /srv "$tproc" cat /etc/hostname 2>&1)
+    rc=$?; echo "$out"
+    [ $rc -eq 126 ] || fail "--dir /etc --dir /srv: exit $rc"
+    expect "refused: --dir /srv:"
+    # a relative --dir is a usage error (exit 2)
+    run etc cat /etc/hostname
+    [ $rc -eq 2 ] || fail "--dir etc: exit $rc"
+    expect "--dir etc: with --kilnd, an absolute path in the container"
+    # without a policy (permissive) --dir / is / itself
+    "$kilnd" register --config "$tmp/cfg" --id open --root "$r" --uid "$(id -u)" || fail register
+    out=$("$kiln" exec --kilnd "$sock" --container open --dir / "$tproc" cat /w/secret/key 2>&1)
+    echo "$out"
+    expect "cat /w/secret/key: ok key"
+    echo "$out" | grep -q "does not grant" && fail "permissive: a grant message"
     alive
     ;;
 netns)

@@ -45,6 +45,8 @@ struct kiln_kilnd {
     int pid;            /* this process's pid in the container (grant), 0 = unknown */
     struct kiln_vk *vk; /* the vkernel attached (for its noted signal) */
     void (*lost_cb)(const char *msg);
+    char *policy_text; /* the grant's policy document (owned), NULL = none */
+    size_t policy_len;
     uint8_t out[KILND_MSG_MAX];    /* request being built */
     uint8_t in[KILND_MSG_MAX + 1]; /* reply (one byte more detects oversize) */
 };
@@ -774,6 +776,15 @@ int kiln_kilnd_attach(struct kiln_vk *vk, const char *socket_path,
         goto fail;
     }
     if ((r = apply_grant(vk, g, fds, nfds, err)) < 0) goto fail;
+    if (json_is_string(json_object_get(g, "policy"))) {
+        json_t *pt = json_object_get(g, "policy");
+        c->policy_len = json_string_length(pt);
+        if ((c->policy_text = malloc(c->policy_len + 1)) == NULL) {
+            r = kiln_error_set(err, KILN_E_NOMEM, "kilnd: out of memory");
+            goto fail;
+        }
+        memcpy(c->policy_text, json_string_value(pt), c->policy_len + 1);
+    }
     for (i = 0; i < nfds; i++)
         if (fds[i] >= 0) close(fds[i]);
     c->pid = (int)json_integer_value(json_object_get(g, "pid"));
@@ -792,6 +803,7 @@ fail:
     json_decref(g);
     free(txt);
     if (c->sock >= 0) close(c->sock);
+    free(c->policy_text);
     free(c);
     return r < 0 ? r : -KILN_E_IO;
 }
@@ -926,9 +938,17 @@ int kiln_kilnd_watch(const struct kiln_kilnd *c, const char *who, void (*on_hup)
 }
 
 /* See kilnd.h. */
+const char *kiln_kilnd_policy_text(const struct kiln_kilnd *c, size_t *len)
+{
+    if (len != NULL) *len = c != NULL && c->policy_text != NULL ? c->policy_len : 0;
+    return c != NULL ? c->policy_text : NULL;
+}
+
+/* See kilnd.h. */
 void kiln_kilnd_free(struct kiln_kilnd *c)
 {
     if (c == NULL) return;
     if (c->sock >= 0) close(c->sock);
+    free(c->policy_text);
     free(c);
 }
