@@ -735,25 +735,56 @@ static void global_ref(struct tr *t, uint32_t g, char *buf, size_t n)
     snprintf(buf, n, "g%u", g);
 }
 
+/* A call of type ti with args from stack position base, results into the
+ * stack: through function pointer fnp (cast to kxft<ti>) with instance
+ * argument instv, or (fnp NULL) to kxco<ti> with extra last argument
+ * extra. */
+static void emit_native_call(struct tr *t, uint32_t ti, uint32_t base, const char *fnp,
+                             const char *instv, const char *extra)
+{
+    const struct kiln__functype *ft = &t->mod->types[ti];
+    char b1[24];
+    uint32_t i;
+    if (ft->nresults == 1) P("s%u%c = ", base, tletter(ft->types[ft->nparams]));
+    else if (ft->nresults > 1) P("kxr%u r_ = ", ti);
+    if (fnp) P("((kxft%u)%s)(ex, %s", ti, fnp, instv);
+    else P("kxco%u(ex, %s", ti, instv);
+    for (i = 0; i < ft->nparams; i++) P(", %s", sv(t, base + i, b1));
+    if (extra) P(", %s", extra);
+    P("); ");
+    if (ft->nresults > 1)
+        for (i = 0; i < ft->nresults; i++)
+            P("s%u%c = r_.r%u; ", base + i, tletter(ft->types[ft->nparams + i]), i);
+}
+
 /* Emits a call through struct kiln_func *c_ of type ti; args are the top
- * nparams stack entries (already popped by the caller: base = first). */
-static void emit_call_ptr(struct tr *t, uint32_t ti, uint32_t base)
+ * nparams stack entries (already popped by the caller: base = first).
+ *
+ * Import (same_inst false): the callee's native entry when it is AOT code
+ * running on this memory 0 (KX_SAME_MEM), else rt->call.
+ *
+ * call_indirect (same_inst true): first the common case, a callee of this
+ * instance, called through its native entry with no further test. Every
+ * defined function of an instance whose AOT code runs has aot_native
+ * (instance.c attaches the object to all of them or to none, and code of an
+ * instance without it never runs), so c_->inst == inst implies it. Any
+ * other callee (host function, another instance) goes through the
+ * out-of-line kxco<ti> (emit_prelude), which makes the import's choice. */
+static void emit_call_ptr(struct tr *t, uint32_t ti, uint32_t base, bool same_inst)
 {
     const struct kiln__functype *ft = &t->mod->types[ti];
     char b1[24], b2[24];
     uint32_t i, k;
-    /* native path */
+    if (same_inst) {
+        P("if (KX_LIKELY(c_->inst == inst)) { ");
+        emit_native_call(t, ti, base, "c_->aot_native", "inst", NULL);
+        P("} else { ");
+        emit_native_call(t, ti, base, NULL, "inst", "c_");
+        P("} }\n");
+        return;
+    }
     P("if (c_->aot_native && KX_SAME_MEM(c_)) { ");
-    if (ft->nresults == 1) P("s%u%c = ", base, tletter(ft->types[ft->nparams]));
-    else if (ft->nresults > 1) P("kxr%u r_ = ", ti);
-    P("((kxft%u)c_->aot_native)(ex, c_->inst", ti);
-    for (i = 0; i < ft->nparams; i++) P(", %s", sv(t, base + i, b1));
-    P("); ");
-    if (ft->nresults > 1)
-        for (i = 0; i < ft->nresults; i++) {
-            snprintf(b2, sizeof b2, "s%u%c", base + i, tletter(ft->types[ft->nparams + i]));
-            P("%s = r_.r%u; ", b2, i);
-        }
+    emit_native_call(t, ti, base, "c_->aot_native", "c_->inst", NULL);
     P("} else { uint64_t a_[%u], q_[%u]; ", ft->nparam_slots ? ft->nparam_slots : 1,
       ft->nresult_slots ? ft->nresult_slots : 1);
     for (i = 0, k = 0; i < ft->nparams; i++) {
@@ -923,7 +954,7 @@ static int translate_body(struct tr *t, struct kiln_error *err)
             uint32_t base = t->sp - ft->nparams;
             if (f < mod->nfunc_imports) {
                 P("{ struct kiln_func *c_ = inst->funcs[%u]; ", f);
-                emit_call_ptr(t, ti, base);
+                emit_call_ptr(t, ti, base, false);
             } else {
                 /* a leaf callee's entry checks (depth, fuel) are made here,
                  * on the caller's poll word (KX_LEAF_CALL), and its body
@@ -973,7 +1004,7 @@ static int translate_body(struct tr *t, struct kiln_error *err)
               "if (KX_UNLIKELY(c_->type_id != %s)) "
               "KX_TRAP(KILN_TRAP_INDIRECT_MISMATCH, ~0u);\n",
               idx, tyid);
-            emit_call_ptr(t, ti, base);
+            emit_call_ptr(t, ti, base, true);
             after_call(t);
             t->sp = base;
             for (uint32_t i = 0; i < ft->nresults; i++) push(t, ft->types[ft->nparams + i]);
@@ -1339,6 +1370,46 @@ static void emit_proto_named(struct kiln__sb *b, const struct kiln_module *mod, 
     kiln__sb_printf(b, ")");
 }
 
+/* kxco<ti>: the out-of-line part of a call_indirect of type ti whose
+ * callee is not a function of the calling instance (emit_call_ptr): its
+ * native entry when it is AOT code on this memory 0 (KX_SAME_MEM), else
+ * rt->call with slot arrays (host functions, interpreted functions, other
+ * memories). Unused ones are dropped by the compiler. */
+static void emit_call_other(struct kiln__sb *b, const struct kiln_module *mod, uint32_t ti)
+{
+    const struct kiln__functype *ft = &mod->types[ti];
+    char nm[24], an[24];
+    uint32_t j, k;
+    kiln__sb_printf(b, "static __attribute__((noinline, unused)) ");
+    rettype(b, mod, ti);
+    kiln__sb_printf(b, " kxco%u(struct kiln__exec *ex, struct kiln_instance *inst", ti);
+    for (j = 0; j < ft->nparams; j++) kiln__sb_printf(b, ", %s l%u", ctype(ft->types[j]), j);
+    kiln__sb_printf(b, ", struct kiln_func *c_)\n{\nif (c_->aot_native && KX_SAME_MEM(c_)) "
+                       "return ((kxft%u)c_->aot_native)(ex, c_->inst",
+                    ti);
+    for (j = 0; j < ft->nparams; j++) kiln__sb_printf(b, ", l%u", j);
+    kiln__sb_printf(b, ");\n{ uint64_t a_[%u], q_[%u]; ", ft->nparam_slots ? ft->nparam_slots : 1,
+                    ft->nresult_slots ? ft->nresult_slots : 1);
+    if (ft->nresults) {
+        rettype(b, mod, ti);
+        kiln__sb_printf(b, " r_; ");
+    }
+    for (j = 0, k = 0; j < ft->nparams; j++) {
+        snprintf(an, sizeof an, "l%u", j);
+        to_slots(b, "a_", k, ft->types[j], an);
+        k += kiln__slots(ft->types[j]);
+    }
+    kiln__sb_printf(b, "KX_RT_CALL(c_, a_, q_); ");
+    for (j = 0, k = 0; j < ft->nresults; j++) {
+        uint8_t ty = ft->types[ft->nparams + j];
+        if (ft->nresults == 1) snprintf(nm, sizeof nm, "r_");
+        else snprintf(nm, sizeof nm, "r_.r%u", j);
+        from_slots(b, nm, ty, "q_", k);
+        k += kiln__slots(ty);
+    }
+    kiln__sb_printf(b, "%s }\n}\n", ft->nresults ? "return r_;" : "return;");
+}
+
 static void emit_prelude(struct kiln__sb *b, const struct kiln_module *mod, const uint8_t *leaf,
                          bool metered)
 {
@@ -1360,6 +1431,7 @@ static void emit_prelude(struct kiln__sb *b, const struct kiln_module *mod, cons
         kiln__sb_printf(b, " (*kxft%u)(struct kiln__exec *, struct kiln_instance *", i);
         for (j = 0; j < ft->nparams; j++) kiln__sb_printf(b, ", %s", ctype(ft->types[j]));
         kiln__sb_printf(b, ");\n");
+        emit_call_other(b, mod, i);
     }
     for (i = mod->nfunc_imports; i < mod->nfuncs; i++) {
         emit_proto(b, mod, i);
