@@ -225,6 +225,16 @@ void kiln_interrupt_slot_fire(struct kiln_interrupt_slot *slot);
 /* Withdraws the store; when this returns no fire touches it any more. Call
  * from the thread that set it, never from a signal handler. */
 void kiln_interrupt_slot_clear(struct kiln_interrupt_slot *slot);
+/* A fire done by hand, for a signal path that touches more than the store:
+ * enter counts the caller as a fire in progress and returns the published
+ * store (or NULL); until the matching leave, kiln_interrupt_slot_clear waits.
+ * So what the running thread makes valid before kiln_interrupt_slot_set and
+ * ends only after kiln_interrupt_slot_clear returns (its vkernel, say) may be
+ * used between enter and leave whenever enter returned a store. Async-signal-safe
+ * and thread-safe; never blocks. One leave per enter, on the same thread,
+ * with nothing in between that waits for the running thread. */
+struct kiln_store *kiln_interrupt_slot_enter(struct kiln_interrupt_slot *slot);
+void kiln_interrupt_slot_leave(struct kiln_interrupt_slot *slot);
 
 /* ---- host functions ---------------------------------------------------- */
 

@@ -91,7 +91,9 @@ static void usage(FILE *f)
 #ifdef KILN_HAVE_WASI
 
 static struct kiln_interrupt_slot g_run; /* the store while the guest runs */
-static struct kiln_vk *volatile g_vk;
+/* The guest's vkernel: set before g_run is set, and freed only after g_run is cleared, so a
+ * signal path that entered g_run and got the store may use it (kiln_interrupt_slot_enter). */
+static struct kiln_vk *g_vk;
 static volatile sig_atomic_t g_signal;
 static volatile sig_atomic_t g_kilnd_lost;
 
@@ -111,12 +113,20 @@ static void on_kilnd_hup(void)
 }
 
 /* SIGINT/SIGTERM/SIGHUP: stop the guest at its next safe point so the exit
- * summary is written, then exit with 128 + signal. */
+ * summary is written, then exit with 128 + signal. The handler may run on any
+ * thread (the kilnd watcher's too) while the main thread tears the run down:
+ * it touches the vkernel and the store only inside the slot, which clearing
+ * waits for (g_vk is read once, and only when the slot holds a store). */
 static void on_stop(int sig)
 {
+    struct kiln_store *s;
     g_signal = sig;
-    if (g_vk) kiln_vk_note_signal(g_vk, sig);
-    kiln_interrupt_slot_fire(&g_run);
+    s = kiln_interrupt_slot_enter(&g_run);
+    if (s != NULL) {
+        kiln_vk_note_signal(g_vk, sig);
+        kiln_store_interrupt(s);
+    }
+    kiln_interrupt_slot_leave(&g_run);
 }
 
 static uint8_t *read_file(const char *path, size_t *len)
@@ -485,8 +495,8 @@ static int cmd_exec(int argc, char **argv)
         sigaction(SIGHUP, &sa, NULL);
     }
     r = kiln_wasi_run_limited(w, store, mod, pol ? kiln_vk_policy_limits(pol) : NULL, &trap, &err);
-    kiln_interrupt_slot_clear(&g_run); /* the watcher thread may be firing */
-    g_vk = NULL;
+    kiln_interrupt_slot_clear(&g_run); /* waits for a fire or signal path in progress */
+    g_vk = NULL;                       /* no signal path reads it any more */
     if (r < 0) goto fail;
     if (g_kilnd_lost) {
         fprintf(stderr, "kiln exec: %s: stopped: the kilnd connection was lost\n", modpath);
