@@ -2,13 +2,19 @@
  * aot_test.c — checks of the AOT path (include/kiln/aot.h), one scenario per
  * process (CTest runs each):
  *
- *   aot-test semantics DIR CACHE  main.wasm + other.wasm (DIR) in all four
- *                                 interp/AOT combinations, with objects
- *                                 compiled without polls and --metered: every
- *                                 call's outcome (values or trap message) must
+ *   aot-test semantics DIR CACHE  main.wasm + other.wasm + shared.wasm (DIR)
+ *                                 in all four interp/AOT combinations (main;
+ *                                 other and shared), with objects compiled
+ *                                 without polls and --metered: every call's
+ *                                 outcome (values or trap message) must
  *                                 equal the all-interpreted run; covers host
  *                                 calls, AOT<->interpreter calls across
- *                                 instances, call_indirect traps, stack
+ *                                 instances, every call_indirect outcome (a
+ *                                 function of the same instance, of another
+ *                                 instance with its own memory or on the
+ *                                 same memory, a host function, a trap in
+ *                                 the callee, null, out of bounds, type
+ *                                 mismatch), stack
  *                                 exhaustion, fuel (a store with fuel runs an
  *                                 unmetered object interpreted), memory
  *                                 growth, NaN bits, multi-value
@@ -133,6 +139,16 @@ static const struct call calls[] = {
     {"blocks", 1, {I32(0)}},
     {"blocks", 1, {I32(1)}},
     {"blocks", 1, {I32(2)}},
+    /* call_indirect: shared.wasm's function on main's memory (it stores x
+     * at 32 and returns main's word at 0 + x), the host function itself
+     * (and its trap), the boundary index, a mismatch against a host
+     * function */
+    {"indirect", 2, {I32(4), I32(6)}},
+    {"mem32", 0, {I32(0)}},
+    {"indirect2", 2, {I32(3), I32(4)}},
+    {"indirect2", 2, {I32(42), I32(100)}},
+    {"indirect", 2, {I32(6), I32(6)}},
+    {"indirect", 2, {I32(5), I32(6)}},
     {"via_other", 1, {I32(13)}}, /* a trap in the other instance */
     {"via_other", 1, {I32(6)}},  /* then each instance's memory again */
     {"indirect", 2, {I32(1), I32(7)}},
@@ -159,11 +175,12 @@ static void run_all(const char *dir, const char *cache, bool main_aot, bool othe
                     bool metered, char out[][160])
 {
     struct kiln_module *mm = load_mod(dir, "main.wasm"), *om = load_mod(dir, "other.wasm");
+    struct kiln_module *sm = load_mod(dir, "shared.wasm");
     struct kiln_error err = {0};
     struct kiln_store_config cfg;
     struct kiln_store *store;
-    struct kiln_instance *mi, *oi;
-    struct kiln_extern imp[2], e;
+    struct kiln_instance *mi, *oi, *si;
+    struct kiln_extern imp[2], simp[3], e;
     uint8_t t2[3] = {KILN_I32, KILN_I32, KILN_I32};
     struct kiln_functype ft = {2, 1, t2};
     struct kiln_trap trap;
@@ -176,6 +193,10 @@ static void run_all(const char *dir, const char *cache, bool main_aot, bool othe
     }
     if (other_aot && kiln_aot_compile_cached(om, cache, &o, &err) < 0) {
         fprintf(stderr, "aot other: %s\n", err.msg);
+        exit(1);
+    }
+    if (other_aot && kiln_aot_compile_cached(sm, cache, &o, &err) < 0) {
+        fprintf(stderr, "aot shared: %s\n", err.msg);
         exit(1);
     }
     for (int pass = 0; pass < 2; pass++) {
@@ -191,6 +212,14 @@ static void run_all(const char *dir, const char *cache, bool main_aot, bool othe
         kiln_instance_export(oi, "other", &imp[1]);
         if (kiln_instance_new(store, mm, imp, 2, &mi, &trap, &err) < 0) {
             fprintf(stderr, "main: %s\n", err.msg);
+            exit(1);
+        }
+        /* shared: main's memory and table; fills table slots 4 and 5 */
+        kiln_instance_export(mi, "mem", &simp[0]);
+        kiln_instance_export(mi, "tab", &simp[1]);
+        simp[2] = imp[0];
+        if (kiln_instance_new(store, sm, simp, 3, &si, &trap, &err) < 0) {
+            fprintf(stderr, "shared: %s\n", err.msg);
             exit(1);
         }
         for (size_t i = 0; i < NCALLS; i++) {
@@ -214,6 +243,7 @@ static void run_all(const char *dir, const char *cache, bool main_aot, bool othe
     }
     kiln_module_free(mm);
     kiln_module_free(om);
+    kiln_module_free(sm);
 }
 
 static int t_semantics(const char *dir, const char *cache)
@@ -239,6 +269,21 @@ static int t_semantics(const char *dir, const char *cache)
     CHECK(strstr(base[NCALLS - 4], "unreachable"), "trap in other: %s", base[NCALLS - 4]);
     CHECK(!strcmp(base[NCALLS - 3], "ok i32:1031"), "via_other after a trap: %s",
           base[NCALLS - 3]);
+    /* call_indirect outcomes (the calls before "via_other 13") */
+    {
+        const size_t k = NCALLS - 4 - 6;
+        CHECK(!strcmp(base[3], "ok i32:36"), "indirect, same instance: %s", base[3]);
+        CHECK(!strcmp(base[4], "ok i32:31"), "indirect, other instance: %s", base[4]);
+        CHECK(strstr(base[6], "uninitialized element 3"), "indirect, null: %s", base[6]);
+        CHECK(strstr(base[8], "indirect call type mismatch"), "bad_sig: %s", base[8]);
+        CHECK(!strcmp(base[k], "ok i32:1006"), "indirect, shared memory: %s", base[k]);
+        CHECK(!strcmp(base[k + 1], "ok i32:6"), "shared wrote main's memory: %s", base[k + 1]);
+        CHECK(!strcmp(base[k + 2], "ok i32:7"), "indirect, host function: %s", base[k + 2]);
+        CHECK(strstr(base[k + 3], "host says no to 42"), "indirect, host trap: %s", base[k + 3]);
+        CHECK(strstr(base[k + 4], "undefined element 6"), "indirect, size: %s", base[k + 4]);
+        CHECK(strstr(base[k + 5], "indirect call type mismatch"), "indirect, host type: %s",
+              base[k + 5]);
+    }
     return failures ? 1 : 0;
 }
 

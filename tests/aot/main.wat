@@ -6,7 +6,10 @@
   (import "env" "other" (func $other (param i32) (result i32)))
   (memory (export "mem") 1 4)
   (data (i32.const 0) "\e8\03\00\00")
-  (table $t 4 funcref)
+  ;; 0 same instance, 1 other instance (own memory), 2 same instance (calls
+  ;; the host), 3 null, 4 and 5 set by shared.wat when it is instantiated:
+  ;; a function of another instance on this memory, and host_add
+  (table $t (export "tab") 6 funcref)
   (global $g (mut i32) (i32.const 7))
   (elem (i32.const 0) $sq $other $host_sq)
   (func $sq (type $ii) (i32.mul (local.get 0) (local.get 0)))
@@ -16,6 +19,9 @@
     (i32.add (call $other (local.get 0)) (i32.load (i32.const 0))))
   (func (export "indirect") (param i32 i32) (result i32)
     (call_indirect (type $ii) (local.get 1) (local.get 0)))
+  (func (export "indirect2") (param i32 i32) (result i32)
+    (call_indirect (param i32 i32) (result i32) (local.get 0) (local.get 1) (i32.const 5)))
+  (func (export "mem32") (result i32) (i32.load (i32.const 32)))
   (func (export "bad_sig") (result i32)
     (call_indirect (param i32 i32) (result i32) (i32.const 1) (i32.const 2) (i32.const 0)))
   (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
