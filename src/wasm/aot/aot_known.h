@@ -18,6 +18,20 @@
  * aligned block that holds a byte of memory 0 lies wholly inside it. The
  * SSE2 scans read such whole aligned blocks (x86-64 has SSE2 as baseline);
  * other targets use the plain byte loops.
+ *
+ * Fixed cost per call (most calls are short: sqlite's memcpy and memcmp
+ * move tens of bytes). For memcpy, memmove, memset, memcmp, strcspn and
+ * strspn, kx_k_<name>_fast handles the common case only and returns
+ * KX_K_FALLBACK for every other one, where the generated code calls (out
+ * of line) kx_k_<name>, then, if that falls back too, the translated body:
+ * copies and fills of up to 64 bytes (overlapping loads and stores from
+ * both ends, every load before the first store), memcmp with 16 bytes of
+ * slack after both ranges inside memory (16-byte compares that may read
+ * past the n bytes), strcspn/strspn with sets of up to 4 bytes (one 8-byte
+ * load). Each tests one bound per buffer and needs no stack frame, and no
+ * value stays live across a call (that would cost the saving and restoring
+ * of callee-saved registers on every call). A _fast function returns a
+ * value only where kx_k_<name> returns the same one.
  */
 #ifndef KILN_WASM_AOT_KNOWN_H
 #define KILN_WASM_AOT_KNOWN_H
@@ -31,19 +45,40 @@
 #else
 #define KX_K_SSE2 0
 #endif
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define KX_K_LE 1
+#else
+#define KX_K_LE 0
+#endif
 
 #define KX_K_FALLBACK UINT64_MAX /* "run the translated body" */
 #define KX_K_INL static inline __attribute__((always_inline, unused))
 #define KX_K_FN static inline __attribute__((always_inline, unused))
 
+/* 16 bytes in a vector register (any target with GCC vectors), unaligned */
+typedef uint8_t kx_k_v16 __attribute__((vector_size(16)));
+KX_K_INL kx_k_v16 kx_k_ld16(const uint8_t *p)
+{
+    kx_k_v16 v;
+    memcpy(&v, p, 16);
+    return v;
+}
+KX_K_INL void kx_k_st16(uint8_t *p, kx_k_v16 v)
+{
+    memcpy(p, &v, 16);
+}
+
 /* ---- scans ---- */
 
 /* what a scan looks for: NUL; c0; NUL or c0; NUL, c0 or c1; NUL or one of
- * c0..c3; a byte that is none of c0..c3 (NUL is never one of them) */
+ * c0..c3; a byte that is none of c0..c3 (NUL is never one of them). The
+ * bytes c0..c3 are packed into one word cs (c0 in the low byte). */
 enum { KX_K_NUL, KX_K_CHR, KX_K_CHRNUL, KX_K_ANY2, KX_K_ANY4, KX_K_NOT4 };
 
-KX_K_INL int kx_k_match(uint8_t b, int mode, uint8_t c0, uint8_t c1, uint8_t c2, uint8_t c3)
+KX_K_INL int kx_k_match(uint8_t b, int mode, uint32_t cs)
 {
+    const uint8_t c0 = (uint8_t)cs, c1 = (uint8_t)(cs >> 8), c2 = (uint8_t)(cs >> 16),
+                  c3 = (uint8_t)(cs >> 24);
     switch (mode) {
     case KX_K_NUL:
         return b == 0;
@@ -120,15 +155,19 @@ KX_K_INL unsigned kx_k_mask(const uint8_t *q, int mode, __m128i v0, __m128i v1, 
 }
 #endif
 
-/* The first byte in [p, lim) (p < lim) that matches mode, or NULL. Reads the
- * aligned 16-byte blocks that hold a byte of [p, lim) (see the invariant),
- * one at a time up to a 64-byte boundary, then four at a time. */
-KX_K_INL const uint8_t *kx_k_scan(const uint8_t *p, const uint8_t *lim, int mode, uint8_t c0,
-                                  uint8_t c1, uint8_t c2, uint8_t c3)
+/* The first byte in [p, lim) (p < lim) that matches mode, or NULL; atend:
+ * lim is the end of memory (then a match in a block read is before it).
+ * Reads the aligned 16-byte blocks that hold a byte of [p, lim) (see the
+ * invariant), one at a time up to a 64-byte boundary, then four at a time. */
+KX_K_INL const uint8_t *kx_k_scan(const uint8_t *p, const uint8_t *lim, int mode, uint32_t cs,
+                                  int atend)
 {
 #if KX_K_SSE2
-    const __m128i v0 = _mm_set1_epi8((char)c0), v1 = _mm_set1_epi8((char)c1);
-    const __m128i v2 = _mm_set1_epi8((char)c2), v3 = _mm_set1_epi8((char)c3);
+    /* c0..c3 each in all 16 lanes: bytes doubled twice, then one dword spread */
+    const __m128i c = _mm_cvtsi32_si128((int)cs), cc = _mm_unpacklo_epi8(c, c);
+    const __m128i w = _mm_unpacklo_epi16(cc, cc);
+    const __m128i v0 = _mm_shuffle_epi32(w, 0x00), v1 = _mm_shuffle_epi32(w, 0x55);
+    const __m128i v2 = _mm_shuffle_epi32(w, 0xaa), v3 = _mm_shuffle_epi32(w, 0xff);
     const unsigned off = (unsigned)((uintptr_t)p & 15);
     const uint8_t *q = p - off;
     const uint8_t *qlast = (const uint8_t *)((uintptr_t)(lim - 1) & ~(uintptr_t)15);
@@ -137,11 +176,11 @@ KX_K_INL const uint8_t *kx_k_scan(const uint8_t *p, const uint8_t *lim, int mode
     for (q += 16; q <= qlast && ((uintptr_t)q & 63); q += 16) /* (short strings end here) */
         if ((m = kx_k_mask(q, mode, v0, v1, v2, v3))) goto found;
     for (; q + 48 <= qlast; q += 64) {
-        const __m128i *w = (const __m128i *)(const void *)q, z = _mm_setzero_si128();
-        __m128i r0 = kx_k_vzero(_mm_load_si128(w), mode, v0, v1, v2, v3);
-        __m128i r1 = kx_k_vzero(_mm_load_si128(w + 1), mode, v0, v1, v2, v3);
-        __m128i r2 = kx_k_vzero(_mm_load_si128(w + 2), mode, v0, v1, v2, v3);
-        __m128i r3 = kx_k_vzero(_mm_load_si128(w + 3), mode, v0, v1, v2, v3);
+        const __m128i *b = (const __m128i *)(const void *)q, z = _mm_setzero_si128();
+        __m128i r0 = kx_k_vzero(_mm_load_si128(b), mode, v0, v1, v2, v3);
+        __m128i r1 = kx_k_vzero(_mm_load_si128(b + 1), mode, v0, v1, v2, v3);
+        __m128i r2 = kx_k_vzero(_mm_load_si128(b + 2), mode, v0, v1, v2, v3);
+        __m128i r3 = kx_k_vzero(_mm_load_si128(b + 3), mode, v0, v1, v2, v3);
         __m128i all = _mm_min_epu8(_mm_min_epu8(r0, r1), _mm_min_epu8(r2, r3));
         if (_mm_movemask_epi8(_mm_cmpeq_epi8(all, z))) {
             if ((m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(r0, z)))) goto found;
@@ -159,10 +198,11 @@ KX_K_INL const uint8_t *kx_k_scan(const uint8_t *p, const uint8_t *lim, int mode
     return NULL;
 found:
     p = q + __builtin_ctz(m);
-    return p < lim ? p : NULL;
+    return atend || p < lim ? p : NULL;
 #else
+    (void)atend;
     for (; p < lim; p++)
-        if (kx_k_match(*p, mode, c0, c1, c2, c3)) return p;
+        if (kx_k_match(*p, mode, cs)) return p;
     return NULL;
 #endif
 }
@@ -187,6 +227,16 @@ KX_K_INL const uint8_t *kx_k_rscan(const uint8_t *p, const uint8_t *e, uint8_t c
     return NULL;
 #endif
 }
+
+#if KX_K_SSE2
+/* the 16-bit mask of the bytes where the 16 bytes at x and y differ */
+KX_K_INL unsigned kx_k_neq16(const uint8_t *x, const uint8_t *y)
+{
+    const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)x);
+    const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)y);
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b)) ^ 0xffffu;
+}
+#endif
 
 /* The index of the first i < n where a[i] != b[i], or (nul) where a[i] is
  * 0; n if there is none. n bytes of each must be readable. */
@@ -223,12 +273,10 @@ KX_K_INL uint64_t kx_k_cmpidx(const uint8_t *a, const uint8_t *b, uint64_t n, in
             return i + __builtin_ctz(m);
     if (!nul && i < n) { /* memcmp: the last (overlapping) block; the bytes before it are equal */
         if (n >= 16) {
-            m = (unsigned)_mm_movemask_epi8(
-                _mm_cmpeq_epi8(KX_K_LD(a + n - 16), KX_K_LD(b + n - 16)));
-            m ^= 0xffffu;
+            m = kx_k_neq16(a + n - 16, b + n - 16);
             return m ? n - 16 + (unsigned)__builtin_ctz(m) : n;
         }
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if KX_K_LE
         if (n >= 8) { /* first 8, then the last 8 */
             uint64_t x, y;
             memcpy(&x, a, 8);
@@ -278,13 +326,45 @@ KX_K_INL int64_t kx_k_set(const uint8_t *mem, uint64_t size, uint32_t c, uint64_
     }
 }
 
+/* The common set of strcspn/strspn: the NUL-terminated set at wasm address
+ * c when it has at most 4 bytes and its first 8 bytes lie in memory, as
+ * one word in *cs: its bytes from the low one up, then (pad) copies of its
+ * first byte or (!pad) 0. Returns how many bytes precede the NUL, or -1
+ * (then see kx_k_set). */
+KX_K_INL int kx_k_set4(const uint8_t *mem, uint64_t size, uint32_t c, uint32_t *cs, int pad)
+{
+#if KX_K_LE
+    uint64_t w, z;
+    unsigned k;
+    if ((uint64_t)c + 8 > size) return -1;
+    memcpy(&w, mem + c, 8);
+    /* the lowest 0x80 bit of z marks the first NUL (a borrow only sets bits above it) */
+    z = (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+    k = (unsigned)__builtin_ctzll(z | (1ull << 63)) >> 3; /* (7 when there is none: too long) */
+    if (k > 4) return -1;
+    z = (1ull << (8 * k)) - 1; /* the set's bytes */
+    *cs = (uint32_t)((w & z) | (pad ? (w & 0xff) * 0x01010101u & ~z : 0));
+    return (int)k;
+#else
+    uint32_t k, v = 0;
+    if ((uint64_t)c + 5 > size) return -1;
+    for (k = 0; k < 4 && mem[c + k]; k++)
+        v |= (uint32_t)mem[c + k] << (8 * k);
+    if (k == 4 && mem[c + 4]) return -1;
+    for (uint32_t i = k; pad && i < 4; i++)
+        v |= (v & 0xff) << (8 * i);
+    *cs = v;
+    return (int)k;
+#endif
+}
+
 /* ---- the functions (arguments and results are wasm values) ---- */
 
 KX_K_FN uint64_t kx_k_strlen(const uint8_t *mem, uint64_t size, uint32_t s)
 {
     const uint8_t *p;
     if (s >= size) return KX_K_FALLBACK;
-    p = kx_k_scan(mem + s, mem + size, KX_K_NUL, 0, 0, 0, 0);
+    p = kx_k_scan(mem + s, mem + size, KX_K_NUL, 0, 1);
     return p ? (uint64_t)(p - (mem + s)) : KX_K_FALLBACK;
 }
 
@@ -293,8 +373,8 @@ KX_K_FN uint64_t kx_k_strchrnul(const uint8_t *mem, uint64_t size, uint32_t s, u
 {
     const uint8_t *p;
     if (s >= size) return KX_K_FALLBACK;
-    p = (uint8_t)c ? kx_k_scan(mem + s, mem + size, KX_K_CHRNUL, (uint8_t)c, 0, 0, 0)
-                   : kx_k_scan(mem + s, mem + size, KX_K_NUL, 0, 0, 0, 0);
+    p = (uint8_t)c ? kx_k_scan(mem + s, mem + size, KX_K_CHRNUL, (uint8_t)c, 1)
+                   : kx_k_scan(mem + s, mem + size, KX_K_NUL, 0, 1);
     return p ? (uint64_t)(p - mem) : KX_K_FALLBACK;
 }
 
@@ -315,28 +395,28 @@ KX_K_FN uint64_t kx_k_strcspn(const uint8_t *mem, uint64_t size, uint32_t s, uin
     int64_t n = kx_k_set(mem, size, c, bm, ch);
     if (n < 0 || s >= size) return KX_K_FALLBACK;
     p = mem + s;
-    switch (n) {
-    case 0:
-        p = kx_k_scan(p, lim, KX_K_NUL, 0, 0, 0, 0);
-        break;
-    case 1:
-        p = kx_k_scan(p, lim, KX_K_CHRNUL, ch[0], 0, 0, 0);
-        break;
-    case 2:
-        p = kx_k_scan(p, lim, KX_K_ANY2, ch[0], ch[1], 0, 0);
-        break;
-    case 3:
-        p = kx_k_scan(p, lim, KX_K_ANY4, ch[0], ch[1], ch[2], ch[2]);
-        break;
-    case 4:
-        p = kx_k_scan(p, lim, KX_K_ANY4, ch[0], ch[1], ch[2], ch[3]);
-        break;
-    default:
+    if (n <= 4) { /* (absent bytes are 0, which the scan stops at anyway) */
+        p = kx_k_scan(p, lim, KX_K_ANY4, ch[0] | ch[1] << 8 | ch[2] << 16 | (uint32_t)ch[3] << 24,
+                      1);
+    } else {
         for (; p < lim; p++)
             if (!*p || (bm[*p >> 6] >> (*p & 63) & 1)) break;
         if (p == lim) p = NULL;
-        break;
     }
+    return p ? (uint64_t)(p - (mem + s)) : KX_K_FALLBACK;
+}
+
+/* kx_k_strcspn for sets of up to 4 bytes whose first 8 lie in memory, or
+ * KX_K_FALLBACK (the 0 bytes of cs past the set's end change nothing: the
+ * scan stops at NUL) */
+KX_K_FN uint64_t kx_k_strcspn_fast(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c)
+{
+    uint32_t cs;
+    const uint8_t *p;
+    int k;
+    if (s >= size || (k = kx_k_set4(mem, size, c, &cs, 0)) < 0) return KX_K_FALLBACK;
+    p = k <= 2 ? kx_k_scan(mem + s, mem + size, KX_K_ANY2, cs, 1)
+               : kx_k_scan(mem + s, mem + size, KX_K_ANY4, cs, 1);
     return p ? (uint64_t)(p - (mem + s)) : KX_K_FALLBACK;
 }
 
@@ -352,25 +432,27 @@ KX_K_FN uint64_t kx_k_strspn(const uint8_t *mem, uint64_t size, uint32_t s, uint
     if (n == 0) return 0;
     if (s >= size) return KX_K_FALLBACK;
     p = mem + s;
-    switch (n) {
-    case 1:
-        p = kx_k_scan(p, lim, KX_K_NOT4, ch[0], ch[0], ch[0], ch[0]);
-        break;
-    case 2:
-        p = kx_k_scan(p, lim, KX_K_NOT4, ch[0], ch[1], ch[1], ch[1]);
-        break;
-    case 3:
-        p = kx_k_scan(p, lim, KX_K_NOT4, ch[0], ch[1], ch[2], ch[2]);
-        break;
-    case 4:
-        p = kx_k_scan(p, lim, KX_K_NOT4, ch[0], ch[1], ch[2], ch[3]);
-        break;
-    default:
+    if (n <= 4) { /* (absent bytes repeat the first: NUL must stay outside the set) */
+        uint32_t cs = ch[0] * 0x01010101u;
+        for (int64_t i = 1; i < n; i++)
+            cs = (cs & ~(0xffu << (8 * i))) | (uint32_t)ch[i] << (8 * i);
+        p = kx_k_scan(p, lim, KX_K_NOT4, cs, 1);
+    } else {
         for (; p < lim; p++)
             if (!(bm[*p >> 6] >> (*p & 63) & 1)) break; /* NUL is never in the set */
         if (p == lim) p = NULL;
-        break;
     }
+    return p ? (uint64_t)(p - (mem + s)) : KX_K_FALLBACK;
+}
+
+/* kx_k_strspn for sets of 1 to 4 bytes whose first 8 lie in memory, or
+ * KX_K_FALLBACK */
+KX_K_FN uint64_t kx_k_strspn_fast(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c)
+{
+    uint32_t cs;
+    const uint8_t *p;
+    if (s >= size || kx_k_set4(mem, size, c, &cs, 1) <= 0) return KX_K_FALLBACK;
+    p = kx_k_scan(mem + s, mem + size, KX_K_NOT4, cs, 1);
     return p ? (uint64_t)(p - (mem + s)) : KX_K_FALLBACK;
 }
 
@@ -382,7 +464,7 @@ KX_K_FN uint64_t kx_k_memchr(const uint8_t *mem, uint64_t size, uint32_t s, uint
     uint64_t end = (uint64_t)s + n;
     if (n == 0) return 0;
     if (s >= size) return KX_K_FALLBACK;
-    p = kx_k_scan(mem + s, mem + (end < size ? end : size), KX_K_CHR, (uint8_t)c, 0, 0, 0);
+    p = kx_k_scan(mem + s, mem + (end < size ? end : size), KX_K_CHR, (uint8_t)c, 0);
     if (p) return (uint64_t)(p - mem);
     return end <= size ? 0 : KX_K_FALLBACK;
 }
@@ -456,51 +538,88 @@ KX_K_FN uint64_t kx_k_memcmp(const uint8_t *mem, uint64_t size, uint32_t a, uint
     return (uint32_t)((int32_t)mem[a + i] - (int32_t)mem[b + i]);
 }
 
-/* n bytes from s to d, all loads before the stores (so overlap is fine),
- * n <= 32 */
-KX_K_INL void kx_k_copy32(uint8_t *d, const uint8_t *s, uint32_t n)
+/* kx_k_memcmp when 16 bytes past both ranges lie in memory (reads past the
+ * n bytes then stay in it), or KX_K_FALLBACK: one 16-byte compare for
+ * n <= 16, then 16 bytes at a time and the last 16 */
+KX_K_FN uint64_t kx_k_memcmp_fast(const uint8_t *mem, uint64_t size, uint32_t a, uint32_t b,
+                                  uint32_t n)
 {
-    if (n >= 16) {
-        uint64_t a0, a1, b0, b1; /* first and last 16 bytes */
-        memcpy(&a0, s, 8);
-        memcpy(&a1, s + 8, 8);
-        memcpy(&b0, s + n - 16, 8);
-        memcpy(&b1, s + n - 8, 8);
-        memcpy(d, &a0, 8);
-        memcpy(d + 8, &a1, 8);
-        memcpy(d + n - 16, &b0, 8);
-        memcpy(d + n - 8, &b1, 8);
-    } else if (n >= 8) {
-        uint64_t a0, b0;
-        memcpy(&a0, s, 8);
-        memcpy(&b0, s + n - 8, 8);
-        memcpy(d, &a0, 8);
-        memcpy(d + n - 8, &b0, 8);
-    } else if (n >= 4) {
-        uint32_t a0, b0;
-        memcpy(&a0, s, 4);
-        memcpy(&b0, s + n - 4, 4);
-        memcpy(d, &a0, 4);
-        memcpy(d + n - 4, &b0, 4);
-    } else if (n) {
-        uint8_t a0 = s[0], a1 = s[n >> 1], a2 = s[n - 1];
-        d[0] = a0;
-        d[n >> 1] = a1;
-        d[n - 1] = a2;
+#if KX_K_SSE2
+    const uint8_t *x = mem + a, *y = mem + b;
+    uint64_t i;
+    unsigned m;
+    if ((uint64_t)(a > b ? a : b) + n + 16 > size) return KX_K_FALLBACK;
+    m = kx_k_neq16(x, y);
+    if (n <= 16) {
+        i = (unsigned)__builtin_ctz(m | 0x10000u);
+        if (i >= n) return 0;
+    } else if (m) {
+        i = (unsigned)__builtin_ctz(m);
+    } else {
+        for (i = 16; i + 16 < n; i += 16)
+            if ((m = kx_k_neq16(x + i, y + i))) goto found;
+        i = n - 16;
+        if (!(m = kx_k_neq16(x + i, y + i))) return 0;
+    found:
+        i += (unsigned)__builtin_ctz(m);
+    }
+    return (uint32_t)((int32_t)x[i] - (int32_t)y[i]);
+#else
+    return kx_k_memcmp(mem, size, a, b, n);
+#endif
+}
+
+/* n <= 64 bytes from s to d, every load before the first store (so any
+ * overlap gives memmove's result), as glibc's small copies: two
+ * overlapping words or vectors from each end */
+KX_K_INL void kx_k_copy64(uint8_t *d, const uint8_t *s, uint32_t n)
+{
+    if (n <= 16) {
+        if (n >= 8) {
+            uint64_t a0, b0;
+            memcpy(&a0, s, 8);
+            memcpy(&b0, s + n - 8, 8);
+            memcpy(d, &a0, 8);
+            memcpy(d + n - 8, &b0, 8);
+        } else if (n >= 4) {
+            uint32_t a0, b0;
+            memcpy(&a0, s, 4);
+            memcpy(&b0, s + n - 4, 4);
+            memcpy(d, &a0, 4);
+            memcpy(d + n - 4, &b0, 4);
+        } else if (n) {
+            uint8_t a0 = s[0], a1 = s[n >> 1], a2 = s[n - 1];
+            d[0] = a0;
+            d[n >> 1] = a1;
+            d[n - 1] = a2;
+        }
+    } else if (n <= 32) {
+        kx_k_v16 a0 = kx_k_ld16(s), b0 = kx_k_ld16(s + n - 16);
+        kx_k_st16(d, a0);
+        kx_k_st16(d + n - 16, b0);
+    } else {
+        kx_k_v16 a0 = kx_k_ld16(s), a1 = kx_k_ld16(s + 16), b0 = kx_k_ld16(s + n - 32),
+                 b1 = kx_k_ld16(s + n - 16);
+        kx_k_st16(d, a0);
+        kx_k_st16(d + 16, a1);
+        kx_k_st16(d + n - 32, b0);
+        kx_k_st16(d + n - 16, b1);
     }
 }
 
 /* musl memcpy, for ranges inside memory that do not overlap (musl's result
  * for overlapping ones is its own: the translated body makes it). The
- * three copies touch nothing when n is 0. */
+ * copies, memmove and memset leave n == 0 with an argument past the end of
+ * memory to the translated body too (it returns d). */
 KX_K_FN uint64_t kx_k_memcpy(uint8_t *mem, uint64_t size, uint32_t d, uint32_t s, uint32_t n)
 {
-    if (n == 0) return d;
-    if ((uint64_t)d + n > size || (uint64_t)s + n > size ||
-        ((uint64_t)d + n > s && (uint64_t)s + n > d))
-        return KX_K_FALLBACK;
-    if (n <= 32)
-        kx_k_copy32(mem + d, mem + s, n);
+    /* both ranges in memory: the higher one ends in it; then they overlap
+     * iff |d - s| < n, which 32-bit wrapping arithmetic computes as below
+     * (for n == 0 the test is true unless d == s: the translated body
+     * returns d then) */
+    if ((uint64_t)(d > s ? d : s) + n > size || d - s + n - 1 < 2 * n - 1) return KX_K_FALLBACK;
+    if (n <= 64)
+        kx_k_copy64(mem + d, mem + s, n);
     else
         memcpy(mem + d, mem + s, n);
     return d;
@@ -508,34 +627,49 @@ KX_K_FN uint64_t kx_k_memcpy(uint8_t *mem, uint64_t size, uint32_t d, uint32_t s
 
 KX_K_FN uint64_t kx_k_memmove(uint8_t *mem, uint64_t size, uint32_t d, uint32_t s, uint32_t n)
 {
-    if (n == 0) return d;
-    if ((uint64_t)d + n > size || (uint64_t)s + n > size) return KX_K_FALLBACK;
-    if (n <= 32)
-        kx_k_copy32(mem + d, mem + s, n);
+    if ((uint64_t)(d > s ? d : s) + n > size) return KX_K_FALLBACK;
+    if (n <= 64)
+        kx_k_copy64(mem + d, mem + s, n);
     else
         memmove(mem + d, mem + s, n);
     return d;
 }
 
+/* n <= 64 bytes (uint8_t)c at p */
+KX_K_INL void kx_k_set64(uint8_t *p, uint32_t c, uint32_t n)
+{
+    if (n <= 16) {
+        uint64_t w = 0x0101010101010101ull * (uint8_t)c;
+        if (n >= 8) {
+            memcpy(p, &w, 8);
+            memcpy(p + n - 8, &w, 8);
+        } else if (n >= 4) {
+            memcpy(p, &w, 4);
+            memcpy(p + n - 4, &w, 4);
+        } else if (n) {
+            p[0] = (uint8_t)c;
+            p[n >> 1] = (uint8_t)c;
+            p[n - 1] = (uint8_t)c;
+        }
+    } else {
+        kx_k_v16 v = {0};
+        v += (uint8_t)c;
+        kx_k_st16(p, v);
+        kx_k_st16(p + n - 16, v);
+        if (n > 32) {
+            kx_k_st16(p + 16, v);
+            kx_k_st16(p + n - 32, v);
+        }
+    }
+}
+
 KX_K_FN uint64_t kx_k_memset(uint8_t *mem, uint64_t size, uint32_t d, uint32_t c, uint32_t n)
 {
-    uint8_t *p = mem + d;
-    if (n == 0) return d;
     if ((uint64_t)d + n > size) return KX_K_FALLBACK;
-    if (n >= 8 && n <= 32) {
-        uint64_t w = 0x0101010101010101ull * (uint8_t)c;
-        memcpy(p, &w, 8);
-        memcpy(p + n - 8, &w, 8);
-        if (n > 16) {
-            memcpy(p + 8, &w, 8);
-            memcpy(p + n - 16, &w, 8);
-        }
-    } else if (n < 8) {
-        while (n--)
-            *p++ = (uint8_t)c;
-    } else {
-        memset(p, (int)(uint8_t)c, n);
-    }
+    if (n <= 64)
+        kx_k_set64(mem + d, c, n);
+    else
+        memset(mem + d, (int)(uint8_t)c, n);
     return d;
 }
 

@@ -5,10 +5,11 @@
  * of its calls zeroed and each callee checked to be one of the expected
  * known functions) gets a native fast path: when fuel is not metered, the
  * interpreter's depth limit would not be reached by the function or its
- * callees, and every byte the function may touch is inside memory 0, the
- * helpers of aot_known.h (embedded into every generated file) compute the
- * result; in every other case the translated body runs (so traps, partial
- * writes and fuel are exactly those of the wasm code). The result is the
+ * callees (metered code: only it counts frames), and every byte the
+ * function may touch is inside memory 0, the helpers of aot_known.h
+ * (embedded into every generated file) compute the result; in every other
+ * case the translated body runs (so traps, partial writes and fuel are
+ * exactly those of the wasm code). The result is the
  * one the wasm code computes: these musl functions have one possible result
  * for in-bounds arguments (memcmp, strcmp and strncmp return the difference
  * of the first differing bytes, as musl's do; chars are compared unsigned;
@@ -61,6 +62,9 @@ struct known_fn {
     const char *sha256; /* of the body with call immediates zeroed */
     uint32_t callees;   /* B(kind) of what its calls may target (0: no calls) */
 };
+/* the kinds with a kx_k_<name>_fast (aot_known.h): their common case inline,
+ * the rest through kx_k_<name> out of line */
+#define KF_WITH_FAST (B(KF_MEMCMP) | B(KF_STRCSPN) | B(KF_STRSPN))
 static const struct known_fn g_known[] = {
     /* wasi-libc 0.0~git20220510.9886d3d (Debian 12), clang 14 -O2 */
     {KF_MEMCPY, "memcpy", 3, 0, 1296,
@@ -173,18 +177,26 @@ out:
 
 /* Emits the native fast path of known function f (named <name><f>)
  * around its translated body (named fw<f>, reached through a cold,
- * never-inlined thunk fx<f>, so the fast path needs no saved registers). A
- * function that calls others (name "f": not a leaf) takes the fast path
- * only where no call in its chain of callees would reach the depth limit
- * and, in metered code, no interruption is pending (what its entry and its
- * callees' entries check; unmetered code has no entry polls: a signal
- * interrupts it, fast paths included). */
+ * never-inlined thunk fx<f>, so the fast path needs no saved registers).
+ * For the kinds of KF_WITH_FAST, <name><f> calls kx_k_<name>_fast and, when
+ * that declines, fy<f> (never inlined: kx_k_<name>, then fx<f>), so that
+ * no value is live across a call on the common path.
+ *
+ * The conditions: unmetered code (instance.c never runs it with fuel)
+ * always tries the fast path, since its translated body counts no frames
+ * and polls for nothing either (a signal interrupts it, fast paths
+ * included; a fast path's frame is a leaf's, within the stack margin).
+ * Metered code tries it when fuel is not metered and, for a function that
+ * calls others (name "f": not a leaf), where no call in its chain of
+ * callees would reach the depth limit and no interruption is pending (what
+ * its entry and its callees' entries check). */
 void kiln__aot_emit_known(struct kiln__sb *b, uint8_t kind, uint32_t f, const char *name)
 {
     const struct known_fn *kf = known_of(kind);
     const char *args[] = {"", ", l0", ", l0, l1", ", l0, l1, l2"};
     char params[80] = "";
     uint8_t np = kf ? kf->nparams : 0;
+    bool fast = (KF_WITH_FAST & B(kind)) != 0;
     if (!kf) return; /* cannot happen: kind came from known_kind */
     for (uint8_t i = 0; i < np; i++)
         snprintf(params + strlen(params), sizeof params - strlen(params), ", uint32_t l%u", i);
@@ -192,6 +204,14 @@ void kiln__aot_emit_known(struct kiln__sb *b, uint8_t kind, uint32_t f, const ch
                     "static __attribute__((noinline, cold)) uint32_t fx%u(struct kiln__exec *ex, "
                     "struct kiln_instance *inst%s)\n{\nreturn fw%u(ex, inst%s);\n}\n\n",
                     f, params, f, args[np]);
+    if (fast)
+        kiln__sb_printf(b,
+                        "static __attribute__((noinline)) uint32_t fy%u(struct kiln__exec *ex, "
+                        "struct kiln_instance *inst%s)\n{\n"
+                        "uint64_t r_ = kx_k_%s(inst->mem0_base, inst->mem0->size%s);\n"
+                        "if (KX_LIKELY(r_ != KX_K_FALLBACK)) return (uint32_t)r_;\n"
+                        "return fx%u(ex, inst%s);\n}\n\n",
+                        f, params, kf->name, args[np], f, args[np]);
     kiln__sb_printf(b,
                     "KX_HIDDEN uint32_t %s%u(struct kiln__exec *ex, struct kiln_instance *inst%s)\n"
                     "{\n/* %s (wasi-libc): native when in bounds */\n"
@@ -199,14 +219,15 @@ void kiln__aot_emit_known(struct kiln__sb *b, uint8_t kind, uint32_t f, const ch
                     name, f, params, kf->name);
     if (strcmp(name, "f") == 0)
         kiln__sb_printf(b,
-                        " && ex->depth + %u < ex->max_depth && (!KX_METERED || "
-                        "atomic_load_explicit(&ex->store->interrupt, memory_order_relaxed) == 0)",
+                        " && (!KX_METERED || (ex->depth + %u < ex->max_depth && "
+                        "atomic_load_explicit(&ex->store->interrupt, memory_order_relaxed) == 0))",
                         kf->chain ? kf->chain : 1);
     kiln__sb_printf(b,
-                    ")) {\nuint64_t r_ = kx_k_%s(inst->mem0_base, inst->mem0->size%s);\n"
-                    "if (KX_LIKELY(r_ != KX_K_FALLBACK)) return (uint32_t)r_;\n}\n"
-                    "return fx%u(ex, inst%s);\n}\n\n",
-                    kf->name, args[np], f, args[np]);
+                    ")) {\nuint64_t r_ = kx_k_%s%s(inst->mem0_base, inst->mem0->size%s);\n"
+                    "if (KX_LIKELY(r_ != KX_K_FALLBACK)) return (uint32_t)r_;\n",
+                    kf->name, fast ? "_fast" : "", args[np]);
+    if (fast) kiln__sb_printf(b, "return fy%u(ex, inst%s);\n", f, args[np]);
+    kiln__sb_printf(b, "}\nreturn fx%u(ex, inst%s);\n}\n\n", f, args[np]);
 }
 
 /* The known kind of defined function f (see aot_internal.h). */

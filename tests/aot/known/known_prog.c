@@ -250,6 +250,26 @@ static void trap(const char *name)
         printf("%p\n", memmove(e - 10, e - 11, 11));
     else if (!strcmp(name, "memset"))
         printf("%p\n", memset(e - 10, 0, 11));
+    /* the inline cases of the fast paths (up to 64 bytes, memcmp's 16-byte compares, sets of
+     * up to 4 bytes) and the general ones, one byte past the end */
+    else if (!strcmp(name, "memcpy40"))
+        printf("%p\n", memcpy(e - 39, bufa, 40));
+    else if (!strcmp(name, "memcpy100"))
+        printf("%p\n", memcpy(e - 99, bufa, 100));
+    else if (!strcmp(name, "memmove40"))
+        printf("%p\n", memmove(e - 39, e - 50, 40));
+    else if (!strcmp(name, "memmove40b"))
+        printf("%p\n", memmove(e - 50, e - 39, 40));
+    else if (!strcmp(name, "memset64"))
+        printf("%p\n", memset(e - 63, 1, 64));
+    else if (!strcmp(name, "memcmp40"))
+        printf("%d\n", memcmp(e - 40, e - 60, 41));
+    else if (!strcmp(name, "memcmp3"))
+        printf("%d\n", memcmp(e - 2, e - 20, 3));
+    else if (!strcmp(name, "strcspn4"))
+        printf("%zu\n", strcspn((char *)e - 10, "abcd"));
+    else if (!strcmp(name, "strspn4"))
+        printf("%zu\n", strspn((char *)e - 10, "abcx"));
     else
         printf("no such case\n");
 }
@@ -287,7 +307,9 @@ static int rec(int k)
 static const char *const traps[] = {"strlen",  "strchr",   "strchr0",     "strchrnul", "strrchr",
                                     "strcspn", "strcspn1", "strcspn_set", "strspn",    "strspn2",
                                     "strnlen", "memchr",   "memrchr",     "memcmp",    "strcmp",
-                                    "strncmp", "memcpy",   "memmove",     "memset"};
+                                    "strncmp", "memcpy",   "memmove",     "memset",
+                                    "memcpy40", "memcpy100", "memmove40", "memmove40b",
+                                    "memset64", "memcmp40", "memcmp3", "strcspn4", "strspn4"};
 
 int main(int argc, char **argv)
 {

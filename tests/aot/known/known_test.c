@@ -15,7 +15,12 @@
  *   - where the model returns, the fast path must return the same value
  *     (and memory must be the same), except where a fallback is documented
  *     (memcpy of overlapping ranges, ranges of memcpy/memmove/memset that
- *     leave memory: musl writes part of them before it traps).
+ *     leave memory: musl writes part of them before it traps; n == 0
+ *     copies and fills, which the translated body does just as well);
+ *   - the _fast variants (memcmp, strcspn, strspn: the common case inline,
+ *     aot_known.h) return what the full function returns, or fall back
+ *     without writing; test_fast_cases() checks that they do take their
+ *     common cases (a fast path that always fell back would pass the rest).
  * Exit 0 when everything matches; the first mismatches are printed.
  */
 #include <stdint.h>
@@ -225,13 +230,14 @@ enum {
 static const char *const names[F_N] = {"strlen",  "strchrnul", "strchr",  "strcspn", "strspn",
                                        "memchr",  "strnlen",   "memrchr", "strrchr", "strcmp",
                                        "strncmp", "memcmp",    "memcpy",  "memmove", "memset"};
-static unsigned long ncalls[F_N], nfast[F_N];
+static unsigned long ncalls[F_N], nfast[F_N], nfast2[F_N];
 
 /* Calls function f both ways on the current memory (mem == ref). */
 static void call(int f, uint32_t a, uint32_t b, uint32_t c)
 {
     uint64_t want, got;
-    int writes = f >= F_MEMCPY, may_fall = 0;
+    uint64_t fast = KX_K_FALLBACK; /* the _fast variant's result, where there is one */
+    int writes = f >= F_MEMCPY, may_fall = writes && c == 0, has_fast = 0;
     if (writes) memcpy(save, mem, MEMSZ); /* (the others take const memory) */
     trapped = 0;
     switch (f) {
@@ -246,9 +252,11 @@ static void call(int f, uint32_t a, uint32_t b, uint32_t c)
         break;
     case F_STRCSPN:
         want = m_strcspn(a, b), got = kx_k_strcspn(mem, MEMSZ, a, b);
+        fast = kx_k_strcspn_fast(mem, MEMSZ, a, b), has_fast = 1;
         break;
     case F_STRSPN:
         want = m_strspn(a, b), got = kx_k_strspn(mem, MEMSZ, a, b);
+        fast = kx_k_strspn_fast(mem, MEMSZ, a, b), has_fast = 1;
         break;
     case F_MEMCHR:
         want = m_memchr(a, b, c), got = kx_k_memchr(mem, MEMSZ, a, b, c);
@@ -270,10 +278,11 @@ static void call(int f, uint32_t a, uint32_t b, uint32_t c)
         break;
     case F_MEMCMP:
         want = m_memcmp(a, b, c), got = kx_k_memcmp(mem, MEMSZ, a, b, c);
+        fast = kx_k_memcmp_fast(mem, MEMSZ, a, b, c), has_fast = 1;
         break;
     case F_MEMCPY:
         /* musl's result for overlapping ranges is its own: not modelled, always a fallback */
-        may_fall = (uint64_t)a + c > b && (uint64_t)b + c > a;
+        may_fall |= (uint64_t)a + c > b && (uint64_t)b + c > a;
         want = m_memmove(a, b, c), got = kx_k_memcpy(mem, MEMSZ, a, b, c);
         break;
     case F_MEMMOVE:
@@ -283,8 +292,14 @@ static void call(int f, uint32_t a, uint32_t b, uint32_t c)
         want = m_memset(a, b, c), got = kx_k_memset(mem, MEMSZ, a, b, c);
         break;
     }
+    if (f == F_MEMCPY && c && (uint64_t)a + c > b && (uint64_t)b + c > a)
+        CHECK(got == KX_K_FALLBACK, "memcpy(%u, %u, %u): overlapping, but no fallback", a, b, c);
     ncalls[f]++;
     if (got != KX_K_FALLBACK) nfast[f]++;
+    if (fast != KX_K_FALLBACK) nfast2[f]++;
+    if (has_fast && fast != KX_K_FALLBACK)
+        CHECK(fast == got, "%s_fast(%u, %u, %u) = %llu, %s %llu", names[f], a, b, c,
+              (unsigned long long)fast, names[f], (unsigned long long)got);
     if (want == TRAP) {
         CHECK(got == KX_K_FALLBACK, "%s(%u, %u, %u): wasm traps, fast path returned %llu", names[f],
               a, b, c, (unsigned long long)got);
@@ -489,6 +504,103 @@ static void range_tests(void)
     }
 }
 
+/* the thresholds of the inline cases: copies and fills of 0..80 bytes at
+ * overlap distances 0..70 both ways; memcmp with both ranges ending 0..20
+ * bytes before the end of memory (the 16 bytes of slack) and one past it;
+ * sets of strcspn/strspn ending at the last bytes of memory */
+static void threshold_tests(void)
+{
+    memset(mem, 0, MEMSZ);
+    fill_str(0, MEMSZ);
+    sync_ref();
+    for (uint32_t n = 0; n <= 80; n++) {
+        for (uint32_t k = 0; k <= 70; k++) {
+            call(F_MEMMOVE, 1000 + k, 1000, n);
+            call(F_MEMMOVE, 1000, 1000 + k, n);
+            call(F_MEMCPY, 1000 + k, 1000, n);
+            call(F_MEMCPY, 1000, 1000 + k, n);
+            call(F_MEMCPY, 3000 + k, 1000, n);
+        }
+        for (uint32_t k = 0; k <= 20; k++) {
+            uint32_t e = MEMSZ - n - k;
+            call(F_MEMCPY, e, 100, n);
+            call(F_MEMCPY, 100, e, n);
+            call(F_MEMMOVE, e, e - 1, n);
+            call(F_MEMMOVE, e - 3, e, n);
+            call(F_MEMSET, e, 0x5a, n);
+        }
+        call(F_MEMCPY, MEMSZ - n + 1, 100, n);
+        call(F_MEMCPY, 100, MEMSZ - n + 1, n);
+        call(F_MEMMOVE, MEMSZ - n + 1, 100, n);
+        call(F_MEMSET, MEMSZ - n + 1, 1, n);
+        call(F_MEMSET, MEMSZ + 5, 1, n);
+    }
+    for (uint32_t n = 0; n <= 80; n++) {
+        for (uint32_t k = 0; k <= 20; k++) {
+            uint32_t e = MEMSZ - n - k, a = 500 + (n * 7 + k) % 64;
+            memcpy(mem + e, mem + a, n);
+            sync_ref();
+            call(F_MEMCMP, a, e, n);
+            call(F_MEMCMP, e, a, n);
+            call(F_MEMCMP, e, a, n + k + 1); /* one byte past the end, equal up to it */
+            if (n) {                         /* a difference at the first, middle, last byte */
+                for (uint32_t at = 0; at < n; at += n > 2 ? (n - 1) / 2 : 1) {
+                    set_both(e + at, (uint8_t)(mem[e + at] ^ 0x81));
+                    call(F_MEMCMP, a, e, n);
+                    call(F_MEMCMP, e, a, n + k + 1);
+                    set_both(e + at, (uint8_t)(mem[e + at] ^ 0x81));
+                }
+            }
+        }
+    }
+    /* sets of 0..6 bytes ending at each of the last 10 bytes of memory (the 8-byte load) */
+    for (uint32_t len = 0; len <= 6; len++) {
+        for (uint32_t k = 1; k <= 10; k++) {
+            uint32_t c = MEMSZ - k - len;
+            memset(mem, 0, MEMSZ);
+            fill_str(0, MEMSZ);
+            if (c + len < MEMSZ) mem[c + len] = 0;
+            mem[300] = 0;
+            for (uint32_t j = 0; j < len && c + j < MEMSZ; j++)
+                mem[c + j] = mem[100 + 13 * j];
+            sync_ref();
+            call(F_STRCSPN, 100, c, 0);
+            call(F_STRSPN, 100, c, 0);
+            call(F_STRSPN, 100 + 13 * len, c, 0);
+        }
+    }
+}
+
+/* The _fast variants take their common cases (in the other tests a fast
+ * path that always declines would pass): short copies are not tested here
+ * (they have no _fast variant). */
+static void test_fast_cases(void)
+{
+    memset(mem, 0, MEMSZ);
+    fill_str(0, 4000);
+    memcpy(mem + 2000, mem + 100, 300);
+    mem[4000] = 0;
+    strcpy((char *)mem + 5000, "ab");
+    strcpy((char *)mem + 5010, "abcd");
+    mem[5020] = mem[100], mem[5021] = 0;
+    sync_ref();
+    for (uint32_t n = 0; n <= 300; n++) {
+        CHECK(kx_k_memcmp_fast(mem, MEMSZ, 100, 2000, n) == 0, "memcmp_fast(%u) declined", n);
+        if (n) {
+            mem[2000 + n - 1] ^= 1;
+            CHECK(kx_k_memcmp_fast(mem, MEMSZ, 100, 2000, n) != KX_K_FALLBACK,
+                  "memcmp_fast(%u, difference at the end) declined", n);
+            mem[2000 + n - 1] ^= 1;
+        }
+    }
+    CHECK(kx_k_strcspn_fast(mem, MEMSZ, 100, 5000) != KX_K_FALLBACK, "strcspn_fast(2) declined");
+    CHECK(kx_k_strcspn_fast(mem, MEMSZ, 100, 5010) != KX_K_FALLBACK, "strcspn_fast(4) declined");
+    CHECK(kx_k_strcspn_fast(mem, MEMSZ, 100, 5002) != KX_K_FALLBACK, "strcspn_fast(0) declined");
+    CHECK(kx_k_strspn_fast(mem, MEMSZ, 100, 5020) == 1 + (mem[101] == mem[100]),
+          "strspn_fast(1) wrong or declined");
+    CHECK(kx_k_strspn_fast(mem, MEMSZ, 100, 5010) != KX_K_FALLBACK, "strspn_fast(4) declined");
+}
+
 /* random arguments, most of them near the end of memory */
 static void random_tests(void)
 {
@@ -525,9 +637,12 @@ int main(void)
     if (!ref || !save) return 1;
     string_tests();
     range_tests();
+    threshold_tests();
     random_tests();
+    test_fast_cases();
     for (int f = 0; f < F_N; f++)
-        printf("%-9s %8lu calls, %8lu on the fast path\n", names[f], ncalls[f], nfast[f]);
+        printf("%-9s %8lu calls, %8lu on the fast path, %8lu inline (_fast)\n", names[f],
+               ncalls[f], nfast[f], nfast2[f]);
     if (failures) {
         printf("known: %d mismatches in %lu checks\n", failures, checks);
         return 1;
