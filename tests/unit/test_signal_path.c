@@ -108,7 +108,8 @@ static void test_signal_path_vs_teardown(void **state)
         /* exec's order: the vkernel, then the slot; clear, then free */
         g_vk = vk;
         kiln_interrupt_slot_set(&g_run, s);
-        for (k = 0; k < 50 && !atomic_load(&s->interrupt); k++) sched_yield();
+        for (k = 0; k < 50 && !atomic_load(&s->interrupt); k++)
+            sched_yield();
         seen = atomic_load(&s->interrupt) != 0;
         kiln_interrupt_slot_clear(&g_run);
         g_vk = NULL;
