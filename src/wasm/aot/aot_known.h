@@ -55,6 +55,48 @@
 #define KX_K_INL static inline __attribute__((always_inline, unused))
 #define KX_K_FN static inline __attribute__((always_inline, unused))
 
+/* Sibling calls in the generated fast-path functions (translate_known.c;
+ * gcc: a function attribute, the objects are built without them): their
+ * calls of aot_libc's copies, of kx_k_<name> out of line and of the
+ * translated body become jumps, so they need no frame. Safe from runaway
+ * recursion: a known function calls only known functions, at most two
+ * deep. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define KX_K_TAIL __attribute__((optimize("optimize-sibling-calls")))
+#else
+#define KX_K_TAIL
+#endif
+
+/* Long copies and fills: aot_libc.c's memcpy, memmove, memset, returning
+ * r (nothing stays live across the call). Generated files (KX_METERED) and
+ * aot_libc.c declare them; native programs (tests) get these wrappers. */
+#if defined(KX_METERED) || defined(KILN_AOT_LIBC_C)
+__attribute__((visibility("hidden"))) uint32_t kiln__aot_memcpy_r(void *restrict d,
+                                                                  const void *restrict s,
+                                                                  size_t n, uint32_t r);
+__attribute__((visibility("hidden"))) uint32_t kiln__aot_memmove_r(void *d, const void *s,
+                                                                   size_t n, uint32_t r);
+__attribute__((visibility("hidden"))) uint32_t kiln__aot_memset_r(void *d, int c, size_t n,
+                                                                  uint32_t r);
+#else
+KX_K_INL uint32_t kiln__aot_memcpy_r(void *restrict d, const void *restrict s, size_t n,
+                                     uint32_t r)
+{
+    memcpy(d, s, n);
+    return r;
+}
+KX_K_INL uint32_t kiln__aot_memmove_r(void *d, const void *s, size_t n, uint32_t r)
+{
+    memmove(d, s, n);
+    return r;
+}
+KX_K_INL uint32_t kiln__aot_memset_r(void *d, int c, size_t n, uint32_t r)
+{
+    memset(d, c, n);
+    return r;
+}
+#endif
+
 /* 16 bytes in a vector register (any target with GCC vectors), unaligned */
 typedef uint8_t kx_k_v16 __attribute__((vector_size(16)));
 KX_K_INL kx_k_v16 kx_k_ld16(const uint8_t *p)
@@ -329,22 +371,20 @@ KX_K_INL int64_t kx_k_set(const uint8_t *mem, uint64_t size, uint32_t c, uint64_
 /* The common set of strcspn/strspn: the NUL-terminated set at wasm address
  * c when it has at most 4 bytes and its first 8 bytes lie in memory, as
  * one word in *cs: its bytes from the low one up, then (pad) copies of its
- * first byte or (!pad) 0. Returns how many bytes precede the NUL, or -1
- * (then see kx_k_set). */
+ * first byte or (!pad) 0. Returns 0 for the empty set, 2 for a set of 1 or
+ * 2 bytes, 4 for 3 or 4, -1 otherwise (then see kx_k_set). */
 KX_K_INL int kx_k_set4(const uint8_t *mem, uint64_t size, uint32_t c, uint32_t *cs, int pad)
 {
 #if KX_K_LE
-    uint64_t w, z;
-    unsigned k;
+    uint64_t w, z, keep;
     if ((uint64_t)c + 8 > size) return -1;
     memcpy(&w, mem + c, 8);
     /* the lowest 0x80 bit of z marks the first NUL (a borrow only sets bits above it) */
     z = (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
-    k = (unsigned)__builtin_ctzll(z | (1ull << 63)) >> 3; /* (7 when there is none: too long) */
-    if (k > 4) return -1;
-    z = (1ull << (8 * k)) - 1; /* the set's bytes */
-    *cs = (uint32_t)((w & z) | (pad ? (w & 0xff) * 0x01010101u & ~z : 0));
-    return (int)k;
+    if (!(z & 0x8080808080ull)) return -1; /* no NUL in the first 5 bytes */
+    keep = ((z & (0 - z)) >> 7) - 1;       /* the bytes before the NUL */
+    *cs = (uint32_t)((w & keep) | (pad ? (w & 0xff) * 0x01010101u & ~keep : 0));
+    return z & 0x80 ? 0 : z & 0x808080 ? 2 : 4;
 #else
     uint32_t k, v = 0;
     if ((uint64_t)c + 5 > size) return -1;
@@ -354,7 +394,7 @@ KX_K_INL int kx_k_set4(const uint8_t *mem, uint64_t size, uint32_t c, uint32_t *
     for (uint32_t i = k; pad && i < 4; i++)
         v |= (v & 0xff) << (8 * i);
     *cs = v;
-    return (int)k;
+    return k == 0 ? 0 : k <= 2 ? 2 : 4;
 #endif
 }
 
@@ -618,20 +658,16 @@ KX_K_FN uint64_t kx_k_memcpy(uint8_t *mem, uint64_t size, uint32_t d, uint32_t s
      * (for n == 0 the test is true unless d == s: the translated body
      * returns d then) */
     if ((uint64_t)(d > s ? d : s) + n > size || d - s + n - 1 < 2 * n - 1) return KX_K_FALLBACK;
-    if (n <= 64)
-        kx_k_copy64(mem + d, mem + s, n);
-    else
-        memcpy(mem + d, mem + s, n);
+    if (n > 64) return kiln__aot_memcpy_r(mem + d, mem + s, n, d);
+    kx_k_copy64(mem + d, mem + s, n);
     return d;
 }
 
 KX_K_FN uint64_t kx_k_memmove(uint8_t *mem, uint64_t size, uint32_t d, uint32_t s, uint32_t n)
 {
     if ((uint64_t)(d > s ? d : s) + n > size) return KX_K_FALLBACK;
-    if (n <= 64)
-        kx_k_copy64(mem + d, mem + s, n);
-    else
-        memmove(mem + d, mem + s, n);
+    if (n > 64) return kiln__aot_memmove_r(mem + d, mem + s, n, d);
+    kx_k_copy64(mem + d, mem + s, n);
     return d;
 }
 
@@ -666,10 +702,8 @@ KX_K_INL void kx_k_set64(uint8_t *p, uint32_t c, uint32_t n)
 KX_K_FN uint64_t kx_k_memset(uint8_t *mem, uint64_t size, uint32_t d, uint32_t c, uint32_t n)
 {
     if ((uint64_t)d + n > size) return KX_K_FALLBACK;
-    if (n <= 64)
-        kx_k_set64(mem + d, c, n);
-    else
-        memset(mem + d, (int)(uint8_t)c, n);
+    if (n > 64) return kiln__aot_memset_r(mem + d, (int)(uint8_t)c, n, d);
+    kx_k_set64(mem + d, c, n);
     return d;
 }
 

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define KILN_AOT_LIBC_C 1 /* (aot_known.h, when included after this file: declare, not define) */
+
 #if defined(__GNUC__) && !defined(__clang__)
 /* gcc would turn the byte loops below into calls of the functions they define (clang does not
  * with -fno-builtin) */
@@ -201,6 +203,27 @@ KX_LIBC void *memset(void *d, int c, size_t n)
         }
     }
     return d;
+}
+
+/* memcpy, memmove and memset returning r: the fast paths of aot_known.h
+ * return the wasm address of the destination, and passing it through
+ * leaves no value live across their call */
+KX_LIBC uint32_t kiln__aot_memcpy_r(void *restrict d, const void *restrict s, size_t n, uint32_t r)
+{
+    memcpy(d, s, n);
+    return r;
+}
+
+KX_LIBC uint32_t kiln__aot_memmove_r(void *d, const void *s, size_t n, uint32_t r)
+{
+    memmove(d, s, n);
+    return r;
+}
+
+KX_LIBC uint32_t kiln__aot_memset_r(void *d, int c, size_t n, uint32_t r)
+{
+    memset(d, c, n);
+    return r;
 }
 
 #if defined(__SSE2__)

@@ -180,7 +180,8 @@ out:
  * never-inlined thunk fx<f>, so the fast path needs no saved registers).
  * For the kinds of KF_WITH_FAST, <name><f> calls kx_k_<name>_fast and, when
  * that declines, fy<f> (never inlined: kx_k_<name>, then fx<f>), so that
- * no value is live across a call on the common path.
+ * no value is live across a call on the common path. <name><f> and fy<f>
+ * make sibling calls (KX_K_TAIL, gcc), so the common path has no frame.
  *
  * The conditions: unmetered code (instance.c never runs it with fuel)
  * always tries the fast path, since its translated body counts no frames
@@ -206,14 +207,14 @@ void kiln__aot_emit_known(struct kiln__sb *b, uint8_t kind, uint32_t f, const ch
                     f, params, f, args[np]);
     if (fast)
         kiln__sb_printf(b,
-                        "static __attribute__((noinline)) uint32_t fy%u(struct kiln__exec *ex, "
+                        "static KX_K_TAIL __attribute__((noinline)) uint32_t fy%u(struct kiln__exec *ex, "
                         "struct kiln_instance *inst%s)\n{\n"
                         "uint64_t r_ = kx_k_%s(inst->mem0_base, inst->mem0->size%s);\n"
                         "if (KX_LIKELY(r_ != KX_K_FALLBACK)) return (uint32_t)r_;\n"
                         "return fx%u(ex, inst%s);\n}\n\n",
                         f, params, kf->name, args[np], f, args[np]);
     kiln__sb_printf(b,
-                    "KX_HIDDEN uint32_t %s%u(struct kiln__exec *ex, struct kiln_instance *inst%s)\n"
+                    "KX_HIDDEN KX_K_TAIL uint32_t %s%u(struct kiln__exec *ex, struct kiln_instance *inst%s)\n"
                     "{\n/* %s (wasi-libc): native when in bounds */\n"
                     "if (KX_LIKELY(kx_unmetered(ex)",
                     name, f, params, kf->name);
