@@ -609,42 +609,44 @@ KX_K_FN uint64_t kx_k_memcmp_fast(const uint8_t *mem, uint64_t size, uint32_t a,
 #endif
 }
 
-/* n <= 64 bytes from s to d, every load before the first store (so any
+/* n <= 32 bytes from s to d, every load before the first store (so any
  * overlap gives memmove's result), as glibc's small copies: two
  * overlapping words or vectors from each end */
-KX_K_INL void kx_k_copy64(uint8_t *d, const uint8_t *s, uint32_t n)
+KX_K_INL void kx_k_copy32(uint8_t *d, const uint8_t *s, uint32_t n)
 {
-    if (n <= 16) {
-        if (n >= 8) {
-            uint64_t a0, b0;
-            memcpy(&a0, s, 8);
-            memcpy(&b0, s + n - 8, 8);
-            memcpy(d, &a0, 8);
-            memcpy(d + n - 8, &b0, 8);
-        } else if (n >= 4) {
-            uint32_t a0, b0;
-            memcpy(&a0, s, 4);
-            memcpy(&b0, s + n - 4, 4);
-            memcpy(d, &a0, 4);
-            memcpy(d + n - 4, &b0, 4);
-        } else if (n) {
-            uint8_t a0 = s[0], a1 = s[n >> 1], a2 = s[n - 1];
-            d[0] = a0;
-            d[n >> 1] = a1;
-            d[n - 1] = a2;
-        }
-    } else if (n <= 32) {
+    if (n > 16) {
         kx_k_v16 a0 = kx_k_ld16(s), b0 = kx_k_ld16(s + n - 16);
         kx_k_st16(d, a0);
         kx_k_st16(d + n - 16, b0);
-    } else {
-        kx_k_v16 a0 = kx_k_ld16(s), a1 = kx_k_ld16(s + 16), b0 = kx_k_ld16(s + n - 32),
-                 b1 = kx_k_ld16(s + n - 16);
-        kx_k_st16(d, a0);
-        kx_k_st16(d + 16, a1);
-        kx_k_st16(d + n - 32, b0);
-        kx_k_st16(d + n - 16, b1);
+    } else if (n >= 8) {
+        uint64_t a0, b0;
+        memcpy(&a0, s, 8);
+        memcpy(&b0, s + n - 8, 8);
+        memcpy(d, &a0, 8);
+        memcpy(d + n - 8, &b0, 8);
+    } else if (n >= 4) {
+        uint32_t a0, b0;
+        memcpy(&a0, s, 4);
+        memcpy(&b0, s + n - 4, 4);
+        memcpy(d, &a0, 4);
+        memcpy(d + n - 4, &b0, 4);
+    } else if (n) {
+        uint8_t a0 = s[0], a1 = s[n >> 1], a2 = s[n - 1];
+        d[0] = a0;
+        d[n >> 1] = a1;
+        d[n - 1] = a2;
     }
+}
+
+/* 32 < n <= 64 bytes, the same way */
+KX_K_INL void kx_k_copy64(uint8_t *d, const uint8_t *s, uint32_t n)
+{
+    kx_k_v16 a0 = kx_k_ld16(s), a1 = kx_k_ld16(s + 16), b0 = kx_k_ld16(s + n - 32),
+             b1 = kx_k_ld16(s + n - 16);
+    kx_k_st16(d, a0);
+    kx_k_st16(d + 16, a1);
+    kx_k_st16(d + n - 32, b0);
+    kx_k_st16(d + n - 16, b1);
 }
 
 /* musl memcpy, for ranges inside memory that do not overlap (musl's result
@@ -657,21 +659,31 @@ KX_K_FN uint64_t kx_k_memcpy(uint8_t *mem, uint64_t size, uint32_t d, uint32_t s
      * iff |d - s| < n, which 32-bit wrapping arithmetic computes as below
      * (for n == 0 the test is true unless d == s: the translated body
      * returns d then) */
-    if ((uint64_t)(d > s ? d : s) + n > size || d - s + n - 1 < 2 * n - 1) return KX_K_FALLBACK;
-    if (n > 64) return kiln__aot_memcpy_r(mem + d, mem + s, n, d);
-    kx_k_copy64(mem + d, mem + s, n);
+    const uint64_t dd = d, ss = s, nn = n;
+    if ((dd > ss ? dd : ss) + nn > size || dd - ss + nn - 1 < 2 * nn - 1) return KX_K_FALLBACK;
+    if (n > 32) { /* (the tests in the order of sqlite's sizes: 33..64 most often) */
+        if (n > 64) return kiln__aot_memcpy_r(mem + d, mem + s, n, d);
+        kx_k_copy64(mem + d, mem + s, n);
+    } else {
+        kx_k_copy32(mem + d, mem + s, n);
+    }
     return d;
 }
 
 KX_K_FN uint64_t kx_k_memmove(uint8_t *mem, uint64_t size, uint32_t d, uint32_t s, uint32_t n)
 {
-    if ((uint64_t)(d > s ? d : s) + n > size) return KX_K_FALLBACK;
-    if (n > 64) return kiln__aot_memmove_r(mem + d, mem + s, n, d);
-    kx_k_copy64(mem + d, mem + s, n);
+    if (n == 0) return d; /* (a third of sqlite's memmoves) */
+    if ((uint64_t)d + n > size || (uint64_t)s + n > size) return KX_K_FALLBACK;
+    if (n > 32) {
+        if (n > 64) return kiln__aot_memmove_r(mem + d, mem + s, n, d);
+        kx_k_copy64(mem + d, mem + s, n);
+    } else {
+        kx_k_copy32(mem + d, mem + s, n);
+    }
     return d;
 }
 
-/* n <= 64 bytes (uint8_t)c at p */
+/* 0 < n <= 64 bytes (uint8_t)c at p */
 KX_K_INL void kx_k_set64(uint8_t *p, uint32_t c, uint32_t n)
 {
     if (n <= 16) {
@@ -701,6 +713,7 @@ KX_K_INL void kx_k_set64(uint8_t *p, uint32_t c, uint32_t n)
 
 KX_K_FN uint64_t kx_k_memset(uint8_t *mem, uint64_t size, uint32_t d, uint32_t c, uint32_t n)
 {
+    if (n == 0) return d; /* (sqlite's memsets are mostly empty) */
     if ((uint64_t)d + n > size) return KX_K_FALLBACK;
     if (n > 64) return kiln__aot_memset_r(mem + d, (int)(uint8_t)c, n, d);
     kx_k_set64(mem + d, c, n);
