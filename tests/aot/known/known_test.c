@@ -602,9 +602,9 @@ static void test_fast_cases(void)
 }
 
 /* random arguments, most of them near the end of memory */
-static void random_tests(void)
+static void random_tests(long count)
 {
-    for (int i = 0; i < 200000; i++) {
+    for (long i = 0; i < count; i++) {
         int f = (int)(rnd() % F_N);
         uint32_t r = rnd(), a, b, c;
         if (i % 1000 == 0) {
@@ -623,8 +623,12 @@ static void random_tests(void)
     }
 }
 
-int main(void)
+/* known_test [SEED COUNT]: COUNT random calls (default 200000) from SEED (a longer, fuzz-style
+ * run: aot-known-test-sse2 7 20000000) */
+int main(int argc, char **argv)
 {
+    long count = argc > 2 ? atol(argv[2]) : 200000;
+    if (argc > 1 && strtoul(argv[1], NULL, 0)) rng = (uint32_t)strtoul(argv[1], NULL, 0);
     uint8_t *m =
         mmap(NULL, MEMSZ + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED || mprotect(m + MEMSZ, 4096, PROT_NONE) < 0) {
@@ -638,7 +642,7 @@ int main(void)
     string_tests();
     range_tests();
     threshold_tests();
-    random_tests();
+    random_tests(count);
     test_fast_cases();
     for (int f = 0; f < F_N; f++)
         printf("%-9s %8lu calls, %8lu on the fast path, %8lu inline (_fast)\n", names[f],
