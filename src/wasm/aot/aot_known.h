@@ -580,7 +580,8 @@ KX_K_FN uint64_t kx_k_memcmp(const uint8_t *mem, uint64_t size, uint32_t a, uint
 
 /* kx_k_memcmp when 16 bytes past both ranges lie in memory (reads past the
  * n bytes then stay in it), or KX_K_FALLBACK: one 16-byte compare for
- * n <= 16, then 16 bytes at a time and the last 16 */
+ * n <= 16, then up to 80 bytes 16 at a time and the last 16, longer ones
+ * 64 bytes per step */
 KX_K_FN uint64_t kx_k_memcmp_fast(const uint8_t *mem, uint64_t size, uint32_t a, uint32_t b,
                                   uint32_t n)
 {
@@ -595,6 +596,9 @@ KX_K_FN uint64_t kx_k_memcmp_fast(const uint8_t *mem, uint64_t size, uint32_t a,
         if (i >= n) return 0;
     } else if (m) {
         i = (unsigned)__builtin_ctz(m);
+    } else if (n > 80) { /* 64 bytes per step */
+        i = 16 + kx_k_cmpidx(x + 16, y + 16, n - 16, 0);
+        if (i == n) return 0;
     } else {
         for (i = 16; i + 16 < n; i += 16)
             if ((m = kx_k_neq16(x + i, y + i))) goto found;
