@@ -65,6 +65,7 @@ int kiln__call(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *args,
         struct kiln_error err;
         tmp.aot = NULL;
         tmp.aot_native = NULL;
+        tmp.aot_key = 0;
         tmp.host = NULL;
         if (kiln__module_compile(mod, &err) < 0 || !mod->funcs[f->func_idx].code) {
             snprintf(ex->trap->msg, sizeof ex->trap->msg,
@@ -443,7 +444,9 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
     if (kiln__trap_handler_install() < 0)
         return kiln_error_set(err, KILN_E_IO, "cannot install the memory fault handler");
 
-    inst = kiln__store_alloc(store, sizeof *inst);
+    /* at least one byte per module type: the aot_key of each function
+     * (runtime.h) is an address in this block */
+    inst = kiln__store_alloc(store, sizeof *inst > mod->ntypes ? sizeof *inst : mod->ntypes);
     if (!inst) goto nomem;
     inst->store = store;
     inst->mod = mod;
@@ -491,6 +494,7 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
              * (it treats a function without code as a host function) */
             f->aot = &mod->aot->funcs[i - mod->nfunc_imports];
             f->aot_native = f->aot->native;
+            f->aot_key = (uintptr_t)inst + mod->funcs[i].type_idx;
             f->code = NULL;
             f->host = kiln__aot_host_shim;
         }

@@ -46,6 +46,17 @@ struct kiln_func {
     const void *aot_native;          /* aot->native (or NULL), here so that
                                         AOT code calling through a table or
                                         an import reads one pointer */
+    uintptr_t aot_key;               /* with aot_native: (uintptr_t)inst +
+                                        the index of its type in inst's
+                                        module; else 0. An instance's
+                                        allocation has at least as many bytes
+                                        as its module has types (instance.c),
+                                        so equal keys mean the same instance
+                                        and module type: AOT call_indirect
+                                        tests the common case, a function of
+                                        the calling instance with the
+                                        expected type, with this one compare
+                                        (src/wasm/aot/translate.c) */
 };
 
 struct kiln_memory {

@@ -142,13 +142,15 @@ static const struct call calls[] = {
     /* call_indirect: shared.wasm's function on main's memory (it stores x
      * at 32 and returns main's word at 0 + x), the host function itself
      * (and its trap), the boundary index, a mismatch against a host
-     * function */
+     * function; a type index of the same signature as the callees' */
     {"indirect", 2, {I32(4), I32(6)}},
     {"mem32", 0, {I32(0)}},
     {"indirect2", 2, {I32(3), I32(4)}},
     {"indirect2", 2, {I32(42), I32(100)}},
     {"indirect", 2, {I32(6), I32(6)}},
     {"indirect", 2, {I32(5), I32(6)}},
+    {"indirect_dup", 2, {I32(0), I32(6)}},
+    {"indirect_dup", 2, {I32(4), I32(6)}},
     {"via_other", 1, {I32(13)}}, /* a trap in the other instance */
     {"via_other", 1, {I32(6)}},  /* then each instance's memory again */
     {"indirect", 2, {I32(1), I32(7)}},
@@ -271,7 +273,7 @@ static int t_semantics(const char *dir, const char *cache)
           base[NCALLS - 3]);
     /* call_indirect outcomes (the calls before "via_other 13") */
     {
-        const size_t k = NCALLS - 4 - 6;
+        const size_t k = NCALLS - 4 - 8;
         CHECK(!strcmp(base[3], "ok i32:36"), "indirect, same instance: %s", base[3]);
         CHECK(!strcmp(base[4], "ok i32:31"), "indirect, other instance: %s", base[4]);
         CHECK(strstr(base[6], "uninitialized element 3"), "indirect, null: %s", base[6]);
@@ -283,6 +285,9 @@ static int t_semantics(const char *dir, const char *cache)
         CHECK(strstr(base[k + 4], "undefined element 6"), "indirect, size: %s", base[k + 4]);
         CHECK(strstr(base[k + 5], "indirect call type mismatch"), "indirect, host type: %s",
               base[k + 5]);
+        CHECK(!strcmp(base[k + 6], "ok i32:36"), "indirect, same signature: %s", base[k + 6]);
+        CHECK(!strcmp(base[k + 7], "ok i32:1006"), "indirect, same signature, shared: %s",
+              base[k + 7]);
     }
     return failures ? 1 : 0;
 }

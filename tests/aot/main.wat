@@ -2,6 +2,9 @@
 ;; AOT-compiled and compares every result).
 (module
   (type $ii (func (param i32) (result i32)))
+  ;; the same signature again: a call_indirect with this type index reaches
+  ;; functions declared with $ii (AOT: not the inline aot_key case)
+  (type $ii2 (func (param i32) (result i32)))
   (import "env" "host_add" (func $host_add (param i32 i32) (result i32)))
   (import "env" "other" (func $other (param i32) (result i32)))
   (memory (export "mem") 1 4)
@@ -19,6 +22,8 @@
     (i32.add (call $other (local.get 0)) (i32.load (i32.const 0))))
   (func (export "indirect") (param i32 i32) (result i32)
     (call_indirect (type $ii) (local.get 1) (local.get 0)))
+  (func (export "indirect_dup") (param i32 i32) (result i32)
+    (call_indirect (type $ii2) (local.get 1) (local.get 0)))
   (func (export "indirect2") (param i32 i32) (result i32)
     (call_indirect (param i32 i32) (result i32) (local.get 0) (local.get 1) (i32.const 5)))
   (func (export "mem32") (result i32) (i32.load (i32.const 32)))

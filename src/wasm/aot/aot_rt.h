@@ -39,8 +39,11 @@
 /* 2: descriptor flags (KILN_AOT_F_METERED); unmetered code has no polls.
  * 3: memory 0 addressed through the gs segment (KILN_AOT_F_SEGMEM).
  * 4: call_indirect compares small signatures' structural ids
- *    (kiln__functype_packed_id) as constants. */
-#define KILN_AOT_ABI 4u
+ *    (kiln__functype_packed_id) as constants.
+ * 5: call_indirect compares kiln_func.aot_key with inst + type index (a
+ *    function of the calling instance with that type; runtime.h), and
+ *    reads the expected type id from inst->type_ids otherwise. */
+#define KILN_AOT_ABI 5u
 
 /* Target triple, as seen by whichever compiler compiles this header. */
 #if defined(__x86_64__) && defined(__linux__)

@@ -451,7 +451,6 @@ struct tr {
     uint32_t nctl, ctl_cap;
     uint32_t next_label;
     uint8_t *globals_used; /* nglobals flags */
-    uint8_t *types_used;   /* ntypes flags: type ids read by call_indirect */
     uint8_t *tables_used;  /* ntables flags: tables read by call_indirect */
     const uint8_t *leaf;   /* nfuncs flags: defined function without calls */
     bool oom;
@@ -737,7 +736,7 @@ static void global_ref(struct tr *t, uint32_t g, char *buf, size_t n)
 
 /* A call of type ti with args from stack position base, results into the
  * stack: through function pointer fnp (cast to kxft<ti>) with instance
- * argument instv, or (fnp NULL) to kxco<ti> with extra last argument
+ * argument instv, or (fnp NULL) to kxci<ti> with extra last arguments
  * extra. */
 static void emit_native_call(struct tr *t, uint32_t ti, uint32_t base, const char *fnp,
                              const char *instv, const char *extra)
@@ -748,7 +747,7 @@ static void emit_native_call(struct tr *t, uint32_t ti, uint32_t base, const cha
     if (ft->nresults == 1) P("s%u%c = ", base, tletter(ft->types[ft->nparams]));
     else if (ft->nresults > 1) P("kxr%u r_ = ", ti);
     if (fnp) P("((kxft%u)%s)(ex, %s", ti, fnp, instv);
-    else P("kxco%u(ex, %s", ti, instv);
+    else P("kxci%u(ex, %s", ti, instv);
     for (i = 0; i < ft->nparams; i++) P(", %s", sv(t, base + i, b1));
     if (extra) P(", %s", extra);
     P("); ");
@@ -757,32 +756,15 @@ static void emit_native_call(struct tr *t, uint32_t ti, uint32_t base, const cha
             P("s%u%c = r_.r%u; ", base + i, tletter(ft->types[ft->nparams + i]), i);
 }
 
-/* Emits a call through struct kiln_func *c_ of type ti; args are the top
- * nparams stack entries (already popped by the caller: base = first).
- *
- * Import (same_inst false): the callee's native entry when it is AOT code
- * running on this memory 0 (KX_SAME_MEM), else rt->call.
- *
- * call_indirect (same_inst true): first the common case, a callee of this
- * instance, called through its native entry with no further test. Every
- * defined function of an instance whose AOT code runs has aot_native
- * (instance.c attaches the object to all of them or to none, and code of an
- * instance without it never runs), so c_->inst == inst implies it. Any
- * other callee (host function, another instance) goes through the
- * out-of-line kxco<ti> (emit_prelude), which makes the import's choice. */
-static void emit_call_ptr(struct tr *t, uint32_t ti, uint32_t base, bool same_inst)
+/* Emits a call of import c_ (struct kiln_func *) of type ti; args are the
+ * top nparams stack entries (already popped by the caller: base = first):
+ * the callee's native entry when it is AOT code running on this memory 0
+ * (KX_SAME_MEM), else rt->call. */
+static void emit_call_ptr(struct tr *t, uint32_t ti, uint32_t base)
 {
     const struct kiln__functype *ft = &t->mod->types[ti];
     char b1[24], b2[24];
     uint32_t i, k;
-    if (same_inst) {
-        P("if (KX_LIKELY(c_->inst == inst)) { ");
-        emit_native_call(t, ti, base, "c_->aot_native", "inst", NULL);
-        P("} else { ");
-        emit_native_call(t, ti, base, NULL, "inst", "c_");
-        P("} }\n");
-        return;
-    }
     P("if (c_->aot_native && KX_SAME_MEM(c_)) { ");
     emit_native_call(t, ti, base, "c_->aot_native", "c_->inst", NULL);
     P("} else { uint64_t a_[%u], q_[%u]; ", ft->nparam_slots ? ft->nparam_slots : 1,
@@ -954,7 +936,7 @@ static int translate_body(struct tr *t, struct kiln_error *err)
             uint32_t base = t->sp - ft->nparams;
             if (f < mod->nfunc_imports) {
                 P("{ struct kiln_func *c_ = inst->funcs[%u]; ", f);
-                emit_call_ptr(t, ti, base, false);
+                emit_call_ptr(t, ti, base);
             } else {
                 /* a leaf callee's entry checks (depth, fuel) are made here,
                  * on the caller's poll word (KX_LEAF_CALL), and its body
@@ -984,27 +966,21 @@ static int translate_body(struct tr *t, struct kiln_error *err)
             const struct kiln__functype *ft = &mod->types[ti];
             uint32_t idx = --t->sp;
             uint32_t base = t->sp - ft->nparams;
-            uint32_t packed = kiln__functype_packed_id(ft);
-            char tyid[24];
             /* table 0 is read where it is used (one load: inst->table0),
-             * others once per function (T<t>) */
+             * others once per function (T<t>). The common case, a function
+             * of this instance declared with type ti, is one compare of
+             * its aot_key (runtime.h) after the bounds and null checks;
+             * everything else, traps included, is kxci<ti> (emit_prelude) */
             if (tab) t->tables_used[tab] = 1;
-            /* the expected id: a constant for small signatures, else the
-             * store's interned id, read once per function */
-            if (packed) snprintf(tyid, sizeof tyid, "%#xu", packed);
-            else {
-                t->types_used[ti] = 1;
-                snprintf(tyid, sizeof tyid, "TY%u", ti);
-            }
             if (tab) P("{ struct kiln_table *t_ = T%u; ", tab);
             else P("{ struct kiln_table *t_ = inst->table0; ");
-            P("uint32_t i_ = s%ui; struct kiln_func "
-              "*c_; if (KX_UNLIKELY(i_ >= t_->size)) KX_TRAP(KILN_TRAP_UNDEFINED_ELEMENT, i_); "
-              "c_ = t_->elems[i_]; if (KX_UNLIKELY(!c_)) KX_TRAP(KILN_TRAP_UNINIT_ELEMENT, i_); "
-              "if (KX_UNLIKELY(c_->type_id != %s)) "
-              "KX_TRAP(KILN_TRAP_INDIRECT_MISMATCH, ~0u);\n",
-              idx, tyid);
-            emit_call_ptr(t, ti, base, true);
+            P("uint32_t i_ = s%ui; struct kiln_func *c_; if (KX_LIKELY(i_ < t_->size && (c_ = "
+              "t_->elems[i_]) != NULL && c_->aot_key == (uintptr_t)inst + %uu)) { ",
+              idx, ti);
+            emit_native_call(t, ti, base, "c_->aot_native", "inst", NULL);
+            P("} else { ");
+            emit_native_call(t, ti, base, NULL, "inst", "t_, i_");
+            P("} }\n");
             after_call(t);
             t->sp = base;
             for (uint32_t i = 0; i < ft->nresults; i++) push(t, ft->types[ft->nparams + i]);
@@ -1370,23 +1346,35 @@ static void emit_proto_named(struct kiln__sb *b, const struct kiln_module *mod, 
     kiln__sb_printf(b, ")");
 }
 
-/* kxco<ti>: the out-of-line part of a call_indirect of type ti whose
- * callee is not a function of the calling instance (emit_call_ptr): its
- * native entry when it is AOT code on this memory 0 (KX_SAME_MEM), else
- * rt->call with slot arrays (host functions, interpreted functions, other
- * memories). Unused ones are dropped by the compiler. */
-static void emit_call_other(struct kiln__sb *b, const struct kiln_module *mod, uint32_t ti)
+/* kxci<ti>: the rest of a call_indirect of type ti, out of line, for
+ * whatever is not a function of the calling instance declared with type ti
+ * (the inline test, translate_body): the checks in the interpreter's order
+ * (undefined element, uninitialized element, signature: the callee's type
+ * id against the instance's id of ti), then the callee's native entry when
+ * it is AOT code on this memory 0 (KX_SAME_MEM; a function of this
+ * instance always is), else rt->call with slot arrays (host functions,
+ * interpreted functions, other memories). Unused ones are dropped by the
+ * compiler. */
+static void emit_call_indirect_rest(struct kiln__sb *b, const struct kiln_module *mod,
+                                    uint32_t ti)
 {
     const struct kiln__functype *ft = &mod->types[ti];
     char nm[24], an[24];
     uint32_t j, k;
     kiln__sb_printf(b, "static __attribute__((noinline, unused)) ");
     rettype(b, mod, ti);
-    kiln__sb_printf(b, " kxco%u(struct kiln__exec *ex, struct kiln_instance *inst", ti);
+    kiln__sb_printf(b, " kxci%u(struct kiln__exec *ex, struct kiln_instance *inst", ti);
     for (j = 0; j < ft->nparams; j++) kiln__sb_printf(b, ", %s l%u", ctype(ft->types[j]), j);
-    kiln__sb_printf(b, ", struct kiln_func *c_)\n{\nif (c_->aot_native && KX_SAME_MEM(c_)) "
-                       "return ((kxft%u)c_->aot_native)(ex, c_->inst",
-                    ti);
+    kiln__sb_printf(b,
+                    ", struct kiln_table *t_, uint32_t i_)\n{\nstruct kiln_func *c_;\n"
+                    "if (i_ >= t_->size) KX_TRAP(KILN_TRAP_UNDEFINED_ELEMENT, i_);\n"
+                    "c_ = t_->elems[i_];\n"
+                    "if (!c_) KX_TRAP(KILN_TRAP_UNINIT_ELEMENT, i_);\n"
+                    "if (c_->type_id != inst->type_ids[%u]) "
+                    "KX_TRAP(KILN_TRAP_INDIRECT_MISMATCH, ~0u);\n"
+                    "if (c_->aot_native && KX_SAME_MEM(c_)) "
+                    "return ((kxft%u)c_->aot_native)(ex, c_->inst",
+                    ti, ti);
     for (j = 0; j < ft->nparams; j++) kiln__sb_printf(b, ", l%u", j);
     kiln__sb_printf(b, ");\n{ uint64_t a_[%u], q_[%u]; ", ft->nparam_slots ? ft->nparam_slots : 1,
                     ft->nresult_slots ? ft->nresult_slots : 1);
@@ -1431,7 +1419,7 @@ static void emit_prelude(struct kiln__sb *b, const struct kiln_module *mod, cons
         kiln__sb_printf(b, " (*kxft%u)(struct kiln__exec *, struct kiln_instance *", i);
         for (j = 0; j < ft->nparams; j++) kiln__sb_printf(b, ", %s", ctype(ft->types[j]));
         kiln__sb_printf(b, ");\n");
-        emit_call_other(b, mod, i);
+        emit_call_indirect_rest(b, mod, i);
     }
     for (i = mod->nfunc_imports; i < mod->nfuncs; i++) {
         emit_proto(b, mod, i);
@@ -1511,7 +1499,6 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
     t->next_label = 0;
     memset(t->maxpos, 0, sizeof t->maxpos);
     memset(t->globals_used, 0, mod->nglobals ? mod->nglobals : 1);
-    memset(t->types_used, 0, mod->ntypes ? mod->ntypes : 1);
     memset(t->tables_used, 0, mod->ntables ? mod->ntables : 1);
     t->body.len = 0;
     if (t->body.s) t->body.s[0] = '\0';
@@ -1561,9 +1548,6 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
     for (i = 0; i < mod->ntables; i++)
         if (t->tables_used[i])
             kiln__sb_printf(out, "struct kiln_table *const T%u = inst->tables[%u];\n", i, i);
-    for (i = 0; i < mod->ntypes; i++)
-        if (t->types_used[i])
-            kiln__sb_printf(out, "const uint32_t TY%u = inst->type_ids[%u];\n", i, i);
     /* a leaf (no calls) cannot deepen the stack: its entry checks (depth
      * limit, and when metered interruption and fuel, as the interpreter
      * makes them on every call) are made by its callers (KX_LEAF_CALL) or
@@ -1602,10 +1586,9 @@ int kiln__aot_translate_flags(const struct kiln_module *mod, const char *digest_
     memset(&t, 0, sizeof t);
     t.mod = mod;
     t.globals_used = calloc(mod->nglobals ? mod->nglobals : 1, 1);
-    t.types_used = calloc(mod->ntypes ? mod->ntypes : 1, 1);
     t.tables_used = calloc(mod->ntables ? mod->ntables : 1, 1);
     leaf = calloc(mod->nfuncs ? mod->nfuncs : 1, 1);
-    if (!t.globals_used || !t.types_used || !t.tables_used || !leaf) {
+    if (!t.globals_used || !t.tables_used || !leaf) {
         rc = kiln_error_set(err, KILN_E_NOMEM, "out of memory translating");
         goto out;
     }
@@ -1688,7 +1671,6 @@ int kiln__aot_translate_flags(const struct kiln_module *mod, const char *digest_
         }
 out:
     free(t.globals_used);
-    free(t.types_used);
     free(t.tables_used);
     free(leaf);
     free(t.stk);
