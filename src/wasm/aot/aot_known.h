@@ -71,16 +71,14 @@
  * r (nothing stays live across the call). Generated files (KX_METERED) and
  * aot_libc.c declare them; native programs (tests) get these wrappers. */
 #if defined(KX_METERED) || defined(KILN_AOT_LIBC_C)
-__attribute__((visibility("hidden"))) uint32_t kiln__aot_memcpy_r(void *restrict d,
-                                                                  const void *restrict s,
-                                                                  size_t n, uint32_t r);
-__attribute__((visibility("hidden"))) uint32_t kiln__aot_memmove_r(void *d, const void *s,
-                                                                   size_t n, uint32_t r);
+__attribute__((visibility("hidden"))) uint32_t
+kiln__aot_memcpy_r(void *restrict d, const void *restrict s, size_t n, uint32_t r);
+__attribute__((visibility("hidden"))) uint32_t kiln__aot_memmove_r(void *d, const void *s, size_t n,
+                                                                   uint32_t r);
 __attribute__((visibility("hidden"))) uint32_t kiln__aot_memset_r(void *d, int c, size_t n,
                                                                   uint32_t r);
 #else
-KX_K_INL uint32_t kiln__aot_memcpy_r(void *restrict d, const void *restrict s, size_t n,
-                                     uint32_t r)
+KX_K_INL uint32_t kiln__aot_memcpy_r(void *restrict d, const void *restrict s, size_t n, uint32_t r)
 {
     memcpy(d, s, n);
     return r;

@@ -206,18 +206,20 @@ void kiln__aot_emit_known(struct kiln__sb *b, uint8_t kind, uint32_t f, const ch
                     "struct kiln_instance *inst%s)\n{\nreturn fw%u(ex, inst%s);\n}\n\n",
                     f, params, f, args[np]);
     if (fast)
-        kiln__sb_printf(b,
-                        "static KX_K_TAIL __attribute__((noinline)) uint32_t fy%u(struct kiln__exec *ex, "
-                        "struct kiln_instance *inst%s)\n{\n"
-                        "uint64_t r_ = kx_k_%s(inst->mem0_base, inst->mem0->size%s);\n"
-                        "if (KX_LIKELY(r_ != KX_K_FALLBACK)) return (uint32_t)r_;\n"
-                        "return fx%u(ex, inst%s);\n}\n\n",
-                        f, params, kf->name, args[np], f, args[np]);
-    kiln__sb_printf(b,
-                    "KX_HIDDEN KX_K_TAIL uint32_t %s%u(struct kiln__exec *ex, struct kiln_instance *inst%s)\n"
-                    "{\n/* %s (wasi-libc): native when in bounds */\n"
-                    "if (KX_LIKELY(kx_unmetered(ex)",
-                    name, f, params, kf->name);
+        kiln__sb_printf(
+            b,
+            "static KX_K_TAIL __attribute__((noinline)) uint32_t fy%u(struct kiln__exec *ex, "
+            "struct kiln_instance *inst%s)\n{\n"
+            "uint64_t r_ = kx_k_%s(inst->mem0_base, inst->mem0->size%s);\n"
+            "if (KX_LIKELY(r_ != KX_K_FALLBACK)) return (uint32_t)r_;\n"
+            "return fx%u(ex, inst%s);\n}\n\n",
+            f, params, kf->name, args[np], f, args[np]);
+    kiln__sb_printf(
+        b,
+        "KX_HIDDEN KX_K_TAIL uint32_t %s%u(struct kiln__exec *ex, struct kiln_instance *inst%s)\n"
+        "{\n/* %s (wasi-libc): native when in bounds */\n"
+        "if (KX_LIKELY(kx_unmetered(ex)",
+        name, f, params, kf->name);
     if (strcmp(name, "f") == 0)
         kiln__sb_printf(b,
                         " && (!KX_METERED || (ex->depth + %u < ex->max_depth && "

@@ -304,12 +304,11 @@ static int rec(int k)
     return recp(k + 1) + (int)(r & 1);
 }
 
-static const char *const traps[] = {"strlen",  "strchr",   "strchr0",     "strchrnul", "strrchr",
-                                    "strcspn", "strcspn1", "strcspn_set", "strspn",    "strspn2",
-                                    "strnlen", "memchr",   "memrchr",     "memcmp",    "strcmp",
-                                    "strncmp", "memcpy",   "memmove",     "memset",
-                                    "memcpy40", "memcpy100", "memmove40", "memmove40b",
-                                    "memset64", "memcmp40", "memcmp3", "strcspn4", "strspn4"};
+static const char *const traps[] = {
+    "strlen",      "strchr",     "strchr0",  "strchrnul", "strrchr", "strcspn",  "strcspn1",
+    "strcspn_set", "strspn",     "strspn2",  "strnlen",   "memchr",  "memrchr",  "memcmp",
+    "strcmp",      "strncmp",    "memcpy",   "memmove",   "memset",  "memcpy40", "memcpy100",
+    "memmove40",   "memmove40b", "memset64", "memcmp40",  "memcmp3", "strcspn4", "strspn4"};
 
 int main(int argc, char **argv)
 {

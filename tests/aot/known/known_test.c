@@ -544,7 +544,8 @@ static void threshold_tests(void)
             call(F_MEMCMP, e, a, n);
             call(F_MEMCMP, e, a, n + k + 1); /* one byte past the end, equal up to it */
             if (n) {                         /* a difference at the first, middle, last byte */
-                for (uint32_t at = 0; at < n; at += n > 2 ? (n - 1) / 2 : 1) {
+                const uint32_t step = n > 2 ? (n - 1) / 2 : 1;
+                for (uint32_t at = 0; at < n; at += step) {
                     set_both(e + at, (uint8_t)(mem[e + at] ^ 0x81));
                     call(F_MEMCMP, a, e, n);
                     call(F_MEMCMP, e, a, n + k + 1);
@@ -645,8 +646,8 @@ int main(int argc, char **argv)
     random_tests(count);
     test_fast_cases();
     for (int f = 0; f < F_N; f++)
-        printf("%-9s %8lu calls, %8lu on the fast path, %8lu inline (_fast)\n", names[f],
-               ncalls[f], nfast[f], nfast2[f]);
+        printf("%-9s %8lu calls, %8lu on the fast path, %8lu inline (_fast)\n", names[f], ncalls[f],
+               nfast[f], nfast2[f]);
     if (failures) {
         printf("known: %d mismatches in %lu checks\n", failures, checks);
         return 1;
