@@ -19,6 +19,19 @@
  *   - stray interrupt signals (no request pending) do not stop anything;
  *   - races: 300 requests per mode at random moments 0-300 us into a call
  *     (before the entry, during a host call, in the loop): none is lost;
+ *   - the publication barrier after host calls (rt.c "Interruption";
+ *     asymmetric with membarrier, or a full fence): 1000 requests per mode
+ *     into a tight loop of host calls, each delivered before the guest
+ *     completes more than one host call after kiln_store_interrupt returned;
+ *     1000 requests timed to land as a host call returns into a call-free
+ *     loop, none lost; a handler's nested call whose trap skips rt_call's
+ *     republication still stops the loop the handler returns into; which
+ *     barrier was chosen (KILN_TEST_BARRIER; the .fence_full and
+ *     .no_membarrier variants force the fallback with KILN_AOT_FENCE=full
+ *     and with a seccomp filter making membarrier fail with ENOSYS,
+ *     KILN_TEST_DENY_MEMBARRIER=1); and, last, membarrier denied after the
+ *     choice: the process falls back to full fences and requests still
+ *     stop the code. KILN_TEST_FILTER selects tests by name;
  *   - a store with fuel runs an unmetered object's functions interpreted:
  *     the loop ends out of fuel;
  *   - kiln_interrupt_slot: a thread firing without pause while the main
@@ -37,6 +50,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,13 +100,14 @@ static struct kiln_module *build(void)
 
 /* (import "env" "host" (func 0))
  * 1 spin: (loop br 0)      2 nop      3 rec: call 3
- * 4 host_spin: call 0 (loop br 0)      5 host_nop: call 0 */
+ * 4 host_spin: call 0 (loop br 0)      5 host_nop: call 0
+ * 6 host_loop: (loop call 0 br 0) */
 static struct kiln_module *build_host_cfg(const struct kiln_module_config *cfg)
 {
     struct kiln_module *m = NULL;
     struct kiln_error err;
     struct wb w, c;
-    static const char *names[] = {"spin", "nop", "rec", "host_spin", "host_nop"};
+    static const char *names[] = {"spin", "nop", "rec", "host_spin", "host_nop", "host_loop"};
     wb_header(&w);
     c.n = 0;
     WB_RAW(&c, 0x01, 0x60, 0x00, 0x00);
@@ -101,23 +119,24 @@ static struct kiln_module *build_host_cfg(const struct kiln_module_config *cfg)
     WB_RAW(&c, 0x00, 0x00);
     wb_section(&w, 2, &c);
     c.n = 0;
-    WB_RAW(&c, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00);
+    WB_RAW(&c, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
     wb_section(&w, 3, &c);
     c.n = 0;
-    wb_uleb(&c, 5);
-    for (unsigned i = 0; i < 5; i++) {
+    wb_uleb(&c, 6);
+    for (unsigned i = 0; i < 6; i++) {
         wb_name(&c, names[i]);
         WB_RAW(&c, 0x00);
         wb_uleb(&c, i + 1);
     }
     wb_section(&w, 7, &c);
     c.n = 0;
-    WB_RAW(&c, 0x05,                                                   /* 5 bodies */
+    WB_RAW(&c, 0x06,                                                   /* 6 bodies */
            0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b,             /* spin */
            0x02, 0x00, 0x0b,                                           /* nop */
            0x04, 0x00, 0x10, 0x03, 0x0b,                               /* rec */
            0x09, 0x00, 0x10, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b, /* host_spin */
-           0x04, 0x00, 0x10, 0x00, 0x0b);                              /* host_nop */
+           0x04, 0x00, 0x10, 0x00, 0x0b,                               /* host_nop */
+           0x09, 0x00, 0x03, 0x40, 0x10, 0x00, 0x0c, 0x00, 0x0b, 0x0b); /* host_loop */
     wb_section(&w, 10, &c);
     if (kiln_module_new(w.b, w.n, cfg, &m, &err) != 0) fail_msg("%s", err.msg);
     return m;
@@ -258,7 +277,7 @@ static int teardown_modes(void **state)
 }
 
 /* What the host import "env" "host" does. */
-enum host_mode { H_NONE, H_INTERRUPT, H_NESTED, H_OTHER_STORE, H_SLEEP };
+enum host_mode { H_NONE, H_INTERRUPT, H_NESTED, H_OTHER_STORE, H_SLEEP, H_COUNT, H_FAULT };
 
 struct run {
     struct kiln_store *store;
@@ -267,6 +286,9 @@ struct run {
     struct run *other;        /* H_OTHER_STORE: whose "spin" the host runs */
     int inner_rc, inner_kind; /* outcome of the host's nested call */
     int host_calls;
+    atomic_long counted; /* H_COUNT: calls so far (read by another thread) */
+    long spin_after;     /* H_COUNT: busy iterations before returning */
+    volatile uint8_t *fault_at; /* H_FAULT: an address in a guard region */
 };
 
 static int host(struct kiln_caller *c, const uint64_t *a, uint64_t *res, void *env)
@@ -299,6 +321,19 @@ static int host(struct kiln_caller *c, const uint64_t *a, uint64_t *res, void *e
         nanosleep(&ts, NULL);
         break;
     }
+    case H_COUNT:
+        atomic_fetch_add(&r->counted, 1);
+        for (volatile long i = 0; i < r->spin_after; i++) {
+        }
+        break;
+    case H_FAULT: /* request, then fault: the trap skips rt_call's restores */
+        kiln_store_interrupt(kiln_caller_store(c));
+        /* a fault in host code is no trap (kiln__call clears the current
+         * exec): stand for an interpreted callee's out-of-bounds access,
+         * which faults as the running exec's guest code */
+        kiln__current_exec = kiln_caller_store(c)->exec;
+        (void)*r->fault_at;
+        break;
     }
     return 0;
 }
@@ -786,6 +821,288 @@ static void test_modes_race(void **state)
     }
 }
 
+/* ---- the publication barrier (rt.c "Interruption") --------------------------------------- */
+
+/* After every host call, AOT code republishes its thread id and checks the
+ * flag with only a compiler barrier between (the requester issues
+ * membarrier), or with a full fence when membarrier is not usable. */
+
+/* Tight loop of host calls: a request made at a random call is delivered
+ * before the guest completes more than one further host call after
+ * kiln_store_interrupt returned (count-based: the call in progress returns
+ * into the flag check; a request lost by the barrier pairing would let one
+ * more check read the flag as clear). */
+struct loop_req {
+    struct run *r;
+    atomic_int phase; /* 0 idle, 1 armed, 4 watching, 2 requested, 3 quit */
+    long target;      /* request once the guest made this many host calls */
+    long after;       /* host calls counted when kiln_store_interrupt returned */
+};
+
+static void *loop_requester(void *arg)
+{
+    struct loop_req *q = arg;
+    for (;;) {
+        int p;
+        while ((p = atomic_load(&q->phase)) != 1 && p != 3)
+            sched_yield();
+        if (p == 3) return NULL;
+        atomic_store(&q->phase, 4);
+        while (atomic_load(&q->r->counted) < q->target) {
+        }
+        kiln_store_interrupt(q->r->store);
+        q->after = atomic_load(&q->r->counted);
+        atomic_store(&q->phase, 2);
+    }
+}
+
+static void test_modes_host_loop(void **state)
+{
+    enum { N = 1000 };
+    (void)state;
+    srand(4242);
+    FOR_MODES(m)
+    {
+        struct run r;
+        struct loop_req q;
+        pthread_t th;
+        long worst = 0, total = 0;
+        run_start(&r, m, 0);
+        r.hmode = H_COUNT;
+        q.r = &r;
+        atomic_init(&q.phase, 0);
+        assert_int_equal(pthread_create(&th, NULL, loop_requester, &q), 0);
+        for (int i = 0; i < N; i++) {
+            struct kiln_trap t;
+            long over;
+            atomic_store(&r.counted, 0);
+            q.target = 1 + rand() % 64;
+            r.spin_after = (i & 3) == 0 ? rand() % 2000 : 0; /* vary where the request lands */
+            atomic_store(&q.phase, 1);
+            while (atomic_load(&q.phase) != 4) /* the requester watches the count */
+                sched_yield();
+            assert_int_equal(call(&r, "host_loop", &t), -KILN_E_TRAP);
+            assert_int_equal(t.kind, KILN_TRAP_INTERRUPTED);
+            while (atomic_load(&q.phase) != 2)
+                sched_yield();
+            over = atomic_load(&r.counted) - q.after;
+            if (over > worst) worst = over;
+            total += atomic_load(&r.counted);
+            assert_true(over <= 1);
+            kiln_store_clear_interrupt(r.store);
+            atomic_store(&q.phase, 0);
+            assert_idle(&r);
+        }
+        atomic_store(&q.phase, 3);
+        pthread_join(th, NULL);
+        printf("host loop (%s, %s barrier): %d requests delivered, %ld host calls, at most %ld "
+               "after the request returned\n",
+               mode_name[m], kiln__aot_barrier_asymmetric() ? "asymmetric" : "full", N, total,
+               worst);
+        kiln_store_free(r.store);
+    }
+}
+
+/* The request lands just as a host call returns into code that then loops
+ * without calls (host_spin): the pairing's window. A lost request would
+ * hang the loop until the watchdog (30 s) ends it, failing the test. */
+struct win_req {
+    struct run *r;
+    atomic_int phase; /* 0 idle, 1 armed, 2 requested, 3 quit */
+};
+
+static void *window_requester(void *arg)
+{
+    struct win_req *q = arg;
+    for (;;) {
+        int p;
+        while ((p = atomic_load(&q->phase)) != 1 && p != 3)
+            sched_yield();
+        if (p == 3) return NULL;
+        while (atomic_load(&q->r->counted) == 0) {
+        }
+        kiln_store_interrupt(q->r->store);
+        atomic_store(&q->phase, 2);
+    }
+}
+
+static void test_modes_host_return_window(void **state)
+{
+    enum { N = 1000 };
+    (void)state;
+    srand(777);
+    FOR_MODES(m)
+    {
+        struct run r;
+        struct win_req q;
+        pthread_t th, wd;
+        run_start(&r, m, 0);
+        r.hmode = H_COUNT;
+        q.r = &r;
+        atomic_init(&q.phase, 0);
+        g_watchdog_fired = 0;
+        assert_int_equal(pthread_create(&wd, NULL, watchdog_flag, r.store), 0);
+        assert_int_equal(pthread_create(&th, NULL, window_requester, &q), 0);
+        for (int i = 0; i < N && !g_watchdog_fired; i++) {
+            struct kiln_trap t;
+            atomic_store(&r.counted, 0);
+            r.spin_after = rand() % 400; /* sweep the return across the request */
+            atomic_store(&q.phase, 1);
+            assert_int_equal(call(&r, "host_spin", &t), -KILN_E_TRAP);
+            assert_int_equal(t.kind, KILN_TRAP_INTERRUPTED);
+            while (atomic_load(&q.phase) != 2)
+                sched_yield();
+            kiln_store_clear_interrupt(r.store);
+            atomic_store(&q.phase, 0);
+            assert_idle(&r);
+        }
+        atomic_store(&q.phase, 3);
+        pthread_join(th, NULL);
+        if (!g_watchdog_fired) g_watchdog_fired = -1;
+        pthread_join(wd, NULL);
+        assert_int_equal(g_watchdog_fired, -1); /* no request was lost */
+        kiln_store_free(r.store);
+    }
+}
+
+/* A signal handler interrupts the store's AOT loop and calls into the same
+ * store; the callee's host function requests the interrupt (the id is
+ * cleared during host calls: only the flag is set) and then faults in a
+ * guard region as guest code would, a trap that skips rt_call's
+ * republication. call_slots republishes the id; the loop the handler
+ * returns into must still stop (instance.c re-signals the thread), not run
+ * on unpolled until the watchdog's request. */
+static struct run *volatile g_nest_run;
+static struct kiln_func *volatile g_nest_fn;
+static volatile int g_nest_rc, g_nest_kind;
+
+static void on_usr2(int sig)
+{
+    struct kiln_trap t;
+    (void)sig;
+    memset(&t, 0, sizeof t);
+    g_nest_run->hmode = H_FAULT;
+    g_nest_rc = kiln_func_call(g_nest_run->store, g_nest_fn, NULL, 0, NULL, 0, &t);
+    g_nest_kind = t.kind;
+}
+
+static void *send_usr2(void *arg)
+{
+    struct run *r = g_nest_run;
+    while (atomic_load(&r->counted) == 0)
+        sched_yield();
+    sleep_ms(20); /* host_spin's host call returned: the thread loops in "spin" */
+    pthread_kill(*(pthread_t *)arg, SIGUSR2);
+    return NULL;
+}
+
+static void test_modes_handler_fault_republish(void **state)
+{
+    (void)state;
+    FOR_MODES(m)
+    {
+        struct run r;
+        struct kiln_trap t;
+        struct kiln_limits lim = {1, 1, true};
+        struct kiln_memory *mem;
+        struct sigaction sa;
+        pthread_t self = pthread_self(), th, wd;
+        run_start(&r, m, 0);
+        mem = kiln_memory_new(r.store, &lim, NULL);
+        assert_non_null(mem);
+        r.fault_at = kiln_memory_data(mem) + 65536; /* beyond the one page: guard */
+        r.hmode = H_COUNT;
+        g_nest_run = &r;
+        g_nest_fn = export(r.inst, "host_nop");
+        g_nest_rc = 0;
+        g_nest_kind = 0;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_usr2;
+        sigemptyset(&sa.sa_mask);
+        assert_int_equal(sigaction(SIGUSR2, &sa, NULL), 0);
+        g_watchdog_fired = 0;
+        assert_int_equal(pthread_create(&wd, NULL, watchdog_flag, r.store), 0);
+        assert_int_equal(pthread_create(&th, NULL, send_usr2, &self), 0);
+        assert_int_equal(call(&r, "host_spin", &t), -KILN_E_TRAP);
+        pthread_join(th, NULL);
+        if (!g_watchdog_fired) g_watchdog_fired = -1;
+        pthread_join(wd, NULL);
+        assert_int_equal(g_nest_rc, -KILN_E_TRAP);
+        assert_int_equal(g_nest_kind, KILN_TRAP_MEMORY_OOB);
+        assert_int_equal(t.kind, KILN_TRAP_INTERRUPTED);
+        assert_int_equal(g_watchdog_fired, -1); /* stopped by the request, not the watchdog */
+        assert_idle(&r);
+        {
+            sigset_t cur;
+            pthread_sigmask(SIG_SETMASK, NULL, &cur);
+            assert_false(sigismember(&cur, SIGURG));
+        }
+        signal(SIGUSR2, SIG_DFL);
+        kiln_store_free(r.store);
+    }
+}
+
+/* Which barrier the process chose: KILN_TEST_BARRIER names the expected one
+ * ("asymmetric", "full"); unset, asymmetric exactly when this kernel offers
+ * private expedited membarrier. */
+static void test_barrier_mode(void **state)
+{
+    const char *want = getenv("KILN_TEST_BARRIER");
+    bool asym;
+    (void)state;
+    kiln_store_free(kiln_store_new(NULL)); /* decided by the first store at the latest */
+    if (want)
+        asym = strcmp(want, "asymmetric") == 0;
+    else {
+        long q = syscall(SYS_membarrier, 0 /* MEMBARRIER_CMD_QUERY */, 0, 0);
+        asym = q > 0 && (q & 8 /* PRIVATE_EXPEDITED */) && (q & 16 /* REGISTER_... */);
+    }
+    printf("barrier: %s\n", kiln__aot_barrier_asymmetric() ? "asymmetric" : "full fence");
+    assert_int_equal(kiln__aot_barrier_asymmetric(), asym);
+}
+
+/* A seccomp filter denying membarrier, installed after the decision (so
+ * after the probe succeeded): the first request's membarrier fails, the
+ * process switches to full fences, and requests still stop the code. Runs
+ * last: the filter cannot be removed. */
+static void test_barrier_late_deny(void **state)
+{
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_membarrier, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {(unsigned short)(sizeof f / sizeof f[0]), f};
+    (void)state;
+    if (!kiln__aot_barrier_asymmetric()) skip(); /* nothing to switch from */
+    assert_int_equal(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+    assert_int_equal(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog),
+                     0);
+    assert_true(kiln__aot_barrier_asymmetric());
+    test_modes_thread(state); /* the first request fails membarrier */
+    assert_false(kiln__aot_barrier_asymmetric());
+    test_modes_host_return_window(state);
+}
+
+/* KILN_TEST_DENY_MEMBARRIER=1: membarrier fails with ENOSYS from the start,
+ * as on a kernel without it or under a profile that denies it. */
+static void deny_membarrier_from_start(void)
+{
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_membarrier, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {(unsigned short)(sizeof f / sizeof f[0]), f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+        perror("seccomp");
+        exit(1);
+    }
+}
+
 /* ---- latency ------------------------------------------------------------------------------ */
 
 struct lat {
@@ -900,11 +1217,19 @@ int main(void)
         cmocka_unit_test(test_modes_other_store),
         cmocka_unit_test(test_modes_stray_signals),
         cmocka_unit_test(test_modes_race),
+        cmocka_unit_test(test_barrier_mode),
+        cmocka_unit_test(test_modes_host_loop),
+        cmocka_unit_test(test_modes_host_return_window),
+        cmocka_unit_test(test_modes_handler_fault_republish),
         cmocka_unit_test(test_modes_fuel),
 #ifdef KILN_TEST_AOT_CACHE
         cmocka_unit_test(test_fuel_deferred_compile),
 #endif
         cmocka_unit_test(test_modes_latency),
+        cmocka_unit_test(test_barrier_late_deny), /* last: leaves a seccomp filter */
     };
+    const char *deny = getenv("KILN_TEST_DENY_MEMBARRIER");
+    if (deny && strcmp(deny, "1") == 0) deny_membarrier_from_start();
+    if (getenv("KILN_TEST_FILTER")) cmocka_set_test_filter(getenv("KILN_TEST_FILTER"));
     return cmocka_run_group_tests(tests, setup_modes, teardown_modes);
 }
