@@ -24,7 +24,10 @@
  * value on return; rt_call clears it while AOT code calls out (host and
  * interpreted functions poll themselves, and a signal there could only
  * interrupt host system calls) and restores it afterwards. A trap skips
- * these restores; call_slots (instance.c) restores the value it found.
+ * these restores; call_slots (instance.c) restores the value it found (a
+ * republication, with the barrier below and its own flag check, when a
+ * signal handler's call into a store whose AOT code it interrupted trapped
+ * while rt_call had the id cleared).
  * After publishing, the code the thread returns to checks the flag in AOT
  * text (trampoline entry, KX_AFTER_HOST), pairing with the flag-then-id
  * order of kiln_store_interrupt: a request is never lost.
