@@ -830,8 +830,11 @@ static void test_modes_race(void **state)
 /* Tight loop of host calls: a request made at a random call is delivered
  * before the guest completes more than one further host call after
  * kiln_store_interrupt returned (count-based: the call in progress returns
- * into the flag check; a request lost by the barrier pairing would let one
- * more check read the flag as clear). */
+ * into the flag check). The host's count is a locked increment, itself a
+ * full barrier on the guest thread, so the bound holds whatever the
+ * publication barrier: this checks delivery while rt_call clears and
+ * republishes the id without pause against the requester's membarrier and
+ * signal; test_modes_host_return_window aims at the barrier's window. */
 struct loop_req {
     struct run *r;
     atomic_int phase; /* 0 idle, 1 armed, 4 watching, 2 requested, 3 quit */
