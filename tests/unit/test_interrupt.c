@@ -321,11 +321,17 @@ static int host(struct kiln_caller *c, const uint64_t *a, uint64_t *res, void *e
         nanosleep(&ts, NULL);
         break;
     }
-    case H_COUNT:
+    case H_COUNT: {
+        static char fill[16384];
         atomic_fetch_add(&r->counted, 1);
         for (volatile long i = 0; i < r->spin_after; i++) {
         }
+        /* stores still draining when rt_call publishes the id: its store
+         * waits behind them while the flag check's load can go ahead */
+        memset(fill, (int)r->spin_after, sizeof fill);
+        __asm__ volatile("" ::: "memory");
         break;
+    }
     case H_FAULT: /* request, then fault: the trap skips rt_call's restores */
         kiln_store_interrupt(kiln_caller_store(c));
         /* a fault in host code is no trap (kiln__call clears the current
@@ -907,8 +913,13 @@ static void test_modes_host_loop(void **state)
 }
 
 /* The request lands just as a host call returns into code that then loops
- * without calls (host_spin): the pairing's window. A lost request would
- * hang the loop until the watchdog (30 s) ends it, failing the test. */
+ * without calls (host_spin): the pairing's window. The host fills 16 KiB
+ * before returning, so rt_call's store of the id waits in the store buffer
+ * behind those stores while the flag check's load goes ahead: the window
+ * is wide. A lost request hangs the loop until the watchdog (30 s) ends it,
+ * failing the test. Mutation check: with neither the AOT side's fence nor
+ * the requester's membarrier, this failed in 4 of 4 runs on a 2-CPU VM
+ * (and passed 4 of 4 with each barrier). */
 struct win_req {
     struct run *r;
     atomic_int phase; /* 0 idle, 1 armed, 2 requested, 3 quit */
