@@ -524,7 +524,8 @@ int kiln_instance_new(struct kiln_store *store, const struct kiln_module *mod,
 
     /* defined globals, in order (initialisers see imported globals only) */
     for (i = mod->nglobal_imports; i < mod->nglobals; i++) {
-        struct kiln_global *g = kiln__store_alloc(store, sizeof *g);
+        /* a defined global 0 lives in the instance (runtime.h: global0_store) */
+        struct kiln_global *g = i == 0 ? &inst->global0_store : kiln__store_alloc(store, sizeof *g);
         if (!g) goto nomem;
         g->type = mod->globals[i].type;
         g->mutable_ = mod->globals[i].mutable_;

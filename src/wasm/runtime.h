@@ -101,6 +101,14 @@ struct kiln_instance {
     struct kiln_table *table0;    /* tables[0] or NULL (AOT call_indirect) */
     struct kiln_global *global0;  /* globals[0] or NULL (AOT code: clang's
                                      __stack_pointer is global 0) */
+    uintptr_t aot_stack_limit;    /* the running thread's native stack limit
+                                     for this instance's AOT code (ex's,
+                                     copied in by rt.c and by AOT code
+                                     calling another instance directly) */
+    struct kiln_global global0_store; /* global 0 itself when the module
+                                     defines it (global0 points here), so AOT
+                                     code reaches it at a fixed offset from
+                                     inst: no pointer to load or keep */
 };
 
 /* The execution context of the outermost kiln_func_call on a thread; nested

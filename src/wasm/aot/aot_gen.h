@@ -2,7 +2,8 @@
  * aot_gen.h — included first by every generated C file (kiln compile
  * writes it, with aot_rt.h and the engine headers it needs, into the
  * compiler's include directory). Macros the translator's output relies on:
- * the names ex (struct kiln__exec *), inst (struct kiln_instance *) and mem
+ * the names inst (struct kiln_instance *, every function's first parameter),
+ * ex (struct kiln__exec *: a macro, see the end of this file) and mem
  * (linear memory 0 as loads and stores address it: KX_MEM0) are in scope in
  * every generated function; code that needs a host pointer into memory 0
  * (bulk memory, SIMD lane loads, libc fast paths) uses inst->mem0_base.
@@ -19,12 +20,17 @@
 #define KX_SEGMEM 1
 #define KX_MSEG __seg_gs
 #define KX_MEM0() ((KX_MSEG uint8_t *)0)
-/* the callee runs on this memory (its native entry may be called directly) */
-#define KX_SAME_MEM(c) ((c)->inst == inst || (c)->inst->mem0_base == inst->mem0_base)
+/* the callee runs on this memory (its native entry may be called
+ * directly); another instance's code gets this thread's stack limit
+ * (KX_ENTER reads it from the instance) */
+#define KX_SAME_MEM(c)                                                                             \
+    ((c)->inst == inst ||                                                                          \
+     ((c)->inst->mem0_base == inst->mem0_base &&                                                   \
+      ((c)->inst->aot_stack_limit = inst->aot_stack_limit, 1)))
 #else
 #define KX_SEGMEM 0
 #define KX_MEM0() (inst->mem0_base)
-#define KX_SAME_MEM(c) 1
+#define KX_SAME_MEM(c) ((c)->inst == inst || ((c)->inst->aot_stack_limit = inst->aot_stack_limit, 1))
 #endif
 
 #include "wasm/aot/aot_rt.h"
@@ -68,7 +74,8 @@ extern KX_HIDDEN const struct kiln_aot_rt *kx_rt;
  * exactly (kiln_store_config.max_call_depth, leaf callees included) as
  * well as the native stack limit; unmetered code counts no frames and
  * traps "call stack exhausted" when the native stack pointer passes
- * ex->aot_stack_limit (the thread's stack less a margin, rt.c), checked
+ * inst->aot_stack_limit (the thread's stack less a margin: rt.c sets it in
+ * the instance it enters, KX_SAME_MEM in another it calls directly), checked
  * at the entry of every function that calls others (a leaf's frame fits
  * in the margin). So unmetered code allows a different recursion depth
  * than the interpreter — deeper for small frames — and saves the depth
@@ -78,7 +85,7 @@ extern KX_HIDDEN const struct kiln_aot_rt *kx_rt;
 #endif
 
 /* the interrupt flag, read where code outside the object returns into it */
-#define KX_INTERRUPTED() (atomic_load_explicit(&ex->store->interrupt, memory_order_relaxed) != 0)
+#define KX_INTERRUPTED() (atomic_load_explicit(&inst->store->interrupt, memory_order_relaxed) != 0)
 
 /* After kx_rt->call (host and interpreted callees), in both modes: a
  * request made during the call traps right after it returns, as in the
@@ -249,7 +256,7 @@ KX_INL uintptr_t kx_sp(void)
     enum { kx_depth = 0 };                                                                         \
     do {                                                                                           \
         __label__ kx_ovf, kx_ok;                                                                   \
-        __asm__ goto("cmp %0, %%rsp\n\tjb %l[kx_ovf]" ::"m"(ex->aot_stack_limit) : "cc" : kx_ovf); \
+        __asm__ goto("cmp %0, %%rsp\n\tjb %l[kx_ovf]" ::"m"(inst->aot_stack_limit) : "cc" : kx_ovf); \
         goto kx_ok;                                                                                \
     kx_ovf: __attribute__((cold));                                                                 \
         KX_TRAP(KILN_TRAP_STACK_EXHAUSTED, ~0u);                                                   \
@@ -259,7 +266,7 @@ KX_INL uintptr_t kx_sp(void)
 #define KX_ENTER()                                                                                 \
     enum { kx_depth = 0 };                                                                         \
     do {                                                                                           \
-        if (KX_UNLIKELY(kx_sp() < ex->aot_stack_limit)) KX_TRAP(KILN_TRAP_STACK_EXHAUSTED, ~0u);  \
+        if (KX_UNLIKELY(kx_sp() < inst->aot_stack_limit)) KX_TRAP(KILN_TRAP_STACK_EXHAUSTED, ~0u); \
     } while (0)
 #endif
 #define KX_LEAF_CALL() ((void)0)
@@ -365,5 +372,23 @@ kx_rt_table_init(struct kiln__exec *ex, struct kiln_instance *inst, uint32_t ti,
         t->elems[d + k] = v;
     }
 }
+
+/* The exec (struct kiln__exec) of the running call. Generated functions
+ * take no exec parameter (ABI 5): while a store's code runs, store->exec is
+ * the innermost exec on its thread (instance.c), so `ex` in generated code
+ * is inst->store->exec. Unmetered code needs it only on cold paths (traps,
+ * host calls), where two loads cost nothing, and keeps neither a register
+ * nor an argument for it; metered code, which reads it at every poll, loads
+ * it once per function (KX_EX_DECL, at the top of every generated body).
+ * Defined last: the helpers above take `ex` as a parameter. */
+#if KX_METERED
+#define KX_EX_DECL()                                                                               \
+    struct kiln__exec *const kx_ex = inst->store->exec;                                            \
+    (void)kx_ex
+#define ex kx_ex
+#else
+#define KX_EX_DECL() ((void)0)
+#define ex (inst->store->exec)
+#endif
 
 #endif

@@ -11,7 +11,7 @@
  *   - tramp: int (ex, inst, args slots, results slots), the uniform entry
  *     used by kiln__call(); returns 0 (traps leave with siglongjmp to
  *     ex->trap_jmp through rt->trap, like memory faults);
- *   - native: the typed C function (ex, inst, params...) -> result (one
+ *   - native: the typed C function (inst, params...) -> result (one
  *     value, or a struct of results for multi-value), called directly by
  *     other AOT code (call_indirect, imports) once the type id matched,
  *     through the copy kiln keeps in struct kiln_func (aot_native).
@@ -20,8 +20,10 @@
  * Invariants the generated code relies on: linear memory 0 never moves and
  * base + u32 + u32 offset + 16 is inside the reservation (guard region), so
  * loads and stores are unchecked; with KILN_AOT_F_SEGMEM, the gs segment's
- * base is the running instance's memory 0 base (kiln__aot_enter sets it); ex->depth counts wasm frames exactly like
- * the interpreter; ex->aot_stack_limit bounds the native stack.
+ * base is the running instance's memory 0 base (kiln__aot_enter sets it);
+ * ex->depth counts wasm frames exactly like the interpreter (metered);
+ * inst->aot_stack_limit bounds the native stack; inst->store->exec is the
+ * running exec.
  * `layout` is a fingerprint of the struct layouts the code was compiled
  * against; the loader refuses an object whose fingerprint differs.
  */
@@ -42,8 +44,11 @@
  *    (kiln__functype_packed_id) as constants.
  * 5: call_indirect compares kiln_func.aot_key with inst + type index (a
  *    function of the calling instance with that type; runtime.h), and
- *    reads the expected type id from inst->type_ids otherwise. */
-#define KILN_AOT_ABI 5u
+ *    reads the expected type id from inst->type_ids otherwise.
+ * 6: native functions take no exec (inst, params...): the exec is
+ *    inst->store->exec, the stack limit inst->aot_stack_limit; a defined
+ *    global 0 is inst->global0_store. */
+#define KILN_AOT_ABI 6u
 
 /* Target triple, as seen by whichever compiler compiles this header. */
 #if defined(__x86_64__) && defined(__linux__)

@@ -381,6 +381,9 @@ int kiln__aot_enter(struct kiln__exec *ex, struct kiln_func *f, const uint64_t *
     }
 #endif
     if (!ex->aot_stack_limit) ex->aot_stack_limit = stack_limit();
+    /* the code reads the limit from its instance (ABI 5; KX_SAME_MEM copies
+     * it into another instance it calls directly) */
+    f->inst->aot_stack_limit = ex->aot_stack_limit;
     if (prev != self) {
         /* publish, then the trampoline checks the flag (KX_TRAMP_CHECK) */
         atomic_store_explicit(&s->aot_tid, self, memory_order_relaxed);

@@ -5,9 +5,12 @@
  * kiln_module_new, so every index and type below is known to be good).
  *
  * Mapping:
- *   - defined function i  → hidden C function f<i>(ex, inst, params...)
+ *   - defined function i  → hidden C function f<i>(inst, params...)
  *     returning its result (void, one value, or struct kxr<type> for
- *     multi-value); a trampoline t<i>(ex, inst, args slots, results slots);
+ *     multi-value); a trampoline t<i>(ex, inst, args slots, results slots).
+ *     No exec parameter: code that needs the exec finds it as
+ *     inst->store->exec (aot_gen.h, KX_EX_DECL), which keeps it out of a
+ *     register and out of every call's arguments;
  *   - locals → l<k>; the operand stack entry at height h of C type X →
  *     variable s<h><X> (i u32, l u64, f float, d double, v v128, r void *),
  *     so block results and branch values meet at the same variables;
@@ -746,8 +749,8 @@ static void emit_native_call(struct tr *t, uint32_t ti, uint32_t base, const cha
     uint32_t i;
     if (ft->nresults == 1) P("s%u%c = ", base, tletter(ft->types[ft->nparams]));
     else if (ft->nresults > 1) P("kxr%u r_ = ", ti);
-    if (fnp) P("((kxft%u)%s)(ex, %s", ti, fnp, instv);
-    else P("kxci%u(ex, %s", ti, instv);
+    if (fnp) P("((kxft%u)%s)(%s", ti, fnp, instv);
+    else P("kxci%u(%s", ti, instv);
     for (i = 0; i < ft->nparams; i++) P(", %s", sv(t, base + i, b1));
     if (extra) P(", %s", extra);
     P("); ");
@@ -945,7 +948,7 @@ static int translate_body(struct tr *t, struct kiln_error *err)
                 if (ft->nresults == 1)
                     P("s%u%c = ", base, tletter(ft->types[ft->nparams]));
                 else if (ft->nresults > 1) P("{ kxr%u r_ = ", ti);
-                P("%s%u(ex, inst", t->leaf[f] ? "fl" : "f", f);
+                P("%s%u(inst", t->leaf[f] ? "fl" : "f", f);
                 for (uint32_t i = 0; i < ft->nparams; i++) P(", %s", sv(t, base + i, b1));
                 P(");");
                 if (ft->nresults > 1) {
@@ -1340,7 +1343,7 @@ static void emit_proto_named(struct kiln__sb *b, const struct kiln_module *mod, 
     const struct kiln__functype *ft = &mod->types[ti];
     kiln__sb_printf(b, "%s ", storage);
     rettype(b, mod, ti);
-    kiln__sb_printf(b, " %s%u(struct kiln__exec *ex, struct kiln_instance *inst", prefix, f);
+    kiln__sb_printf(b, " %s%u(struct kiln_instance *inst", prefix, f);
     for (uint32_t i = 0; i < ft->nparams; i++)
         kiln__sb_printf(b, ", %s l%u", ctype(ft->types[i]), i);
     kiln__sb_printf(b, ")");
@@ -1363,17 +1366,17 @@ static void emit_call_indirect_rest(struct kiln__sb *b, const struct kiln_module
     uint32_t j, k;
     kiln__sb_printf(b, "static __attribute__((noinline, unused)) ");
     rettype(b, mod, ti);
-    kiln__sb_printf(b, " kxci%u(struct kiln__exec *ex, struct kiln_instance *inst", ti);
+    kiln__sb_printf(b, " kxci%u(struct kiln_instance *inst", ti);
     for (j = 0; j < ft->nparams; j++) kiln__sb_printf(b, ", %s l%u", ctype(ft->types[j]), j);
     kiln__sb_printf(b,
-                    ", struct kiln_table *t_, uint32_t i_)\n{\nstruct kiln_func *c_;\n"
+                    ", struct kiln_table *t_, uint32_t i_)\n{\nKX_EX_DECL();\nstruct kiln_func *c_;\n"
                     "if (i_ >= t_->size) KX_TRAP(KILN_TRAP_UNDEFINED_ELEMENT, i_);\n"
                     "c_ = t_->elems[i_];\n"
                     "if (!c_) KX_TRAP(KILN_TRAP_UNINIT_ELEMENT, i_);\n"
                     "if (c_->type_id != inst->type_ids[%u]) "
                     "KX_TRAP(KILN_TRAP_INDIRECT_MISMATCH, ~0u);\n"
                     "if (c_->aot_native && KX_SAME_MEM(c_)) "
-                    "return ((kxft%u)c_->aot_native)(ex, c_->inst",
+                    "return ((kxft%u)c_->aot_native)(c_->inst",
                     ti, ti);
     for (j = 0; j < ft->nparams; j++) kiln__sb_printf(b, ", l%u", j);
     kiln__sb_printf(b, ");\n{ uint64_t a_[%u], q_[%u]; ", ft->nparam_slots ? ft->nparam_slots : 1,
@@ -1416,7 +1419,7 @@ static void emit_prelude(struct kiln__sb *b, const struct kiln_module *mod, cons
         }
         kiln__sb_printf(b, "typedef ");
         rettype(b, mod, i);
-        kiln__sb_printf(b, " (*kxft%u)(struct kiln__exec *, struct kiln_instance *", i);
+        kiln__sb_printf(b, " (*kxft%u)(struct kiln_instance *", i);
         for (j = 0; j < ft->nparams; j++) kiln__sb_printf(b, ", %s", ctype(ft->types[j]));
         kiln__sb_printf(b, ");\n");
         if (ind[i]) emit_call_indirect_rest(b, mod, i);
@@ -1438,7 +1441,7 @@ static void emit_leaf_entry(struct kiln__sb *b, const struct kiln_module *mod, u
 {
     const struct kiln__functype *ft = &mod->types[mod->funcs[f].type_idx];
     emit_proto(b, mod, f);
-    kiln__sb_printf(b, "\n{\nKX_LEAF_ENTRY();\n%sfl%u(ex, inst", ft->nresults ? "return " : "", f);
+    kiln__sb_printf(b, "\n{\nKX_EX_DECL();\nKX_LEAF_ENTRY();\n%sfl%u(inst", ft->nresults ? "return " : "", f);
     for (uint32_t i = 0; i < ft->nparams; i++) kiln__sb_printf(b, ", l%u", i);
     kiln__sb_printf(b, ");\n}\n\n");
 }
@@ -1531,6 +1534,7 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
     else if (t->leaf[f]) emit_proto_named(out, mod, f, "KX_HIDDEN", "fl");
     else emit_proto(out, mod, f);
     kiln__sb_printf(out, "\n{\n");
+    kiln__sb_printf(out, "KX_EX_DECL();\n");
     if (mod->nmems) kiln__sb_printf(out, "KX_MSEG uint8_t *const mem = KX_MEM0(); (void)mem;\n");
     for (i = ft->nparams; i < t->nlocals_all; i++)
         kiln__sb_printf(out, "%s l%u = %s;\n", ctype(t->ltypes[i]), i, czero(t->ltypes[i]));
@@ -1546,9 +1550,12 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
     for (i = 0; i < mod->nglobals; i++) {
         uint8_t ty = mod->globals[i].type;
         if (!t->globals_used[i]) continue;
-        kiln__sb_printf(out, i ? "struct kiln_global *const g%u = inst->globals[%u];\n"
-                               : "struct kiln_global *const g%u = inst->global0;\n",
-                        i, i);
+        if (i == 0 && mod->nglobal_imports == 0)
+            kiln__sb_printf(out, "struct kiln_global *const g0 = &inst->global0_store;\n");
+        else
+            kiln__sb_printf(out, i ? "struct kiln_global *const g%u = inst->globals[%u];\n"
+                                   : "struct kiln_global *const g%u = inst->global0;\n",
+                            i, i);
         if (cached_global(ty))
             kiln__sb_printf(out, "%s G%u = %s;\n", ctype(ty), i, global_load(ty, i, b));
     }
@@ -1639,13 +1646,13 @@ int kiln__aot_translate_flags(const struct kiln_module *mod, const char *digest_
             char nm[24];
             /* the entry from kiln: KX_TRAMP_CHECK sees a request made before
              * the call (unmetered code has no entry polls) */
-            kiln__sb_printf(b, "static int t%u(struct kiln__exec *ex, struct kiln_instance *inst, "
-                               "const uint64_t *a, uint64_t *q)\n{\n(void)a; (void)q; "
+            kiln__sb_printf(b, "static int t%u(struct kiln__exec *kx_tex, struct kiln_instance *inst, "
+                               "const uint64_t *a, uint64_t *q)\n{\n(void)kx_tex; (void)a; (void)q; "
                                "KX_TRAMP_CHECK();\n",
                             i);
             if (ft->nresults == 1) kiln__sb_printf(b, "%s r_ = ", ctype(ft->types[ft->nparams]));
             else if (ft->nresults > 1) kiln__sb_printf(b, "kxr%u r_ = ", ti);
-            kiln__sb_printf(b, "f%u(ex, inst", i);
+            kiln__sb_printf(b, "f%u(inst", i);
             for (j = 0, k = 0; j < ft->nparams; j++) {
                 uint8_t ty = ft->types[j];
                 switch (ty) {

@@ -202,22 +202,22 @@ void kiln__aot_emit_known(struct kiln__sb *b, uint8_t kind, uint32_t f, const ch
     for (uint8_t i = 0; i < np; i++)
         snprintf(params + strlen(params), sizeof params - strlen(params), ", uint32_t l%u", i);
     kiln__sb_printf(b,
-                    "static __attribute__((noinline, cold)) uint32_t fx%u(struct kiln__exec *ex, "
-                    "struct kiln_instance *inst%s)\n{\nreturn fw%u(ex, inst%s);\n}\n\n",
+                    "static __attribute__((noinline, cold)) uint32_t fx%u("
+                    "struct kiln_instance *inst%s)\n{\nreturn fw%u(inst%s);\n}\n\n",
                     f, params, f, args[np]);
     if (fast)
         kiln__sb_printf(
             b,
-            "static KX_K_TAIL __attribute__((noinline)) uint32_t fy%u(struct kiln__exec *ex, "
+            "static KX_K_TAIL __attribute__((noinline)) uint32_t fy%u("
             "struct kiln_instance *inst%s)\n{\n"
             "uint64_t r_ = kx_k_%s(inst->mem0_base, inst->mem0->size%s);\n"
             "if (KX_LIKELY(r_ != KX_K_FALLBACK)) return (uint32_t)r_;\n"
-            "return fx%u(ex, inst%s);\n}\n\n",
+            "return fx%u(inst%s);\n}\n\n",
             f, params, kf->name, args[np], f, args[np]);
     kiln__sb_printf(
         b,
-        "KX_HIDDEN KX_K_TAIL uint32_t %s%u(struct kiln__exec *ex, struct kiln_instance *inst%s)\n"
-        "{\n/* %s (wasi-libc): native when in bounds */\n"
+        "KX_HIDDEN KX_K_TAIL uint32_t %s%u(struct kiln_instance *inst%s)\n"
+        "{\nKX_EX_DECL();\n/* %s (wasi-libc): native when in bounds */\n"
         "if (KX_LIKELY(kx_unmetered(ex)",
         name, f, params, kf->name);
     if (strcmp(name, "f") == 0)
@@ -229,8 +229,8 @@ void kiln__aot_emit_known(struct kiln__sb *b, uint8_t kind, uint32_t f, const ch
                     ")) {\nuint64_t r_ = kx_k_%s%s(inst->mem0_base, inst->mem0->size%s);\n"
                     "if (KX_LIKELY(r_ != KX_K_FALLBACK)) return (uint32_t)r_;\n",
                     kf->name, fast ? "_fast" : "", args[np]);
-    if (fast) kiln__sb_printf(b, "return fy%u(ex, inst%s);\n", f, args[np]);
-    kiln__sb_printf(b, "}\nreturn fx%u(ex, inst%s);\n}\n\n", f, args[np]);
+    if (fast) kiln__sb_printf(b, "return fy%u(inst%s);\n", f, args[np]);
+    kiln__sb_printf(b, "}\nreturn fx%u(inst%s);\n}\n\n", f, args[np]);
 }
 
 /* The known kind of defined function f (see aot_internal.h). */
