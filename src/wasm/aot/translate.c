@@ -456,6 +456,7 @@ struct tr {
     uint8_t *globals_used; /* nglobals flags */
     uint8_t *tables_used;  /* ntables flags: tables read by call_indirect */
     const uint8_t *leaf;   /* nfuncs flags: defined function without calls */
+    uint32_t max_br_table; /* targets of the function's largest br_table */
     bool oom;
 };
 
@@ -917,6 +918,7 @@ static int translate_body(struct tr *t, struct kiln_error *err)
         case KILN__OP_BR_TABLE: {
             uint32_t n = kiln__read_u32(&t->r);
             uint32_t idx = --t->sp;
+            if (n > t->max_br_table) t->max_br_table = n;
             P("switch (s%ui) {\n", idx);
             for (uint32_t i = 0; i <= n && !t->r.err; i++) {
                 uint32_t d = kiln__read_u32(&t->r);
@@ -1500,6 +1502,7 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
 {
     char b[64];
     uint8_t known;
+    bool dispatch;
     const struct kiln_module *mod = t->mod;
     const struct kiln__func *fn = &mod->funcs[f];
     const struct kiln__functype *ft = &mod->types[fn->type_idx];
@@ -1514,6 +1517,7 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
     t->sp = 0;
     t->nctl = 0;
     t->next_label = 0;
+    t->max_br_table = 0;
     memset(t->maxpos, 0, sizeof t->maxpos);
     memset(t->globals_used, 0, mod->nglobals ? mod->nglobals : 1);
     memset(t->tables_used, 0, mod->ntables ? mod->ntables : 1);
@@ -1530,8 +1534,13 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
     if (t->body.oom) return kiln_error_set(err, KILN_E_NOMEM, "out of memory translating");
 
     known = kiln__aot_known_kind(mod, f);
+    /* an interpreter's dispatch loop: a big body around a big br_table
+     * (aot_gen.h KX_DISPATCH) */
+    dispatch = t->max_br_table >= 64 && fn->body_len >= 8192;
     if (known != KILN__AOT_KF_NONE) emit_proto_named(out, mod, f, "static", "fw");
-    else if (t->leaf[f]) emit_proto_named(out, mod, f, "KX_HIDDEN", "fl");
+    else if (t->leaf[f])
+        emit_proto_named(out, mod, f, dispatch ? "KX_HIDDEN KX_DISPATCH" : "KX_HIDDEN", "fl");
+    else if (dispatch) emit_proto_named(out, mod, f, "KX_HIDDEN KX_DISPATCH", "f");
     else emit_proto(out, mod, f);
     kiln__sb_printf(out, "\n{\n");
     kiln__sb_printf(out, "KX_EX_DECL();\n");
