@@ -30,7 +30,8 @@
 #else
 #define KX_SEGMEM 0
 #define KX_MEM0() (inst->mem0_base)
-#define KX_SAME_MEM(c) ((c)->inst == inst || ((c)->inst->aot_stack_limit = inst->aot_stack_limit, 1))
+#define KX_SAME_MEM(c)                                                                             \
+    ((c)->inst == inst || ((c)->inst->aot_stack_limit = inst->aot_stack_limit, 1))
 #endif
 
 #include "wasm/aot/aot_rt.h"
@@ -269,7 +270,9 @@ KX_INL uintptr_t kx_sp(void)
     enum { kx_depth = 0 };                                                                         \
     do {                                                                                           \
         __label__ kx_ovf, kx_ok;                                                                   \
-        __asm__ goto("cmp %0, %%rsp\n\tjb %l[kx_ovf]" ::"m"(inst->aot_stack_limit) : "cc" : kx_ovf); \
+        __asm__ goto("cmp %0, %%rsp\n\tjb %l[kx_ovf]" ::"m"(inst->aot_stack_limit)                 \
+                     : "cc"                                                                        \
+                     : kx_ovf);                                                                    \
         goto kx_ok;                                                                                \
     kx_ovf: __attribute__((cold));                                                                 \
         KX_TRAP(KILN_TRAP_STACK_EXHAUSTED, ~0u);                                                   \
@@ -387,7 +390,7 @@ kx_rt_table_init(struct kiln__exec *ex, struct kiln_instance *inst, uint32_t ti,
 }
 
 /* The exec (struct kiln__exec) of the running call. Generated functions
- * take no exec parameter (ABI 5): while a store's code runs, store->exec is
+ * take no exec parameter (ABI 6): while a store's code runs, store->exec is
  * the innermost exec on its thread (instance.c), so `ex` in generated code
  * is inst->store->exec. Unmetered code needs it only on cold paths (traps,
  * host calls), where two loads cost nothing, and keeps neither a register

@@ -1443,7 +1443,8 @@ static void emit_leaf_entry(struct kiln__sb *b, const struct kiln_module *mod, u
 {
     const struct kiln__functype *ft = &mod->types[mod->funcs[f].type_idx];
     emit_proto(b, mod, f);
-    kiln__sb_printf(b, "\n{\nKX_EX_DECL();\nKX_LEAF_ENTRY();\n%sfl%u(inst", ft->nresults ? "return " : "", f);
+    kiln__sb_printf(b, "\n{\nKX_EX_DECL();\nKX_LEAF_ENTRY();\n%sfl%u(inst",
+                    ft->nresults ? "return " : "", f);
     for (uint32_t i = 0; i < ft->nparams; i++) kiln__sb_printf(b, ", l%u", i);
     kiln__sb_printf(b, ");\n}\n\n");
 }
@@ -1655,9 +1656,10 @@ int kiln__aot_translate_flags(const struct kiln_module *mod, const char *digest_
             char nm[24];
             /* the entry from kiln: KX_TRAMP_CHECK sees a request made before
              * the call (unmetered code has no entry polls) */
-            kiln__sb_printf(b, "static int t%u(struct kiln__exec *kx_tex, struct kiln_instance *inst, "
-                               "const uint64_t *a, uint64_t *q)\n{\n(void)kx_tex; (void)a; (void)q; "
-                               "KX_TRAMP_CHECK();\n",
+            kiln__sb_printf(b,
+                            "static int t%u(struct kiln__exec *kx_tex, struct kiln_instance *inst, "
+                            "const uint64_t *a, uint64_t *q)\n{\n(void)kx_tex; (void)a; (void)q; "
+                            "KX_TRAMP_CHECK();\n",
                             i);
             if (ft->nresults == 1) kiln__sb_printf(b, "%s r_ = ", ctype(ft->types[ft->nparams]));
             else if (ft->nresults > 1) kiln__sb_printf(b, "kxr%u r_ = ", ti);
