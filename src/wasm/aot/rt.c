@@ -61,7 +61,8 @@
  * and the load must stay in program order.
  *
  * When membarrier is not usable (kernel without it, ENOSYS, EPERM, a seccomp
- * filter denying it, KILN_AOT_FENCE=full), the AOT side keeps a full fence
+ * filter in force: not even probed then, seccomp_maybe_filtered;
+ * KILN_AOT_FENCE=full), the AOT side keeps a full fence
  * (MFENCE) after each publication and the requester's seq_cst store and load
  * suffice, as before. The choice is one process-wide word, g_barrier,
  * decided once by kiln__aot_barrier_init() from kiln_store_new(): before
@@ -107,6 +108,7 @@
 #include <sys/auxv.h>
 #endif
 #if defined(__linux__)
+#include <fcntl.h>
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -161,16 +163,49 @@ static long membarrier_setup(void)
 #define MEMBARRIER_CMD_PRIVATE_EXPEDITED 0
 #endif
 
+/* Whether this thread may run under a seccomp filter: the "Seccomp:" line
+ * of /proc/self/status is not 0, or cannot be read (no /proc in a bare
+ * root filesystem). Under a filter, even probing membarrier is not safe: a
+ * profile whose default action kills (SCMP_ACT_KILL) and that does not list
+ * it would end the process at the probe. */
+#if defined(__linux__)
+static bool seccomp_maybe_filtered(void)
+{
+    char buf[4096];
+    const char *p;
+    ssize_t n;
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return true;
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return true;
+    buf[n] = '\0';
+    p = strstr(buf, "\nSeccomp:");
+    if (!p) return true;
+    p += strlen("\nSeccomp:");
+    while (*p == ' ' || *p == '\t') p++;
+    return *p != '0';
+}
+#else
+static bool seccomp_maybe_filtered(void)
+{
+    return true;
+}
+#endif
+
 /* Decides g_barrier once (see runtime.h). Racing first callers agree on one
  * value (compare-and-swap); whichever wins, its registration happened before
- * its value became visible. */
+ * its value became visible. The asymmetric barrier only where no seccomp
+ * filter can be in force (a container's profile could kill the probe):
+ * elsewhere the fence, which costs ≈ 0.5% of speedtest1. */
 void kiln__aot_barrier_init(void)
 {
     const char *e;
     int want = BARRIER_FULL, expect = BARRIER_UNDECIDED;
     if (atomic_load_explicit(&g_barrier, memory_order_acquire) != BARRIER_UNDECIDED) return;
     e = getenv("KILN_AOT_FENCE");
-    if (!(e && strcmp(e, "full") == 0) && membarrier_setup() == 0) want = BARRIER_ASYMMETRIC;
+    if (!(e && strcmp(e, "full") == 0) && !seccomp_maybe_filtered() && membarrier_setup() == 0)
+        want = BARRIER_ASYMMETRIC;
     atomic_compare_exchange_strong(&g_barrier, &expect, want);
 }
 
