@@ -12,7 +12,6 @@
  * signature seen in the store; equal signatures get equal ids, so
  * call_indirect and import matching compare one integer.
  */
-#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -103,29 +102,6 @@ void kiln_store_interrupt(struct kiln_store *store)
     (void)kiln__aot_interrupt_barrier();
     tid = atomic_load(&store->aot_tid);
     if (tid > 0) kiln__aot_interrupt_send(tid);
-}
-
-/* See kiln/wasm.h. The fire side counts itself in users_ before it reads
- * store_, the clear side withdraws store_ before it waits for users_ to drain
- * (both sequentially consistent): a fire either sees NULL or is waited for. */
-void kiln_interrupt_slot_set(struct kiln_interrupt_slot *slot, struct kiln_store *store)
-{
-    __atomic_store_n(&slot->store_, store, __ATOMIC_SEQ_CST);
-}
-
-void kiln_interrupt_slot_fire(struct kiln_interrupt_slot *slot)
-{
-    struct kiln_store *s;
-    __atomic_add_fetch(&slot->users_, 1, __ATOMIC_SEQ_CST);
-    s = __atomic_load_n(&slot->store_, __ATOMIC_SEQ_CST);
-    if (s != NULL) kiln_store_interrupt(s);
-    __atomic_sub_fetch(&slot->users_, 1, __ATOMIC_SEQ_CST);
-}
-
-void kiln_interrupt_slot_clear(struct kiln_interrupt_slot *slot)
-{
-    __atomic_store_n(&slot->store_, NULL, __ATOMIC_SEQ_CST);
-    while (__atomic_load_n(&slot->users_, __ATOMIC_SEQ_CST) != 0) sched_yield();
 }
 
 /* Withdraws an interrupt request. */
