@@ -1503,7 +1503,7 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
 {
     char b[64];
     uint8_t known;
-    bool dispatch;
+    const char *storage;
     const struct kiln_module *mod = t->mod;
     const struct kiln__func *fn = &mod->funcs[f];
     const struct kiln__functype *ft = &mod->types[fn->type_idx];
@@ -1537,12 +1537,9 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
     known = kiln__aot_known_kind(mod, f);
     /* an interpreter's dispatch loop: a big body around a big br_table
      * (aot_gen.h KX_DISPATCH) */
-    dispatch = t->max_br_table >= 64 && fn->body_len >= 8192;
+    storage = t->max_br_table >= 64 && fn->body_len >= 8192 ? "KX_HIDDEN KX_DISPATCH" : "KX_HIDDEN";
     if (known != KILN__AOT_KF_NONE) emit_proto_named(out, mod, f, "static", "fw");
-    else if (t->leaf[f])
-        emit_proto_named(out, mod, f, dispatch ? "KX_HIDDEN KX_DISPATCH" : "KX_HIDDEN", "fl");
-    else if (dispatch) emit_proto_named(out, mod, f, "KX_HIDDEN KX_DISPATCH", "f");
-    else emit_proto(out, mod, f);
+    else emit_proto_named(out, mod, f, storage, t->leaf[f] ? "fl" : "f");
     kiln__sb_printf(out, "\n{\n");
     kiln__sb_printf(out, "KX_EX_DECL();\n");
     if (mod->nmems) kiln__sb_printf(out, "KX_MSEG uint8_t *const mem = KX_MEM0(); (void)mem;\n");
