@@ -672,8 +672,9 @@ int kiln_aot_compile_cached(struct kiln_module *mod, const char *cache_dir,
     {
         struct kiln__sb k = {0};
         char fp[65];
-        kiln__sb_printf(&k, "%s\n%s\n%s\n%s\n%s\n", kiln__aot_translator_text,
-                        kiln__aot_translator_known_text, opts && opts->cc ? opts->cc : "cc",
+        kiln__sb_printf(&k, "%s\n%s\n%s\n%s\n%s\n%s\n", kiln__aot_translator_text,
+                        kiln__aot_translator_known_text, kiln__aot_translator_chase_text,
+                        opts && opts->cc ? opts->cc : "cc",
                         opts && opts->opt ? opts->opt : "-O2",
                         opts && opts->metered ? "metered" : "unmetered");
         for (size_t i = 0; i < sizeof g_part_cflags / sizeof g_part_cflags[0]; i++)

@@ -43,6 +43,25 @@ struct kiln__reader;
 int kiln__aot_op_imm(uint8_t b, uint32_t code);
 void kiln__aot_skip_imm(struct kiln__reader *r, uint8_t imm);
 
+/* translate.c, for translate_chase.c: reads the opcode at r (not its
+ * immediates); returns its KILN__OP_* id, or -1 if unknown, and fills *s:
+ * the immediate kind, and unless special (typed by the walker itself:
+ * control, calls, locals, globals, tables, references, select) its
+ * operand and result counts, result type, and whether it loads memory. */
+struct kiln__aot_opsig {
+    uint8_t imm, np, nr, rt;
+    bool special, load;
+};
+int kiln__aot_read_op(struct kiln__reader *r, struct kiln__aot_opsig *s);
+
+/* translate_chase.c: the loads of defined function f that chase pointers
+ * around a loop (a load whose result becomes, inside a loop, part of its
+ * own next address): their module offsets, sorted, in *out (malloc'd,
+ * NULL when none; the caller frees) and their number in *nout. Returns 0,
+ * or -1 when out of memory. */
+int kiln__aot_find_chases(const struct kiln_module *mod, uint32_t f, uint32_t **out,
+                          uint32_t *nout);
+
 /* translate_known.c: well-known libc functions with native fast paths.
  * kiln__aot_known_kind returns the kind of defined function f (0,
  * KILN__AOT_KF_NONE, if it is not one); kiln__aot_emit_known writes the
@@ -61,5 +80,6 @@ extern const struct kiln__aot_header kiln__aot_headers[];
 extern const size_t kiln__aot_nheaders;
 extern const char *const kiln__aot_translator_text;       /* translate.c */
 extern const char *const kiln__aot_translator_known_text; /* translate_known.c */
+extern const char *const kiln__aot_translator_chase_text; /* translate_chase.c */
 
 #endif

@@ -132,12 +132,22 @@ KX_INL uint64_t kx_b64(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
 
 /* Loads: the empty asm consumes the value so the compiler never deletes a
  * load whose result is unused (the load may trap: a fault in the guard
- * region is the bounds check). Accesses are unaligned (aligned(1)). */
+ * region is the bounds check). Accesses are unaligned (aligned(1)).
+ * kx_lh_* is the same load from a host pointer (hb + index: the loads that
+ * chase pointers, translate_chase.c); compilers treat an access through
+ * the segment and one through a generic pointer as possibly aliasing, so
+ * mixing both keeps the order of memory accesses. */
 #define KX_LD(name, T, cons)                                                                       \
     typedef T __attribute__((aligned(1), may_alias)) kx_ua_##name;                                 \
     KX_INL T kx_ld_##name(const KX_MSEG uint8_t *p)                                                \
     {                                                                                              \
         T v = *(const KX_MSEG kx_ua_##name *)p;                                                    \
+        __asm__("" ::cons(v));                                                                     \
+        return v;                                                                                  \
+    }                                                                                              \
+    KX_INL T kx_lh_##name(const uint8_t *p)                                                        \
+    {                                                                                              \
+        T v = *(const kx_ua_##name *)p;                                                            \
         __asm__("" ::cons(v));                                                                     \
         return v;                                                                                  \
     }

@@ -457,6 +457,9 @@ struct tr {
     uint8_t *tables_used;  /* ntables flags: tables read by call_indirect */
     const uint8_t *leaf;   /* nfuncs flags: defined function without calls */
     uint32_t max_br_table; /* targets of the function's largest br_table */
+    uint32_t *chase;       /* sorted module offsets of the pointer-chasing loads */
+    uint32_t nchase;       /* (translate_chase.c) */
+    bool host_base;        /* a chasing load was emitted: declare hb */
     bool oom;
 };
 
@@ -702,6 +705,32 @@ void kiln__aot_skip_imm(struct kiln__reader *r, uint8_t imm)
     skip_imm_r(r, imm);
 }
 
+/* See aot_internal.h. */
+int kiln__aot_read_op(struct kiln__reader *r, struct kiln__aot_opsig *s)
+{
+    uint8_t b = kiln__read_u8(r);
+    uint32_t c = b;
+    int idx;
+    const struct opinfo *o;
+    const struct siginfo *sg;
+    tables_init();
+    memset(s, 0, sizeof *s);
+    if (b == 0xfc || b == 0xfd) c = kiln__read_u32(r);
+    if (b == 0xfc) idx = c < 32 ? g_lookupfc[c] : -1;
+    else if (b == 0xfd) idx = c < 512 ? g_lookupfd[c] : -1;
+    else idx = g_lookup0[b];
+    if (idx < 0 || r->err) return -1;
+    o = &g_ops[idx];
+    sg = &g_sigs[o->sig];
+    s->imm = o->imm;
+    s->special = o->sig == KILN__SIG_SPECIAL;
+    s->np = sg->np;
+    s->nr = sg->nr;
+    s->rt = sg->r;
+    s->load = (o->imm == KILN__IMM_MEMARG || o->imm == KILN__IMM_MEMARG_LANE) && sg->nr == 1;
+    return idx;
+}
+
 /* Reads one opcode; returns its index in g_ops or -1. */
 static int read_op(struct tr *t)
 {
@@ -794,6 +823,21 @@ static void ea(struct tr *t, uint32_t pos, uint32_t off, char *buf, size_t n)
     snprintf(buf, n, "(mem + (uint64_t)s%ui + %uu)", pos, off);
 }
 
+/* Whether the load at module offset at chases pointers around a loop
+ * (translate_chase.c): it is emitted with the host base hb instead of the
+ * memory segment, whose extra latency would be paid on every hop. */
+static bool chases(const struct tr *t, size_t at)
+{
+    uint32_t lo = 0, hi = t->nchase;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (t->chase[mid] == at) return true;
+        if (t->chase[mid] < at) lo = mid + 1;
+        else hi = mid;
+    }
+    return false;
+}
+
 /* The same address as a host pointer (for helpers shared with the
  * interpreter, which take plain pointers). */
 static void ea_host(struct tr *t, uint32_t pos, uint32_t off, char *buf, size_t n)
@@ -818,6 +862,7 @@ static int translate_body(struct tr *t, struct kiln_error *err)
     char b1[24], b2[24], b3[24], e1[96];
     struct ctl *c;
     for (;;) {
+        size_t at;
         int op;
         const struct opinfo *o;
         struct ctl *top;
@@ -826,6 +871,7 @@ static int translate_body(struct tr *t, struct kiln_error *err)
             return kiln_error_set(err, KILN_E_MALFORMED, "function %u, offset 0x%zx: %s",
                                   t->fidx, t->r.err_off, t->r.err);
         if (t->nctl == 0) return 0;
+        at = kiln__reader_off(&t->r);
         op = read_op(t);
         if (op < 0)
             return kiln_error_set(err, KILN_E_MALFORMED, "function %u, offset 0x%zx: opcode",
@@ -1260,7 +1306,14 @@ static int translate_body(struct tr *t, struct kiln_error *err)
                                           t->fidx, g_opid[op]);
                 if (is_mem) {
                     ea(t, a, memoff, e1, sizeof e1);
-                    if (sg->nr) {
+                    const char *ld = sg->nr ? strstr(tm, "kx_ld_") : NULL;
+                    if (ld && chases(t, at)) {
+                        /* a pointer chase: kx_lh_* from the host base */
+                        snprintf(e1, sizeof e1, "(hb + (uint64_t)s%ui + %uu)", a, memoff);
+                        P("%s = %.*skx_lh_", sv(t, a, b1), (int)(ld - tm), tm);
+                        subst(&t->body, ld + 6, e1, "", "");
+                        t->host_base = true;
+                    } else if (sg->nr) {
                         P("%s = ", sv(t, a, b1));
                         subst(&t->body, tm, e1, "", "");
                     } else {
@@ -1519,6 +1572,12 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
     t->nctl = 0;
     t->next_label = 0;
     t->max_br_table = 0;
+    t->host_base = false;
+    free(t->chase);
+    t->chase = NULL;
+    t->nchase = 0;
+    if (mod->nmems && kiln__aot_find_chases(mod, f, &t->chase, &t->nchase) < 0)
+        return kiln_error_set(err, KILN_E_NOMEM, "out of memory translating");
     memset(t->maxpos, 0, sizeof t->maxpos);
     memset(t->globals_used, 0, mod->nglobals ? mod->nglobals : 1);
     memset(t->tables_used, 0, mod->ntables ? mod->ntables : 1);
@@ -1543,6 +1602,7 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
     kiln__sb_printf(out, "\n{\n");
     kiln__sb_printf(out, "KX_EX_DECL();\n");
     if (mod->nmems) kiln__sb_printf(out, "KX_MSEG uint8_t *const mem = KX_MEM0(); (void)mem;\n");
+    if (t->host_base) kiln__sb_printf(out, "uint8_t *const hb = inst->mem0_base;\n");
     for (i = ft->nparams; i < t->nlocals_all; i++)
         kiln__sb_printf(out, "%s l%u = %s;\n", ctype(t->ltypes[i]), i, czero(t->ltypes[i]));
     for (int k = 0; k < 6; k++) {
@@ -1706,6 +1766,7 @@ out:
     free(ind);
     free(t.stk);
     free(t.ctl);
+    free(t.chase);
     kiln__sb_free(&t.body);
     return rc;
 }
