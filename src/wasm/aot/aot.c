@@ -672,8 +672,9 @@ int kiln_aot_compile_cached(struct kiln_module *mod, const char *cache_dir,
     {
         struct kiln__sb k = {0};
         char fp[65];
-        kiln__sb_printf(&k, "%s\n%s\n%s\n%s\n%s\n%s\n", kiln__aot_translator_text,
+        kiln__sb_printf(&k, "%s\n%s\n%s\n%s\n%s\n%s\n%s\n", kiln__aot_translator_text,
                         kiln__aot_translator_known_text, kiln__aot_translator_chase_text,
+                        kiln__aot_translator_bits_text,
                         opts && opts->cc ? opts->cc : "cc",
                         opts && opts->opt ? opts->opt : "-O2",
                         opts && opts->metered ? "metered" : "unmetered");

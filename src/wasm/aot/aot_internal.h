@@ -62,6 +62,20 @@ int kiln__aot_read_op(struct kiln__reader *r, struct kiln__aot_opsig *s);
 int kiln__aot_find_chases(const struct kiln_module *mod, uint32_t f, uint32_t **out,
                           uint32_t *nout);
 
+/* translate_bits.c: the integer constants of defined function f whose
+ * bits that no consumer uses are changed (cleared, or set in the mask of
+ * an `and`), so that the C compiler can drop masks the wasm needed only
+ * for those bits: their module offsets (of the i32.const/i64.const
+ * opcode) and new values, sorted by offset, in *out (malloc'd, NULL when
+ * none; the caller frees) and their number in *nout. Returns 0, or -1
+ * when out of memory. */
+struct kiln__aot_const {
+    uint32_t off;
+    uint64_t val;
+};
+int kiln__aot_narrow_consts(const struct kiln_module *mod, uint32_t f,
+                            struct kiln__aot_const **out, uint32_t *nout);
+
 /* translate_known.c: well-known libc functions with native fast paths.
  * kiln__aot_known_kind returns the kind of defined function f (0,
  * KILN__AOT_KF_NONE, if it is not one); kiln__aot_emit_known writes the
@@ -81,5 +95,6 @@ extern const size_t kiln__aot_nheaders;
 extern const char *const kiln__aot_translator_text;       /* translate.c */
 extern const char *const kiln__aot_translator_known_text; /* translate_known.c */
 extern const char *const kiln__aot_translator_chase_text; /* translate_chase.c */
+extern const char *const kiln__aot_translator_bits_text;  /* translate_bits.c */
 
 #endif

@@ -25,6 +25,7 @@ EMBED(kiln__aot_libc_src, "src/wasm/aot/aot_libc.c")
 EMBED(kiln__aot_translator_src, "src/wasm/aot/translate.c")
 EMBED(kiln__aot_translator_known_src, "src/wasm/aot/translate_known.c")
 EMBED(kiln__aot_translator_chase_src, "src/wasm/aot/translate_chase.c")
+EMBED(kiln__aot_translator_bits_src, "src/wasm/aot/translate_bits.c")
 
 const struct kiln__aot_header kiln__aot_headers[] = {
     {"kiln/wasm.h", kiln__aot_h_wasm},       {"kiln/error.h", kiln__aot_h_error},
@@ -40,3 +41,4 @@ const size_t kiln__aot_nheaders = sizeof kiln__aot_headers / sizeof kiln__aot_he
 const char *const kiln__aot_translator_text = kiln__aot_translator_src;
 const char *const kiln__aot_translator_known_text = kiln__aot_translator_known_src;
 const char *const kiln__aot_translator_chase_text = kiln__aot_translator_chase_src;
+const char *const kiln__aot_translator_bits_text = kiln__aot_translator_bits_src;

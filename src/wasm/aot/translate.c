@@ -460,6 +460,8 @@ struct tr {
     uint32_t *chase;       /* sorted module offsets of the pointer-chasing loads */
     uint32_t nchase;       /* (translate_chase.c) */
     bool host_base;        /* a chasing load was emitted: declare hb */
+    struct kiln__aot_const *consts; /* constants with new values, by offset */
+    uint32_t nconsts;               /* (translate_bits.c) */
     bool oom;
 };
 
@@ -836,6 +838,20 @@ static bool chases(const struct tr *t, size_t at)
         else hi = mid;
     }
     return false;
+}
+
+/* The value to emit for the constant at module offset at: its own, or
+ * the one translate_bits.c chose (the bits no consumer uses changed). */
+static uint64_t const_val(const struct tr *t, size_t at, uint64_t v)
+{
+    uint32_t lo = 0, hi = t->nconsts;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (t->consts[mid].off == at) return t->consts[mid].val;
+        if (t->consts[mid].off < at) lo = mid + 1;
+        else hi = mid;
+    }
+    return v;
 }
 
 /* The same address as a host pointer (for helpers shared with the
@@ -1226,11 +1242,13 @@ static int translate_body(struct tr *t, struct kiln_error *err)
             break;
         case KILN__OP_I32_CONST:
             push(t, KILN_I32);
-            P("s%ui = 0x%" PRIx32 "u;\n", t->sp - 1, (uint32_t)kiln__read_sleb(&t->r, 32));
+            P("s%ui = 0x%" PRIx32 "u;\n", t->sp - 1,
+              (uint32_t)const_val(t, at, (uint32_t)kiln__read_sleb(&t->r, 32)));
             break;
         case KILN__OP_I64_CONST:
             push(t, KILN_I64);
-            P("s%ul = 0x%" PRIx64 "ull;\n", t->sp - 1, (uint64_t)kiln__read_sleb(&t->r, 64));
+            P("s%ul = 0x%" PRIx64 "ull;\n", t->sp - 1,
+              const_val(t, at, (uint64_t)kiln__read_sleb(&t->r, 64)));
             break;
         case KILN__OP_F32_CONST:
             push(t, KILN_F32);
@@ -1576,7 +1594,11 @@ static int translate_func(struct tr *t, uint32_t f, struct kiln__sb *out, struct
     free(t->chase);
     t->chase = NULL;
     t->nchase = 0;
-    if (mod->nmems && kiln__aot_find_chases(mod, f, &t->chase, &t->nchase) < 0)
+    free(t->consts);
+    t->consts = NULL;
+    t->nconsts = 0;
+    if ((mod->nmems && kiln__aot_find_chases(mod, f, &t->chase, &t->nchase) < 0) ||
+        kiln__aot_narrow_consts(mod, f, &t->consts, &t->nconsts) < 0)
         return kiln_error_set(err, KILN_E_NOMEM, "out of memory translating");
     memset(t->maxpos, 0, sizeof t->maxpos);
     memset(t->globals_used, 0, mod->nglobals ? mod->nglobals : 1);
@@ -1767,6 +1789,7 @@ out:
     free(t.stk);
     free(t.ctl);
     free(t.chase);
+    free(t.consts);
     kiln__sb_free(&t.body);
     return rc;
 }
