@@ -3,50 +3,58 @@
  * (src/wasm/aot/translate*.c): interpreter vs AOT on generated modules.
  *
  *   aot-exprgen-test WAT2WASM CACHE_DIR [--seed N] [--modules M] [--first I]
- *                    [--funcs F] [--out DIR] [--clean-cache]
+ *                    [--funcs F] [--out DIR] [--clean-cache] [--keep-going]
+ *                    [--wat FILE] [--cc CC] [--opt FLAG]
  *
  * For each module index i in [I, I+M) a generator seeded with (N, i) writes
  * a valid wasm module as WAT text: one page of memory (exported "mem") with
  * a data segment of random bytes, two mutable globals (exported "g32",
- * "g64"), and F functions f0..f<F-1>, each (param i32 i32 i64) with an i32
- * or i64 result, all exported. Their bodies are integer code in the style
- * clang emits:
+ * "g64"), and F (16) functions f0..f<F-1>, each (param i32 i32 i64) with an
+ * i32 or i64 result, all exported. Their bodies are integer code in the
+ * style clang emits:
  *   - many locals, REUSED: local.set/tee/get of the same local for values
  *     of unrelated meaning, parameters overwritten too;
  *   - constants with interesting bit patterns (sign-extended -24575,
- *     0xffffa001, 0xffff..., masks, single bits) feeding and/or/xor/add/
- *     sub/mul/shl/shr/rotates; "demanded bits" shapes: a constant xor/or
- *     whose result only feeds a mask, a shift, a narrow store, wrap,
- *     extend8/16_s — and then the same local used whole elsewhere;
+ *     0xffffa001, 0xffff..., masks, single bits, shift counts >= 32)
+ *     feeding and/or/xor/add/sub/mul/shl/shr/rotates; "demanded bits"
+ *     shapes (translate_bits.c): a constant xor/or/and/add whose result
+ *     only feeds a mask, a shift, a narrow store, wrap, extend8/16_s —
+ *     often teed into a local that is then read whole elsewhere;
  *   - select, eqz/eq/lt_u/... comparisons, clz/ctz/popcnt, wrap/extend,
- *     guarded div/rem, narrow loads and stores at masked addresses
- *     (& 0xfff and the like, so they stay below 0x1020);
- *   - block/if/else with results, br_if with a value, a counted loop of at
- *     most 7 (or 8) iterations, calls to lower-numbered functions;
- *   - a linked list built in memory (at 0x2000.., never touched by the
- *     masked stores) and walked with `loop (local.set $p (i32.load
- *     (local.get $p))) ... br_if`: the pointer-chase path
- *     (translate_chase.c, kx_lh_ loads), some walks storing into the nodes
- *     or unlinking every second node;
- *   - in about a quarter of the functions one operation that can trap
- *     depending on the arguments (division by a masked argument, a load at
- *     an unmasked argument address, unreachable in a branch).
- * The result is returned whole or masked (& 0xffff, >> 1 & 0x7fff).
+ *     div/rem guarded against traps, narrow loads and stores at masked
+ *     addresses (& 0xfff and the like, so they stay below 0x1020);
+ *   - block/if/else with results, br_if with a value, br_table, a counted
+ *     loop of at most 7 (or 8) rounds, a call to a lower-numbered function;
+ *   - a linked list of 2..8 nodes built in memory (0x2000..0x2100, never
+ *     touched by the masked stores; its length may depend on $a) and walked
+ *     with `loop (local.set $p (i32.load (local.get $p))) ... br_if`: the
+ *     pointer-chase path (translate_chase.c, kx_lh_ loads), some walks
+ *     storing into the nodes or unlinking every second node;
+ *   - in about 15% of the functions one operation that traps for some
+ *     values of $c (which such a function never writes): division by zero
+ *     or overflow, a load out of bounds, unreachable in a branch.
+ * The result mixes several locals and is returned whole or masked
+ * (& 0xffff, >> 1 & 0x7fff).
  *
  * The module is converted with WAT2WASM, loaded twice, one copy compiled
- * with kiln_aot_compile_cached(CACHE_DIR). Both are instantiated in their
- * own stores and every export is called with the same argument triples
- * (edge values 0, -1, 0x7fffffff, 0x80000000, 0xffff, 0x8000, 1 and random
- * ones), in the same order (memory and globals carry over between calls).
- * After each call the results or trap kinds, the whole memory and both
- * globals must be equal.
+ * with kiln_aot_compile_cached(CACHE_DIR; --cc/--opt: kiln_aot_opts.cc,
+ * .opt). Both are instantiated in their own stores and every export is
+ * called with the same 8 argument triples (edge values 0, -1, 0x7fffffff,
+ * 0x80000000, 0xffff, 0x8000, 1, 0xfff and random ones), in the same order
+ * (memory and globals carry over between calls). After each call the
+ * results or trap kinds, the whole memory and both globals must be equal.
+ * A module the C compiler rejects counts as a failure too.
  *
  * On a mismatch: prints the seed, module index, function, arguments, both
- * outcomes (and the first differing memory byte), keeps the .wat/.wasm
- * (paths printed) and exits 1. Otherwise prints one summary line and exits
- * 0. --out DIR keeps every module there; --clean-cache deletes CACHE_DIR's
- * *.so after each module (the long run would otherwise fill the disk).
- * Reproduce one module: --seed N --first I --modules 1 --out DIR.
+ * outcomes (and the differing memory bytes), keeps the .wat/.wasm (paths
+ * printed) and exits 1, or with --keep-going goes on with the next module
+ * and exits 1 at the end. Otherwise prints one summary line (modules,
+ * functions, calls compared, how many trapped) and exits 0. --out DIR
+ * keeps every module there; --clean-cache deletes CACHE_DIR's *.so after
+ * each module (the long run would otherwise fill the disk).
+ * Reproduce one module: --seed N --first I --modules 1 --out DIR; rerun an
+ * edited (reduced) module with the same arguments: --seed N --first I
+ * --wat FILE.
  */
 #include <dirent.h>
 #include <errno.h>
