@@ -49,4 +49,36 @@
 #undef sqrt
 #undef sqrtf
 
+/* kx_rt of a native program: the host C library of long operations is
+ * glibc's, each call counted in kxt_host_calls (so tests see which path
+ * a length takes) */
+static unsigned long kxt_host_calls;
+static void *kxt_host_memcpy(void *restrict d, const void *restrict s, size_t n)
+{
+    kxt_host_calls++;
+    return memcpy(d, s, n);
+}
+static void *kxt_host_memmove(void *d, const void *s, size_t n)
+{
+    kxt_host_calls++;
+    return memmove(d, s, n);
+}
+static void *kxt_host_memset(void *d, int c, size_t n)
+{
+    kxt_host_calls++;
+    return memset(d, c, n);
+}
+static void *kxt_host_memchr(const void *s, int c, size_t n)
+{
+    kxt_host_calls++;
+    return (void *)memchr(s, c, n);
+}
+static const struct kiln_aot_rt kxt_rt = {
+    .host_memcpy = kxt_host_memcpy,
+    .host_memmove = kxt_host_memmove,
+    .host_memset = kxt_host_memset,
+    .host_memchr = kxt_host_memchr,
+};
+__attribute__((visibility("hidden"))) const struct kiln_aot_rt *kx_rt = &kxt_rt;
+
 #endif

@@ -95,6 +95,25 @@ KX_K_INL uint32_t kiln__aot_memset_r(void *d, int c, size_t n, uint32_t r)
 }
 #endif
 
+/* Long scans (memchr, strlen and what calls them) read their first
+ * KX_K_HOST_SCAN bytes here and the rest with the host's memchr (glibc's
+ * AVX2/AVX-512 variant; objects are built for the x86-64 baseline):
+ * kx_rt->host_memchr in objects (aot_rt.h, ABI 7: it traps if an
+ * interruption is pending when it returns) and next to aot_libc.c, glibc's
+ * memchr in other native programs (tests may define their own). The range
+ * it gets is inside memory 0; glibc reads aligned vectors, which stay in
+ * its pages. Measured with aot-known-bench and known_wbench.wasm. */
+#ifndef KX_K_HOST_SCAN
+#define KX_K_HOST_SCAN 128
+#endif
+#ifndef KX_K_HOST_MEMCHR
+#if defined(KX_METERED) || defined(KILN_AOT_LIBC_C)
+#define KX_K_HOST_MEMCHR(s, c, n) (kx_rt->host_memchr((s), (c), (n)))
+#else
+#define KX_K_HOST_MEMCHR(s, c, n) (memchr((s), (c), (n)))
+#endif
+#endif
+
 /* 16 bytes in a vector register (any target with GCC vectors), unaligned */
 typedef uint8_t kx_k_v16 __attribute__((vector_size(16)));
 KX_K_INL kx_k_v16 kx_k_ld16(const uint8_t *p)
@@ -396,13 +415,39 @@ KX_K_INL int kx_k_set4(const uint8_t *mem, uint64_t size, uint32_t c, uint32_t *
 #endif
 }
 
+/* The rest of a long scan for (uint8_t)c: [from, end) with the host's
+ * memchr (from is 16-byte aligned, end the end of the range inside memory
+ * 0); the offset from base of the byte found, else nf. Out of line, so the
+ * fast paths keep no value across the call (a sibling call of it). */
+static __attribute__((noinline, unused)) uint64_t kx_k_host_scan(const uint8_t *base,
+                                                                 const uint8_t *from,
+                                                                 const uint8_t *end, int c,
+                                                                 uint64_t nf)
+{
+    const uint8_t *p = (const uint8_t *)KX_K_HOST_MEMCHR(from, c, (size_t)(end - from));
+    return p ? (uint64_t)(p - base) : nf;
+}
+
+/* where a scan from p hands over to kx_k_host_scan: the 16-byte boundary
+ * KX_K_HOST_SCAN bytes on, at most (past p) */
+KX_K_INL const uint8_t *kx_k_host_from(const uint8_t *p)
+{
+    return (const uint8_t *)(((uintptr_t)p + KX_K_HOST_SCAN) & ~(uintptr_t)15);
+}
+
 /* ---- the functions (arguments and results are wasm values) ---- */
 
 KX_K_FN uint64_t kx_k_strlen(const uint8_t *mem, uint64_t size, uint32_t s)
 {
-    const uint8_t *p;
+    const uint8_t *p, *h;
     if (s >= size) return KX_K_FALLBACK;
-    p = kx_k_scan(mem + s, mem + size, KX_K_NUL, 0, 1);
+    if (size - s > KX_K_HOST_SCAN) { /* (nearly always: memory is larger) */
+        h = kx_k_host_from(mem + s);
+        p = kx_k_scan(mem + s, h, KX_K_NUL, 0, 0);
+        if (!p) return kx_k_host_scan(mem + s, h, mem + size, 0, KX_K_FALLBACK);
+    } else {
+        p = kx_k_scan(mem + s, mem + size, KX_K_NUL, 0, 1);
+    }
     return p ? (uint64_t)(p - (mem + s)) : KX_K_FALLBACK;
 }
 
@@ -498,11 +543,19 @@ KX_K_FN uint64_t kx_k_strspn_fast(const uint8_t *mem, uint64_t size, uint32_t s,
  * the byte found, so a range that leaves memory after it is fine */
 KX_K_FN uint64_t kx_k_memchr(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c, uint32_t n)
 {
-    const uint8_t *p;
-    uint64_t end = (uint64_t)s + n;
+    const uint8_t *p, *h;
+    uint64_t end = (uint64_t)s + n, lim;
     if (n == 0) return 0;
     if (s >= size) return KX_K_FALLBACK;
-    p = kx_k_scan(mem + s, mem + (end < size ? end : size), KX_K_CHR, (uint8_t)c, 0);
+    lim = end < size ? end : size;
+    if (lim - s > KX_K_HOST_SCAN) {
+        h = kx_k_host_from(mem + s);
+        p = kx_k_scan(mem + s, h, KX_K_CHR, (uint8_t)c, 0);
+        if (!p)
+            return kx_k_host_scan(mem, h, mem + lim, (uint8_t)c, end <= size ? 0 : KX_K_FALLBACK);
+    } else {
+        p = kx_k_scan(mem + s, mem + lim, KX_K_CHR, (uint8_t)c, 0);
+    }
     if (p) return (uint64_t)(p - mem);
     return end <= size ? 0 : KX_K_FALLBACK;
 }

@@ -27,16 +27,21 @@
  * `layout` is a fingerprint of the struct layouts the code was compiled
  * against; the loader refuses an object whose fingerprint differs.
  */
-#ifndef KILN_WASM_AOT_RT_H
-#define KILN_WASM_AOT_RT_H
+/* The ABI part (up to the descriptor flags) needs only <stddef.h> and
+ * <stdint.h>: aot_libc.c, compiled without the include directory of the
+ * engine headers, includes it alone (KILN_AOT_RT_ABI_ONLY) to reach the
+ * host C library through kx_rt. */
+#ifndef KILN_WASM_AOT_RT_ABI_H
+#define KILN_WASM_AOT_RT_ABI_H
 
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
-#include "wasm/runtime.h"
-#include "wasm/simd.h"
+struct kiln__exec;
+struct kiln_instance;
+struct kiln_func;
+struct kiln_memory;
+struct kiln_table;
 
 /* 2: descriptor flags (KILN_AOT_F_METERED); unmetered code has no polls.
  * 3: memory 0 addressed through the gs segment (KILN_AOT_F_SEGMEM).
@@ -47,8 +52,10 @@
  *    reads the expected type id from inst->type_ids otherwise.
  * 6: native functions take no exec (inst, params...): the exec is
  *    inst->store->exec, the stack limit inst->aot_stack_limit; a defined
- *    global 0 is inst->global0_store. */
-#define KILN_AOT_ABI 6u
+ *    global 0 is inst->global0_store.
+ * 7: struct kiln_aot_rt ends with the host C library functions for long
+ *    operations (host_memcpy, ...; aot_libc.c, aot_known.h). */
+#define KILN_AOT_ABI 7u
 
 /* Target triple, as seen by whichever compiler compiles this header. */
 #if defined(__x86_64__) && defined(__linux__)
@@ -78,6 +85,20 @@ struct kiln_aot_rt {
                  const uint64_t *args, uint64_t *res);
     int64_t (*memory_grow)(struct kiln_memory *mem, uint32_t delta);
     int64_t (*table_grow)(struct kiln_table *t, uint32_t n, void *init);
+    /* The host process's C library for long operations (ABI 7; aot_libc.c's
+     * memcpy, memmove, memset from KX_HOST_COPY bytes, aot_known.h's memchr
+     * and strlen scans from KX_K_HOST_SCAN): kiln's own glibc functions, whose
+     * AVX2/AVX-512/ERMS variants glibc selects at run time (an object is built
+     * for the x86-64 baseline). Same contracts as the C functions; the caller
+     * checks bounds first, so they never fault on guest memory. Each returns
+     * into AOT text through a check of the interrupt flag: if the running
+     * store has a request set it traps KILN_TRAP_INTERRUPTED (a signal that
+     * arrives while the thread runs outside AOT text is deferred, docs/aot.md
+     * "Interruption"). */
+    void *(*host_memcpy)(void *restrict d, const void *restrict s, size_t n);
+    void *(*host_memmove)(void *d, const void *s, size_t n);
+    void *(*host_memset)(void *d, int c, size_t n);
+    void *(*host_memchr)(const void *s, int c, size_t n);
 };
 
 typedef int (*kiln_aot_tramp)(struct kiln__exec *ex, struct kiln_instance *inst,
@@ -112,6 +133,17 @@ struct kiln_aot_module {
  * holds the memory base. The generated code calls another instance's
  * native entry directly only when both use the same memory. */
 #define KILN_AOT_F_SEGMEM 2u
+
+#endif /* KILN_WASM_AOT_RT_ABI_H */
+
+#if !defined(KILN_AOT_RT_ABI_ONLY) && !defined(KILN_WASM_AOT_RT_H)
+#define KILN_WASM_AOT_RT_H
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include "wasm/runtime.h"
+#include "wasm/simd.h"
 
 /* ---- helpers for generated code ------------------------------------------------ */
 #define KX_UNLIKELY(x) __builtin_expect(!!(x), 0)

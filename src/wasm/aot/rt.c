@@ -381,12 +381,61 @@ static int64_t rt_table_grow(struct kiln_table *t, uint32_t n, void *init)
     return old;
 }
 
+/* Host C library for long operations of AOT code (struct kiln_aot_rt,
+ * ABI 7): glibc's run-time selected variants. They run outside AOT text,
+ * where the interrupt signal is deferred rather than trapping (a request
+ * that arrives during a long copy leaves SIGURG blocked in the code's
+ * context), so each returns into the object through the check that
+ * KX_AFTER_RT makes after the other callbacks: a pending request of the
+ * running store traps here. The exec is the thread's innermost one, whose
+ * code called us. */
+static inline void rt_after_libc(void)
+{
+    struct kiln__exec *ex = kiln__current_exec;
+    if (__builtin_expect(ex != NULL && atomic_load_explicit(&ex->store->interrupt,
+                                                            memory_order_relaxed) != 0,
+                         0))
+        rt_trap(ex, KILN_TRAP_INTERRUPTED, UINT32_MAX);
+}
+
+static void *rt_memcpy(void *restrict d, const void *restrict s, size_t n)
+{
+    memcpy(d, s, n);
+    rt_after_libc();
+    return d;
+}
+
+static void *rt_memmove(void *d, const void *s, size_t n)
+{
+    memmove(d, s, n);
+    rt_after_libc();
+    return d;
+}
+
+static void *rt_memset(void *d, int c, size_t n)
+{
+    memset(d, c, n);
+    rt_after_libc();
+    return d;
+}
+
+static void *rt_memchr(const void *s, int c, size_t n)
+{
+    void *p = memchr(s, c, n);
+    rt_after_libc();
+    return p;
+}
+
 const struct kiln_aot_rt kiln__aot_rt = {
     .abi = KILN_AOT_ABI,
     .trap = rt_trap,
     .call = rt_call,
     .memory_grow = kiln__memory_grow,
     .table_grow = rt_table_grow,
+    .host_memcpy = rt_memcpy,
+    .host_memmove = rt_memmove,
+    .host_memset = rt_memset,
+    .host_memchr = rt_memchr,
 };
 
 /* Runs f's native code (see runtime.h). Returns 0; traps siglongjmp. */

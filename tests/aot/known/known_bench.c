@@ -3,9 +3,13 @@
  * libc functions (src/wasm/aot/aot_known.h, called as the generated
  * wrappers call them: wasm addresses, bounds from the memory size) and of
  * aot_libc.c's memcpy/memmove/memset/memcmp/memchr, next to glibc's, for
- * 16, 256 and 4096 bytes. A measuring tool, not a test (no CTest entry):
- *   aot-known-bench [ROUNDS]
+ * 16, 256 and 4096 bytes (or the SIZES given, each at most 57344). A
+ * measuring tool, not a test (no CTest entry):
+ *   aot-known-bench [ROUNDS [SIZES...]]
  * prints the minimum over ROUNDS (default 7) of the mean time per call.
+ * Long operations reach glibc through kx_rt as in an object (aot_libc.c
+ * from KX_HOST_COPY bytes, aot_known.h's scans past KX_K_HOST_SCAN), here
+ * without rt.c's interrupt check after the call.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -174,14 +178,20 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    static const uint32_t sizes[] = {16, 256, 4096};
+    uint32_t sizes[64] = {16, 256, 4096};
+    size_t nsizes = 3;
     if (argc > 1) rounds = atoi(argv[1]) > 0 ? atoi(argv[1]) : rounds;
+    if (argc > 2)
+        for (nsizes = 0; nsizes < 64 && (int)nsizes + 2 < argc; nsizes++) {
+            long v = atol(argv[nsizes + 2]);
+            sizes[nsizes] = v < 1 ? 1 : v > 57344 ? 57344 : (uint32_t)v;
+        }
     mem = mmap(NULL, MEMSZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) return 1;
     printf("| function | bytes | glibc ns | aot_libc ns | AOT fast path ns "
            "|\n|---|---:|---:|---:|---:|\n");
     for (size_t b = 0; b < sizeof benches / sizeof benches[0]; b++)
-        for (size_t s = 0; s < 3; s++) {
+        for (size_t s = 0; s < nsizes; s++) {
             uint32_t n = sizes[s];
             double g, a = 0, k;
             setup(n);
