@@ -8,7 +8,9 @@
  * buffers that end at a PROT_NONE page (its aligned-block reads must not
  * cross it) and with n = SIZE_MAX, and
  * the rounding functions bit for bit on special values, halfway cases and
- * random bit patterns (NaN excluded: aot_rt.h's wrappers handle NaN first).
+ * random bit patterns (NaN excluded: aot_rt.h's wrappers handle NaN first);
+ * the copies and fills from KX_HOST_COPY bytes, which call the host's glibc
+ * through kx_rt (aot_libc_test.h counts the calls), up to 2 MiB.
  * Exit 0 when everything matches; the first mismatch is printed.
  */
 #include <math.h>
@@ -224,10 +226,58 @@ static void edge_tests(void)
     munmap(m, 2 * pg);
 }
 
+/* The long operations that call the host's glibc through kx_rt (from KX_HOST_COPY bytes): the
+ * host is called exactly from that length, and the results are glibc's, at lengths around it and
+ * far above (2 MiB: glibc's non-temporal copies), every overlap direction and distance from 1 to
+ * n - 1, unaligned */
+static void host_tests(void)
+{
+    static const size_t lens[] = {KX_HOST_COPY - 1, KX_HOST_COPY,     KX_HOST_COPY + 1, 1000,
+                                  4093,             65536 + 3,        (1u << 21) + 5};
+    size_t cap = (1u << 21) * 2 + 256;
+    uint8_t *x = malloc(cap), *y = malloc(cap);
+    CHECK(x && y, "malloc");
+    if (!x || !y) goto out;
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        size_t n = lens[li];
+        int host = n >= KX_HOST_COPY;
+        unsigned long h0;
+        const size_t dist[] = {1, 7, 64, 100, n / 2, n - 1, n, n + 33};
+        fill(x, cap, (unsigned)n);
+        memcpy(y, x, cap);
+        h0 = kxt_host_calls;
+        CHECK(kxt_memcpy(x + 3, x + n + 100, n) == x + 3, "memcpy return");
+        memcpy(y + 3, y + n + 100, n);
+        CHECK(!memcmp(x, y, cap), "host memcpy n=%zu", n);
+        CHECK((kxt_host_calls - h0 == 1) == host, "memcpy n=%zu: host called %lu", n,
+              kxt_host_calls - h0);
+        for (size_t di = 0; di < sizeof dist / sizeof dist[0]; di++)
+            for (int dir = 0; dir < 2; dir++) {
+                size_t to = dir ? 5 + dist[di] : 5, from = dir ? 5 : 5 + dist[di];
+                h0 = kxt_host_calls;
+                CHECK(kxt_memmove(x + to, x + from, n) == x + to, "memmove return");
+                memmove(y + to, y + from, n);
+                CHECK(!memcmp(x, y, cap), "host memmove n=%zu to %zu from %zu", n, to, from);
+                CHECK((kxt_host_calls - h0 == 1) == host, "memmove n=%zu: host called %lu", n,
+                      kxt_host_calls - h0);
+            }
+        h0 = kxt_host_calls;
+        CHECK(kxt_memset(x + 9, 0x1c5, n) == x + 9, "memset return");
+        memset(y + 9, 0x1c5, n);
+        CHECK(!memcmp(x, y, cap), "host memset n=%zu", n);
+        CHECK((kxt_host_calls - h0 == 1) == host, "memset n=%zu: host called %lu", n,
+              kxt_host_calls - h0);
+    }
+out:
+    free(x);
+    free(y);
+}
+
 int main(void)
 {
     mem_tests();
     edge_tests();
+    host_tests();
     round_tests();
     if (failures) {
         printf("aot_libc: %d mismatches\n", failures);

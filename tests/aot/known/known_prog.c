@@ -7,6 +7,8 @@
  * identical output. Patterns: lengths 0..300, every alignment 0..15, the
  * difference or the searched byte at every position, bytes >= 0x80, c == 0
  * and c > 255, strings and ranges that end exactly at the end of memory,
+ * long operations (lengths around 512 and up to 60000, overlaps at every
+ * distance class, musl's copies and memory.copy/memory.fill alike: longs()),
  * and (with an argument) one call whose bytes run past the end of memory,
  * which must trap the same way under both engines.
  *
@@ -202,6 +204,90 @@ static void ranges(void)
     }
 }
 
+/* memory.copy and memory.fill (bulk memory in these two functions only): translate.c makes them
+ * memmove and memset after its bounds checks, which call the host's glibc from 512 bytes */
+__attribute__((target("bulk-memory"), noinline)) static void *bulk_copy(void *d, const void *s,
+                                                                         size_t n)
+{
+    return __builtin_memmove(d, s, n);
+}
+__attribute__((target("bulk-memory"), noinline)) static void *bulk_fill(void *d, int c, size_t n)
+{
+    return __builtin_memset(d, c, n);
+}
+
+static void mixbuf(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+}
+
+/* long operations (the fast paths hand them to the host's glibc: copies and fills from 512
+ * bytes, scans past 128): lengths around 512 and far above it, overlaps both ways at distances
+ * 1 to n - 1, ranges ending at the end of memory, musl's copies and memory.copy/fill alike */
+static void longs(void)
+{
+    static const unsigned lens[] = {500, 511, 512, 513, 1000, 4096, 4099, 20000, 60000};
+    static unsigned char big[2 * 60000 + 256];
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        unsigned n = lens[li];
+        const unsigned dist[] = {1, 7, 100, n / 2, n - 1};
+        unsigned char *e = mem_end() - n, *a = big + 3;
+        for (int bulk = 0; bulk < 2; bulk++) {
+            void *(*cp)(void *, const void *, size_t) = bulk ? bulk_copy : memmove;
+            fill(big, sizeof big);
+            mix((uint32_t)((unsigned char *)(bulk ? bulk_copy : memcpy)(a + n + 50, a, n) - big));
+            mixbuf(big, sizeof big);
+            for (size_t di = 0; di < sizeof dist / sizeof dist[0]; di++) {
+                mix((uint32_t)((unsigned char *)cp(a + dist[di], a, n) - big));
+                mixbuf(big, n + dist[di] + 8);
+                mix((uint32_t)((unsigned char *)cp(a, a + dist[di], n) - big));
+                mixbuf(big, n + dist[di] + 8);
+            }
+            mix((uint32_t)((unsigned char *)cp(e, a, n) - e)); /* to the end of memory */
+            mix((uint32_t)((unsigned char *)cp(a, e, n) - big));
+            mixbuf(big, n + 8);
+            mix((uint32_t)((unsigned char *)cp(e + n / 3, e, n - n / 3) - e));
+            mix((uint32_t)((unsigned char *)cp(e, e + n / 3, n - n / 3) - e));
+            mixbuf(e, n);
+            mix((uint32_t)((unsigned char *)(bulk ? bulk_fill : memset)(e + 1, 0x1a5, n - 1) - e));
+            mix((uint32_t)((unsigned char *)(bulk ? bulk_fill : memset)(a + 5, n, n) - big));
+            mixbuf(e, n);
+            mixbuf(big, n + 16);
+        }
+        /* scans: the byte at either side of the hand-over point, then at the end; none */
+        fill(a, n + 16);
+        memcpy(e, a, n);
+        for (unsigned at = 100; at < n; at = at < 200 ? at + 7 : at * 3) {
+            unsigned char oa = a[at], oe = e[at];
+            a[at] = e[at] = 0;
+            mix((uint32_t)strlen((char *)a));
+            mix((uint32_t)strlen((char *)e));
+            mix((uint32_t)strnlen((char *)a, n));
+            mix((uint32_t)strnlen((char *)e, at));
+            mixp(a, strrchr((char *)a, a[at / 2]));
+            mixp(a, memchr(a, 0, n));
+            mixp(e, memchr(e, 0, n));
+            mixp(e, memchr(e, 0, (size_t)-1));
+            a[at] = e[at] = 0xfe;
+            mixp(a, memchr(a, 0xfe, n));
+            mixp(e, memchr(e, 0x2fe, n));
+            mixp(e, memrchr(e, 0xfe, n));
+            a[at] = oa;
+            e[at] = oe;
+        }
+        mixp(e, memchr(e, 0, n)); /* absent up to the end of memory */
+        a[n] = 0;
+        mix((uint32_t)strlen((char *)a));
+        mix((uint32_t)memcmp(a, e, n));
+        memcpy(e, a, n);
+        mix((uint32_t)memcmp(a, e, n));
+        e[n - 1] ^= 1;
+        mix((uint32_t)memcmp(e, a, n));
+        report("longs", n);
+    }
+}
+
 /* each call reads or writes past the end of memory: a trap in both engines */
 static void trap(const char *name)
 {
@@ -270,6 +356,36 @@ static void trap(const char *name)
         printf("%zu\n", strcspn((char *)e - 10, "abcd"));
     else if (!strcmp(name, "strspn4"))
         printf("%zu\n", strspn((char *)e - 10, "abcx"));
+    /* long ones (the host's glibc past the thresholds), one byte past the end */
+    else if (!strcmp(name, "memcpy600"))
+        printf("%p\n", memcpy(e - 599, bufa, 600));
+    else if (!strcmp(name, "memmove600"))
+        printf("%p\n", memmove(e - 599, e - 700, 600));
+    else if (!strcmp(name, "memmove600b"))
+        printf("%p\n", memmove(e - 700, e - 599, 600));
+    else if (!strcmp(name, "memset600"))
+        printf("%p\n", memset(e - 599, 1, 600));
+    else if (!strcmp(name, "bulkcopy600"))
+        printf("%p\n", bulk_copy(e - 599, e - 4000, 600));
+    else if (!strcmp(name, "bulkcopy600b"))
+        printf("%p\n", bulk_copy(e - 4000, e - 599, 600));
+    else if (!strcmp(name, "bulkfill600"))
+        printf("%p\n", bulk_fill(e - 599, 1, 600));
+    else if (!strcmp(name, "bulkfill40000"))
+        printf("%p\n", bulk_fill(e - 39999, 1, 40000));
+    else if (!strcmp(name, "memchr600")) {
+        memset(e - 600, 'x', 600);
+        printf("%p\n", memchr(e - 600, 'q', 601));
+    } else if (!strcmp(name, "strlen600")) {
+        memset(e - 600, 'x', 600);
+        printf("%zu\n", strlen((char *)e - 600));
+    } else if (!strcmp(name, "strnlen600")) {
+        memset(e - 600, 'x', 600);
+        printf("%zu\n", strnlen((char *)e - 600, 700));
+    } else if (!strcmp(name, "memcmp600")) {
+        memset(e - 1200, 'x', 1200);
+        printf("%d\n", memcmp(e - 600, e - 1200, 601));
+    }
     else
         printf("no such case\n");
 }
@@ -308,7 +424,9 @@ static const char *const traps[] = {
     "strlen",      "strchr",     "strchr0",  "strchrnul", "strrchr", "strcspn",  "strcspn1",
     "strcspn_set", "strspn",     "strspn2",  "strnlen",   "memchr",  "memrchr",  "memcmp",
     "strcmp",      "strncmp",    "memcpy",   "memmove",   "memset",  "memcpy40", "memcpy100",
-    "memmove40",   "memmove40b", "memset64", "memcmp40",  "memcmp3", "strcspn4", "strspn4"};
+    "memmove40",   "memmove40b", "memset64", "memcmp40",  "memcmp3", "strcspn4", "strspn4",
+    "memcpy600",   "memmove600", "memmove600b", "memset600", "bulkcopy600", "bulkcopy600b",
+    "bulkfill600", "bulkfill40000", "memchr600", "strlen600", "strnlen600", "memcmp600"};
 
 int main(int argc, char **argv)
 {
@@ -334,6 +452,7 @@ int main(int argc, char **argv)
     }
     strings();
     ranges();
+    longs();
     printf("done\n");
     return 0;
 }

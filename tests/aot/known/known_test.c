@@ -29,6 +29,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
+/* the host memchr of long scans (KX_K_HOST_SCAN): glibc's, counted */
+static unsigned long host_scans;
+#define KX_K_HOST_MEMCHR(s, c, n) (host_scans++, memchr((s), (c), (n)))
 #include "wasm/aot/aot_known.h"
 
 #define MEMSZ 8192u /* a multiple of 16, as memory sizes are (of 64 KiB) */
@@ -626,6 +629,72 @@ static void random_tests(long count)
 
 /* known_test [SEED COUNT]: COUNT random calls (default 200000) from SEED (a longer, fuzz-style
  * run: aot-known-test-sse2 7 20000000) */
+/* The scans that hand over to the host memchr after KX_K_HOST_SCAN bytes:
+ * strlen, memchr, strnlen, strrchr at lengths around the hand-over point
+ * and far beyond it, the byte found on each side of it, every alignment of
+ * the start, ranges ending at and crossing the end of memory (the host
+ * memchr then gets a range that ends at the guard page), no terminator
+ * before the end (fallback); and the host memchr is called exactly when a
+ * scan is longer than KX_K_HOST_SCAN bytes and finds nothing before. */
+static void host_scan_tests(void)
+{
+    static const uint32_t lens[] = {0,   1,   15,  16,  17,  100, 111, 112, 113, 120, 127,
+                                    128, 129, 130, 143, 144, 145, 160, 255, 256, 1000, 4095,
+                                    4096, 7000};
+    memset(mem, 'x', MEMSZ);
+    sync_ref();
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
+        for (uint32_t al = 0; al < 32; al += 3) {
+            uint32_t n = lens[li], s = 16 + al;
+            if (s + n >= MEMSZ) continue;
+            memset(mem, 'x', MEMSZ);
+            mem[s + n] = 0;
+            sync_ref();
+            unsigned long h0 = host_scans;
+            call(F_STRLEN, s, 0, 0);
+            /* (mem is page-aligned: the hand-over point is this multiple of 16) */
+            CHECK((host_scans != h0) == (s + n >= ((s + KX_K_HOST_SCAN) & ~15u)),
+                  "strlen(%u bytes at %u): host memchr %s", n, s,
+                  host_scans != h0 ? "called" : "not called");
+            call(F_STRRCHR, s, 'x', 0);
+            call(F_STRRCHR, s, 'y', 0);
+            call(F_STRNLEN, s, n, 0);
+            call(F_STRNLEN, s, n + 1, 0);
+            call(F_STRNLEN, s, n + 100, 0);
+            call(F_STRNLEN, s, n / 2, 0);
+            mem[s + n] = 'x';
+            mem[s + n / 2] = 'Q';
+            mem[s + n] = 'Q';
+            sync_ref();
+            call(F_MEMCHR, s, 'Q', n + 1);       /* the first Q, at n / 2 */
+            call(F_MEMCHR, s, 'Q' + 256, n / 2); /* none before n / 2 */
+            call(F_MEMCHR, s, 'Q', n / 2 + 1);
+            call(F_MEMCHR, s, 'Z', n);           /* absent */
+            call(F_MEMCHR, s, 'Z', MEMSZ - s);   /* absent up to the end of memory */
+            call(F_MEMCHR, s, 'Z', MEMSZ - s + 1); /* and beyond it: fallback */
+            call(F_MEMCHR, s, 'Z', UINT32_MAX);
+            call(F_STRLEN, s, 0, 0); /* no NUL before the end of memory: fallback */
+            call(F_STRNLEN, s, UINT32_MAX, 0);
+        }
+    /* ranges and strings ending at the end of memory, long enough for the host scan */
+    for (uint32_t k = 0; k < 40; k++) {
+        uint32_t s = MEMSZ - 300 - k;
+        memset(mem, 'x', MEMSZ);
+        sync_ref();
+        call(F_MEMCHR, s, 'Z', MEMSZ - s);
+        call(F_MEMCHR, s, 'Z', MEMSZ - s + 1);
+        call(F_STRLEN, s, 0, 0);
+        mem[MEMSZ - 1 - k % 17] = 0;
+        mem[MEMSZ - 1] = 'Z';
+        sync_ref();
+        call(F_MEMCHR, s, 'Z', MEMSZ - s);
+        call(F_MEMCHR, s, 'Z', UINT32_MAX);
+        call(F_STRLEN, s, 0, 0);
+        call(F_STRRCHR, s, 'x', 0);
+        call(F_STRNLEN, s, UINT32_MAX, 0);
+    }
+}
+
 int main(int argc, char **argv)
 {
     long count = argc > 2 ? atol(argv[2]) : 200000;
@@ -643,6 +712,7 @@ int main(int argc, char **argv)
     string_tests();
     range_tests();
     threshold_tests();
+    host_scan_tests();
     random_tests(count);
     test_fast_cases();
     for (int f = 0; f < F_N; f++)
