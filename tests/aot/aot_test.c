@@ -139,6 +139,12 @@ static const struct call calls[] = {
     {"blocks", 1, {I32(0)}},
     {"blocks", 1, {I32(1)}},
     {"blocks", 1, {I32(2)}},
+    /* a store at address 0 the compiler can see (gcc: a null pointer) */
+    {"null_store", 1, {I32(0)}},
+    {"null_load", 0, {I32(0)}},
+    {"null_store", 1, {I32(5)}},
+    {"null_load", 0, {I32(0)}},
+    {"null_restore", 0, {I32(0)}},
     /* call_indirect: shared.wasm's function on main's memory (it stores x
      * at 32 and returns main's word at 0 + x), the host function itself
      * (and its trap), the boundary index, a mismatch against a host

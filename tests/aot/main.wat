@@ -48,6 +48,14 @@
   (func (export "fnan") (param f32) (result f32) (f32.add (local.get 0) (f32.const 0)))
   (func (export "fmin") (param f64 f64) (result f64) (f64.min (local.get 0) (local.get 1)))
   (func (export "trunc") (param f64) (result i32) (i32.trunc_f64_s (local.get 0)))
+  ;; a store at an address the C compiler can prove is 0 or 1: gs:0 is a
+  ;; null pointer to gcc, which deleted the store as undefined behaviour
+  ;; until objects were built with -fno-delete-null-pointer-checks
+  (func (export "null_store") (param i32) (result i32)
+    (i32.store (i32.ne (local.get 0) (i32.const 0)) (i32.const 0x11223344))
+    (i32.const 7))
+  (func (export "null_load") (result i32) (i32.load (i32.const 0)))
+  (func (export "null_restore") (i32.store (i32.const 0) (i32.const 1000)))
   (func (export "multi") (param i32) (result i32 i64 f32)
     (local.get 0) (i64.extend_i32_s (local.get 0)) (f32.convert_i32_s (local.get 0)))
   (func (export "blocks") (param i32) (result i32)
