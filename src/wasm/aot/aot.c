@@ -142,6 +142,19 @@ static void first_error(const char *errpath, char *out, size_t n)
     fclose(f);
 }
 
+/* Whether the compiler crashed (rather than rejected the code). */
+static bool compiler_crashed(const char *errpath)
+{
+    FILE *f = fopen(errpath, "re");
+    char line[512];
+    bool crashed = false;
+    if (!f) return false;
+    while (!crashed && fgets(line, sizeof line, f))
+        crashed = strstr(line, "internal compiler error") != NULL;
+    fclose(f);
+    return crashed;
+}
+
 static void rm_tree(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -187,6 +200,30 @@ static const char *const g_part_cflags[] = {"-fPIC",
                                             "-fstack-clash-protection",
                                             "-std=gnu11",
                                             "-w"};
+
+/* Starts cc at optimisation opt on DIR/part<k>.c → obj, stderr to
+ * DIR/part<k>.err; returns the pid or -1. */
+static pid_t spawn_part(const char *cc, const char *opt, const char *inc, const char *dir,
+                        unsigned k, const char *obj)
+{
+    char src[PATH_MAX], incflag[PATH_MAX + 2], errpath[PATH_MAX];
+    char *argv[8 + sizeof g_part_cflags / sizeof g_part_cflags[0]];
+    size_t n = 0;
+    snprintf(src, sizeof src, "%s/part%u.c", dir, k);
+    snprintf(incflag, sizeof incflag, "-I%s", inc);
+    snprintf(errpath, sizeof errpath, "%s/part%u.err", dir, k);
+    argv[n++] = (char *)cc;
+    argv[n++] = (char *)opt;
+    for (size_t f = 0; f < sizeof g_part_cflags / sizeof g_part_cflags[0]; f++)
+        argv[n++] = (char *)g_part_cflags[f];
+    argv[n++] = incflag;
+    argv[n++] = "-c";
+    argv[n++] = src;
+    argv[n++] = "-o";
+    argv[n++] = (char *)obj;
+    argv[n] = NULL;
+    return spawn(argv, errpath);
+}
 
 /* Compiles mod to a shared object at out_path (see aot.h). */
 int kiln_aot_compile(const struct kiln_module *mod, const char *out_path,
@@ -274,24 +311,8 @@ int kiln_aot_compile(const struct kiln_module *mod, const char *out_path,
         for (unsigned k = 0; k < nparts; k++)
             running += pids[k] > 0;
         if (next < nparts && running < jobs) {
-            char src[PATH_MAX], incflag[PATH_MAX + 2];
-            snprintf(src, sizeof src, "%s/part%u.c", dir, next);
-            snprintf(incflag, sizeof incflag, "-I%s", inc);
-            snprintf(errpath, sizeof errpath, "%s/part%u.err", dir, next);
-            char *argv[8 + sizeof g_part_cflags / sizeof g_part_cflags[0]];
-            size_t n = 0;
-            argv[n++] = (char *)cc;
-            argv[n++] = (char *)opt;
-            for (size_t f = 0; f < sizeof g_part_cflags / sizeof g_part_cflags[0]; f++)
-                argv[n++] = (char *)g_part_cflags[f];
-            argv[n++] = incflag;
-            argv[n++] = "-c";
-            argv[n++] = src;
-            argv[n++] = "-o";
-            argv[n++] = objs[next];
-            argv[n] = NULL;
             progress(opts, "cc part %u/%u", next + 1, nparts);
-            pids[next] = spawn(argv, errpath);
+            pids[next] = spawn_part(cc, opt, inc, dir, next, objs[next]);
             if (pids[next] < 0) {
                 rc = kiln_error_sys(err, errno, "cannot run %s", cc);
                 goto fail;
@@ -304,8 +325,17 @@ int kiln_aot_compile(const struct kiln_module *mod, const char *out_path,
             int ok = wait_ok(pids[k]);
             pids[k] = 0;
             done++;
+            snprintf(errpath, sizeof errpath, "%s/part%u.err", dir, k);
+            if (ok < 0 && compiler_crashed(errpath) && strcmp(opt, "-O1") != 0) {
+                /* a compiler bug, not our C: gcc 12 crashes in forwprop on a few
+                 * functions (aot.exprgen found them); one more try at -O1, which
+                 * gives up some speed in this part only */
+                pid_t p;
+                progress(opts, "cc crashed on part %u; compiling it again at -O1", k + 1);
+                p = spawn_part(cc, "-O1", inc, dir, k, objs[k]);
+                ok = p < 0 ? -1 : wait_ok(p);
+            }
             if (ok < 0) {
-                snprintf(errpath, sizeof errpath, "%s/part%u.err", dir, k);
                 first_error(errpath, msg, sizeof msg);
                 rc = kiln_error_set(err, KILN_E_IO, "%s failed on part %u: %s", cc, k, msg);
                 goto fail;
