@@ -16,12 +16,17 @@
  * arithmetic, select, local.set/tee and other loads) into a local from
  * which its own address is computed: p = p->next, i = next[i],
  * n = cond ? n->left : n->right. The walk over the validated body keeps,
- * for each operand, up to two locals its value is computed from and up to
- * four loads on the way; each local.set/tee inside a loop records edges
- * "local A's value reaches local B (through these loads)". A load is a
- * chaser when it lies on an edge A → B and B reaches A. The analysis may
- * over-approximate (values merged at block ends are forgotten, which can
- * only lose chasers); a wrong answer costs speed, never correctness.
+ * for each operand, up to three locals its value is computed from, each
+ * with up to four loads on its way (so an accumulator fed by loads is no
+ * chaser: the path from the accumulator carries no load); each
+ * local.set/tee inside a loop records edges "local A's value reaches
+ * local B (through these loads)", grouped by the innermost loop. A load is
+ * a chaser when it lies on an edge A → B of a loop of at most MAX_LOOP
+ * bytes whose own edges also lead from B back to A (the same strongly
+ * connected component). The analysis may be wrong both ways (values
+ * merged at block ends are forgotten; locals reused for other values can
+ * close a cycle): a wrong answer costs speed, never correctness, since
+ * both kinds of load read the same bytes.
  */
 #include <stdbool.h>
 #include <stdint.h>
