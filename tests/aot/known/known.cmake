@@ -8,6 +8,8 @@
 #                                 (interp, AOT, AOT --metered), same minimum fuel and outcomes
 #                                 under fuel (interp vs --metered: the fast paths fall back)
 #   aot.known.realprogs           known_realprogs.sh: recognised in the real programs
+#   aot.known.interrupt           busy_copy.wat: long memory.copy/fill (the host's glibc) in an
+#                                 endless loop stop on time limits and SIGINT (interrupt_exec.sh)
 # and the tools aot-known-bench (known_bench.c: ns per call against glibc) and
 # known_wbench.wasm / aot-known-wbench-native (known_wbench.c: ns per call as a program sees it).
 set(known_dir ${CMAKE_CURRENT_SOURCE_DIR}/known)
@@ -72,6 +74,21 @@ if(TARGET kiln)
                    ${CMAKE_CURRENT_BINARY_DIR}/known-realprogs)
   set_tests_properties(aot.known.realprogs PROPERTIES LABELS "aot;realprogs" TIMEOUT 600
                        SKIP_RETURN_CODE 77)
+endif()
+
+# an endless loop of long memory.copy/memory.fill (the host's glibc, outside AOT text) stopped by
+# kiln exec's time limits and SIGINT as interpreted (tests/aot/interrupt_exec.sh)
+find_program(KILN_KNOWN_WAT2WASM wat2wasm)
+if(KILN_KNOWN_WAT2WASM AND TARGET kiln)
+  set(kb ${CMAKE_CURRENT_BINARY_DIR}/busy_copy.wasm)
+  add_custom_command(OUTPUT ${kb}
+    COMMAND ${KILN_KNOWN_WAT2WASM} ${known_dir}/busy_copy.wat -o ${kb}
+    DEPENDS ${known_dir}/busy_copy.wat)
+  add_custom_target(aot_known_busy_copy ALL DEPENDS ${kb})
+  add_test(NAME aot.known.interrupt
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/interrupt_exec.sh $<TARGET_FILE:kiln> ${kb}
+                   ${CMAKE_CURRENT_BINARY_DIR}/known-interrupt)
+  set_tests_properties(aot.known.interrupt PROPERTIES LABELS aot TIMEOUT 300)
 endif()
 
 # the microbenchmarks (not tests): aot-known-bench [ROUNDS] (the fast paths and aot_libc
