@@ -626,13 +626,32 @@ static void count_loop(struct fgen *g, int d)
     release32(g, k);
 }
 
-/* A list of 2..8 nodes (next at +0, data at +4, an i64 at +8; 16 bytes, in
- * slots of 0x2000..0x2100) built here, then walked. */
+/* Replaces every '@' in b from offset `from` on with rep (the generator
+ * writes '@' where a list's next-field offset goes). */
+static void expand_at(struct buf *b, size_t from, const char *rep)
+{
+    struct buf t = {0};
+    size_t i;
+    for (i = from; i < b->len; i++) {
+        if (b->s[i] == '@') out(&t, "%s", rep);
+        else out(&t, "%c", b->s[i]);
+    }
+    b->len = from;
+    if (t.s) out(b, "%s", t.s);
+    free(t.s);
+}
+
+/* A list of 2..8 nodes (16 bytes, in slots of 0x2000..0x2100: next at +0,
+ * data at +4, an i64 at +8; or next at +8 or +12, so the chasing load has
+ * an offset) built here, then walked. */
 static void list_walk(struct fgen *g)
 {
     int n = 2 + (int)rn(7), slot[16], p, acc, l = g->label++;
     unsigned variant = rn(4);
     bool y = chance(30);
+    unsigned nxo = chance(60) ? 0 : chance(50) ? 8 : 12;
+    size_t start = g->o->len;
+    if (nxo) y = false; /* the i64 field would overlap next */
     int yacc = 1 + (int)rn(NY);
     for (int i = 0; i < 16; i++) slot[i] = i;
     for (int i = 15; i > 0; i--) {
@@ -645,12 +664,12 @@ static void list_walk(struct fgen *g)
     g->in_loop++;
     for (int i = 0; i < n; i++) {
         unsigned a = 0x2000 + (unsigned)slot[i] * 16, nx = 0x2000 + (unsigned)slot[i + 1] * 16;
-        if (i == n - 1) out(g->o, "(i32.store (i32.const %u) (i32.const 0))\n    ", a);
+        if (i == n - 1) out(g->o, "(i32.store @(i32.const %u) (i32.const 0))\n    ", a);
         else if (i > 0 && chance(30)) /* the list may end here, depending on $a */
-            out(g->o, "(i32.store (i32.const %u) (select (i32.const 0) (i32.const %u) "
+            out(g->o, "(i32.store @(i32.const %u) (select (i32.const 0) (i32.const %u) "
                       "(i32.eq (i32.and (local.get $a) (i32.const 7)) (i32.const %d))))\n    ",
                 a, nx, i);
-        else out(g->o, "(i32.store (i32.const %u) (i32.const %u))\n    ", a, nx);
+        else out(g->o, "(i32.store @(i32.const %u) (i32.const %u))\n    ", a, nx);
         out(g->o, "(i32.store offset=4 (i32.const %u) ", a);
         e32(g, 2);
         out(g->o, ")\n    ");
@@ -675,11 +694,11 @@ static void list_walk(struct fgen *g)
             out(g->o, "(i32.store16 offset=4 (local.get %s) (i32.xor (local.get %s) (i32.const "
                       "0xffffa001)))\n      ",
                 l32(p), l32(acc));
-        out(g->o, "(local.set %s (i32.load (local.get %s)))\n      (br_if $L%d (local.get %s)))",
+        out(g->o, "(local.set %s (i32.load @(local.get %s)))\n      (br_if $L%d (local.get %s)))",
             l32(p), l32(p), l, l32(p));
         break;
     case 1: /* p = p->next first (the head's data is skipped; 0 reads address 4) */
-        out(g->o, "(local.set %s (i32.load (local.get %s)))\n      ", l32(p), l32(p));
+        out(g->o, "(local.set %s (i32.load @(local.get %s)))\n      ", l32(p), l32(p));
         out(g->o, "(local.set %s (i32.add (i32.mul (local.get %s) (i32.const 31)) "
                   "(i32.load8_u offset=4 (local.get %s))))\n      ",
             l32(acc), l32(acc), l32(p));
@@ -689,16 +708,16 @@ static void list_walk(struct fgen *g)
         out(g->o, "(local.set %s (i32.xor (local.get %s) (select (i32.load16_s offset=4 "
                   "(local.get %s)) (i32.const -24575) (i32.and (local.get %s) (i32.const 1)))))\n      ",
             l32(acc), l32(acc), l32(p), l32(acc));
-        out(g->o, "(br_if $L%d (local.tee %s (i32.load (local.get %s)))))", l, l32(p), l32(p));
+        out(g->o, "(br_if $L%d (local.tee %s (i32.load @(local.get %s)))))", l, l32(p), l32(p));
         break;
     default: /* unlink every second node: p->next = p->next->next */
         out(g->o, "(local.set %s (i32.add (local.get %s) (i32.add (i32.const 1000) "
                   "(i32.load offset=4 (local.get %s)))))\n      ",
             l32(acc), l32(acc), l32(p));
-        out(g->o, "(if (i32.load (local.get %s)) (then (i32.store (local.get %s) (i32.load "
-                  "(i32.load (local.get %s))))))\n      ",
+        out(g->o, "(if (i32.load @(local.get %s)) (then (i32.store @(local.get %s) (i32.load @"
+                  "(i32.load @(local.get %s))))))\n      ",
             l32(p), l32(p), l32(p));
-        out(g->o, "(local.set %s (i32.load (local.get %s)))\n      (br_if $L%d (local.get %s)))",
+        out(g->o, "(local.set %s (i32.load @(local.get %s)))\n      (br_if $L%d (local.get %s)))",
             l32(p), l32(p), l, l32(p));
         break;
     }
@@ -706,6 +725,7 @@ static void list_walk(struct fgen *g)
     release32(g, p);
     release32(g, acc);
     /* p is 0 now; the locals are reused for other values afterwards */
+    expand_at(g->o, start, nxo == 0 ? "" : nxo == 8 ? "offset=8 " : "offset=12 ");
 }
 
 static void stmt(struct fgen *g, int d)
