@@ -26,7 +26,8 @@
  *   - block/if/else with results, br_if with a value, br_table, a counted
  *     loop of at most 7 (or 8) rounds, a call to a lower-numbered function;
  *   - a linked list of 2..8 nodes built in memory (0x2000..0x2100, never
- *     touched by the masked stores; its length may depend on $a) and walked
+ *     touched by the masked stores; next at +0, +8 or +12; its length may
+ *     depend on $a) and walked
  *     with `loop (local.set $p (i32.load (local.get $p))) ... br_if`: the
  *     pointer-chase path (translate_chase.c, kx_lh_ loads), some walks
  *     storing into the nodes or unlinking every second node;
