@@ -95,16 +95,21 @@ KX_K_INL uint32_t kiln__aot_memset_r(void *d, int c, size_t n, uint32_t r)
 }
 #endif
 
-/* Long scans (memchr, strlen and what calls them) read their first
- * KX_K_HOST_SCAN bytes here and the rest with the host's memchr (glibc's
+/* Long scans (memchr, strlen) read their first KX_K_HOST_SCAN bytes (to
+ * a 16-byte boundary) in kx_k_<name>_fast and, when that finds nothing,
+ * the rest in kx_k_<name>_slow, out of line, with the host's memchr (glibc's
  * AVX2/AVX-512 variant; objects are built for the x86-64 baseline):
  * kx_rt->host_memchr in objects (aot_rt.h, ABI 7: it traps if an
  * interruption is pending when it returns) and next to aot_libc.c, glibc's
  * memchr in other native programs (tests may define their own). The range
  * it gets is inside memory 0; glibc reads aligned vectors, which stay in
- * its pages. Measured with aot-known-bench and known_wbench.wasm. */
+ * its pages. KX_K_HOST_SCAN from known_wbench.wasm: the host call costs
+ * about 5 ns (the out-of-line path, the indirect call, rt.c's interrupt
+ * check), the local scan about 13 ns per KiB against glibc's 5.5, so the
+ * host pays from about 600 bytes; shorter thresholds made 256-byte scans
+ * slower (6.6 -> 12.9 ns at 128). */
 #ifndef KX_K_HOST_SCAN
-#define KX_K_HOST_SCAN 128
+#define KX_K_HOST_SCAN 512
 #endif
 #ifndef KX_K_HOST_MEMCHR
 #if defined(KX_METERED) || defined(KILN_AOT_LIBC_C)
@@ -437,18 +442,40 @@ KX_K_INL const uint8_t *kx_k_host_from(const uint8_t *p)
 
 /* ---- the functions (arguments and results are wasm values) ---- */
 
+/* strlen scanned here only (strrchr's) */
+KX_K_FN uint64_t kx_k_strlen_local(const uint8_t *mem, uint64_t size, uint32_t s)
+{
+    const uint8_t *p;
+    if (s >= size) return KX_K_FALLBACK;
+    p = kx_k_scan(mem + s, mem + size, KX_K_NUL, 0, 1);
+    return p ? (uint64_t)(p - (mem + s)) : KX_K_FALLBACK;
+}
+
+/* strlen when the NUL comes within about KX_K_HOST_SCAN bytes (before the
+ * hand-over point), else KX_K_FALLBACK: no call, so the generated fast path
+ * keeps no register across one (the rest goes out of line to kx_k_strlen) */
+KX_K_FN uint64_t kx_k_strlen_fast(const uint8_t *mem, uint64_t size, uint32_t s)
+{
+    const uint8_t *p, *stop;
+    if (s >= size) return KX_K_FALLBACK;
+    /* (nearly always the hand-over point: memory is larger) */
+    stop = size - s > KX_K_HOST_SCAN ? kx_k_host_from(mem + s) : mem + size;
+    p = kx_k_scan(mem + s, stop, KX_K_NUL, 0, 0);
+    return p ? (uint64_t)(p - (mem + s)) : KX_K_FALLBACK;
+}
+
+/* the rest of strlen after kx_k_strlen_fast declined: the host's memchr
+ * from the hand-over point to the end of memory */
+KX_K_FN uint64_t kx_k_strlen_slow(const uint8_t *mem, uint64_t size, uint32_t s)
+{
+    if (s >= size || size - s <= KX_K_HOST_SCAN) return KX_K_FALLBACK; /* (no NUL in memory) */
+    return kx_k_host_scan(mem + s, kx_k_host_from(mem + s), mem + size, 0, KX_K_FALLBACK);
+}
+
 KX_K_FN uint64_t kx_k_strlen(const uint8_t *mem, uint64_t size, uint32_t s)
 {
-    const uint8_t *p, *h;
-    if (s >= size) return KX_K_FALLBACK;
-    if (size - s > KX_K_HOST_SCAN) { /* (nearly always: memory is larger) */
-        h = kx_k_host_from(mem + s);
-        p = kx_k_scan(mem + s, h, KX_K_NUL, 0, 0);
-        if (!p) return kx_k_host_scan(mem + s, h, mem + size, 0, KX_K_FALLBACK);
-    } else {
-        p = kx_k_scan(mem + s, mem + size, KX_K_NUL, 0, 1);
-    }
-    return p ? (uint64_t)(p - (mem + s)) : KX_K_FALLBACK;
+    uint64_t r = kx_k_strlen_fast(mem, size, s);
+    return r != KX_K_FALLBACK ? r : kx_k_strlen_slow(mem, size, s);
 }
 
 /* the address of the first byte of s that is 0 or (uint8_t)c (musl __strchrnul) */
@@ -540,30 +567,57 @@ KX_K_FN uint64_t kx_k_strspn_fast(const uint8_t *mem, uint64_t size, uint32_t s,
 }
 
 /* the address of the first (uint8_t)c in [s, s+n), or 0; musl reads up to
- * the byte found, so a range that leaves memory after it is fine */
-KX_K_FN uint64_t kx_k_memchr(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c, uint32_t n)
+ * the byte found, so a range that leaves memory after it is fine. Scanned
+ * here only (strnlen's). */
+KX_K_FN uint64_t kx_k_memchr_local(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c,
+                                   uint32_t n)
 {
-    const uint8_t *p, *h;
+    const uint8_t *p;
+    uint64_t end = (uint64_t)s + n;
+    if (n == 0) return 0;
+    if (s >= size) return KX_K_FALLBACK;
+    p = kx_k_scan(mem + s, mem + (end < size ? end : size), KX_K_CHR, (uint8_t)c, 0);
+    if (p) return (uint64_t)(p - mem);
+    return end <= size ? 0 : KX_K_FALLBACK;
+}
+
+/* memchr over ranges of up to KX_K_HOST_SCAN bytes and the first bytes of
+ * longer ones (to the hand-over point), else KX_K_FALLBACK (see strlen) */
+KX_K_FN uint64_t kx_k_memchr_fast(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c,
+                                  uint32_t n)
+{
+    const uint8_t *p, *stop;
     uint64_t end = (uint64_t)s + n, lim;
     if (n == 0) return 0;
     if (s >= size) return KX_K_FALLBACK;
     lim = end < size ? end : size;
-    if (lim - s > KX_K_HOST_SCAN) {
-        h = kx_k_host_from(mem + s);
-        p = kx_k_scan(mem + s, h, KX_K_CHR, (uint8_t)c, 0);
-        if (!p)
-            return kx_k_host_scan(mem, h, mem + lim, (uint8_t)c, end <= size ? 0 : KX_K_FALLBACK);
-    } else {
-        p = kx_k_scan(mem + s, mem + lim, KX_K_CHR, (uint8_t)c, 0);
-    }
+    stop = lim - s > KX_K_HOST_SCAN ? kx_k_host_from(mem + s) : mem + lim;
+    p = kx_k_scan(mem + s, stop, KX_K_CHR, (uint8_t)c, 0);
     if (p) return (uint64_t)(p - mem);
-    return end <= size ? 0 : KX_K_FALLBACK;
+    return stop == mem + end ? 0 : KX_K_FALLBACK; /* (the range ends in memory: no byte found) */
+}
+
+/* the rest of memchr after kx_k_memchr_fast declined: the host's memchr
+ * from the hand-over point to the end of the range or of memory */
+KX_K_FN uint64_t kx_k_memchr_slow(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c,
+                                  uint32_t n)
+{
+    uint64_t end = (uint64_t)s + n, lim = end < size ? end : size;
+    if (s >= size || lim - s <= KX_K_HOST_SCAN) return KX_K_FALLBACK; /* (past memory) */
+    return kx_k_host_scan(mem, kx_k_host_from(mem + s), mem + lim, (uint8_t)c,
+                          end <= size ? 0 : KX_K_FALLBACK);
+}
+
+KX_K_FN uint64_t kx_k_memchr(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c, uint32_t n)
+{
+    uint64_t r = kx_k_memchr_fast(mem, size, s, c, n);
+    return r != KX_K_FALLBACK ? r : kx_k_memchr_slow(mem, size, s, c, n);
 }
 
 /* musl strnlen: p = memchr(s, 0, n), p ? p - s : n (a NUL at address 0 is not found) */
 KX_K_FN uint64_t kx_k_strnlen(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t n)
 {
-    uint64_t p = kx_k_memchr(mem, size, s, 0, n);
+    uint64_t p = kx_k_memchr_local(mem, size, s, 0, n);
     if (p == KX_K_FALLBACK) return p;
     return p ? (uint32_t)((uint32_t)p - s) : n;
 }
@@ -582,7 +636,7 @@ KX_K_FN uint64_t kx_k_memrchr(const uint8_t *mem, uint64_t size, uint32_t s, uin
 /* musl strrchr: __memrchr(s, c, strlen(s) + 1) */
 KX_K_FN uint64_t kx_k_strrchr(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c)
 {
-    uint64_t n = kx_k_strlen(mem, size, s);
+    uint64_t n = kx_k_strlen_local(mem, size, s);
     if (n == KX_K_FALLBACK) return n;
     return kx_k_memrchr(mem, size, s, c, (uint32_t)n + 1);
 }
@@ -773,6 +827,22 @@ KX_K_FN uint64_t kx_k_memset(uint8_t *mem, uint64_t size, uint32_t d, uint32_t c
     if (n > 64) return kiln__aot_memset_r(mem + d, (int)(uint8_t)c, n, d);
     kx_k_set64(mem + d, c, n);
     return d;
+}
+
+/* what fy<f> (translate_known.c) calls after a _fast variant declined:
+ * the full function (strlen and memchr have their own, above) */
+KX_K_FN uint64_t kx_k_memcmp_slow(const uint8_t *mem, uint64_t size, uint32_t a, uint32_t b,
+                                  uint32_t n)
+{
+    return kx_k_memcmp(mem, size, a, b, n);
+}
+KX_K_FN uint64_t kx_k_strcspn_slow(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c)
+{
+    return kx_k_strcspn(mem, size, s, c);
+}
+KX_K_FN uint64_t kx_k_strspn_slow(const uint8_t *mem, uint64_t size, uint32_t s, uint32_t c)
+{
+    return kx_k_strspn(mem, size, s, c);
 }
 
 #endif

@@ -158,35 +158,29 @@ static inline void copy_bwd(uint8_t *d, const uint8_t *s, size_t n)
     ST16(d + 48, h3);
 }
 
-KX_LIBC void *memcpy(void *restrict d, const void *restrict s, size_t n)
+/* the copies and fills below KX_HOST_COPY bytes (always inlined into the functions below, which
+ * then stay leaves on these paths: no register saved for the host call) */
+static inline __attribute__((always_inline)) void copy_local(uint8_t *d, const uint8_t *s, size_t n)
 {
-    if (n <= 64) copy_small(d, s, n);
-    else if (n >= KX_HOST_COPY) return kx_rt->host_memcpy(d, s, n);
+    if (n <= 64)
+        copy_small(d, s, n);
     else
         copy_fwd(d, s, n);
-    return d;
 }
 
-KX_LIBC void *memmove(void *d, const void *s, size_t n)
+static inline __attribute__((always_inline)) void move_local(uint8_t *dp, const uint8_t *sp,
+                                                             size_t n)
 {
-    uint8_t *dp = d;
-    const uint8_t *sp = s;
     if (n <= 64)
         copy_small(dp, sp, n);
-    else if (n >= KX_HOST_COPY)
-        return kx_rt->host_memmove(d, s, n); /* (overlapping ones too) */
-    else if (dp + n <= sp || dp >= sp + n)
-        memcpy(d, s, n); /* disjoint */
-    else if (dp < sp)
-        copy_fwd(dp, sp, n);
+    else if (dp + n <= sp || dp >= sp + n || dp < sp)
+        copy_fwd(dp, sp, n); /* disjoint, or forward */
     else if (dp > sp)
         copy_bwd(dp, sp, n);
-    return d;
 }
 
-KX_LIBC void *memset(void *d, int c, size_t n)
+static inline __attribute__((always_inline)) void set_local(uint8_t *dp, int c, size_t n)
 {
-    uint8_t *dp = d;
     uint64_t w = 0x0101010101010101ull * (uint8_t)c;
     kx_v16 v = {0};
     v += (uint8_t)c;
@@ -204,8 +198,6 @@ KX_LIBC void *memset(void *d, int c, size_t n)
         ST16(dp + 16, v);
         ST16(dp + n - 32, v);
         ST16(dp + n - 16, v);
-    } else if (n >= KX_HOST_COPY) {
-        return kx_rt->host_memset(d, c, n);
     } else { /* the first 16 and the last 64 bytes unaligned, 64 at a time aligned between */
         uint8_t *e = dp + n;
         ST16(dp, v);
@@ -220,27 +212,71 @@ KX_LIBC void *memset(void *d, int c, size_t n)
             *(kx_v16 *)(void *)(dp + 48) = v;
         }
     }
+}
+
+KX_LIBC void *memcpy(void *restrict d, const void *restrict s, size_t n)
+{
+    if (__builtin_expect(n >= KX_HOST_COPY, 0)) return kx_rt->host_memcpy(d, s, n);
+    copy_local(d, s, n);
+    return d;
+}
+
+KX_LIBC void *memmove(void *d, const void *s, size_t n)
+{
+    if (__builtin_expect(n >= KX_HOST_COPY, 0))
+        return kx_rt->host_memmove(d, s, n); /* (overlapping ones too) */
+    move_local(d, s, n);
+    return d;
+}
+
+KX_LIBC void *memset(void *d, int c, size_t n)
+{
+    if (__builtin_expect(n >= KX_HOST_COPY, 0)) return kx_rt->host_memset(d, c, n);
+    set_local(d, c, n);
     return d;
 }
 
 /* memcpy, memmove and memset returning r: the fast paths of aot_known.h
  * return the wasm address of the destination, and passing it through
- * leaves no value live across their call */
+ * leaves no value live across their call. The host calls are out of line
+ * (host_*_r, reached by a sibling call), so that r is not kept in a
+ * callee-saved register on the local paths. */
+static __attribute__((noinline)) uint32_t host_memcpy_r(void *restrict d, const void *restrict s,
+                                                        size_t n, uint32_t r)
+{
+    kx_rt->host_memcpy(d, s, n);
+    return r;
+}
+static __attribute__((noinline)) uint32_t host_memmove_r(void *d, const void *s, size_t n,
+                                                         uint32_t r)
+{
+    kx_rt->host_memmove(d, s, n);
+    return r;
+}
+static __attribute__((noinline)) uint32_t host_memset_r(void *d, int c, size_t n, uint32_t r)
+{
+    kx_rt->host_memset(d, c, n);
+    return r;
+}
+
 KX_LIBC uint32_t kiln__aot_memcpy_r(void *restrict d, const void *restrict s, size_t n, uint32_t r)
 {
-    memcpy(d, s, n);
+    if (__builtin_expect(n >= KX_HOST_COPY, 0)) return host_memcpy_r(d, s, n, r);
+    copy_local(d, s, n);
     return r;
 }
 
 KX_LIBC uint32_t kiln__aot_memmove_r(void *d, const void *s, size_t n, uint32_t r)
 {
-    memmove(d, s, n);
+    if (__builtin_expect(n >= KX_HOST_COPY, 0)) return host_memmove_r(d, s, n, r);
+    move_local(d, s, n);
     return r;
 }
 
 KX_LIBC uint32_t kiln__aot_memset_r(void *d, int c, size_t n, uint32_t r)
 {
-    memset(d, c, n);
+    if (__builtin_expect(n >= KX_HOST_COPY, 0)) return host_memset_r(d, c, n, r);
+    set_local(d, c, n);
     return r;
 }
 

@@ -64,7 +64,8 @@ struct known_fn {
 };
 /* the kinds with a kx_k_<name>_fast (aot_known.h): their common case inline,
  * the rest through kx_k_<name> out of line */
-#define KF_WITH_FAST (B(KF_MEMCMP) | B(KF_STRCSPN) | B(KF_STRSPN))
+/* (strlen, memchr: the scans up to the hand-over to the host's memchr, aot_known.h) */
+#define KF_WITH_FAST (B(KF_MEMCMP) | B(KF_STRCSPN) | B(KF_STRSPN) | B(KF_STRLEN) | B(KF_MEMCHR))
 static const struct known_fn g_known[] = {
     /* wasi-libc 0.0~git20220510.9886d3d (Debian 12), clang 14 -O2 */
     {KF_MEMCPY, "memcpy", 3, 0, 1296,
@@ -179,7 +180,8 @@ out:
  * around its translated body (named fw<f>, reached through a cold,
  * never-inlined thunk fx<f>, so the fast path needs no saved registers).
  * For the kinds of KF_WITH_FAST, <name><f> calls kx_k_<name>_fast and, when
- * that declines, fy<f> (never inlined: kx_k_<name>, then fx<f>), so that
+ * that declines, fy<f> (never inlined: kx_k_<name>_slow, which may rely on
+ * the _fast one having declined, then fx<f>), so that
  * no value is live across a call on the common path. <name><f> and fy<f>
  * make sibling calls (KX_K_TAIL, gcc), so the common path has no frame.
  *
@@ -210,7 +212,7 @@ void kiln__aot_emit_known(struct kiln__sb *b, uint8_t kind, uint32_t f, const ch
             b,
             "static KX_K_TAIL __attribute__((noinline)) uint32_t fy%u("
             "struct kiln_instance *inst%s)\n{\n"
-            "uint64_t r_ = kx_k_%s(inst->mem0_base, inst->mem0->size%s);\n"
+            "uint64_t r_ = kx_k_%s_slow(inst->mem0_base, inst->mem0->size%s);\n"
             "if (KX_LIKELY(r_ != KX_K_FALLBACK)) return (uint32_t)r_;\n"
             "return fx%u(inst%s);\n}\n\n",
             f, params, kf->name, args[np], f, args[np]);

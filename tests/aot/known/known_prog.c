@@ -223,7 +223,7 @@ static void mixbuf(const unsigned char *p, size_t n)
 }
 
 /* long operations (the fast paths hand them to the host's glibc: copies and fills from 512
- * bytes, scans past 128): lengths around 512 and far above it, overlaps both ways at distances
+ * bytes, scans past 512): lengths around 512 and far above it, overlaps both ways at distances
  * 1 to n - 1, ranges ending at the end of memory, musl's copies and memory.copy/fill alike */
 static void longs(void)
 {
@@ -258,7 +258,11 @@ static void longs(void)
         /* scans: the byte at either side of the hand-over point, then at the end; none */
         fill(a, n + 16);
         memcpy(e, a, n);
-        for (unsigned at = 100; at < n; at = at < 200 ? at + 7 : at * 3) {
+        static const unsigned ats[] = {100, 127, 128, 129, 200, 480, 495, 496, 497, 500,
+                                       511, 512, 513, 520, 527, 528, 529, 600, 1000, 4000,
+                                       19999, 40000, 59999};
+        for (size_t ai = 0; ai < sizeof ats / sizeof ats[0] && ats[ai] < n; ai++) {
+            unsigned at = ats[ai];
             unsigned char oa = a[at], oe = e[at];
             a[at] = e[at] = 0;
             mix((uint32_t)strlen((char *)a));

@@ -246,6 +246,7 @@ static void call(int f, uint32_t a, uint32_t b, uint32_t c)
     switch (f) {
     case F_STRLEN:
         want = m_strlen(a), got = kx_k_strlen(mem, MEMSZ, a);
+        fast = kx_k_strlen_fast(mem, MEMSZ, a), has_fast = 1;
         break;
     case F_STRCHRNUL:
         want = m_strchrnul(a, b), got = kx_k_strchrnul(mem, MEMSZ, a, b);
@@ -263,6 +264,7 @@ static void call(int f, uint32_t a, uint32_t b, uint32_t c)
         break;
     case F_MEMCHR:
         want = m_memchr(a, b, c), got = kx_k_memchr(mem, MEMSZ, a, b, c);
+        fast = kx_k_memchr_fast(mem, MEMSZ, a, b, c), has_fast = 1;
         break;
     case F_STRNLEN:
         want = m_strnlen(a, b), got = kx_k_strnlen(mem, MEMSZ, a, b);
@@ -603,6 +605,22 @@ static void test_fast_cases(void)
     CHECK(kx_k_strspn_fast(mem, MEMSZ, 100, 5020) == 1 + (mem[101] == mem[100]),
           "strspn_fast(1) wrong or declined");
     CHECK(kx_k_strspn_fast(mem, MEMSZ, 100, 5010) != KX_K_FALLBACK, "strspn_fast(4) declined");
+    /* strlen and memchr answer inline up to the hand-over point (at least KX_K_HOST_SCAN - 15
+     * bytes), and decline past it (the rest goes to the host's memchr) */
+    for (uint32_t n = 0; n <= KX_K_HOST_SCAN + 40; n++)
+        for (uint32_t al = 0; al < 16; al++) {
+            uint32_t s = 6000 + al, h = (s + KX_K_HOST_SCAN) & ~15u;
+            memset(mem + 6000, 'x', 1000);
+            mem[s + n] = 0;
+            CHECK((kx_k_strlen_fast(mem, MEMSZ, s) == KX_K_FALLBACK) == (s + n >= h),
+                  "strlen_fast(%u bytes at %u)", n, s);
+            CHECK((kx_k_memchr_fast(mem, MEMSZ, s, 0, 900) == KX_K_FALLBACK) == (s + n >= h),
+                  "memchr_fast(%u bytes at %u)", n, s);
+            CHECK(kx_k_memchr_fast(mem, MEMSZ, s, 'q', n) == (n <= KX_K_HOST_SCAN ? 0 : KX_K_FALLBACK),
+                  "memchr_fast(%u absent at %u)", n, s);
+        }
+    memset(mem, 0, MEMSZ);
+    sync_ref();
 }
 
 /* random arguments, most of them near the end of memory */
@@ -638,9 +656,9 @@ static void random_tests(long count)
  * scan is longer than KX_K_HOST_SCAN bytes and finds nothing before. */
 static void host_scan_tests(void)
 {
-    static const uint32_t lens[] = {0,   1,   15,  16,  17,  100, 111, 112, 113, 120, 127,
-                                    128, 129, 130, 143, 144, 145, 160, 255, 256, 1000, 4095,
-                                    4096, 7000};
+    static const uint32_t lens[] = {0,   1,   15,  16,  17,  100, 128, 255, 256, 480,  495,
+                                    496, 497, 500, 511, 512, 513, 520, 527, 528, 529,  540,
+                                    600, 1000, 4095, 4096, 7000};
     memset(mem, 'x', MEMSZ);
     sync_ref();
     for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
@@ -678,7 +696,7 @@ static void host_scan_tests(void)
         }
     /* ranges and strings ending at the end of memory, long enough for the host scan */
     for (uint32_t k = 0; k < 40; k++) {
-        uint32_t s = MEMSZ - 300 - k;
+        uint32_t s = MEMSZ - 700 - k;
         memset(mem, 'x', MEMSZ);
         sync_ref();
         call(F_MEMCHR, s, 'Z', MEMSZ - s);
