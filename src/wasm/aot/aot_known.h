@@ -458,9 +458,11 @@ KX_K_FN uint64_t kx_k_strlen_fast(const uint8_t *mem, uint64_t size, uint32_t s)
 {
     const uint8_t *p, *stop;
     if (s >= size) return KX_K_FALLBACK;
-    /* (nearly always the hand-over point: memory is larger) */
+    /* (nearly always the hand-over point: memory is larger). Either stop is
+     * 16-byte aligned or the end of memory, so the blocks read end there and
+     * a NUL found lies before it (atend) */
     stop = size - s > KX_K_HOST_SCAN ? kx_k_host_from(mem + s) : mem + size;
-    p = kx_k_scan(mem + s, stop, KX_K_NUL, 0, 0);
+    p = kx_k_scan(mem + s, stop, KX_K_NUL, 0, 1);
     return p ? (uint64_t)(p - (mem + s)) : KX_K_FALLBACK;
 }
 
