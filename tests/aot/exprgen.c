@@ -994,6 +994,7 @@ int main(int argc, char **argv)
     int nf = 16;
     bool clean = false;
     bool keep_going = false;
+    int ncc_fail = 0;
     char dir[4096];
     unsigned long long nfuncs = 0, ncalls = 0, ntraps = 0;
     struct timespec t0, t1;
@@ -1070,6 +1071,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "FAIL: AOT compile of %s (seed %" PRIu64 ", module %u): %s\n", watp,
                     seed, mi, err.msg);
             failures++;
+            ncc_fail++;
             kiln_module_free(mi_int);
             kiln_module_free(mi_aot);
             if (!keep_going) return 1;
@@ -1171,7 +1173,9 @@ int main(int argc, char **argv)
            seed, nmod, nfuncs, ncalls, ntraps,
            failures ? "MISMATCHES in the modules above" : "interpreter and AOT agree",
            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-    if (failures) printf("%d of %u modules mismatched\n", failures, nmod);
+    if (failures)
+        printf("%d of %u modules failed: %d mismatched, %d not compiled\n", failures, nmod,
+               failures - ncc_fail, ncc_fail);
     return failures ? 1 : 0;
 usage:
     fprintf(stderr, "usage: aot-exprgen-test WAT2WASM CACHE_DIR [--seed N] [--modules M] "
