@@ -1171,7 +1171,7 @@ int main(int argc, char **argv)
     printf("aot-exprgen-test: seed %" PRIu64 ", %u modules, %llu functions, %llu calls compared "
            "(%llu trapped), %s (%.1f s)\n",
            seed, nmod, nfuncs, ncalls, ntraps,
-           failures ? "MISMATCHES in the modules above" : "interpreter and AOT agree",
+           failures ? "FAILURES in the modules above" : "interpreter and AOT agree",
            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (failures)
         printf("%d of %u modules failed: %d mismatched, %d not compiled\n", failures, nmod,
