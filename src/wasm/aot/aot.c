@@ -181,15 +181,13 @@ static void rm_tree(const char *dir)
  * stack limit check comes after the frame is allocated). No sibling calls: a wasm call in tail
  * position must still take native stack, or an unbounded recursion in unmetered code (which counts
  * no frames) would become an endless loop instead of reaching the stack limit and trapping. No
- * null-pointer assumptions and no points-to analysis: memory 0 is the gs segment from address 0
- * (aot_gen.h, `mem` is the null __seg_gs pointer), so to gcc every access is through a null
- * pointer, and gcc 12's points-to analysis takes "points to nothing" for it and deleted stores
- * as dead (a store at wasm address 0 or 1 it could see: found by aot.exprgen; aot.semantics
- * "null_store"); -fno-delete-null-pointer-checks alone fixed one such case but not another.
- * Cost: speedtest1's object +0.04% instructions, CoreMark's unchanged. */
+ * null-pointer assumptions: memory 0 is the gs segment from address 0 (aot_gen.h, `mem` is the
+ * null __seg_gs pointer), so to the compiler every access is through a null pointer; gcc 12
+ * deleted stores it could prove went to wasm address 0 or 1 (aot.exprgen; aot.semantics
+ * "null_store"). This flag fixed one such case; aot_gen.h also turns off gcc's points-to
+ * analysis (a pragma: clang does not know the flag), which fixed all. */
 static const char *const g_part_cflags[] = {"-fPIC",
                                             "-fno-delete-null-pointer-checks",
-                                            "-fno-tree-pta",
                                             "-fvisibility=hidden",
                                             "-ffp-contract=off",
                                             "-fsignaling-nans",
@@ -326,13 +324,16 @@ int kiln_aot_compile(const struct kiln_module *mod, const char *out_path,
             pids[k] = 0;
             done++;
             snprintf(errpath, sizeof errpath, "%s/part%u.err", dir, k);
-            if (ok < 0 && compiler_crashed(errpath) && strcmp(opt, "-O1") != 0) {
-                /* a compiler bug, not our C: gcc 12 crashes in forwprop on a few
-                 * functions (aot.exprgen found them); one more try at -O1, which
-                 * gives up some speed in this part only */
+            /* a compiler bug, not our C: gcc 12 crashes (in forwprop, ccp, dom or
+             * pre) on about 1 in 100 of aot.exprgen's generated modules; the part
+             * is compiled again at -O1, then at -O0, which gives up speed in this
+             * part only (-O0 avoided every crash found) */
+            for (int r = 0; ok < 0 && r < 2 && compiler_crashed(errpath); r++) {
+                const char *lower = r == 0 ? "-O1" : "-O0";
                 pid_t p;
-                progress(opts, "cc crashed on part %u; compiling it again at -O1", k + 1);
-                p = spawn_part(cc, "-O1", inc, dir, k, objs[k]);
+                if (!strcmp(opt, lower) || !strcmp(opt, "-O0")) break;
+                progress(opts, "cc crashed on part %u; compiling it again at %s", k + 1, lower);
+                p = spawn_part(cc, lower, inc, dir, k, objs[k]);
                 ok = p < 0 ? -1 : wait_ok(p);
             }
             if (ok < 0) {
