@@ -435,8 +435,16 @@ struct ctl {
     uint32_t id;
     uint32_t height; /* stack height below the params */
     uint32_t np, nr;
-    const uint8_t *pt, *rt;
-    uint8_t one; /* storage for a single-valtype block result */
+    const uint8_t *pt, *rt; /* into the module's types or g_valtype: never into ctl[],
+                               which push_ctl moves */
+};
+
+/* A single-valtype block's result type: g_valtype[t] == t. */
+static const uint8_t g_valtype[128] = {
+#define V8(i) i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7
+    V8(0),  V8(8),  V8(16), V8(24), V8(32), V8(40),  V8(48),  V8(56),
+    V8(64), V8(72), V8(80), V8(88), V8(96), V8(104), V8(112), V8(120),
+#undef V8
 };
 
 struct tr {
@@ -530,10 +538,9 @@ static void blocktype(struct tr *t, struct ctl *c)
     if (bt == -64) { /* 0x40 */
         c->np = c->nr = 0;
     } else if (bt < 0) {
-        c->one = (uint8_t)(bt & 0x7f);
         c->np = 0;
         c->nr = 1;
-        c->rt = &c->one;
+        c->rt = &g_valtype[bt & 0x7f];
     } else {
         const struct kiln__functype *ft = &t->mod->types[bt];
         c->np = ft->nparams;
