@@ -53,6 +53,13 @@ struct kiln__aot_opsig {
     bool special, load;
 };
 int kiln__aot_read_op(struct kiln__reader *r, struct kiln__aot_opsig *s);
+/* translate.c, for the walks of translate_chase.c and translate_bits.c:
+ * skips the dead code after an unconditional branch up to its frame's
+ * else or end, which is left unread (false if the body cannot be read);
+ * and reads a block type's immediate as operand and result counts. */
+bool kiln__aot_skip_dead(struct kiln__reader *r);
+void kiln__aot_blocktype(const struct kiln_module *mod, struct kiln__reader *r, uint32_t *np,
+                         uint32_t *nr);
 
 /* translate_chase.c: the loads of defined function f that chase pointers
  * around a loop (a load whose result becomes, inside a loop, part of its

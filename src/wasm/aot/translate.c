@@ -740,6 +740,45 @@ int kiln__aot_read_op(struct kiln__reader *r, struct kiln__aot_opsig *s)
     return idx;
 }
 
+/* See aot_internal.h. */
+bool kiln__aot_skip_dead(struct kiln__reader *r)
+{
+    uint32_t depth = 0;
+    for (;;) {
+        struct kiln__reader save = *r;
+        struct kiln__aot_opsig s;
+        int op = kiln__aot_read_op(r, &s);
+        if (op < 0 || r->err) return false;
+        if (op == KILN__OP_BLOCK || op == KILN__OP_LOOP || op == KILN__OP_IF) {
+            depth++;
+        } else if (op == KILN__OP_END || (op == KILN__OP_ELSE && depth == 0)) {
+            if (depth == 0) {
+                *r = save;
+                return true;
+            }
+            depth--;
+        }
+        skip_imm_r(r, s.imm);
+    }
+}
+
+/* See aot_internal.h. */
+void kiln__aot_blocktype(const struct kiln_module *mod, struct kiln__reader *r, uint32_t *np,
+                         uint32_t *nr)
+{
+    int64_t bt = kiln__read_sleb(r, 33);
+    *np = *nr = 0;
+    if (bt == -64) return;
+    if (bt < 0) {
+        *nr = 1;
+        return;
+    }
+    if ((uint64_t)bt < mod->ntypes) {
+        *np = mod->types[bt].nparams;
+        *nr = mod->types[bt].nresults;
+    }
+}
+
 /* Reads one opcode; returns its index in g_ops or -1. */
 static int read_op(struct tr *t)
 {

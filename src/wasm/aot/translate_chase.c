@@ -219,45 +219,7 @@ static bool set_loop_len(struct walk *w, uint32_t loop, uint32_t len)
     return true;
 }
 
-static void blocktype(struct walk *w, struct frame *f)
-{
-    int64_t bt = kiln__read_sleb(&w->r, 33);
-    if (bt == -64) return;
-    if (bt < 0) {
-        f->nresults = 1;
-        return;
-    }
-    if ((uint64_t)bt < w->mod->ntypes) {
-        f->nparams = w->mod->types[bt].nparams;
-        f->nresults = w->mod->types[bt].nresults;
-    }
-}
 
-/* Skips dead code after an unconditional branch up to the frame's else or
- * end (not consumed: the walk handles it). */
-static void skip_dead(struct walk *w)
-{
-    uint32_t depth = 0;
-    for (;;) {
-        struct kiln__reader save = w->r;
-        struct kiln__aot_opsig s;
-        int op = kiln__aot_read_op(&w->r, &s);
-        if (op < 0 || w->r.err) {
-            w->give_up = true;
-            return;
-        }
-        if (op == KILN__OP_BLOCK || op == KILN__OP_LOOP || op == KILN__OP_IF) {
-            depth++;
-        } else if (op == KILN__OP_END || (op == KILN__OP_ELSE && depth == 0)) {
-            if (depth == 0) {
-                w->r = save;
-                return;
-            }
-            depth--;
-        }
-        kiln__aot_skip_imm(&w->r, s.imm);
-    }
-}
 
 /* One operator; false at the function's end. */
 static bool step(struct walk *w)
@@ -279,7 +241,7 @@ static bool step(struct walk *w)
     case KILN__OP_BR_TABLE:
     case KILN__OP_RETURN:
         kiln__aot_skip_imm(&w->r, s.imm);
-        skip_dead(w);
+        w->give_up = !kiln__aot_skip_dead(&w->r);
         return !w->give_up;
     case KILN__OP_BLOCK:
     case KILN__OP_LOOP:
@@ -287,7 +249,7 @@ static bool step(struct walk *w)
         if (op == KILN__OP_IF) pop(w, 1);
         f = push_frame(w);
         if (!f) return false;
-        blocktype(w, f);
+        kiln__aot_blocktype(w->mod, &w->r, &f->nparams, &f->nresults);
         if (f->nparams > w->sp) f->nparams = w->sp;
         f->height = w->sp - f->nparams;
         f->loop = op == KILN__OP_LOOP;
