@@ -58,6 +58,10 @@ int kiln__aot_read_op(struct kiln__reader *r, struct kiln__aot_opsig *s);
  * else or end, which is left unread (false if the body cannot be read);
  * and reads a block type's immediate as operand and result counts. */
 bool kiln__aot_skip_dead(struct kiln__reader *r);
+/* translate.c: makes the array at *(T **)p (capacity *cap elements of
+ * elem bytes) hold at least need elements, doubling; false when out of
+ * memory (the array is unchanged). */
+bool kiln__aot_grow(void *p, uint32_t *cap, uint32_t need, size_t elem);
 void kiln__aot_blocktype(const struct kiln_module *mod, struct kiln__reader *r, uint32_t *np,
                          uint32_t *nr);
 

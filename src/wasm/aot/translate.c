@@ -473,17 +473,26 @@ struct tr {
     bool oom;
 };
 
+/* See aot_internal.h. */
+bool kiln__aot_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
+{
+    void **pp = p, *np;
+    uint32_t nc;
+    if (need <= *cap) return true;
+    nc = *cap ? *cap : 16;
+    while (nc < need) nc *= 2;
+    np = realloc(*pp, (size_t)nc * elem);
+    if (!np) return false;
+    *pp = np;
+    *cap = nc;
+    return true;
+}
+
 static void push(struct tr *t, uint8_t type)
 {
-    if (t->sp == t->stk_cap) {
-        uint32_t nc = t->stk_cap ? t->stk_cap * 2 : 64;
-        uint8_t *ns = realloc(t->stk, nc);
-        if (!ns) {
-            t->oom = true;
-            return;
-        }
-        t->stk = ns;
-        t->stk_cap = nc;
+    if (!kiln__aot_grow(&t->stk, &t->stk_cap, t->sp + 1, 1)) {
+        t->oom = true;
+        return;
     }
     t->stk[t->sp] = type;
     if (t->sp + 1 > t->maxpos[lidx(type)]) t->maxpos[lidx(type)] = t->sp + 1;
@@ -515,15 +524,9 @@ static void subst(struct kiln__sb *b, const char *tmpl, const char *a1, const ch
 static struct ctl *push_ctl(struct tr *t, uint8_t kind)
 {
     struct ctl *c;
-    if (t->nctl == t->ctl_cap) {
-        uint32_t nc = t->ctl_cap ? t->ctl_cap * 2 : 32;
-        struct ctl *n = realloc(t->ctl, nc * sizeof *n);
-        if (!n) {
-            t->oom = true;
-            return NULL;
-        }
-        t->ctl = n;
-        t->ctl_cap = nc;
+    if (!kiln__aot_grow(&t->ctl, &t->ctl_cap, t->nctl + 1, sizeof *t->ctl)) {
+        t->oom = true;
+        return NULL;
     }
     c = &t->ctl[t->nctl++];
     memset(c, 0, sizeof *c);
@@ -871,33 +874,31 @@ static void ea(struct tr *t, uint32_t pos, uint32_t off, char *buf, size_t n)
     snprintf(buf, n, "(mem + (uint64_t)s%ui + %uu)", pos, off);
 }
 
+/* bsearch order of a module offset against an element whose first member
+ * is one (t->chase's uint32_t, struct kiln__aot_const's off). */
+static int cmp_off(const void *key, const void *elem)
+{
+    uint32_t k = *(const uint32_t *)key, e = *(const uint32_t *)elem;
+    return k < e ? -1 : k > e;
+}
+
 /* Whether the load at module offset at chases pointers around a loop
  * (translate_chase.c): it is emitted with the host base hb instead of the
  * memory segment, whose extra latency would be paid on every hop. */
 static bool chases(const struct tr *t, size_t at)
 {
-    uint32_t lo = 0, hi = t->nchase;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (t->chase[mid] == at) return true;
-        if (t->chase[mid] < at) lo = mid + 1;
-        else hi = mid;
-    }
-    return false;
+    uint32_t k = (uint32_t)at;
+    return t->nchase && bsearch(&k, t->chase, t->nchase, sizeof *t->chase, cmp_off);
 }
 
 /* The value to emit for the constant at module offset at: its own, or
  * the one translate_bits.c chose (the bits no consumer uses changed). */
 static uint64_t const_val(const struct tr *t, size_t at, uint64_t v)
 {
-    uint32_t lo = 0, hi = t->nconsts;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (t->consts[mid].off == at) return t->consts[mid].val;
-        if (t->consts[mid].off < at) lo = mid + 1;
-        else hi = mid;
-    }
-    return v;
+    uint32_t k = (uint32_t)at;
+    const struct kiln__aot_const *c =
+        t->nconsts ? bsearch(&k, t->consts, t->nconsts, sizeof *t->consts, cmp_off) : NULL;
+    return c ? c->val : v;
 }
 
 /* The same address as a host pointer (for helpers shared with the

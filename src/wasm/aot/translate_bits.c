@@ -88,20 +88,6 @@ static uint64_t wmask(uint8_t width)
     return width == 64 ? UINT64_MAX : width == 32 ? 0xffffffffu : 0;
 }
 
-static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
-{
-    uint32_t nc;
-    void *np;
-    if (need <= *cap) return true;
-    nc = *cap ? *cap : 64;
-    while (nc < need) nc *= 2;
-    np = realloc(*p, (size_t)nc * elem);
-    if (!np) return false;
-    *p = np;
-    *cap = nc;
-    return true;
-}
-
 static uint32_t new_node(struct walk *w, uint32_t op, uint8_t width)
 {
     struct node *n;
@@ -109,7 +95,7 @@ static uint32_t new_node(struct walk *w, uint32_t op, uint8_t width)
         w->give_up = true;
         return NONE;
     }
-    if (!grow((void **)&w->n, &w->n_cap, w->nn + 1, sizeof *w->n)) {
+    if (!kiln__aot_grow(&w->n, &w->n_cap, w->nn + 1, sizeof *w->n)) {
         w->oom = true;
         return NONE;
     }
@@ -124,7 +110,7 @@ static uint32_t new_node(struct walk *w, uint32_t op, uint8_t width)
 
 static void push(struct walk *w, uint32_t id)
 {
-    if (!grow((void **)&w->stk, &w->stk_cap, w->sp + 1, sizeof *w->stk)) {
+    if (!kiln__aot_grow(&w->stk, &w->stk_cap, w->sp + 1, sizeof *w->stk)) {
         w->oom = true;
         return;
     }
@@ -203,7 +189,7 @@ static uint32_t get_local(struct walk *w, uint32_t l)
 
 static struct frame *push_frame(struct walk *w)
 {
-    if (!grow((void **)&w->fr, &w->fr_cap, w->nfr + 1, sizeof *w->fr)) {
+    if (!kiln__aot_grow(&w->fr, &w->fr_cap, w->nfr + 1, sizeof *w->fr)) {
         w->oom = true;
         return NULL;
     }
@@ -598,7 +584,7 @@ int kiln__aot_narrow_consts(const struct kiln_module *mod, uint32_t f, struct ki
         else
             v = c->cval & c->demand;
         if (v == c->cval) continue;
-        if (!grow((void **)&res, &cap, n + 1, sizeof *res)) {
+        if (!kiln__aot_grow(&res, &cap, n + 1, sizeof *res)) {
             rc = -1;
             goto out;
         }

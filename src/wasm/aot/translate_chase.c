@@ -91,15 +91,9 @@ struct walk {
 
 static struct tag *push(struct walk *w)
 {
-    if (w->sp == w->stk_cap) {
-        uint32_t nc = w->stk_cap ? w->stk_cap * 2 : 64;
-        struct tag *ns = realloc(w->stk, nc * sizeof *ns);
-        if (!ns) {
-            w->oom = true;
-            return NULL;
-        }
-        w->stk = ns;
-        w->stk_cap = nc;
+    if (!kiln__aot_grow(&w->stk, &w->stk_cap, w->sp + 1, sizeof *w->stk)) {
+        w->oom = true;
+        return NULL;
     }
     memset(&w->stk[w->sp], 0, sizeof w->stk[0]);
     return &w->stk[w->sp++];
@@ -160,15 +154,9 @@ static void add_edge(struct walk *w, uint32_t to, const struct path *p)
         w->give_up = true; /* a body this big is left as it is */
         return;
     }
-    if (w->ne == w->e_cap) {
-        uint32_t nc = w->e_cap ? w->e_cap * 2 : 64;
-        struct edge *grown = realloc(w->e, nc * sizeof *grown);
-        if (!grown) {
-            w->oom = true;
-            return;
-        }
-        w->e = grown;
-        w->e_cap = nc;
+    if (!kiln__aot_grow(&w->e, &w->e_cap, w->ne + 1, sizeof *w->e)) {
+        w->oom = true;
+        return;
     }
     e = &w->e[w->ne++];
     e->loop = w->loop;
@@ -187,15 +175,9 @@ static void assign(struct walk *w, uint32_t l, const struct tag *v)
 
 static struct frame *push_frame(struct walk *w)
 {
-    if (w->nfr == w->fr_cap) {
-        uint32_t nc = w->fr_cap ? w->fr_cap * 2 : 16;
-        struct frame *nf = realloc(w->fr, nc * sizeof *nf);
-        if (!nf) {
-            w->oom = true;
-            return NULL;
-        }
-        w->fr = nf;
-        w->fr_cap = nc;
+    if (!kiln__aot_grow(&w->fr, &w->fr_cap, w->nfr + 1, sizeof *w->fr)) {
+        w->oom = true;
+        return NULL;
     }
     memset(&w->fr[w->nfr], 0, sizeof w->fr[0]);
     return &w->fr[w->nfr++];
@@ -203,17 +185,9 @@ static struct frame *push_frame(struct walk *w)
 
 static bool set_loop_len(struct walk *w, uint32_t loop, uint32_t len)
 {
-    if (loop >= w->loop_cap) {
-        uint32_t nc = w->loop_cap ? w->loop_cap * 2 : 64;
-        uint32_t *nl;
-        while (nc <= loop) nc *= 2;
-        nl = realloc(w->loop_len, nc * sizeof *nl);
-        if (!nl) {
-            w->oom = true;
-            return false;
-        }
-        w->loop_len = nl;
-        w->loop_cap = nc;
+    if (!kiln__aot_grow(&w->loop_len, &w->loop_cap, loop + 1, sizeof *w->loop_len)) {
+        w->oom = true;
+        return false;
     }
     w->loop_len[loop] = len;
     return true;
@@ -488,15 +462,9 @@ int kiln__aot_find_chases(const struct kiln_module *mod, uint32_t f, uint32_t **
             const struct edge *e = &w.e[i];
             if (!e->nld || comp[e->from] != comp[e->to]) continue;
             for (uint8_t k = 0; k < e->nld; k++) {
-                if (n == cap) {
-                    uint32_t nc = cap ? cap * 2 : 16;
-                    uint32_t *nr = realloc(res, nc * sizeof *nr);
-                    if (!nr) {
-                        rc = -1;
-                        goto out;
-                    }
-                    res = nr;
-                    cap = nc;
+                if (!kiln__aot_grow(&res, &cap, n + 1, sizeof *res)) {
+                    rc = -1;
+                    goto out;
                 }
                 res[n++] = e->ld[k];
             }
